@@ -1,0 +1,3 @@
+from editseq.cli import run
+
+run()

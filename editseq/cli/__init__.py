@@ -1,0 +1,69 @@
+"""The one ``editseq`` command line.
+
+Each subcommand lives in a small module of this package and is a thin wrapper over a library
+function. Exit codes: 0 done, 1 checks failed, 2 bad input or options.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from editseq import __version__
+
+# subcommand name -> "module:attribute"; modules import their heavy dependencies lazily.
+COMMANDS = {
+    "lintseq": "editseq.cli.lintseq_cmd:lintseq",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when that subcommand runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="editseq")
+def cli() -> None:
+    """editseq: teach code language models to write programs by editing.
+
+    \b
+    Pipeline:
+      editseq lintseq   programs -> LintSeq edit sequences (training data)
+    Run `editseq COMMAND --help` for the options of each step.
+    """
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 done, 1 checks failed, 2 bad input)."""
+    try:
+        rv = cli.main(args=argv, prog_name="editseq", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    return int(rv or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+
+def run() -> None:
+    """Console-script entry: exit with ``main``'s code."""
+    sys.exit(main())

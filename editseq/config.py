@@ -1,0 +1,136 @@
+"""Command options as dataclasses: one definition gives the CLI flags, YAML/JSON configs and checks.
+
+Each field carries its help text in ``metadata["help"]`` (documented once), an optional
+``metadata["flag"]`` naming the flag, and ``metadata["argument"] = True`` for positional
+arguments. Checks live in the dataclass's ``__post_init__`` and raise ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """An option has a bad value; the message names the option and the fix."""
+
+
+def option(default: Any = dataclasses.MISSING, help: str = "", **meta: Any) -> Any:
+    """A dataclass field with help text (and optional ``flag=``/``argument=`` metadata)."""
+    metadata = {"help": help, **meta}
+    if isinstance(default, (list, dict, set)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def _base_type(tp: Any) -> tuple[Any, bool]:
+    """Strip ``Optional``; return (type, is_optional)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return tp, False
+
+
+def _click_type(tp: Any) -> Any:
+    if typing.get_origin(tp) is typing.Literal:
+        return click.Choice([str(a) for a in typing.get_args(tp)])
+    return {int: int, float: float, str: str, Path: click.Path(path_type=Path), bool: bool}.get(tp, str)
+
+
+def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callable]:
+    """Decorate a click command with one option (or argument) per dataclass field."""
+    hints = typing.get_type_hints(cls)
+
+    def decorate(fn: typing.Callable) -> typing.Callable:
+        for f in reversed(dataclasses.fields(cls)):
+            tp, _ = _base_type(hints[f.name])
+            meta = f.metadata
+            default = None
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            if meta.get("argument"):
+                fn = click.argument(f.name, type=_click_type(tp), required=default is None)(fn)
+                continue
+            flag = meta.get("flag", "--" + f.name.replace("_", "-"))
+            help_text = meta.get("help", "")
+            if tp is bool:
+                fn = click.option(f"{flag}/--no-{flag[2:]}", f.name, default=default, show_default=True, help=help_text)(fn)
+            elif typing.get_origin(tp) in (list, tuple):
+                inner = typing.get_args(tp)[0] if typing.get_args(tp) else str
+                fn = click.option(flag, f.name, type=_click_type(inner), multiple=True,
+                                  default=tuple(default or ()), show_default=True, help=help_text)(fn)
+            else:
+                fn = click.option(flag, f.name, type=_click_type(tp), default=default,
+                                  show_default=default is not None, help=help_text)(fn)
+        return fn
+
+    return decorate
+
+
+def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None) -> T:
+    """Make a ``cls`` from a config file (YAML or JSON) overlaid with explicit values.
+
+    Values equal to ``None`` are ignored so that CLI defaults do not mask file settings
+    only when the field's own default is ``None``.
+    """
+    merged: dict[str, Any] = {}
+    if config_file is not None:
+        merged.update(load_config_file(config_file))
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(merged) - names)
+    if unknown:
+        raise ConfigError(f"{config_file}: unknown option(s) {unknown}; valid options are {sorted(names)}")
+    for key, value in values.items():
+        if key not in names:
+            continue
+        if isinstance(value, tuple):
+            value = list(value)
+        if config_file is not None and key in merged and _is_default(cls, key, value):
+            continue
+        merged[key] = value
+    return cls(**merged)
+
+
+def _is_default(cls: type, name: str, value: Any) -> bool:
+    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+    if f.default is not dataclasses.MISSING:
+        return f.default == value
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory() == value
+    return False
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    """Read a YAML (needs PyYAML) or JSON config file into a dict."""
+    text = Path(path).read_text(encoding="utf-8")
+    if Path(path).suffix in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError as exc:  # pragma: no cover - depends on environment
+            raise ConfigError(f"{path}: YAML configs need PyYAML: pip install pyyaml") from exc
+        data = yaml.safe_load(text) or {}
+    else:
+        data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config file must hold a mapping of option names to values")
+    return data
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """JSON-ready dict of a config dataclass (paths as strings)."""
+    out = {}
+    for key, value in dataclasses.asdict(cfg).items():
+        out[key] = str(value) if isinstance(value, Path) else value
+    return out

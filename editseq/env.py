@@ -1,0 +1,26 @@
+"""Environment settings, parsed in one place (each with its variable name in the error)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_DIR_VAR = "EDITSEQ_DATA_DIR"
+
+
+def data_dir() -> Path | None:
+    """Local benchmark data folder: ``$EDITSEQ_DATA_DIR``, else ``../shared/data`` beside the checkout.
+
+    Returns None when neither exists (loaders then fetch from the canonical public source).
+    """
+    value = os.environ.get(DATA_DIR_VAR)
+    if value:
+        path = Path(value).expanduser()
+        if not path.is_dir():
+            raise ValueError(f"{DATA_DIR_VAR}={value!r} is not a directory; unset it or point it at the data folder")
+        return path
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"):
+        if candidate.is_dir():
+            return candidate
+    return None

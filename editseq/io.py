@@ -1,0 +1,196 @@
+"""Records in and out: JSONL, Parquet and Hugging Face ``datasets``; resumable, append-only writers.
+
+Every reader yields ``(key, record)`` where ``key`` locates the record for error messages
+(``"file.jsonl line 12"``, ``"file.parquet row 12"``). Malformed JSONL lines are not skipped
+silently: they come back as ``BadRecord`` so the caller can report them with their reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+
+class InputError(ValueError):
+    """Bad input: the message names the file, line, field, what was expected and the fix."""
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A line that could not be read as a JSON object, with the reason."""
+
+    reason: str
+
+
+def count_records(path: str | Path) -> int | None:
+    """Number of records if cheap to know (JSONL lines, Parquet rows), else None."""
+    p = Path(path)
+    if p.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(p).metadata.num_rows
+    if p.suffix in (".jsonl", ".json") and p.is_file():
+        with p.open("rb") as fh:
+            return sum(1 for line in fh if line.strip())
+    return None
+
+
+def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+    """Yield ``(index, key, record)`` from JSONL, Parquet or a Hugging Face dataset (path or hub name).
+
+    ``index`` counts records from 0 in input order (blank JSONL lines are not records).
+    """
+    p = Path(source)
+    if p.is_file() and p.suffix == ".parquet":
+        yield from _read_parquet(p)
+    elif p.is_file() and p.suffix in (".jsonl", ".json", ".jsonlines", ".gz"):
+        yield from _read_jsonl(p)
+    elif p.is_file():
+        raise InputError(f"{p}: unknown file type {p.suffix!r}; expected .jsonl, .parquet or a Hugging Face dataset")
+    else:
+        yield from _read_hf(str(source), split)
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    index = 0
+    with opener(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            key = f"{path.name} line {lineno}"
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield index, key, BadRecord(f"not UTF-8 ({exc.reason} at byte {exc.start}); re-encode the file as UTF-8")
+                index += 1
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield index, key, BadRecord(f"not valid JSON ({exc.msg} at column {exc.colno})")
+                index += 1
+                continue
+            if not isinstance(obj, dict):
+                yield index, key, BadRecord(f"expected a JSON object, got {type(obj).__name__}")
+            else:
+                yield index, key, obj
+            index += 1
+
+
+def _read_parquet(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+    import pyarrow.parquet as pq
+
+    index = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+        for row in batch.to_pylist():
+            yield index, f"{path.name} row {index}", row
+            index += 1
+
+
+def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+    try:
+        import datasets
+    except ImportError as exc:
+        raise InputError(
+            f"{name!r} is not a file; reading Hugging Face datasets needs the 'hf' extra: pip install 'editseq[hf]'"
+        ) from exc
+    if Path(name).is_dir():
+        try:
+            ds = datasets.load_from_disk(name)
+        except FileNotFoundError:
+            ds = datasets.load_dataset(name, split=split)
+    else:
+        ds = datasets.load_dataset(name, split=split)
+    if isinstance(ds, datasets.DatasetDict):
+        if split not in ds:
+            raise InputError(f"{name}: no split {split!r}; available: {sorted(ds)}")
+        ds = ds[split]
+    for index, row in enumerate(ds):
+        yield index, f"{name}[{split}] row {index}", dict(row)
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """One JSONL line (no trailing newline); non-ASCII kept as is."""
+    return json.dumps(record, ensure_ascii=False)
+
+
+class JsonlAppender:
+    """Append-only JSONL writer that survives ``kill -9``: a torn last line is cut on reopen.
+
+    Each ``write`` flushes, so a record is either fully on disk or not at all after a crash;
+    ``durable=True`` also fsyncs every ``fsync_every`` records.
+    """
+
+    def __init__(self, path: str | Path, fsync_every: int = 256) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        truncate_torn_tail(self.path)
+        self._fh: TextIO = self.path.open("a", encoding="utf-8")
+        self._since_sync = 0
+        self._fsync_every = fsync_every
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._fh.write(dumps(record) + "\n")
+        self._fh.flush()
+        self._since_sync += 1
+        if self._since_sync >= self._fsync_every:
+            os.fsync(self._fh.fileno())
+            self._since_sync = 0
+
+    def close(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def truncate_torn_tail(path: Path) -> None:
+    """Cut a partially written last line (no trailing newline) left by a crash."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 1))
+        if fh.read(1) == b"\n":
+            return
+        # walk back to the previous newline
+        pos = size - 1
+        chunk = 65536
+        while pos > 0:
+            start = max(0, pos - chunk)
+            fh.seek(start)
+            data = fh.read(pos - start)
+            nl = data.rfind(b"\n")
+            if nl != -1:
+                fh.truncate(start + nl + 1)
+                return
+            pos = start
+        fh.truncate(0)
+
+
+def read_jsonl_records(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Records of a JSONL file written by this package (raises on a malformed line)."""
+    p = Path(path)
+    if not p.exists():
+        return
+    with p.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{p} line {lineno}: not valid JSON ({exc.msg}); delete the line or the file") from exc
