@@ -1,0 +1,148 @@
+"""Parse a program once and know which lines depend on which: the engine behind the ``fast`` linter.
+
+``analyze`` combines the block structure (``structure``) with the name dependencies (``scopes``)
+into an ``Analysis`` that the sampler queries after each deletion, re-examining only the uses whose
+bindings were just deleted. ``FastLinter`` runs the same analysis on a whole source, so the
+incremental engine and the linter can never disagree about what an error is.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass
+
+from editseq.lintseq.linters import Finding
+from editseq.lintseq.scopes import UNDEFINED_DEL, UNDEFINED_EXPORT, ScopeAnalysis
+from editseq.lintseq.structure import Structure, build_structure
+
+
+class ProgramError(ValueError):
+    """The full program cannot be analysed (syntax or compile error); the message says where."""
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A name use as a predicate over alive units (see ``editseq.lintseq.scopes``)."""
+
+    unit: int
+    line: int
+    name: str
+    code: str
+    requires: tuple[int, ...]
+    before: tuple[int, ...]
+    after: tuple[int, ...]
+    outer: tuple[int, ...]
+    builtin: bool
+
+    def holds(self, alive: bytearray | list[int]) -> bool:
+        for u in self.requires:
+            if not alive[u]:
+                return False
+        for u in self.before:
+            if alive[u]:
+                return True
+        for u in self.after:
+            if alive[u]:
+                return False
+        if self.builtin:
+            return True
+        return any(alive[u] for u in self.outer)
+
+    def message(self) -> str:
+        if self.code == UNDEFINED_EXPORT:
+            return f"undefined name {self.name!r} in __all__"
+        if self.code == UNDEFINED_DEL:
+            return f"undefined name {self.name!r} in del"
+        return f"undefined name {self.name!r}" if self.code != "nonlocal-without-binding" else (
+            f"no binding for nonlocal {self.name!r} found"
+        )
+
+
+@dataclass
+class Analysis:
+    structure: Structure
+    deps: list[Dependency]
+    unit_dependents: list[list[int]]  # per unit: deps to re-check when that unit is deleted
+    preexisting: list[int]  # deps that fail in the full program
+
+    def findings(self, alive: bytearray | list[int] | None = None) -> list[Finding]:
+        alive = alive if alive is not None else bytearray([1]) * self.structure.n_units
+        out = [
+            Finding(d.line, d.code, d.message())
+            for d in self.deps
+            if alive[d.unit] and not d.holds(alive)
+        ]
+        return sorted(set(out))
+
+
+def split_lines(program: str) -> list[str]:
+    """The program's lines, exactly as ``str.splitlines`` gives them (the lossless unit of editseq)."""
+    return program.splitlines()
+
+
+def parse(lines: list[str]) -> ast.Module:
+    """Parse and compile ``"\\n".join(lines)``; raise ``ProgramError`` naming the line on failure."""
+    source = "\n".join(lines)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not an error
+            tree = ast.parse(source)
+            compile(tree, "<program>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise ProgramError(f"syntax error: {exc.msg} (line {exc.lineno})") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        raise ProgramError(f"cannot parse: {type(exc).__name__}: {exc}") from None
+    return tree
+
+
+def analyze(lines: list[str], tree: ast.Module | None = None) -> Analysis:
+    """Structure and name dependencies of a program given as lines (parsed here unless given)."""
+    tree = tree if tree is not None else parse(lines)
+    structure = build_structure(lines, tree)
+    scopes = ScopeAnalysis(tree, structure.line_unit)
+    unit_of = [b.unit for b in scopes.bindings]
+    deps: list[Dependency] = []
+    dependents: list[list[int]] = [[] for _ in range(structure.n_units)]
+    for use in scopes.uses:
+        dep = Dependency(
+            unit=use.unit,
+            line=use.line,
+            name=use.name,
+            code=use.code,
+            requires=tuple(dict.fromkeys(use.requires)),
+            before=tuple(dict.fromkeys(unit_of[b] for b in use.local_before)),
+            after=tuple(dict.fromkeys(unit_of[b] for b in use.local_after)),
+            outer=tuple(dict.fromkeys(unit_of[b] for b in use.outer)),
+            builtin=use.builtin,
+        )
+        did = len(deps)
+        deps.append(dep)
+        for unit in {*dep.requires, *dep.before, *dep.outer}:
+            if unit != dep.unit:
+                dependents[unit].append(did)
+    alive = bytearray([1]) * structure.n_units
+    preexisting = [i for i, d in enumerate(deps) if not d.holds(alive)]
+    return Analysis(structure, deps, dependents, preexisting)
+
+
+class FastLinter:
+    """In-process linter: syntax and compile errors plus editseq's scope analysis (no temp files)."""
+
+    name = "fast"
+
+    def lint(self, source: str) -> list[Finding]:
+        lines = split_lines(source)
+        try:
+            tree = parse(lines)
+        except ProgramError as exc:
+            line = _error_line(str(exc))
+            return [Finding(line, "syntax-error", str(exc))]
+        return analyze(lines, tree).findings()
+
+
+def _error_line(message: str) -> int:
+    tail = message.rsplit("(line ", 1)
+    if len(tail) == 2 and tail[1].rstrip(")").isdigit():
+        return int(tail[1].rstrip(")"))
+    return 1

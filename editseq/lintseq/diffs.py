@@ -1,0 +1,194 @@
+"""The one diff engine: render insert-only edits, apply them, and resolve model output into programs.
+
+Format (the reference's, so its data and tools interoperate): an edit is the text of
+``difflib.unified_diff(old, new, n=0)`` without the ``---``/``+++`` header lines: one or more hunks
+``@@ -a,0 +c,k @@`` each followed by its ``+`` lines, joined with ``"\\n"``. The training text is
+the instruction followed by ``"\\n<|diff|>" + edit`` for each edit.
+
+Unlike the reference, edits are rendered from the exact line sets (never ``strip()``ped text and no
+sequence matching), so applying them reproduces ``program.splitlines()`` exactly, and parsing is
+driven by the hunk counts, so code lines containing ``@@`` or starting with ``+``/``-`` survive.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+DIFF_TOKEN = "<|diff|>"
+HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+class DiffError(ValueError):
+    """An edit that does not apply; the message says which hunk and why."""
+
+
+def _range(start: int, length: int) -> str:
+    """difflib's unified range format (``_format_range_unified``) for 0-based ``start``."""
+    if length == 1:
+        return str(start + 1)
+    if length == 0:
+        return f"{start},0"
+    return f"{start + 1},{length}"
+
+
+def render_insertion(lines: list[str], old: list[int], inserted: list[int]) -> str:
+    """The edit that inserts line indices ``inserted`` into a state holding ``old`` (both sorted)."""
+    new = sorted([*old, *inserted])
+    ins = set(inserted)
+    hunks: list[str] = []
+    old_seen = 0
+    j = 0
+    while j < len(new):
+        if new[j] not in ins:
+            old_seen += 1
+            j += 1
+            continue
+        start = j
+        while j < len(new) and new[j] in ins:
+            j += 1
+        body = [lines[new[i]] for i in range(start, j)]
+        hunks.append(f"@@ -{_range(old_seen, 0)} +{_range(start, j - start)} @@")
+        hunks.extend("+" + line for line in body)
+    return "\n".join(hunks)
+
+
+def edit_path_from_steps(lines: list[str], steps: list[list[int]]) -> list[str]:
+    """Insert-only edits that rebuild the program, from deletion steps (in deletion order)."""
+    deleted = {i for step in steps for i in step}
+    state = [i for i in range(len(lines)) if i not in deleted]
+    edits: list[str] = []
+    if state:  # lines no step deleted (a program of comments only) come first
+        edits.append(render_insertion(lines, [], state))
+    for step in reversed(steps):
+        edits.append(render_insertion(lines, state, step))
+        state = sorted([*state, *step])
+    return edits
+
+
+def apply_edit(state: list[str], edit: str) -> list[str]:
+    """Apply one edit strictly: counts, positions and removed/context lines must match."""
+    out: list[str] = []
+    pos = 0  # next old line to copy
+    rows = edit.split("\n")
+    i = 0
+    if not rows or not edit:
+        raise DiffError("empty edit")
+    while i < len(rows):
+        m = HUNK_RE.match(rows[i])
+        if not m:
+            raise DiffError(f"line {i + 1} of the edit is not a hunk header: {rows[i][:60]!r}")
+        a, alen, _c, clen = (int(g) if g is not None else 1 for g in m.groups())
+        start = a if alen == 0 else a - 1
+        if start < pos or start > len(state):
+            raise DiffError(f"hunk {m.group(0)!r} is out of order or beyond the end ({len(state)} lines)")
+        out.extend(state[pos:start])
+        pos = start
+        i += 1
+        need_old, need_new = alen, clen
+        while need_old or need_new:
+            if i >= len(rows):
+                raise DiffError(f"hunk {m.group(0)!r} is truncated")
+            tag, text = rows[i][:1], rows[i][1:]
+            if tag == "+" and need_new:
+                out.append(text)
+                need_new -= 1
+            elif tag in ("-", " ") and need_old and pos < len(state) and state[pos] == text:
+                if tag == " ":
+                    out.append(text)
+                    need_new -= 1
+                need_old -= 1
+                pos += 1
+            else:
+                raise DiffError(f"hunk {m.group(0)!r}: unexpected line {rows[i][:60]!r}")
+            i += 1
+    out.extend(state[pos:])
+    return out
+
+
+def apply_edit_path(edit_path: list[str], start: list[str] | None = None) -> list[str]:
+    """Apply edits in order (strict) to ``start`` (default: the empty program)."""
+    state = list(start or [])
+    for n, edit in enumerate(edit_path):
+        try:
+            state = apply_edit(state, edit)
+        except DiffError as exc:
+            raise DiffError(f"edit {n}: {exc}") from None
+    return state
+
+
+def render_training_text(instruction: str, edit_path: list[str]) -> str:
+    """The reference's training text: the instruction, then ``"\\n<|diff|>" + edit`` per edit."""
+    return instruction + "".join(f"\n{DIFF_TOKEN}{edit}" for edit in edit_path)
+
+
+@dataclass
+class Resolved:
+    """A program recovered from model output, with what was wrong on the way."""
+
+    program: str
+    problems: list[str] = field(default_factory=list)
+    edits: int = 0  # edits that contributed at least one line
+
+
+def resolve(text: str, eos: tuple[str, ...] = ("<|endoftext|>", "</s>", "<|im_end|>", "<|eot_id|>")) -> Resolved:
+    """Turn a (possibly truncated or malformed) edit sequence into the best program it describes.
+
+    Edits are split on ``<|diff|>``; each hunk inserts its ``+`` lines at its new-file position
+    (clamped to the end when out of range). Text after an end-of-sequence token is dropped as a
+    whole token, never as a character set. Anything skipped is reported in ``problems``.
+    """
+    problems: list[str] = []
+    for token in eos:
+        cut = text.find(token)
+        if cut != -1:
+            text = text[:cut]
+    chunks = text.split(DIFF_TOKEN)
+    if chunks and not chunks[0].strip():
+        chunks = chunks[1:]
+    elif chunks and len(chunks) > 1:
+        problems.append("text before the first <|diff|> ignored")
+        chunks = chunks[1:]
+    lines: list[str] = []
+    used = 0
+    for n, chunk in enumerate(chunks):
+        if chunk.endswith("\n"):
+            chunk = chunk[:-1]
+        before = len(lines)
+        lines = _apply_lenient(lines, chunk, n, problems)
+        used += len(lines) != before
+    return Resolved("\n".join(lines), problems, used)
+
+
+def _apply_lenient(lines: list[str], chunk: str, n: int, problems: list[str]) -> list[str]:
+    rows = chunk.split("\n")
+    i = 0
+    saw_hunk = False
+    while i < len(rows):
+        m = HUNK_RE.match(rows[i])
+        if not m:
+            if rows[i].strip():
+                problems.append(f"edit {n}: stray line skipped: {rows[i][:60]!r}")
+            i += 1
+            continue
+        saw_hunk = True
+        c = int(m.group(3))
+        count = int(m.group(4)) if m.group(4) is not None else 1
+        i += 1
+        body: list[str] = []
+        while i < len(rows) and not HUNK_RE.match(rows[i]) and len(body) < count:
+            if rows[i].startswith("+"):
+                body.append(rows[i][1:])
+            else:
+                problems.append(f"edit {n}: non-insertion line skipped: {rows[i][:60]!r}")
+            i += 1
+        if len(body) < count:
+            problems.append(f"edit {n}: hunk {m.group(0)!r} has {len(body)} of {count} lines (truncated?)")
+        at = c - 1 if count else c
+        if at > len(lines) or at < 0:
+            problems.append(f"edit {n}: hunk {m.group(0)!r} beyond the end; appended")
+            at = len(lines)
+        lines = lines[:at] + body + lines[at:]
+    if not saw_hunk:
+        problems.append(f"edit {n}: no hunk")
+    return lines
