@@ -1,0 +1,343 @@
+"""Refactor an (instruction, program) dataset into (instruction, edit sequence) records.
+
+Output: one record per sequence, every input field plus ``edit_path`` and ``sample``, in input
+order. Every input record ends either in the output (``samples`` records) or in
+``OUTPUT.errors.jsonl`` (with ``index``, ``key`` and ``reason``), so converted + failed = input.
+
+Runs resume: results are appended in input order, one record's sequences in a single write, and
+on restart the existing output is replayed against the errors file to find where to continue
+(a torn or partial last record is cut). Workers receive bounded windows of records, so memory
+stays flat however large the input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from editseq import __version__
+from editseq.config import ConfigError, option, to_dict
+from editseq.io import (
+    BadRecord,
+    InputError,
+    JsonlAppender,
+    count_records,
+    read_records,
+    truncate_torn_tail,
+)
+from editseq.lintseq.analysis import ProgramError
+from editseq.lintseq.diffs import edit_path_from_steps
+from editseq.lintseq.linters import LINTER_NAMES, Linter, get_linter
+from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError, derive_seed
+from editseq.text import unwrap_markdown
+
+
+@dataclass
+class LintseqConfig:
+    """Options of ``editseq lintseq`` (one definition for flags, config files and the manifest)."""
+
+    input: str = option(None, help="Input: .jsonl, .parquet, or a Hugging Face dataset (path or hub name).", argument=True)
+    output: str = option(None, help="Output file: .jsonl, or .parquet (written at the end).", argument=True)
+    program_field: str = option("program", help="Field holding the program text.")
+    instruction_field: str | None = option(None, help="Field holding the instruction (checked to be text if given).")
+    key_field: str | None = option(None, help="Field whose value keys the per-record seed (default: the record's position).")
+    samples: int = option(1, help="Independent edit sequences per program.")
+    seed: int = option(0, help="Global seed; each sequence's seed derives from (seed, record key, sample).")
+    linter: str = option("fast", help=f"Linter guiding deletions: {' | '.join(LINTER_NAMES)} (none = random-deletion ablation).")
+    choice: str = option("indent", help="Line choice: indent (reference: weight grows with indentation) | uniform.")
+    strict: bool = option(False, help="Let errors already in the source program cause deletions, as the reference does.")
+    workers: int = option(0, help="Worker processes (0 = all cores).")
+    max_lines: int = option(5000, help="Programs with more lines go to the error report.")
+    timeout: float = option(60.0, help="Seconds allowed per record before it goes to the error report.")
+    split: str = option("train", help="Split to read from a Hugging Face dataset.")
+    overwrite: bool = option(False, help="Start over instead of resuming an existing output.")
+
+    def __post_init__(self) -> None:
+        if self.samples < 1:
+            raise ConfigError("--samples must be at least 1")
+        if self.linter not in LINTER_NAMES:
+            raise ConfigError(f"--linter must be one of {', '.join(LINTER_NAMES)}, got {self.linter!r}")
+        if self.choice not in ("indent", "uniform"):
+            raise ConfigError(f"--choice must be indent or uniform, got {self.choice!r}")
+        if self.workers < 0:
+            raise ConfigError("--workers must be 0 (all cores) or a positive number")
+        if self.max_lines < 1 or self.timeout <= 0:
+            raise ConfigError("--max-lines and --timeout must be positive")
+        if self.input is None or self.output is None:
+            raise ConfigError("INPUT and OUTPUT are required")
+        if Path(self.output).suffix not in (".jsonl", ".parquet"):
+            raise ConfigError(f"OUTPUT must end in .jsonl or .parquet, got {self.output!r}")
+
+    @property
+    def sampler(self) -> SamplerConfig:
+        return SamplerConfig(linter=self.linter, choice=self.choice, strict=self.strict)
+
+
+@dataclass
+class Summary:
+    input: int = 0
+    converted: int = 0
+    failed: int = 0
+    resumed: int = 0
+    sequences: int = 0
+    edits: int = 0
+    seconds: float = 0.0
+    reasons: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["reasons"] = dict(self.reasons)
+        d["edits_per_sequence"] = round(self.edits / self.sequences, 3) if self.sequences else 0.0
+        return d
+
+
+# -- one record ----------------------------------------------------------------------------------
+_LINTER: Linter | None = None
+
+
+def _worker_init(linter: str) -> None:
+    global _LINTER
+    _LINTER = get_linter(linter) if linter != "fast" else None
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise _Timeout
+
+
+def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqConfig) -> list[dict[str, Any]] | str:
+    """The output records of one input record, or the reason it cannot be converted."""
+    if isinstance(record, BadRecord):
+        return record.reason
+    program = record.get(cfg.program_field)
+    if cfg.program_field not in record:
+        return f"missing field {cfg.program_field!r} (fields: {', '.join(sorted(record)) or 'none'})"
+    if not isinstance(program, str):
+        return f"field {cfg.program_field!r} is not text (got {type(program).__name__})"
+    if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):
+        return f"field {cfg.instruction_field!r} is missing or not text"
+    program = unwrap_markdown(program)
+    n_lines = program.count("\n") + 1
+    if n_lines > cfg.max_lines:
+        return f"program has {n_lines} lines, over the limit of {cfg.max_lines} (--max-lines)"
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, cfg.timeout)
+    try:
+        sampler = EditSampler(program, cfg.sampler, _LINTER)
+        out = []
+        for k in range(cfg.samples):
+            steps = sampler.sample(random.Random(derive_seed(cfg.seed, key, k)))
+            out.append({**record, "edit_path": edit_path_from_steps(sampler.lines, steps), "sample": k})
+        return out
+    except _Timeout:
+        return f"time limit of {cfg.timeout:g} s exceeded (--timeout)"
+    except (ProgramError, SamplingError) as exc:
+        return str(exc)
+    except RecursionError:
+        return "program too deeply nested to analyse"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+Item = tuple[int, str, str, Any]  # (index, seed key, where in the input, record or result)
+
+
+def _convert_batch(batch: list[Item], cfg: LintseqConfig) -> list[Item]:
+    return [(index, key, where, convert_record(rec, key, cfg)) for index, key, where, rec in batch]
+
+
+# -- the run ---------------------------------------------------------------------------------------
+def paths(output: str | Path) -> dict[str, Path]:
+    out = Path(output)
+    base = out.with_suffix("")
+    jsonl = out if out.suffix == ".jsonl" else base.with_suffix(".partial.jsonl")
+    return {
+        "output": out,
+        "jsonl": jsonl,
+        "errors": Path(f"{base}.errors.jsonl"),
+        "manifest": Path(f"{base}.manifest.json"),
+        "summary": Path(f"{base}.summary.json"),
+    }
+
+
+def run_lintseq(cfg: LintseqConfig, progress: bool = True) -> Summary:
+    """Convert ``cfg.input`` to ``cfg.output``, resuming a previous run with the same settings."""
+    p = paths(cfg.output)
+    start = time.perf_counter()
+    settings = {k: v for k, v in to_dict(cfg).items() if k not in ("workers", "overwrite")}
+    done, summary = _prepare(p, cfg, settings)
+    total = count_records(cfg.input) if Path(cfg.input).is_file() else None
+    workers = cfg.workers or os.cpu_count() or 1
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, initial=done, unit="rec", desc="lintseq", disable=not progress, dynamic_ncols=True)
+    with JsonlAppender(p["jsonl"]) as out, JsonlAppender(p["errors"]) as errors:
+        for index, key, where, result in _results(cfg, workers, skip=done):
+            summary.input += 1
+            if isinstance(result, str):
+                summary.failed += 1
+                summary.reasons[_reason_kind(result)] += 1
+                errors.write({"index": index, "key": key, "where": where, "reason": result})
+            else:
+                summary.converted += 1
+                summary.sequences += len(result)
+                summary.edits += sum(len(r["edit_path"]) for r in result)
+                out.write_many(result)
+            bar.update(1)
+    bar.close()
+    if p["output"].suffix == ".parquet":
+        _jsonl_to_parquet(p["jsonl"], p["output"])
+    summary.seconds = round(time.perf_counter() - start, 3)
+    p["summary"].write_text(json.dumps({**summary.as_dict(), "settings": settings, "version": __version__}, indent=2))
+    return summary
+
+
+def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -> tuple[int, Summary]:
+    """Check the manifest, cut a partial tail, and count the records already done."""
+    summary = Summary()
+    if cfg.overwrite:
+        for path in p.values():
+            path.unlink(missing_ok=True)
+    if p["manifest"].exists():
+        previous = json.loads(p["manifest"].read_text())
+        if previous.get("settings") != settings:
+            raise ConfigError(
+                f"{p['output']} was started with other settings ({p['manifest']}); "
+                "use --overwrite to start over or choose another OUTPUT"
+            )
+    elif p["jsonl"].exists() or p["errors"].exists():
+        raise ConfigError(f"{p['jsonl']} exists without a manifest; use --overwrite or another OUTPUT")
+    p["manifest"].parent.mkdir(parents=True, exist_ok=True)
+    p["manifest"].write_text(json.dumps({"settings": settings, "version": __version__, "python": sys.version.split()[0]}, indent=2))
+    done = _replay(p, cfg.samples, summary)
+    summary.resumed = done
+    return done, summary
+
+
+def _replay(p: dict[str, Path], samples: int, summary: Summary) -> int:
+    """Records completed by an earlier run: errors by index, outputs as groups of ``samples``."""
+    for path in (p["jsonl"], p["errors"]):
+        truncate_torn_tail(path)
+    failed: dict[int, str] = {}
+    if p["errors"].exists():
+        with p["errors"].open(encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                failed[rec["index"]] = rec["reason"]
+    index = 0
+    good_bytes = 0
+    if p["jsonl"].exists():
+        with p["jsonl"].open("rb") as fh:
+            group, offset, edits = 0, 0, 0
+            for raw in fh:
+                offset += len(raw)
+                if group == 0:
+                    while index in failed:
+                        index += 1
+                record = json.loads(raw)
+                if record.get("sample") != group:
+                    break
+                group += 1
+                edits += len(record.get("edit_path", ()))
+                if group == samples:
+                    summary.sequences += samples
+                    summary.edits += edits
+                    index, group, edits, good_bytes = index + 1, 0, 0, offset
+        with p["jsonl"].open("rb+") as fh:
+            fh.truncate(good_bytes)
+    while index in failed:
+        index += 1
+    stale = [i for i in failed if i >= index]
+    if stale:  # errors written after the last complete output group cannot exist; be safe anyway
+        _rewrite_errors(p["errors"], {i: r for i, r in failed.items() if i < index})
+    summary.failed = sum(1 for i in failed if i < index)
+    summary.converted = index - summary.failed
+    summary.input = index
+    for i, reason in failed.items():
+        if i < index:
+            summary.reasons[_reason_kind(reason)] += 1
+    return index
+
+
+def _rewrite_errors(path: Path, keep: dict[int, str]) -> None:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if json.loads(line)["index"] in keep]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def _results(cfg: LintseqConfig, workers: int, skip: int) -> Iterator[Item]:
+    """Converted records in input order; at most a few batches per worker in flight."""
+    batches = _batches(cfg, skip)
+    if workers == 1:
+        _worker_init(cfg.linter)
+        for batch in batches:
+            yield from _convert_batch(batch, cfg)
+        return
+    with ProcessPoolExecutor(workers, initializer=_worker_init, initargs=(cfg.linter,)) as pool:
+        pending: deque[Future] = deque()
+        for batch in batches:
+            pending.append(pool.submit(_convert_batch, batch, cfg))
+            if len(pending) >= 4 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _batches(cfg: LintseqConfig, skip: int, size: int = 16) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for index, where, record in read_records(cfg.input, cfg.split):
+        if index < skip:
+            continue
+        key = str(index)
+        if cfg.key_field is not None and isinstance(record, dict):
+            if cfg.key_field not in record:
+                raise InputError(f"{where}: no key field {cfg.key_field!r}; fix the record or drop --key-field")
+            key = str(record[cfg.key_field])
+        batch.append((index, key, where, record))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _reason_kind(reason: str) -> str:
+    return reason.split(":")[0].split("(")[0].strip()[:40]
+
+
+def _jsonl_to_parquet(src: Path, dst: Path, batch_lines: int = 5000) -> None:
+    """Stream the JSONL results into a Parquet file without loading them all."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        with src.open(encoding="utf-8") as fh:
+            while True:
+                rows = [json.loads(line) for _, line in zip(range(batch_lines), fh, strict=False)]
+                if not rows:
+                    break
+                table = pa.Table.from_pylist(rows)
+                if writer is None:
+                    writer = pq.ParquetWriter(dst, table.schema)
+                writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # no records: an empty file with no columns
+        pq.write_table(pa.table({}), dst)
+
+
