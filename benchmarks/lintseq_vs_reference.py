@@ -24,6 +24,7 @@ import gzip
 import json
 import multiprocessing
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -94,20 +95,25 @@ def stdlib_programs(names: Iterable[str]) -> list[Program]:
 
 
 def truncated(program: Program, max_lines: int) -> Program:
-    """The longest prefix of at most ``max_lines`` lines that still parses.
+    """At most ``max_lines`` lines of code from just after the module docstring, still parsable.
 
-    Cutting at an arbitrary line can leave an open bracket or a header without a body; such a
-    prefix would measure error handling, not LintSeq.
+    The docstring is skipped so short windows hold code; the window is the longest one that
+    parses, since cutting at an arbitrary line can leave an open bracket or a header without a
+    body, and such a prefix would measure error handling, not LintSeq.
     """
+    tree = ast.parse(program.code)
+    first = tree.body[0]
+    docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+    start = first.end_lineno if docstring and first.end_lineno else 0
     lines = program.code.splitlines(keepends=True)
-    for end in range(min(max_lines, len(lines)), 0, -1):
-        prefix = "".join(lines[:end])
+    for end in range(min(start + max_lines, len(lines)), start, -1):
+        window = "".join(lines[start:end])
         try:
-            ast.parse(prefix)
+            ast.parse(window)
         except SyntaxError:
             continue
-        return Program(f"{program.name}[:{end}]", prefix)
-    raise ValueError(f"no parsable prefix of {program.name} within {max_lines} lines")
+        return Program(f"{program.name}[{start}:{end}]", window)
+    raise ValueError(f"no parsable window of {program.name} within {max_lines} lines")
 
 
 # ---------------------------------------------------------------- reference side
@@ -193,31 +199,57 @@ def run_reference(
 # ---------------------------------------------------------------- editseq side
 
 
-def _sampler():
-    from editseq.lintseq.sampler import sample_edit_path
+class EditseqRunner:
+    """editseq as its converter runs it: one linter per process, a sampler built once per program.
 
-    return sample_edit_path
+    A sequence's CPU includes parsing and analysing the program (``EditSampler``), sampling, and
+    rendering the diffs; with several samples per program the analysis is shared, as in
+    ``editseq lintseq --samples K``.
+    """
+
+    def __init__(self, linter: str) -> None:
+        from editseq.lintseq.linters import get_linter
+
+        self.linter_name = linter
+        self.linter = None if linter == "fast" else get_linter(linter)
+        self.edit_paths("def f(x):\n    return x\n", 1, 0)  # warm-up, not timed
+
+    def edit_paths(self, program: str, samples: int, seed: int) -> list[list[str]]:
+        from editseq.lintseq.diffs import edit_path_from_steps
+        from editseq.lintseq.sampler import EditSampler, SamplerConfig
+
+        sampler = EditSampler(program, SamplerConfig(linter=self.linter_name), self.linter)
+        return [
+            edit_path_from_steps(sampler.lines, sampler.sample(random.Random(seed + k)))
+            for k in range(samples)
+        ]
 
 
 def run_editseq(programs: Sequence[Program], seed: int, linter: str) -> list[Timing]:
     """One editseq sequence per program, in this process (one worker)."""
-    sample = _sampler()
-    sample("def f(x):\n    return x\n", seed=seed, linter=linter)  # warm-up, not timed
+    runner = EditseqRunner(linter)
     timings = []
     for index, program in enumerate(programs):
         start = time.process_time()
-        sample(program.code, seed=seed + index, linter=linter)
+        runner.edit_paths(program.code, 1, seed + index)
         timings.append(Timing(program.name, time.process_time() - start))
     return timings
 
 
+_WORKER_RUNNER: EditseqRunner | None = None
+
+
+def _init_worker() -> None:
+    global _WORKER_RUNNER
+    _WORKER_RUNNER = EditseqRunner("fast")
+
+
 def _cpu_of_chunk(job: tuple[list[str], int, int]) -> float:
     codes, samples, seed = job
-    sample = _sampler()
+    assert _WORKER_RUNNER is not None, "pool workers are initialised by _init_worker"
     start = time.process_time()
     for index, code in enumerate(codes):
-        for k in range(samples):
-            sample(code, seed=seed + index * samples + k)
+        _WORKER_RUNNER.edit_paths(code, samples, seed + index * samples)
     return time.process_time() - start
 
 
@@ -231,8 +263,7 @@ def run_editseq_parallel(
         (codes[i : i + chunk], samples, seed + i * samples) for i in range(0, len(codes), chunk)
     ]
     wall = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        pool.apply(_sampler)  # imports in the workers are not what we measure
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
         cpu = sum(pool.map(_cpu_of_chunk, jobs))
     return cpu, time.perf_counter() - wall
 
@@ -410,16 +441,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reference["a"] = run_reference(python, programs["a"], args.seed, None)
         reference["b"] = run_reference(python, programs["b"], args.seed, budget)
         report_reference(reference["a"], reference["b"], note, budget)
-    if args.skip_editseq:
-        return 0
-    try:
-        _sampler()
-    except ImportError as error:
-        print(
-            f"\neditseq side skipped: {error} (editseq.lintseq.sampler.sample_edit_path is needed)"
-        )
-        return 1
-    report_editseq(programs, reference, args)
+    if not args.skip_editseq:
+        report_editseq(programs, reference, args)
     return 0
 
 
