@@ -21,7 +21,7 @@ MBPP_PLUS_URL = "https://github.com/evalplus/mbppplus_release/raw/v0.2.0/MbppPlu
 TEST_SPLIT = range(11, 511)
 LICENSE = "CC-BY-4.0 (Google)"
 
-PLUS_ORACLES = {164: "or_always_true", 295: "or_always_zero"}
+PLUS_ORACLES = {164: "or_always_true", 295: "or_always_zero", 737: "truthy", 787: "truthy", 794: "truthy"}
 # How EvalPlus turns each MBPP+ task's JSON inputs back into Python values (see plus.restore).
 _RESTORE_GROUPS = {
     "args": (2, 116, 132, 143, 222, 261, 273, 394, 399, 421, 424, 429, 470, 560, 579, 596, 616,

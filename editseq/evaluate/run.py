@@ -90,7 +90,8 @@ def evaluate(opts: EvaluateOptions) -> dict:
             isolation = pool.isolation
     finally:
         store.close()
-    samples.sort(key=lambda s: (s.task_id, s.index))
+    order = sorted(range(len(samples)), key=lambda i: (samples[i].task_id, samples[i].index))
+    samples, verdicts = [samples[i] for i in order], [verdicts[i] for i in order]
     _write_results(results_path, samples, verdicts)
     summary = summarize(samples, verdicts, ks, bench)
     summary.update(settings=to_dict(opts), isolation=isolation, versions=_versions(bench),
@@ -176,12 +177,10 @@ def _count_pending(keys: list[str], todo: dict) -> int:
 
 
 def _write_results(path: Path, samples: list[Sample], verdicts: list[Verdict]) -> None:
-    by_id = dict(zip((id(s) for s in samples), verdicts, strict=True))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
     with tmp.open("w", encoding="utf-8") as fh:
-        for s in samples:
-            v = by_id[id(s)]
+        for s, v in zip(samples, verdicts, strict=True):
             fh.write(dumps({**s.record, "passed": v.passed, "status": v.status, "reason": v.reason,
                             "duration": v.duration}) + "\n")
     os.replace(tmp, path)

@@ -21,7 +21,7 @@ class Sample:
     record: dict[str, Any]
     task_id: str
     index: int  # position among this task's samples, in file order
-    where: str  # "file.jsonl line N"
+    where: str  # "path/file.jsonl line N"
     program: str = ""
 
 
@@ -43,21 +43,22 @@ def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
     """Validated samples; raises InputError naming the file, line, field and fix."""
     samples: list[Sample] = []
     per_task: dict[str, int] = {}
-    for _, where, rec in read_records(path):
+    for _, key, rec in read_records(path):
+        where = f"{path} line {key.rsplit(' ', 1)[-1]}"
         if isinstance(rec, BadRecord):
-            raise InputError(f"{path} ({where}): {rec.reason}")
+            raise InputError(f"{where}: {rec.reason}")
         tid = rec.get("task_id")
         if tid is None:
-            raise InputError(f"{path} ({where}): missing field 'task_id'; every sample needs the "
+            raise InputError(f"{where}: missing field 'task_id'; every sample needs the "
                              "benchmark task it answers")
         tid = str(tid)
         if tid not in bench.problems:
             example = next(iter(bench.problems))
-            raise InputError(f"{path} ({where}): unknown task_id {tid!r} for benchmark {bench.name} "
+            raise InputError(f"{where}: unknown task_id {tid!r} for benchmark {bench.name} "
                              f"(ids look like {example!r}); check --benchmark")
         fields = [f for f in ("completion", "solution") if f in rec]
         if len(fields) != 1 or not isinstance(rec[fields[0]], str):
-            raise InputError(f"{path} ({where}), task {tid}: expected exactly one string field "
+            raise InputError(f"{where}, task {tid}: expected exactly one string field "
                              "'completion' (appended to the prompt) or 'solution' (whole program)")
         samples.append(Sample(rec, tid, per_task.get(tid, 0), where))
         per_task[tid] = per_task.get(tid, 0) + 1
