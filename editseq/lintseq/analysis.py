@@ -35,16 +35,18 @@ class Dependency:
     outer: tuple[int, ...]
     builtin: bool
 
-    def holds(self, alive: bytearray | list[int]) -> bool:
+    def holds(self, alive: bytearray | list[int], relaxed: bool = False) -> bool:
+        """Whether the use is defined; ``relaxed`` drops the use-before-local-binding rule."""
         for u in self.requires:
             if not alive[u]:
                 return False
         for u in self.before:
             if alive[u]:
                 return True
-        for u in self.after:
-            if alive[u]:
-                return False
+        if not relaxed:
+            for u in self.after:
+                if alive[u]:
+                    return False
         if self.builtin:
             return True
         return any(alive[u] for u in self.outer)
@@ -65,6 +67,7 @@ class Analysis:
     deps: list[Dependency]
     unit_dependents: list[list[int]]  # per unit: deps to re-check when that unit is deleted
     preexisting: list[int]  # deps that fail in the full program
+    exempt: list[int]  # pre-existing deps that fail even relaxed: nothing they use can be deleted
 
     def findings(self, alive: bytearray | list[int] | None = None) -> list[Finding]:
         alive = alive if alive is not None else bytearray([1]) * self.structure.n_units
@@ -123,7 +126,8 @@ def analyze(lines: list[str], tree: ast.Module | None = None) -> Analysis:
                 dependents[unit].append(did)
     alive = bytearray([1]) * structure.n_units
     preexisting = [i for i, d in enumerate(deps) if not d.holds(alive)]
-    return Analysis(structure, deps, dependents, preexisting)
+    exempt = [i for i in preexisting if not deps[i].holds(alive, relaxed=True)]
+    return Analysis(structure, deps, dependents, preexisting, exempt)
 
 
 class FastLinter:

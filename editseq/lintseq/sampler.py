@@ -75,7 +75,10 @@ class EditSampler:
         self.analysis: Analysis = analyze(self.lines, tree)
         self.structure = self.analysis.structure
         self._weights = _unit_weights(self.structure, self.config.choice)
-        self._ignored = set() if self.config.strict else set(self.analysis.preexisting)
+        # a use already undefined in the full program never causes deletions; if it was undefined
+        # only by the use-before-local-binding rule, it still goes when its outer bindings go
+        self._ignored = set() if self.config.strict else set(self.analysis.exempt)
+        self._relaxed = set() if self.config.strict else set(self.analysis.preexisting) - self._ignored
         self._linter: Linter | None = None
         self._known: set[tuple[int, str]] = set()
         if self.config.linter != "fast":
@@ -111,7 +114,8 @@ class EditSampler:
         """Delete ``start`` units and everything that must go with them; return deleted units."""
         s, a = self.structure, self.analysis
         use_deps = self._linter is None
-        alive, owners, dependents, deps, ignored = st.alive, s.owners, a.unit_dependents, a.deps, self._ignored
+        alive, owners, dependents, deps = st.alive, s.owners, a.unit_dependents, a.deps
+        ignored, relaxed = self._ignored, self._relaxed
         stack = list(start)
         deleted: list[int] = []
         while stack:
@@ -128,7 +132,7 @@ class EditSampler:
             if use_deps:
                 for d in dependents[u]:
                     dep = deps[d]
-                    if alive[dep.unit] and d not in ignored and not dep.holds(alive):
+                    if alive[dep.unit] and d not in ignored and not dep.holds(alive, d in relaxed):
                         stack.append(dep.unit)
         return deleted
 

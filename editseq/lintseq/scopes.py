@@ -98,6 +98,7 @@ class ScopeAnalysis:
         self._conditional = 0  # depth inside if/while/ifexp (for ``del``)
         self._future_annotations: int | None = None  # unit of ``from __future__ import annotations``
         self._in_annotation = False
+        self._decl_bindings: dict[str, list[int]] = {}  # module bindings made by global/nonlocal
         for stmt in tree.body:
             self._visit(stmt)
         while self._deferred:
@@ -332,8 +333,9 @@ class ScopeAnalysis:
             self._scope.decls[name] = (kind, self._unit(node))
             if kind == "nonlocal":
                 self._use(name, node, NO_NONLOCAL_BINDING, deferred=True)
-            # pyflakes makes a declared name defined at module level for every function
-            self._bind(name, node, self._module)
+            # pyflakes makes a declared name defined at module level, and withdraws every
+            # undefined-name report for it, wherever it is used
+            self._decl_bindings.setdefault(name, []).append(self._bind(name, node, self._module))
 
     _visit_Nonlocal = _visit_Global
 
@@ -343,9 +345,13 @@ class ScopeAnalysis:
         if node.name is None:
             self._visit_all(node.body)
             return
-        bid = self._bind(node.name, node)
+        first = len(self._scope.bindings.get(node.name, ()))
+        self._bind(node.name, node)
         self._visit_all(node.body)
-        self.bindings[bid].end_pos = self._tick()
+        end = self._tick()
+        # pyflakes unbinds the name at the end of the handler, rebindings inside it included
+        for b in self._scope.bindings[node.name][first:]:
+            self.bindings[b].end_pos = end
 
     # -- control flow that makes ``del`` conditional -------------------------------------------
     def _visit_If(self, node: ast.If | ast.While | ast.IfExp) -> None:
@@ -400,6 +406,7 @@ class ScopeAnalysis:
         if decl is not None:
             use.requires.append(decl[1])
             if p.code == UNDEFINED_DEL:
+                use.builtin = True  # ``del`` of a declared name only needs the declaration
                 return use
             target = self._module if decl[0] == "global" else scope.parent
             while target is not None:
@@ -412,6 +419,7 @@ class ScopeAnalysis:
         in_order = not p.deferred
         use.local_before = self._visible(scope, name, p.pos if in_order else None)
         if p.code == UNDEFINED_DEL:
+            use.outer.extend(self._decl_bindings.get(name, ()))
             return use
         if scope.kind == FUNCTION and in_order:
             use.local_after = [b for b in scope.bindings.get(name, ()) if self.bindings[b].pos > p.pos]
@@ -421,6 +429,7 @@ class ScopeAnalysis:
                 name == "__class__" and scope.kind == FUNCTION
             )
             module_in_order = self._resolve_outer(use, scope, name, p.pos, in_order)
+            use.outer.extend(self._decl_bindings.get(name, ()))
         # a star import makes every otherwise undefined name a warning, not an error
         use.outer.extend(self._visible(self._module, "*", p.pos if module_in_order else None))
         return use

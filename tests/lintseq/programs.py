@@ -1,0 +1,162 @@
+"""Hypothesis strategies for Python programs with real name dependencies, and state checks."""
+
+from __future__ import annotations
+
+import ast
+import random
+
+from hypothesis import strategies as st
+from pyflakes import messages as pm
+from pyflakes.checker import Checker
+
+from editseq.lintseq.analysis import FastLinter
+
+NAMES = ["a", "b", "c", "f", "g", "x", "os"]
+PYFLAKES_ERRORS = (
+    pm.UndefinedName, pm.UndefinedLocal, pm.UndefinedExport, pm.ReturnOutsideFunction,
+    pm.YieldOutsideFunction, pm.ContinueOutsideLoop, pm.BreakOutsideLoop,
+    pm.DefaultExceptNotLast, pm.DuplicateArgument,
+)
+
+
+@st.composite
+def expressions(draw) -> str:
+    kind = draw(st.integers(0, 5))
+    name = draw(st.sampled_from(NAMES))
+    if kind == 0:
+        return str(draw(st.integers(0, 9)))
+    if kind == 1:
+        return name
+    if kind == 2:
+        return f"{name} + {draw(st.sampled_from(NAMES))}"
+    if kind == 3:
+        return f"[{name} for {draw(st.sampled_from(NAMES))} in range(3)]"
+    if kind == 4:
+        return f"(lambda {name}: {draw(st.sampled_from(NAMES))})(1)"
+    return f"len({name!r} + '@@ -1 +1 @@')"
+
+
+@st.composite
+def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: int = 0, dels: bool = True) -> list[str]:
+    n = draw(st.integers(1, 4 if depth else 3))
+    out: list[str] = []
+    pad = indent * level
+    for _ in range(n):
+        if draw(st.integers(0, 6)) == 0:
+            out.append(draw(st.sampled_from(["", pad + "# a comment", pad + "   ", "#@@ -0,0 +1 @@"])))
+        kinds = ["assign", "aug", "print", "import", "multiline"] + (["del"] if dels else [])
+        if depth:
+            kinds += ["def", "if", "for", "try", "with", "class", "while"]
+        if in_func:
+            kinds.append("return")
+        if in_loop:
+            kinds.append("break")
+        kind = draw(st.sampled_from(kinds))
+        name = draw(st.sampled_from(NAMES))
+        e = draw(expressions())
+        sub = lambda f=in_func, lp=in_loop: draw(blocks(depth - 1, indent, f, lp, level + 1, dels))  # noqa: E731
+        if kind == "assign":
+            out.append(f"{pad}{name} = {e}")
+        elif kind == "aug":
+            out.append(f"{pad}{name} += {e}")
+        elif kind == "print":
+            out.append(f"{pad}print({e}){draw(st.sampled_from(['', '  ', '; ' + name + ' = 1']))}")
+        elif kind == "import":
+            out.append(pad + draw(st.sampled_from(["import os", "from os import path as a", "import os.path as b"])))
+        elif kind == "del":
+            out.append(f"{pad}del {name}")
+        elif kind == "multiline":
+            out += [f"{pad}{name} = (", f"{pad}{indent}{e},", f"{pad}{indent}'+-x',", f"{pad})"]
+        elif kind == "return":
+            out.append(f"{pad}return {e}")
+        elif kind == "break":
+            out.append(f"{pad}break")
+        elif kind == "def":
+            deco = [f"{pad}@{draw(st.sampled_from(NAMES))}"] if draw(st.booleans()) else []
+            body = sub(True, False)
+            if draw(st.booleans()):
+                body = [f"{pad}{indent}global {draw(st.sampled_from(NAMES))}", *body]
+            out += [*deco, f"{pad}def {name}({draw(st.sampled_from(['', 'a', 'a, b=x']))}):", *body]
+        elif kind == "class":
+            out += [f"{pad}class {name.upper()}({draw(st.sampled_from(['', 'object']))}):", *sub(False, False)]
+        elif kind == "if":
+            out += [f"{pad}if {e}:", *sub()]
+            if draw(st.booleans()):
+                out += [f"{pad}elif {draw(expressions())}:", *sub()]
+            if draw(st.booleans()):
+                out += [f"{pad}else:", *sub()]
+        elif kind in ("for", "while"):
+            head = f"for {name} in {e}:" if kind == "for" else f"while {e}:"
+            out += [f"{pad}{head}", *sub(in_func, True)]
+            if draw(st.booleans()):
+                out += [f"{pad}else:", *sub()]
+        elif kind == "try":
+            out += [f"{pad}try:", *sub()]
+            handlers = draw(st.integers(0, 2))
+            for _ in range(handlers):
+                out += [f"{pad}except {draw(st.sampled_from(['ValueError', 'Exception as ' + name]))}:", *sub()]
+            if handlers and draw(st.booleans()):
+                out += [f"{pad}else:", *sub()]
+            if not handlers or draw(st.booleans()):
+                out += [f"{pad}finally:", *sub()]
+        elif kind == "with":
+            out += [f"{pad}with open({e!r}) as {name}:", *sub()]
+    return out
+
+
+@st.composite
+def programs(draw, dels: bool = True) -> str:
+    """Programs that compile; ``dels=False`` leaves out ``del`` statements, where pyflakes'
+    bookkeeping (e.g. ``del`` of an ``except ... as`` name) differs from editseq's."""
+    indent = draw(st.sampled_from(["    ", "  ", "\t"]))
+    lines = draw(blocks(2, indent, False, False, dels=dels))
+    program = "\n".join(lines)
+    try:
+        compile(program, "<gen>", "exec")
+    except SyntaxError:
+        return "x = 1"
+    return program
+
+
+def pyflakes_errors(lines: list[str], kept: list[int]) -> set[tuple[str, tuple, int]]:
+    """pyflakes' error-class messages of the state ``kept``, keyed by original line index."""
+    source = "\n".join(lines[i] for i in kept)
+    out = set()
+    for m in Checker(ast.parse(source)).messages:
+        if isinstance(m, PYFLAKES_ERRORS):
+            # UndefinedLocal and UndefinedName are the same fault (a use with no binding before it);
+            # which one pyflakes reports depends on whether an outer binding exists
+            kind = "UndefinedName" if isinstance(m, pm.UndefinedLocal) else type(m).__name__
+            out.add((kind, m.message_args[:1], kept[m.lineno - 1]))
+    return out
+
+
+def fast_errors(lines: list[str], kept: list[int]) -> set[tuple[str, str, int]]:
+    source = "\n".join(lines[i] for i in kept)
+    return {(f.code, f.message, kept[f.line - 1]) for f in FastLinter().lint(source)}
+
+
+def states(n_lines: int, steps: list[list[int]]) -> list[list[int]]:
+    """Kept line indices after each deletion step (the full program first)."""
+    alive = set(range(n_lines))
+    out = [sorted(alive)]
+    for step in steps:
+        alive -= set(step)
+        out.append(sorted(alive))
+    return out
+
+
+def check_sequence(lines: list[str], steps: list[list[int]], pyflakes: bool = True) -> None:
+    """Every intermediate state compiles and has no error the full program lacks."""
+    full_fast = fast_errors(lines, list(range(len(lines))))
+    full_flakes = pyflakes_errors(lines, list(range(len(lines)))) if pyflakes else set()
+    for kept in states(len(lines), steps)[1:]:
+        source = "\n".join(lines[i] for i in kept)
+        compile(source, "<state>", "exec")
+        assert fast_errors(lines, kept) <= full_fast, source
+        if pyflakes:
+            assert pyflakes_errors(lines, kept) <= full_flakes, source
+
+
+def rng(seed: int) -> random.Random:
+    return random.Random(seed)

@@ -1,0 +1,100 @@
+import difflib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from editseq.lintseq.diffs import (
+    DiffError,
+    apply_edit,
+    apply_edit_path,
+    edit_path_from_steps,
+    render_insertion,
+    render_training_text,
+    resolve,
+)
+
+LINES = st.lists(
+    st.text(alphabet=st.sampled_from(list("ab +-@ \t#x:()'")), max_size=8), min_size=1, max_size=25
+)
+
+
+@st.composite
+def steps_for(draw, n: int) -> list[list[int]]:
+    order = draw(st.permutations(range(n)))
+    cuts = sorted(draw(st.sets(st.integers(1, max(1, n - 1)), max_size=n)))
+    groups, prev = [], 0
+    for c in [*cuts, n]:
+        if c > prev:
+            groups.append(sorted(order[prev:c]))
+            prev = c
+    return groups
+
+
+@given(LINES, st.data())
+def test_round_trip_is_lossless(lines, data):
+    steps = data.draw(steps_for(len(lines)))
+    path = edit_path_from_steps(lines, steps)
+    assert apply_edit_path(path) == lines
+    for edit in path:  # insert-only, never empty
+        rows = edit.split("\n")
+        assert rows[0].startswith("@@ -")
+        assert all(r.startswith(("+", "@@ -")) for r in rows)
+        assert any(r.startswith("+") for r in rows)
+
+
+@given(LINES, st.data())
+def test_matches_difflib_when_lines_are_unique(lines, data):
+    lines = [f"{i}:{line}" for i, line in enumerate(lines)]  # unique, so difflib's alignment is ours
+    old = sorted(data.draw(st.sets(st.sampled_from(range(len(lines))))))
+    inserted = [i for i in range(len(lines)) if i not in old]
+    if not inserted:
+        return
+    expected = "\n".join(
+        list(difflib.unified_diff([lines[i] for i in old], lines, n=0, lineterm=""))[2:]
+    )
+    assert render_insertion(lines, old, inserted) == expected
+
+
+def test_special_lines_survive():
+    lines = ["@@ -1 +1 @@", "+x", "-y", "", "\tz = 1  ", "    ", "# @@"]
+    path = edit_path_from_steps(lines, [[0, 1], [2, 3, 4], [5, 6]])
+    assert apply_edit_path(path) == lines
+    assert resolve(render_training_text("", path)).program == "\n".join(lines)
+
+
+def test_strict_apply_rejects_bad_edits():
+    with pytest.raises(DiffError):
+        apply_edit(["a"], "@@ -5,0 +6 @@\n+x")  # beyond the end
+    with pytest.raises(DiffError):
+        apply_edit([], "@@ -0,0 +1,2 @@\n+x")  # truncated
+    with pytest.raises(DiffError):
+        apply_edit([], "+x")  # no header
+
+
+def test_training_text_and_resolve_round_trip():
+    lines = ["def f():", "    return 1", "", "print(f())"]
+    path = edit_path_from_steps(lines, [[3], [0, 1, 2]])
+    text = render_training_text("Write f.", path)
+    assert text.startswith("Write f.\n<|diff|>@@ ")
+    resolved = resolve(text[len("Write f.") :] + "<|endoftext|>")
+    assert resolved.program == "\n".join(lines)
+    assert resolved.problems == []
+    assert resolved.edits == 2
+
+
+def test_resolve_truncated_and_malformed_output():
+    text = "\n<|diff|>@@ -0,0 +1,2 @@\n+def f():\n+    return 1\n<|diff|>@@ -2,0 +3,3 @@\n+print(f())\n+pri"
+    r = resolve(text)
+    assert r.program == "def f():\n    return 1\nprint(f())\npri"
+    assert any("truncated" in p for p in r.problems)
+    r = resolve("\n<|diff|>garbage\n@@ -0,0 +1 @@\n+x = 1")
+    assert r.program == "x = 1" and any("stray" in p for p in r.problems)
+    r = resolve("\n<|diff|>@@ -9,0 +10 @@\n+y = 2")
+    assert r.program == "y = 2" and any("beyond" in p for p in r.problems)
+
+
+def test_resolve_cuts_eos_as_a_token_not_a_character_set():
+    # the reference's rstrip("<|endoftext|>") would eat the trailing "t>" and "x" characters
+    r = resolve("\n<|diff|>@@ -0,0 +1,2 @@\n+s = '<t>'\n+-x + 1<|endoftext|>ignored")
+    assert r.program == "s = '<t>'\n-x + 1"

@@ -1,0 +1,88 @@
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from editseq.lintseq.analysis import ProgramError
+from editseq.lintseq.diffs import apply_edit_path, edit_path_from_steps
+from editseq.lintseq.sampler import EditSampler, SamplerConfig, derive_seed
+
+from .programs import check_sequence, programs, states
+
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(programs(), st.integers(0, 2**32), st.sampled_from(["indent", "uniform"]))
+def test_states_are_clean_and_path_is_lossless(program, seed, choice):
+    sampler = EditSampler(program, SamplerConfig(choice=choice))
+    steps = sampler.sample(random.Random(seed))
+    lines = sampler.lines
+    assert all(steps), "every step deletes at least one line"
+    assert sorted(i for s in steps for i in s) == list(range(len(lines))), "each line deleted once"
+    assert apply_edit_path(edit_path_from_steps(lines, steps)) == program.splitlines()
+    check_sequence(lines, steps, pyflakes=False)
+
+
+@SETTINGS
+@given(programs(dels=False), st.integers(0, 2**32))
+def test_states_have_no_new_pyflakes_errors(program, seed):
+    sampler = EditSampler(program)
+    check_sequence(sampler.lines, sampler.sample(random.Random(seed)), pyflakes=True)
+
+
+@SETTINGS
+@given(programs(), st.integers(0, 2**32))
+def test_strict_mode_states_are_clean_of_all_errors(program, seed):
+    sampler = EditSampler(program, SamplerConfig(strict=True))
+    steps = sampler.sample(random.Random(seed))
+    from .programs import fast_errors
+
+    for kept in states(len(sampler.lines), steps)[1:]:
+        assert not fast_errors(sampler.lines, kept)
+
+
+def test_same_seed_same_sequence_and_seeds_differ_by_key():
+    program = "import os\n\ndef f(a):\n    b = a + 1\n    if b:\n        return os.sep\n    return b\n\nprint(f(1))\n"
+    sampler = EditSampler(program)
+    runs = [sampler.sample(random.Random(derive_seed(7, "k", 0))) for _ in range(3)]
+    assert runs[0] == runs[1] == runs[2]
+    assert derive_seed(7, "k", 0) != derive_seed(7, "k", 1) != derive_seed(7, "j", 0)
+
+
+def test_deletion_closure_follows_dependencies():
+    program = "x = 1\ny = x + 1\nprint(y)\n"
+    sampler = EditSampler(program)
+    # whichever line goes first, deleting x = 1 must take y and print(y) with it
+    for seed in range(30):
+        steps = sampler.sample(random.Random(seed))
+        first_with_x = next(s for s in steps if 0 in s)
+        assert {1, 2} <= set(first_with_x) | {i for s in steps[: steps.index(first_with_x)] for i in s}
+
+
+def test_block_structure_is_kept():
+    program = "try:\n    a = 1\nexcept ValueError:\n    a = 2\nelse:\n    b = 3\nfinally:\n    c = 4\nprint(c)\n"
+    sampler = EditSampler(program)
+    for seed in range(50):
+        check_sequence(sampler.lines, sampler.sample(random.Random(seed)))
+
+
+def test_random_deletion_ablation_ignores_names():
+    program = "x = 1\ny = x + 1\nprint(y)\n"
+    sampler = EditSampler(program, SamplerConfig(linter="none"))
+    sizes = {tuple(len(s) for s in sampler.sample(random.Random(seed))) for seed in range(40)}
+    assert (1, 1, 1) in sizes  # one line per step: undefined names are allowed to remain
+
+
+@pytest.mark.parametrize("program", ["", "   \n\n", "def f(:\n  pass", "return 1"])
+def test_unusable_programs_raise(program):
+    with pytest.raises(ProgramError):
+        EditSampler(program)
+
+
+def test_comment_only_program_is_one_edit():
+    sampler = EditSampler("# just a comment\n\n# another")
+    steps = sampler.sample(random.Random(0))
+    assert steps == []
+    assert apply_edit_path(edit_path_from_steps(sampler.lines, steps)) == sampler.lines
