@@ -1,0 +1,116 @@
+import json
+
+import pytest
+
+from editseq.cli import main
+from editseq.lintseq.diffs import apply_edit_path
+
+GOOD = "def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n"
+
+
+def _write_lines(path, lines):
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+
+
+def _records(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def messy(tmp_path):
+    rows = [
+        json.dumps({"instruction": "add", "program": GOOD}).encode(),
+        json.dumps({"instruction": "no program"}).encode(),
+        json.dumps({"instruction": "number", "program": 7}).encode(),
+        b"{not json",
+        json.dumps({"instruction": "x", "program": "ok = 1"}).encode()[:-2] + b"\xff\xfe\"}",
+        json.dumps({"instruction": "empty", "program": "   \n"}).encode(),
+        json.dumps({"instruction": "syntax", "program": "def f(:\n    pass"}).encode(),
+        json.dumps({"instruction": "huge", "program": "x = 1\n" * 50}).encode(),
+        json.dumps({"instruction": "fenced", "program": "Sure!\n```python\n" + GOOD + "```\nDone."}).encode(),
+        b"[1, 2]",
+    ]
+    path = tmp_path / "in.jsonl"
+    _write_lines(path, rows)
+    return path
+
+
+def test_every_record_ends_in_output_or_error_report(messy, tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    rc = main(["lintseq", str(messy), str(out), "--samples", "2", "--max-lines", "20", "--quiet", "--workers", "1"])
+    assert rc == 0
+    records = _records(out)
+    errors = _records(tmp_path / "out.errors.jsonl")
+    assert sorted({r["instruction"] for r in records}) == ["add", "fenced"]
+    assert [r["sample"] for r in records] == [0, 1, 0, 1]
+    for r in records:
+        assert "\n".join(apply_edit_path(r["edit_path"])) == GOOD.rstrip("\n")
+    reasons = {e["index"]: e["reason"] for e in errors}
+    assert sorted(reasons) == [1, 2, 3, 4, 5, 6, 7, 9]
+    assert "missing field 'program'" in reasons[1]
+    assert "not text" in reasons[2]
+    assert "not valid JSON" in reasons[3]
+    assert "not UTF-8" in reasons[4]
+    assert "empty program" in reasons[5]
+    assert "syntax error" in reasons[6]
+    assert "over the limit" in reasons[7]
+    assert "expected a JSON object" in reasons[9]
+    assert errors[0]["where"] == "in.jsonl line 2"
+    summary = json.loads((tmp_path / "out.summary.json").read_text())
+    assert summary["converted"] + summary["failed"] == summary["input"] == 10
+    assert "2 converted, 8 failed" in capsys.readouterr().out
+
+
+def test_resume_after_a_torn_write_matches_a_fresh_run(tmp_path):
+    rows = [json.dumps({"program": GOOD.replace("1, 2", f"{i}, 2")}).encode() for i in range(30)]
+    rows.insert(7, b"{broken")
+    _write_lines(tmp_path / "in.jsonl", rows)
+    args = ["--samples", "3", "--quiet", "--workers", "2"]
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "fresh.jsonl"), *args]) == 0
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "cut.jsonl"), *args]) == 0
+    data = (tmp_path / "cut.jsonl").read_bytes()
+    lines = data.splitlines(keepends=True)
+    # keep 10 whole lines (three records and one sequence of the fourth) plus half a line
+    (tmp_path / "cut.jsonl").write_bytes(b"".join(lines[:10]) + lines[10][:25])
+    errors = (tmp_path / "cut.errors.jsonl").read_bytes()
+    (tmp_path / "cut.errors.jsonl").write_bytes(b"")
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "cut.jsonl"), *args]) == 0
+    assert (tmp_path / "cut.jsonl").read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+    assert (tmp_path / "cut.errors.jsonl").read_bytes() == errors
+
+
+def test_changed_settings_refuse_to_resume(tmp_path, capsys):
+    _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--quiet"]) == 0
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--quiet", "--seed", "9"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--quiet", "--seed", "9", "--overwrite"]) == 0
+
+
+def test_bad_options_and_missing_input_exit_2(tmp_path, capsys):
+    assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.jsonl"), "--quiet"]) == 2
+    assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.txt")]) == 2
+    assert main(["lintseq", "x.jsonl", "o.jsonl", "--linter", "flake9"]) == 2
+    assert "--linter" in capsys.readouterr().err
+
+
+def test_parquet_in_and_out(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"instruction": ["add", "bad"], "program": [GOOD, "def ("]}), tmp_path / "in.parquet")
+    assert main(["lintseq", str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), "--quiet", "--samples", "2"]) == 0
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.num_rows == 2 and set(table.column_names) == {"instruction", "program", "edit_path", "sample"}
+    assert "\n".join(apply_edit_path(table.column("edit_path")[0].as_py())) == GOOD.rstrip("\n")
+
+
+def test_hugging_face_dataset_in(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    datasets.Dataset.from_list([{"instruction": "add", "code": GOOD}]).save_to_disk(str(tmp_path / "ds"))
+    out = tmp_path / "out.jsonl"
+    assert main(["lintseq", str(tmp_path / "ds"), str(out), "--program-field", "code", "--quiet"]) == 0
+    (record,) = _records(out)
+    assert record["instruction"] == "add" and record["sample"] == 0
+    loaded = datasets.load_dataset("json", data_files=str(out), split="train")
+    assert loaded[0]["edit_path"] == record["edit_path"]
