@@ -61,7 +61,7 @@ def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callab
             elif f.default_factory is not dataclasses.MISSING:
                 default = f.default_factory()
             if meta.get("argument"):
-                fn = click.argument(f.name, type=_click_type(tp), required=default is None)(fn)
+                fn = click.argument(f.name, type=_click_type(tp), required=default is None, default=default)(fn)
                 continue
             flag = meta.get("flag", "--" + f.name.replace("_", "-"))
             help_text = meta.get("help", "")

@@ -16,7 +16,8 @@ from editseq.lintseq.convert import LintseqConfig, paths, run_lintseq
 @click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path), default=None,
               help="YAML/JSON file of these options; flags given on the command line win.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def lintseq(config_file: Path | None, quiet: bool, **values: object) -> int:
+@click.option("--show", type=int, default=0, help="Print the first N output records as training text.")
+def lintseq(config_file: Path | None, quiet: bool, show: int, **values: object) -> int:
     """Refactor an instruction+program dataset into instruction+edit-sequence records.
 
     Each program is taken apart by LintSeq backward sampling: delete a random line, then every
@@ -28,6 +29,7 @@ def lintseq(config_file: Path | None, quiet: bool, **values: object) -> int:
     Examples:
       editseq lintseq data.jsonl out.jsonl --program-field code --samples 5
       editseq lintseq data.parquet out.parquet --linter pylint --workers 8
+      editseq lintseq --show 1      # the examples editseq ships -> runs/lintseq_examples.jsonl
     Records that cannot be converted go to OUTPUT.errors.jsonl with their reason; rerunning the
     same command after an interruption resumes where it stopped.
     """
@@ -46,4 +48,19 @@ def lintseq(config_file: Path | None, quiet: bool, **values: object) -> int:
     click.echo(f"output: {p['output']}" + (f"\nerrors: {p['errors']}" if summary.failed else ""))
     for reason, count in summary.reasons.most_common(5):
         click.echo(f"  {count:6d}  {reason}")
+    if show and p["jsonl"].exists():
+        _show(p["jsonl"], show, cfg.instruction_field or "instruction")
     return 0
+
+
+def _show(path: Path, n: int, instruction_field: str) -> None:
+    """Print the first ``n`` records in the reference's training-text format."""
+    from editseq.io import read_jsonl_records
+    from editseq.lintseq.diffs import render_training_text
+
+    for i, record in enumerate(read_jsonl_records(path)):
+        if i == n:
+            break
+        instruction = str(record.get(instruction_field, ""))
+        click.echo(f"\n--- record {i} (sample {record['sample']}), training text:")
+        click.echo(render_training_text(instruction, record["edit_path"]))

@@ -27,6 +27,7 @@ from typing import Any
 
 from editseq import __version__
 from editseq.config import ConfigError, option, to_dict
+from editseq.data import EXAMPLES
 from editseq.io import (
     BadRecord,
     InputError,
@@ -46,8 +47,8 @@ from editseq.text import unwrap_markdown
 class LintseqConfig:
     """Options of ``editseq lintseq`` (one definition for flags, config files and the manifest)."""
 
-    input: str = option(None, help="Input: .jsonl, .parquet, or a Hugging Face dataset (path or hub name).", argument=True)
-    output: str = option(None, help="Output file: .jsonl, or .parquet (written at the end).", argument=True)
+    input: str = option(str(EXAMPLES), help="Input: .jsonl, .parquet, or a Hugging Face dataset (path or hub name); default: the examples editseq ships.", argument=True)
+    output: str = option("runs/lintseq_examples.jsonl", help="Output file: .jsonl, or .parquet (written at the end).", argument=True)
     program_field: str = option("program", help="Field holding the program text.")
     instruction_field: str | None = option(None, help="Field holding the instruction (checked to be text if given).")
     key_field: str | None = option(None, help="Field whose value keys the per-record seed (default: the record's position).")
