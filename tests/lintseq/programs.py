@@ -123,7 +123,10 @@ def pyflakes_errors(lines: list[str], kept: list[int]) -> set[tuple[str, tuple, 
     """pyflakes' error-class messages of the state ``kept``, keyed by original line index."""
     source = "\n".join(lines[i] for i in kept)
     out = set()
-    for m in Checker(ast.parse(source)).messages:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escape sequences in real data
+        tree = ast.parse(source)
+    for m in Checker(tree).messages:
         if isinstance(m, PYFLAKES_ERRORS):
             # UndefinedLocal and UndefinedName are the same fault (a use with no binding before it);
             # which one pyflakes reports depends on whether an outer binding exists
