@@ -12,6 +12,7 @@ driven by the hunk counts, so code lines containing ``@@`` or starting with ``+`
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -33,23 +34,21 @@ def _range(start: int, length: int) -> str:
 
 
 def render_insertion(lines: list[str], old: list[int], inserted: list[int]) -> str:
-    """The edit that inserts line indices ``inserted`` into a state holding ``old`` (both sorted)."""
-    new = sorted([*old, *inserted])
-    ins = set(inserted)
+    """The edit that inserts line indices ``inserted`` into a state holding ``old`` (both sorted).
+
+    Costs O(k log n) for k inserted lines: a hunk is a run of inserted lines that fall between the
+    same two old lines, so its position comes from a bisection, not a walk over the state.
+    """
     hunks: list[str] = []
-    old_seen = 0
-    j = 0
-    while j < len(new):
-        if new[j] not in ins:
-            old_seen += 1
-            j += 1
-            continue
-        start = j
-        while j < len(new) and new[j] in ins:
-            j += 1
-        body = [lines[new[i]] for i in range(start, j)]
-        hunks.append(f"@@ -{_range(old_seen, 0)} +{_range(start, j - start)} @@")
-        hunks.extend("+" + line for line in body)
+    run_start = 0
+    for rank, line in enumerate(inserted):
+        before = bisect.bisect_left(old, line)  # old lines in front of this one
+        if rank + 1 < len(inserted) and bisect.bisect_left(old, inserted[rank + 1]) == before:
+            continue  # the next inserted line joins this hunk
+        count = rank + 1 - run_start
+        hunks.append(f"@@ -{_range(before, 0)} +{_range(before + run_start, count)} @@")
+        hunks.extend("+" + lines[i] for i in inserted[run_start : rank + 1])
+        run_start = rank + 1
     return "\n".join(hunks)
 
 
