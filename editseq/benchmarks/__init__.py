@@ -40,6 +40,8 @@ class Benchmark:
     url: str
     source: Path
     problems: dict[str, Problem] = field(default_factory=dict)
+    memory_mb: int = 0  # address space its tests need at least (EvalPlus runs with 4 GiB)
+    scaled_timeouts: bool = False  # time limits grow with the reference solution's own time
 
     @property
     def fingerprint(self) -> str:

@@ -36,7 +36,7 @@ def load_humaneval_plus(data: Path | None = None) -> Benchmark:
     """HumanEval+ v0.1.10: candidate vs canonical solution on base_input + plus_input."""
     path = locate("humanevalplus/HumanEvalPlus.jsonl.gz", HUMANEVAL_PLUS_URL, data)
     bench = Benchmark("humaneval+", "v0.1.10", "Apache-2.0 (EvalPlus); HumanEval MIT",
-                      HUMANEVAL_PLUS_URL, path)
+                      HUMANEVAL_PLUS_URL, path, memory_mb=4096, scaled_timeouts=True)
     for r in _rows(path):
         reference = r["prompt"] + r["canonical_solution"]
         test = plus_test(r["entry_point"], reference, r["base_input"] + r["plus_input"],

@@ -77,7 +77,8 @@ def load_mbpp_sanitized(data: Path | None = None, split: range | None = TEST_SPL
 def load_mbpp_plus(data: Path | None = None) -> Benchmark:
     """MBPP+ v0.2.0 (378 tasks, ids ``Mbpp/N``): differential tests against the canonical solution."""
     path = locate("mbppplus/MbppPlus.jsonl.gz", MBPP_PLUS_URL, data)
-    bench = Benchmark("mbpp+", "v0.2.0", "Apache-2.0 (EvalPlus); MBPP CC-BY-4.0", MBPP_PLUS_URL, path)
+    bench = Benchmark("mbpp+", "v0.2.0", "Apache-2.0 (EvalPlus); MBPP CC-BY-4.0", MBPP_PLUS_URL, path,
+                      memory_mb=4096, scaled_timeouts=True)
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)

@@ -43,6 +43,7 @@ class EvaluateOptions:
     workers: int | None = option(None, help="sandbox workers (default: all cores)")
     timeout: float = option(3.0, help="CPU seconds per program; wall-clock backstop is 2x + 1 s")
     memory_mb: int = option(2048, help="address-space limit per sample process, MiB")
+    site_packages: bool = option(False, help="let samples import installed third-party packages (default: stdlib only, so verdicts do not depend on this environment)")
     cache: bool = option(True, help="reuse verdicts from the SQLite store beside the results")
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
     strip_fences: bool = option(True, help="use the first ```-fenced block of a sample when present")
@@ -82,7 +83,7 @@ def evaluate(opts: EvaluateOptions) -> dict:
     ks = _choose_ks(samples, opts.ks)
     results_path, summary_path, cache_path = opts.output_paths()
     store = ResultStore(cache_path if opts.cache else None)
-    limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb)
+    limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)
     try:
         with SandboxPool(opts.workers, limits) as pool:
             task_limits = _task_limits(bench, pool, store, limits)
@@ -122,8 +123,9 @@ def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
     Their tests run the reference and the candidate on hundreds of inputs, and a few tasks need
     more than the flat limit even for the canonical solution.
     """
-    if not bench.name.endswith("+"):
+    if not bench.scaled_timeouts:
         return {}
+    limits = replace(limits, memory_mb=max(limits.memory_mb, bench.memory_mb))
     calib = replace(limits, timeout=max(limits.timeout, 60.0))
     jobs = [(tid, bench.canonical_program(p)) for tid, p in bench.problems.items()]
     keys = {tid: result_key(bench.name, bench.version, tid, prog, calib) for tid, prog in jobs}

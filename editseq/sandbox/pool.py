@@ -31,6 +31,7 @@ class _WorkerProcess:
     def __init__(self, index: int) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+        env["PYTHONHASHSEED"] = "0"  # set/dict-order-dependent samples get the same verdict every run
         self.proc = subprocess.Popen([sys.executable, "-m", "editseq.sandbox.worker", str(index)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
                                      cwd="/", close_fds=True)

@@ -21,6 +21,8 @@ class Limits:
     processes: int = 64  # RLIMIT_NPROC: contains fork bombs
     open_files: int = 256  # RLIMIT_NOFILE
     output_bytes: int = 2048  # how much of stdout/stderr comes back in the verdict
+    site_packages: bool = False  # may samples import installed third-party packages? Off: verdicts
+    # must not depend on what happens to be installed beside editseq (numpy, pandas, ...)
 
     def __post_init__(self) -> None:
         if not self.timeout > 0 or not math.isfinite(self.timeout):

@@ -169,6 +169,9 @@ def _sample_main(program: str, limits: Limits, iso: Isolation, workdir: str, out
         os.environ["HOME"] = os.environ["TMPDIR"] = workdir
         drop_privileges(iso)
         apply_limits(limits)
+        if not limits.site_packages:
+            sys.path[:] = [p for p in sys.path if not p.endswith(("site-packages", "dist-packages"))]
+            sys.path_importer_cache.clear()
         _execute(program, wfd, nonce)
     finally:
         os._exit(1)
