@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from editseq.env import NAMESPACES_VAR, sandbox_namespaces
 from editseq.sandbox.verdict import Limits
 
 CLONE_NEWNS = 0x00020000
@@ -78,6 +79,8 @@ def enter_namespaces(index: int) -> Isolation:
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | (0 if root else CLONE_NEWUSER)
     outer_uid, outer_gid = os.getuid(), os.getgid()
     try:
+        if not sandbox_namespaces():
+            raise OSError(f"disabled by {NAMESPACES_VAR}=0")
         _check(_libc.unshare(flags), "unshare")
         if not root:
             Path("/proc/self/setgroups").write_text("deny")

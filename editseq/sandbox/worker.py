@@ -14,6 +14,7 @@ import select
 import shutil
 import signal
 import sys
+import tempfile
 import time
 
 from editseq.sandbox import protocol
@@ -55,8 +56,6 @@ class _Worker:
     def _workdir(self) -> str:
         self.counter += 1
         if self.base is None:
-            import tempfile
-
             path = tempfile.mkdtemp(prefix="editseq-sample-")
         else:
             path = f"{self.base}/s{self.counter}"
