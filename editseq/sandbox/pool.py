@@ -7,12 +7,14 @@ samples run in its children) is replaced and its sample reported as ``crashed``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import subprocess
 import sys
 import threading
 import warnings
+from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from editseq.sandbox.verdict import Limits, Verdict
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _DONE = object()
+STALL_SECONDS = 120.0  # silence longer than this gets a warning
 
 
 class SandboxWarning(UserWarning):
@@ -39,8 +42,10 @@ class _WorkerProcess:
         self.wfd, self.rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         self.hello: dict = protocol.recv(self.rfd)
 
-    def run(self, program: str, limits: Limits) -> Verdict:
+    def send(self, program: str, limits: Limits) -> None:
         protocol.send(self.wfd, (program, limits))
+
+    def receive(self) -> Verdict:
         return protocol.recv(self.rfd)
 
     def close(self) -> None:
@@ -94,26 +99,57 @@ class SandboxPool:
         for t in threads:
             todo.put(_DONE)
             t.start()
-        for _ in range(n):
-            item = done.get()
+        for left in range(n, 0, -1):
+            item = self._next(done, left)
             if isinstance(item, BaseException):
                 raise item
             yield item
         for t in threads:
             t.join()
 
-    def _feed(self, slot: int, todo: queue.Queue, done: queue.Queue, limits: Limits) -> None:
-        while (job := todo.get()) is not _DONE:
-            key, program, *own = job
+    def _next(self, done: queue.Queue, left: int) -> object:
+        """Next result; warns (and keeps waiting) when nothing finished for a while."""
+        waited = 0.0
+        while True:
             try:
-                verdict = self._workers[slot].run(program, own[0] if own else limits)
+                return done.get(timeout=STALL_SECONDS)
+            except queue.Empty:
+                waited += STALL_SECONDS
+                warnings.warn(f"sandbox: no sample finished in the last {waited:.0f} s; {left} left "
+                              f"(per-sample wall-clock limit {self.limits.wall:g} s)", SandboxWarning,
+                              stacklevel=3)
+
+    def _feed(self, slot: int, todo: queue.Queue, done: queue.Queue, limits: Limits) -> None:
+        """Keep two jobs queued at the worker so it never waits for our round trip."""
+        pending: deque = deque()
+        more = True
+        while more or pending:
+            while more and len(pending) < 2:
+                job = todo.get()
+                if job is _DONE:
+                    more = False
+                    break
+                key, program, *own = job
+                pending.append((key, program, own[0] if own else limits))
+                self._send(slot, pending[-1])
+            if not pending:
+                break
+            key, _, _ = pending.popleft()
+            try:
+                verdict = self._workers[slot].receive()
             except (EOFError, OSError) as exc:
                 verdict = Verdict("crashed", f"sandbox worker died ({exc}); replaced")
                 self._replace(slot)
+                for queued in pending:  # the new worker never saw these
+                    self._send(slot, queued)
             except BaseException as exc:  # surface bugs to the caller instead of hanging it
                 done.put(exc)
                 return
             done.put((key, verdict))
+
+    def _send(self, slot: int, job: tuple) -> None:
+        with contextlib.suppress(OSError):  # a dead worker shows up on the next receive
+            self._workers[slot].send(job[1], job[2])
 
     def _replace(self, slot: int) -> None:
         old = self._workers[slot]

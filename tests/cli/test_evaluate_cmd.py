@@ -1,0 +1,42 @@
+"""The real ``editseq evaluate`` command on tiny fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from editseq.cli import main
+from tests.evaluate.test_run import write_samples
+
+
+def test_evaluate_command(tmp_path: Path, shared_data: Path, capsys) -> None:
+    samples = tmp_path / "x.jsonl"
+    write_samples(samples, shared_data)
+    out = tmp_path / "out"
+    with pytest.warns(UserWarning, match="162 of 164 humaneval tasks have no samples"):
+        code = main(["evaluate", str(samples), "--benchmark", "humaneval", "--data", str(shared_data),
+                     "--k", "1,2", "--workers", "2", "--no-cache", "--no-progress", "--out-dir", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "pass@1" in text and "pass@2" in text
+    summary = json.loads((out / "x_summary.json").read_text())
+    assert summary["pass@2"] > summary["pass@1"] > 0
+    assert summary["settings"]["cache"] is False
+    assert not (out / "x_cache.sqlite").exists()
+
+
+def test_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> None:
+    samples = tmp_path / "bad.jsonl"
+    samples.write_text('{"task_id": "HumanEval/999", "completion": "x"}\n')
+    code = main(["evaluate", str(samples), "--data", str(shared_data), "--no-progress"])
+    assert code == 2
+    assert "bad.jsonl line 1: unknown task_id 'HumanEval/999'" in capsys.readouterr().err
+
+
+def test_bad_option_exits_2(tmp_path: Path) -> None:
+    samples = tmp_path / "x.jsonl"
+    samples.write_text("")
+    assert main(["evaluate", str(samples), "--workers", "0"]) == 2
+    assert main(["evaluate", str(samples), "--benchmark", "nope"]) == 2
