@@ -3,6 +3,12 @@
 Started by ``SandboxPool`` as ``python -m editseq.sandbox.worker INDEX``; jobs and verdicts
 travel as frames on its stdin/stdout (see ``protocol``). Common modules are imported here once
 so each forked sample starts with them loaded.
+
+A sample passes only if the worker receives a per-sample random nonce that the child writes
+after ``exec`` of the whole program returned: exits (``sys.exit``, ``os._exit``,
+``SystemExit``), crashes and killed runners never produce it. Code that deliberately digs the
+nonce out of the runner's own frames could forge it; the sandbox contains such code, but
+judging it is not a goal.
 """
 
 from __future__ import annotations
