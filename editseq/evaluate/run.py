@@ -86,7 +86,7 @@ def evaluate(opts: EvaluateOptions) -> dict:
     limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)
     try:
         with SandboxPool(opts.workers, limits) as pool:
-            task_limits = _task_limits(bench, pool, store, limits)
+            task_limits = _task_limits(bench, pool, store, limits, {s.task_id for s in samples})
             verdicts = _run_all(samples, bench, pool, store, task_limits, opts)
             isolation = pool.isolation
     finally:
@@ -117,7 +117,7 @@ def _choose_ks(samples: list[Sample], requested: list[int]) -> list[int]:
 
 
 def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
-                 limits: Limits) -> dict[str, Limits]:
+                 limits: Limits, tasks: set[str]) -> dict[str, Limits]:
     """Per-task limits; EvalPlus-style benchmarks scale the limit with the reference's own time.
 
     Their tests run the reference and the candidate on hundreds of inputs, and a few tasks need
@@ -127,7 +127,7 @@ def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
         return {}
     limits = replace(limits, memory_mb=max(limits.memory_mb, bench.memory_mb))
     calib = replace(limits, timeout=max(limits.timeout, 60.0))
-    jobs = [(tid, bench.canonical_program(p)) for tid, p in bench.problems.items()]
+    jobs = [(tid, bench.canonical_program(p)) for tid, p in bench.problems.items() if tid in tasks]
     keys = {tid: result_key(bench.name, bench.version, tid, prog, calib) for tid, prog in jobs}
     known = store.get(list(keys.values()))
     todo = [(tid, prog) for tid, prog in jobs if keys[tid] not in known]
@@ -135,7 +135,7 @@ def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
         known[keys[tid]] = v
         store.put(keys[tid], bench.name, tid, v)
     return {tid: replace(limits, timeout=max(limits.timeout, round(2 * known[keys[tid]].cpu_time + 1, 1)))
-            for tid in bench.problems}
+            for tid in keys}
 
 
 def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: ResultStore,

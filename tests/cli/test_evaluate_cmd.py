@@ -40,3 +40,24 @@ def test_bad_option_exits_2(tmp_path: Path) -> None:
     samples.write_text("")
     assert main(["evaluate", str(samples), "--workers", "0"]) == 2
     assert main(["evaluate", str(samples), "--benchmark", "nope"]) == 2
+
+
+def test_evaluate_plus_benchmarks(tmp_path: Path, shared_data: Path) -> None:
+    """HumanEval+ and MBPP+ end to end: whole-program solutions, limits scaled by the reference."""
+    from editseq.benchmarks import load_benchmark
+
+    for name, tasks in (("humaneval+", ["HumanEval/0", "HumanEval/32"]), ("mbpp+", ["Mbpp/2", "Mbpp/737"])):
+        bench = load_benchmark(name, shared_data)
+        rows = [{"task_id": t, "solution": bench.problems[t].canonical_solution} for t in tasks]
+        rows.append({"task_id": tasks[0], "solution": "def nothing():\n    pass\n"})
+        samples = tmp_path / f"{name.strip('+')}.jsonl"
+        samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        with pytest.warns(UserWarning, match="have no samples"):
+            code = main(["evaluate", str(samples), "--benchmark", name, "--data", str(shared_data),
+                         "--no-progress", "--k", "1"])
+        assert code == 0
+        results = [json.loads(line) for line in
+                   (tmp_path / f"{samples.stem}_results.jsonl").read_text().splitlines()]
+        assert [r["passed"] for r in results] == [True, False, True], results
+        summary = json.loads((tmp_path / f"{samples.stem}_summary.json").read_text())
+        assert summary["pass@1"] == 0.75
