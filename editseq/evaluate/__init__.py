@@ -1,1 +1,0 @@
-"""Functional-correctness evaluation: samples -> sandbox verdicts -> pass@k summary."""
