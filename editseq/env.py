@@ -24,3 +24,18 @@ def data_dir() -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+NAMESPACES_VAR = "EDITSEQ_SANDBOX_NAMESPACES"
+
+
+def sandbox_namespaces() -> bool:
+    """Whether the sandbox may use Linux namespaces (``$EDITSEQ_SANDBOX_NAMESPACES``, default 1).
+
+    Set it to 0 where namespaces exist but misbehave (some container runtimes); the sandbox
+    then falls back to resource limits only and says so.
+    """
+    value = os.environ.get(NAMESPACES_VAR, "1").strip().lower()
+    if value not in ("0", "1", "true", "false", "yes", "no"):
+        raise ValueError(f"{NAMESPACES_VAR}={value!r}: expected 1 or 0")
+    return value in ("1", "true", "yes")

@@ -16,6 +16,7 @@ from editseq import __version__
 # subcommand name -> "module:attribute"; modules import their heavy dependencies lazily.
 COMMANDS = {
     "lintseq": "editseq.cli.lintseq_cmd:lintseq",
+    "evaluate": "editseq.cli.evaluate_cmd:evaluate",
 }
 
 
@@ -41,6 +42,7 @@ def cli() -> None:
     \b
     Pipeline:
       editseq lintseq   programs -> LintSeq edit sequences (training data)
+      editseq evaluate  samples -> sandboxed verdicts, pass@k (HumanEval(+), MBPP(+))
     Run `editseq COMMAND --help` for the options of each step.
     """
 

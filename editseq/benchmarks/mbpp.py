@@ -1,0 +1,92 @@
+"""MBPP (Austin et al. 2021; full and sanitized) and MBPP+ (EvalPlus v0.2.0).
+
+The test split is task_ids 11-510 (the google-research README's evaluation range, also the Hugging
+Face ``test`` split). A completion is appended to a docstring prompt holding the task text and
+its first test, the prompt format MBPP+ ships; a ``solution`` is used as is.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from editseq.benchmarks import Benchmark, Problem, locate
+from editseq.benchmarks.plus import plus_test
+
+_GR = "https://github.com/google-research/google-research/raw/30adf0ec5f35f9609c2f1d896005e184195d9146/mbpp/"
+MBPP_URL = _GR + "mbpp.jsonl"
+SANITIZED_URL = _GR + "sanitized-mbpp.json"
+MBPP_PLUS_URL = "https://github.com/evalplus/mbppplus_release/raw/v0.2.0/MbppPlus.jsonl.gz"
+TEST_SPLIT = range(11, 511)
+LICENSE = "CC-BY-4.0 (Google)"
+
+PLUS_ORACLES = {164: "or_always_true", 295: "or_always_zero", 737: "truthy", 787: "truthy", 794: "truthy"}
+# How EvalPlus turns each MBPP+ task's JSON inputs back into Python values (see plus.restore).
+_RESTORE_GROUPS = {
+    "args": (2, 116, 132, 143, 222, 261, 273, 394, 399, 421, 424, 429, 470, 560, 579, 596, 616,
+             630, 726, 740, 744, 809),
+    "args_items": (63, 64, 70, 94, 120, 237, 272, 299, 400, 409, 417, 438, 473, 614, 780),
+    "first_items": (75, 413, 444, 753),
+    "second": (106, 750),
+    "first_sets": (115,),
+    "float_complex": (124,),
+    "first": (250, 405, 446, 617, 720, 763, 808, 307),
+    "args_items_then_args": (259, 401, 445),
+    "first_items_then_args": (278,),
+    "dict_values": (722,),
+    "complex": (252,),
+    "deep": (580, 615, 791),
+}
+RESTORE = {task: rule for rule, tasks in _RESTORE_GROUPS.items() for task in tasks}
+
+
+def _docstring_prompt(text: str, first_test: str) -> str:
+    return f'"""\n{text.strip()}\n{first_test.strip()}\n"""\n'
+
+
+def load_mbpp(data: Path | None = None, split: range | None = TEST_SPLIT) -> Benchmark:
+    """Full MBPP (974 tasks; ``split=None`` keeps all): tests are ``test_setup_code`` + ``test_list``."""
+    path = locate("mbpp/mbpp.jsonl", MBPP_URL, data)
+    bench = Benchmark("mbpp", "google-research@30adf0e", LICENSE, MBPP_URL, path)
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            if split is not None and r["task_id"] not in split:
+                continue
+            test = r["test_setup_code"] + "\n" + "\n".join(r["test_list"]) + "\n"
+            bench.problems[str(r["task_id"])] = Problem(
+                str(r["task_id"]), _docstring_prompt(r["text"], r["test_list"][0]), "",
+                r["code"], test)
+    return bench
+
+
+def load_mbpp_sanitized(data: Path | None = None, split: range | None = TEST_SPLIT) -> Benchmark:
+    """Sanitized MBPP (427 tasks, 257 in the test split): tests are ``test_imports`` + ``test_list``."""
+    path = locate("mbpp/sanitized-mbpp.json", SANITIZED_URL, data)
+    bench = Benchmark("mbpp-sanitized", "google-research@30adf0e", LICENSE, SANITIZED_URL, path)
+    for r in json.loads(path.read_text(encoding="utf-8")):
+        if split is not None and r["task_id"] not in split:
+            continue
+        test = "\n".join(r["test_imports"]) + "\n" + "\n".join(r["test_list"]) + "\n"
+        bench.problems[str(r["task_id"])] = Problem(
+            str(r["task_id"]), _docstring_prompt(r["prompt"], r["test_list"][0]), "", r["code"], test)
+    return bench
+
+
+def load_mbpp_plus(data: Path | None = None) -> Benchmark:
+    """MBPP+ v0.2.0 (378 tasks, ids ``Mbpp/N``): differential tests against the canonical solution."""
+    path = locate("mbppplus/MbppPlus.jsonl.gz", MBPP_PLUS_URL, data)
+    bench = Benchmark("mbpp+", "v0.2.0", "Apache-2.0 (EvalPlus); MBPP CC-BY-4.0", MBPP_PLUS_URL, path,
+                      memory_mb=4096, scaled_timeouts=True)
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            number = int(r["task_id"].split("/")[-1])
+            plus = r["plus_input"] if isinstance(r["plus_input"], list) else []  # Mbpp/793 has {}
+            test = plus_test(r["entry_point"], r["canonical_solution"], r["base_input"] + plus,
+                             r["atol"], oracle=PLUS_ORACLES.get(number, ""),
+                             restore=RESTORE.get(number, ""))
+            bench.problems[r["task_id"]] = Problem(r["task_id"], r["prompt"] + "\n", r["entry_point"],
+                                                   r["canonical_solution"], test)
+    return bench

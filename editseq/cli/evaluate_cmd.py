@@ -1,0 +1,44 @@
+"""``editseq evaluate``: run samples in the sandbox and report pass@k (thin wrapper)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from editseq.config import ConfigError, build, click_options
+from editseq.evaluate import run
+from editseq.io import InputError
+
+
+@click.command("evaluate")
+@click_options(run.EvaluateOptions)
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="YAML/JSON file with these options")
+def evaluate(config_file: Path | None, **values: object) -> int:
+    """Run SAMPLES (JSONL) against a benchmark in the sandbox; write results and pass@k.
+
+    \b
+    Example:
+      editseq evaluate runs/x.jsonl --benchmark humaneval --k 1,10
+    writes runs/x_results.jsonl and runs/x_summary.json.
+    """
+    try:
+        opts = build(run.EvaluateOptions, values, config_file)
+        summary = run.evaluate(opts)
+    except (ConfigError, InputError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    _print_table(summary)
+    return 0
+
+
+def _print_table(summary: dict) -> None:
+    rows = [(key, summary[key], summary["ci95"][key]) for key in summary if key.startswith("pass@")]
+    click.echo(f"{summary['n_samples']} samples, {summary['n_tasks']} tasks; statuses: "
+               + ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())))
+    click.echo(f"{'metric':<10}{'value':>9}  95% CI")
+    for key, value, (lo, hi) in rows:
+        click.echo(f"{key:<10}{100 * value:>8.2f}%  [{100 * lo:.2f}, {100 * hi:.2f}]")
+    click.echo(f"results: {summary['results']}")
+

@@ -1,0 +1,1 @@
+"""Functional-correctness evaluation: samples -> sandbox verdicts -> pass@k summary."""

@@ -1,0 +1,50 @@
+"""The one pass@k estimator in editseq, with a bootstrap confidence interval.
+
+pass@k = 1 - C(n-c, k) / C(n, k) (Chen et al. 2021), computed as the product
+prod_{i=n-c+1}^{n} (1 - k/i), which never forms the huge binomials (n up to 200+).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased probability that at least one of k samples drawn from n (c correct) passes."""
+    if not 0 <= c <= n:
+        raise ValueError(f"need 0 <= correct <= samples, got correct={c}, samples={n}")
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if k > n:
+        raise ValueError(f"pass@{k} needs at least {k} samples per task, but a task has only {n}; "
+                         f"drop k={k} or draw more samples")
+    if n - c < k:
+        return 1.0
+    prod = 1.0
+    for i in range(n - c + 1, n + 1):
+        prod *= 1.0 - k / i
+    return 1.0 - prod
+
+
+def mean_pass_at_k(counts: Sequence[tuple[int, int]], k: int) -> float:
+    """Mean pass@k over tasks given (n, c) per task."""
+    if not counts:
+        raise ValueError("no tasks to score")
+    return sum(pass_at_k(n, c, k) for n, c in counts) / len(counts)
+
+
+def bootstrap_ci(counts: Sequence[tuple[int, int]], k: int, rounds: int = 1000,
+                 level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile interval of mean pass@k when tasks are resampled with replacement.
+
+    Resampling tasks (not samples) reflects the uncertainty that matters when comparing models
+    on a fixed-size benchmark.
+    """
+    per_task = [pass_at_k(n, c, k) for n, c in counts]
+    rng = random.Random(seed)
+    m = len(per_task)
+    means = sorted(sum(per_task[rng.randrange(m)] for _ in range(m)) / m for _ in range(rounds))
+    lo = means[int((1 - level) / 2 * rounds)]
+    hi = means[min(rounds - 1, int((1 + level) / 2 * rounds))]
+    return lo, hi

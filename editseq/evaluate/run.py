@@ -1,0 +1,224 @@
+"""samples.jsonl -> x_results.jsonl + x_summary.json: the evaluation pipeline.
+
+Steps: read and validate samples, build programs, look verdicts up in the result store, run
+each distinct missing program once in the sandbox pool, re-check wall-clock timeouts one at a
+time (CPU-time limits do not depend on load, but the wall-clock backstop does: a loaded machine
+must not turn slow-but-correct programs into failures), then sort by (task_id, sample index)
+and score.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import warnings
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from editseq import __version__
+from editseq.benchmarks import Benchmark, load_benchmark
+from editseq.config import ConfigError, option, to_dict
+from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k
+from editseq.evaluate.samples import Sample, build_programs, read_samples
+from editseq.evaluate.store import ResultStore, result_key
+from editseq.io import InputError, dumps
+from editseq.sandbox import Limits, SandboxPool, Verdict
+
+DEFAULT_KS = (1, 10, 100)
+
+
+@dataclass
+class EvaluateOptions:
+    """Options of ``editseq evaluate``."""
+
+    samples: Path = option(None, help="samples JSONL: task_id + completion or solution", argument=True)  # noqa: RUF009
+    benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"] = option(
+        "humaneval", help="benchmark the samples answer")
+    data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    k: str = option("", help="comma-separated k for pass@k (default: 1,10,100 where k <= samples per task)")
+    workers: int | None = option(None, help="sandbox workers (default: all cores)")
+    timeout: float = option(3.0, help="CPU seconds per program; wall-clock backstop is 2x + 1 s")
+    memory_mb: int = option(2048, help="address-space limit per sample process, MiB")
+    site_packages: bool = option(False, help="let samples import installed third-party packages (default: stdlib only, so verdicts do not depend on this environment)")
+    cache: bool = option(True, help="reuse verdicts from the SQLite store beside the results")
+    out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
+    strip_fences: bool = option(True, help="use the first ```-fenced block of a sample when present")
+    stop: bool = option(False, help="cut completions at \\nclass, \\ndef, \\n#, \\nif, \\nprint (CodeGen/CodeT)")
+    resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first")
+    recheck: bool = option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
+    progress: bool = option(True, help="show a progress bar")
+
+    def __post_init__(self) -> None:
+        if self.samples is None:
+            raise ConfigError("SAMPLES is required: a JSONL file of task_id + completion/solution")
+        self.samples = Path(self.samples)
+        if self.workers is not None and self.workers < 1:
+            raise ConfigError(f"--workers must be at least 1, got {self.workers}")
+        if not self.timeout > 0:
+            raise ConfigError(f"--timeout must be positive seconds, got {self.timeout}")
+        try:
+            self.ks = sorted({int(x) for x in self.k.split(",") if x.strip()})
+        except ValueError as exc:
+            raise ConfigError(f"--k must be comma-separated integers like 1,10,100, got {self.k!r}") from exc
+        if any(k < 1 for k in self.ks):
+            raise ConfigError(f"--k values must be at least 1, got {self.k!r}")
+
+    def output_paths(self) -> tuple[Path, Path, Path]:
+        """(results JSONL, summary JSON, cache SQLite) for this samples file."""
+        folder = self.out_dir or self.samples.parent
+        stem = self.samples.name.removesuffix(".gz").rsplit(".", 1)[0]
+        return (folder / f"{stem}_results.jsonl", folder / f"{stem}_summary.json",
+                folder / f"{stem}_cache.sqlite")
+
+
+def evaluate(opts: EvaluateOptions) -> dict:
+    """Run the whole evaluation; returns the summary (also written to disk)."""
+    bench = load_benchmark(opts.benchmark, opts.data)
+    samples = read_samples(opts.samples, bench)
+    build_programs(samples, bench, opts.strip_fences, opts.stop, opts.resolve_edits)
+    ks = _choose_ks(samples, opts.ks)
+    results_path, summary_path, cache_path = opts.output_paths()
+    store = ResultStore(cache_path if opts.cache else None)
+    limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)
+    try:
+        with SandboxPool(opts.workers, limits) as pool:
+            task_limits = _task_limits(bench, pool, store, limits, {s.task_id for s in samples})
+            verdicts = _run_all(samples, bench, pool, store, task_limits, opts)
+            isolation = pool.isolation
+    finally:
+        store.close()
+    order = sorted(range(len(samples)), key=lambda i: (samples[i].task_id, samples[i].index))
+    samples, verdicts = [samples[i] for i in order], [verdicts[i] for i in order]
+    _write_results(results_path, samples, verdicts)
+    summary = summarize(samples, verdicts, ks, bench)
+    summary.update(settings=to_dict(opts), isolation=isolation, versions=_versions(bench),
+                   data={"file": str(bench.source), "sha256": bench.fingerprint, "url": bench.url,
+                         "license": bench.license},
+                   results=str(results_path))
+    _write_json(summary_path, summary)
+    return summary
+
+
+def _choose_ks(samples: list[Sample], requested: list[int]) -> list[int]:
+    counts = Counter(s.task_id for s in samples)
+    n_min = min(counts.values())
+    if not requested:
+        return [k for k in DEFAULT_KS if k <= n_min] or [1]
+    too_big = [k for k in requested if k > n_min]
+    if too_big:
+        short = sorted(t for t, n in counts.items() if n == n_min)[:5]
+        raise InputError(f"pass@{too_big[0]} needs at least {too_big[0]} samples per task, but "
+                         f"{', '.join(short)} has only {n_min}; lower --k or draw more samples")
+    return requested
+
+
+def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
+                 limits: Limits, tasks: set[str]) -> dict[str, Limits]:
+    """Per-task limits; EvalPlus-style benchmarks scale the limit with the reference's own time.
+
+    Their tests run the reference and the candidate on hundreds of inputs, and a few tasks need
+    more than the flat limit even for the canonical solution.
+    """
+    if not bench.scaled_timeouts:
+        return {}
+    limits = replace(limits, memory_mb=max(limits.memory_mb, bench.memory_mb))
+    calib = replace(limits, timeout=max(limits.timeout, 60.0))
+    jobs = [(tid, bench.canonical_program(p)) for tid, p in bench.problems.items() if tid in tasks]
+    keys = {tid: result_key(bench.name, bench.version, tid, prog, calib) for tid, prog in jobs}
+    known = store.get(list(keys.values()))
+    todo = [(tid, prog) for tid, prog in jobs if keys[tid] not in known]
+    for tid, v in pool.run(todo, limits=calib):
+        known[keys[tid]] = v
+        store.put(keys[tid], bench.name, tid, v)
+    return {tid: replace(limits, timeout=max(limits.timeout, round(2 * known[keys[tid]].cpu_time + 1, 1)))
+            for tid in keys}
+
+
+def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: ResultStore,
+             task_limits: dict[str, Limits], opts: EvaluateOptions) -> list[Verdict]:
+    """Verdict per sample (same order): cached, else run once per distinct program."""
+    from tqdm import tqdm
+
+    lims = [task_limits.get(s.task_id, pool.limits) for s in samples]
+    keys = [result_key(bench.name, bench.version, s.task_id, s.program, lim)
+            for s, lim in zip(samples, lims, strict=True)]
+    known = store.get(sorted(set(keys)))
+    todo, task_of = {}, {}
+    for i, key in enumerate(keys):
+        if key not in known and key not in todo:
+            todo[key] = (key, samples[i].program, lims[i])
+            task_of[key] = samples[i].task_id
+    bar = tqdm(total=len(samples), initial=len(samples) - _count_pending(keys, todo),
+               disable=not opts.progress, unit="sample", desc=f"evaluate {bench.name}")
+    weights = Counter(keys)
+    for key, v in pool.run(todo.values()):
+        if not (opts.recheck and _load_dependent(v)):
+            store.put(key, bench.name, task_of[key], v)
+        known[key] = v
+        bar.update(weights[key])
+    bar.close()
+    if opts.recheck:
+        again = [todo[k] for k in todo if _load_dependent(known[k])]
+        for key, v in pool.run(again, concurrency=1):
+            known[key] = v
+            store.put(key, bench.name, task_of[key], v)
+    return [known[k] for k in keys]
+
+
+def _load_dependent(v: Verdict) -> bool:
+    """Wall-clock timeouts depend on machine load; CPU-time ones do not and are final."""
+    return v.status == "timeout" and v.reason.startswith("wall-clock")
+
+
+def _count_pending(keys: list[str], todo: dict) -> int:
+    return sum(1 for k in keys if k in todo)
+
+
+def _write_results(path: Path, samples: list[Sample], verdicts: list[Verdict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for s, v in zip(samples, verdicts, strict=True):
+            fh.write(dumps({**s.record, "passed": v.passed, "status": v.status, "reason": v.reason,
+                            "duration": v.duration}) + "\n")
+    os.replace(tmp, path)
+
+
+def summarize(samples: list[Sample], verdicts: list[Verdict], ks: list[int],
+              bench: Benchmark) -> dict:
+    """pass@k (fractions) with 95% bootstrap intervals, per-task counts and verdict counts."""
+    per_task: dict[str, dict[str, int]] = {}
+    for s, v in zip(samples, verdicts, strict=True):
+        t = per_task.setdefault(s.task_id, {"n": 0, "c": 0})
+        t["n"] += 1
+        t["c"] += v.passed
+    counts = [(t["n"], t["c"]) for t in per_task.values()]
+    summary: dict = {f"pass@{k}": mean_pass_at_k(counts, k) for k in ks}
+    summary["ci95"] = {f"pass@{k}": list(bootstrap_ci(counts, k)) for k in ks}
+    summary["n_samples"] = len(samples)
+    summary["n_tasks"] = len(per_task)
+    summary["statuses"] = dict(Counter(v.status for v in verdicts))
+    missing = sorted(set(bench.problems) - set(per_task))
+    summary["tasks_without_samples"] = missing
+    if missing:
+        warnings.warn(f"{len(missing)} of {len(bench.problems)} {bench.name} tasks have no samples "
+                      f"and are not scored: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}",
+                      stacklevel=2)
+    summary["tasks"] = per_task
+    return summary
+
+
+def _versions(bench: Benchmark) -> dict[str, str]:
+    return {"editseq": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
+            "benchmark": f"{bench.name} {bench.version}"}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

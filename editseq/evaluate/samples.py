@@ -1,0 +1,88 @@
+"""Samples in: validation with file/line errors, and the post-processing real model output needs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from editseq.benchmarks import Benchmark
+from editseq.io import BadRecord, InputError, read_records
+
+STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex / CodeGen convention
+_FENCE = re.compile(r"```[ \t]*[\w+.-]*[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+@dataclass
+class Sample:
+    """One sample: its input record, where it came from, and the program to run."""
+
+    record: dict[str, Any]
+    task_id: str
+    index: int  # position among this task's samples, in file order
+    where: str  # "path/file.jsonl line N"
+    program: str = ""
+
+
+def strip_fences(text: str) -> str:
+    """The first fenced code block's body when the text has one (chat models wrap code)."""
+    if "```" not in text:
+        return text
+    match = _FENCE.search(text)
+    return match.group(1) if match else text
+
+
+def truncate(text: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
+    """Cut a completion at the first stop sequence (the CodeGen/CodeT post-processing)."""
+    cut = min((i for i in (text.find(s) for s in stops) if i != -1), default=len(text))
+    return text[:cut]
+
+
+def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
+    """Validated samples; raises InputError naming the file, line, field and fix."""
+    samples: list[Sample] = []
+    per_task: dict[str, int] = {}
+    for _, key, rec in read_records(path):
+        where = f"{path} line {key.rsplit(' ', 1)[-1]}"
+        if isinstance(rec, BadRecord):
+            raise InputError(f"{where}: {rec.reason}")
+        tid = rec.get("task_id")
+        if tid is None:
+            raise InputError(f"{where}: missing field 'task_id'; every sample needs the "
+                             "benchmark task it answers")
+        tid = str(tid)
+        if tid not in bench.problems:
+            example = next(iter(bench.problems))
+            raise InputError(f"{where}: unknown task_id {tid!r} for benchmark {bench.name} "
+                             f"(ids look like {example!r}); check --benchmark")
+        fields = [f for f in ("completion", "solution") if f in rec]
+        if len(fields) != 1 or not isinstance(rec[fields[0]], str):
+            raise InputError(f"{where}, task {tid}: expected exactly one string field "
+                             "'completion' (appended to the prompt) or 'solution' (whole program)")
+        samples.append(Sample(rec, tid, per_task.get(tid, 0), where))
+        per_task[tid] = per_task.get(tid, 0) + 1
+    if not samples:
+        raise InputError(f"{path}: no samples (the file is empty); expected JSONL lines with "
+                         "task_id and completion or solution")
+    return samples
+
+
+def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: bool,
+                   resolve_edits: bool) -> None:
+    """Fill each sample's program: post-process its text, then add prompt and tests."""
+    resolve = None
+    if resolve_edits:
+        from editseq.lintseq.diffs import resolve  # lazy: LintSeq is optional for evaluation
+    for s in samples:
+        is_completion = "completion" in s.record
+        text = s.record["completion" if is_completion else "solution"]
+        if fences:
+            text = strip_fences(text)
+        if resolve is not None:
+            text = resolve(text).program
+        if stop and is_completion:
+            text = truncate(text)
+        problem = bench.problems[s.task_id]
+        s.program = (bench.program(problem, completion=text) if is_completion
+                     else bench.program(problem, solution=text))

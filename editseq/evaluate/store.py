@@ -1,0 +1,61 @@
+"""SQLite result store: identical programs run once, an interrupted evaluation resumes.
+
+A verdict is keyed by (benchmark, version, task, program hash, limits): change any of them and
+the program runs again. Writes are committed in small batches, so a killed run loses at most
+the last batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from pathlib import Path
+
+from editseq.sandbox import Limits, Verdict
+
+_SCHEMA = """CREATE TABLE IF NOT EXISTS verdicts (
+    key TEXT PRIMARY KEY, benchmark TEXT, task_id TEXT, status TEXT, reason TEXT,
+    duration REAL, cpu_time REAL, peak_memory_kb INTEGER)"""
+
+
+def result_key(benchmark: str, version: str, task_id: str, program: str, limits: Limits) -> str:
+    program_hash = hashlib.sha256(program.encode("utf-8", "surrogatepass")).hexdigest()
+    text = "\x1f".join((benchmark, version, task_id, program_hash, limits.key()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ResultStore:
+    """Verdicts by key; ``path=None`` keeps them in memory only (``--no-cache``)."""
+
+    def __init__(self, path: Path | None, commit_every: float = 1.0) -> None:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(":memory:" if path is None else str(path))
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(_SCHEMA)
+        self._commit_every = commit_every
+        self._last_commit = time.monotonic()
+
+    def get(self, keys: list[str]) -> dict[str, Verdict]:
+        found: dict[str, Verdict] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            rows = self.db.execute(
+                "SELECT key, status, reason, duration, cpu_time, peak_memory_kb FROM verdicts "
+                f"WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            for key, *fields in rows:
+                found[key] = Verdict(*fields)
+        return found
+
+    def put(self, key: str, benchmark: str, task_id: str, v: Verdict) -> None:
+        self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?)",
+                        (key, benchmark, task_id, v.status, v.reason, v.duration, v.cpu_time,
+                         v.peak_memory_kb))
+        if time.monotonic() - self._last_commit > self._commit_every:
+            self.db.commit()
+            self._last_commit = time.monotonic()
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()

@@ -1,0 +1,1 @@
+"""Model side: sampling backends, prompt formats, training."""

@@ -1,0 +1,42 @@
+"""The one small interface every model backend implements (transformers, vLLM, OpenAI-compatible HTTP).
+
+Callers (``editseq sample``, ``editseq mtpb sample``) only see ``Backend.generate``; the backend
+applies sampling settings, stop sequences and seeds, and reports generated token counts so
+throughput and the "sampled tokens" axis of reports can be computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    n: int = 1  # samples per prompt
+    temperature: float = 0.8
+    top_p: float = 0.95
+    min_p: float | None = None
+    max_new_tokens: int = 256
+    stop: tuple[str, ...] = ()  # the text is cut before the first stop sequence
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.n < 1 or self.max_new_tokens < 1:
+            raise ValueError("n and max_new_tokens must be at least 1")
+        if self.temperature < 0 or not 0 < self.top_p <= 1:
+            raise ValueError("temperature must be >= 0 and top_p in (0, 1]")
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str  # the continuation only (no prompt), cut at the first stop sequence
+    tokens: int  # tokens generated (before cutting at a stop sequence)
+
+
+class Backend(Protocol):
+    name: str
+
+    def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
+        """``config.n`` generations for each prompt, in prompt order."""
+        ...

@@ -1,0 +1,169 @@
+"""The pool of warm sandbox workers that the rest of editseq talks to.
+
+One thread per worker feeds it jobs from a shared queue, so results arrive as soon as any
+worker finishes; callers re-sort by their own keys. A worker that dies (it never should: the
+samples run in its children) is replaced and its sample reported as ``crashed``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import subprocess
+import sys
+import threading
+import warnings
+from collections import deque
+from collections.abc import Hashable, Iterable, Iterator
+from pathlib import Path
+
+from editseq.sandbox import protocol
+from editseq.sandbox.verdict import Limits, Verdict
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_DONE = object()
+STALL_SECONDS = 120.0  # silence longer than this gets a warning
+
+
+class SandboxWarning(UserWarning):
+    """Isolation is weaker than intended (no namespaces on this machine)."""
+
+
+class _WorkerProcess:
+    def __init__(self, index: int) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+        env["PYTHONHASHSEED"] = "0"  # set/dict-order-dependent samples get the same verdict every run
+        self.proc = subprocess.Popen([sys.executable, "-m", "editseq.sandbox.worker", str(index)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                     cwd="/", close_fds=True)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.wfd, self.rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        self.hello: dict = protocol.recv(self.rfd)
+
+    def send(self, program: str, limits: Limits) -> None:
+        protocol.send(self.wfd, (program, limits))
+
+    def receive(self) -> Verdict:
+        return protocol.recv(self.rfd)
+
+    def close(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class SandboxPool:
+    """Warm workers, each isolated once and forking one process per sample.
+
+    ``isolation`` is "namespaces" or "fallback"; a fallback also raises a ``SandboxWarning``.
+    """
+
+    def __init__(self, workers: int | None = None, limits: Limits | None = None) -> None:
+        self.size = workers or os.cpu_count() or 1
+        if self.size < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.limits = limits or Limits()
+        self._workers = [_WorkerProcess(i) for i in range(self.size)]
+        hello = self._workers[0].hello
+        self.isolation: str = hello["mode"]
+        if hello.get("warning"):
+            warnings.warn(hello["warning"], SandboxWarning, stacklevel=2)
+
+    def run_one(self, program: str) -> Verdict:
+        """Run one program (convenience for tests and small jobs)."""
+        return next(self.run([(0, program)]))[1]
+
+    def run(self, jobs: Iterable[tuple], concurrency: int | None = None,
+            limits: Limits | None = None) -> Iterator[tuple[Hashable, Verdict]]:
+        """Yield ``(key, verdict)`` for each ``(key, program)`` or ``(key, program, limits)``.
+
+        Results come in completion order; a job's own limits override ``limits``.
+        """
+        lim = limits or self.limits
+        todo: queue.Queue = queue.Queue()
+        done: queue.Queue = queue.Queue()
+        n = 0
+        for job in jobs:
+            todo.put(job)
+            n += 1
+        slots = list(range(min(concurrency or self.size, self.size, max(n, 1))))
+        threads = [threading.Thread(target=self._feed, args=(i, todo, done, lim), daemon=True)
+                   for i in slots]
+        for t in threads:
+            todo.put(_DONE)
+            t.start()
+        for left in range(n, 0, -1):
+            item = self._next(done, left)
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        for t in threads:
+            t.join()
+
+    def _next(self, done: queue.Queue, left: int) -> object:
+        """Next result; warns (and keeps waiting) when nothing finished for a while."""
+        waited = 0.0
+        while True:
+            try:
+                return done.get(timeout=STALL_SECONDS)
+            except queue.Empty:
+                waited += STALL_SECONDS
+                warnings.warn(f"sandbox: no sample finished in the last {waited:.0f} s; {left} left "
+                              f"(per-sample wall-clock limit {self.limits.wall:g} s)", SandboxWarning,
+                              stacklevel=3)
+
+    def _feed(self, slot: int, todo: queue.Queue, done: queue.Queue, limits: Limits) -> None:
+        """Keep two jobs queued at the worker so it never waits for our round trip."""
+        pending: deque = deque()
+        more = True
+        while more or pending:
+            while more and len(pending) < 2:
+                job = todo.get()
+                if job is _DONE:
+                    more = False
+                    break
+                key, program, *own = job
+                pending.append((key, program, own[0] if own else limits))
+                self._send(slot, pending[-1])
+            if not pending:
+                break
+            key, _, _ = pending.popleft()
+            try:
+                verdict = self._workers[slot].receive()
+            except (EOFError, OSError) as exc:
+                verdict = Verdict("crashed", f"sandbox worker died ({exc}); replaced")
+                self._replace(slot)
+                for queued in pending:  # the new worker never saw these
+                    self._send(slot, queued)
+            except BaseException as exc:  # surface bugs to the caller instead of hanging it
+                done.put(exc)
+                return
+            done.put((key, verdict))
+
+    def _send(self, slot: int, job: tuple) -> None:
+        with contextlib.suppress(OSError):  # a dead worker shows up on the next receive
+            self._workers[slot].send(job[1], job[2])
+
+    def _replace(self, slot: int) -> None:
+        old = self._workers[slot]
+        old.proc.kill()
+        old.close()
+        self._workers[slot] = _WorkerProcess(slot)
+
+    def close(self) -> None:
+        for w in self._workers:
+            w.close()
+        self._workers = []
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,281 @@
+"""A warm sandbox worker: isolated once, then forks one process per sample.
+
+Started by ``SandboxPool`` as ``python -m editseq.sandbox.worker INDEX``; jobs and verdicts
+travel as frames on its stdin/stdout (see ``protocol``). Common modules are imported here once
+so each forked sample starts with them loaded.
+
+A sample passes only if the worker receives a per-sample random nonce that the child writes
+after ``exec`` of the whole program returned: exits (``sys.exit``, ``os._exit``,
+``SystemExit``), crashes and killed runners never produce it. Code that deliberately digs the
+nonce out of the runner's own frames could forge it; the sandbox contains such code, but
+judging it is not a goal.
+"""
+
+from __future__ import annotations
+
+import builtins
+import gc
+import os
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+from editseq.sandbox import protocol
+from editseq.sandbox.isolation import (
+    SCRATCH,
+    Isolation,
+    apply_limits,
+    become_init,
+    drop_privileges,
+    enter_namespaces,
+    fallback,
+    set_nondumpable,
+    set_parent_death_signal,
+)
+from editseq.sandbox.verdict import Limits, Verdict
+
+WARM_MODULES = ("math", "re", "collections", "itertools", "functools", "typing", "string",
+                "heapq", "bisect", "hashlib", "random", "statistics", "fractions", "decimal",
+                "copy", "json", "operator", "datetime", "array", "numbers", "unittest")
+_FULL_PATH: list[str] = []  # sys.path with site-packages, for samples allowed to use them
+
+
+class _Worker:
+    """Runs samples one at a time inside this worker's isolation."""
+
+    def __init__(self, iso: Isolation, in_fd: int, out_fd: int) -> None:
+        self.iso, self.in_fd, self.out_fd = iso, in_fd, out_fd
+        self.base = SCRATCH if iso.namespaces else None
+        self.counter = 0
+
+    def serve(self) -> None:
+        protocol.send(self.out_fd, {"mode": self.iso.mode, "warning": self.iso.warning})
+        while True:
+            try:
+                job = protocol.recv(self.in_fd)
+            except EOFError:
+                return
+            program, limits = job
+            protocol.send(self.out_fd, self.run(program, limits))
+
+    def _workdir(self) -> str:
+        self.counter += 1
+        if self.base is None:
+            path = tempfile.mkdtemp(prefix="editseq-sample-")
+        else:
+            path = f"{self.base}/s{self.counter}"
+            os.mkdir(path, 0o700)
+        return path
+
+    def run(self, program: str, limits: Limits) -> Verdict:
+        """Fork, wait (CPU limit in the child, wall-clock backstop here), kill the tree, judge."""
+        workdir = self._workdir()
+        out_path = workdir + ".out"
+        out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        nonce = os.urandom(16).hex().encode()
+        rfd, wfd = os.pipe()
+        start = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            _sample_main(program, limits, self.iso, workdir, out_fd, wfd, nonce,
+                         (self.in_fd, self.out_fd, rfd))
+        os.close(wfd)
+        os.close(out_fd)
+        pidfd = os.pidfd_open(pid)
+        walled = not select.select([pidfd], [], [], limits.wall)[0]
+        if walled:
+            os.kill(pid, signal.SIGKILL)
+        _, status, usage = os.wait4(pid, 0)
+        duration = time.monotonic() - start
+        os.close(pidfd)
+        self._kill_rest(pid)
+        message = _drain(rfd)
+        output = _head(out_path, limits.output_bytes)
+        try:
+            os.rmdir(workdir)  # the common case: the sample left nothing behind
+        except OSError:
+            shutil.rmtree(workdir, ignore_errors=True)
+        os.unlink(out_path)
+        cpu = usage.ru_utime + usage.ru_stime
+        status_, reason = judge(message, nonce, status, walled, cpu, limits)
+        return Verdict(status_, reason, round(duration, 4), round(cpu, 4), usage.ru_maxrss, output)
+
+    def _kill_rest(self, pid: int) -> None:
+        """End every process the sample left behind (all of the PID namespace but us)."""
+        try:
+            if self.iso.namespaces:
+                os.kill(-1, signal.SIGKILL)
+            else:
+                os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # nothing left
+        while True:
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+
+
+def _drain(fd: int) -> bytes:
+    os.set_blocking(fd, False)
+    chunks = []
+    try:
+        while len(chunk := os.read(fd, 65536)) and sum(map(len, chunks)) < 65536:
+            chunks.append(chunk)
+    except BlockingIOError:
+        pass
+    os.close(fd)
+    return b"".join(chunks)
+
+
+def _head(path: str, limit: int) -> str:
+    with open(path, "rb") as fh:
+        return fh.read(limit).decode("utf-8", "replace")
+
+
+def judge(message: bytes, nonce: bytes, status: int, walled: bool, cpu: float,
+          limits: Limits) -> tuple[str, str]:
+    """Turn the child's report and exit status into (status, reason).
+
+    Only the nonce, written after the program's last statement returned, means passed.
+    """
+    if message.startswith(b"P" + nonce):
+        return "passed", ""
+    if walled:
+        return "timeout", f"wall-clock limit of {limits.wall:g} s exceeded"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= limits.timeout):
+            return "timeout", f"CPU time limit of {limits.timeout:g} s exceeded"
+        return "crashed", f"killed by {signal.Signals(sig).name}"
+    if message[:1] in (b"F", b"E"):
+        status_ = "failed" if message[:1] == b"F" else "error"
+        first = message[1:].split(b"\0", 1)[0]  # forked children may have reported too
+        return status_, first.decode("utf-8", "replace")[:500]
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    return "error", f"exited with code {code} before its tests finished"
+
+
+def _sample_main(program: str, limits: Limits, iso: Isolation, workdir: str, out_fd: int,
+                 wfd: int, nonce: bytes, private_fds: tuple[int, ...]) -> None:
+    """Child side: redirect, limit, run the program, report. Never returns.
+
+    Privileges were dropped once by the worker; what is left per sample is cheap, since every
+    page the child touches after fork is a copy-on-write fault.
+    """
+    try:
+        for fd in private_fds:
+            os.close(fd)
+        if not iso.namespaces:
+            os.setsid()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        os.close(out_fd)
+        os.close(devnull)
+        os.chdir(workdir)
+        apply_limits(limits)
+        if limits.site_packages:
+            sys.path[:] = _FULL_PATH
+        _execute(program, wfd, nonce)
+    finally:
+        os._exit(1)
+
+
+def _execute(program: str, wfd: int, nonce: bytes) -> None:
+    report = "E"
+    try:
+        code = compile(program, "<sample>", "exec")
+        exec(code, {"__name__": "__main__", "__builtins__": builtins})
+        sys.stdout.flush()
+        os.write(wfd, b"P" + nonce)
+        os._exit(0)
+    except AssertionError as exc:
+        report = "F" + (f"AssertionError: {exc}" if str(exc) else "AssertionError")
+    except SystemExit as exc:
+        report = f"ESystemExit({exc.code!r}): the program exited before its tests finished"
+    except BaseException as exc:  # every other failure is the sample's error, reported by type
+        report = f"E{type(exc).__name__}: {exc}"[:600]
+    os.write(wfd, report.encode("utf-8", "replace") + b"\0")
+    os._exit(1)
+
+
+def _confine_self(iso: Isolation) -> None:
+    """Once per worker: become what samples will be, minus the per-sample limits.
+
+    The forker drops privileges itself (samples inherit that for free) and turns non-dumpable,
+    so samples running as the same uid can neither ptrace it nor open its /proc files; being
+    PID 1 of the namespace, it ignores their signals. Third-party packages leave sys.path
+    (``Limits.site_packages`` puts them back for one sample) and a frozen GC keeps the
+    collector from touching, and so copying, every inherited object in each sample.
+    """
+    global _FULL_PATH
+    os.environ["HOME"] = os.environ["TMPDIR"] = SCRATCH if iso.namespaces else os.environ.get("TMPDIR", "/tmp")
+    drop_privileges(iso)
+    set_nondumpable()
+    _FULL_PATH = list(sys.path)
+    sys.path[:] = [p for p in sys.path if not p.endswith(("site-packages", "dist-packages"))]
+    sys.path_importer_cache.clear()
+    gc.collect()
+    gc.freeze()
+
+
+def _isolate(index: int, in_fd: int, out_fd: int) -> Isolation:
+    """Return in the namespaces' PID-1 process, or here with a fallback when they fail.
+
+    A throwaway child enters the namespaces, so a failure halfway (say, mounts refused after
+    unshare worked) leaves this process untouched for the fallback. On success that child forks
+    PID 1 and this process only waits.
+    """
+    r, w = os.pipe()
+    setup = os.fork()
+    if setup == 0:
+        os.close(r)
+        set_parent_death_signal()
+        try:
+            iso = enter_namespaces(index)
+        except OSError as exc:
+            os.write(w, str(exc).encode() or b"unknown error")
+            os._exit(3)
+        if os.fork() == 0:
+            os.close(w)
+            become_init()
+            return iso
+        for fd in (w, in_fd, out_fd):  # only PID 1 may hold the job pipes: its death must be EOF
+            os.close(fd)
+        _, status = os.wait()
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        failure = fh.read().decode("utf-8", "replace")
+    if failure:
+        os.waitpid(setup, 0)
+        return fallback(index, failure)
+    os.close(in_fd)
+    os.close(out_fd)
+    _, status = os.waitpid(setup, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def main(index: int) -> None:
+    """Isolate, become (or start) the PID-1 sample forker, serve jobs until stdin closes."""
+    in_fd, out_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # PID 1 must not die from a sample's SIGINT
+    for name in WARM_MODULES:
+        __import__(name)
+    iso = _isolate(index, in_fd, out_fd)
+    _confine_self(iso)
+    _Worker(iso, in_fd, out_fd).serve()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,63 @@
+"""The real ``editseq evaluate`` command on tiny fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from editseq.cli import main
+from tests.evaluate.test_run import write_samples
+
+
+def test_evaluate_command(tmp_path: Path, shared_data: Path, capsys) -> None:
+    samples = tmp_path / "x.jsonl"
+    write_samples(samples, shared_data)
+    out = tmp_path / "out"
+    with pytest.warns(UserWarning, match="162 of 164 humaneval tasks have no samples"):
+        code = main(["evaluate", str(samples), "--benchmark", "humaneval", "--data", str(shared_data),
+                     "--k", "1,2", "--workers", "2", "--no-cache", "--no-progress", "--out-dir", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "pass@1" in text and "pass@2" in text
+    summary = json.loads((out / "x_summary.json").read_text())
+    assert summary["pass@2"] > summary["pass@1"] > 0
+    assert summary["settings"]["cache"] is False
+    assert not (out / "x_cache.sqlite").exists()
+
+
+def test_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> None:
+    samples = tmp_path / "bad.jsonl"
+    samples.write_text('{"task_id": "HumanEval/999", "completion": "x"}\n')
+    code = main(["evaluate", str(samples), "--data", str(shared_data), "--no-progress"])
+    assert code == 2
+    assert "bad.jsonl line 1: unknown task_id 'HumanEval/999'" in capsys.readouterr().err
+
+
+def test_bad_option_exits_2(tmp_path: Path) -> None:
+    samples = tmp_path / "x.jsonl"
+    samples.write_text("")
+    assert main(["evaluate", str(samples), "--workers", "0"]) == 2
+    assert main(["evaluate", str(samples), "--benchmark", "nope"]) == 2
+
+
+def test_evaluate_plus_benchmarks(tmp_path: Path, shared_data: Path) -> None:
+    """HumanEval+ and MBPP+ end to end: whole-program solutions, limits scaled by the reference."""
+    from editseq.benchmarks import load_benchmark
+
+    for name, tasks in (("humaneval+", ["HumanEval/0", "HumanEval/32"]), ("mbpp+", ["Mbpp/2", "Mbpp/737"])):
+        bench = load_benchmark(name, shared_data)
+        rows = [{"task_id": t, "solution": bench.problems[t].canonical_solution} for t in tasks]
+        rows.append({"task_id": tasks[0], "solution": "def nothing():\n    pass\n"})
+        samples = tmp_path / f"{name.strip('+')}.jsonl"
+        samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        with pytest.warns(UserWarning, match="have no samples"):
+            code = main(["evaluate", str(samples), "--benchmark", name, "--data", str(shared_data),
+                         "--no-progress", "--k", "1"])
+        assert code == 0
+        results = [json.loads(line) for line in
+                   (tmp_path / f"{samples.stem}_results.jsonl").read_text().splitlines()]
+        assert [r["passed"] for r in results] == [True, False, True], results
+        summary = json.loads((tmp_path / f"{samples.stem}_summary.json").read_text())
+        assert summary["pass@1"] == 0.75

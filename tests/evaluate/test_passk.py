@@ -1,0 +1,51 @@
+"""The estimator against brute-force enumeration, and its edge cases."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, pass_at_k
+
+
+def brute_force(n: int, c: int, k: int) -> float:
+    """Share of all k-subsets of n samples (c correct) that contain a correct one."""
+    outcomes = [True] * c + [False] * (n - c)
+    subsets = list(itertools.combinations(range(n), k))
+    return sum(any(outcomes[i] for i in s) for s in subsets) / len(subsets)
+
+
+@given(st.integers(1, 9).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n), st.integers(1, n))))
+def test_matches_enumeration(nck: tuple[int, int, int]) -> None:
+    n, c, k = nck
+    assert pass_at_k(n, c, k) == pytest.approx(brute_force(n, c, k), abs=1e-12)
+
+
+@given(st.integers(1, 300).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n), st.integers(1, n))))
+def test_matches_exact_binomials(nck: tuple[int, int, int]) -> None:
+    n, c, k = nck
+    exact = 1 - math.comb(n - c, k) / math.comb(n, k)
+    assert pass_at_k(n, c, k) == pytest.approx(exact, abs=1e-9)
+
+
+def test_edges() -> None:
+    assert pass_at_k(10, 0, 1) == 0.0
+    assert pass_at_k(10, 10, 10) == 1.0
+    assert pass_at_k(200, 1, 1) == pytest.approx(1 / 200)
+    with pytest.raises(ValueError, match="pass@11 needs at least 11 samples"):
+        pass_at_k(10, 3, 11)
+    with pytest.raises(ValueError):
+        pass_at_k(10, 11, 1)
+    with pytest.raises(ValueError, match="no tasks"):
+        mean_pass_at_k([], 1)
+
+
+def test_bootstrap_interval_contains_the_estimate() -> None:
+    counts = [(10, c) for c in range(11)] * 3
+    lo, hi = bootstrap_ci(counts, 1)
+    assert lo <= mean_pass_at_k(counts, 1) <= hi
+    assert bootstrap_ci([(5, 5)] * 4, 1) == (1.0, 1.0)

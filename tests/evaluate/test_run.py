@@ -1,0 +1,93 @@
+"""samples -> results -> summary, the result store's dedup and resume."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from editseq.benchmarks import load_benchmark
+from editseq.evaluate.run import EvaluateOptions, evaluate
+from editseq.io import InputError
+
+
+def write_samples(path: Path, shared_data: Path) -> list[dict]:
+    bench = load_benchmark("humaneval", shared_data)
+    p0, p1 = bench.problems["HumanEval/0"], bench.problems["HumanEval/1"]
+    good0 = p0.canonical_solution[len(p0.prompt):]
+    good1 = p1.canonical_solution[len(p1.prompt):]
+    rows = [{"task_id": "HumanEval/1", "completion": good1, "sample": 0},
+            {"task_id": "HumanEval/0", "completion": good0, "sample": 0},
+            {"task_id": "HumanEval/0", "completion": "    return False\n", "sample": 1},
+            {"task_id": "HumanEval/0", "completion": good0, "sample": 2},
+            {"task_id": "HumanEval/1", "completion": "    raise ValueError\n", "sample": 1},
+            {"task_id": "HumanEval/1", "completion": "```python\n" + good1 + "```\n", "sample": 2}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return rows
+
+
+def test_results_summary_and_cache(tmp_path: Path, shared_data: Path) -> None:
+    samples = tmp_path / "x.jsonl"
+    write_samples(samples, shared_data)
+    opts = EvaluateOptions(samples=samples, data=shared_data, workers=2, progress=False)
+    with pytest.warns(UserWarning, match="162 of 164 humaneval tasks have no samples"):
+        summary = evaluate(opts)
+    results = [json.loads(line) for line in (tmp_path / "x_results.jsonl").read_text().splitlines()]
+    assert [(r["task_id"], r["sample"]) for r in results] == [
+        ("HumanEval/0", 0), ("HumanEval/0", 1), ("HumanEval/0", 2),
+        ("HumanEval/1", 0), ("HumanEval/1", 1), ("HumanEval/1", 2)]
+    assert [r["status"] for r in results] == ["passed", "failed", "passed", "passed", "error", "passed"]
+    assert all({"passed", "status", "reason", "duration", "completion"} <= set(r) for r in results)
+    assert summary["pass@1"] == pytest.approx(4 / 6)
+    assert summary["tasks"] == {"HumanEval/0": {"n": 3, "c": 2}, "HumanEval/1": {"n": 3, "c": 2}}
+    assert len(summary["tasks_without_samples"]) == 162
+    on_disk = json.loads((tmp_path / "x_summary.json").read_text())
+    assert on_disk["pass@1"] == summary["pass@1"] and on_disk["data"]["sha256"]
+    db = sqlite3.connect(tmp_path / "x_cache.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 4  # duplicates (one after fence stripping) ran once
+    db.execute("UPDATE verdicts SET reason = 'from cache'")
+    db.commit()
+    with pytest.warns(UserWarning):
+        again = evaluate(opts)
+    assert again["pass@1"] == summary["pass@1"]
+    reasons = {json.loads(line)["reason"] for line in (tmp_path / "x_results.jsonl").read_text().splitlines()}
+    assert reasons == {"from cache"}, "a second run (or a resumed one) reuses stored verdicts"
+
+
+def test_k_larger_than_samples_is_rejected(tmp_path: Path, shared_data: Path) -> None:
+    samples = tmp_path / "x.jsonl"
+    write_samples(samples, shared_data)
+    with pytest.raises(InputError, match="pass@10 needs at least 10 samples per task"):
+        evaluate(EvaluateOptions(samples=samples, data=shared_data, k="1,10", progress=False))
+
+
+def test_killed_run_resumes_from_the_store(tmp_path: Path, shared_data: Path) -> None:
+    """SIGKILL mid-run keeps finished verdicts; the rerun only executes the rest."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    samples = tmp_path / "slow.jsonl"
+    rows = [{"task_id": "HumanEval/0", "completion": f"    import time  # {i}\n    time.sleep(0.3)\n    return False\n"}
+            for i in range(30)]
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cmd = [sys.executable, "-m", "editseq", "evaluate", str(samples), "--data", str(shared_data),
+           "--workers", "2", "--no-progress", "--k", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    db = tmp_path / "slow_cache.sqlite"
+    done_before = sqlite3.connect(db).execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+    assert 0 < done_before < 30
+    assert not (tmp_path / "slow_results.jsonl").exists()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE verdicts SET reason = 'stored before the kill'")
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 30
+    results = [json.loads(line) for line in (tmp_path / "slow_results.jsonl").read_text().splitlines()]
+    assert len(results) == 30
+    assert sum(r["reason"] == "stored before the kill" for r in results) == done_before

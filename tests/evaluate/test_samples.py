@@ -1,0 +1,69 @@
+"""Post-processing of model output and the validation of samples files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from editseq.benchmarks import load_benchmark
+from editseq.evaluate.samples import build_programs, read_samples, strip_fences, truncate
+from editseq.io import InputError
+
+
+def test_strip_fences() -> None:
+    assert strip_fences("Here:\n```python\nx = 1\n```\nbye") == "x = 1\n"
+    assert strip_fences("```\nx = 1\n") == "x = 1\n"
+    assert strip_fences("x = 1\n") == "x = 1\n"
+
+
+def test_truncate_at_stop_sequences() -> None:
+    body = "    return 1\n"
+    for tail in ("\ndef g():", "\nclass A:", "\n# note", "\nif __name__", "\nprint(f())"):
+        assert truncate(body + tail) == body
+    assert truncate(body) == body
+
+
+@pytest.fixture(scope="module")
+def humaneval(shared_data: Path):
+    return load_benchmark("humaneval", shared_data)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"task_id": "HumanEval/0", "completion": "x"}\n{"task_id": "Nope/1", "completion": "x"}\n',
+     "line 2: unknown task_id 'Nope/1'"),
+    (b'{"completion": "x"}\n', "line 1: missing field 'task_id'"),
+    (b'{"task_id": "HumanEval/0"}\n', "line 1, task HumanEval/0: expected exactly one string field"),
+    (b'{"task_id": "HumanEval/0", "completion": "\xff\xfe"}\n', "line 1: not UTF-8"),
+    (b"", "no samples (the file is empty)"),
+    (b"\n{broken\n", "line 2: not valid JSON"),
+])
+def test_malformed_files_name_the_line(tmp_path: Path, humaneval, content: bytes, message: str) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(InputError, ) as err:
+        read_samples(path, humaneval)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_programs_from_completion_and_solution(tmp_path: Path, humaneval) -> None:
+    p = humaneval.problems["HumanEval/0"]
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"task_id": "HumanEval/0", "completion": "    return True\\ndef extra(): pass"}\n'
+                    '{"task_id": "HumanEval/0", "solution": "def has_close_elements(a, b): return 1"}\n')
+    samples = read_samples(path, humaneval)
+    build_programs(samples, humaneval, fences=True, stop=True, resolve_edits=False)
+    assert samples[0].program.startswith(p.prompt + "    return True\n")
+    assert "def extra" not in samples[0].program
+    assert samples[1].program.startswith("def has_close_elements(a, b): return 1\n")
+    assert [s.index for s in samples] == [0, 1]
+
+
+def test_resolve_edits_uses_the_lintseq_parser(tmp_path: Path, humaneval) -> None:
+    diffs = pytest.importorskip("editseq.lintseq.diffs")
+    text = "@@ -0,0 +1,2 @@\n+def has_close_elements(a, b):\n+    return 1\n"
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"task_id": "HumanEval/0", "solution": ' + __import__("json").dumps(text) + "}\n")
+    samples = read_samples(path, humaneval)
+    build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
+    assert samples[0].program.startswith(diffs.resolve(text).program)

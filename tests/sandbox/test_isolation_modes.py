@@ -1,0 +1,56 @@
+"""The unprivileged (user namespace) path and the visible fallback without namespaces."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from editseq.sandbox import Limits, SandboxPool, SandboxWarning
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = """
+import sys
+sys.path.insert(0, {root!r})
+from editseq.sandbox import Limits, SandboxPool
+with SandboxPool(1, Limits(timeout=1)) as pool:
+    print(pool.isolation)
+    for program in ("assert 1", "import sys; sys.exit(0)", "open('/etc/editseq-probe', 'w')",
+                    "import socket; socket.create_connection(('127.0.0.1', 9), timeout=1)",
+                    "import os\\nwhile True:\\n    os.fork()"):
+        print(pool.run_one(program).status)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv") or not Path("/usr/bin/python3").exists(),
+                    reason="needs root to switch to an unprivileged user, setpriv and /usr/bin/python3")
+def test_unprivileged_user_gets_user_namespaces() -> None:
+    """As uid 65534 (the system Python, which that user can read): same isolation, no root."""
+    out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          "/usr/bin/python3", "-c", PROBE.format(root=str(ROOT))],
+                         capture_output=True, text=True, timeout=60, cwd="/")
+    if "fallback" in out.stdout:
+        pytest.skip("this kernel forbids unprivileged user namespaces")
+    assert out.stdout.split() == ["namespaces", "passed", "error", "error", "error", "error"], out.stderr
+    assert not Path("/etc/editseq-probe").exists()
+
+
+def test_fallback_warns_and_still_judges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDITSEQ_SANDBOX_NAMESPACES", "0")
+    with pytest.warns(SandboxWarning, match="resource limits only"), \
+            SandboxPool(1, Limits(timeout=1)) as pool:
+        assert pool.isolation == "fallback"
+        assert pool.run_one("assert 1").passed
+        assert pool.run_one("import os\nos._exit(0)").status == "error"
+        assert pool.run_one("while True:\n    pass").status == "timeout"
+
+
+def test_bad_namespace_setting_is_named() -> None:
+    env = {**os.environ, "EDITSEQ_SANDBOX_NAMESPACES": "maybe"}
+    out = subprocess.run([sys.executable, "-c", "from editseq.env import sandbox_namespaces; sandbox_namespaces()"],
+                         capture_output=True, text=True, env=env, cwd=ROOT)
+    assert "EDITSEQ_SANDBOX_NAMESPACES='maybe': expected 1 or 0" in out.stderr

@@ -1,0 +1,49 @@
+"""Each verdict of the closed set, from real sandboxed processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from editseq.sandbox import STATUSES, Limits, SandboxPool
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with SandboxPool(2, Limits(timeout=1)) as p:
+        yield p
+
+
+@pytest.mark.parametrize("program, status, reason", [
+    ("def f(x):\n    return x + 1\nassert f(1) == 2\n", "passed", ""),
+    ("assert 1 == 2, 'one is not two'", "failed", "AssertionError: one is not two"),
+    ("raise KeyError('k')", "error", "KeyError"),
+    ("def f(:\n", "error", "SyntaxError"),
+    ("import ctypes\nctypes.string_at(0)", "crashed", "SIGSEGV"),
+    ("while True:\n    pass", "timeout", "CPU time limit"),
+    ("import time\ntime.sleep(30)", "timeout", "wall-clock"),
+])
+def test_verdicts(pool: SandboxPool, program: str, status: str, reason: str) -> None:
+    v = pool.run_one(program)
+    assert v.status == status and v.status in STATUSES
+    assert reason in v.reason
+    assert v.duration > 0
+
+
+def test_output_is_captured_with_a_cap(pool: SandboxPool) -> None:
+    v = pool.run_one("print('hello')\nprint('x' * 100000)")
+    assert v.passed
+    assert v.output.startswith("hello\n") and len(v.output) <= pool.limits.output_bytes
+
+
+def test_results_keep_their_keys_out_of_order(pool: SandboxPool) -> None:
+    jobs = [(i, "import time\ntime.sleep(0.05)" if i % 3 == 0 else f"assert {i} != 1") for i in range(12)]
+    got = dict(pool.run(jobs))
+    assert sorted(got) == list(range(12))
+    assert [got[i].passed for i in range(12)] == [i != 1 for i in range(12)]
+
+
+def test_limits_reject_nonsense() -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        Limits(timeout=0)
+    with pytest.raises(ValueError, match="memory_mb"):
+        Limits(memory_mb=-1)
