@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import re
 
-_FENCE_RE = re.compile(r"^```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+# a fenced block; the closing fence may be missing when model output was cut off
+_FENCE_RE = re.compile(r"^```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^```[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
 
 
-def unwrap_markdown(text: str, language: str = "python") -> str:
+def unwrap_markdown(text: str, language: str = "python", first_only: bool = False) -> str:
     """The code inside markdown fences, or ``text`` unchanged when it has no fenced block.
 
-    Blocks tagged with ``language`` (or untagged) are kept and joined with a newline, in order,
-    so prose around them (a model's explanation) is dropped. Blocks in other languages are ignored
-    unless nothing else is fenced.
+    Blocks tagged with ``language`` (or untagged) are kept, in order, so prose around them (a
+    model's explanation) is dropped; blocks in other languages count only if nothing else is
+    fenced. ``first_only`` keeps just the first such block (evaluation: a usage example in a
+    second block must not become part of the program); otherwise they are joined with a newline
+    (the LintSeq reference's rule for datasets). A final fence left open by truncated output
+    still counts.
     """
+    if "```" not in text:
+        return text
     blocks = [(tag.lower(), body) for tag, body in _FENCE_RE.findall(text)]
     if not blocks:
         return text
     wanted = [body for tag, body in blocks if tag in ("", language, language[:2])]
     chosen = wanted or [body for _, body in blocks]
+    if first_only:
+        chosen = chosen[:1]
     return "\n".join(body[:-1] if body.endswith("\n") else body for body in chosen)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from editseq.benchmarks import Benchmark
 from editseq.io import BadRecord, InputError, read_records
+from editseq.text import unwrap_markdown
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex / CodeGen convention
-_FENCE = re.compile(r"```[ \t]*[\w+.-]*[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
 @dataclass
@@ -23,14 +22,6 @@ class Sample:
     index: int  # position among this task's samples, in file order
     where: str  # "path/file.jsonl line N"
     program: str = ""
-
-
-def strip_fences(text: str) -> str:
-    """The first fenced code block's body when the text has one (chat models wrap code)."""
-    if "```" not in text:
-        return text
-    match = _FENCE.search(text)
-    return match.group(1) if match else text
 
 
 def truncate(text: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
@@ -78,7 +69,7 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
         is_completion = "completion" in s.record
         text = s.record["completion" if is_completion else "solution"]
         if fences:
-            text = strip_fences(text)
+            text = unwrap_markdown(text, first_only=True)
         if resolve is not None:
             text = resolve(text).program
         if stop and is_completion:

@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 
 from editseq.benchmarks import load_benchmark
-from editseq.evaluate.samples import build_programs, read_samples, strip_fences, truncate
+from editseq.evaluate.samples import build_programs, read_samples, truncate
 from editseq.io import InputError
+from editseq.text import unwrap_markdown
 
 
-def test_strip_fences() -> None:
-    assert strip_fences("Here:\n```python\nx = 1\n```\nbye") == "x = 1\n"
-    assert strip_fences("```\nx = 1\n") == "x = 1\n"
-    assert strip_fences("x = 1\n") == "x = 1\n"
+def test_fences_as_evaluation_strips_them() -> None:
+    assert unwrap_markdown("Here:\n```python\nx = 1\n```\n```python\nf(1)\n```", first_only=True) == "x = 1"
+    assert unwrap_markdown("```\nx = 1\n", first_only=True) == "x = 1"  # cut-off output
+    assert unwrap_markdown("x = 1\n", first_only=True) == "x = 1\n"
 
 
 def test_truncate_at_stop_sequences() -> None:
