@@ -368,17 +368,53 @@ def report_editseq(
         f"{projected_min:.1f} min (CPU / cores, perfect scaling)"
     )
 
+    _scaling_table(
+        f"(d) scaling: argparse prefixes, mean of {args.samples} sequences", programs["d"], args
+    )
+    _scaling_table(
+        f"(e) scaling at constant code density: argparse's largest class repeated, mean of {args.samples} sequences",
+        programs["e"],
+        args,
+    )
+
+
+def _scaling_table(title: str, programs: Sequence[Program], args: argparse.Namespace) -> None:
+    """CPU per sequence against size, in lines and AST nodes (denser code costs more per line)."""
     rows = []
-    for program in programs["d"]:
+    for program in programs:
         timings = run_editseq([program] * args.samples, args.seed, "fast")
         ms = 1000 * sum(t.cpu_s for t in timings) / len(timings)
         lines = len(program.code.splitlines())
-        rows.append([program.name, str(lines), f"{ms:.1f}", f"{1000 * ms / lines:.1f}"])
+        nodes = sum(1 for _ in ast.walk(ast.parse(program.code)))
+        rows.append(
+            [
+                program.name,
+                str(lines),
+                str(nodes),
+                f"{ms:.1f}",
+                f"{1000 * ms / lines:.1f}",
+                f"{1000 * ms / nodes:.2f}",
+            ]
+        )
     _table(
-        f"(d) scaling: argparse prefixes, mean of {args.samples} sequences",
+        title,
         rows,
-        ["program", "lines", "CPU-ms/sequence", "CPU-us/line"],
+        ["program", "lines", "AST nodes", "CPU-ms/sequence", "CPU-us/line", "CPU-us/node"],
     )
+
+
+def repeated_class(program: Program, copies: int) -> Program:
+    """The module's largest top-level class, ``copies`` times under distinct names."""
+    tree = ast.parse(program.code)
+    lines = program.code.splitlines()
+    cls = max(
+        (n for n in tree.body if isinstance(n, ast.ClassDef)), key=lambda n: n.end_lineno - n.lineno
+    )
+    text = "\n".join(lines[cls.lineno - 1 : cls.end_lineno])
+    code = "\n\n".join(
+        text.replace(f"class {cls.name}", f"class {cls.name}{i}", 1) for i in range(copies)
+    )
+    return Program(f"{program.name}:{cls.name} x{copies}", code)
 
 
 def select_programs(args: argparse.Namespace) -> dict[str, list[Program]]:
@@ -394,6 +430,7 @@ def select_programs(args: argparse.Namespace) -> dict[str, list[Program]]:
         "c": mbpp[:100] if args.quick else mbpp,
         "d": [truncated(argparse_module, n) for n in lengths]
         + ([] if args.quick else [argparse_module]),
+        "e": [repeated_class(argparse_module, k) for k in ((1, 2) if args.quick else (1, 2, 4, 8))],
     }
 
 
