@@ -1,0 +1,43 @@
+"""``editseq report``: results files -> report.html with JSON/CSV numbers (thin wrapper)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import click
+
+from editseq.config import ConfigError, build, click_options
+from editseq.io import InputError
+from editseq.report.build import ReportOptions, build_report
+
+
+@click.command("report")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click_options(ReportOptions)
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="YAML/JSON file with these options")
+def report(inputs: tuple[Path, ...], config_file: Path | None, **values: object) -> int:
+    """Write OUT/report.html from evaluation results, MTPB results and LintSeq datasets.
+
+    \b
+    Example:
+      editseq report runs/base_results.jsonl runs/lintseq_results.jsonl \\
+          runs/lintseq_data.jsonl --out runs/report --labels base,lintseq,data
+    Beside the HTML: report.json and CSVs with the same numbers, figures/ as PNG and SVG.
+    """
+    if importlib.util.find_spec("matplotlib") is None:
+        click.echo("error: editseq report draws with matplotlib, which is not installed; "
+                   "pip install 'editseq[report]'", err=True)
+        return 2
+    try:
+        opts = build(ReportOptions, values, config_file)
+        data = build_report(list(inputs), opts)
+    except (ConfigError, InputError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    for label, v in data["passk"].items():
+        table = ", ".join(f"{k} {100 * c['value']:.1f}%" for k, c in v["table"].items())
+        click.echo(f"{label}: {table}")
+    click.echo(f"report: {opts.out / 'report.html'}")
+    return 0

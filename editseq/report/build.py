@@ -1,0 +1,184 @@
+"""results files -> report.html + report.json + CSVs + figures: the ``editseq report`` pipeline.
+
+The numbers are computed once into one JSON-ready dict (``report.json``); the CSVs, figures
+and HTML are all views of that dict, so what is plotted is exactly what can be re-plotted.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from editseq import __version__
+from editseq.config import ConfigError, option, to_dict
+from editseq.io import InputError
+from editseq.report import diversity, metrics
+from editseq.report.inputs import Run, load_run
+from editseq.report.lintseq_stats import dataset_stats, viewer_steps
+
+
+@dataclass
+class ReportOptions:
+    """Options of ``editseq report`` (the input files are its positional arguments)."""
+
+    out: Path = option(Path("report"), help="folder for report.html, report.json, CSVs and figures/")  # noqa: RUF009
+    labels: str = option("", help="comma-separated run labels in input order (default: file names)")
+    max_pairs: int = option(64, help="sample pairs per problem for the mean edit distance (caps the cost)")
+    viewer: int = option(3, help="LintSeq sequences shown step by step, per dataset")
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if self.max_pairs < 1:
+            raise ConfigError(f"--max-pairs must be at least 1, got {self.max_pairs}")
+        if self.viewer < 0:
+            raise ConfigError(f"--viewer must be 0 or more, got {self.viewer}")
+
+    def label_list(self, n: int) -> list[str | None]:
+        """One label (or None for the default) per input; checks the count."""
+        if not self.labels:
+            return [None] * n
+        labels = [x.strip() for x in self.labels.split(",")]
+        if len(labels) != n:
+            raise ConfigError(f"--labels names {len(labels)} runs but {n} inputs were given; "
+                              "give one label per input, in the same order")
+        return list(labels)
+
+
+def load_runs(inputs: list[Path], opts: ReportOptions) -> list[Run]:
+    """Read every input, with labels made unique (two files named results.jsonl stay apart)."""
+    if not inputs:
+        raise InputError("no inputs; pass x_results.jsonl files, MTPB results or LintSeq output")
+    runs = [load_run(p, label) for p, label in zip(inputs, opts.label_list(len(inputs)), strict=True)]
+    seen: dict[str, int] = {}
+    for run in runs:
+        seen[run.label] = seen.get(run.label, 0) + 1
+        if seen[run.label] > 1:
+            run.label = f"{run.label} ({seen[run.label]})"
+    return runs
+
+
+def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
+    """All of the report's numbers, as one JSON-ready dict."""
+    scored = [r for r in runs if r.kind != "lintseq"]
+    data: dict[str, Any] = {"runs": [{"label": r.label, "path": str(r.path), "kind": r.kind,
+                                      "records": len(r.attempts) or len(r.records)} for r in runs]}
+    data["passk"] = {r.label: {"curve": metrics.passk_curve(r.attempts),
+                               "table": metrics.passk_table(r.attempts)} for r in scored}
+    rates = metrics.solve_rates(scored)
+    labels = [r.label for r in scored]
+    data["per_problem"] = {"labels": labels, "rates": rates,
+                           "differences": metrics.solved_differences(rates, labels)}
+    data["mtpb"] = {r.label: metrics.mtpb_categories(r) for r in scored if r.kind == "mtpb"}
+    # MTPB samples of one problem answer different cases, so their spread is not diversity
+    data["diversity"] = {r.label: _diversity(r, opts.max_pairs) for r in scored if r.kind == "results"}
+    data["lintseq"] = {r.label: {"stats": dataset_stats(r.records),
+                                 "viewer": [_viewed(rec) for rec in r.records[:opts.viewer]]}
+                       for r in runs if r.kind == "lintseq"}
+    return data
+
+
+def _diversity(run: Run, max_pairs: int) -> dict[str, Any]:
+    """Per-task diversity joined with per-task gains, run means, and their rank correlation."""
+    per_task = diversity.run_diversity(run.attempts, max_pairs)
+    gains = metrics.per_task_gain(run.attempts)
+    for task, row in per_task.items():
+        row.update(gains[task])
+    rows = list(per_task.values())
+    mean = {key: sum(r[key] for r in rows) / len(rows) if rows else None
+            for key in ("distinct_fraction", "mean_edit_distance", "distinct_passing")}
+    rho = diversity.spearman([r["distinct_fraction"] for r in rows], [r["gain"] for r in rows])
+    return {"tasks": per_task, "mean": mean, "spearman_distinct_vs_gain": rho}
+
+
+def _viewed(record: dict[str, Any]) -> dict[str, Any]:
+    title = next((str(record[k]) for k in ("task_id", "instruction", "text", "prompt") if k in record), "")
+    return {"title": title[:200], "sample": record.get("sample"), "steps": viewer_steps(record)}
+
+
+def build_report(inputs: list[Path], opts: ReportOptions) -> dict[str, Any]:
+    """Write DIR/report.html with its JSON, CSVs and figures; returns the numbers."""
+    runs = load_runs(inputs, opts)
+    data = compute(runs, opts)
+    data["settings"] = {**to_dict(opts), "inputs": [str(p) for p in inputs]}
+    data["versions"] = {"editseq": __version__, "python": sys.version.split()[0],
+                        "platform": platform.platform()}
+    opts.out.mkdir(parents=True, exist_ok=True)
+    data["figures"] = make_figures(data, opts.out / "figures")
+    _write_json(opts.out / "report.json", data)
+    write_csvs(data, opts.out)
+    from editseq.report.html import render
+
+    _write_text(opts.out / "report.html", render(data, opts.out))
+    return data
+
+
+def make_figures(data: dict[str, Any], folder: Path) -> dict[str, str]:
+    """Render every figure the data supports; name -> PNG path relative to the report."""
+    from editseq.report import figures  # matplotlib: only needed once a report is drawn
+
+    made: dict[str, Any] = {}
+    curves = {label: v["curve"] for label, v in data["passk"].items()}
+    if curves:
+        made["passk"] = figures.passk_figure(curves)
+        with_tokens = {label: c for label, c in curves.items() if c["tokens"] is not None}
+        if with_tokens:
+            made["passk_tokens"] = figures.passk_figure(with_tokens, x="tokens")
+    if data["per_problem"]["rates"]:
+        made["per_problem"] = figures.heatmap_figure(data["per_problem"]["rates"], data["per_problem"]["labels"])
+    if data["mtpb"]:
+        made["mtpb"] = figures.mtpb_figure(data["mtpb"])
+    points = {label: [(t["distinct_fraction"], t["gain"]) for t in d["tasks"].values()]
+              for label, d in data["diversity"].items() if d["tasks"]}
+    if points:
+        made["diversity"] = figures.diversity_figure(points)
+    for i, (label, d) in enumerate(data["lintseq"].items()):
+        made[f"lintseq_{i}"] = figures.lintseq_figure(d["stats"], label)
+    return {name: str(figures.save(fig, folder, name).relative_to(folder.parent)) for name, fig in made.items()}
+
+
+def write_csvs(data: dict[str, Any], out: Path) -> None:
+    """The report's tables as CSV files, for spreadsheets and re-plotting."""
+    rows = [(label, k, v, (c["tokens"] or [None] * len(c["k"]))[i])
+            for label, p in data["passk"].items() for c in [p["curve"]]
+            for i, (k, v) in enumerate(zip(c["k"], c["pass@k"], strict=True))]
+    _write_csv(out / "passk.csv", ["run", "k", "pass@k", "tokens"], rows)
+    labels = data["per_problem"]["labels"]
+    _write_csv(out / "per_problem.csv", ["problem", *labels],
+               [(p, *(r.get(label, "") for label in labels)) for p, r in data["per_problem"]["rates"].items()])
+    keys = ["samples", "distinct", "distinct_fraction", "mean_edit_distance", "distinct_passing",
+            "pass@1", "pass@n", "gain"]
+    _write_csv(out / "diversity.csv", ["run", "task", *keys],
+               [(label, task, *(t[k] for k in keys)) for label, d in data["diversity"].items()
+                for task, t in d["tasks"].items()])
+    _write_csv(out / "mtpb.csv", ["run", "category", "mode", "pass_rate", "n"],
+               [(label, cat, mode, cell["pass_rate"], cell["n"]) for label, table in data["mtpb"].items()
+                for cat, modes in table.items() for mode, cell in modes.items()])
+    _write_csv(out / "lintseq.csv", ["dataset", "metric", "value", "count"],
+               [(label, metric, v, c) for label, d in data["lintseq"].items()
+                for metric in ("edits_per_sequence", "lines_per_edit")
+                for v, c in d["stats"][metric]["histogram"].items()])
+
+
+def _write_csv(path: Path, header: list[str], rows: list) -> None:
+    tmp = path.with_suffix(".csv.part")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    _write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,127 @@
+"""The report's figures (matplotlib), each written as PNG (embedded in the HTML) and SVG.
+
+Figures are built on ``matplotlib.figure.Figure`` directly, never through pyplot: no global
+state, no display backend, so reports can be made from worker threads and headless machines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+STYLE = {"marker": "o", "markersize": 3, "linewidth": 1.6}
+
+
+def save(fig: Figure, folder: Path, name: str) -> Path:
+    """Write ``name.png`` and ``name.svg`` into ``folder``; returns the PNG path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    png = folder / f"{name}.png"
+    fig.savefig(png, dpi=110, bbox_inches="tight")
+    fig.savefig(folder / f"{name}.svg", bbox_inches="tight")
+    return png
+
+
+def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k") -> Figure:
+    """pass@k against k (or total sampled tokens), log-x, one line per run, as in the paper."""
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.add_subplot()
+    for label, curve in curves.items():
+        xs = curve["k"] if x == "k" else curve["tokens"]
+        ax.plot(xs, [100 * v for v in curve["pass@k"]], label=label, **STYLE)
+    ax.set_xscale("log")
+    _plain_log_ticks(ax)
+    ax.set_xlabel("k (samples per problem)" if x == "k" else "total sampled tokens (FLOPs proxy)")
+    ax.set_ylabel("pass@k (%)")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(frameon=False)
+    ax.set_title("pass@k" + (" vs inference cost" if x == "tokens" else ""))
+    return fig
+
+
+def _plain_log_ticks(ax: Any) -> None:
+    """Label a log axis 1, 2, 5, 10, ... rather than 2x10^0 (k is a count)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_formatter(plain)
+    low, high = ax.get_xlim()
+    ax.xaxis.set_minor_formatter(plain if high / max(low, 1e-9) < 30 else NullFormatter())
+
+
+def heatmap_figure(rates: dict[str, dict[str, float]], labels: list[str]) -> Figure:
+    """Solve rate per problem (columns) and run (rows); grey where a run did not attempt it."""
+    import numpy as np
+
+    problems = list(rates)
+    grid = np.full((len(labels), len(problems)), np.nan)
+    for j, p in enumerate(problems):
+        for i, label in enumerate(labels):
+            grid[i, j] = rates[p].get(label, np.nan)
+    width = min(16.0, max(5.0, 0.12 * len(problems) + 2.5))
+    fig = Figure(figsize=(width, 1.0 + 0.45 * len(labels)))
+    ax = fig.add_subplot()
+    ax.set_facecolor("#dddddd")
+    image = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                      interpolation="nearest")
+    ax.set_yticks(range(len(labels)), labels)
+    if len(problems) <= 40:
+        ax.set_xticks(range(len(problems)), problems, rotation=90, fontsize=7)
+    else:
+        ax.set_xlabel(f"{len(problems)} problems (in id order)")
+        ax.set_xticks([])
+    fig.colorbar(image, ax=ax, label="solve rate", fraction=0.03)
+    ax.set_title("solve rate per problem")
+    return fig
+
+
+def mtpb_figure(tables: dict[str, dict[str, dict[str, dict[str, float]]]]) -> Figure:
+    """MTPB pass rate by category, one bar per (run, mode): CodeGen's multi- vs single-turn table."""
+    categories = sorted({c for table in tables.values() for c in table})
+    series = [(label, mode) for label, table in tables.items()
+              for mode in sorted({m for cells in table.values() for m in cells})]
+    fig = Figure(figsize=(max(6.0, 0.9 * len(categories) + 2), 4.0))
+    ax = fig.add_subplot()
+    width = 0.8 / max(1, len(series))
+    for s, (label, mode) in enumerate(series):
+        ys = [100 * tables[label].get(c, {}).get(mode, {}).get("pass_rate", 0.0) for c in categories]
+        ax.bar([i + s * width for i in range(len(categories))], ys, width, label=f"{label} ({mode})",
+               hatch="" if mode == "multi" else "//")
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(categories))], categories, rotation=30, ha="right")
+    ax.set_ylabel("pass rate (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title("MTPB pass rate by category")
+    return fig
+
+
+def diversity_figure(points: dict[str, list[tuple[float, float]]]) -> Figure:
+    """Per problem: distinct-program fraction against pass@n - pass@1, one colour per run."""
+    fig = Figure(figsize=(6.0, 4.2))
+    ax = fig.add_subplot()
+    for label, xy in points.items():
+        ax.scatter([x for x, _ in xy], [100 * y for _, y in xy], s=14, alpha=0.7, label=label)
+    ax.set_xlabel("distinct programs / samples (normalized)")
+    ax.set_ylabel("pass@n - pass@1 (points)")
+    ax.set_xlim(-0.02, 1.02)
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False)
+    ax.set_title("what repeated sampling gains vs diversity")
+    return fig
+
+
+def lintseq_figure(stats: dict[str, Any], label: str) -> Figure:
+    """Histograms of edits per sequence and lines per edit."""
+    fig = Figure(figsize=(8.0, 3.2))
+    for i, (key, title) in enumerate((("edits_per_sequence", "edits per sequence"),
+                                      ("lines_per_edit", "lines per edit"))):
+        ax = fig.add_subplot(1, 2, i + 1)
+        hist = stats[key]["histogram"]
+        ax.bar([int(v) for v in hist], list(hist.values()), width=0.8, color="#4c72b0")
+        ax.set_xlabel(title)
+        ax.set_ylabel("count")
+        ax.set_title(f"{label}: {title} (mean {stats[key]['mean']:.2f})", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,159 @@
+"""report.json's numbers -> one self-contained report.html (figures embedded, no network).
+
+Figures are embedded as PNG data URIs, so the single file can be mailed or attached to an
+issue; the CSS and the step viewer's few lines of JavaScript are inline for the same reason.
+Everything taken from the inputs is HTML-escaped (samples are untrusted model output).
+"""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from pathlib import Path
+from typing import Any
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
+td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f4f4f4}
+td:first-child,th:first-child{text-align:left}
+img{max-width:100%;display:block;margin:.6em 0}
+pre{background:#f8f8f8;border:1px solid #e4e4e4;padding:.5em;overflow:auto;font-size:.85em}
+.add{background:#dff5df;display:block}.note{color:#666;font-size:.9em}
+.seq{border:1px solid #ddd;padding:.6em;margin:.8em 0}.step{display:none}.step.on{display:block}
+"""
+
+VIEWER_JS = """
+document.querySelectorAll('.seq').forEach(function (seq) {
+  var steps = seq.querySelectorAll('.step'), label = seq.querySelector('.pos'), i = 0;
+  function show(j) {
+    i = Math.max(0, Math.min(steps.length - 1, j));
+    steps.forEach(function (s, k) { s.classList.toggle('on', k === i); });
+    label.textContent = 'edit ' + (i + 1) + ' of ' + steps.length;
+  }
+  seq.querySelector('.prev').addEventListener('click', function () { show(i - 1); });
+  seq.querySelector('.next').addEventListener('click', function () { show(i + 1); });
+  show(0);
+});
+"""
+
+
+def render(data: dict[str, Any], out: Path) -> str:
+    """The whole page; ``out`` is the report folder the figure paths are relative to."""
+    figs = {name: _img(out / rel, name) for name, rel in data["figures"].items()}
+    body = [_header(data)]
+    if data["passk"]:
+        body.append(_passk(data, figs))
+    if data["per_problem"]["rates"]:
+        body.append(_per_problem(data, figs))
+    if data["mtpb"]:
+        body.append(_mtpb(data, figs))
+    if data["diversity"]:
+        body.append(_diversity(data, figs))
+    if data["lintseq"]:
+        body.append(_lintseq(data, figs))
+    body.append('<p class="note">Numbers: report.json, passk.csv, per_problem.csv, diversity.csv, '
+                "mtpb.csv, lintseq.csv; figures as PNG and SVG in figures/.</p>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>editseq report</title><style>{CSS}</style></head><body>\n"
+            + "\n".join(body) + f"\n<script>{VIEWER_JS}</script></body></html>\n")
+
+
+def _img(path: Path, name: str) -> str:
+    encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img id="fig-{escape(name)}" alt="{escape(name)}" src="data:image/png;base64,{encoded}">'
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(_fmt(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "" if value is None else str(value)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _header(data: dict[str, Any]) -> str:
+    rows = [[r["label"], r["kind"], r["records"], r["path"]] for r in data["runs"]]
+    return ("<h1>editseq report</h1>" + _table(["run", "kind", "records", "file"], rows)
+            + f'<p class="note">editseq {escape(data["versions"]["editseq"])}, '
+              f'Python {escape(data["versions"]["python"])}</p>')
+
+
+def _passk(data: dict[str, Any], figs: dict[str, str]) -> str:
+    ks = sorted({k for v in data["passk"].values() for k in v["table"]}, key=lambda s: int(s.removeprefix("pass@")))
+    rows = []
+    for label, v in data["passk"].items():
+        cells = [f"{_pct(c['value'])} [{_pct(c['ci95'][0])}, {_pct(c['ci95'][1])}]" if (c := v["table"].get(k))
+                 else "" for k in ks]
+        rows.append([label, v["curve"]["units"], v["curve"]["n_min"], *cells])
+    note = ("" if "passk_tokens" in figs else
+            '<p class="note">No token counts in the inputs (field "tokens"), so no inference-cost axis.</p>')
+    return ("<h2>pass@k</h2>" + figs.get("passk", "") + figs.get("passk_tokens", "") + note
+            + _table(["run", "problems", "samples each (min)", *[f"{k} (95% CI)" for k in ks]], rows))
+
+
+def _per_problem(data: dict[str, Any], figs: dict[str, str]) -> str:
+    pp = data["per_problem"]
+    diffs = [[d["solved_by"], d["not_by"], len(d["problems"]),
+              ", ".join(d["problems"][:25]) + (" ..." if len(d["problems"]) > 25 else "")]
+             for d in pp["differences"]]
+    rows = [[p, *(_pct(r[label]) if label in r else "-" for label in pp["labels"])] for p, r in pp["rates"].items()]
+    return ("<h2>Per-problem solve rate</h2>" + figs.get("per_problem", "")
+            + (_table(["solved by", "never by", "problems", "which"], diffs) if diffs else "")
+            + f"<details><summary>all {len(rows)} problems</summary>"
+            + _table(["problem", *pp["labels"]], rows) + "</details>")
+
+
+def _mtpb(data: dict[str, Any], figs: dict[str, str]) -> str:
+    rows = [[cat, f"{label} ({mode})", _pct(cell["pass_rate"]), cell["n"]]
+            for label, table in data["mtpb"].items() for cat, modes in table.items()
+            for mode, cell in modes.items()]
+    return ("<h2>MTPB: pass rate by category, multi- vs single-turn</h2>" + figs.get("mtpb", "")
+            + _table(["category", "run (mode)", "pass rate", "samples"], rows))
+
+
+def _diversity(data: dict[str, Any], figs: dict[str, str]) -> str:
+    rows = [[label, len(d["tasks"]), d["mean"]["distinct_fraction"], d["mean"]["mean_edit_distance"],
+             d["mean"]["distinct_passing"], d["spearman_distinct_vs_gain"]]
+            for label, d in data["diversity"].items()]
+    return ("<h2>Diversity of samples</h2>" + figs.get("diversity", "")
+            + _table(["run", "problems", "distinct fraction", "mean edit distance",
+                      "distinct passing", "Spearman(distinct, gain)"], rows)
+            + '<p class="note">Programs are compared after normalization (AST with docstrings dropped and '
+              "names renamed; formatting and comments ignored). Edit distance: token Levenshtein over the "
+              "longer length, mean over sampled pairs. Gain: pass@n - pass@1 of the problem.</p>")
+
+
+def _lintseq(data: dict[str, Any], figs: dict[str, str]) -> str:
+    parts = ["<h2>LintSeq datasets</h2>"]
+    for i, (label, d) in enumerate(data["lintseq"].items()):
+        s = d["stats"]
+        parts.append(f"<h3>{escape(label)}</h3>" + figs.get(f"lintseq_{i}", "") + _table(
+            ["sequences", "edits per sequence (mean)", "max", "lines per edit (mean)", "max"],
+            [[s["sequences"], s["edits_per_sequence"]["mean"], s["edits_per_sequence"]["max"],
+              s["lines_per_edit"]["mean"], s["lines_per_edit"]["max"]]]))
+        parts.extend(_sequence(seq) for seq in d["viewer"])
+    return "\n".join(parts)
+
+
+def _sequence(seq: dict[str, Any]) -> str:
+    """One sequence, one edit at a time: the state after the edit, its added lines highlighted."""
+    steps = []
+    for step in seq["steps"]:
+        added = set(step["added"])
+        lines = "".join(f'<span class="add">{escape(line) or " "}</span>' if j in added else escape(line) + "\n"
+                        for j, line in enumerate(step["program"]))
+        steps.append(f'<div class="step"><pre>{lines}</pre><details><summary>diff</summary>'
+                     f'<pre>{escape(step["diff"])}</pre></details></div>')
+    return (f'<div class="seq"><b>{escape(seq["title"])}</b> (sample {escape(str(seq["sample"]))}) '
+            '<button class="prev">&larr; prev</button> <span class="pos"></span> '
+            '<button class="next">next &rarr;</button>' + "".join(steps) + "</div>")

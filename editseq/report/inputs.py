@@ -1,0 +1,139 @@
+"""Report inputs: read results files and tell their kind from their fields.
+
+Three kinds arrive at ``editseq report``: evaluation results (``task_id`` + ``passed``, from
+``editseq evaluate``), MTPB results (``problem_id`` + ``case`` + ``mode`` + ``passed``) and
+LintSeq datasets (``edit_path``). Kinds are detected from the records, not the file name, so
+renamed files still work; a summary JSON given by mistake is mapped to its results file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from editseq.io import BadRecord, InputError, read_records
+
+Kind = Literal["results", "mtpb", "lintseq"]
+TOKEN_FIELDS = ("tokens", "n_tokens", "num_tokens", "completion_tokens", "output_tokens")
+
+
+@dataclass
+class Attempt:
+    """One scored sample of a run: what the metrics need, whatever the benchmark."""
+
+    task: str  # HumanEval/MBPP task_id, or MTPB problem_id
+    passed: bool
+    status: str
+    program: str | None = None  # the sample's text (completion/solution/turns), for diversity
+    tokens: int | None = None  # sampled tokens, when the sampler recorded them
+    case: str | None = None  # MTPB test case
+    mode: str | None = None  # MTPB "multi" | "single"
+    category: str | None = None  # MTPB problem category
+
+    @property
+    def unit(self) -> str:
+        """The pass@k unit: a task, or for MTPB one (problem, case, mode)."""
+        if self.case is None and self.mode is None:
+            return self.task
+        return f"{self.task}#{self.case}@{self.mode}"
+
+
+@dataclass
+class Run:
+    """One input file: a labelled run of attempts, or a LintSeq dataset."""
+
+    label: str
+    path: Path
+    kind: Kind
+    attempts: list[Attempt] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)  # LintSeq records only
+
+
+def load_run(path: Path, label: str | None = None) -> Run:
+    """Read one input; raises InputError naming the file, line and missing field."""
+    path = _results_path(Path(path))
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for _, key, rec in read_records(path):
+        where = f"{path} line {key.rsplit(' ', 1)[-1]}"
+        if isinstance(rec, BadRecord):
+            raise InputError(f"{where}: {rec.reason}")
+        rows.append((where, rec))
+    if not rows:
+        raise InputError(f"{path}: no records; expected evaluation results, MTPB results or LintSeq output")
+    kind = detect_kind(rows[0][1], rows[0][0])
+    run = Run(label or _default_label(path), path, kind)
+    if kind == "lintseq":
+        run.records = [rec for _, rec in rows]
+    else:
+        run.attempts = [_attempt(rec, where, kind) for where, rec in rows]
+    return run
+
+
+def detect_kind(record: dict[str, Any], where: str) -> Kind:
+    """The input kind from one record's fields."""
+    if "edit_path" in record:
+        return "lintseq"
+    if "passed" in record and "problem_id" in record:
+        return "mtpb"
+    if "passed" in record and "task_id" in record:
+        return "results"
+    raise InputError(f"{where}: cannot tell what this file is (fields {sorted(record)[:8]}); expected "
+                     "evaluation results (task_id + passed, from `editseq evaluate`), MTPB results "
+                     "(problem_id + case + mode + passed) or LintSeq output (edit_path)")
+
+
+def _attempt(rec: dict[str, Any], where: str, kind: Kind) -> Attempt:
+    id_field = "problem_id" if kind == "mtpb" else "task_id"
+    for name in (id_field, "passed"):
+        if name not in rec:
+            raise InputError(f"{where}: missing field {name!r}; every record of this file needs it")
+    attempt = Attempt(task=str(rec[id_field]), passed=bool(rec["passed"]),
+                      status=str(rec.get("status", "passed" if rec["passed"] else "failed")),
+                      program=_program_text(rec), tokens=_tokens(rec))
+    if kind == "mtpb":
+        attempt.case = str(rec.get("case", 0))
+        attempt.mode = str(rec.get("mode", "multi"))
+        attempt.category = str(rec.get("category") or "uncategorized")
+    return attempt
+
+
+def _program_text(rec: dict[str, Any]) -> str | None:
+    """The sampled code: a completion, a whole solution, or MTPB's per-turn completions joined."""
+    for name in ("completion", "solution"):
+        if isinstance(rec.get(name), str):
+            return rec[name]
+    turns = rec.get("completions")
+    if isinstance(turns, list) and all(isinstance(t, str) for t in turns):
+        return "\n".join(turns)
+    return None
+
+
+def _tokens(rec: dict[str, Any]) -> int | None:
+    for name in TOKEN_FIELDS:
+        value = rec.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, list):  # per-turn counts
+            return int(sum(v for v in value if isinstance(v, (int, float))))
+    return None
+
+
+def _results_path(path: Path) -> Path:
+    """Map ``x_summary.json`` to the results file it names (people pass either)."""
+    if path.suffix == ".json" and path.name.endswith("_summary.json") and path.is_file():
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        named = Path(summary.get("results") or path.with_name(path.name.replace("_summary.json", "_results.jsonl")))
+        if not named.is_file():
+            raise InputError(f"{path}: a summary, and its results file {named} is missing; "
+                             "pass the x_results.jsonl file instead")
+        return named
+    if not path.exists():
+        raise InputError(f"{path}: no such file; pass x_results.jsonl files or LintSeq output")
+    return path
+
+
+def _default_label(path: Path) -> str:
+    name = path.name.removesuffix(".gz")
+    return name.rsplit(".", 1)[0].removesuffix("_results")

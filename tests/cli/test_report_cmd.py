@@ -1,0 +1,46 @@
+"""The real ``editseq report`` command: success on pipeline output, exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from editseq.cli import main
+
+pytest.importorskip("matplotlib", reason="editseq report needs matplotlib: pip install 'editseq[report]'")
+
+
+def _results(path: Path) -> Path:
+    rows = [{"task_id": "HumanEval/0", "completion": c, "passed": ok, "status": "passed" if ok else "failed"}
+            for c, ok in (("    return True\n", True), ("    return False\n", False))]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_report_with_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = _results(tmp_path / "a_results.jsonl"), _results(tmp_path / "b_results.jsonl")
+    out = tmp_path / "rep"
+    assert main(["report", str(a), str(b), "--out", str(out), "--labels", "base,edit"]) == 0
+    assert "base: pass@1 50.0%" in capsys.readouterr().out
+    data = json.loads((out / "report.json").read_text())
+    assert list(data["passk"]) == ["base", "edit"]
+    assert data["settings"]["inputs"] == [str(a), str(b)]
+    assert (out / "report.html").stat().st_size > 10_000
+
+
+def test_same_file_twice_gets_distinct_labels(tmp_path: Path) -> None:
+    a = _results(tmp_path / "a_results.jsonl")
+    assert main(["report", str(a), str(a), "--out", str(tmp_path / "rep")]) == 0
+    assert list(json.loads((tmp_path / "rep" / "report.json").read_text())["passk"]) == ["a", "a (2)"]
+
+
+def test_bad_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = _results(tmp_path / "a_results.jsonl")
+    assert main(["report", str(a), "--labels", "x,y", "--out", str(tmp_path / "r")]) == 2
+    assert "--labels names 2 runs but 1 inputs" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r")]) == 2
+    assert "nope.jsonl: no such file" in capsys.readouterr().err
+    assert main(["report", str(a), "--max-pairs", "0"]) == 2
+    assert main(["report"]) == 2  # INPUTS is required

@@ -1,0 +1,51 @@
+"""Open report.html in a real headless Chromium: figures render, no console errors, a screenshot.
+
+Needs Debian's ``chromium`` (``apt-get install -y chromium``); skipped, saying so, without it.
+The screenshot goes to $EDITSEQ_SCREENSHOT_DIR when set (to keep it), else beside the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.report.browser import Browser, find_chromium
+
+IMAGES_JS = """JSON.stringify(Array.from(document.images).map(i =>
+  ({id: i.id, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight, shown: i.getBoundingClientRect().width})))"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("chromium not installed (Debian: apt-get install -y chromium); browser check skipped")
+    b = Browser(binary)
+    yield b
+    b.close()
+
+
+def test_report_renders_in_chromium(browser: Browser, built_report: Path) -> None:
+    browser.open((built_report / "report.html").as_uri())
+    images = json.loads(browser.evaluate(IMAGES_JS))
+    assert [i["id"] for i in images] == ["fig-passk", "fig-passk_tokens", "fig-per_problem", "fig-mtpb",
+                                         "fig-diversity", "fig-lintseq_0"]
+    for image in images:
+        assert image["complete"] and image["w"] > 100 and image["h"] > 100 and image["shown"] > 100, image
+    assert browser.errors() == []
+    # the step viewer works: "next" moves to the second edit of the first sequence
+    assert browser.evaluate("document.querySelector('.seq .pos').textContent").startswith("edit 1 of ")
+    browser.evaluate("document.querySelector('.seq .next').click()")
+    assert browser.evaluate("document.querySelector('.seq .pos').textContent").startswith("edit 2 of ")
+    shot = built_report / "screenshot.png"
+    browser.screenshot(shot)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+    keep = os.environ.get("EDITSEQ_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / "report_screenshot.png")
+    assert browser.errors() == []

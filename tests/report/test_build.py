@@ -1,0 +1,52 @@
+"""The whole report on real pipeline output: files, numbers and their agreement."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+from editseq.evaluate.passk import mean_pass_at_k
+
+
+def test_outputs_exist_and_agree(built_report: Path, report_inputs: dict[str, Path]) -> None:
+    data = json.loads((built_report / "report.json").read_text())
+    assert [r["kind"] for r in data["runs"]] == ["results", "results", "mtpb", "lintseq"]
+    for name in ("passk", "passk_tokens", "per_problem", "mtpb", "diversity", "lintseq_0"):
+        for ext in ("png", "svg"):
+            assert (built_report / "figures" / f"{name}.{ext}").stat().st_size > 1000
+    summary = json.loads(report_inputs["mixed"].with_name("mixed_summary.json").read_text())
+    assert data["passk"]["mixed"]["table"]["pass@1"]["value"] == summary["pass@1"]
+    counts = [(t["n"], t["c"]) for t in summary["tasks"].values()]
+    rows = list(csv.DictReader((built_report / "passk.csv").open()))
+    mixed = {int(r["k"]): float(r["pass@k"]) for r in rows if r["run"] == "mixed"}
+    assert mixed == {k: mean_pass_at_k(counts, k) for k in range(1, 9)}
+    assert all(r["tokens"] for r in rows if r["run"] == "codegen")
+
+
+def test_diversity_of_the_mixed_run(built_report: Path) -> None:
+    """Canonical, commented and respaced copies are one program; the two wrong ones are two more."""
+    rows = [r for r in csv.DictReader((built_report / "diversity.csv").open()) if r["run"] == "mixed"]
+    assert len(rows) == 4
+    assert {(r["distinct"], r["distinct_passing"]) for r in rows} == {("3", "1")}
+    data = json.loads((built_report / "report.json").read_text())
+    assert "mtpb" not in data["diversity"]  # MTPB samples answer different cases
+
+
+def test_per_problem_and_mtpb_tables(built_report: Path) -> None:
+    rows = list(csv.DictReader((built_report / "per_problem.csv").open()))
+    assert [r["problem"] for r in rows[:3]] == ["1 (multi)", "1 (single)", "2 (multi)"]
+    mtpb = list(csv.DictReader((built_report / "mtpb.csv").open()))
+    assert {(r["category"], r["mode"]) for r in mtpb} == {("math", "multi"), ("math", "single"),
+                                                          ("string", "multi"), ("string", "single")}
+    pairs = {(d["solved_by"], d["not_by"]) for d in
+             json.loads((built_report / "report.json").read_text())["per_problem"]["differences"]}
+    assert pairs == {("codegen", "mixed"), ("mixed", "codegen")}  # MTPB shares no problem with them
+
+
+def test_html_is_self_contained(built_report: Path) -> None:
+    html = (built_report / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 6
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert html.count('class="seq"') == 3 and "<script>" in html

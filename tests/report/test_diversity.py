@@ -1,0 +1,59 @@
+"""Program normalization, the bit-parallel edit distance and the per-problem diversity numbers."""
+
+from __future__ import annotations
+
+import random
+
+from editseq.report.diversity import levenshtein, normalize, problem_diversity, spearman
+
+
+def _dp(a: list[str], b: list[str]) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[:], i
+        for j, y in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (x != y))
+    return row[-1]
+
+
+def test_levenshtein_matches_dynamic_programming() -> None:
+    rng = random.Random(0)
+    for _ in range(500):
+        a = [rng.choice("abc") for _ in range(rng.randrange(0, 90))]
+        b = [rng.choice("abc") for _ in range(rng.randrange(0, 90))]
+        assert levenshtein(a, b) == _dp(a, b)
+
+
+def test_normalize_ignores_layout_comments_docstrings_and_names() -> None:
+    a = 'def f(xs):\n    """Sum."""\n    # total\n    total = 0\n    for x in xs:\n        total += x\n    return total\n'
+    b = "def g(  items ):\n    acc=0\n    for it in items: acc += it\n    return acc\n"
+    assert normalize(a) == normalize(b)
+    assert normalize(a) != normalize(a.replace("total += x", "total -= x"))
+    assert normalize("    return len(s)\n") == normalize("    return len( t )  # body only\n")
+    assert normalize("    return len(s)\n") != normalize("    return sum(s)\n")  # builtins kept
+
+
+def test_unparsable_text_falls_back_to_collapsed_whitespace() -> None:
+    assert normalize("    return (a +\n") == normalize("    return   (a +  # x\n")
+
+
+def test_problem_diversity_counts() -> None:
+    forms = ["a", "a", "b c", "d"]
+    got = problem_diversity(forms, [True, True, False, True])
+    assert (got["samples"], got["distinct"], got["distinct_passing"]) == (4, 3, 2)
+    assert got["distinct_fraction"] == 0.75
+    # 6 pairs: one identical (0), the rest share nothing (1)
+    assert abs(got["mean_edit_distance"] - 5 / 6) < 1e-9
+
+
+def test_pairs_are_capped() -> None:
+    forms = [f"x{i} y" for i in range(100)]
+    got = problem_diversity(forms, [False] * 100, max_pairs=10)
+    assert 0 < got["mean_edit_distance"] <= 1
+
+
+def test_spearman() -> None:
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 45]) == 1.0
+    assert abs(spearman([1, 2, 3], [3, 2, 1]) + 1.0) < 1e-12
+    assert spearman([1, 2], [1, 2]) is None
+    assert spearman([1, 1, 1], [1, 2, 3]) is None

@@ -1,0 +1,56 @@
+"""Input kinds are detected from the records; errors name the file, line and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from editseq.io import InputError
+from editseq.report.inputs import load_run
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_results_with_tokens_and_programs(tmp_path: Path) -> None:
+    run = load_run(_write(tmp_path / "x_results.jsonl", [
+        {"task_id": "HumanEval/0", "completion": "    return 1\n", "passed": True, "status": "passed",
+         "tokens": 7}]))
+    assert (run.kind, run.label) == ("results", "x")
+    a = run.attempts[0]
+    assert (a.task, a.passed, a.program, a.tokens, a.unit) == ("HumanEval/0", True, "    return 1\n", 7, "HumanEval/0")
+
+
+def test_mtpb_records(tmp_path: Path) -> None:
+    run = load_run(_write(tmp_path / "runs_results.jsonl", [
+        {"problem_id": 3, "case": 1, "mode": "single", "passed": False, "status": "failed",
+         "category": "math", "completions": ["a = 1", "print(a)"]}]), label="m")
+    a = run.attempts[0]
+    assert (run.kind, run.label, a.task, a.case, a.mode, a.category) == ("mtpb", "m", "3", "1", "single", "math")
+    assert a.program == "a = 1\nprint(a)" and a.tokens is None
+
+
+def test_lintseq_records(tmp_path: Path) -> None:
+    run = load_run(_write(tmp_path / "d.jsonl", [{"program": "x = 1\n", "edit_path": ["@@ -0,0 +1 @@\n+x = 1"],
+                                                  "sample": 0}]))
+    assert run.kind == "lintseq" and len(run.records) == 1
+
+
+def test_summary_maps_to_its_results(tmp_path: Path) -> None:
+    results = _write(tmp_path / "x_results.jsonl", [{"task_id": "t", "passed": False}])
+    summary = tmp_path / "x_summary.json"
+    summary.write_text(json.dumps({"results": str(results)}))
+    assert load_run(summary).path == results
+
+
+def test_unknown_and_missing_inputs_raise(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"odd.jsonl line 1: cannot tell what this file is"):
+        load_run(_write(tmp_path / "odd.jsonl", [{"foo": 1}]))
+    with pytest.raises(InputError, match="no such file"):
+        load_run(tmp_path / "absent.jsonl")
+    with pytest.raises(InputError, match="no records"):
+        load_run(_write(tmp_path / "empty.jsonl", []))

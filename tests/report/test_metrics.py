@@ -1,0 +1,55 @@
+"""pass@k curves (through the one estimator), solve rates, run differences, MTPB categories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from editseq.evaluate.passk import mean_pass_at_k
+from editseq.report import metrics
+from editseq.report.inputs import Attempt, Run
+
+
+def _run(label: str, rows: list[tuple[str, bool]], tokens: int | None = None) -> Run:
+    return Run(label, Path(f"{label}.jsonl"), "results",
+               [Attempt(t, ok, "passed" if ok else "failed", tokens=tokens) for t, ok in rows])
+
+
+def test_curve_ks_cover_one_to_n_on_a_log_grid() -> None:
+    assert metrics.curve_ks(5) == [1, 2, 3, 4, 5]
+    ks = metrics.curve_ks(200)
+    assert ks[:10] == list(range(1, 11)) and ks[-1] == 200 and 100 in ks and len(ks) < 40
+
+
+def test_curve_uses_the_one_estimator_and_tokens() -> None:
+    run = _run("a", [("t1", True), ("t1", False), ("t1", False), ("t2", False), ("t2", False), ("t2", True)],
+               tokens=10)
+    curve = metrics.passk_curve(run.attempts)
+    assert curve["k"] == [1, 2, 3]
+    assert curve["pass@k"] == [mean_pass_at_k([(3, 1), (3, 1)], k) for k in (1, 2, 3)]
+    assert curve["tokens"] == [20, 40, 60]  # 2 problems x 10 tokens x k
+    assert metrics.passk_curve(_run("b", [("t", True)]).attempts)["tokens"] is None
+
+
+def test_solve_rates_and_differences() -> None:
+    a = _run("a", [("HumanEval/10", True), ("HumanEval/2", False)])
+    b = _run("b", [("HumanEval/10", False), ("HumanEval/2", False), ("HumanEval/3", True)])
+    rates = metrics.solve_rates([a, b])
+    assert list(rates) == ["HumanEval/2", "HumanEval/3", "HumanEval/10"]
+    assert rates["HumanEval/3"] == {"b": 1.0}
+    diffs = {(d["solved_by"], d["not_by"]): d["problems"] for d in metrics.solved_differences(rates, ["a", "b"])}
+    assert diffs == {("a", "b"): ["HumanEval/10"], ("b", "a"): []}
+
+
+def test_mtpb_categories_split_modes() -> None:
+    run = Run("m", Path("m.jsonl"), "mtpb", [
+        Attempt("1", True, "passed", case="0", mode="multi", category="math"),
+        Attempt("1", False, "failed", case="1", mode="multi", category="math"),
+        Attempt("1", False, "failed", case="0", mode="single", category="math")])
+    assert metrics.mtpb_categories(run) == {"math": {"multi": {"pass_rate": 0.5, "n": 2},
+                                                     "single": {"pass_rate": 0.0, "n": 1}}}
+    assert run.attempts[0].unit == "1#0@multi"
+
+
+def test_per_task_gain() -> None:
+    gain = metrics.per_task_gain(_run("a", [("t", True), ("t", False), ("t", False), ("t", False)]).attempts)
+    assert gain["t"]["pass@1"] == 0.25 and gain["t"]["pass@n"] == 1.0 and gain["t"]["gain"] == 0.75
