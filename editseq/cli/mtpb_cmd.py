@@ -1,0 +1,96 @@
+"""``editseq mtpb``: CodeGen's Multi-Turn Programming Benchmark (sample, evaluate, perplexity)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from editseq.config import ConfigError, build, click_options
+from editseq.io import InputError
+from editseq.mtpb import perplexity as ppl_mod
+from editseq.mtpb import run as run_mod
+from editseq.mtpb import sample as sample_mod
+
+
+@click.group("mtpb")
+def mtpb() -> None:
+    """MTPB: 115 problems given turn by turn; sample, evaluate in the sandbox, perplexity.
+
+    \b
+    Example:
+      editseq mtpb sample --model smollm2-135m --n 1 --output runs/x.jsonl
+      editseq mtpb evaluate runs/x.jsonl [--fixed]
+    writes runs/x_results.jsonl and runs/x_summary.json.
+    """
+
+
+@mtpb.command("evaluate")
+@click_options(run_mod.MTPBEvaluateOptions)
+def evaluate(**values: object) -> int:
+    """Run MTPB runs (JSONL: problem_id, case, completions) in the sandbox; write results and summary."""
+    try:
+        summary = run_mod.evaluate(build(run_mod.MTPBEvaluateOptions, values))
+    except (ConfigError, InputError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    label = "fixed" if summary["fixed"] else "reference"
+    for mode, block in summary["modes"].items():
+        click.echo(f"{mode}-turn ({label} mode): pass rate {100 * block['pass_rate']:.2f}% over "
+                   f"{block['n_problems']} problems, {block['n_runs']} runs; statuses: "
+                   + ", ".join(f"{k} {v}" for k, v in sorted(block["statuses"].items())))
+        click.echo("  " + ", ".join(f"{c} {100 * v:.2f}%" for c, v in block["categories"].items()))
+    for pid, why in summary["excluded"].items():
+        click.echo(f"excluded problem {pid}: {why}")
+    click.echo(f"results: {summary['results']} ({summary['seconds']:.1f} s)")
+    return 0
+
+
+@mtpb.command("sample")
+@click_options(sample_mod.MTPBSampleOptions)
+def sample(**values: object) -> int:
+    """Sample MTPB runs from a model turn by turn (resumable: reruns skip runs already written)."""
+    try:
+        opts = build(sample_mod.MTPBSampleOptions, values)
+        backend = _backend(opts.model)
+        n = sample_mod.sample(opts, backend, progress=lambda msg: click.echo(msg, err=True))
+    except (ConfigError, InputError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    click.echo(f"{n} runs written to {opts.output}")
+    return 0
+
+
+@mtpb.command("perplexity")
+@click_options(ppl_mod.MTPBPerplexityOptions)
+@click.option("--json-out", type=click.Path(path_type=Path), default=None, help="also write the figures here")
+def perplexity(json_out: Path | None, **values: object) -> int:
+    """Average prompt perplexity, multi-turn vs single-turn (and solved vs unsolved with --results)."""
+    try:
+        opts = build(ppl_mod.MTPBPerplexityOptions, values)
+        out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(_backend(opts.model)))
+    except (ConfigError, InputError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    click.echo(f"prompt perplexity ({out['history']}): multi-turn {out['multi']:.2f}, "
+               f"single-turn {out['single']:.2f}")
+    for label in ("solved", "unsolved"):
+        if label in out:
+            g = out[label]
+            click.echo(f"  {label} ({g['problems']} problems): multi {g['multi']:.2f}, single {g['single']:.2f}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _backend(name: str) -> object:
+    """The model backend; ConfigError (exit 2) when models are not available."""
+    try:
+        from editseq.models import load_backend
+    except ImportError as exc:
+        raise ConfigError(f"model backends are not available ({exc}); install editseq's model extras") from exc
+    try:
+        return load_backend(name)
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"--model {name!r}: {exc}") from exc

@@ -1,0 +1,114 @@
+"""Prompt perplexity, multi-turn vs single-turn (CodeGen Tables 2 and 5).
+
+Multi-turn: for each turn, the negative log-likelihood of its prompt text ``"# " + prompt +
+"\\n"`` given the history before it (PREFIX, earlier prompts and earlier completions; the
+completions come from the first run of each case in ``--results``, else the earlier turns
+contribute their prompts only). Single-turn: the joined specification given PREFIX. A run's
+perplexity is exp(total NLL / total prompt tokens); a problem's is the mean over its cases;
+the reported figure is the mean over problems. With results, problems that some run solved
+and problems no run solved are averaged separately (Table 5).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from editseq.config import ConfigError, option
+from editseq.mtpb import data, prompts
+
+Scorer = Callable[[str, str], tuple[float, int]]  # (context, target) -> (sum NLL, tokens)
+
+
+@dataclass
+class MTPBPerplexityOptions:
+    """Options of ``editseq mtpb perplexity``."""
+
+    model: str = option(None, help="model backend name (see editseq.models.load_backend)")
+    results: Path | None = option(None, help="MTPB results (or runs) JSONL: completions for multi-turn histories, passed for the solved/unsolved split")  # noqa: RUF009
+    problems: str = option("", help="comma-separated problem ids (default: all 115)")
+    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file")  # noqa: RUF009
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise ConfigError("--model is required (a backend name such as smollm2-135m)")
+        self.ids = [p.strip() for p in self.problems.split(",") if p.strip()]
+
+
+def _ppl(parts: list[tuple[float, int]]) -> float:
+    nll, tokens = sum(p[0] for p in parts), sum(p[1] for p in parts)
+    return math.exp(nll / tokens) if tokens else float("nan")
+
+
+def run_perplexity(problem: data.Problem, case: int, completions: list[str] | None,
+                   score: Scorer) -> dict[str, float]:
+    """Multi-turn and single-turn prompt perplexity of one case."""
+    turn_prompts = problem.turn_prompts(case)
+    parts = []
+    for i, prompt in enumerate(turn_prompts):
+        done = (completions or [])[:i]
+        context = prompts.history(turn_prompts[:i], done) if done else \
+            prompts.PREFIX + "".join(prompts.turn_comment(p) for p in turn_prompts[:i])
+        parts.append(score(context, prompts.turn_comment(prompt)))
+    spec = prompts.single_turn_prompt(turn_prompts)[len(prompts.PREFIX):]
+    return {"multi": _ppl(parts), "single": _ppl([score(prompts.PREFIX, spec)])}
+
+
+def read_results(path: Path) -> tuple[dict[tuple[str, int], list[str]], dict[str, bool]]:
+    """First multi-turn run's completions per (problem, case), and whether any run solved each problem."""
+    first: dict[tuple[str, int], list[str]] = {}
+    solved: dict[str, bool] = {}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            pid, case = str(r["problem_id"]), int(r["case"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path} line {n}: not an MTPB run ({exc}); expected problem_id, case, completions") from exc
+        if r.get("mode", "multi") != "multi":
+            continue
+        if not r.get("error"):
+            first.setdefault((pid, case), r.get("completions", []))
+        if "passed" in r:
+            solved[pid] = solved.get(pid, False) or bool(r["passed"])
+    return first, solved
+
+
+def perplexity(opts: MTPBPerplexityOptions, score: Scorer) -> dict[str, Any]:
+    """Mean prompt perplexity over problems, multi vs single, and solved vs unsolved."""
+    bench = data.load(opts.data)
+    completions, solved = read_results(opts.results) if opts.results else ({}, {})
+    per_problem: dict[str, dict[str, float]] = {}
+    for pid in opts.ids or list(bench.problems):
+        problem = bench.problems[pid]
+        cases = [run_perplexity(problem, c, completions.get((pid, c)), score)
+                 for c in range(len(problem.cases))]
+        per_problem[pid] = {m: sum(c[m] for c in cases) / len(cases) for m in ("multi", "single")}
+    out: dict[str, Any] = {m: _mean([p[m] for p in per_problem.values()]) for m in ("multi", "single")}
+    out["history"] = "prompts and completions" if completions else "prompts only"
+    if solved:
+        for label, want in (("solved", True), ("unsolved", False)):
+            group = [p for pid, p in per_problem.items() if solved.get(pid) is want]
+            out[label] = {"problems": len(group), **{m: _mean([p[m] for p in group]) for m in ("multi", "single")}}
+    out["problems"] = per_problem
+    return out
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def backend_scorer(backend: Any) -> Scorer:
+    """(context, target) -> (sum NLL, tokens) with a causal LM backend's model and tokenizer."""
+    from editseq.models.scoring import continuation_nll
+
+    model, tokenizer = getattr(backend, "model", None), getattr(backend, "tokenizer", None)
+    if model is None or tokenizer is None:
+        raise ConfigError(f"backend {getattr(backend, 'name', backend)!r} exposes no causal LM "
+                          "(model, tokenizer); perplexity needs a local transformers model")
+    return lambda context, target: continuation_nll(model, tokenizer, context, target)

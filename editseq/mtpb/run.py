@@ -1,0 +1,175 @@
+"""MTPB runs -> sandbox verdicts -> ``x_results.jsonl`` + ``x_summary.json``.
+
+Each run's final history is wrapped by ``harness.program_for`` and executed once in the
+project's sandbox pool (all cores by default). Metric (CodeGen): per problem, passing runs /
+runs (cases x samples); the score is the mean over problems, also per category, separately for
+multi-turn and single-turn runs found in the same file.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+import warnings
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from editseq import __version__
+from editseq.config import ConfigError, option, to_dict
+from editseq.evaluate.run import EvaluateOptions, _write_json
+from editseq.io import dumps
+from editseq.mtpb import data, harness, prompts
+from editseq.mtpb.runs import Run, read_runs
+from editseq.sandbox import Limits, SandboxPool, Verdict
+
+LIMITS = Limits(timeout=harness.TIMEOUT + 5, memory_mb=4096, site_packages=True)  # the harness's
+# 20 s alarm fires first; the CPU limit and wall backstop only catch code that swallows it
+
+
+@dataclass
+class MTPBEvaluateOptions:
+    """Options of ``editseq mtpb evaluate``."""
+
+    samples: Path = option(None, help="MTPB runs JSONL: problem_id, case, completions", argument=True)  # noqa: RUF009
+    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    fixed: bool = option(False, help="repair the known data quirks (57, 38/46 excluded, 41/89 comparison, 20/23 seeded)")
+    workers: int | None = option(None, help="sandbox workers (default: all cores)")
+    out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
+
+    def __post_init__(self) -> None:
+        if self.samples is None:
+            raise ConfigError("SAMPLES is required: a JSONL file of MTPB runs")
+        self.samples = Path(self.samples)
+        if self.workers is not None and self.workers < 1:
+            raise ConfigError(f"--workers must be at least 1, got {self.workers}")
+
+    def output_paths(self) -> tuple[Path, Path]:
+        """(results JSONL, summary JSON), named as ``editseq evaluate`` names them."""
+        results, summary, _ = EvaluateOptions.output_paths(self)  # type: ignore[arg-type]
+        return results, summary
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A run's verdict in the results: sandbox statuses, plus ``excluded`` (--fixed only)."""
+
+    status: str
+    reason: str = ""
+    duration: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+def evaluate(opts: MTPBEvaluateOptions) -> dict:
+    """Evaluate every run; writes results and summary, returns the summary."""
+    bench = data.load(opts.data, opts.fixed)
+    runs = read_runs(opts.samples, bench)
+    start = time.monotonic()
+    outcomes = execute(runs, bench, opts.workers)
+    seconds = time.monotonic() - start
+    order = sorted(range(len(runs)), key=lambda i: runs[i].key)
+    runs, outcomes = [runs[i] for i in order], [outcomes[i] for i in order]
+    results_path, summary_path = opts.output_paths()
+    _write_results(results_path, runs, outcomes, bench)
+    summary = summarize(runs, outcomes, bench)
+    summary.update(settings=to_dict(opts), seconds=round(seconds, 2), versions=_versions(),
+                   data={"file": str(bench.source), "sha256": bench.sha256}, results=str(results_path))
+    _write_json(summary_path, summary)
+    return summary
+
+
+def execute(runs: list[Run], bench: data.Benchmark, workers: int | None = None) -> list[Outcome]:
+    """One outcome per run (same order); every runnable history runs once in the sandbox."""
+    outcomes: list[Outcome | None] = [None] * len(runs)
+    jobs = []
+    for i, run in enumerate(runs):
+        if run.problem_id in bench.excluded:
+            outcomes[i] = Outcome("excluded", bench.excluded[run.problem_id])
+        elif run.error:
+            outcomes[i] = Outcome("error", run.error)
+        else:
+            jobs.append((i, job_program(run, bench)))
+    if jobs:
+        with SandboxPool(workers, LIMITS) as pool:
+            for i, verdict in pool.run(jobs):
+                outcomes[i] = outcome(verdict)
+    return [o for o in outcomes if o is not None]
+
+
+def job_program(run: Run, bench: data.Benchmark) -> str:
+    """The sandbox program of one run: history + harness + expected output."""
+    problem = bench.problems[run.problem_id]
+    source = prompts.program(problem, run.case, run.completions, run.mode)
+    seed = bench.fixed and run.problem_id in data.SEEDED_IN_FIXED
+    return harness.program_for(source, problem.cases[run.case].output, bench.fixed, seed)
+
+
+def outcome(v: Verdict) -> Outcome:
+    """Sandbox verdict -> outcome; the harness's own timeout becomes status ``timeout``."""
+    reason = v.reason.removeprefix("AssertionError: ")
+    if v.status == "error" and reason.startswith("MTPBTimeout"):
+        return Outcome("timeout", reason.split(": ", 1)[-1], v.duration)
+    return Outcome(v.status, reason, v.duration)
+
+
+def _write_results(path: Path, runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for run, o in zip(runs, outcomes, strict=True):
+            problem = bench.problems.get(run.problem_id)
+            fh.write(dumps({**run.record, "passed": o.passed, "status": o.status, "reason": o.reason,
+                            "duration": o.duration,
+                            "category": problem.category if problem else None}) + "\n")
+    os.replace(tmp, path)
+
+
+def _score(runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> dict:
+    """pass rate (fractions) overall, per category and per problem for one mode."""
+    per_problem: dict[str, dict] = defaultdict(lambda: {"runs": 0, "passed": 0})
+    for run, o in zip(runs, outcomes, strict=True):
+        if o.status != "excluded":
+            per_problem[run.problem_id]["runs"] += 1
+            per_problem[run.problem_id]["passed"] += o.passed
+    problems = {pid: {**c, "pass_rate": c["passed"] / c["runs"]}
+                for pid, c in sorted(per_problem.items(), key=lambda kv: int(kv[0]))}
+    by_category: dict[str, list[float]] = defaultdict(list)
+    for pid, p in problems.items():
+        by_category[bench.problems[pid].category].append(p["pass_rate"])
+    rates = [p["pass_rate"] for p in problems.values()]
+    missing = sorted(set(bench.problems) - set(problems), key=int)
+    if missing:
+        warnings.warn(f"{len(missing)} of {len(bench.problems)} MTPB problems have no runs and are "
+                      f"not scored: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}",
+                      stacklevel=3)
+    return {"pass_rate": sum(rates) / len(rates) if rates else 0.0, "n_runs": len(runs),
+            "n_problems": len(problems), "problems_without_runs": missing,
+            "categories": {c: sum(v) / len(v) for c, v in sorted(by_category.items())},
+            "statuses": dict(Counter(o.status for o in outcomes)), "problems": problems}
+
+
+def summarize(runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> dict:
+    """Per-mode scores; ``pass_rate`` at the top is multi-turn's (or the only mode's)."""
+    modes = {}
+    for mode in sorted({r.mode for r in runs}):
+        idx = [i for i, r in enumerate(runs) if r.mode == mode]
+        modes[mode] = _score([runs[i] for i in idx], [outcomes[i] for i in idx], bench)
+    main = modes.get("multi") or next(iter(modes.values()))
+    return {"pass_rate": main["pass_rate"], "fixed": bench.fixed,
+            "fixes": {pid: why for pid, why in data.FIXES.items()} if bench.fixed else {},
+            "excluded": bench.excluded, "modes": modes}
+
+
+def _versions() -> dict[str, str]:
+    versions = {"editseq": __version__, "python": sys.version.split()[0], "platform": platform.platform()}
+    for name in ("numpy", "pandas"):
+        try:
+            versions[name] = __import__(name).__version__
+        except ImportError:
+            versions[name] = "not installed"
+    return versions

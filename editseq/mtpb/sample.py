@@ -1,0 +1,166 @@
+"""Drive a model backend through MTPB turn by turn and write runs (the samples format).
+
+Per problem, every case is its own multi-turn run, ``n`` runs per case. Turn 1's history is
+the same for a case's ``n`` runs, so it is one prompt with ``n`` generations; later turns send
+one prompt per run. Each turn's continuation is cut with ``prompts.truncate`` (single-turn:
+``prompts.truncate_single``) before it joins the history.
+
+Resumable: runs are appended to the output as each problem finishes; a rerun skips the runs
+already there (by mode, problem, case, sample). A history whose length reaches ``max_length``
+tokens (the reference's 2048-token context, checked when the backend offers ``count_tokens``)
+ends its run with an ``error`` field: a counted failure, not an assert.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from editseq.config import ConfigError, option
+from editseq.io import dumps
+from editseq.models.backend import Backend, GenerationConfig
+from editseq.mtpb import data, prompts
+
+
+@dataclass
+class MTPBSampleOptions:
+    """Options of ``editseq mtpb sample``."""
+
+    model: str = option(None, help="model backend name (see editseq.models.load_backend)")
+    output: Path | None = option(None, help="runs JSONL to append to (default: runs/mtpb_<model>_<mode>.jsonl)")  # noqa: RUF009
+    n: int = option(1, help="runs per test case")
+    temperature: float = option(0.2, help="sampling temperature (CodeGen: 0.2)")
+    top_p: float = option(0.95, help="nucleus sampling top-p (CodeGen: 0.95)")
+    single_turn: bool = option(False, help="single-turn control: one generation for the joined prompts")
+    problems: str = option("", help="comma-separated problem ids (default: all 115)")
+    max_length: int = option(2048, help="context length in tokens; longer histories are counted failures")
+    seed: int = option(0, help="base sampling seed (each problem and turn derives its own)")
+    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file")  # noqa: RUF009
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise ConfigError("--model is required (a backend name such as smollm2-135m)")
+        if self.n < 1:
+            raise ConfigError(f"--n must be at least 1, got {self.n}")
+        if self.temperature < 0 or not 0 < self.top_p <= 1:
+            raise ConfigError("--temperature must be >= 0 and --top-p in (0, 1]")
+        mode = "single" if self.single_turn else "multi"
+        if self.output is None:
+            self.output = Path("runs") / f"mtpb_{self.model.replace('/', '_')}_{mode}.jsonl"
+        self.output = Path(self.output)
+        self.ids = [p.strip() for p in self.problems.split(",") if p.strip()]
+
+    @property
+    def mode(self) -> str:
+        return "single" if self.single_turn else "multi"
+
+
+@dataclass
+class _Slot:
+    """One run being sampled."""
+
+    case: int
+    sample: int
+    turn_prompts: list[str]
+    completions: list[str]
+    error: str = ""
+
+
+def done_runs(path: Path) -> set[tuple]:
+    """(mode, problem_id, case, sample) of the runs already in ``path``."""
+    done: set[tuple] = set()
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                done.add((r.get("mode", "multi"), str(r["problem_id"]), r["case"], r.get("sample", 0)))
+    return done
+
+
+def sample(opts: MTPBSampleOptions, backend: Backend,
+           progress: Callable[[str], None] = lambda _: None) -> int:
+    """Sample every missing run; returns how many runs were written."""
+    bench = data.load(opts.data)
+    unknown = [i for i in opts.ids if i not in bench.problems]
+    if unknown:
+        raise ConfigError(f"--problems: unknown ids {unknown}; MTPB ids are 1 to 115")
+    done = done_runs(opts.output)
+    opts.output.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for pid in opts.ids or list(bench.problems):
+        problem = bench.problems[pid]
+        slots = [_Slot(c, s, problem.turn_prompts(c), []) for c in range(len(problem.cases))
+                 for s in range(opts.n) if (opts.mode, pid, c, s) not in done]
+        if not slots:
+            continue
+        _sample_problem(problem, slots, backend, opts)
+        with opts.output.open("a", encoding="utf-8") as fh:
+            for slot in slots:
+                fh.write(dumps(_record(pid, slot, opts)) + "\n")
+        written += len(slots)
+        progress(f"problem {pid}: {len(slots)} runs")
+    return written
+
+
+def _record(pid: str, slot: _Slot, opts: MTPBSampleOptions) -> dict:
+    rec = {"problem_id": pid, "case": slot.case, "sample": slot.sample, "mode": opts.mode,
+           "completions": slot.completions, "model": opts.model}
+    if slot.error:
+        rec["error"] = slot.error
+    return rec
+
+
+def _sample_problem(problem: data.Problem, slots: list[_Slot], backend: Backend,
+                    opts: MTPBSampleOptions) -> None:
+    """Fill every slot's completions turn by turn (one turn in single-turn mode)."""
+    turns = 1 if opts.single_turn else len(problem.prompts)
+    budget = prompts.max_new_tokens(problem, opts.mode)
+    cut = prompts.truncate_single if opts.single_turn else prompts.truncate
+    for turn in range(turns):
+        live = [s for s in slots if not s.error]
+        for s in live:
+            text = _context(s, turn, opts.single_turn)
+            if _too_long(backend, text, opts.max_length):
+                s.error = f"context overflow at turn {turn + 1}: history reaches {opts.max_length} tokens"
+        live = [s for s in live if not s.error]
+        if not live:
+            return
+        seed = opts.seed + 1000 * int(problem.id) + turn
+        _generate_turn(live, turn, backend, budget, cut, opts, seed)
+
+
+def _context(slot: _Slot, turn: int, single: bool) -> str:
+    if single:
+        return prompts.single_turn_prompt(slot.turn_prompts)
+    return prompts.history(slot.turn_prompts[:turn + 1], slot.completions)
+
+
+def _generate_turn(live: list[_Slot], turn: int, backend: Backend, budget: int,
+                   cut: Callable[[str], str], opts: MTPBSampleOptions, seed: int) -> None:
+    """One backend call for the turn; turn 1 shares a prompt among a case's runs."""
+    if turn == 0:
+        by_case: dict[int, list[_Slot]] = {}
+        for s in live:
+            by_case.setdefault(s.case, []).append(s)
+        groups = list(by_case.values())
+        config = GenerationConfig(n=max(len(g) for g in groups), temperature=opts.temperature,
+                                  top_p=opts.top_p, max_new_tokens=budget, seed=seed)
+        outs = backend.generate([_context(g[0], 0, opts.single_turn) for g in groups], config)
+        for group, gens in zip(groups, outs, strict=True):
+            for s, g in zip(group, gens, strict=False):
+                s.completions.append(cut(g.text))
+        return
+    config = GenerationConfig(n=1, temperature=opts.temperature, top_p=opts.top_p,
+                              max_new_tokens=budget, seed=seed)
+    outs = backend.generate([_context(s, turn, False) for s in live], config)
+    for s, gens in zip(live, outs, strict=True):
+        s.completions.append(cut(gens[0].text))
+
+
+def _too_long(backend: Backend, text: str, max_length: int) -> bool:
+    """The reference asserts ``prompt tokens < max_length``; here it is a counted failure."""
+    count = getattr(backend, "count_tokens", None)
+    return count is not None and count(text) >= max_length
+

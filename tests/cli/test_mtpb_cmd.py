@@ -1,0 +1,37 @@
+"""The real ``editseq mtpb`` commands on tiny fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from editseq.cli import main
+from tests.mtpb.test_run import write_oracle
+
+
+def test_mtpb_evaluate_command(tmp_path: Path, shared_data: Path, capsys) -> None:
+    samples = tmp_path / "x.jsonl"
+    write_oracle(samples, shared_data, ["3", "41"])
+    with pytest.warns(UserWarning, match="have no runs"):
+        code = main(["mtpb", "evaluate", str(samples), "--data", str(shared_data), "--workers", "2"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "multi-turn (reference mode): pass rate 80.00% over 2 problems, 10 runs" in out
+    summary = json.loads((tmp_path / "x_summary.json").read_text())
+    assert summary["modes"]["multi"]["problems"]["41"]["passed"] == 3
+    assert summary["settings"]["fixed"] is False and "numpy" in summary["versions"]
+    with pytest.warns(UserWarning, match="have no runs"):
+        assert main(["mtpb", "evaluate", str(samples), "--data", str(shared_data), "--fixed",
+                     "--out-dir", str(tmp_path / "f")]) == 0
+    assert "pass rate 100.00%" in capsys.readouterr().out
+
+
+def test_mtpb_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> None:
+    samples = tmp_path / "bad.jsonl"
+    samples.write_text('{"problem_id": "1", "case": 9, "completions": []}\n')
+    assert main(["mtpb", "evaluate", str(samples), "--data", str(shared_data)]) == 2
+    assert "bad.jsonl line 1, problem 1: 'case' must be an integer 0-4" in capsys.readouterr().err
+    assert main(["mtpb", "evaluate", str(tmp_path / "missing.jsonl")]) == 2
+    assert main(["mtpb", "evaluate", str(samples), "--workers", "0"]) == 2

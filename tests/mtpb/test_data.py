@@ -1,0 +1,57 @@
+"""The MTPB data file loads as the reference reads it; --fixed repairs are explicit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from editseq.io import InputError
+from editseq.mtpb import data
+
+
+def test_all_problems_load(shared_data: Path) -> None:
+    bench = data.load(shared_data)
+    assert len(bench.problems) == data.N_PROBLEMS == 115
+    assert list(bench.problems) == [str(i) for i in range(1, 116)]
+    for p in bench.problems.values():
+        assert 3 <= len(p.prompts) <= 9, p.id
+        assert len(p.cases) == 5, p.id
+        assert p.max_gen_length in (128, 256, 512)
+        for c in range(5):
+            assert all("{" not in t or "{" in p.prompts[i] for i, t in enumerate(p.turn_prompts(c)))
+    assert sum(p.max_gen_length == 256 for p in bench.problems.values()) == 19 + 7  # 7 have none
+
+
+def test_problem_57_zip_drops_the_sixth_output(shared_data: Path) -> None:
+    raw = json.loads((shared_data / data.RELATIVE).read_text().splitlines()[56])
+    assert raw["id"] == "57" and len(raw["outputs"]) == 6 and len(raw["inputs"]) == 5
+    ref = data.load(shared_data).problems["57"]
+    assert [c.output for c in ref.cases] == [1, 5, 1, 2, 10010]
+    assert "B" in ref.cases[4].inputs
+    fixed = data.load(shared_data, fixed=True)
+    assert [c.output for c in fixed.problems["57"].cases] == [1, 5, 1, 2, 10010]
+    assert "B" not in fixed.problems["57"].cases[4].inputs
+
+
+def test_fixed_mode_excludes_problems_without_data(shared_data: Path) -> None:
+    fixed = data.load(shared_data, fixed=True)
+    assert set(fixed.excluded) == {"38", "46"}
+    assert len(fixed.problems) == 113
+
+
+def test_prompt_filling_uses_str_format(shared_data: Path) -> None:
+    p = data.load(shared_data).problems["1"]
+    assert p.turn_prompts(0)[0] == 'Assign the string "abcde" to a variable named "my_string".'
+    p46 = data.load(shared_data).problems["46"]  # doubled braces stay literal braces
+    assert p46.turn_prompts(0)[-1].endswith('Use the format "{:.1f} {:.1f}".')
+
+
+def test_missing_or_bad_data(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="MTPB data not found"):
+        data.load(tmp_path)
+    bad = tmp_path / "mtpb.jsonl"
+    bad.write_text('{"id": "1"}\n')
+    with pytest.raises(InputError, match="line 1: not an MTPB problem"):
+        data.load(bad)
