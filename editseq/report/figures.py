@@ -6,6 +6,7 @@ state, no display backend, so reports can be made from worker threads and headle
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,21 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k") -> Figure:
 
 
 def _plain_log_ticks(ax: Any) -> None:
-    """Label a log axis 1, 2, 5, 10, ... rather than 2x10^0 (k is a count)."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    """Label a log axis 1, 2, 5, 10, ... rather than 2x10^0 (k is a count); minor ticks get
+    labels only where they cannot crowd the decades (2 to 8 within a decade, 2 and 5 within
+    a few)."""
+    from matplotlib.ticker import FuncFormatter
 
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    ax.xaxis.set_major_formatter(plain)
     low, high = ax.get_xlim()
-    ax.xaxis.set_minor_formatter(plain if high / max(low, 1e-9) < 30 else NullFormatter())
+    span = high / max(low, 1e-9)
+    keep = set(range(2, 9)) if span <= 12 else {2, 5} if span < 120 else set()
+
+    def minor(value: float, _: int) -> str:
+        lead = round(value / 10 ** math.floor(math.log10(value))) if value > 0 else 0
+        return f"{value:g}" if lead in keep else ""
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(minor))
 
 
 def heatmap_figure(rates: dict[str, dict[str, float]], labels: list[str]) -> Figure:
