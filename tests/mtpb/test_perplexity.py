@@ -1,0 +1,62 @@
+"""Prompt perplexity bookkeeping (what is scored given what), and the real model when present."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from editseq.mtpb import prompts
+from editseq.mtpb.perplexity import MTPBPerplexityOptions, backend_scorer, perplexity
+
+
+class LengthScorer:
+    """NLL 1 per target character given any context; records every (context, target)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, context: str, target: str) -> tuple[float, int]:
+        self.calls.append((context, target))
+        return float(len(target)), len(target.split())
+
+
+def test_what_is_scored(tmp_path: Path, shared_data: Path) -> None:
+    results = tmp_path / "r_results.jsonl"
+    rows = [{"problem_id": "3", "case": c, "completions": ["a = 1", "b = 2", "print(3)"],
+             "passed": c == 0} for c in range(5)]
+    rows += [{"problem_id": "4", "case": c, "completions": ["x", "y", "z"], "passed": False} for c in range(5)]
+    results.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    scorer = LengthScorer()
+    out = perplexity(MTPBPerplexityOptions(model="m", results=results, problems="3,4", data=shared_data), scorer)
+    context, target = scorer.calls[1]  # problem 3, case 0, turn 2
+    assert target == "# Write a function that takes an integer hours and converts it to seconds.\n"
+    assert context == prompts.PREFIX + "# Write a function that takes an integer minutes and converts it to seconds.\na = 1\n\n"
+    context, target = scorer.calls[3]  # single-turn: the whole specification given PREFIX
+    assert context == prompts.PREFIX and target.count("\n") == 3
+    assert out["history"] == "prompts and completions"
+    assert out["solved"]["problems"] == 1 and out["unsolved"]["problems"] == 1
+    assert out["solved"]["multi"] == out["problems"]["3"]["multi"]
+    assert math.isfinite(out["multi"]) and math.isfinite(out["single"])
+
+
+def test_without_results_history_is_prompts_only(shared_data: Path) -> None:
+    scorer = LengthScorer()
+    out = perplexity(MTPBPerplexityOptions(model="m", problems="3", data=shared_data), scorer)
+    assert scorer.calls[1][0] == prompts.PREFIX + "# Write a function that takes an integer minutes and converts it to seconds.\n"
+    assert out["history"] == "prompts only" and "solved" not in out
+
+
+def test_real_model(shared_data: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    models = pytest.importorskip("editseq.models")
+    if not hasattr(models, "load_backend"):
+        pytest.skip("editseq.models.load_backend is not there yet")
+    pytest.importorskip("editseq.models.scoring")
+    scorer = backend_scorer(models.load_backend("smollm2-135m"))
+    out = perplexity(MTPBPerplexityOptions(model="smollm2-135m", problems="3,4", data=shared_data), scorer)
+    assert 1 < out["multi"] < 1000 and 1 < out["single"] < 1000
+    print("SmolLM2-135M prompt perplexity on MTPB 3, 4:", out["multi"], out["single"])

@@ -1,0 +1,93 @@
+"""The turn-by-turn driver: histories sent, truncation, resume, context overflow, real model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from editseq.models.backend import Generation, GenerationConfig
+from editseq.mtpb import prompts
+from editseq.mtpb.run import MTPBEvaluateOptions, evaluate
+from editseq.mtpb.sample import MTPBSampleOptions, sample
+
+
+class ScriptedBackend:
+    """A Backend that answers every turn with fixed code and keeps the prompts it saw."""
+
+    name = "scripted"
+
+    def __init__(self, context: int | None = None) -> None:
+        self.calls: list[tuple[list[str], GenerationConfig]] = []
+        if context is not None:
+            self.count_tokens = lambda text: len(text.split())
+            self.context = context
+
+    def generate(self, prompts_: list[str], config: GenerationConfig) -> list[list[Generation]]:
+        self.calls.append((prompts_, config))
+        return [[Generation("x = 1\nprint(x)\nprint(2)\n# next\n", 9)] * config.n for _ in prompts_]
+
+
+def test_driver_histories_and_resume(tmp_path: Path, shared_data: Path) -> None:
+    out = tmp_path / "runs.jsonl"
+    opts = MTPBSampleOptions(model="scripted", output=out, n=2, problems="3", data=shared_data)
+    backend = ScriptedBackend()
+    assert sample(opts, backend) == 10
+    first_prompts, first_config = backend.calls[0]
+    assert len(first_prompts) == 5 and first_config.n == 2  # one prompt per case, n generations
+    assert first_config.temperature == 0.2 and first_config.top_p == 0.95
+    assert first_config.max_new_tokens == 128
+    assert first_prompts[0] == prompts.PREFIX + "# Write a function that takes an integer minutes and converts it to seconds.\n"
+    second_prompts, second_config = backend.calls[1]
+    assert len(second_prompts) == 10 and second_config.n == 1
+    assert second_prompts[0].endswith("seconds.\nx = 1\nprint(x)\n\n\n# Write a function that takes an integer hours and converts it to seconds.\n")
+    runs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert runs[0] == {"problem_id": "3", "case": 0, "sample": 0, "mode": "multi",
+                       "completions": ["x = 1\nprint(x)\n"] * 3, "model": "scripted"}
+    assert sample(opts, ScriptedBackend()) == 0  # resumed: nothing left
+    out.write_text("\n".join(out.read_text().splitlines()[:7]) + "\n")
+    assert sample(opts, ScriptedBackend()) == 3
+    assert len(out.read_text().splitlines()) == 10
+
+
+def test_single_turn_and_overflow(tmp_path: Path, shared_data: Path) -> None:
+    out = tmp_path / "single.jsonl"
+    backend = ScriptedBackend()
+    opts = MTPBSampleOptions(model="s", output=out, problems="3", single_turn=True, data=shared_data)
+    assert sample(opts, backend) == 5
+    assert len(backend.calls) == 1 and backend.calls[0][1].max_new_tokens == 3 * 128
+    run = json.loads(out.read_text().splitlines()[0])
+    assert run["mode"] == "single" and run["completions"] == ["x = 1\nprint(x)\nprint(2)\n# next\n"]
+
+    tight = tmp_path / "tight.jsonl"
+    opts = MTPBSampleOptions(model="s", output=tight, problems="3", max_length=30, data=shared_data)
+    assert sample(opts, ScriptedBackend(context=30)) == 5
+    runs = [json.loads(line) for line in tight.read_text().splitlines()]
+    assert all(r["error"].startswith("context overflow at turn 2") for r in runs)
+    with pytest.warns(UserWarning, match="have no runs"):
+        summary = evaluate(MTPBEvaluateOptions(samples=tight, data=shared_data, workers=1))
+    assert summary["modes"]["multi"]["statuses"] == {"error": 5}
+
+
+def _real_backend():  # the SmolLM2 backend another engineer is building
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    models = pytest.importorskip("editseq.models")
+    if not hasattr(models, "load_backend"):
+        pytest.skip("editseq.models.load_backend is not there yet")
+    try:
+        return models.load_backend("smollm2-135m")
+    except OSError as exc:  # weights not downloadable here
+        pytest.skip(f"smollm2-135m not available: {exc}")
+
+
+def test_real_model_end_to_end(tmp_path: Path, shared_data: Path) -> None:
+    backend = _real_backend()
+    out = tmp_path / "smol.jsonl"
+    opts = MTPBSampleOptions(model="smollm2-135m", output=out, problems="3,4,9", data=shared_data)
+    assert sample(opts, backend) == 15
+    summary = evaluate(MTPBEvaluateOptions(samples=out, data=shared_data))
+    multi = summary["modes"]["multi"]
+    assert multi["n_runs"] == 15 and sum(multi["statuses"].values()) == 15
+    print("SmolLM2-135M on MTPB 3, 4, 9:", multi["pass_rate"], multi["statuses"])
