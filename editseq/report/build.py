@@ -47,6 +47,8 @@ class ReportOptions:
         if len(labels) != n:
             raise ConfigError(f"--labels names {len(labels)} runs but {n} inputs were given; "
                               "give one label per input, in the same order")
+        if not all(labels):
+            raise ConfigError(f"--labels {self.labels!r} has an empty label; name every run")
         return list(labels)
 
 

@@ -40,6 +40,8 @@ def test_bad_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     a = _results(tmp_path / "a_results.jsonl")
     assert main(["report", str(a), "--labels", "x,y", "--out", str(tmp_path / "r")]) == 2
     assert "--labels names 2 runs but 1 inputs" in capsys.readouterr().err
+    assert main(["report", str(a), "--labels", " ", "--out", str(tmp_path / "r")]) == 2
+    assert "has an empty label" in capsys.readouterr().err
     assert main(["report", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r")]) == 2
     assert "nope.jsonl: no such file" in capsys.readouterr().err
     assert main(["report", str(a), "--max-pairs", "0"]) == 2
