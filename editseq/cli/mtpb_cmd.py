@@ -92,5 +92,5 @@ def _backend(name: str) -> object:
         raise ConfigError(f"model backends are not available ({exc}); install editseq's model extras") from exc
     try:
         return load_backend(name)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, OSError, ImportError) as exc:
         raise ConfigError(f"--model {name!r}: {exc}") from exc

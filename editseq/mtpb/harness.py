@@ -12,7 +12,9 @@ the program's own exception (``error``) when it failed before printing anything.
 
 Differences from the reference (which execs every program in one process) kept deliberately:
 each run has a fresh interpreter, and ``SystemExit`` after the last print is ignored like any
-other exception instead of ending the whole evaluation. numpy >= 2 prints scalars inside
+other exception instead of ending the whole evaluation; the reference's ``reliability_guard``
+(``os.remove = None`` and the like) is not applied, since the sandbox isolates the process
+instead, so code calling those functions runs rather than failing. numpy >= 2 prints scalars inside
 containers as ``np.int64(1)``; since expected outputs were made with numpy 1.x (the reference
 pins 1.21.2), ``run_case`` sets ``np.set_printoptions(legacy="1.25")`` so ``str()`` of results
 matches numpy 1.x. Other numpy 2 changes (NEP 50 promotion) are not undone.
@@ -122,8 +124,12 @@ def equivalent(actual: Any, expected: Any, fixed: bool = False) -> bool:
     raise ValueError(f"unsupported type {type(a).__name__}")
 
 
-def _execute(code: str, timeout: float) -> tuple[list, BaseException | None, str]:
-    """Run ``code`` as __main__ with print recorded; returns (prints, exception, stdout)."""
+def _execute(code: str, timeout: float) -> tuple[list, BaseException | None]:
+    """Run ``code`` as __main__ with print recorded; returns (prints, exception).
+
+    Printed text goes to a buffer, as in the reference: bounded by the memory limit rather
+    than filling the sandbox's output file.
+    """
     prints: list[tuple[tuple, dict]] = []
 
     def recording_print(*args: Any, **kwargs: Any) -> None:
@@ -145,7 +151,7 @@ def _execute(code: str, timeout: float) -> tuple[list, BaseException | None, str
         error = exc
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    return prints, error, out.getvalue()
+    return prints, error
 
 
 def _prepare(seed: bool) -> None:
@@ -178,7 +184,7 @@ def run_case(source: str, expected_json: str, fixed: bool = False, seed: bool = 
     """Run one history and judge it; returns only when the run passes (see module docstring)."""
     expected = json.loads(expected_json)
     _prepare(seed)
-    prints, error, _ = _execute(rewrite_with_print(source), timeout)
+    prints, error = _execute(rewrite_with_print(source), timeout)
     if not prints:
         if error is not None:
             raise error

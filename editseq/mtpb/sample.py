@@ -5,7 +5,7 @@ the same for a case's ``n`` runs, so it is one prompt with ``n`` generations; la
 one prompt per run. Each turn's continuation is cut with ``prompts.truncate`` (single-turn:
 ``prompts.truncate_single``) before it joins the history.
 
-Resumable: runs are appended to the output as each problem finishes; a rerun skips the runs
+The resolved options go to ``OUTPUT.settings.json``. Resumable: runs are appended to the output as each problem finishes; a rerun skips the runs
 already there (by mode, problem, case, sample). A history whose length reaches ``max_length``
 tokens (the reference's 2048-token context, checked when the backend offers ``count_tokens``)
 ends its run with an ``error`` field: a counted failure, not an assert.
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from editseq.config import ConfigError, option
+from editseq.config import ConfigError, option, to_dict
 from editseq.io import dumps
 from editseq.models.backend import Backend, GenerationConfig
 from editseq.mtpb import data, prompts
@@ -88,6 +88,8 @@ def sample(opts: MTPBSampleOptions, backend: Backend,
         raise ConfigError(f"--problems: unknown ids {unknown}; MTPB ids are 1 to 115")
     done = done_runs(opts.output)
     opts.output.parent.mkdir(parents=True, exist_ok=True)
+    settings = opts.output.with_name(opts.output.name + ".settings.json")
+    settings.write_text(json.dumps(to_dict(opts), indent=2) + "\n", encoding="utf-8")
     written = 0
     for pid in opts.ids or list(bench.problems):
         problem = bench.problems[pid]

@@ -35,3 +35,10 @@ def test_mtpb_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> No
     assert "bad.jsonl line 1, problem 1: 'case' must be an integer 0-4" in capsys.readouterr().err
     assert main(["mtpb", "evaluate", str(tmp_path / "missing.jsonl")]) == 2
     assert main(["mtpb", "evaluate", str(samples), "--workers", "0"]) == 2
+
+
+def test_mtpb_sample_unknown_model_exits_2(tmp_path: Path, capsys) -> None:
+    code = main(["mtpb", "sample", "--model", "no-such-model", "--output", str(tmp_path / "r.jsonl")])
+    assert code == 2
+    assert "error:" in capsys.readouterr().err
+    assert main(["mtpb", "sample", "--model", "m", "--n", "0"]) == 2
