@@ -17,6 +17,7 @@ from editseq import __version__
 COMMANDS = {
     "lintseq": "editseq.cli.lintseq_cmd:lintseq",
     "evaluate": "editseq.cli.evaluate_cmd:evaluate",
+    "sample": "editseq.cli.sample_cmd:sample_command",
     "mtpb": "editseq.cli.mtpb_cmd:mtpb",
     "report": "editseq.cli.report_cmd:report",
 }
@@ -44,6 +45,7 @@ def cli() -> None:
     \b
     Pipeline:
       editseq lintseq   programs -> LintSeq edit sequences (training data)
+      editseq sample    model + benchmark prompts -> samples (programs or edit sequences)
       editseq evaluate  samples -> sandboxed verdicts, pass@k (HumanEval(+), MBPP(+))
       editseq mtpb      CodeGen's multi-turn benchmark: sample, evaluate, perplexity
       editseq report    results, MTPB results, LintSeq data -> report.html (+ JSON/CSV)

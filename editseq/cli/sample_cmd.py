@@ -1,0 +1,41 @@
+"""``editseq sample``: benchmark prompts -> samples JSONL with a model (thin wrapper)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from editseq.config import ConfigError, build, click_options
+from editseq.io import InputError
+from editseq.models.sample import SampleOptions, sample
+
+
+@click.command("sample")
+@click_options(SampleOptions)
+@click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path), default=None,
+              help="YAML/JSON file with these options; flags given on the command line win.")
+def sample_command(config_file: Path | None, **values: object) -> int:
+    """Sample N programs per benchmark task from a model; write SAMPLES.jsonl for `editseq evaluate`.
+
+    \b
+    Examples:
+      editseq sample --model smollm2-135m --benchmark humaneval --limit 2 --n 2 --out runs/s.jsonl
+      editseq sample --model ckpt/ --format editseq --n 50 --temperature 1 --out runs/e.jsonl
+      editseq sample --model http://127.0.0.1:8000 --benchmark mbpp+ --out runs/m.jsonl
+    Rerunning the same command after an interruption skips the tasks already written.
+    """
+    from editseq.models.loading import ModelError
+
+    try:
+        opts = build(SampleOptions, values, config_file)
+        summary = sample(opts)
+    except (ConfigError, InputError, ModelError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    rate = summary["tokens_per_s"]
+    click.echo(f"{summary['tasks']} tasks ({summary['resumed']} from an earlier run): "
+               f"{summary['new_samples']} new samples, {summary['tokens']} tokens in "
+               f"{summary['seconds']:.1f} s" + (f" ({rate:.1f} tokens/s)" if rate else ""))
+    click.echo(f"samples: {summary['out']}")
+    return 0

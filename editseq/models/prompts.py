@@ -1,0 +1,66 @@
+"""Prompt styles and how each style's model output becomes an evaluation sample.
+
+- ``completion``: the benchmark prompt as is (a base model continues the function); the output is
+  a ``completion`` cut at the Codex/CodeGen stop sequences.
+- ``chat``: the task in the tokenizer's chat template (instruction-tuned models); the output's
+  markdown is unwrapped (``editseq.text.unwrap_markdown``) and becomes a whole-program
+  ``solution``.
+- ``lintseq``: the instruction followed by ``"\\n<|diff|>"``, as LintSeq training text starts
+  (``editseq.lintseq.diffs.render_training_text``); the output is an edit sequence, resolved into a
+  program with ``editseq.lintseq.diffs.resolve``, keeping what resolution had to skip.
+
+Whole-program solutions are placed after the benchmark prompt: the prompt's imports and helper
+functions are then defined (a model that writes only the target function still runs), and a
+function the program defines again simply replaces the prompt's stub.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from editseq.benchmarks import Problem
+from editseq.evaluate.samples import STOP_SEQUENCES
+from editseq.lintseq.diffs import DIFF_TOKEN, resolve
+from editseq.text import unwrap_markdown
+
+PromptStyle = Literal["completion", "chat", "lintseq"]
+STYLES: tuple[str, ...] = ("completion", "chat", "lintseq")
+COMPLETION_STOPS = (*STOP_SEQUENCES, "\n```")  # instruction models also close a code fence
+CHAT_INSTRUCTION = ("Write a Python program that solves the task below. Reply with the complete "
+                    "code in one ```python block.\n\n```python\n{prompt}```")
+
+
+def build_prompt(problem: Problem, style: PromptStyle, tokenizer: Any = None) -> str:
+    """The text given to the model for ``problem`` in ``style`` (chat needs the tokenizer)."""
+    if style == "completion":
+        return problem.prompt
+    if style == "lintseq":
+        return problem.prompt.rstrip("\n") + "\n" + DIFF_TOKEN
+    if style == "chat":
+        if tokenizer is None or not getattr(tokenizer, "chat_template", None):
+            raise ValueError("the chat prompt style needs a model whose tokenizer has a chat "
+                             "template; use --prompt completion or lintseq")
+        messages = [{"role": "user", "content": CHAT_INSTRUCTION.format(prompt=problem.prompt)}]
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
+
+
+def stop_sequences(style: PromptStyle) -> tuple[str, ...]:
+    """Where generation may stop early: only completions have a natural end marker in the text."""
+    return COMPLETION_STOPS if style == "completion" else ()
+
+
+def to_sample(problem: Problem, style: PromptStyle, raw: str) -> dict[str, Any]:
+    """Evaluation fields for one output: ``completion``, or ``solution`` (+ resolution details)."""
+    if style == "completion":
+        return {"completion": raw}
+    if style == "chat":
+        closed = raw + "\n```" if raw.count("```") % 2 else raw  # cut off inside its code block
+        return {"solution": _after_prompt(problem, unwrap_markdown(closed))}
+    resolved = resolve(DIFF_TOKEN + raw)  # the prompt ends with the first <|diff|>
+    return {"solution": _after_prompt(problem, resolved.program), "program": resolved.program,
+            "resolve_problems": resolved.problems, "edits": resolved.edits}
+
+
+def _after_prompt(problem: Problem, program: str) -> str:
+    return problem.prompt.rstrip("\n") + "\n\n\n" + program + "\n"

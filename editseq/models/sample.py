@@ -1,0 +1,208 @@
+"""Benchmark problems -> samples JSONL for ``editseq evaluate``: resumable, with throughput.
+
+Each record is ``task_id``, ``sample`` and ``completion`` or ``solution`` (see
+``editseq.models.prompts``), plus the model's ``raw`` output and its ``tokens``; edit-sequence
+records also keep the resolved ``program`` and ``resolve_problems``. A task's samples are
+appended together once generated, so a rerun after an interruption skips finished tasks (a task
+cut off mid-write is drawn again). ``OUT_sampling.json`` holds the settings, versions and
+tokens per second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from editseq import __version__
+from editseq.benchmarks import Benchmark, Problem, load_benchmark
+from editseq.config import ConfigError, option, to_dict
+from editseq.io import InputError, JsonlAppender, dumps, read_jsonl_records, truncate_torn_tail
+from editseq.models.backend import Backend, GenerationConfig
+from editseq.models.loading import KINDS, load_backend
+from editseq.models.prompts import PromptStyle, build_prompt, stop_sequences, to_sample
+
+# Settings that may differ between a run and its resumption (they do not change what is drawn).
+_RESUMABLE = ("limit", "task_ids", "batch_size", "device", "overwrite", "progress")
+
+
+@dataclass
+class SampleOptions:
+    """Options of ``editseq sample``."""
+
+    model: str = option("smollm2-135m", help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server")
+    benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp+"] = option("humaneval", help="benchmark whose prompts are sampled")
+    data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    limit: int | None = option(None, help="sample only the first K tasks")
+    task_ids: list[str] = option([], help="sample only these task ids (repeat the flag)", flag="--task-ids")  # noqa: RUF009
+    n: int = option(1, help="samples per task")
+    temperature: float = option(0.8, help="sampling temperature (0 = greedy)")
+    top_p: float = option(0.95, help="nucleus sampling: keep the smallest token set with this much probability")
+    min_p: float | None = option(None, help="drop tokens below this fraction of the top token's probability")
+    max_new_tokens: int = option(512, help="tokens generated at most per sample")
+    seed: int = option(0, help="sampling seed")
+    format: Literal["program", "editseq"] = option("program", help="what the model writes: a program, or a LintSeq edit sequence (resolved into a program)")
+    prompt: Literal["auto", "completion", "chat", "lintseq"] = option("auto", help="prompt style (auto: lintseq for --format editseq, else chat when the model has a chat template, else completion)")
+    backend: Literal["auto", "transformers", "vllm", "openai"] = option("auto", help=f"sampling backend ({', '.join(KINDS)})")
+    served_model: str | None = option(None, help="model name the OpenAI-compatible server expects (default: its first model)")
+    device: str = option("auto", help="transformers device: auto, cpu, cuda, cuda:N")
+    batch_size: int = option(16, help="sequences generated together (transformers)")
+    out: Path = option(None, help="samples JSONL to write (appended to when resuming)")  # noqa: RUF009
+    overwrite: bool = option(False, help="start over instead of resuming an existing OUT")
+    progress: bool = option(True, help="show a progress bar")
+
+    def __post_init__(self) -> None:
+        if self.out is None:
+            raise ConfigError("--out is required: the samples JSONL to write")
+        self.out = Path(self.out)
+        if self.out.suffix != ".jsonl":
+            raise ConfigError(f"--out must end in .jsonl, got {str(self.out)!r}")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"--limit must be at least 1, got {self.limit}")
+        if self.limit is not None and self.task_ids:
+            raise ConfigError("give --limit or --task-ids, not both")
+        if self.n < 1 or self.max_new_tokens < 1 or self.batch_size < 1:
+            raise ConfigError("--n, --max-new-tokens and --batch-size must be at least 1")
+        if self.temperature < 0 or not 0 < self.top_p <= 1:
+            raise ConfigError("--temperature must be >= 0 and --top-p in (0, 1]")
+        if self.min_p is not None and not 0 <= self.min_p < 1:
+            raise ConfigError(f"--min-p must be in [0, 1), got {self.min_p}")
+        if self.prompt != "auto" and (self.format == "editseq") != (self.prompt == "lintseq"):
+            raise ConfigError(f"--prompt {self.prompt} does not go with --format {self.format}; "
+                              "edit sequences use --prompt lintseq (or auto)")
+
+    def style(self, tokenizer: Any = None) -> PromptStyle:
+        """The prompt style, ``auto`` resolved against the model's tokenizer."""
+        if self.prompt != "auto":
+            return self.prompt
+        if self.format == "editseq":
+            return "lintseq"
+        return "chat" if getattr(tokenizer, "chat_template", None) else "completion"
+
+    def generation(self, style: PromptStyle) -> GenerationConfig:
+        return GenerationConfig(n=self.n, temperature=self.temperature, top_p=self.top_p,
+                                min_p=self.min_p, max_new_tokens=self.max_new_tokens,
+                                stop=stop_sequences(style), seed=self.seed)
+
+    def manifest_path(self) -> Path:
+        return self.out.with_name(self.out.name.removesuffix(".jsonl") + "_sampling.json")
+
+
+def select_problems(bench: Benchmark, opts: SampleOptions) -> list[Problem]:
+    """The tasks to sample, in benchmark order (``--task-ids`` checked against the benchmark)."""
+    if opts.task_ids:
+        unknown = [t for t in opts.task_ids if t not in bench.problems]
+        if unknown:
+            example = next(iter(bench.problems))
+            raise InputError(f"--task-ids: {', '.join(unknown)} not in {bench.name} "
+                             f"(ids look like {example!r})")
+        return [bench.problems[t] for t in dict.fromkeys(opts.task_ids)]
+    problems = list(bench.problems.values())
+    return problems[:opts.limit] if opts.limit else problems
+
+
+def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any]:
+    """Draw the samples ``opts`` asks for (resuming ``opts.out``); returns the run summary.
+
+    ``backend`` overrides loading ``opts.model`` (a caller sampling several benchmarks reuses it).
+    """
+    bench = load_benchmark(opts.benchmark, opts.data)
+    problems = select_problems(bench, opts)
+    settings = {k: v for k, v in to_dict(opts).items() if k not in _RESUMABLE}
+    done = _prepare(opts, settings)
+    todo = [p for p in problems if p.task_id not in done]
+    stats = Counter(tasks=0, samples=0, tokens=0)
+    seconds = 0.0
+    if todo:
+        backend = backend or _load(opts)
+        seconds = _run(todo, opts, backend, stats)
+    summary = {"tasks": len(problems), "resumed": len(problems) - len(todo),
+               "new_tasks": stats["tasks"], "new_samples": stats["samples"],
+               "tokens": stats["tokens"], "seconds": round(seconds, 3),
+               "tokens_per_s": round(stats["tokens"] / seconds, 2) if seconds else None,
+               "out": str(opts.out)}
+    manifest = {"settings": settings, "summary": summary, "versions": _versions(),
+                "data": {"benchmark": bench.name, "version": bench.version,
+                         "sha256": bench.fingerprint, "file": str(bench.source)}}
+    opts.manifest_path().write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return summary
+
+
+def _load(opts: SampleOptions) -> Backend:
+    options: dict[str, Any] = {}
+    if opts.backend in ("auto", "transformers") and not opts.model.startswith(("http://", "https://")):
+        options = {"device": opts.device, "batch_size": opts.batch_size}
+    elif opts.served_model:
+        options = {"served_model": opts.served_model}
+    return load_backend(opts.model, opts.backend, **options)
+
+
+def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Counter) -> float:
+    """Generate and append task by task group; returns the seconds spent generating."""
+    from tqdm import tqdm
+
+    tokenizer = getattr(backend, "tokenizer", None)
+    style = opts.style(tokenizer)
+    config = opts.generation(style)
+    per_call = max(1, opts.batch_size // (1 if opts.temperature == 0 else opts.n))
+    seconds = 0.0
+    bar = tqdm(total=len(todo), unit="task", desc=f"sample {opts.benchmark}", disable=not opts.progress)
+    with JsonlAppender(opts.out) as out:
+        for start in range(0, len(todo), per_call):
+            group = todo[start:start + per_call]
+            prompts = [build_prompt(p, style, tokenizer) for p in group]
+            began = time.perf_counter()
+            generations = backend.generate(prompts, config)
+            seconds += time.perf_counter() - began
+            for problem, gens in zip(group, generations, strict=True):
+                out.write_many([{"task_id": problem.task_id, "sample": k,
+                                 **to_sample(problem, style, g.text), "raw": g.text,
+                                 "tokens": g.tokens} for k, g in enumerate(gens)])
+                stats.update(tasks=1, samples=len(gens), tokens=sum(g.tokens for g in gens))
+            bar.update(len(group))
+            bar.set_postfix(tok_s=f"{stats['tokens'] / seconds:.1f}" if seconds else "-")
+    bar.close()
+    return seconds
+
+
+def _prepare(opts: SampleOptions, settings: dict[str, Any]) -> set[str]:
+    """Task ids already complete in ``opts.out``; refuses to resume under other settings."""
+    manifest = opts.manifest_path()
+    if opts.overwrite:
+        opts.out.unlink(missing_ok=True)
+        manifest.unlink(missing_ok=True)
+    if manifest.exists():
+        previous = json.loads(manifest.read_text(encoding="utf-8")).get("settings")
+        if previous != settings:
+            changed = sorted(k for k in settings if previous is None or previous.get(k) != settings[k])
+            raise ConfigError(f"{opts.out} was drawn with other settings ({', '.join(changed)} "
+                              f"differ, see {manifest}); use --overwrite or another --out")
+    elif opts.out.exists() and opts.out.stat().st_size:
+        raise ConfigError(f"{opts.out} exists without {manifest.name}; use --overwrite or another --out")
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps({"settings": settings}, indent=2, ensure_ascii=False) + "\n")
+    truncate_torn_tail(opts.out)
+    records = list(read_jsonl_records(opts.out))
+    counts = Counter(str(r["task_id"]) for r in records)
+    complete = {t for t, c in counts.items() if c == opts.n}
+    if len(complete) < len(counts):  # a task cut off mid-write: drop its samples, draw it again
+        keep = [r for r in records if str(r["task_id"]) in complete]
+        tmp = opts.out.with_suffix(".part")
+        tmp.write_text("".join(dumps(r) + "\n" for r in keep), encoding="utf-8")
+        os.replace(tmp, opts.out)
+    return complete
+
+
+def _versions() -> dict[str, str]:
+    versions = {"editseq": __version__, "python": sys.version.split()[0], "platform": platform.platform()}
+    for name in ("torch", "transformers", "vllm"):
+        module = sys.modules.get(name)
+        if module is not None:
+            versions[name] = getattr(module, "__version__", "")
+    return versions

@@ -1,0 +1,35 @@
+"""Likelihood of text under a causal LM: the quantity behind perplexity of prompts or programs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def continuation_nll(model: Any, tokenizer: Any, context: str, target: str) -> tuple[float, int]:
+    """(sum of negative log-likelihoods in nats, token count) of ``target``'s tokens after ``context``.
+
+    ``context + target`` is tokenized as one text, so tokens are the ones the model would see;
+    the target's tokens are those whose characters start at or after ``len(context)`` (a token
+    straddling the boundary counts as context). Perplexity is ``exp(nll / count)``; sums and
+    counts add up across pieces, so per-turn values give a whole-problem perplexity. An empty
+    target scores (0.0, 0).
+    """
+    import torch
+
+    if not target:
+        return 0.0, 0
+    text = context + target
+    enc = tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
+    ids, offsets = enc["input_ids"], enc["offset_mapping"]
+    first = next((i for i, (start, _) in enumerate(offsets) if start >= len(context)), len(ids))
+    if first == 0:  # no context token to predict the first target token from: use BOS if any
+        bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+        ids, first = [bos, *ids], 1
+    if first >= len(ids):
+        return 0.0, 0
+    input_ids = torch.tensor([ids], device=model.device)
+    with torch.inference_mode():
+        logits = model(input_ids=input_ids).logits[0, first - 1:-1].float()
+    targets = input_ids[0, first:]
+    nll = torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
+    return float(nll), int(targets.numel())

@@ -1,0 +1,53 @@
+"""The real ``editseq sample`` with SmolLM2-135M on the CPU, then ``editseq evaluate`` on its output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from editseq.cli import main
+
+
+def test_sample_then_evaluate_two_humaneval_problems(tmp_path: Path, shared_data: Path, capsys) -> None:
+    pytest.importorskip("torch")
+    out = tmp_path / "s.jsonl"
+    args = ["sample", "--model", "smollm2-135m", "--benchmark", "humaneval", "--data", str(shared_data),
+            "--limit", "2", "--n", "2", "--max-new-tokens", "24", "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    assert "tokens/s" in capsys.readouterr().out
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["task_id"], r["sample"]) for r in records] == [
+        ("HumanEval/0", 0), ("HumanEval/0", 1), ("HumanEval/1", 0), ("HumanEval/1", 1)]
+    assert all("solution" in r and "raw" in r and 1 <= r["tokens"] <= 24 for r in records)
+    manifest = json.loads((tmp_path / "s_sampling.json").read_text())
+    assert manifest["summary"]["tokens_per_s"] > 0 and manifest["settings"]["n"] == 2
+
+    assert main(args) == 0  # resumed: nothing left to draw, the file is unchanged
+    assert "2 tasks (2 from an earlier run): 0 new samples" in capsys.readouterr().out
+    assert len(out.read_text().splitlines()) == 4
+
+    with pytest.warns(UserWarning, match="162 of 164"):
+        code = main(["evaluate", str(out), "--benchmark", "humaneval", "--data", str(shared_data),
+                     "--k", "1,2", "--workers", "2", "--no-cache", "--no-progress"])
+    assert code == 0
+    summary = json.loads((tmp_path / "s_summary.json").read_text())
+    assert {"pass@1", "pass@2"} <= set(summary) and summary["n_samples"] == 4
+
+
+def test_bad_options_exit_2(tmp_path: Path, shared_data: Path, capsys) -> None:
+    out = str(tmp_path / "s.jsonl")
+    assert main(["sample", "--out", out, "--format", "editseq", "--prompt", "chat"]) == 2
+    assert "--prompt chat does not go with --format editseq" in capsys.readouterr().err
+    assert main(["sample", "--out", out, "--data", str(shared_data), "--task-ids", "HumanEval/999"]) == 2
+    assert "HumanEval/999 not in humaneval" in capsys.readouterr().err
+    assert main(["sample", "--out", out, "--limit", "1", "--task-ids", "HumanEval/0"]) == 2
+
+
+def test_missing_model_names_the_fix(tmp_path: Path, shared_data: Path, capsys) -> None:
+    pytest.importorskip("transformers")
+    code = main(["sample", "--model", str(tmp_path / "no-such-model"), "--data", str(shared_data),
+                 "--limit", "1", "--out", str(tmp_path / "s.jsonl"), "--no-progress"])
+    assert code == 2
+    assert "cannot load it offline" in capsys.readouterr().err
