@@ -1,0 +1,95 @@
+"""Sampling from an OpenAI-compatible ``/v1/completions`` server (vLLM, TGI, llama.cpp).
+
+One request per sample (``n=1``) so every generation gets its own exact token count
+(``usage.completion_tokens``) and its own seed; requests run ``concurrency`` at a time, which lets
+the server batch them. Only the standard library is used, so this backend needs no extra.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from editseq.models.backend import Generation, GenerationConfig
+from editseq.models.loading import ModelError
+from editseq.models.transformers_backend import cut_at_stop
+
+
+def sample_seed(seed: int, prompt: str, index: int) -> int:
+    """A 31-bit per-request seed from the config seed, the prompt and the sample index."""
+    digest = hashlib.sha256(repr((seed, prompt, index)).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") >> 1
+
+
+class OpenAIBackend:
+    """``Backend`` over an OpenAI-compatible HTTP server at ``url`` (with or without ``/v1``)."""
+
+    def __init__(self, url: str, served_model: str | None = None, concurrency: int = 8,
+                 timeout: float = 600.0, retries: int = 2, api_key: str | None = None) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        self.base = url.rstrip("/").removesuffix("/v1") + "/v1"
+        self.name = url
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.retries = retries
+        self.headers = {"Content-Type": "application/json"}
+        if api_key:
+            self.headers["Authorization"] = f"Bearer {api_key}"
+        self.served_model = served_model or self._first_model()
+
+    def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
+        """``config.n`` generations per prompt, each one request."""
+        jobs = [(p, k) for p in prompts for k in range(config.n)]
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            flat = list(pool.map(lambda job: self._one(job[0], job[1], config), jobs))
+        return [flat[i * config.n:(i + 1) * config.n] for i in range(len(prompts))]
+
+    def _one(self, prompt: str, index: int, config: GenerationConfig) -> Generation:
+        body: dict[str, Any] = {"model": self.served_model, "prompt": prompt, "n": 1,
+                                "max_tokens": config.max_new_tokens,
+                                "temperature": config.temperature, "top_p": config.top_p,
+                                "seed": sample_seed(config.seed, prompt, index)}
+        if config.min_p is not None:
+            body["min_p"] = config.min_p  # a vLLM / llama.cpp extension
+        if config.stop:
+            body["stop"] = list(config.stop)
+        reply = self._request("/completions", body)
+        try:
+            text = reply["choices"][0]["text"]
+            tokens = int(reply.get("usage", {}).get("completion_tokens", 0))
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ModelError(f"{self.base}/completions: unexpected reply {str(reply)[:200]!r}") from exc
+        return Generation(cut_at_stop(text, config.stop), tokens)
+
+    def _first_model(self) -> str:
+        reply = self._request("/models", None)
+        try:
+            return str(reply["data"][0]["id"])
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ModelError(f"{self.base}/models lists no model; pass --served-model") from exc
+
+    def _request(self, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        """GET (``body`` None) or POST JSON; retries connection errors, never HTTP 4xx."""
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(self.base + path, data=data, headers=self.headers)
+        attempt = 0
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return json.loads(response.read().decode("utf-8"))
+            except urllib.error.HTTPError as exc:
+                detail = exc.read().decode("utf-8", "replace")[:300]
+                if exc.code < 500 or attempt == self.retries:
+                    raise ModelError(f"{self.base}{path}: HTTP {exc.code}: {detail}") from exc
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                if attempt == self.retries:
+                    raise ModelError(f"{self.base}{path}: cannot reach the server ({exc}); "
+                                     "is it running, and is the URL right?") from exc
+            time.sleep(2 ** attempt)
+            attempt += 1

@@ -1,0 +1,43 @@
+"""Sampling with vLLM on a GPU (optional: ``pip install vllm`` where CUDA is available).
+
+vLLM batches and schedules all requests itself, so every prompt goes in one ``generate`` call with
+``n`` samples each; the seed is per request, derived like the HTTP backend's, so a prompt's
+samples do not depend on the other prompts in the call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from editseq.models.backend import Generation, GenerationConfig
+from editseq.models.loading import ModelError, resolve_model
+from editseq.models.openai_backend import sample_seed
+from editseq.models.transformers_backend import cut_at_stop
+
+
+class VLLMBackend:
+    """``Backend`` over ``vllm.LLM``; ``engine_options`` go to its constructor (e.g. ``tensor_parallel_size``)."""
+
+    def __init__(self, model: str, **engine_options: Any) -> None:
+        try:
+            import vllm
+        except ImportError as exc:
+            raise ModelError("the vllm backend needs vLLM and a CUDA GPU: pip install vllm "
+                             "(or use --backend transformers)") from exc
+        source = resolve_model(model)
+        path = source.path if source.gguf_file is None else f"{source.path}/{source.gguf_file}"
+        self._vllm = vllm
+        self.name = model
+        self.llm = vllm.LLM(model=path, **{"seed": 0, **engine_options})
+        self.tokenizer = self.llm.get_tokenizer()
+
+    def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
+        """``config.n`` generations per prompt, in prompt order."""
+        params = [self._vllm.SamplingParams(
+            n=config.n, temperature=config.temperature, top_p=config.top_p,
+            min_p=config.min_p or 0.0, max_tokens=config.max_new_tokens, stop=list(config.stop),
+            seed=sample_seed(config.seed, prompt, 0), skip_special_tokens=False)
+            for prompt in prompts]
+        outputs = self.llm.generate(prompts, params, use_tqdm=False)
+        return [[Generation(cut_at_stop(c.text, config.stop), len(c.token_ids)) for c in out.outputs]
+                for out in outputs]

@@ -1,0 +1,97 @@
+"""The OpenAI-compatible backend against a real loopback server that serves SmolLM2-135M."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from editseq.models.backend import GenerationConfig
+from editseq.models.loading import ModelError
+from editseq.models.openai_backend import OpenAIBackend
+from editseq.models.transformers_backend import TransformersBackend
+
+PROMPTS = ["def add(a, b):\n    return", "# print the numbers 1 to 3\nfor i in"]
+
+
+def _handler(backend: TransformersBackend, seen: list[dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
+    lock = threading.Lock()  # one generate at a time: the model is shared
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._reply(200, {"data": [{"id": "smollm2-135m"}]} if self.path == "/v1/models" else {})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append(body)
+            if self.path != "/v1/completions" or body.get("model") != "smollm2-135m":
+                self._reply(404, {"error": f"no route {self.path} for {body.get('model')}"})
+                return
+            config = GenerationConfig(n=1, temperature=body["temperature"], top_p=body["top_p"],
+                                      min_p=body.get("min_p"), max_new_tokens=body["max_tokens"],
+                                      stop=tuple(body.get("stop", ())), seed=body["seed"])
+            with lock:
+                gen = backend.generate([body["prompt"]], config)[0][0]
+            self._reply(200, {"choices": [{"index": 0, "text": gen.text, "finish_reason": "stop"}],
+                              "usage": {"completion_tokens": gen.tokens}})
+
+        def _reply(self, code: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture(scope="module")
+def server(smollm2) -> Iterator[tuple[str, TransformersBackend, list[dict[str, Any]]]]:
+    backend = TransformersBackend(*smollm2)
+    seen: list[dict[str, Any]] = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(backend, seen))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", backend, seen
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_greedy_matches_the_local_backend(server) -> None:
+    url, local, seen = server
+    remote = OpenAIBackend(url, concurrency=2)
+    assert remote.served_model == "smollm2-135m"  # discovered from /v1/models
+    config = GenerationConfig(n=2, temperature=0, max_new_tokens=8, stop=("\n\n",))
+    gens = remote.generate(PROMPTS, config)
+    assert [len(g) for g in gens] == [2, 2]
+    expected = local.generate(PROMPTS, config)
+    assert [[g.text for g in per] for per in gens] == [[g.text for g in per] for per in expected]
+    assert all(1 <= g.tokens <= 8 for per in gens for g in per)
+    assert seen[-1]["stop"] == ["\n\n"] and seen[-1]["max_tokens"] == 8
+
+
+def test_each_sample_gets_its_own_seed(server) -> None:
+    url, _, seen = server
+    remote = OpenAIBackend(url + "/v1", served_model="smollm2-135m")
+    seen.clear()
+    remote.generate(PROMPTS[:1], GenerationConfig(n=3, temperature=1.0, max_new_tokens=4, min_p=0.05))
+    assert len({body["seed"] for body in seen}) == 3
+    assert all(body["min_p"] == 0.05 for body in seen)
+
+
+def test_errors_name_the_url_and_status(server) -> None:
+    url, _, _ = server
+    remote = OpenAIBackend(url, served_model="other-model")
+    with pytest.raises(ModelError, match="HTTP 404"):
+        remote.generate(["x"], GenerationConfig(max_new_tokens=1))
+    with pytest.raises(ModelError, match="cannot reach the server"):
+        OpenAIBackend("http://127.0.0.1:9", served_model="m", retries=0).generate(
+            ["x"], GenerationConfig(max_new_tokens=1))
