@@ -8,6 +8,7 @@ offline (``local_files_only``) so a run is reproducible on a machine without a h
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from dataclasses import dataclass
@@ -75,17 +76,25 @@ def load_model(model: str, device: str = "auto") -> tuple[Any, Any]:
     """(model, tokenizer) with transformers, offline; GGUF weights are de-quantized on load.
 
     ``device``: ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``. The model runs in
-    float32 on the CPU (bfloat16 on a GPU), in eval mode.
+    float32 on the CPU (bfloat16 on a GPU), in eval mode. Loads are cached per process (the GGUF
+    conversion takes ~15 s on 2 cores), so callers share one model and must not modify it.
     """
     _require_transformers()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return _load(model, device)
+
+
+@functools.lru_cache(maxsize=2)
+def _load(model: str, device: str) -> tuple[Any, Any]:
     import torch
     import transformers
 
     transformers.logging.set_verbosity_error()
     source = resolve_model(model)
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = torch.float32 if device == "cpu" else torch.bfloat16
     kwargs: dict[str, Any] = {"local_files_only": True}
     if source.gguf_file:
