@@ -18,6 +18,7 @@ COMMANDS = {
     "lintseq": "editseq.cli.lintseq_cmd:lintseq",
     "evaluate": "editseq.cli.evaluate_cmd:evaluate",
     "sample": "editseq.cli.sample_cmd:sample_command",
+    "data": "editseq.cli.data_cmd:data",
     "mtpb": "editseq.cli.mtpb_cmd:mtpb",
     "report": "editseq.cli.report_cmd:report",
 }
@@ -44,6 +45,7 @@ def cli() -> None:
 
     \b
     Pipeline:
+      editseq data      installed sources -> (instruction, program) pairs (docstrings)
       editseq lintseq   programs -> LintSeq edit sequences (training data)
       editseq sample    model + benchmark prompts -> samples (programs or edit sequences)
       editseq evaluate  samples -> sandboxed verdicts, pass@k (HumanEval(+), MBPP(+))

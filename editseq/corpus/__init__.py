@@ -1,0 +1,1 @@
+"""Training corpora built from what is installed (no hub needed)."""

@@ -1,0 +1,174 @@
+"""(instruction, program) pairs from documented top-level functions of installed Python sources.
+
+The instruction is the function's docstring; the program is the function without it. This gives
+the paper's instruction-tuning experiment data that exists offline. Pairs are deduplicated by
+their whitespace-normalized program, and any pair sharing a 13-token sequence with a HumanEval or
+MBPP prompt or solution is dropped (the GPT-3 decontamination rule), so finetuning on it does
+not leak benchmark answers.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import importlib.util
+import json
+import re
+import sys
+import sysconfig
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from editseq.config import ConfigError, option
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+NGRAM = 13
+
+
+@dataclass
+class DocstringsOptions:
+    """Options of ``editseq data docstrings``."""
+
+    out: Path = option(None, help="JSONL to write: instruction, program, source, package")  # noqa: RUF009
+    packages: list[str] = option([], help="import names to mine (repeat the flag; default: the standard library)", flag="--package")  # noqa: RUF009
+    min_doc_chars: int = option(40, help="shortest docstring kept")
+    min_lines: int = option(3, help="shortest program kept (lines, docstring removed)")
+    max_lines: int = option(60, help="longest program kept")
+    private: bool = option(False, help="also keep functions whose names start with _")
+    decontaminate: bool = option(True, help="drop pairs sharing a 13-token sequence with HumanEval or MBPP (needs their data)")
+    data: Path | None = option(None, help="benchmark data folder for decontamination (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+
+    def __post_init__(self) -> None:
+        if self.out is None:
+            raise ConfigError("--out is required: the JSONL of (instruction, program) pairs")
+        self.out = Path(self.out)
+        if self.min_lines < 1 or self.max_lines < self.min_lines:
+            raise ConfigError("--min-lines must be >= 1 and --max-lines >= --min-lines")
+
+
+def package_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
+    """(package, .py file) for each import name, without importing it; the stdlib when empty."""
+    names = list(names)
+    if not names:
+        stdlib = Path(sysconfig.get_paths()["stdlib"])
+        for path in sorted(stdlib.rglob("*.py")):
+            parts = path.relative_to(stdlib).parts
+            if not {"site-packages", "test", "tests", "idlelib", "lib2to3"} & set(parts):
+                yield "stdlib", path
+        return
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            raise ConfigError(f"--package {name}: not installed (import name, e.g. 'json', 'click')")
+        if spec.submodule_search_locations:
+            for folder in spec.submodule_search_locations:
+                for path in sorted(Path(folder).rglob("*.py")):
+                    if "tests" not in path.parts and "test" not in path.parts:
+                        yield name, path
+        elif spec.origin and spec.origin.endswith(".py"):
+            yield name, Path(spec.origin)
+
+
+def functions(source: str, opts: DocstringsOptions) -> Iterator[tuple[str, str, str]]:
+    """(name, docstring, program without the docstring) of each kept top-level function."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return
+    lines = source.splitlines()
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        doc = ast.get_docstring(node)
+        if not doc or len(doc) < opts.min_doc_chars or (node.name.startswith("_") and not opts.private):
+            continue
+        doc_node = node.body[0]
+        if len(node.body) == 1 or doc_node.lineno == node.lineno:
+            continue  # only a docstring, or the docstring shares the def's line
+        first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        kept = lines[first - 1:doc_node.lineno - 1] + lines[doc_node.end_lineno:node.end_lineno]
+        program = "\n".join(kept).rstrip()
+        if opts.min_lines <= program.count("\n") + 1 <= opts.max_lines:
+            yield node.name, doc, program
+
+
+def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
+    tokens = _TOKEN.findall(text)
+    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+
+
+def benchmark_ngrams(data: Path | None) -> set[tuple[str, ...]]:
+    """13-grams of every HumanEval and MBPP prompt and reference solution."""
+    from editseq.benchmarks import load_benchmark
+
+    grams: set[tuple[str, ...]] = set()
+    for name in ("humaneval", "mbpp"):
+        bench = load_benchmark(name, data)
+        for problem in bench.problems.values():
+            grams |= ngrams(problem.prompt) | ngrams(problem.canonical_solution)
+    return grams
+
+
+def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
+    """The deduplicated, decontaminated pairs, and counts of what was seen and dropped."""
+    counts: Counter = Counter()
+    banned = benchmark_ngrams(opts.data) if opts.decontaminate else set()
+    seen: set[str] = set()
+    records: list[dict[str, Any]] = []
+    for package, path in package_files(opts.packages):
+        counts["files"] += 1
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            counts["unreadable"] += 1
+            continue
+        for name, doc, program in functions(source, opts):
+            counts["functions"] += 1
+            key = hashlib.sha256(" ".join(program.split()).encode()).hexdigest()
+            if key in seen:
+                counts["duplicates"] += 1
+                continue
+            seen.add(key)
+            if banned and (ngrams(program) & banned or ngrams(doc) & banned):
+                counts["contaminated"] += 1
+                continue
+            records.append({"instruction": doc, "program": program, "package": package,
+                            "source": f"{_module_name(path.resolve())}:{name}"})
+    counts["kept"] = len(records)
+    return records, counts
+
+
+def run_docstrings(opts: DocstringsOptions) -> Counter:
+    """Mine pairs into ``opts.out`` (JSONL) and ``OUT_summary.json`` (counts, settings, versions)."""
+    from editseq import __version__
+    from editseq.config import to_dict
+    from editseq.io import dumps
+
+    records, counts = mine(opts)
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    opts.out.write_text("".join(dumps(r) + "\n" for r in records), encoding="utf-8")
+    summary = {"counts": dict(counts), "settings": to_dict(opts),
+               "versions": {"editseq": __version__, "python": sys.version.split()[0]}}
+    summary_path = opts.out.with_name(opts.out.name.removesuffix(".jsonl") + "_summary.json")
+    summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return counts
+
+
+def _module_name(path: Path) -> str:
+    """Dotted module name of a file under a ``sys.path`` entry (the file path when none matches)."""
+    for root in _roots():
+        if path.is_relative_to(root):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts and parts[-1] == "__init__":
+                parts.pop()
+            return ".".join(parts)
+    return str(path)
+
+
+@functools.cache
+def _roots() -> list[Path]:
+    return sorted({Path(p).resolve() for p in sys.path if p and Path(p).is_dir()}, key=lambda p: -len(str(p)))

@@ -1,0 +1,26 @@
+"""The real ``editseq data docstrings`` on an installed package."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from editseq.cli import main
+
+
+def test_docstrings_from_json_package(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "d.jsonl"
+    assert main(["data", "docstrings", "--package", "json", "--no-decontaminate", "--out", str(out)]) == 0
+    assert "kept" in capsys.readouterr().out
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {"json:dumps", "json:loads"} <= {r["source"] for r in records}
+    for r in records:
+        compile(r["program"], r["source"], "exec")
+        assert r["instruction"] and r["program"].lstrip().startswith(("def ", "@"))
+    summary = json.loads((tmp_path / "d_summary.json").read_text())
+    assert summary["counts"]["kept"] == len(records)
+
+
+def test_unknown_package_exits_2(tmp_path: Path, capsys) -> None:
+    assert main(["data", "docstrings", "--package", "no_such_pkg_x", "--out", str(tmp_path / "d.jsonl")]) == 2
+    assert "--package no_such_pkg_x: not installed" in capsys.readouterr().err

@@ -1,0 +1,75 @@
+"""Docstring pairs: extraction, deduplication, HumanEval/MBPP decontamination."""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import json
+from pathlib import Path
+
+from editseq.corpus.docstrings import DocstringsOptions, functions, mine
+
+SOURCE = '''
+import functools
+
+
+@functools.cache
+def scaled(values, factor=2):
+    """Multiply every value by a factor and return the new list of values."""
+    out = []
+    for v in values:
+        out.append(v * factor)
+    return out
+
+
+def _private(x):
+    """A private helper that is long enough to be kept otherwise."""
+    y = x + 1
+    return y
+
+
+def short_doc(x):
+    """Too short."""
+    y = x
+    return y
+
+
+def only_doc():
+    """A function whose body is nothing but this long docstring here."""
+
+
+def same_line(): """A docstring on the same line as the def statement."""; return 1
+'''
+
+
+def test_functions_drop_docstring_keep_decorator(tmp_path: Path) -> None:
+    opts = DocstringsOptions(out=tmp_path / "o.jsonl")
+    found = list(functions(SOURCE, opts))
+    assert [name for name, _, _ in found] == ["scaled"]
+    _, doc, program = found[0]
+    assert doc.startswith("Multiply every value")
+    assert program.startswith("@functools.cache\ndef scaled(values, factor=2):\n    out = []")
+    assert '"""' not in program
+    ast.parse(program)
+    with_private = DocstringsOptions(out=tmp_path / "o.jsonl", private=True)
+    assert [n for n, _, _ in functions(SOURCE, with_private)] == ["scaled", "_private"]
+
+
+def test_mine_dedups_and_decontaminates(tmp_path: Path, shared_data: Path, monkeypatch) -> None:
+    with gzip.open(shared_data / "humaneval" / "HumanEval.jsonl.gz", "rt") as fh:
+        first = json.loads(fh.readline())
+    leaked = first["prompt"] + first["canonical_solution"]  # HumanEval/0 with its docstring
+    pkg = tmp_path / "minedpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(SOURCE)
+    (pkg / "copy.py").write_text(SOURCE)  # the same function again: a duplicate
+    (pkg / "leak.py").write_text(leaked)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["minedpkg"], data=shared_data)
+    records, counts = mine(opts)
+    assert [r["source"] for r in records] == ["minedpkg:scaled"]
+    assert counts["duplicates"] == 1 and counts["contaminated"] == 1
+    assert records[0]["package"] == "minedpkg"
+    kept_anyway, _ = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["minedpkg"],
+                                            decontaminate=False))
+    assert {r["source"] for r in kept_anyway} == {"minedpkg:scaled", "minedpkg.leak:has_close_elements"}
