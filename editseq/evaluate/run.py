@@ -17,7 +17,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from editseq import __version__
 from editseq.benchmarks import Benchmark, load_benchmark
@@ -27,6 +27,9 @@ from editseq.evaluate.samples import Sample, build_programs, read_samples
 from editseq.evaluate.store import ResultStore, result_key
 from editseq.io import InputError, dumps
 from editseq.sandbox import Limits, SandboxPool, Verdict
+
+if TYPE_CHECKING:
+    from editseq.scale.ray_backend import RaySandboxPool
 
 DEFAULT_KS = (1, 10, 100)
 
@@ -51,6 +54,8 @@ class EvaluateOptions:
     resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first")
     recheck: bool = option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
     progress: bool = option(True, help="show a progress bar")
+    backend: Literal["local", "ray"] = option("local", help="where programs run: local sandbox workers, or ray (sandbox workers on a Ray cluster; needs the 'ray' extra)")
+    address: str | None = option(None, help="Ray cluster address for --backend ray (default: start a local cluster)")
 
     def __post_init__(self) -> None:
         if self.samples is None:
@@ -85,7 +90,7 @@ def evaluate(opts: EvaluateOptions) -> dict:
     store = ResultStore(cache_path if opts.cache else None)
     limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)
     try:
-        with SandboxPool(opts.workers, limits) as pool:
+        with _pool(opts, limits) as pool:
             task_limits = _task_limits(bench, pool, store, limits, {s.task_id for s in samples})
             verdicts = _run_all(samples, bench, pool, store, task_limits, opts)
             isolation = pool.isolation
@@ -101,6 +106,15 @@ def evaluate(opts: EvaluateOptions) -> dict:
                    results=str(results_path))
     _write_json(summary_path, summary)
     return summary
+
+
+def _pool(opts: EvaluateOptions, limits: Limits) -> SandboxPool | RaySandboxPool:
+    """The sandbox pool: local warm workers, or the same sandbox inside Ray tasks."""
+    if opts.backend == "ray":
+        from editseq.scale.ray_backend import RaySandboxPool
+
+        return RaySandboxPool(limits, opts.address)
+    return SandboxPool(opts.workers, limits)
 
 
 def _choose_ks(samples: list[Sample], requested: list[int]) -> list[int]:

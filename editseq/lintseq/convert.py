@@ -62,6 +62,8 @@ class LintseqConfig:
     timeout: float = option(60.0, help="Seconds allowed per record before it goes to the error report.")
     split: str = option("train", help="Split to read from a Hugging Face dataset.")
     overwrite: bool = option(False, help="Start over instead of resuming an existing output.")
+    backend: str = option("local", help="Where conversion runs: local (worker processes) | ray (a Ray cluster; needs the 'ray' extra).")
+    address: str | None = option(None, help="Ray cluster address for --backend ray (e.g. auto, ray://head:10001; default: start a local cluster).")
 
     def __post_init__(self) -> None:
         if self.samples < 1:
@@ -76,6 +78,8 @@ class LintseqConfig:
             raise ConfigError("--max-lines and --timeout must be positive")
         if self.input is None or self.output is None:
             raise ConfigError("INPUT and OUTPUT are required")
+        if self.backend not in ("local", "ray"):
+            raise ConfigError(f"--backend must be local or ray, got {self.backend!r}")
         if Path(self.output).suffix not in (".jsonl", ".parquet"):
             raise ConfigError(f"OUTPUT must end in .jsonl or .parquet, got {self.output!r}")
 
@@ -104,11 +108,15 @@ class Summary:
 
 # -- one record ----------------------------------------------------------------------------------
 _LINTER: Linter | None = None
+_LINTER_NAME: str | None = None
 
 
 def _worker_init(linter: str) -> None:
-    global _LINTER
-    _LINTER = get_linter(linter) if linter != "fast" else None
+    """Build the linter once per process (pylint's is expensive to construct)."""
+    global _LINTER, _LINTER_NAME
+    if linter != _LINTER_NAME:
+        _LINTER = get_linter(linter) if linter != "fast" else None
+        _LINTER_NAME = linter
 
 
 class _Timeout(Exception):
@@ -158,6 +166,7 @@ Item = tuple[int, str, str, Any]  # (index, seed key, where in the input, record
 
 
 def _convert_batch(batch: list[Item], cfg: LintseqConfig) -> list[Item]:
+    _worker_init(cfg.linter)
     return [(index, key, where, convert_record(rec, key, cfg)) for index, key, where, rec in batch]
 
 
@@ -179,7 +188,8 @@ def run_lintseq(cfg: LintseqConfig, progress: bool = True) -> Summary:
     """Convert ``cfg.input`` to ``cfg.output``, resuming a previous run with the same settings."""
     p = paths(cfg.output)
     start = time.perf_counter()
-    settings = {k: v for k, v in to_dict(cfg).items() if k not in ("workers", "overwrite")}
+    # how the work is spread never changes the output, so it is not part of the resume check
+    settings = {k: v for k, v in to_dict(cfg).items() if k not in ("workers", "overwrite", "backend", "address")}
     done, summary = _prepare(p, cfg, settings)
     total = count_records(cfg.input) if Path(cfg.input).is_file() else None
     workers = cfg.workers or os.cpu_count() or 1
@@ -281,13 +291,18 @@ def _rewrite_errors(path: Path, keep: dict[int, str]) -> None:
 
 def _results(cfg: LintseqConfig, workers: int, skip: int) -> Iterator[Item]:
     """Converted records in input order; at most a few batches per worker in flight."""
+    if cfg.backend == "ray":  # bigger batches: a Ray task costs milliseconds to schedule
+        from editseq.scale.ray_backend import map_ordered
+
+        for results in map_ordered(_convert_batch, _batches(cfg, skip, size=256), cfg, address=cfg.address):
+            yield from results
+        return
     batches = _batches(cfg, skip)
     if workers == 1:
-        _worker_init(cfg.linter)
         for batch in batches:
             yield from _convert_batch(batch, cfg)
         return
-    with ProcessPoolExecutor(workers, initializer=_worker_init, initargs=(cfg.linter,)) as pool:
+    with ProcessPoolExecutor(workers) as pool:
         pending: deque[Future] = deque()
         for batch in batches:
             pending.append(pool.submit(_convert_batch, batch, cfg))

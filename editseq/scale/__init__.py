@@ -1,0 +1,1 @@
+"""Scale-out backends (optional extra ``ray``): the same work, spread over a Ray cluster."""

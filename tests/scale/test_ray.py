@@ -1,0 +1,50 @@
+"""The Ray backends against a real local Ray cluster (2 CPUs): outputs identical to local runs."""
+
+import gzip
+import json
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="Ray backend tests need the 'ray' extra: pip install 'editseq[ray]'")
+
+from editseq.evaluate.run import EvaluateOptions, evaluate  # noqa: E402
+from editseq.lintseq.convert import LintseqConfig, run_lintseq  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_lintseq_on_ray_writes_what_the_local_backend_writes(tmp_path):
+    rows = [json.dumps({"id": i, "program": f"def f(x):\n    y = x + {i}\n    return y\n\nprint(f({i}))\n"}) for i in range(60)]
+    rows.insert(5, "{broken")
+    (tmp_path / "in.jsonl").write_text("\n".join(rows) + "\n")
+    for backend in ("local", "ray"):
+        cfg = LintseqConfig(str(tmp_path / "in.jsonl"), str(tmp_path / f"{backend}.jsonl"), samples=2, seed=1,
+                            backend=backend, workers=2)
+        summary = run_lintseq(cfg, progress=False)
+        assert (summary.converted, summary.failed) == (60, 1)
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    assert (tmp_path / "ray.errors.jsonl").read_bytes() == (tmp_path / "local.errors.jsonl").read_bytes()
+
+
+def test_evaluate_on_ray_gives_the_local_verdicts(tmp_path, shared_data):
+    with gzip.open(shared_data / "humaneval" / "HumanEval.jsonl.gz", "rt") as fh:
+        problems = [json.loads(line) for line in fh][:6]
+    samples = []
+    for p in problems:
+        samples.append({"task_id": p["task_id"], "completion": p["canonical_solution"]})
+        samples.append({"task_id": p["task_id"], "completion": "    return None\n"})
+        samples.append({"task_id": p["task_id"], "completion": "    import os\n    os._exit(0)\n"})
+    (tmp_path / "s.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    results = {}
+    for backend in ("local", "ray"):
+        out = tmp_path / backend
+        summary = evaluate(EvaluateOptions(tmp_path / "s.jsonl", benchmark="humaneval", data=shared_data,
+                                           backend=backend, cache=False, progress=False, out_dir=out, workers=2))
+        results[backend] = [(r["task_id"], r["status"], r["passed"]) for r in map(json.loads, (out / "s_results.jsonl").read_text().splitlines())]
+        assert summary["pass@1"] == pytest.approx(1 / 3)
+    assert results["ray"] == results["local"]
