@@ -8,6 +8,7 @@ import click
 
 from editseq.config import ConfigError, build, click_options
 from editseq.io import InputError
+from editseq.models.loading import ModelError
 from editseq.models.sample import SampleOptions, sample
 
 
@@ -25,8 +26,6 @@ def sample_command(config_file: Path | None, **values: object) -> int:
       editseq sample --model http://127.0.0.1:8000 --benchmark mbpp+ --out runs/m.jsonl
     Rerunning the same command after an interruption skips the tasks already written.
     """
-    from editseq.models.loading import ModelError
-
     try:
         opts = build(SampleOptions, values, config_file)
         summary = sample(opts)

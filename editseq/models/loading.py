@@ -121,7 +121,7 @@ def load_backend(model: str, kind: BackendKind = "auto", **options: Any) -> Back
     if kind not in KINDS:
         raise ModelError(f"backend kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if kind == "auto":
-        kind = _auto_kind(model)
+        kind = auto_kind(model)
     if kind == "openai":
         from editseq.models.openai_backend import OpenAIBackend
 
@@ -137,7 +137,8 @@ def load_backend(model: str, kind: BackendKind = "auto", **options: Any) -> Back
     return TransformersBackend(lm, tokenizer, name=model, **options)
 
 
-def _auto_kind(model: str) -> str:
+def auto_kind(model: str) -> str:
+    """The backend ``auto`` picks for ``model`` (see ``load_backend``)."""
     if model.startswith(("http://", "https://")):
         return "openai"
     if importlib.util.find_spec("vllm") is not None and resolve_model(model).gguf_file is None:

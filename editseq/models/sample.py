@@ -25,11 +25,11 @@ from editseq.benchmarks import Benchmark, Problem, load_benchmark
 from editseq.config import ConfigError, option, to_dict
 from editseq.io import InputError, JsonlAppender, dumps, read_jsonl_records, truncate_torn_tail
 from editseq.models.backend import Backend, GenerationConfig
-from editseq.models.loading import KINDS, load_backend
+from editseq.models.loading import KINDS, auto_kind, load_backend
 from editseq.models.prompts import PromptStyle, build_prompt, stop_sequences, to_sample
 
 # Settings that may differ between a run and its resumption (they do not change what is drawn).
-_RESUMABLE = ("limit", "task_ids", "batch_size", "device", "overwrite", "progress")
+_RESUMABLE = ("limit", "task_ids", "batch_size", "device", "threads", "overwrite", "progress")
 
 
 @dataclass
@@ -53,6 +53,7 @@ class SampleOptions:
     served_model: str | None = option(None, help="model name the OpenAI-compatible server expects (default: its first model)")
     device: str = option("auto", help="transformers device: auto, cpu, cuda, cuda:N")
     batch_size: int = option(16, help="sequences generated together (transformers)")
+    threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
     out: Path = option(None, help="samples JSONL to write (appended to when resuming)")  # noqa: RUF009
     overwrite: bool = option(False, help="start over instead of resuming an existing OUT")
     progress: bool = option(True, help="show a progress bar")
@@ -67,8 +68,8 @@ class SampleOptions:
             raise ConfigError(f"--limit must be at least 1, got {self.limit}")
         if self.limit is not None and self.task_ids:
             raise ConfigError("give --limit or --task-ids, not both")
-        if self.n < 1 or self.max_new_tokens < 1 or self.batch_size < 1:
-            raise ConfigError("--n, --max-new-tokens and --batch-size must be at least 1")
+        if self.n < 1 or self.max_new_tokens < 1 or self.batch_size < 1 or (self.threads or 1) < 1:
+            raise ConfigError("--n, --max-new-tokens, --batch-size and --threads must be at least 1")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise ConfigError("--temperature must be >= 0 and --top-p in (0, 1]")
         if self.min_p is not None and not 0 <= self.min_p < 1:
@@ -135,12 +136,17 @@ def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any
 
 
 def _load(opts: SampleOptions) -> Backend:
+    kind = auto_kind(opts.model) if opts.backend == "auto" else opts.backend
     options: dict[str, Any] = {}
-    if opts.backend in ("auto", "transformers") and not opts.model.startswith(("http://", "https://")):
+    if kind == "transformers":
         options = {"device": opts.device, "batch_size": opts.batch_size}
-    elif opts.served_model:
+        if opts.threads:
+            import torch
+
+            torch.set_num_threads(opts.threads)
+    elif kind == "openai" and opts.served_model:
         options = {"served_model": opts.served_model}
-    return load_backend(opts.model, opts.backend, **options)
+    return load_backend(opts.model, kind, **options)
 
 
 def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Counter) -> float:

@@ -27,6 +27,13 @@ def test_sample_then_evaluate_two_humaneval_problems(tmp_path: Path, shared_data
     assert main(args) == 0  # resumed: nothing left to draw, the file is unchanged
     assert "2 tasks (2 from an earlier run): 0 new samples" in capsys.readouterr().out
     assert len(out.read_text().splitlines()) == 4
+    lines = out.read_text().splitlines(keepends=True)
+    out.write_text("".join(lines[:3]) + lines[3][:10])  # killed while writing HumanEval/1's samples
+    assert main(args) == 0
+    assert "2 tasks (1 from an earlier run): 2 new samples" in capsys.readouterr().out
+    assert [json.loads(line)["sample"] for line in out.read_text().splitlines()] == [0, 1, 0, 1]
+    assert main([*args, "--n", "3"]) == 2  # other settings on the same output are refused
+    assert "n differ" in capsys.readouterr().err
 
     with pytest.warns(UserWarning, match="162 of 164"):
         code = main(["evaluate", str(out), "--benchmark", "humaneval", "--data", str(shared_data),
@@ -51,3 +58,30 @@ def test_missing_model_names_the_fix(tmp_path: Path, shared_data: Path, capsys) 
                  "--limit", "1", "--out", str(tmp_path / "s.jsonl"), "--no-progress"])
     assert code == 2
     assert "cannot load it offline" in capsys.readouterr().err
+
+
+def test_sample_edit_sequences_from_an_http_server(tmp_path: Path, shared_data: Path, capsys) -> None:
+    pytest.importorskip("torch")
+    from http.server import ThreadingHTTPServer
+    from threading import Thread
+
+    from editseq.models.loading import load_model
+    from editseq.models.transformers_backend import TransformersBackend
+    from tests.models.test_openai_backend import _handler
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(TransformersBackend(*load_model("smollm2-135m")), []))
+    Thread(target=httpd.serve_forever, daemon=True).start()
+    out = tmp_path / "e.jsonl"
+    try:
+        code = main(["sample", "--model", f"http://127.0.0.1:{httpd.server_address[1]}", "--format", "editseq",
+                     "--data", str(shared_data), "--task-ids", "HumanEval/2", "--n", "2",
+                     "--max-new-tokens", "12", "--out", str(out), "--no-progress"])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert code == 0, capsys.readouterr().err
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 2
+    for r in records:
+        assert {"solution", "program", "resolve_problems", "raw", "tokens"} <= set(r)
+        assert r["solution"].startswith("\n\ndef truncate_number")  # after the prompt
