@@ -14,9 +14,10 @@ def unwrap_markdown(text: str, language: str = "python", first_only: bool = Fals
     Blocks tagged with ``language`` (or untagged) are kept, in order, so prose around them (a
     model's explanation) is dropped; blocks in other languages count only if nothing else is
     fenced. ``first_only`` keeps just the first such block (evaluation: a usage example in a
-    second block must not become part of the program); otherwise they are joined with a newline
-    (the LintSeq reference's rule for datasets). A final fence left open by truncated output
-    still counts.
+    second block must not become part of the program); otherwise they are concatenated, each
+    ending in a newline (the LintSeq reference's rule for datasets). Block bodies are kept
+    verbatim, final newline included, so a fenced program and the same program unfenced are
+    identical. A final fence left open by truncated output still counts.
     """
     if "```" not in text:
         return text
@@ -27,4 +28,6 @@ def unwrap_markdown(text: str, language: str = "python", first_only: bool = Fals
     chosen = wanted or [body for _, body in blocks]
     if first_only:
         chosen = chosen[:1]
-    return "\n".join(body[:-1] if body.endswith("\n") else body for body in chosen)
+    if len(chosen) == 1:
+        return chosen[0]
+    return "".join(body if body.endswith("\n") else body + "\n" for body in chosen)

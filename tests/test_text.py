@@ -7,12 +7,12 @@ def test_plain_text_is_unchanged():
 
 def test_python_blocks_are_joined_and_prose_dropped():
     text = "Sure:\n```python\nx = 1\n```\nand\n```py\ny = 2\n```\n```bash\nls\n```\nDone."
-    assert unwrap_markdown(text) == "x = 1\ny = 2"
-    assert unwrap_markdown(text, first_only=True) == "x = 1"
+    assert unwrap_markdown(text) == "x = 1\ny = 2\n"
+    assert unwrap_markdown(text, first_only=True) == "x = 1\n"
 
 
 def test_other_languages_only_when_nothing_else_is_fenced():
-    assert unwrap_markdown("```text\nhello\n```") == "hello"
+    assert unwrap_markdown("```text\nhello\n```") == "hello\n"
 
 
 def test_truncated_output_keeps_the_open_block():

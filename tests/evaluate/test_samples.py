@@ -13,8 +13,8 @@ from editseq.text import unwrap_markdown
 
 
 def test_fences_as_evaluation_strips_them() -> None:
-    assert unwrap_markdown("Here:\n```python\nx = 1\n```\n```python\nf(1)\n```", first_only=True) == "x = 1"
-    assert unwrap_markdown("```\nx = 1\n", first_only=True) == "x = 1"  # cut-off output
+    assert unwrap_markdown("Here:\n```python\nx = 1\n```\n```python\nf(1)\n```", first_only=True) == "x = 1\n"
+    assert unwrap_markdown("```\nx = 1\n", first_only=True) == "x = 1\n"  # cut-off output
     assert unwrap_markdown("x = 1\n", first_only=True) == "x = 1\n"
 
 
