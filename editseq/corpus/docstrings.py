@@ -10,7 +10,6 @@ not leak benchmark answers.
 from __future__ import annotations
 
 import ast
-import functools
 import hashlib
 import importlib.util
 import json
@@ -119,6 +118,7 @@ def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
     banned = benchmark_ngrams(opts.data) if opts.decontaminate else set()
     seen: set[str] = set()
     records: list[dict[str, Any]] = []
+    roots = _roots()
     for package, path in package_files(opts.packages):
         counts["files"] += 1
         try:
@@ -137,7 +137,7 @@ def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
                 counts["contaminated"] += 1
                 continue
             records.append({"instruction": doc, "program": program, "package": package,
-                            "source": f"{_module_name(path.resolve())}:{name}"})
+                            "source": f"{_module_name(path.resolve(), roots)}:{name}"})
     counts["kept"] = len(records)
     return records, counts
 
@@ -158,9 +158,9 @@ def run_docstrings(opts: DocstringsOptions) -> Counter:
     return counts
 
 
-def _module_name(path: Path) -> str:
+def _module_name(path: Path, roots: list[Path]) -> str:
     """Dotted module name of a file under a ``sys.path`` entry (the file path when none matches)."""
-    for root in _roots():
+    for root in roots:
         if path.is_relative_to(root):
             parts = list(path.relative_to(root).with_suffix("").parts)
             if parts and parts[-1] == "__init__":
@@ -169,6 +169,6 @@ def _module_name(path: Path) -> str:
     return str(path)
 
 
-@functools.cache
 def _roots() -> list[Path]:
+    """``sys.path`` folders, longest first, so a file gets its most specific module name."""
     return sorted({Path(p).resolve() for p in sys.path if p and Path(p).is_dir()}, key=lambda p: -len(str(p)))
