@@ -85,12 +85,12 @@ def perplexity(json_out: Path | None, **values: object) -> int:
 
 
 def _backend(name: str) -> object:
-    """The model backend; ConfigError (exit 2) when models are not available."""
+    """The model backend; ConfigError (exit 2) when it cannot be found or loaded."""
     try:
-        from editseq.models import load_backend
+        from editseq.models.loading import load_backend
     except ImportError as exc:
         raise ConfigError(f"model backends are not available ({exc}); install editseq's model extras") from exc
     try:
         return load_backend(name)
-    except (KeyError, ValueError, OSError, ImportError) as exc:
-        raise ConfigError(f"--model {name!r}: {exc}") from exc
+    except (ValueError, OSError, ImportError) as exc:  # ModelError is a ValueError
+        raise ConfigError(str(exc)) from exc

@@ -2,8 +2,9 @@
 
 Multi-turn: for each turn, the negative log-likelihood of its prompt text ``"# " + prompt +
 "\\n"`` given the history before it (PREFIX, earlier prompts and earlier completions; the
-completions come from the first run of each case in ``--results``, else the earlier turns
-contribute their prompts only). Single-turn: the joined specification given PREFIX. A run's
+completions come from the first run of each case in ``--results``; without results the
+earlier turns contribute their prompts only, which makes the multi-turn text identical to the
+single-turn one, so the comparison needs results). Single-turn: the joined specification given PREFIX. A run's
 perplexity is exp(total NLL / total prompt tokens); a problem's is the mean over its cases;
 the reported figure is the mean over problems. With results, problems that some run solved
 and problems no run solved are averaged separately (Table 5).

@@ -23,6 +23,9 @@ PREFIX = "# Import libraries.\n\nimport numpy as np\n\n"
 END_OF_TEXT = "<|endoftext|>"
 _TERMINALS = [re.compile(p, re.MULTILINE)
               for p in (r"^#", re.escape(END_OF_TEXT), r"^'''", r'^"""', r"\n\n\n")]
+# Stop strings the sampler may pass to a backend: generation ends where truncation would cut
+# anyway, so the truncated text is the same and no tokens are wasted past it.
+EARLY_STOP = {"multi": ("\n\n\n",), "single": ("\n\n\n\n",)}
 _SINGLE_TERMINALS = [re.compile(p, re.MULTILINE)
                      for p in (re.escape(END_OF_TEXT), r"^'''", r'^"""', r"\n\n\n\n")]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from editseq.config import ConfigError, option, to_dict
@@ -35,6 +35,7 @@ class MTPBSampleOptions:
     top_p: float = option(0.95, help="nucleus sampling top-p (CodeGen: 0.95)")
     single_turn: bool = option(False, help="single-turn control: one generation for the joined prompts")
     problems: str = option("", help="comma-separated problem ids (default: all 115)")
+    max_new_tokens: int | None = option(None, help="cap on new tokens per turn (default: each problem's max_gen_length, as the reference; a cap is for quick smoke runs)")
     max_length: int = option(2048, help="context length in tokens; longer histories are counted failures")
     seed: int = option(0, help="base sampling seed (each problem and turn derives its own)")
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file")  # noqa: RUF009
@@ -42,6 +43,8 @@ class MTPBSampleOptions:
     def __post_init__(self) -> None:
         if not self.model:
             raise ConfigError("--model is required (a backend name such as smollm2-135m)")
+        if self.max_new_tokens is not None and self.max_new_tokens < 1:
+            raise ConfigError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
         if self.n < 1:
             raise ConfigError(f"--n must be at least 1, got {self.n}")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
@@ -118,7 +121,8 @@ def _sample_problem(problem: data.Problem, slots: list[_Slot], backend: Backend,
                     opts: MTPBSampleOptions) -> None:
     """Fill every slot's completions turn by turn (one turn in single-turn mode)."""
     turns = 1 if opts.single_turn else len(problem.prompts)
-    budget = prompts.max_new_tokens(problem, opts.mode)
+    budget = min(prompts.max_new_tokens(problem, opts.mode), opts.max_new_tokens or 1 << 30)
+    stop = prompts.EARLY_STOP[opts.mode]
     cut = prompts.truncate_single if opts.single_turn else prompts.truncate
     for turn in range(turns):
         live = [s for s in slots if not s.error]
@@ -130,7 +134,9 @@ def _sample_problem(problem: data.Problem, slots: list[_Slot], backend: Backend,
         if not live:
             return
         seed = opts.seed + 1000 * int(problem.id) + turn
-        _generate_turn(live, turn, backend, budget, cut, opts, seed)
+        config = GenerationConfig(n=1, temperature=opts.temperature, top_p=opts.top_p,
+                                  max_new_tokens=budget, stop=stop, seed=seed)
+        _generate_turn(live, turn, backend, config, cut, opts.single_turn)
 
 
 def _context(slot: _Slot, turn: int, single: bool) -> str:
@@ -139,30 +145,34 @@ def _context(slot: _Slot, turn: int, single: bool) -> str:
     return prompts.history(slot.turn_prompts[:turn + 1], slot.completions)
 
 
-def _generate_turn(live: list[_Slot], turn: int, backend: Backend, budget: int,
-                   cut: Callable[[str], str], opts: MTPBSampleOptions, seed: int) -> None:
+def _generate_turn(live: list[_Slot], turn: int, backend: Backend, config: GenerationConfig,
+                   cut: Callable[[str], str], single: bool) -> None:
     """One backend call for the turn; turn 1 shares a prompt among a case's runs."""
     if turn == 0:
         by_case: dict[int, list[_Slot]] = {}
         for s in live:
             by_case.setdefault(s.case, []).append(s)
         groups = list(by_case.values())
-        config = GenerationConfig(n=max(len(g) for g in groups), temperature=opts.temperature,
-                                  top_p=opts.top_p, max_new_tokens=budget, seed=seed)
-        outs = backend.generate([_context(g[0], 0, opts.single_turn) for g in groups], config)
+        config = replace(config, n=max(len(g) for g in groups))
+        outs = backend.generate([_context(g[0], 0, single) for g in groups], config)
         for group, gens in zip(groups, outs, strict=True):
             for s, g in zip(group, gens, strict=False):
                 s.completions.append(cut(g.text))
         return
-    config = GenerationConfig(n=1, temperature=opts.temperature, top_p=opts.top_p,
-                              max_new_tokens=budget, seed=seed)
     outs = backend.generate([_context(s, turn, False) for s in live], config)
     for s, gens in zip(live, outs, strict=True):
         s.completions.append(cut(gens[0].text))
 
 
 def _too_long(backend: Backend, text: str, max_length: int) -> bool:
-    """The reference asserts ``prompt tokens < max_length``; here it is a counted failure."""
+    """The reference asserts ``prompt tokens < max_length``; here it is a counted failure.
+
+    Tokens are counted with the backend's ``count_tokens`` or its ``tokenizer`` when it has one;
+    backends with neither (HTTP servers) are not checked here.
+    """
     count = getattr(backend, "count_tokens", None)
+    tokenizer = getattr(backend, "tokenizer", None)
+    if count is None and tokenizer is not None:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"]) >= max_length
     return count is not None and count(text) >= max_length
 

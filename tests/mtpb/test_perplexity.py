@@ -49,12 +49,11 @@ def test_without_results_history_is_prompts_only(shared_data: Path) -> None:
     assert out["history"] == "prompts only" and "solved" not in out
 
 
+@pytest.mark.slow
 def test_real_model(shared_data: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    models = pytest.importorskip("editseq.models")
-    if not hasattr(models, "load_backend"):
-        pytest.skip("editseq.models.load_backend is not there yet")
+    models = pytest.importorskip("editseq.models.loading")
     pytest.importorskip("editseq.models.scoring")
     scorer = backend_scorer(models.load_backend("smollm2-135m"))
     out = perplexity(MTPBPerplexityOptions(model="smollm2-135m", problems="3,4", data=shared_data), scorer)

@@ -37,7 +37,7 @@ def test_driver_histories_and_resume(tmp_path: Path, shared_data: Path) -> None:
     first_prompts, first_config = backend.calls[0]
     assert len(first_prompts) == 5 and first_config.n == 2  # one prompt per case, n generations
     assert first_config.temperature == 0.2 and first_config.top_p == 0.95
-    assert first_config.max_new_tokens == 128
+    assert first_config.max_new_tokens == 128 and first_config.stop == ("\n\n\n",)
     assert first_prompts[0] == prompts.PREFIX + "# Write a function that takes an integer minutes and converts it to seconds.\n"
     second_prompts, second_config = backend.calls[1]
     assert len(second_prompts) == 10 and second_config.n == 1
@@ -73,21 +73,25 @@ def test_single_turn_and_overflow(tmp_path: Path, shared_data: Path) -> None:
 def _real_backend():  # the SmolLM2 backend another engineer is building
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    models = pytest.importorskip("editseq.models")
-    if not hasattr(models, "load_backend"):
-        pytest.skip("editseq.models.load_backend is not there yet")
+    models = pytest.importorskip("editseq.models.loading")
     try:
         return models.load_backend("smollm2-135m")
-    except OSError as exc:  # weights not downloadable here
+    except (OSError, ValueError) as exc:  # ModelError: the weights are not installed here
         pytest.skip(f"smollm2-135m not available: {exc}")
 
 
+@pytest.mark.slow
 def test_real_model_end_to_end(tmp_path: Path, shared_data: Path) -> None:
+    """SmolLM2-135M on problems 3 and 4 (3 turns each), 48 new tokens per turn to stay quick on a CPU."""
     backend = _real_backend()
     out = tmp_path / "smol.jsonl"
-    opts = MTPBSampleOptions(model="smollm2-135m", output=out, problems="3,4,9", data=shared_data)
-    assert sample(opts, backend) == 15
-    summary = evaluate(MTPBEvaluateOptions(samples=out, data=shared_data))
+    opts = MTPBSampleOptions(model="smollm2-135m", output=out, problems="3,4", max_new_tokens=48,
+                             data=shared_data)
+    assert sample(opts, backend) == 10
+    runs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(len(r["completions"]) == 3 and "<|endoftext|>" not in "".join(r["completions"]) for r in runs)
+    with pytest.warns(UserWarning, match="113 of 115"):
+        summary = evaluate(MTPBEvaluateOptions(samples=out, data=shared_data))
     multi = summary["modes"]["multi"]
-    assert multi["n_runs"] == 15 and sum(multi["statuses"].values()) == 15
-    print("SmolLM2-135M on MTPB 3, 4, 9:", multi["pass_rate"], multi["statuses"])
+    assert multi["n_runs"] == 10 and sum(multi["statuses"].values()) == 10
+    print("SmolLM2-135M on MTPB 3, 4:", multi["pass_rate"], multi["statuses"])
