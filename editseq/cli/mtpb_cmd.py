@@ -76,7 +76,7 @@ def perplexity(json_out: Path | None, **values: object) -> int:
     click.echo(f"prompt perplexity ({out['history']}): multi-turn {out['multi']:.2f}, "
                f"single-turn {out['single']:.2f}")
     for label in ("solved", "unsolved"):
-        if label in out:
+        if out.get(label, {}).get("problems"):
             g = out[label]
             click.echo(f"  {label} ({g['problems']} problems): multi {g['multi']:.2f}, single {g['single']:.2f}")
     if json_out is not None:
