@@ -55,6 +55,16 @@ def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int
         yield from _read_hf(str(source), split)
 
 
+def read_valid_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(where, record)`` of a local JSONL/Parquet file, ``where`` = "PATH line N"; a malformed
+    line raises ``InputError`` naming it (inputs that must be complete, like samples files)."""
+    for _, key, rec in read_records(path):
+        where = f"{path} line {key.rsplit(' ', 1)[-1]}"
+        if isinstance(rec, BadRecord):
+            raise InputError(f"{where}: {rec.reason}")
+        yield where, rec
+
+
 def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
     import gzip
 

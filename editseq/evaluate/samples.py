@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from editseq.benchmarks import Benchmark
-from editseq.io import BadRecord, InputError, read_records
+from editseq.io import InputError, read_valid_records
 from editseq.text import unwrap_markdown
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex / CodeGen convention
@@ -34,10 +34,7 @@ def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
     """Validated samples; raises InputError naming the file, line, field and fix."""
     samples: list[Sample] = []
     per_task: dict[str, int] = {}
-    for _, key, rec in read_records(path):
-        where = f"{path} line {key.rsplit(' ', 1)[-1]}"
-        if isinstance(rec, BadRecord):
-            raise InputError(f"{where}: {rec.reason}")
+    for where, rec in read_valid_records(path):
         tid = rec.get("task_id")
         if tid is None:
             raise InputError(f"{where}: missing field 'task_id'; every sample needs the "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq.io import BadRecord, InputError, read_records
+from editseq.io import InputError, read_valid_records
 from editseq.mtpb.data import Benchmark
 
 MODES = ("multi", "single")
@@ -44,10 +44,7 @@ def read_runs(path: Path, bench: Benchmark) -> list[Run]:
         raise InputError(f"{path}: samples file not found")
     runs: list[Run] = []
     seen: dict[tuple, int] = {}
-    for _, key, rec in read_records(path):
-        where = f"{path} line {key.rsplit(' ', 1)[-1]}"
-        if isinstance(rec, BadRecord):
-            raise InputError(f"{where}: {rec.reason}")
+    for where, rec in read_valid_records(path):
         run = _validate(rec, where, bench)
         group = (run.mode, run.problem_id, run.case)
         if "sample" not in rec:
