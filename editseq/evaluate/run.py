@@ -17,7 +17,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from editseq import __version__
 from editseq.benchmarks import Benchmark, load_benchmark
@@ -27,9 +27,7 @@ from editseq.evaluate.samples import Sample, build_programs, read_samples
 from editseq.evaluate.store import ResultStore, result_key
 from editseq.io import InputError, dumps
 from editseq.sandbox import Limits, SandboxPool, Verdict
-
-if TYPE_CHECKING:
-    from editseq.scale.ray_backend import RaySandboxPool
+from editseq.scale import sandbox_pool
 
 DEFAULT_KS = (1, 10, 100)
 
@@ -90,7 +88,7 @@ def evaluate(opts: EvaluateOptions) -> dict:
     store = ResultStore(cache_path if opts.cache else None)
     limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)
     try:
-        with _pool(opts, limits) as pool:
+        with sandbox_pool(opts.workers, limits, opts.backend, opts.address) as pool:
             task_limits = _task_limits(bench, pool, store, limits, {s.task_id for s in samples})
             verdicts = _run_all(samples, bench, pool, store, task_limits, opts)
             isolation = pool.isolation
@@ -106,15 +104,6 @@ def evaluate(opts: EvaluateOptions) -> dict:
                    results=str(results_path))
     _write_json(summary_path, summary)
     return summary
-
-
-def _pool(opts: EvaluateOptions, limits: Limits) -> SandboxPool | RaySandboxPool:
-    """The sandbox pool: local warm workers, or the same sandbox inside Ray tasks."""
-    if opts.backend == "ray":
-        from editseq.scale.ray_backend import RaySandboxPool
-
-        return RaySandboxPool(limits, opts.address)
-    return SandboxPool(opts.workers, limits)
 
 
 def _choose_ks(samples: list[Sample], requested: list[int]) -> list[int]:

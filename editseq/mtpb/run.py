@@ -16,6 +16,7 @@ import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from editseq import __version__
 from editseq.config import ConfigError, option, to_dict
@@ -23,7 +24,8 @@ from editseq.evaluate.run import EvaluateOptions, _write_json
 from editseq.io import dumps
 from editseq.mtpb import data, harness, prompts
 from editseq.mtpb.runs import Run, read_runs
-from editseq.sandbox import Limits, SandboxPool, Verdict
+from editseq.sandbox import Limits, Verdict
+from editseq.scale import sandbox_pool
 
 LIMITS = Limits(timeout=harness.TIMEOUT + 5, memory_mb=4096, site_packages=True)  # the harness's
 # 20 s alarm fires first; the CPU limit and wall backstop only catch code that swallows it
@@ -37,6 +39,8 @@ class MTPBEvaluateOptions:
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     fixed: bool = option(False, help="repair the known data quirks (57, 38/46 excluded, 41/89 comparison, 20/23 seeded)")
     workers: int | None = option(None, help="sandbox workers (default: all cores)")
+    backend: Literal["local", "ray"] = option("local", help="where programs run: local sandbox workers, or ray (sandbox workers on a Ray cluster; needs the 'ray' extra)")
+    address: str | None = option(None, help="Ray cluster address for --backend ray (default: start a local cluster)")
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
 
     def __post_init__(self) -> None:
@@ -70,7 +74,7 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     bench = data.load(opts.data, opts.fixed)
     runs = read_runs(opts.samples, bench)
     start = time.monotonic()
-    outcomes = execute(runs, bench, opts.workers)
+    outcomes = execute(runs, bench, opts.workers, opts.backend, opts.address)
     seconds = time.monotonic() - start
     order = sorted(range(len(runs)), key=lambda i: runs[i].key)
     runs, outcomes = [runs[i] for i in order], [outcomes[i] for i in order]
@@ -83,7 +87,8 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     return summary
 
 
-def execute(runs: list[Run], bench: data.Benchmark, workers: int | None = None) -> list[Outcome]:
+def execute(runs: list[Run], bench: data.Benchmark, workers: int | None = None,
+            backend: str = "local", address: str | None = None) -> list[Outcome]:
     """One outcome per run (same order); every runnable history runs once in the sandbox."""
     outcomes: list[Outcome | None] = [None] * len(runs)
     jobs = []
@@ -95,7 +100,7 @@ def execute(runs: list[Run], bench: data.Benchmark, workers: int | None = None) 
         else:
             jobs.append((i, job_program(run, bench)))
     if jobs:
-        with SandboxPool(workers, LIMITS) as pool:
+        with sandbox_pool(workers, LIMITS, backend, address) as pool:
             for i, verdict in pool.run(jobs):
                 outcomes[i] = outcome(verdict)
     return [o for o in outcomes if o is not None]

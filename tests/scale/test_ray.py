@@ -7,7 +7,8 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="Ray backend tests need the 'ray' extra: pip install 'editseq[ray]'")
 
-from editseq.evaluate.run import EvaluateOptions, evaluate  # noqa: E402
+from editseq.evaluate.run import EvaluateOptions  # noqa: E402
+from editseq.evaluate.run import evaluate as evaluate_samples  # noqa: E402
 from editseq.lintseq.convert import LintseqConfig, run_lintseq  # noqa: E402
 
 
@@ -43,8 +44,23 @@ def test_evaluate_on_ray_gives_the_local_verdicts(tmp_path, shared_data):
     results = {}
     for backend in ("local", "ray"):
         out = tmp_path / backend
-        summary = evaluate(EvaluateOptions(tmp_path / "s.jsonl", benchmark="humaneval", data=shared_data,
+        summary = evaluate_samples(EvaluateOptions(tmp_path / "s.jsonl", benchmark="humaneval", data=shared_data,
                                            backend=backend, cache=False, progress=False, out_dir=out, workers=2))
         results[backend] = [(r["task_id"], r["status"], r["passed"]) for r in map(json.loads, (out / "s_results.jsonl").read_text().splitlines())]
         assert summary["pass@1"] == pytest.approx(1 / 3)
     assert results["ray"] == results["local"]
+
+
+def test_mtpb_evaluate_on_ray_gives_the_local_outcomes(tmp_path, shared_data):
+    from editseq.mtpb.run import MTPBEvaluateOptions, evaluate
+
+    problems = [json.loads(line) for line in (shared_data / "mtpb" / "mtpb.jsonl").open()][:2]
+    rows = [{"problem_id": p["id"], "case": c, "completions": ["x = 1"] * len(p["prompts"])}
+            for p in problems for c in range(5)]
+    (tmp_path / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    outcomes = {}
+    for backend in ("local", "ray"):
+        out = tmp_path / backend
+        evaluate(MTPBEvaluateOptions(tmp_path / "m.jsonl", data=shared_data, backend=backend, out_dir=out, workers=2))
+        outcomes[backend] = [(r["problem_id"], r["case"], r["status"]) for r in map(json.loads, (out / "m_results.jsonl").read_text().splitlines())]
+    assert len(outcomes["local"]) == 10 and outcomes["ray"] == outcomes["local"]
