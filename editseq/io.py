@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -69,29 +69,34 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadReco
     import gzip
 
     opener = gzip.open if path.suffix == ".gz" else open
-    index = 0
     with opener(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            key = f"{path.name} line {lineno}"
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield index, key, BadRecord(f"not UTF-8 ({exc.reason} at byte {exc.start}); re-encode the file as UTF-8")
-                index += 1
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield index, key, BadRecord(f"not valid JSON ({exc.msg} at column {exc.colno})")
-                index += 1
-                continue
-            if not isinstance(obj, dict):
-                yield index, key, BadRecord(f"expected a JSON object, got {type(obj).__name__}")
-            else:
-                yield index, key, obj
+        yield from parse_jsonl_lines(fh, path.name)
+
+
+def parse_jsonl_lines(lines: Iterable[bytes], name: str) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+    """``(index, "NAME line N", record or BadRecord)`` for raw JSONL lines (blank lines skipped)."""
+    index = 0
+    for lineno, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        key = f"{name} line {lineno}"
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield index, key, BadRecord(f"not UTF-8 ({exc.reason} at byte {exc.start}); re-encode the file as UTF-8")
             index += 1
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield index, key, BadRecord(f"not valid JSON ({exc.msg} at column {exc.colno})")
+            index += 1
+            continue
+        if not isinstance(obj, dict):
+            yield index, key, BadRecord(f"expected a JSON object, got {type(obj).__name__}")
+        else:
+            yield index, key, obj
+        index += 1
 
 
 def _read_parquet(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:

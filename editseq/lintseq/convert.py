@@ -314,7 +314,13 @@ def _results(cfg: LintseqConfig, workers: int, skip: int) -> Iterator[Item]:
 
 def _batches(cfg: LintseqConfig, skip: int, size: int = 16) -> Iterator[list[Item]]:
     batch: list[Item] = []
-    for index, where, record in read_records(cfg.input, cfg.split):
+    if cfg.backend == "ray" and "://" in cfg.input:  # object stores: read through Ray Data
+        from editseq.scale.ray_backend import read_records_ray
+
+        records = read_records_ray(cfg.input, cfg.address)
+    else:
+        records = read_records(cfg.input, cfg.split)
+    for index, where, record in records:
         if index < skip:
             continue
         key = str(index)

@@ -50,6 +50,24 @@ def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *args: Any, in_fli
         yield ray.get(pending.popleft())
 
 
+def read_records_ray(uri: str, address: str | None = None) -> Iterator[tuple[int, str, Any]]:
+    """``editseq.io.read_records``'s stream for a URI Ray Data reads (``s3://``, ``gs://``,
+    ``local://`` ...): Parquet rows, or JSONL parsed line by line by the same code as local files,
+    so malformed lines become the same error records."""
+    import ray.data
+
+    from editseq.io import parse_jsonl_lines
+
+    connect(address)
+    name = uri.rstrip("/").rsplit("/", 1)[-1]
+    if uri.endswith(".parquet"):
+        for index, row in enumerate(ray.data.read_parquet(uri).iter_rows()):
+            yield index, f"{name} row {index}", dict(row)
+        return
+    for row in ray.data.read_binary_files(uri).iter_rows():
+        yield from parse_jsonl_lines(row["bytes"].splitlines(keepends=True), name)
+
+
 def _run_batch(jobs: list[tuple], limits: Limits) -> list[tuple[Hashable, Verdict]]:
     from editseq.sandbox import SandboxPool
 
