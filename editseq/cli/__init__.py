@@ -21,6 +21,7 @@ COMMANDS = {
     "data": "editseq.cli.data_cmd:data",
     "mtpb": "editseq.cli.mtpb_cmd:mtpb",
     "report": "editseq.cli.report_cmd:report",
+    "train": "editseq.cli.train_cmd:train",
 }
 
 
@@ -47,6 +48,7 @@ def cli() -> None:
     Pipeline:
       editseq data      installed sources -> (instruction, program) pairs (docstrings)
       editseq lintseq   programs -> LintSeq edit sequences (training data)
+      editseq train     finetune (sft, program or edit-sequence data) or pretrain a tiny code LM
       editseq sample    model + benchmark prompts -> samples (programs or edit sequences)
       editseq evaluate  samples -> sandboxed verdicts, pass@k (HumanEval(+), MBPP(+))
       editseq mtpb      CodeGen's multi-turn benchmark: sample, evaluate, perplexity

@@ -1,0 +1,137 @@
+"""What SFT and pretraining share: Trainer arguments, resuming, and what a finished run writes.
+
+A run's output folder holds ``checkpoint-N`` folders (model, tokenizer, optimizer, scheduler and
+RNG state, so a rerun continues at step N) and, at the end, the final model and tokenizer at its
+top level plus ``editseq_train.json`` (resolved options, versions, steps, losses).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from editseq import __version__
+from editseq.config import ConfigError, option, to_dict
+
+
+@dataclass
+class TrainOptions:
+    """Options both commands share (their option dataclasses extend this one)."""
+
+    output_dir: Path | None = option(None, help="folder for checkpoints and the final model; a rerun resumes from its newest checkpoint")  # noqa: RUF009
+    lr: float = option(5e-5, help="peak learning rate (linear decay to 0 after warmup)")
+    epochs: float = option(1.0, help="passes over the data (ignored when --max-steps > 0)")
+    max_steps: int = option(0, help="optimizer steps to run in total; 0: use --epochs")
+    warmup_ratio: float = option(0.05, help="fraction of the steps spent warming the learning rate up linearly")
+    weight_decay: float = option(0.01, help="AdamW weight decay (the LintSeq recipe: 0.01)")
+    batch_size: int = option(8, help="sequences per device per step")
+    grad_accum: int = option(1, help="gradient accumulation steps (effective batch = batch-size x this x devices)")
+    save_steps: int = option(500, help="write a checkpoint every N steps (and at the end)")
+    save_total_limit: int = option(2, help="checkpoints kept (older ones are deleted); 0 keeps all")
+    logging_steps: int = option(10, help="log the training loss every N steps")
+    seed: int = option(0, help="seed for initialisation, shuffling and dropout")
+    bf16: bool = option(False, help="train in bfloat16 mixed precision (GPUs that support it)")
+
+    def __post_init__(self) -> None:
+        if not self.output_dir:
+            raise ConfigError("--output-dir is required: the folder for checkpoints and the model")
+        self.output_dir = Path(self.output_dir)
+        if not self.lr > 0:
+            raise ConfigError(f"--lr must be positive, got {self.lr}")
+        if self.max_steps <= 0 and not self.epochs > 0:
+            raise ConfigError("give --epochs > 0 or --max-steps > 0")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ConfigError(f"--warmup-ratio must be in [0, 1), got {self.warmup_ratio}")
+        for name in ("batch_size", "grad_accum", "save_steps", "logging_steps"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
+
+
+def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:
+    """``cls`` (default ``transformers.TrainingArguments``; TRL's ``SFTConfig`` extends it) for
+    ``opts``: linear schedule after warmup, no external loggers; ``extra`` adds ``cls``'s own."""
+    import inspect
+
+    import torch
+    import transformers
+
+    # transformers 5 folded warmup_ratio into warmup_steps (a float in [0, 1) is a ratio)
+    cls = cls or transformers.TrainingArguments
+    names = inspect.signature(cls.__init__).parameters
+    warmup = "warmup_ratio" if "warmup_ratio" in names else "warmup_steps"
+    return cls(
+        output_dir=str(opts.output_dir),
+        learning_rate=opts.lr,
+        num_train_epochs=opts.epochs if opts.max_steps <= 0 else 1,
+        max_steps=opts.max_steps if opts.max_steps > 0 else -1,
+        lr_scheduler_type="linear",
+        **{warmup: opts.warmup_ratio},
+        weight_decay=opts.weight_decay,
+        per_device_train_batch_size=opts.batch_size,
+        gradient_accumulation_steps=opts.grad_accum,
+        save_strategy="steps",
+        save_steps=opts.save_steps,
+        save_total_limit=opts.save_total_limit or None,
+        logging_steps=opts.logging_steps,
+        seed=opts.seed,
+        bf16=opts.bf16,
+        report_to=[],
+        disable_tqdm=True,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        **extra,
+    )
+
+
+def last_checkpoint(output_dir: Path) -> str | None:
+    """The newest ``checkpoint-N`` in ``output_dir``, which a rerun continues from."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+
+
+def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    """Train (resuming when a checkpoint exists), save the final model, write the run record."""
+    from transformers import AutoModelForCausalLM, TrainerState
+
+    resume = last_checkpoint(opts.output_dir)
+    state = TrainerState.load_from_json(str(Path(resume) / "trainer_state.json")) if resume else None
+    if state is not None and _reached(state, opts):
+        # transformers (5.x) still takes one more step when resumed at the last step; a rerun of a
+        # finished run only rewrites the final model from its newest checkpoint
+        AutoModelForCausalLM.from_pretrained(resume).save_pretrained(str(opts.output_dir))
+        run_loss = None
+    else:
+        run_loss = trainer.train(resume_from_checkpoint=resume).training_loss
+        trainer.save_model(str(opts.output_dir))
+        state = trainer.state
+    tokenizer.save_pretrained(str(opts.output_dir))
+    record = {
+        "options": to_dict(opts),
+        "resumed_from": resume,
+        "global_step": state.global_step,
+        "losses": [(h["step"], h["loss"]) for h in state.log_history if "loss" in h],
+        "run_loss": run_loss,  # mean over this run's steps; None when nothing was left to do
+        "versions": versions(),
+        **extra,
+    }
+    path = opts.output_dir / "editseq_train.json"
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
+    return record
+
+
+def _reached(state: Any, opts: Any) -> bool:
+    """Whether a checkpoint's state is already at the run's end (``--max-steps``, else its own)."""
+    target = opts.max_steps if opts.max_steps > 0 else state.max_steps
+    return state.global_step >= target
+
+
+def versions() -> dict[str, str]:
+    """Library versions a run was made with (saved with every output)."""
+    import torch
+    import transformers
+
+    return {"editseq": __version__, "python": platform.python_version(),
+            "torch": torch.__version__, "transformers": transformers.__version__}

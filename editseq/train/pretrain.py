@@ -1,0 +1,181 @@
+"""Pretrain a tiny causal code LM from scratch on a text corpus (the LintSeq paper's TinyCodeLM).
+
+TinyCodeLM (Piterbarg et al. 2024; the released model cards) "mimics the two smallest versions of
+GPT-2 while integrating the transformer changes of the OLMo models": GPT-2 small/medium depth,
+width and heads, with rotary positions, SwiGLU MLPs and no biases. The presets below express that
+as LLaMA configs (transformers' closest architecture; RMSNorm stands in for OLMo's non-parametric
+LayerNorm). Parameter counts depend on the tokenizer's vocabulary; with SmolLM2's 49,152 tokens:
+
+| preset | layers | hidden | heads | MLP | context | params (untied embeddings) |
+|---|---:|---:|---:|---:|---:|---:|
+| ``tinycodelm-150m`` | 12 | 768 | 12 | 2048 | 2048 | ~160M |
+| ``tinycodelm-400m`` | 24 | 1024 | 16 | 2816 | 2048 | ~410M |
+| ``tiny-test`` | 2 | 128 | 4 | 256 | 256 | ~13M (2.4M with an 8,192-token BPE) |
+
+Tokenizer: ``bpe`` trains a byte-level BPE on the corpus itself (no download; what the tests use),
+or name a model (``smollm2-135m``, a checkpoint folder) to reuse its tokenizer. Text is packed: each
+document plus end-of-sequence, concatenated and cut into ``block_size``-token blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from editseq.config import ConfigError, option
+from editseq.io import BadRecord, InputError, read_records
+from editseq.train.common import TrainOptions, run_trainer, training_arguments
+
+# preset -> (layers, hidden, heads, MLP width, context)
+PRESETS: dict[str, tuple[int, int, int, int, int]] = {
+    "tinycodelm-150m": (12, 768, 12, 2048, 2048),
+    "tinycodelm-400m": (24, 1024, 16, 2816, 2048),
+    "tiny-test": (2, 128, 4, 256, 256),
+}
+TEXT_SUFFIXES = (".py", ".txt", ".md")
+EOS = "<|endoftext|>"
+
+
+@dataclass
+class PretrainOptions(TrainOptions):
+    """``editseq train pretrain`` options; a YAML/JSON ``--config`` holds the same names."""
+
+    data: str = option("", help="corpus: a JSONL/Parquet file (text in --text-field), a text file, or a folder of .py/.txt/.md files")
+    text_field: str = option("text", help="record field holding a document (JSONL/Parquet corpora)")
+    preset: Literal["tinycodelm-150m", "tinycodelm-400m", "tiny-test"] = option("tiny-test", help="model shape (see editseq.train.pretrain)")
+    tokenizer: str = option("bpe", help="bpe: train a byte-level BPE on the corpus; else a model whose tokenizer to reuse (smollm2-135m, a folder)")
+    vocab_size: int = option(8192, help="vocabulary of a trained BPE tokenizer (--tokenizer bpe)")
+    block_size: int = option(0, help="tokens per training sequence; 0: the preset's context")
+    lr: float = option(3e-4, help="peak learning rate (tiny models: 3e-4)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.data:
+            raise ConfigError("--data is required: a JSONL/Parquet corpus, a text file or a folder")
+        if self.vocab_size < 300:
+            raise ConfigError(f"--vocab-size must be at least 300 (256 bytes + merges), got {self.vocab_size}")
+
+
+def documents(opts: PretrainOptions) -> Iterator[str]:
+    """The corpus's documents, in a stable order (sorted file names)."""
+    path = Path(opts.data)
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file()):
+            yield file.read_text(encoding="utf-8", errors="replace")
+        return
+    if path.is_file() and path.suffix in TEXT_SUFFIXES:
+        yield path.read_text(encoding="utf-8", errors="replace")
+        return
+    for _, key, record in read_records(opts.data):
+        if isinstance(record, BadRecord):
+            raise InputError(f"{opts.data} ({key}): {record.reason}")
+        text = record.get(opts.text_field)
+        if not isinstance(text, str):
+            raise InputError(f"{opts.data} ({key}): field {opts.text_field!r} must be text; "
+                             "name the right one with --text-field")
+        yield text
+
+
+def train_bpe(texts: list[str], vocab_size: int) -> Any:
+    """A byte-level BPE tokenizer trained on ``texts`` (any text encodes; nothing downloaded)."""
+    import tokenizers
+    import transformers
+
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE())
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = tokenizers.decoders.ByteLevel()
+    trainer = tokenizers.trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=[EOS],
+        initial_alphabet=tokenizers.pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(texts, trainer=trainer)
+    return transformers.PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS, bos_token=EOS,
+                                                pad_token=EOS, unk_token=EOS)
+
+
+def make_tokenizer(opts: PretrainOptions, texts: list[str]) -> Any:
+    """The run's tokenizer: trained (``bpe``) or reused from ``--tokenizer``'s model."""
+    if opts.tokenizer == "bpe":
+        return train_bpe(texts, opts.vocab_size)
+    import transformers
+
+    from editseq.models.loading import resolve_model
+
+    source = resolve_model(opts.tokenizer)
+    kwargs: dict[str, Any] = {"local_files_only": True}
+    if source.gguf_file:
+        kwargs["gguf_file"] = source.gguf_file
+    tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def model_config(preset: str, vocab_size: int, tokenizer: Any = None) -> Any:
+    """A LLaMA config of ``preset``'s shape (untied embeddings), with ``tokenizer``'s special ids."""
+    import transformers
+
+    layers, hidden, heads, mlp, context = PRESETS[preset]
+    ids = {} if tokenizer is None else {"bos_token_id": tokenizer.bos_token_id,
+                                        "eos_token_id": tokenizer.eos_token_id,
+                                        "pad_token_id": tokenizer.pad_token_id}
+    return transformers.LlamaConfig(
+        vocab_size=vocab_size, hidden_size=hidden, intermediate_size=mlp,
+        num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
+        max_position_embeddings=context, tie_word_embeddings=False, **ids)
+
+
+def pack(tokenizer: Any, texts: list[str], block_size: int) -> list[list[int]]:
+    """Documents joined by end-of-sequence tokens, cut into full ``block_size`` blocks."""
+    stream: list[int] = []
+    for text in texts:
+        stream.extend(tokenizer(text, add_special_tokens=False)["input_ids"])
+        stream.append(tokenizer.eos_token_id)
+    return [stream[i:i + block_size] for i in range(0, len(stream) - block_size + 1, block_size)]
+
+
+def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
+    """Pretrain a ``preset`` model from scratch on ``opts.data``; returns the run record.
+
+    A rerun reuses the tokenizer saved in the output folder, so resumed token ids stay the same.
+    """
+    import datasets
+    import transformers
+
+    transformers.set_seed(opts.seed)
+    texts = list(documents(opts))
+    if not texts:
+        raise InputError(f"{opts.data}: no documents found")
+    saved = opts.output_dir / "tokenizer.json"
+    tokenizer = (transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))
+                 if saved.is_file() else make_tokenizer(opts, texts))
+    block = opts.block_size or PRESETS[opts.preset][4]
+    blocks = pack(tokenizer, texts, block)
+    if not blocks:
+        raise InputError(f"{opts.data}: the corpus has fewer than --block-size {block} tokens; "
+                         "pass a smaller --block-size or more text")
+    model = transformers.AutoModelForCausalLM.from_config(model_config(opts.preset, len(tokenizer), tokenizer))
+    # labels are the inputs (the model shifts them); blocks are full, so nothing is padded, and the
+    # end-of-sequence tokens between documents stay in the loss (a pad-masking collator would drop
+    # them when pad = eos)
+    dataset = datasets.Dataset.from_dict({"input_ids": blocks, "labels": blocks})
+    opts.output_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(str(opts.output_dir))
+    trainer = transformers.Trainer(model=model, args=training_arguments(opts), train_dataset=dataset,
+                                   data_collator=transformers.default_data_collator,
+                                   processing_class=tokenizer)
+    params = sum(p.numel() for p in model.parameters())
+    return run_trainer(trainer, opts, tokenizer,
+                       {"command": "pretrain", "parameters": params, "blocks": len(blocks),
+                        "block_size": block, "documents": len(texts)})
+
+
+def count_parameters(preset: str, vocab_size: int) -> int:
+    """Parameters of ``preset`` at ``vocab_size`` without allocating weights (meta device)."""
+    import torch
+    import transformers
+
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(model_config(preset, vocab_size))
+    return sum(p.numel() for p in model.parameters())

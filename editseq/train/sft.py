@@ -1,0 +1,170 @@
+"""Instruction fine-tuning on (instruction, program) or (instruction, LintSeq edit sequence) data.
+
+The LintSeq paper trains both formats with one recipe so that only the data differs: AdamW, linear
+schedule with warmup, weight decay 0.01, loss on the response only (the instruction's tokens get
+label -100). Its learning rates: 5e-5 for 2-4B models, 1e-5 for 8B and larger, 3e-4 for tiny
+(150M-400M) models; 10 epochs on programs vs 2 on the edit-sequence data (5 sequences per program,
+so about the same number of steps). Those are this module's documented defaults, not guesses per
+model: pass ``--lr`` and ``--epochs`` for the model and data at hand.
+
+Training text, so that ``editseq sample`` prompts match it:
+- ``editseq``: ``render_training_text(instruction, edit_path)``, i.e. the instruction then
+  ``"\\n<|diff|>" + diff`` per edit (the LintSeq prompt is the instruction + ``"\\n<|diff|>"``);
+  ``<|diff|>`` becomes one special token and the embeddings grow to hold it.
+- ``program``: the instruction, a newline, the program.
+Each text ends with the tokenizer's end-of-sequence token so the model learns to stop. For the
+program baseline pass the original (instruction, program) data, not ``editseq lintseq``'s output,
+which repeats each program once per sampled edit sequence.
+
+Trained with TRL's ``SFTTrainer`` (a transformers ``Trainer``, so accelerate and ``accelerate
+launch`` apply). The examples reach it already tokenized with their labels: prompt and response
+are tokenized apart here so the mask boundary is exact, and TRL passes such data through unchanged
+(checked in tests/train/test_sft.py, since its own prompt/completion handling has changed shape
+across releases).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from editseq.config import ConfigError, option
+from editseq.io import BadRecord, InputError, read_records
+from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
+from editseq.train.common import TrainOptions, run_trainer, training_arguments
+
+IGNORE = -100  # label of tokens the loss skips
+
+
+@dataclass
+class SFTOptions(TrainOptions):
+    """``editseq train sft`` options; a YAML/JSON ``--config`` holds the same names."""
+
+    model: str = option("", help="base model: a local checkpoint folder, a .gguf file, an alias (smollm2-135m) or a cached hub name")
+    data: str = option("", help="training data: JSONL, Parquet, or a Hugging Face dataset (save_to_disk folder or cached name)")
+    format: Literal["program", "editseq"] = option("program", help="train on programs (field --program-field) or LintSeq edit sequences (field edit_path, as `editseq lintseq` writes)")
+    instruction_field: str = option("instruction", help="record field holding the instruction")
+    program_field: str = option("program", help="record field holding the program (--format program)")
+    edit_path_field: str = option("edit_path", help="record field holding the list of diffs (--format editseq)")
+    split: str = option("train", help="split of a Hugging Face dataset")
+    max_length: int = option(2048, help="tokens per example; longer examples are cut at the end")
+    lr: float = option(5e-5, help="peak learning rate; paper: 5e-5 for 2-4B models, 1e-5 for >=8B, 3e-4 for tiny (150M-400M)")
+    gradient_checkpointing: bool = option(False, help="recompute activations in the backward pass: less GPU memory (large models), ~30% slower (TRL's own default is on)")
+    epochs: float = option(10.0, help="passes over the data; paper: 10 on programs, 2 on edit sequences (ignored when --max-steps > 0)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.model:
+            raise ConfigError("--model is required: a local checkpoint folder, a .gguf file or an alias")
+        if not self.data:
+            raise ConfigError("--data is required: JSONL/Parquet with instruction and program/edit_path")
+        if self.max_length < 8:
+            raise ConfigError(f"--max-length must be at least 8 tokens, got {self.max_length}")
+
+
+def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
+    """(prompt, response) texts of every record; a bad record raises naming where it is."""
+    pairs = []
+    field = opts.edit_path_field if opts.format == "editseq" else opts.program_field
+    for _, key, record in read_records(opts.data, opts.split):
+        if isinstance(record, BadRecord):
+            raise InputError(f"{opts.data} ({key}): {record.reason}")
+        instruction, body = record.get(opts.instruction_field), record.get(field)
+        if not isinstance(instruction, str):
+            raise InputError(f"{opts.data} ({key}): field {opts.instruction_field!r} must be text; "
+                             "name the right one with --instruction-field")
+        if opts.format == "editseq":
+            if not (isinstance(body, list) and all(isinstance(d, str) for d in body)):
+                raise InputError(f"{opts.data} ({key}): field {field!r} must be a list of diffs; "
+                                 "make the data with `editseq lintseq` or pass --edit-path-field")
+            text = render_training_text(instruction, body)
+        else:
+            if not isinstance(body, str):
+                raise InputError(f"{opts.data} ({key}): field {field!r} must be text; "
+                                 "name the right one with --program-field")
+            text = instruction + "\n" + body
+        pairs.append((instruction, text[len(instruction):]))
+    if not pairs:
+        raise InputError(f"{opts.data}: no records to train on")
+    return pairs
+
+
+def tokenize_pair(tokenizer: Any, prompt: str, response: str, max_length: int) -> dict[str, list[int]]:
+    """Token ids and labels of one example; the prompt's labels are ``IGNORE``.
+
+    Prompt and response are tokenized apart so the boundary is exact (a merge across it would
+    otherwise leak instruction tokens into the loss or hide response tokens from it).
+    """
+    prompt_ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
+    response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
+    if tokenizer.eos_token_id is not None:
+        response_ids = [*response_ids, tokenizer.eos_token_id]
+    ids = (prompt_ids + response_ids)[:max_length]
+    labels = ([IGNORE] * len(prompt_ids) + response_ids)[:max_length]
+    return {"input_ids": ids, "labels": labels}
+
+
+def load_base(opts: SFTOptions) -> tuple[Any, Any]:
+    """Trainable (model, tokenizer) from ``--model``; ``<|diff|>`` added for edit sequences."""
+    import transformers
+
+    from editseq.models.loading import ModelError, resolve_model
+
+    source = resolve_model(opts.model)
+    kwargs: dict[str, Any] = {"local_files_only": True}
+    if source.gguf_file:
+        kwargs["gguf_file"] = source.gguf_file
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
+        model = transformers.AutoModelForCausalLM.from_pretrained(source.path, **kwargs)
+    except OSError as exc:
+        raise ModelError(f"--model {opts.model}: cannot load it offline ({exc})") from exc
+    if source.gguf_file:
+        _drop_gguf_markers(model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if opts.format == "editseq" and DIFF_TOKEN not in tokenizer.get_vocab():
+        tokenizer.add_special_tokens({"additional_special_tokens": [DIFF_TOKEN]})
+    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+        model.resize_token_embeddings(len(tokenizer))
+    return model, tokenizer
+
+
+def _drop_gguf_markers(model: Any) -> None:
+    """Make a GGUF-loaded model trainable and save as plain weights.
+
+    transformers de-quantizes GGUF tensors to float on load but leaves the model marked as
+    quantized, so the Trainer refuses it and ``save_pretrained`` would record a GGUF
+    quantization config that the saved float weights do not have.
+    """
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+
+
+def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
+    """(TRL ``SFTTrainer``, tokenizer) ready to train ``opts.model`` on ``opts.data``."""
+    import datasets
+    import transformers
+    import trl
+
+    transformers.set_seed(opts.seed)
+    model, tokenizer = load_base(opts)
+    examples = [tokenize_pair(tokenizer, p, r, opts.max_length) for p, r in training_pairs(opts)]
+    dataset = datasets.Dataset.from_list(examples)
+    # the examples arrive tokenized with their labels, so TRL neither re-tokenizes nor re-masks them
+    args = training_arguments(opts, trl.SFTConfig, max_length=None, packing=False,
+                              gradient_checkpointing=opts.gradient_checkpointing)
+    trainer = trl.SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
+    return trainer, tokenizer
+
+
+def train_sft(opts: SFTOptions) -> dict[str, Any]:
+    """Fine-tune ``opts.model`` on ``opts.data``; returns the run record (see ``common``)."""
+    import trl
+
+    trainer, tokenizer = build_trainer(opts)
+    extra = {"examples": len(trainer.train_dataset), "command": "sft", "trl": trl.__version__}
+    return run_trainer(trainer, opts, tokenizer, extra)
+

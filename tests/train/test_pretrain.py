@@ -1,0 +1,53 @@
+"""Pretraining a tiny-test model from scratch on a folder of code; preset sizes."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from editseq.config import ConfigError
+from editseq.data import EXAMPLES
+from editseq.train.pretrain import PretrainOptions, count_parameters, train_pretrain
+
+
+def corpus(folder: Path) -> Path:
+    """The shipped example programs, one .py file each."""
+    folder.mkdir()
+    for i, line in enumerate(EXAMPLES.read_text(encoding="utf-8").splitlines()):
+        (folder / f"p{i:02d}.py").write_text(json.loads(line)["program"], encoding="utf-8")
+    return folder
+
+
+def test_tiny_pretrain_learns_and_resumes(tmp_path: Path) -> None:
+    opts = {"data": str(corpus(tmp_path / "src")), "output_dir": tmp_path / "run",
+            "preset": "tiny-test", "vocab_size": 400, "block_size": 64, "batch_size": 8,
+            "lr": 3e-3, "warmup_ratio": 0.0, "max_steps": 6, "logging_steps": 1, "save_steps": 3}
+    record = train_pretrain(PretrainOptions(**opts))
+    losses = [loss for _, loss in record["losses"]]
+    assert all(math.isfinite(x) for x in losses) and len(losses) == 6
+    assert losses[-1] < losses[0] - 0.5, losses
+    assert (tmp_path / "run" / "tokenizer.json").is_file()
+
+    from editseq.models.loading import load_model
+
+    model, tokenizer = load_model(str(tmp_path / "run"), device="cpu")
+    assert model.config.num_hidden_layers == 2 and len(tokenizer) == model.config.vocab_size
+
+    again = train_pretrain(PretrainOptions(**{**opts, "max_steps": 8}))
+    assert again["resumed_from"].endswith("checkpoint-6") and again["global_step"] == 8
+
+
+@pytest.mark.parametrize(("preset", "low", "high"), [
+    ("tinycodelm-150m", 140e6, 170e6),
+    ("tinycodelm-400m", 380e6, 420e6),
+])
+def test_presets_have_the_papers_sizes_with_smollm2_vocab(preset: str, low: float, high: float) -> None:
+    assert low < count_parameters(preset, 49152) < high
+
+
+def test_missing_corpus_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--data is required"):
+        PretrainOptions(output_dir=tmp_path)
