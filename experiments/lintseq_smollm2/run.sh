@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# LintSeq vs program fine-tuning of SmolLM2-135M (the paper's tiny-model setting), end to end:
+# docstring dataset -> LintSeq x5 -> SFT in both formats, same recipe -> n=50 samples per HumanEval
+# and MBPP+ problem at T=1, top-p 0.95 -> sandboxed evaluation -> pass@k-vs-k report.
+# Usage: experiments/lintseq_smollm2/run.sh [OUT]    (a GPU is expected; SMOKE=1 for a tiny CPU run)
+set -euo pipefail
+OUT=${1:-runs/lintseq_smollm2}
+mkdir -p "$OUT"
+if [ "${SMOKE:-0}" = 1 ]; then
+  N=2; LIMIT="--limit 2"; STEPS="--max-steps 2"; EPOCHS_P=""; EPOCHS_E=""; TOKENS=64; PKG="--package json"
+else
+  N=50; LIMIT=""; STEPS=""; EPOCHS_P="--epochs 10"; EPOCHS_E="--epochs 2"; TOKENS=512; PKG=""
+fi
+# 1. (instruction, program) pairs from documented functions of installed packages (offline)
+[ -f "$OUT/pairs.jsonl" ] || editseq data docstrings --out "$OUT/pairs.jsonl" $PKG
+# 2. five LintSeq edit sequences per program (the paper's 5x larger edit-sequence data)
+editseq lintseq "$OUT/pairs.jsonl" "$OUT/edits.jsonl" --program-field program --instruction-field instruction --samples 5 --quiet
+# 3. the same recipe for both formats (tiny-model lr 3e-4; 10 epochs on programs, 2 on edit sequences)
+editseq train sft --model smollm2-135m --data "$OUT/pairs.jsonl" --format program --lr 3e-4 $EPOCHS_P $STEPS --output-dir "$OUT/sft-program"
+editseq train sft --model smollm2-135m --data "$OUT/edits.jsonl" --format editseq --lr 3e-4 $EPOCHS_E $STEPS --output-dir "$OUT/sft-editseq"
+# 4. repeated sampling and evaluation on HumanEval and MBPP+
+for fmt in program editseq; do
+  for bench in humaneval mbpp+; do
+    name="$OUT/${fmt}_${bench//+/plus}"
+    editseq sample --model "$OUT/sft-$fmt" --benchmark "$bench" --format "$fmt" --n $N $LIMIT \
+      --temperature 1.0 --top-p 0.95 --max-new-tokens $TOKENS --out "$name.jsonl"
+    editseq evaluate "$name.jsonl" --benchmark "$bench" $([ "$fmt" = editseq ] && echo --resolve-edits) --no-progress
+  done
+done
+# 5. pass@k against k for both formats
+editseq report "$OUT"/program_humaneval_results.jsonl "$OUT"/editseq_humaneval_results.jsonl \
+  "$OUT"/program_mbppplus_results.jsonl "$OUT"/editseq_mbppplus_results.jsonl \
+  --labels program-humaneval,editseq-humaneval,program-mbpp+,editseq-mbpp+ --out "$OUT/report"
+echo "report: $OUT/report/report.html"
