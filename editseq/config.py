@@ -79,6 +79,12 @@ def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callab
     return decorate
 
 
+config_file_option = click.option(
+    "--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+    help="YAML/JSON file of these options; flags given on the command line win.")
+"""The ``--config FILE`` option every command built from an options dataclass takes."""
+
+
 def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None) -> T:
     """Make a ``cls`` from a config file (YAML or JSON) overlaid with explicit values.
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from editseq.config import ConfigError, build, click_options
+from editseq.config import ConfigError, build, click_options, config_file_option
 from editseq.corpus.docstrings import DocstringsOptions, run_docstrings
 from editseq.io import InputError
 
@@ -18,8 +18,7 @@ def data() -> None:
 
 @data.command("docstrings")
 @click_options(DocstringsOptions)
-@click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path), default=None,
-              help="YAML/JSON file with these options; flags given on the command line win.")
+@config_file_option
 def docstrings(config_file: Path | None, **values: object) -> int:
     """Documented top-level functions of installed sources -> (instruction, program) JSONL.
 

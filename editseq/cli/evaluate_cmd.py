@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from editseq.config import ConfigError, build, click_options
+from editseq.config import ConfigError, build, click_options, config_file_option
 from editseq.evaluate import run
 from editseq.io import InputError
 
 
 @click.command("evaluate")
 @click_options(run.EvaluateOptions)
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-              help="YAML/JSON file with these options")
+@config_file_option
 def evaluate(config_file: Path | None, **values: object) -> int:
     """Run SAMPLES (JSONL) against a benchmark in the sandbox; write results and pass@k.
 

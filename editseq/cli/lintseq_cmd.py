@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from editseq.config import ConfigError, build, click_options
+from editseq.config import ConfigError, build, click_options, config_file_option
 from editseq.io import InputError
 from editseq.lintseq.convert import LintseqConfig, paths, run_lintseq
 
 
 @click.command(context_settings={"show_default": True})
 @click_options(LintseqConfig)
-@click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path), default=None,
-              help="YAML/JSON file of these options; flags given on the command line win.")
+@config_file_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--show", type=int, default=0, help="Print the first N output records as training text.")
 def lintseq(config_file: Path | None, quiet: bool, show: int, **values: object) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from editseq.config import ConfigError, build, click_options
+from editseq.config import ConfigError, build, click_options, config_file_option
 from editseq.io import InputError
 from editseq.report.build import ReportOptions, build_report
 
@@ -15,8 +15,7 @@ from editseq.report.build import ReportOptions, build_report
 @click.command("report")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click_options(ReportOptions)
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-              help="YAML/JSON file with these options")
+@config_file_option
 def report(inputs: tuple[Path, ...], config_file: Path | None, **values: object) -> int:
     """Write OUT/report.html from evaluation results, MTPB results and LintSeq datasets.
 

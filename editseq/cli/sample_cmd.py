@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from editseq.config import ConfigError, build, click_options
+from editseq.config import ConfigError, build, click_options, config_file_option
 from editseq.io import InputError
 from editseq.models.loading import ModelError
 from editseq.models.sample import SampleOptions, sample
@@ -14,8 +14,7 @@ from editseq.models.sample import SampleOptions, sample
 
 @click.command("sample")
 @click_options(SampleOptions)
-@click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path), default=None,
-              help="YAML/JSON file with these options; flags given on the command line win.")
+@config_file_option
 def sample_command(config_file: Path | None, **values: object) -> int:
     """Sample N programs per benchmark task from a model; write SAMPLES.jsonl for `editseq evaluate`.
 

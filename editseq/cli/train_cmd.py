@@ -7,13 +7,11 @@ from typing import Any
 
 import click
 
-from editseq.config import ConfigError, build, click_options
+from editseq.config import ConfigError, build, click_options, config_file_option
 from editseq.io import InputError
 from editseq.models.loading import ModelError
 from editseq.train.pretrain import PretrainOptions
 from editseq.train.sft import SFTOptions
-
-CONFIG_HELP = "YAML/JSON file of these options; flags given on the command line win."
 
 
 @click.group("train")
@@ -27,8 +25,7 @@ def train() -> None:
 
 @train.command("sft")
 @click_options(SFTOptions)
-@click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path), default=None,
-              help=CONFIG_HELP)
+@config_file_option
 def sft_command(config_file: Path | None, **values: object) -> int:
     """Instruction-finetune a model on (instruction, program) or (instruction, edit sequence) data.
 
@@ -47,8 +44,7 @@ def sft_command(config_file: Path | None, **values: object) -> int:
 
 @train.command("pretrain")
 @click_options(PretrainOptions)
-@click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path), default=None,
-              help=CONFIG_HELP)
+@config_file_option
 def pretrain_command(config_file: Path | None, **values: object) -> int:
     """Pretrain a tiny causal code LM from scratch (TinyCodeLM-like 150M/400M, or tiny-test).
 
