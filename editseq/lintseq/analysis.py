@@ -20,6 +20,10 @@ from editseq.lintseq.structure import Structure, build_structure
 class ProgramError(ValueError):
     """The full program cannot be analysed (syntax or compile error); the message says where."""
 
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.line = line  # 1-based line of the error, for linters
+
 
 @dataclass(frozen=True)
 class Dependency:
@@ -93,7 +97,7 @@ def parse(lines: list[str]) -> ast.Module:
             tree = ast.parse(source)
             compile(tree, "<program>", "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise ProgramError(f"syntax error: {exc.msg} (line {exc.lineno})") from None
+        raise ProgramError(f"syntax error: {exc.msg} (line {exc.lineno})", exc.lineno or 1) from None
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
         raise ProgramError(f"cannot parse: {type(exc).__name__}: {exc}") from None
     return tree
@@ -140,13 +144,5 @@ class FastLinter:
         try:
             tree = parse(lines)
         except ProgramError as exc:
-            line = _error_line(str(exc))
-            return [Finding(line, "syntax-error", str(exc))]
+            return [Finding(exc.line, "syntax-error", str(exc))]
         return analyze(lines, tree).findings()
-
-
-def _error_line(message: str) -> int:
-    tail = message.rsplit("(line ", 1)
-    if len(tail) == 2 and tail[1].rstrip(")").isdigit():
-        return int(tail[1].rstrip(")"))
-    return 1

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections import deque
 from dataclasses import dataclass, field
 
 BUILTINS = frozenset(dir(builtins)) | {"__file__", "__builtins__", "__annotations__", "WindowsError"}
@@ -94,7 +95,7 @@ class ScopeAnalysis:
         self._pos = 0
         self._module = _Scope(MODULE, None)
         self._scope = self._module
-        self._deferred: list[tuple[_Scope, ast.AST, int]] = []
+        self._deferred: deque[tuple[_Scope, ast.AST, int]] = deque()  # pyflakes' FIFO order
         self._conditional = 0  # depth inside if/while/ifexp (for ``del``)
         self._future_annotations: int | None = None  # unit of ``from __future__ import annotations``
         self._in_annotation = False
@@ -102,7 +103,7 @@ class ScopeAnalysis:
         for stmt in tree.body:
             self._visit(stmt)
         while self._deferred:
-            scope, fn, conditional = self._deferred.pop(0)
+            scope, fn, conditional = self._deferred.popleft()
             self._conditional = conditional
             self._run_function(scope, fn)
         self._resolve_all()
