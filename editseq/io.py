@@ -180,6 +180,14 @@ class JsonlAppender:
         self.close()
 
 
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write a JSON document atomically (a reader never sees half a summary)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def truncate_torn_tail(path: Path) -> None:
     """Cut a partially written last line (no trailing newline) left by a crash."""
     if not path.exists() or path.stat().st_size == 0:

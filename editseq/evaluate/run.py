@@ -9,7 +9,6 @@ and score.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -25,7 +24,7 @@ from editseq.config import ConfigError, option, to_dict
 from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k
 from editseq.evaluate.samples import Sample, build_programs, read_samples
 from editseq.evaluate.store import ResultStore, result_key
-from editseq.io import InputError, dumps
+from editseq.io import InputError, dumps, write_json
 from editseq.sandbox import Limits, SandboxPool, Verdict
 from editseq.scale import sandbox_pool
 
@@ -102,7 +101,7 @@ def evaluate(opts: EvaluateOptions) -> dict:
                    data={"file": str(bench.source), "sha256": bench.fingerprint, "url": bench.url,
                          "license": bench.license},
                    results=str(results_path))
-    _write_json(summary_path, summary)
+    write_json(summary_path, summary)
     return summary
 
 
@@ -218,10 +217,3 @@ def summarize(samples: list[Sample], verdicts: list[Verdict], ks: list[int],
 def _versions(bench: Benchmark) -> dict[str, str]:
     return {"editseq": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
             "benchmark": f"{bench.name} {bench.version}"}
-
-
-def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)

@@ -20,8 +20,8 @@ from typing import Literal
 
 from editseq import __version__
 from editseq.config import ConfigError, option, to_dict
-from editseq.evaluate.run import EvaluateOptions, _write_json
-from editseq.io import dumps
+from editseq.evaluate.run import EvaluateOptions
+from editseq.io import dumps, write_json
 from editseq.mtpb import data, harness, prompts
 from editseq.mtpb.runs import Run, read_runs
 from editseq.sandbox import Limits, Verdict
@@ -83,7 +83,7 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     summary = summarize(runs, outcomes, bench)
     summary.update(settings=to_dict(opts), seconds=round(seconds, 2), versions=_versions(),
                    data={"file": str(bench.source), "sha256": bench.sha256}, results=str(results_path))
-    _write_json(summary_path, summary)
+    write_json(summary_path, summary)
     return summary
 
 
