@@ -35,6 +35,7 @@ from editseq.io import (
     count_records,
     read_records,
     truncate_torn_tail,
+    write_json,
 )
 from editseq.lintseq.analysis import ProgramError
 from editseq.lintseq.diffs import edit_path_from_steps
@@ -213,7 +214,7 @@ def run_lintseq(cfg: LintseqConfig, progress: bool = True) -> Summary:
     if p["output"].suffix == ".parquet":
         _jsonl_to_parquet(p["jsonl"], p["output"])
     summary.seconds = round(time.perf_counter() - start, 3)
-    p["summary"].write_text(json.dumps({**summary.as_dict(), "settings": settings, "version": __version__}, indent=2))
+    write_json(p["summary"], {**summary.as_dict(), "settings": settings, "version": __version__})
     return summary
 
 
@@ -232,8 +233,7 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -
             )
     elif p["jsonl"].exists() or p["errors"].exists():
         raise ConfigError(f"{p['jsonl']} exists without a manifest; use --overwrite or another OUTPUT")
-    p["manifest"].parent.mkdir(parents=True, exist_ok=True)
-    p["manifest"].write_text(json.dumps({"settings": settings, "version": __version__, "python": sys.version.split()[0]}, indent=2))
+    write_json(p["manifest"], {"settings": settings, "version": __version__, "python": sys.version.split()[0]})
     done = _replay(p, cfg.samples, summary)
     summary.resumed = done
     return done, summary
