@@ -3,9 +3,27 @@
 The sandbox knows no dataset: it runs a complete Python program and says whether the program
 reached its end (``passed``), hit an assertion (``failed``), raised (``error``), ran out of
 time (``timeout``) or died by a signal (``crashed``).
+
+The pool is imported lazily: the sample forker (``worker``) imports this package too, and every
+module it holds (``threading`` above all, whose after-fork hook runs in each sample) makes each
+fork dearer.
 """
 
-from editseq.sandbox.pool import SandboxPool, SandboxWarning
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from editseq.sandbox.verdict import STATUSES, Limits, Status, Verdict
 
+if TYPE_CHECKING:
+    from editseq.sandbox.pool import SandboxPool, SandboxWarning
+
 __all__ = ["STATUSES", "Limits", "SandboxPool", "SandboxWarning", "Status", "Verdict"]
+
+
+def __getattr__(name: str) -> object:
+    if name in ("SandboxPool", "SandboxWarning"):
+        from editseq.sandbox import pool
+
+        return getattr(pool, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -172,17 +172,17 @@ def set_nondumpable() -> None:
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
-def apply_limits(limits: Limits) -> None:
-    """Set the sample's rlimits (soft = hard, except CPU whose soft limit sends SIGXCPU first)."""
+def rlimits(limits: Limits) -> tuple[tuple[int, tuple[int, int]], ...]:
+    """The sample's rlimits as ``(resource, (soft, hard))``: soft = hard, except CPU, whose soft
+    limit sends SIGXCPU a second before the hard one kills."""
     cpu = max(1, int(-(-limits.timeout // 1)))
     mb = 1024 * 1024
-    for res, value in ((resource.RLIMIT_CPU, (cpu, cpu + 1)),
-                       (resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2),
-                       (resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2),
-                       (resource.RLIMIT_NPROC, (limits.processes,) * 2),
-                       (resource.RLIMIT_NOFILE, (limits.open_files,) * 2),
-                       (resource.RLIMIT_CORE, (0, 0))):
-        resource.setrlimit(res, value)
+    return ((resource.RLIMIT_CPU, (cpu, cpu + 1)),
+            (resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2),
+            (resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2),
+            (resource.RLIMIT_NPROC, (limits.processes,) * 2),
+            (resource.RLIMIT_NOFILE, (limits.open_files,) * 2),
+            (resource.RLIMIT_CORE, (0, 0)))
 
 
 def drop_privileges(iso: Isolation) -> None:

@@ -16,6 +16,7 @@ import threading
 import warnings
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import astuple
 from pathlib import Path
 
 from editseq.sandbox import protocol
@@ -43,10 +44,10 @@ class _WorkerProcess:
         self.hello: dict = protocol.recv(self.rfd)
 
     def send(self, program: str, limits: Limits) -> None:
-        protocol.send(self.wfd, (program, limits))
+        protocol.send(self.wfd, (program, astuple(limits)))
 
     def receive(self) -> Verdict:
-        return protocol.recv(self.rfd)
+        return Verdict(*protocol.recv(self.rfd))
 
     def close(self) -> None:
         for stream in (self.proc.stdin, self.proc.stdout):

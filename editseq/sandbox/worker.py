@@ -17,75 +17,97 @@ import builtins
 import gc
 import os
 import select
-import shutil
 import signal
 import sys
-import tempfile
 import time
+
+# signal.signal's enum wrapping would cost each sample ~90 page copies; the C function does not
+from _signal import signal as _set_handler
+from resource import setrlimit
 
 from editseq.sandbox import protocol
 from editseq.sandbox.isolation import (
     SCRATCH,
     Isolation,
-    apply_limits,
     become_init,
     drop_privileges,
     enter_namespaces,
     fallback,
+    rlimits,
     set_nondumpable,
     set_parent_death_signal,
 )
-from editseq.sandbox.verdict import Limits, Verdict
+from editseq.sandbox.verdict import Limits
 
+# Imported once here so samples start with them loaded: what HumanEval, MBPP and their plus
+# versions import. Anything more costs every sample: each extension module adds mappings that
+# every fork copies, and ``random`` (also behind ``tempfile``, ``statistics``) and
+# ``threading`` register after-fork hooks that would run in each sample (a reseed from
+# /dev/urandom, lock re-creation). The rare sample that needs them imports them itself.
 WARM_MODULES = ("math", "re", "collections", "itertools", "functools", "typing", "string",
-                "heapq", "bisect", "hashlib", "random", "statistics", "fractions", "decimal",
-                "copy", "json", "operator", "datetime", "array", "numbers", "unittest")
+                "heapq", "bisect", "copy", "operator")
 _FULL_PATH: list[str] = []  # sys.path with site-packages, for samples allowed to use them
 
 
+class _Plan:
+    """What one ``Limits`` value means to the worker, computed once per distinct value."""
+
+    __slots__ = ("limits", "rlimits")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.rlimits = rlimits(limits)
+
+
 class _Worker:
-    """Runs samples one at a time inside this worker's isolation."""
+    """Runs samples one at a time inside this worker's isolation.
+
+    Each fork write-protects every page of this process, so the code between two forks (here
+    and in ``_sample_main``) is kept to plain system calls on preallocated values: every page
+    it writes costs a fault after each fork.
+    """
 
     def __init__(self, iso: Isolation, in_fd: int, out_fd: int) -> None:
         self.iso, self.in_fd, self.out_fd = iso, in_fd, out_fd
-        self.base = SCRATCH if iso.namespaces else None
+        # inside the namespaces /tmp is the worker's own tmpfs; outside, a random name under the
+        # caller's temporary folder (mkdir fails rather than follow anything planted there)
+        base = SCRATCH if iso.namespaces else os.environ.get("TMPDIR", "/tmp")
+        self.prefix = f"{base}/s" if iso.namespaces else f"{base}/editseq-sample-{os.urandom(8).hex()}-"
         self.counter = 0
+        self.plans: dict[tuple, _Plan] = {}
 
     def serve(self) -> None:
         protocol.send(self.out_fd, {"mode": self.iso.mode, "warning": self.iso.warning})
         while True:
             try:
-                job = protocol.recv(self.in_fd)
+                program, values = protocol.recv(self.in_fd)
             except EOFError:
                 return
-            program, limits = job
-            protocol.send(self.out_fd, self.run(program, limits))
+            plan = self.plans.get(values)
+            if plan is None:
+                plan = self.plans[values] = _Plan(Limits(*values))
+            protocol.send(self.out_fd, self.run(program, plan))
 
-    def _workdir(self) -> str:
+    def run(self, program: str, plan: _Plan) -> tuple:
+        """Fork, wait (CPU limit in the child, wall-clock backstop here), kill the tree, judge.
+
+        Returns the fields of a ``Verdict``.
+        """
+        limits = plan.limits
         self.counter += 1
-        if self.base is None:
-            path = tempfile.mkdtemp(prefix="editseq-sample-")
-        else:
-            path = f"{self.base}/s{self.counter}"
-            os.mkdir(path, 0o700)
-        return path
-
-    def run(self, program: str, limits: Limits) -> Verdict:
-        """Fork, wait (CPU limit in the child, wall-clock backstop here), kill the tree, judge."""
-        workdir = self._workdir()
-        out_path = workdir + ".out"
-        out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        workdir = f"{self.prefix}{self.counter}"
+        os.mkdir(workdir, 0o700)
+        out_fd = _output_file(workdir)
         nonce = os.urandom(16).hex().encode()
         rfd, wfd = os.pipe()
         start = time.monotonic()
         pid = os.fork()
         if pid == 0:
-            _sample_main(program, limits, self.iso, workdir, out_fd, wfd, nonce,
+            _sample_main(program, plan, self.iso.namespaces, workdir, out_fd, wfd, nonce,
                          (self.in_fd, self.out_fd, rfd))
         os.close(wfd)
-        os.close(out_fd)
         pidfd = os.pidfd_open(pid)
-        walled = not select.select([pidfd], [], [], limits.wall)[0]
+        walled = not select.select((pidfd,), (), (), limits.wall)[0]
         if walled:
             os.kill(pid, signal.SIGKILL)
         _, status, usage = os.wait4(pid, 0)
@@ -93,30 +115,56 @@ class _Worker:
         os.close(pidfd)
         self._kill_rest(pid)
         message = _drain(rfd)
-        output = _head(out_path, limits.output_bytes)
+        output = os.pread(out_fd, limits.output_bytes, 0).decode("utf-8", "replace")
+        os.close(out_fd)
         try:
             os.rmdir(workdir)  # the common case: the sample left nothing behind
         except OSError:
+            import shutil  # rare; kept out of the memory every sample inherits
+
             shutil.rmtree(workdir, ignore_errors=True)
-        os.unlink(out_path)
         cpu = usage.ru_utime + usage.ru_stime
         status_, reason = judge(message, nonce, status, walled, cpu, limits)
-        return Verdict(status_, reason, round(duration, 4), round(cpu, 4), usage.ru_maxrss, output)
+        return status_, reason, round(duration, 4), round(cpu, 4), usage.ru_maxrss, output
 
     def _kill_rest(self, pid: int) -> None:
-        """End every process the sample left behind (all of the PID namespace but us)."""
+        """End every process the sample left behind (all of the PID namespace but us).
+
+        Orphans are reparented to PID 1, so in the namespaces "no children left" means the
+        namespace is empty: the common case costs one ``waitid``.
+        """
+        if self.iso.namespaces:
+            try:
+                os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
         try:
             if self.iso.namespaces:
                 os.kill(-1, signal.SIGKILL)
             else:
                 os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
-            pass  # nothing left
+            pass  # nothing left to signal; zombies, if any, are reaped below
         while True:
             try:
                 os.waitpid(-1, 0)
             except ChildProcessError:
                 return
+
+
+def _output_file(workdir: str) -> int:
+    """An unnamed file for the sample's stdout/stderr (RLIMIT_FSIZE caps it; no pipe to fill).
+
+    Unnamed (O_TMPFILE) where the filesystem allows, so the sample cannot reach it by path and
+    nothing is left to unlink.
+    """
+    try:
+        return os.open(os.path.dirname(workdir), os.O_TMPFILE | os.O_RDWR, 0o600)
+    except OSError:
+        path = workdir + ".out"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        os.unlink(path)
+        return fd
 
 
 def _drain(fd: int) -> bytes:
@@ -129,11 +177,6 @@ def _drain(fd: int) -> bytes:
         pass
     os.close(fd)
     return b"".join(chunks)
-
-
-def _head(path: str, limit: int) -> str:
-    with open(path, "rb") as fh:
-        return fh.read(limit).decode("utf-8", "replace")
 
 
 def judge(message: bytes, nonce: bytes, status: int, walled: bool, cpu: float,
@@ -159,28 +202,26 @@ def judge(message: bytes, nonce: bytes, status: int, walled: bool, cpu: float,
     return "error", f"exited with code {code} before its tests finished"
 
 
-def _sample_main(program: str, limits: Limits, iso: Isolation, workdir: str, out_fd: int,
+def _sample_main(program: str, plan: _Plan, namespaces: bool, workdir: str, out_fd: int,
                  wfd: int, nonce: bytes, private_fds: tuple[int, ...]) -> None:
     """Child side: redirect, limit, run the program, report. Never returns.
 
-    Privileges were dropped once by the worker; what is left per sample is cheap, since every
-    page the child touches after fork is a copy-on-write fault.
+    Privileges were dropped once by the worker, and its stdin is already /dev/null; what is
+    left per sample is a handful of system calls.
     """
     try:
         for fd in private_fds:
             os.close(fd)
-        if not iso.namespaces:
+        if not namespaces:
             os.setsid()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
+        _set_handler(signal.SIGINT, signal.default_int_handler)
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
         os.close(out_fd)
-        os.close(devnull)
         os.chdir(workdir)
-        apply_limits(limits)
-        if limits.site_packages:
+        for res, values in plan.rlimits:
+            setrlimit(res, values)
+        if plan.limits.site_packages:
             sys.path[:] = _FULL_PATH
         _execute(program, wfd, nonce)
     finally:
@@ -266,7 +307,8 @@ def main(index: int) -> None:
     """Isolate, become (or start) the PID-1 sample forker, serve jobs until stdin closes."""
     in_fd, out_fd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
+    os.dup2(devnull, 0)  # samples inherit it as their stdin
+    os.close(devnull)
     os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # PID 1 must not die from a sample's SIGINT
     for name in WARM_MODULES:
