@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from editseq.sandbox import STATUSES, Limits, SandboxPool
@@ -47,3 +50,31 @@ def test_limits_reject_nonsense() -> None:
         Limits(timeout=0)
     with pytest.raises(ValueError, match="memory_mb"):
         Limits(memory_mb=-1)
+
+
+def test_forker_holds_no_after_fork_hooks() -> None:
+    """The worker's own imports stay lean: ``threading`` and ``random`` would run an after-fork hook
+    in every sample, ``pickle``/``shutil`` would add memory every fork copies."""
+    probe = ("import sys, editseq.sandbox.worker as w\n"
+             "for m in w.WARM_MODULES: __import__(m)\n"
+             "print(sorted(m for m in ('threading', 'random', 'pickle', 'shutil', 'tempfile') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_samples_still_get_what_the_worker_left_out(pool: SandboxPool) -> None:
+    """Modules kept out of the worker import in the sample; ``random`` is seeded afresh in each."""
+    program = ("import random, threading, hashlib\n"
+               "t = threading.Thread(target=lambda: None); t.start(); t.join()\n"
+               "print(random.getrandbits(64))")
+    first, second = pool.run_one(program), pool.run_one(program)
+    assert first.passed and second.passed
+    assert first.output.strip() != second.output.strip()
+
+
+def test_output_file_is_unreachable_by_path(pool: SandboxPool) -> None:
+    """stdout goes to an unnamed file: the sample's scratch space holds only its own folder."""
+    if pool.isolation != "namespaces":
+        pytest.skip("without namespaces the scratch folder is the shared temporary folder")
+    v = pool.run_one("import os\nprint(sorted(os.listdir('..')) == [os.path.basename(os.getcwd())])")
+    assert v.passed and v.output.strip() == "True"
