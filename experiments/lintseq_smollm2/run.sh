@@ -3,6 +3,10 @@
 # docstring dataset -> LintSeq x5 -> SFT in both formats, same recipe -> n=50 samples per HumanEval
 # and MBPP+ problem at T=1, top-p 0.95 -> sandboxed evaluation -> pass@k-vs-k report.
 # Usage: experiments/lintseq_smollm2/run.sh [OUT]    (a GPU is expected; SMOKE=1 for a tiny CPU run)
+#   BATCH=N  sequences generated together (default 16; ~800 fills an H100 with this model)
+#   BF16=1   train in bfloat16 mixed precision
+# Every step resumes or skips when its output is complete, so a run cut off (a machine's per-command
+# limit) continues where it stopped when started again.
 set -euo pipefail
 OUT=${1:-runs/lintseq_smollm2}
 mkdir -p "$OUT"
@@ -16,14 +20,17 @@ fi
 # 2. five LintSeq edit sequences per program (the paper's 5x larger edit-sequence data)
 editseq lintseq "$OUT/pairs.jsonl" "$OUT/edits.jsonl" --program-field program --instruction-field instruction --samples 5 --quiet
 # 3. the same recipe for both formats (tiny-model lr 3e-4; 10 epochs on programs, 2 on edit sequences)
-editseq train sft --model smollm2-135m --data "$OUT/pairs.jsonl" --format program --lr 3e-4 $EPOCHS_P $STEPS --output-dir "$OUT/sft-program"
-editseq train sft --model smollm2-135m --data "$OUT/edits.jsonl" --format editseq --lr 3e-4 $EPOCHS_E $STEPS --output-dir "$OUT/sft-editseq"
+BF16_FLAG=$([ "${BF16:-0}" = 1 ] && echo --bf16 || true)
+[ -f "$OUT/sft-program/editseq_train.json" ] || editseq train sft --model smollm2-135m --data "$OUT/pairs.jsonl" \
+  --format program --lr 3e-4 $EPOCHS_P $STEPS $BF16_FLAG --output-dir "$OUT/sft-program"
+[ -f "$OUT/sft-editseq/editseq_train.json" ] || editseq train sft --model smollm2-135m --data "$OUT/edits.jsonl" \
+  --format editseq --lr 3e-4 $EPOCHS_E $STEPS $BF16_FLAG --output-dir "$OUT/sft-editseq"
 # 4. repeated sampling and evaluation on HumanEval and MBPP+
 for fmt in program editseq; do
   for bench in humaneval mbpp+; do
     name="$OUT/${fmt}_${bench//+/plus}"
     editseq sample --model "$OUT/sft-$fmt" --benchmark "$bench" --format "$fmt" --n $N $LIMIT \
-      --temperature 1.0 --top-p 0.95 --max-new-tokens $TOKENS --out "$name.jsonl"
+      --temperature 1.0 --top-p 0.95 --max-new-tokens $TOKENS --batch-size "${BATCH:-16}" --out "$name.jsonl"
     editseq evaluate "$name.jsonl" --benchmark "$bench" $([ "$fmt" = editseq ] && echo --resolve-edits) --no-progress
   done
 done
