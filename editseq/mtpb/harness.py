@@ -146,7 +146,7 @@ def _execute(code: str, timeout: float) -> tuple[list, BaseException | None]:
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         with contextlib.redirect_stdout(out):
-            exec(compile(code, "<mtpb>", "exec"), namespace)
+            exec(compile(code, "<mtpb>", "exec", dont_inherit=True), namespace)  # no future flags of ours
     except BaseException as exc:  # anything after the last print is ignored, as in the reference
         error = exc
     finally:

@@ -231,7 +231,8 @@ def _sample_main(program: str, plan: _Plan, namespaces: bool, workdir: str, out_
 def _execute(program: str, wfd: int, nonce: bytes) -> None:
     report = "E"
     try:
-        code = compile(program, "<sample>", "exec")
+        # dont_inherit: this module's ``from __future__ import annotations`` must not reach samples
+        code = compile(program, "<sample>", "exec", dont_inherit=True)
         exec(code, {"__name__": "__main__", "__builtins__": builtins})
         sys.stdout.flush()
         os.write(wfd, b"P" + nonce)

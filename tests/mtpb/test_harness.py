@@ -79,6 +79,9 @@ def _run(pool: SandboxPool, source: str, expected: object, **kw: object) -> tupl
     ("print()", 6, "failed"),
     ("undefined_name", 6, "error"),
     ("print(str([np.int64(1), np.float64(0.5)]))", "[1, 0.5]", "passed"),  # numpy-1 printing
+    # annotations are evaluated (no postponed annotations leaking from the harness module)
+    ("def f(x: int):\n    return x\nprint(f.__annotations__['x'] is int)", True, "passed"),
+    ("def f(x: undefined_name):\n    return x\nf(6)", 6, "error"),
 ])
 def test_execution(pool: SandboxPool, source: str, expected: object, status: str) -> None:
     got, reason = _run(pool, source, expected)

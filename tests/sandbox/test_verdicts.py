@@ -24,6 +24,9 @@ def pool():
     ("import ctypes\nctypes.string_at(0)", "crashed", "SIGSEGV"),
     ("while True:\n    pass", "timeout", "CPU time limit"),
     ("import time\ntime.sleep(30)", "timeout", "wall-clock"),
+    # annotations are evaluated at definition, as in a plain interpreter: no future flag leaks in
+    ("def f(x: undefined_name):\n    return x\n", "error", "NameError"),
+    ("def f(x: int):\n    return x\nassert f.__annotations__['x'] is int", "passed", ""),
 ])
 def test_verdicts(pool: SandboxPool, program: str, status: str, reason: str) -> None:
     v = pool.run_one(program)
