@@ -81,3 +81,25 @@ def test_output_file_is_unreachable_by_path(pool: SandboxPool) -> None:
         pytest.skip("without namespaces the scratch folder is the shared temporary folder")
     v = pool.run_one("import os\nprint(sorted(os.listdir('..')) == [os.path.basename(os.getcwd())])")
     assert v.passed and v.output.strip() == "True"
+
+
+def test_long_programs_compile_in_the_sample(pool: SandboxPool) -> None:
+    """Over the worker's size cap the sample compiles itself, with the same verdicts."""
+    from editseq.sandbox.worker import COMPILE_HERE_CHARS
+
+    body = "x = 1\n" * (COMPILE_HERE_CHARS // 6 + 1)
+    assert len(body) > COMPILE_HERE_CHARS
+    assert pool.run_one(body + "assert x == 1").passed
+    v = pool.run_one(body + "def f(:\n")
+    assert v.status == "error" and v.reason.startswith("SyntaxError")
+    v = pool.run_one("def f(:\n")
+    assert v.status == "error" and v.reason.startswith("SyntaxError") and v.cpu_time == 0.0
+
+
+def test_compile_warnings_stay_off_the_callers_terminal() -> None:
+    probe = ("from editseq.sandbox import SandboxPool\n"
+             "with SandboxPool(1) as pool:\n"
+             "    print(pool.run_one('x = 1\\nassert x is 1').status)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "passed"
+    assert "Warning" not in out.stderr, out.stderr
