@@ -103,3 +103,17 @@ def test_compile_warnings_stay_off_the_callers_terminal() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "passed"
     assert "Warning" not in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("program, reason", [
+    ("x = " + "-" * 150000 + "1", "MemoryError"),
+    ("x = a" + ".b" * 60000, "RecursionError"),
+    ("x = " + "(" * 5000 + "1" + ")" * 5000, "SyntaxError"),
+    ("x = 1\0", "SyntaxError"),
+])
+def test_pathological_sources_are_errors_and_the_worker_survives(pool: SandboxPool, program: str,
+                                                                 reason: str) -> None:
+    """Compiled by the worker itself (under the size cap): the parser's limits turn them into errors."""
+    v = pool.run_one(program)
+    assert v.status == "error" and v.reason.startswith(reason)
+    assert pool.run_one("assert 1").passed
