@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -117,3 +120,28 @@ def test_pathological_sources_are_errors_and_the_worker_survives(pool: SandboxPo
     v = pool.run_one(program)
     assert v.status == "error" and v.reason.startswith(reason)
     assert pool.run_one("assert 1").passed
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as fh:
+            for child in map(int, fh.read().split()):
+                found += [child, *_descendants(child)]
+    return found
+
+
+def test_a_dead_worker_is_replaced_and_its_sample_reported() -> None:
+    """Samples cannot kill their worker (PID 1 of its namespace); the pool still copes when it dies
+    (a compiler crash, the OOM killer): the sample in flight is ``crashed``, the queued one reruns."""
+    with SandboxPool(1, Limits(timeout=5)) as pool:
+        outer = pool._workers[0].proc.pid
+        forker = (_descendants(outer) or [outer])[-1]  # serves the jobs: PID 1 inside the namespaces
+        killer = threading.Timer(1.0, os.kill, (forker, signal.SIGKILL))
+        killer.start()
+        got = dict(pool.run([("slow", "import time\ntime.sleep(4)"), ("next", "assert 1")]))
+        killer.join()
+        assert got["slow"].status == "crashed" and "sandbox worker died" in got["slow"].reason
+        assert got["next"].passed
+        assert pool._workers[0].proc.pid != outer
+        assert pool.run_one("assert 1").passed
