@@ -92,10 +92,14 @@ class SandboxPool:
         done: queue.Queue = queue.Queue()
         n = 0
         for job in jobs:
-            todo.put(job)
+            key, program, *own = job
+            if not isinstance(program, str):
+                raise TypeError(f"job {key!r}: a program is a str, got {type(program).__name__}")
+            # exact str: subclasses (numpy.str_) would not cross to the worker as text
+            todo.put((key, str(program), own[0] if own else lim))
             n += 1
         slots = list(range(min(concurrency or self.size, self.size, max(n, 1))))
-        threads = [threading.Thread(target=self._feed, args=(i, todo, done, lim), daemon=True)
+        threads = [threading.Thread(target=self._feed, args=(i, todo, done), daemon=True)
                    for i in slots]
         for t in threads:
             todo.put(_DONE)
@@ -120,33 +124,32 @@ class SandboxPool:
                               f"(per-sample wall-clock limit {self.limits.wall:g} s)", SandboxWarning,
                               stacklevel=3)
 
-    def _feed(self, slot: int, todo: queue.Queue, done: queue.Queue, limits: Limits) -> None:
+    def _feed(self, slot: int, todo: queue.Queue, done: queue.Queue) -> None:
         """Keep two jobs queued at the worker so it never waits for our round trip."""
         pending: deque = deque()
         more = True
-        while more or pending:
-            while more and len(pending) < 2:
-                job = todo.get()
-                if job is _DONE:
-                    more = False
+        try:
+            while more or pending:
+                while more and len(pending) < 2:
+                    job = todo.get()
+                    if job is _DONE:
+                        more = False
+                        break
+                    pending.append(job)
+                    self._send(slot, job)
+                if not pending:
                     break
-                key, program, *own = job
-                pending.append((key, program, own[0] if own else limits))
-                self._send(slot, pending[-1])
-            if not pending:
-                break
-            key, _, _ = pending.popleft()
-            try:
-                verdict = self._workers[slot].receive()
-            except (EOFError, OSError) as exc:
-                verdict = Verdict("crashed", f"sandbox worker died ({exc}); replaced")
-                self._replace(slot)
-                for queued in pending:  # the new worker never saw these
-                    self._send(slot, queued)
-            except BaseException as exc:  # surface bugs to the caller instead of hanging it
-                done.put(exc)
-                return
-            done.put((key, verdict))
+                key, _, _ = pending.popleft()
+                try:
+                    verdict = self._workers[slot].receive()
+                except (EOFError, OSError) as exc:
+                    verdict = Verdict("crashed", f"sandbox worker died ({exc}); replaced")
+                    self._replace(slot)
+                    for queued in pending:  # the new worker never saw these
+                        self._send(slot, queued)
+                done.put((key, verdict))
+        except BaseException as exc:  # surface bugs to the caller instead of hanging it
+            done.put(exc)
 
     def _send(self, slot: int, job: tuple) -> None:
         with contextlib.suppress(OSError):  # a dead worker shows up on the next receive

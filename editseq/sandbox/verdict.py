@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import operator
+from dataclasses import asdict, dataclass, fields
 from typing import Literal
 
 Status = Literal["passed", "failed", "error", "timeout", "crashed"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "crashed")
+
+
+_KINDS = {"float": float, "int": int, "bool": bool}
 
 
 @dataclass(frozen=True)
@@ -25,11 +29,23 @@ class Limits:
     # must not depend on what happens to be installed beside editseq (numpy, pandas, ...)
 
     def __post_init__(self) -> None:
-        if not self.timeout > 0 or not math.isfinite(self.timeout):
-            raise ValueError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
+        # exact builtin types: limits cross to the worker as marshal data and key its caches, where
+        # numpy scalars or int subclasses would not survive
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = _KINDS[str(f.type)]
+            try:
+                object.__setattr__(self, f.name, kind(value) if kind is not int else operator.index(value))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{f.name} must be {f.type}, got {value!r}") from exc
+        for name in ("timeout", "wall_factor"):
+            if not getattr(self, name) > 0 or not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a positive finite number, got {getattr(self, name)!r}")
         for name in ("memory_mb", "file_size_mb", "processes", "open_files"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.output_bytes < 0:
+            raise ValueError(f"output_bytes must be >= 0, got {self.output_bytes!r}")
 
     @property
     def wall(self) -> float:

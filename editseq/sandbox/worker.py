@@ -84,8 +84,14 @@ class _Worker:
         # inside the namespaces /tmp is the worker's own tmpfs; outside, a random name under the
         # caller's temporary folder (mkdir fails rather than follow anything planted there)
         base = SCRATCH if iso.namespaces else os.environ.get("TMPDIR", "/tmp")
-        self.prefix = f"{base}/s" if iso.namespaces else f"{base}/editseq-sample-{os.urandom(8).hex()}-"
-        self.counter = 0
+        self.prefix = f"{base}/s-" if iso.namespaces else f"{base}/editseq-sample-"
+        # the only writable places inside the namespaces, emptied after every sample; outside them
+        # the caller's temporary folder is shared with the host and only the sample's folder goes
+        shm = ["/dev/shm"] if os.path.isdir("/dev/shm") else []
+        self.scratch = [SCRATCH, *shm] if iso.namespaces else []
+        # what is there before any sample stays: read-only mount points of a checkout or venv
+        # that lives under /tmp (see isolation._private_readonly_root)
+        self.fixed = {f"{folder}/{name}" for folder in self.scratch for name in os.listdir(folder)}
         self.plans: dict[tuple, _Plan] = {}
 
     def serve(self) -> None:
@@ -97,6 +103,8 @@ class _Worker:
                 return
             plan = self.plans.get(values)
             if plan is None:
+                if len(self.plans) >= 64:  # callers varying limits per job: keep the cache bounded
+                    self.plans.clear()
                 plan = self.plans[values] = _Plan(Limits(*values))
             protocol.send(self.out_fd, self.run(program, plan))
 
@@ -113,14 +121,18 @@ class _Worker:
                 code = compile(program, SAMPLE_FILENAME, "exec", dont_inherit=True)
             except Exception as exc:  # SyntaxError, ValueError (NUL bytes), RecursionError, MemoryError
                 return "error", _describe(exc)[:500], round(time.monotonic() - start, 4), 0.0, 0, ""
-        self.counter += 1
-        workdir = f"{self.prefix}{self.counter}"
-        os.mkdir(workdir, 0o700)
+        workdir = _fresh_folder(self.prefix)
         out_fd = _output_file(workdir)
         nonce = os.urandom(16).hex().encode()
         rfd, wfd = os.pipe()
         start = time.monotonic()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # out of processes or memory: this sample cannot run, the next may
+            for fd in (out_fd, rfd, wfd):
+                os.close(fd)
+            self._clear(workdir)
+            return "crashed", f"could not start the sample ({exc})", 0.0, 0.0, 0, ""
         if pid == 0:
             _sample_main(code, plan, self.iso.namespaces, workdir, out_fd, wfd, nonce,
                          (self.in_fd, self.out_fd, rfd))
@@ -136,15 +148,21 @@ class _Worker:
         message = _drain(rfd)
         output = os.pread(out_fd, limits.output_bytes, 0).decode("utf-8", "replace")
         os.close(out_fd)
-        try:
-            os.rmdir(workdir)  # the common case: the sample left nothing behind
-        except OSError:
-            import shutil  # rare; kept out of the memory every sample inherits
-
-            shutil.rmtree(workdir, ignore_errors=True)
+        self._clear(workdir)
         cpu = usage.ru_utime + usage.ru_stime
         status_, reason = judge(message, nonce, status, walled, cpu, limits)
         return status_, reason, round(duration, 4), round(cpu, 4), usage.ru_maxrss, output
+
+    def _clear(self, workdir: str) -> None:
+        """Leave nothing for the next sample: its folder, and whatever it wrote to the scratch space."""
+        try:
+            os.rmdir(workdir)  # the common case: the sample left nothing behind
+        except OSError:
+            _remove(workdir)
+        for folder in self.scratch:
+            for name in os.listdir(folder):  # nothing new, unless the sample wrote /tmp/x or /dev/shm/x
+                if f"{folder}/{name}" not in self.fixed:
+                    _remove(f"{folder}/{name}")
 
     def _kill_rest(self, pid: int) -> None:
         """End every process the sample left behind (all of the PID namespace but us).
@@ -169,6 +187,38 @@ class _Worker:
                 os.waitpid(-1, 0)
             except ChildProcessError:
                 return
+
+
+def _fresh_folder(prefix: str) -> str:
+    """A new private folder under an unguessable name, so no sample can plant the next one."""
+    while True:
+        path = prefix + os.urandom(8).hex()
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+
+
+def _remove(path: str) -> None:
+    """Remove what a sample left, best effort: also folders it made unreadable (same uid as us).
+
+    Iterative, since a sample can nest folders deeper than the recursion limit.
+    """
+    todo = [(path, False)]
+    while todo:
+        item, emptied = todo.pop()
+        try:
+            if emptied:
+                os.rmdir(item)
+            elif os.path.isdir(item) and not os.path.islink(item):
+                os.chmod(item, 0o700)
+                todo.append((item, True))
+                todo.extend((f"{item}/{name}", False) for name in os.listdir(item))
+            else:
+                os.unlink(item)
+        except OSError:
+            continue  # best effort: only files a sample deliberately made unremovable survive it
 
 
 def _output_file(workdir: str) -> int:

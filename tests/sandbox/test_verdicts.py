@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import signal
 import subprocess
@@ -56,6 +57,28 @@ def test_limits_reject_nonsense() -> None:
         Limits(timeout=0)
     with pytest.raises(ValueError, match="memory_mb"):
         Limits(memory_mb=-1)
+    with pytest.raises(ValueError, match="wall_factor"):
+        Limits(wall_factor=float("nan"))
+    with pytest.raises(ValueError, match="memory_mb must be int"):
+        Limits(memory_mb=2.5)
+
+
+class _Text(str):
+    pass
+
+
+class _Size(enum.IntEnum):
+    MB = 1024
+
+
+def test_subclassed_values_cross_to_the_worker_as_plain_ones(pool: SandboxPool) -> None:
+    """Programs and limits reach the worker as exact str/int/float/bool (numpy scalars, str and int
+    subclasses would not survive its wire format); anything else is refused up front."""
+    limits = Limits(timeout=1, memory_mb=_Size.MB)
+    assert type(limits.memory_mb) is int and type(limits.timeout) is float
+    assert next(pool.run([(0, _Text("assert 1"), limits)]))[1].passed
+    with pytest.raises(TypeError, match="a program is a str"):
+        pool.run_one(b"assert 1")  # type: ignore[arg-type]
 
 
 def test_forker_holds_no_after_fork_hooks() -> None:
@@ -79,11 +102,12 @@ def test_samples_still_get_what_the_worker_left_out(pool: SandboxPool) -> None:
 
 
 def test_output_file_is_unreachable_by_path(pool: SandboxPool) -> None:
-    """stdout goes to an unnamed file: the sample's scratch space holds only its own folder."""
+    """stdout goes to an unnamed file: the sample's scratch space holds folders only (its own, and
+    the read-only mount points of a checkout or venv that lives under /tmp)."""
     if pool.isolation != "namespaces":
         pytest.skip("without namespaces the scratch folder is the shared temporary folder")
-    v = pool.run_one("import os\nprint(sorted(os.listdir('..')) == [os.path.basename(os.getcwd())])")
-    assert v.passed and v.output.strip() == "True"
+    v = pool.run_one("import os\nprint([n for n in os.listdir('..') if not os.path.isdir('../' + n)])")
+    assert v.passed and v.output.strip() == "[]"
 
 
 def test_long_programs_compile_in_the_sample(pool: SandboxPool) -> None:
@@ -145,3 +169,25 @@ def test_a_dead_worker_is_replaced_and_its_sample_reported() -> None:
         assert got["next"].passed
         assert pool._workers[0].proc.pid != outer
         assert pool.run_one("assert 1").passed
+
+
+def test_nothing_a_sample_writes_reaches_the_next(pool: SandboxPool) -> None:
+    """Scratch space (/tmp, /dev/shm) is emptied after every sample, even folders a sample locked;
+    work folders have unguessable names, so planting the next one is no attack."""
+    if pool.isolation != "namespaces":
+        pytest.skip("without namespaces the scratch folder is the host's shared temporary folder")
+    writer = ("import os\n"
+              "open('/tmp/flag', 'w').write('x')\n"
+              "os.makedirs('/tmp/locked/inner'); open('/tmp/locked/inner/f', 'w').write('x')\n"
+              "os.chmod('/tmp/locked/inner', 0); os.chmod('/tmp/locked', 0)\n"
+              "os.path.isdir('/dev/shm') and open('/dev/shm/flag', 'w').write('x')\n"
+              "here = os.path.basename(os.getcwd())\n"
+              "os.mkdir('/tmp/' + here[:-1] + ('0' if here[-1] != '0' else '1'))\n")
+    reader = ("import os\n"
+              "seen = os.listdir('/tmp') + (os.listdir('/dev/shm') if os.path.isdir('/dev/shm') else [])\n"
+              "mine = os.path.basename(os.getcwd())\n"
+              "left = [n for n in seen if n in ('flag', 'locked') or (n.startswith('s-') and n != mine)]\n"
+              "assert not left, left")
+    for _ in range(3):
+        assert pool.run_one(writer).passed
+        assert pool.run_one(reader).passed
