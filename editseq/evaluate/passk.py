@@ -44,7 +44,7 @@ def bootstrap_ci(counts: Sequence[tuple[int, int]], k: int, rounds: int = 1000,
     per_task = [pass_at_k(n, c, k) for n, c in counts]
     rng = random.Random(seed)
     m = len(per_task)
-    means = sorted(sum(per_task[rng.randrange(m)] for _ in range(m)) / m for _ in range(rounds))
+    means = sorted(sum(rng.choices(per_task, k=m)) / m for _ in range(rounds))
     lo = means[int((1 - level) / 2 * rounds)]
     hi = means[min(rounds - 1, int((1 + level) / 2 * rounds))]
     return lo, hi

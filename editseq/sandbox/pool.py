@@ -8,6 +8,7 @@ samples run in its children) is replaced and its sample reported as ``crashed``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import subprocess
@@ -31,6 +32,12 @@ class SandboxWarning(UserWarning):
     """Isolation is weaker than intended (no namespaces on this machine)."""
 
 
+@functools.lru_cache(maxsize=64)
+def _values(limits: Limits) -> tuple:
+    """The limits as the worker receives them (``astuple`` deep-copies: too slow per job)."""
+    return astuple(limits)
+
+
 class _WorkerProcess:
     def __init__(self, index: int) -> None:
         env = dict(os.environ)
@@ -44,7 +51,7 @@ class _WorkerProcess:
         self.hello: dict = protocol.recv(self.rfd)
 
     def send(self, program: str, limits: Limits) -> None:
-        protocol.send(self.wfd, (program, astuple(limits)))
+        protocol.send(self.wfd, (program, _values(limits)))
 
     def receive(self) -> Verdict:
         return Verdict(*protocol.recv(self.rfd))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from dataclasses import asdict, dataclass, fields
@@ -54,6 +55,10 @@ class Limits:
 
     def key(self) -> str:
         """Stable text form for cache keys."""
+        return self._key
+
+    @functools.cached_property
+    def _key(self) -> str:  # computed once: the result store asks for it per program
         return ",".join(f"{k}={v}" for k, v in sorted(asdict(self).items()) if k != "output_bytes")
 
 
