@@ -1,7 +1,7 @@
 """The pool of warm sandbox workers that the rest of editseq talks to.
 
-One thread per worker feeds it jobs from a shared queue, so results arrive as soon as any
-worker finishes; callers re-sort by their own keys. A worker that dies (it never should: the
+One loop (a selector over the workers' pipes, no threads) feeds them jobs, so results arrive as
+soon as any worker finishes; callers re-sort by their own keys. A worker that dies (it never should: the
 samples run in its children) is replaced and its sample reported as ``crashed``.
 """
 
@@ -10,10 +10,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import queue
+import selectors
 import subprocess
 import sys
-import threading
 import warnings
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator
@@ -24,7 +23,6 @@ from editseq.sandbox import protocol
 from editseq.sandbox.verdict import Limits, Verdict
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-_DONE = object()
 STALL_SECONDS = 120.0  # silence longer than this gets a warning
 
 
@@ -92,71 +90,65 @@ class SandboxPool:
             limits: Limits | None = None) -> Iterator[tuple[Hashable, Verdict]]:
         """Yield ``(key, verdict)`` for each ``(key, program)`` or ``(key, program, limits)``.
 
-        Results come in completion order; a job's own limits override ``limits``.
+        Results come in completion order; a job's own limits override ``limits``. One loop over
+        the workers' pipes keeps two jobs queued at each, so a worker never waits for our round
+        trip. A generator left early replaces the workers that still hold its jobs, so the next
+        call starts on clean pipes.
         """
         lim = limits or self.limits
-        todo: queue.Queue = queue.Queue()
-        done: queue.Queue = queue.Queue()
-        n = 0
+        todo: deque = deque()
         for job in jobs:
             key, program, *own = job
             if not isinstance(program, str):
                 raise TypeError(f"job {key!r}: a program is a str, got {type(program).__name__}")
             # exact str: subclasses (numpy.str_) would not cross to the worker as text
-            todo.put((key, str(program), own[0] if own else lim))
-            n += 1
-        slots = list(range(min(concurrency or self.size, self.size, max(n, 1))))
-        threads = [threading.Thread(target=self._feed, args=(i, todo, done), daemon=True)
-                   for i in slots]
-        for t in threads:
-            todo.put(_DONE)
-            t.start()
-        for left in range(n, 0, -1):
-            item = self._next(done, left)
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-        for t in threads:
-            t.join()
-
-    def _next(self, done: queue.Queue, left: int) -> object:
-        """Next result; warns (and keeps waiting) when nothing finished for a while."""
-        waited = 0.0
-        while True:
+            todo.append((key, str(program), own[0] if own else lim))
+        left = len(todo)
+        slots = range(min(concurrency or self.size, self.size, max(left, 1)))
+        sent: dict[int, deque] = {slot: deque() for slot in slots}
+        with selectors.DefaultSelector() as selector:
+            for slot in slots:
+                selector.register(self._workers[slot].rfd, selectors.EVENT_READ, slot)
+                self._top_up(slot, sent[slot], todo)
             try:
-                return done.get(timeout=STALL_SECONDS)
-            except queue.Empty:
-                waited += STALL_SECONDS
-                warnings.warn(f"sandbox: no sample finished in the last {waited:.0f} s; {left} left "
-                              f"(per-sample wall-clock limit {self.limits.wall:g} s)", SandboxWarning,
-                              stacklevel=3)
+                waited = 0.0
+                while left:
+                    ready = selector.select(timeout=STALL_SECONDS)
+                    if not ready:
+                        waited += STALL_SECONDS
+                        warnings.warn(f"sandbox: no sample finished in the last {waited:.0f} s; {left} "
+                                      f"left (per-sample wall-clock limit {lim.wall:g} s)", SandboxWarning,
+                                      stacklevel=2)
+                    for ready_key, _ in ready:
+                        slot = ready_key.data
+                        key, verdict = self._collect(slot, sent[slot], selector)
+                        self._top_up(slot, sent[slot], todo)
+                        left -= 1
+                        waited = 0.0
+                        yield key, verdict
+            finally:
+                for slot, queue_ in sent.items():  # left early (a break, Ctrl-C): a fresh worker
+                    if queue_:  # rather than wait for verdicts nobody reads
+                        self._replace(slot)
 
-    def _feed(self, slot: int, todo: queue.Queue, done: queue.Queue) -> None:
-        """Keep two jobs queued at the worker so it never waits for our round trip."""
-        pending: deque = deque()
-        more = True
+    def _top_up(self, slot: int, queue_: deque, todo: deque) -> None:
+        while todo and len(queue_) < 2:
+            job = todo.popleft()
+            queue_.append(job)
+            self._send(slot, job)
+
+    def _collect(self, slot: int, queue_: deque, selector: selectors.BaseSelector) -> tuple:
+        """The verdict of the oldest job sent to ``slot``; a dead worker is replaced."""
+        key, _, _ = queue_.popleft()
         try:
-            while more or pending:
-                while more and len(pending) < 2:
-                    job = todo.get()
-                    if job is _DONE:
-                        more = False
-                        break
-                    pending.append(job)
-                    self._send(slot, job)
-                if not pending:
-                    break
-                key, _, _ = pending.popleft()
-                try:
-                    verdict = self._workers[slot].receive()
-                except (EOFError, OSError) as exc:
-                    verdict = Verdict("crashed", f"sandbox worker died ({exc}); replaced")
-                    self._replace(slot)
-                    for queued in pending:  # the new worker never saw these
-                        self._send(slot, queued)
-                done.put((key, verdict))
-        except BaseException as exc:  # surface bugs to the caller instead of hanging it
-            done.put(exc)
+            return key, self._workers[slot].receive()
+        except (EOFError, OSError) as exc:
+            selector.unregister(self._workers[slot].rfd)
+            self._replace(slot)
+            selector.register(self._workers[slot].rfd, selectors.EVENT_READ, slot)
+            for queued in queue_:  # the new worker never saw these
+                self._send(slot, queued)
+            return key, Verdict("crashed", f"sandbox worker died ({exc}); replaced")
 
     def _send(self, slot: int, job: tuple) -> None:
         with contextlib.suppress(OSError):  # a dead worker shows up on the next receive

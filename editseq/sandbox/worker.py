@@ -106,7 +106,11 @@ class _Worker:
                 if len(self.plans) >= 64:  # callers varying limits per job: keep the cache bounded
                     self.plans.clear()
                 plan = self.plans[values] = _Plan(Limits(*values))
-            protocol.send(self.out_fd, self.run(program, plan))
+            verdict = self.run(program, plan)
+            try:
+                protocol.send(self.out_fd, verdict)
+            except BrokenPipeError:
+                return  # the pool let this worker go (replaced it, or exited)
 
     def run(self, program: str, plan: _Plan) -> tuple:
         """Fork, wait (CPU limit in the child, wall-clock backstop here), kill the tree, judge.
@@ -333,6 +337,8 @@ def _confine_self(iso: Isolation) -> None:
     global _FULL_PATH
     os.environ["HOME"] = os.environ["TMPDIR"] = SCRATCH if iso.namespaces else os.environ.get("TMPDIR", "/tmp")
     drop_privileges(iso)
+    if iso.namespaces:  # a change of uid cleared it; PID 1 must die with the worker's outer process
+        set_parent_death_signal()
     set_nondumpable()
     _FULL_PATH = list(sys.path)
     sys.path[:] = [p for p in sys.path if not p.endswith(("site-packages", "dist-packages"))]

@@ -191,3 +191,12 @@ def test_nothing_a_sample_writes_reaches_the_next(pool: SandboxPool) -> None:
     for _ in range(3):
         assert pool.run_one(writer).passed
         assert pool.run_one(reader).passed
+
+
+def test_a_run_left_early_leaves_clean_workers(pool: SandboxPool) -> None:
+    """Breaking out of ``run`` (or Ctrl-C) must not hand the next call verdicts of old jobs."""
+    jobs = [(i, f"import time\ntime.sleep(0.3)\nassert {i} % 2") for i in range(8)]
+    for _key, _verdict in pool.run(jobs):
+        break
+    got = dict(pool.run([(i, f"assert {i} != 2") for i in range(4)]))
+    assert [got[i].passed for i in range(4)] == [True, True, False, True]
