@@ -75,8 +75,9 @@ class _Worker:
     """Runs samples one at a time inside this worker's isolation.
 
     Each fork write-protects every page of this process, so the code between two forks (here
-    and in ``_sample_main``) is kept to plain system calls on preallocated values: every page
-    it writes costs a fault after each fork.
+    and in ``_sample_main``) is kept to plain system calls on precomputed values: every page it
+    writes costs a fault after each fork. Compiling the next program is the one exception, and
+    it is cheaper here than in the sample (see the module docstring).
     """
 
     def __init__(self, iso: Isolation, in_fd: int, out_fd: int) -> None:
