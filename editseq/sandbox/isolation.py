@@ -99,6 +99,11 @@ def enter_namespaces(index: int) -> Isolation:
     return Isolation("namespaces", SAMPLE_UID_BASE + index if root else None)
 
 
+def scratch_folders() -> list[str]:
+    """The folders that get a private writable tmpfs: the only writable places samples see."""
+    return [SCRATCH] + (["/dev/shm"] if os.path.isdir("/dev/shm") else [])
+
+
 def _private_readonly_root(hide_unreadable: bool) -> None:
     """Every mount private and read-only; fresh writable tmpfs on /tmp and /dev/shm.
 
@@ -109,7 +114,7 @@ def _private_readonly_root(hide_unreadable: bool) -> None:
     mounts and bound back from /proc/self/fd.
     """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    scratch = [SCRATCH] + (["/dev/shm"] if os.path.isdir("/dev/shm") else [])
+    scratch = scratch_folders()
     keep = _python_paths()
     hidden = sorted({a for p in keep if (a := _hidden_ancestor(p))}) if hide_unreadable else []
     covers = scratch + hidden

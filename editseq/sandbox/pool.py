@@ -1,8 +1,8 @@
 """The pool of warm sandbox workers that the rest of editseq talks to.
 
 One loop (a selector over the workers' pipes, no threads) feeds them jobs, so results arrive as
-soon as any worker finishes; callers re-sort by their own keys. A worker that dies (it never should: the
-samples run in its children) is replaced and its sample reported as ``crashed``.
+soon as any worker finishes; callers re-sort by their own keys. A worker that dies (it never
+should: the samples run in its children) is replaced and its sample reported as ``crashed``.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from editseq.sandbox.isolation import (
     enter_namespaces,
     fallback,
     rlimits,
+    scratch_folders,
     set_nondumpable,
     set_parent_death_signal,
 )
@@ -88,8 +89,7 @@ class _Worker:
         self.prefix = f"{base}/s-" if iso.namespaces else f"{base}/editseq-sample-"
         # the only writable places inside the namespaces, emptied after every sample; outside them
         # the caller's temporary folder is shared with the host and only the sample's folder goes
-        shm = ["/dev/shm"] if os.path.isdir("/dev/shm") else []
-        self.scratch = [SCRATCH, *shm] if iso.namespaces else []
+        self.scratch = scratch_folders() if iso.namespaces else []
         # what is there before any sample stays: read-only mount points of a checkout or venv
         # that lives under /tmp (see isolation._private_readonly_root)
         self.fixed = {f"{folder}/{name}" for folder in self.scratch for name in os.listdir(folder)}
