@@ -5,6 +5,7 @@
 # Usage: experiments/lintseq_smollm2/run.sh [OUT]    (a GPU is expected; SMOKE=1 for a tiny CPU run)
 #   BATCH=N  sequences generated together (default 16; ~800 fills an H100 with this model)
 #   BF16=1   train in bfloat16 mixed precision
+#   DATA_ONLY=1  stop after the data (steps 1-2; device/prepare.sh makes them on the CPU this way)
 # Every step resumes or skips when its output is complete, so a run cut off (a machine's per-command
 # limit) continues where it stopped when started again.
 set -euo pipefail
@@ -19,6 +20,7 @@ fi
 [ -f "$OUT/pairs.jsonl" ] || editseq data docstrings --out "$OUT/pairs.jsonl" $PKG
 # 2. five LintSeq edit sequences per program (the paper's 5x larger edit-sequence data)
 editseq lintseq "$OUT/pairs.jsonl" "$OUT/edits.jsonl" --program-field program --instruction-field instruction --samples 5 --quiet
+[ "${DATA_ONLY:-0}" = 1 ] && exit 0
 # 3. the same recipe for both formats (tiny-model lr 3e-4; 10 epochs on programs, 2 on edit sequences)
 BF16_FLAG=$([ "${BF16:-0}" = 1 ] && echo --bf16 || true)
 [ -f "$OUT/sft-program/editseq_train.json" ] || editseq train sft --model smollm2-135m --data "$OUT/pairs.jsonl" \

@@ -15,9 +15,8 @@ python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --
 DATA=$(python -c "from editseq.env import data_dir; print(data_dir() or '')")
 [ -n "$DATA" ] || { echo "benchmark data not found: set EDITSEQ_DATA_DIR" >&2; exit 1; }
 cp -r "$DATA/humaneval" "$DATA/mbppplus" .device/a/data/
-# steps 1-2 of run.sh, here: run.sh skips them on the device when their outputs exist
-[ -f "$OUT/pairs.jsonl" ] || editseq data docstrings --out "$OUT/pairs.jsonl"
-editseq lintseq "$OUT/pairs.jsonl" "$OUT/edits.jsonl" --program-field program --instruction-field instruction --samples 5 --quiet
+# steps 1-2 of run.sh, here: run.sh skips (resumes) them on the device when their outputs exist
+DATA_ONLY=1 experiments/lintseq_smollm2/run.sh "$OUT"
 mkdir -p ".device/a/$OUT" && cp "$OUT"/pairs.jsonl "$OUT"/edits* ".device/a/$OUT/"
 GGUF=$(python -c "from editseq.models.loading import resolve_model as r; s = r('smollm2-135m'); print(f'{s.path}/{s.gguf_file}')")
 split -n 2 -d "$GGUF" .device/gguf.
