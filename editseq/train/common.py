@@ -62,6 +62,9 @@ def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:
     cls = cls or transformers.TrainingArguments
     names = inspect.signature(cls.__init__).parameters
     warmup = "warmup_ratio" if "warmup_ratio" in names else "warmup_steps"
+    # and later renamed gradient_checkpointing (TRL's configs still set it, to True by default)
+    if "gradient_checkpointing" in extra and "activation_checkpointing" in names:
+        extra["activation_checkpointing"] = extra.pop("gradient_checkpointing")
     return cls(
         output_dir=str(opts.output_dir),
         learning_rate=opts.lr,

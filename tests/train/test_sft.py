@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,18 @@ def test_trainer_keeps_the_mask(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_p
     assert batch["input_ids"][0].tolist() == expected["input_ids"]
     assert batch["labels"][0].tolist() == expected["labels"]
     assert batch["labels"][0].tolist().count(IGNORE) == len(tokenizer(training_pairs(opts)[0][0])["input_ids"])
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_checkpointing_choice_reaches_the_trainer(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path,
+                                                  checkpointing: bool) -> None:
+    """Ours, not TRL's default (on), under either name transformers uses for it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # no deprecated argument on the way
+        trainer, _ = build_trainer(options(tiny_model_dir, lintseq_jsonl, tmp_path,
+                                           gradient_checkpointing=checkpointing))
+    assert trainer.args.gradient_checkpointing is checkpointing
+    assert getattr(trainer.args, "activation_checkpointing", checkpointing) is checkpointing
 
 
 def test_editseq_sft_learns_loads_samples_and_resumes(tiny_model_dir: Path, lintseq_jsonl: Path,
