@@ -73,7 +73,7 @@ def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callab
                                   default=tuple(default or ()), show_default=True, help=help_text)(fn)
             else:
                 fn = click.option(flag, f.name, type=_click_type(tp), default=default,
-                                  show_default=default is not None, help=help_text)(fn)
+                                  show_default=default not in (None, ""), help=help_text)(fn)
         return fn
 
     return decorate

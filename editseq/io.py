@@ -39,6 +39,9 @@ def count_records(path: str | Path) -> int | None:
     return None
 
 
+_JSONL_SUFFIXES = (".jsonl", ".json", ".jsonlines", ".gz")
+
+
 def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
     """Yield ``(index, key, record)`` from JSONL, Parquet or a Hugging Face dataset (path or hub name).
 
@@ -47,10 +50,13 @@ def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int
     p = Path(source)
     if p.is_file() and p.suffix == ".parquet":
         yield from _read_parquet(p)
-    elif p.is_file() and p.suffix in (".jsonl", ".json", ".jsonlines", ".gz"):
+    elif p.is_file() and p.suffix in _JSONL_SUFFIXES:
         yield from _read_jsonl(p)
     elif p.is_file():
         raise InputError(f"{p}: unknown file type {p.suffix!r}; expected .jsonl, .parquet or a Hugging Face dataset")
+    elif not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or str(source).startswith((".", "/", "~"))):
+        # a mistyped file name, not a hub dataset: do not spend a minute asking the hub for it
+        raise InputError(f"{source}: no such file (Hugging Face hub datasets are named like 'org/name')")
     else:
         yield from _read_hf(str(source), split)
 
@@ -58,6 +64,8 @@ def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int
 def read_valid_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(where, record)`` of a local JSONL/Parquet file, ``where`` = "PATH line N"; a malformed
     line raises ``InputError`` naming it (inputs that must be complete, like samples files)."""
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such file")
     for _, key, rec in read_records(path):
         where = f"{path} line {key.rsplit(' ', 1)[-1]}"
         if isinstance(rec, BadRecord):
@@ -129,6 +137,30 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
         ds = ds[split]
     for index, row in enumerate(ds):
         yield index, f"{name}[{split}] row {index}", dict(row)
+
+
+def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite: bool,
+                 flag: str = "--out") -> None:
+    """Start ``out``, or resume it only under the ``settings`` its ``manifest`` recorded.
+
+    Appending runs drawn under other settings would mix them silently, so that is refused (with
+    the keys that differ); ``overwrite`` removes both files and starts over.
+    """
+    from editseq.config import ConfigError
+
+    if overwrite:
+        out.unlink(missing_ok=True)
+        manifest.unlink(missing_ok=True)
+    if manifest.exists():
+        previous = json.loads(manifest.read_text(encoding="utf-8")).get("settings")
+        if previous != settings:
+            changed = sorted(k for k in settings if not isinstance(previous, dict) or previous.get(k) != settings[k])
+            raise ConfigError(f"{out} was drawn with other settings ({', '.join(changed)} "
+                              f"differ, see {manifest}); use --overwrite or another {flag}")
+    elif out.exists() and out.stat().st_size:
+        raise ConfigError(f"{out} exists without {manifest.name}; use --overwrite or another {flag}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps({"settings": settings}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def dumps(record: dict[str, Any]) -> str:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import click
 
 from editseq import __version__
+
+_PYTHON_FORMAT = warnings.formatwarning
 
 # subcommand name -> "module:attribute"; modules import their heavy dependencies lazily.
 COMMANDS = {
@@ -59,6 +62,8 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 done, 1 checks failed, 2 bad input)."""
+    plain = warnings.formatwarning
+    warnings.formatwarning = _format_warning
     try:
         rv = cli.main(args=argv, prog_name="editseq", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -69,7 +74,18 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return 2
+    finally:
+        warnings.formatwarning = plain
     return int(rv or 0)
+
+
+def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                    line: str | None = None) -> str:
+    """Our notices (UserWarning: unscored tasks, sandbox fallback) as one plain line; others,
+    such as libraries' deprecations, as Python prints them."""
+    if issubclass(category, UserWarning):
+        return f"warning: {message}\n"
+    return _PYTHON_FORMAT(message, category, filename, lineno, line)
 
 
 if __name__ == "__main__":  # pragma: no cover

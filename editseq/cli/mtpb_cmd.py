@@ -20,9 +20,10 @@ def mtpb() -> None:
 
     \b
     Example:
-      editseq mtpb sample --model smollm2-135m --n 1 --output runs/x.jsonl
+      editseq mtpb sample --model smollm2-135m --n 1 --out runs/x.jsonl
       editseq mtpb evaluate runs/x.jsonl [--fixed]
-    writes runs/x_results.jsonl and runs/x_summary.json.
+    writes runs/x_results.jsonl and runs/x_summary.json (with --fixed: x_fixed_results.jsonl
+    and x_fixed_summary.json, beside them).
     """
 
 
@@ -53,12 +54,12 @@ def sample(**values: object) -> int:
     """Sample MTPB runs from a model turn by turn (resumable: reruns skip runs already written)."""
     try:
         opts = build(sample_mod.MTPBSampleOptions, values)
-        backend = _backend(opts.model)
+        backend = _backend(opts.model, opts.threads)
         n = sample_mod.sample(opts, backend, progress=lambda msg: click.echo(msg, err=True))
     except (ConfigError, InputError) as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
-    click.echo(f"{n} runs written to {opts.output}")
+    click.echo(f"{n} runs written to {opts.out}")
     return 0
 
 
@@ -84,12 +85,13 @@ def perplexity(json_out: Path | None, **values: object) -> int:
     return 0
 
 
-def _backend(name: str) -> object:
+def _backend(name: str, threads: int | None = None) -> object:
     """The model backend; ConfigError (exit 2) when it cannot be found or loaded."""
     try:
-        from editseq.models.loading import load_backend
+        from editseq.models.loading import load_backend, set_threads
     except ImportError as exc:
         raise ConfigError(f"model backends are not available ({exc}); install editseq's model extras") from exc
+    set_threads(threads)
     try:
         return load_backend(name)
     except (ValueError, OSError, ImportError) as exc:  # ModelError is a ValueError

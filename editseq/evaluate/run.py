@@ -48,7 +48,7 @@ class EvaluateOptions:
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
     strip_fences: bool = option(True, help="use the first ```-fenced block of a sample when present")
     stop: bool = option(False, help="cut completions at \\nclass, \\ndef, \\n#, \\nif, \\nprint (CodeGen/CodeT)")
-    resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first")
+    resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first (records from 'editseq sample --format editseq' are resolved already and left as they are)")
     recheck: bool = option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
     progress: bool = option(True, help="show a progress bar")
     backend: Literal["local", "ray"] = option("local", help="where programs run: local sandbox workers, or ray (sandbox workers on a Ray cluster; needs the 'ray' extra)")

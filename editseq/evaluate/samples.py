@@ -58,7 +58,12 @@ def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
 
 def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: bool,
                    resolve_edits: bool) -> None:
-    """Fill each sample's program: post-process its text, then add prompt and tests."""
+    """Fill each sample's program: post-process its text, then add prompt and tests.
+
+    ``resolve_edits`` resolves edit sequences, except in records that ``editseq sample
+    --format editseq`` wrote: their ``solution`` is the resolved program already (the raw
+    edit sequence stays in ``raw``).
+    """
     resolve = None
     if resolve_edits:
         from editseq.lintseq.diffs import resolve  # lazy: LintSeq is optional for evaluation
@@ -67,7 +72,7 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
         text = s.record["completion" if is_completion else "solution"]
         if fences:
             text = unwrap_markdown(text, first_only=True)
-        if resolve is not None:
+        if resolve is not None and "resolve_problems" not in s.record:  # not already resolved by `sample`
             text = resolve(text).program
         if stop and is_completion:
             text = truncate(text)

@@ -43,13 +43,15 @@ from editseq.lintseq.linters import LINTER_NAMES, Linter, get_linter
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError, derive_seed
 from editseq.text import unwrap_markdown
 
+EXAMPLES_OUTPUT = "runs/lintseq_examples.jsonl"  # where the shipped examples go (the quick start)
+
 
 @dataclass
 class LintseqConfig:
     """Options of ``editseq lintseq`` (one definition for flags, config files and the manifest)."""
 
     input: str = option(str(EXAMPLES), help="Input: .jsonl, .parquet, or a Hugging Face dataset (path or hub name); default: the examples editseq ships.", argument=True)
-    output: str = option("runs/lintseq_examples.jsonl", help="Output file: .jsonl, or .parquet (written at the end).", argument=True)
+    output: str = option(EXAMPLES_OUTPUT, help="Output file: .jsonl, or .parquet (written at the end); required with INPUT.", argument=True)
     program_field: str = option("program", help="Field holding the program text.")
     instruction_field: str | None = option(None, help="Field holding the instruction (checked to be text if given).")
     key_field: str | None = option(None, help="Field whose value keys the per-record seed (default: the record's position).")
@@ -67,6 +69,9 @@ class LintseqConfig:
     address: str | None = option(None, help="Ray cluster address for --backend ray (e.g. auto, ray://head:10001; default: start a local cluster).")
 
     def __post_init__(self) -> None:
+        if self.output == EXAMPLES_OUTPUT and Path(self.input) != EXAMPLES:
+            raise ConfigError(f"OUTPUT is required with INPUT {self.input!r}: {EXAMPLES_OUTPUT} is the "
+                              "shipped examples' output (editseq lintseq INPUT OUTPUT ...)")
         if self.samples < 1:
             raise ConfigError("--samples must be at least 1")
         if self.linter not in LINTER_NAMES:
@@ -140,9 +145,9 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
     if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):
         return f"field {cfg.instruction_field!r} is missing or not text"
     program = unwrap_markdown(program)
-    n_lines = program.count("\n") + 1
+    n_lines = len(program.splitlines())  # a final newline ends the last line, it starts none
     if n_lines > cfg.max_lines:
-        return f"program has {n_lines} lines, over the limit of {cfg.max_lines} (--max-lines)"
+        return f"over --max-lines: the program has {n_lines} lines, the limit is {cfg.max_lines}"
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, cfg.timeout)
     try:

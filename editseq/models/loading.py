@@ -112,6 +112,14 @@ def _load(model: str, device: str) -> tuple[Any, Any]:
     return lm.to(device).eval(), tokenizer
 
 
+def set_threads(threads: int | None) -> None:
+    """Torch's CPU threads for local models (None: torch's choice, all cores)."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def load_backend(model: str, kind: BackendKind = "auto", **options: Any) -> Backend:
     """A sampling backend for ``model``.
 

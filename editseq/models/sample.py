@@ -23,9 +23,16 @@ from typing import Any, Literal
 from editseq import __version__
 from editseq.benchmarks import Benchmark, Problem, load_benchmark
 from editseq.config import ConfigError, option, to_dict
-from editseq.io import InputError, JsonlAppender, dumps, read_jsonl_records, truncate_torn_tail
+from editseq.io import (
+    InputError,
+    JsonlAppender,
+    claim_output,
+    dumps,
+    read_jsonl_records,
+    truncate_torn_tail,
+)
 from editseq.models.backend import Backend, GenerationConfig
-from editseq.models.loading import KINDS, auto_kind, load_backend
+from editseq.models.loading import KINDS, auto_kind, load_backend, set_threads
 from editseq.models.prompts import PromptStyle, build_prompt, stop_sequences, to_sample
 
 # Settings that may differ between a run and its resumption (they do not change what is drawn).
@@ -140,10 +147,7 @@ def _load(opts: SampleOptions) -> Backend:
     options: dict[str, Any] = {}
     if kind == "transformers":
         options = {"device": opts.device, "batch_size": opts.batch_size}
-        if opts.threads:
-            import torch
-
-            torch.set_num_threads(opts.threads)
+        set_threads(opts.threads)
     elif kind == "openai" and opts.served_model:
         options = {"served_model": opts.served_model}
     return load_backend(opts.model, kind, **options)
@@ -179,20 +183,7 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Coun
 
 def _prepare(opts: SampleOptions, settings: dict[str, Any]) -> set[str]:
     """Task ids already complete in ``opts.out``; refuses to resume under other settings."""
-    manifest = opts.manifest_path()
-    if opts.overwrite:
-        opts.out.unlink(missing_ok=True)
-        manifest.unlink(missing_ok=True)
-    if manifest.exists():
-        previous = json.loads(manifest.read_text(encoding="utf-8")).get("settings")
-        if previous != settings:
-            changed = sorted(k for k in settings if previous is None or previous.get(k) != settings[k])
-            raise ConfigError(f"{opts.out} was drawn with other settings ({', '.join(changed)} "
-                              f"differ, see {manifest}); use --overwrite or another --out")
-    elif opts.out.exists() and opts.out.stat().st_size:
-        raise ConfigError(f"{opts.out} exists without {manifest.name}; use --overwrite or another --out")
-    opts.out.parent.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(json.dumps({"settings": settings}, indent=2, ensure_ascii=False) + "\n")
+    claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite)
     truncate_torn_tail(opts.out)
     records = list(read_jsonl_records(opts.out))
     counts = Counter(str(r["task_id"]) for r in records)

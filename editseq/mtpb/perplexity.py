@@ -29,10 +29,10 @@ Scorer = Callable[[str, str], tuple[float, int]]  # (context, target) -> (sum NL
 class MTPBPerplexityOptions:
     """Options of ``editseq mtpb perplexity``."""
 
-    model: str = option(None, help="model backend name (see editseq.models.load_backend)")
+    model: str = option(None, help="alias (smollm2-135m), local checkpoint folder or .gguf file, or cached hub name (a local model: perplexity needs its token probabilities)")
     results: Path | None = option(None, help="MTPB results (or runs) JSONL: completions for multi-turn histories, passed for the solved/unsolved split")  # noqa: RUF009
     problems: str = option("", help="comma-separated problem ids (default: all 115)")
-    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file")  # noqa: RUF009
+    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -100,8 +100,9 @@ def perplexity(opts: MTPBPerplexityOptions, score: Scorer) -> dict[str, Any]:
     return out
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else float("nan")
+def _mean(values: list[float]) -> float | None:
+    """None for an empty group (no problem solved, say): JSON has no NaN."""
+    return sum(values) / len(values) if values else None
 
 
 def backend_scorer(backend: Any) -> Scorer:

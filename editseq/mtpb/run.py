@@ -51,8 +51,12 @@ class MTPBEvaluateOptions:
             raise ConfigError(f"--workers must be at least 1, got {self.workers}")
 
     def output_paths(self) -> tuple[Path, Path]:
-        """(results JSONL, summary JSON), named as ``editseq evaluate`` names them."""
+        """(results JSONL, summary JSON), named as ``editseq evaluate`` names them; ``--fixed``
+        adds ``_fixed`` (``x_fixed_results.jsonl``), so both modes' results can sit side by side."""
         results, summary, _ = EvaluateOptions.output_paths(self)  # type: ignore[arg-type]
+        if self.fixed:
+            results = results.with_name(results.name.replace("_results.jsonl", "_fixed_results.jsonl"))
+            summary = summary.with_name(summary.name.replace("_summary.json", "_fixed_summary.json"))
         return results, summary
 
 

@@ -5,8 +5,9 @@ the same for a case's ``n`` runs, so it is one prompt with ``n`` generations; la
 one prompt per run. Each turn's continuation is cut with ``prompts.truncate`` (single-turn:
 ``prompts.truncate_single``) before it joins the history.
 
-The resolved options go to ``OUTPUT.settings.json``. Resumable: runs are appended to the output as each problem finishes; a rerun skips the runs
-already there (by mode, problem, case, sample). A history whose length reaches ``max_length``
+The settings go to ``OUT.settings.json``. Resumable: runs are appended to ``OUT`` as each problem
+finishes; a rerun with the same settings (``--problems`` may differ) skips the runs already there
+(by mode, problem, case, sample), and one with other settings is refused unless ``--overwrite``. A history whose length reaches ``max_length``
 tokens (the reference's 2048-token context, checked when the backend offers ``count_tokens``)
 ends its run with an ``error`` field: a counted failure, not an assert.
 """
@@ -19,17 +20,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from editseq.config import ConfigError, option, to_dict
-from editseq.io import dumps
+from editseq.io import claim_output, dumps
 from editseq.models.backend import Backend, GenerationConfig
 from editseq.mtpb import data, prompts
+
+# may change between a run and its resumption (each run records its mode: one file can hold both)
+_RESUMABLE = ("problems", "single_turn", "threads", "overwrite")
 
 
 @dataclass
 class MTPBSampleOptions:
     """Options of ``editseq mtpb sample``."""
 
-    model: str = option(None, help="model backend name (see editseq.models.load_backend)")
-    output: Path | None = option(None, help="runs JSONL to append to (default: runs/mtpb_<model>_<mode>.jsonl)")  # noqa: RUF009
+    model: str = option(None, help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server")
+    out: Path | None = option(None, help="runs JSONL to append to (default: runs/mtpb_<model>_<mode>.jsonl)")  # noqa: RUF009
     n: int = option(1, help="runs per test case")
     temperature: float = option(0.2, help="sampling temperature (CodeGen: 0.2)")
     top_p: float = option(0.95, help="nucleus sampling top-p (CodeGen: 0.95)")
@@ -38,21 +42,23 @@ class MTPBSampleOptions:
     max_new_tokens: int | None = option(None, help="cap on new tokens per turn (default: each problem's max_gen_length, as the reference; a cap is for quick smoke runs)")
     max_length: int = option(2048, help="context length in tokens; longer histories are counted failures")
     seed: int = option(0, help="base sampling seed (each problem and turn derives its own)")
-    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file")  # noqa: RUF009
+    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
+    overwrite: bool = option(False, help="start over instead of resuming an existing OUT")
 
     def __post_init__(self) -> None:
         if not self.model:
             raise ConfigError("--model is required (a backend name such as smollm2-135m)")
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise ConfigError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
-        if self.n < 1:
-            raise ConfigError(f"--n must be at least 1, got {self.n}")
+        if self.n < 1 or (self.threads or 1) < 1:
+            raise ConfigError("--n and --threads must be at least 1")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise ConfigError("--temperature must be >= 0 and --top-p in (0, 1]")
         mode = "single" if self.single_turn else "multi"
-        if self.output is None:
-            self.output = Path("runs") / f"mtpb_{self.model.replace('/', '_')}_{mode}.jsonl"
-        self.output = Path(self.output)
+        if self.out is None:
+            self.out = Path("runs") / f"mtpb_{self.model.replace('/', '_')}_{mode}.jsonl"
+        self.out = Path(self.out)
         self.ids = [p.strip() for p in self.problems.split(",") if p.strip()]
 
     @property
@@ -89,10 +95,9 @@ def sample(opts: MTPBSampleOptions, backend: Backend,
     unknown = [i for i in opts.ids if i not in bench.problems]
     if unknown:
         raise ConfigError(f"--problems: unknown ids {unknown}; MTPB ids are 1 to 115")
-    done = done_runs(opts.output)
-    opts.output.parent.mkdir(parents=True, exist_ok=True)
-    settings = opts.output.with_name(opts.output.name + ".settings.json")
-    settings.write_text(json.dumps(to_dict(opts), indent=2) + "\n", encoding="utf-8")
+    settings = {k: v for k, v in to_dict(opts).items() if k not in _RESUMABLE}
+    claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite)
+    done = done_runs(opts.out)
     written = 0
     for pid in opts.ids or list(bench.problems):
         problem = bench.problems[pid]
@@ -101,7 +106,7 @@ def sample(opts: MTPBSampleOptions, backend: Backend,
         if not slots:
             continue
         _sample_problem(problem, slots, backend, opts)
-        with opts.output.open("a", encoding="utf-8") as fh:
+        with opts.out.open("a", encoding="utf-8") as fh:
             for slot in slots:
                 fh.write(dumps(_record(pid, slot, opts)) + "\n")
         written += len(slots)

@@ -150,8 +150,9 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
     import trl
 
     transformers.set_seed(opts.seed)
+    pairs = training_pairs(opts)  # bad data fails before the model loads
     model, tokenizer = load_base(opts)
-    examples = [tokenize_pair(tokenizer, p, r, opts.max_length) for p, r in training_pairs(opts)]
+    examples = [tokenize_pair(tokenizer, p, r, opts.max_length) for p, r in pairs]
     dataset = datasets.Dataset.from_list(examples)
     # the examples arrive tokenized with their labels, so TRL neither re-tokenizes nor re-masks them
     args = training_arguments(opts, trl.SFTConfig, max_length=None, packing=False,

@@ -1,4 +1,6 @@
-from editseq.cli import COMMANDS, main
+import warnings
+
+from editseq.cli import COMMANDS, _format_warning, main
 
 
 def test_help_lists_every_command(capsys):
@@ -17,3 +19,13 @@ def test_each_command_has_teaching_help(capsys):
 
 def test_unknown_command_is_a_usage_error():
     assert main(["no-such-command"]) == 2
+
+
+def test_notices_print_as_one_plain_line():
+    assert _format_warning(UserWarning("158 of 164 tasks are not scored"), UserWarning, "/x/run.py", 99,
+                           "summary = summarize()") == "warning: 158 of 164 tasks are not scored\n"
+    other = _format_warning(DeprecationWarning("old name"), DeprecationWarning, "/x/lib.py", 3, "f()")
+    assert "DeprecationWarning: old name" in other and "/x/lib.py:3" in other  # libraries' as Python prints them
+    before = warnings.formatwarning
+    assert main(["--version"]) == 0
+    assert warnings.formatwarning is before  # the CLI's format does not outlive the command

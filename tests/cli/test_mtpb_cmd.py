@@ -23,9 +23,12 @@ def test_mtpb_evaluate_command(tmp_path: Path, shared_data: Path, capsys) -> Non
     assert summary["modes"]["multi"]["problems"]["41"]["passed"] == 3
     assert summary["settings"]["fixed"] is False and "numpy" in summary["versions"]
     with pytest.warns(UserWarning, match="have no runs"):
-        assert main(["mtpb", "evaluate", str(samples), "--data", str(shared_data), "--fixed",
-                     "--out-dir", str(tmp_path / "f")]) == 0
+        assert main(["mtpb", "evaluate", str(samples), "--data", str(shared_data), "--fixed"]) == 0
     assert "pass rate 100.00%" in capsys.readouterr().out
+    # side by side: the fixed run does not replace the reference-mode files
+    assert json.loads((tmp_path / "x_fixed_summary.json").read_text())["settings"]["fixed"] is True
+    assert json.loads((tmp_path / "x_summary.json").read_text())["settings"]["fixed"] is False
+    assert (tmp_path / "x_fixed_results.jsonl").is_file() and (tmp_path / "x_results.jsonl").is_file()
 
 
 def test_mtpb_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> None:
@@ -38,7 +41,7 @@ def test_mtpb_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> No
 
 
 def test_mtpb_sample_unknown_model_exits_2(tmp_path: Path, capsys) -> None:
-    code = main(["mtpb", "sample", "--model", "no-such-model", "--output", str(tmp_path / "r.jsonl")])
+    code = main(["mtpb", "sample", "--model", "no-such-model", "--out", str(tmp_path / "r.jsonl")])
     assert code == 2
     assert "error:" in capsys.readouterr().err
     assert main(["mtpb", "sample", "--model", "m", "--n", "0"]) == 2

@@ -68,3 +68,18 @@ def test_resolve_edits_uses_the_lintseq_parser(tmp_path: Path, humaneval) -> Non
     samples = read_samples(path, humaneval)
     build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
     assert samples[0].program.startswith(diffs.resolve(text).program)
+
+
+def test_resolve_edits_leaves_what_editseq_sample_resolved(tmp_path: Path, humaneval) -> None:
+    """`editseq sample --format editseq` records carry the resolved program as their solution."""
+    from editseq.models.prompts import to_sample
+
+    problem = humaneval.problems["HumanEval/0"]
+    raw = "@@ -0,0 +1 @@\n+    return any(abs(a - b) < threshold for a in numbers for b in numbers if a is not b)\n"
+    record = {"task_id": "HumanEval/0", "raw": raw, **to_sample(problem, "lintseq", raw)}
+    path = tmp_path / "s.jsonl"
+    path.write_text(__import__("json").dumps(record) + "\n")
+    samples = read_samples(path, humaneval)
+    build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
+    assert samples[0].program == humaneval.program(problem, solution=record["solution"])
+    assert "return any(" in samples[0].program

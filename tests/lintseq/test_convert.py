@@ -53,12 +53,13 @@ def test_every_record_ends_in_output_or_error_report(messy, tmp_path, capsys):
     assert "not UTF-8" in reasons[4]
     assert "empty program" in reasons[5]
     assert "syntax error" in reasons[6]
-    assert "over the limit" in reasons[7]
+    assert reasons[7] == "over --max-lines: the program has 50 lines, the limit is 20"
     assert "expected a JSON object" in reasons[9]
     assert errors[0]["where"] == "in.jsonl line 2"
     summary = json.loads((tmp_path / "out.summary.json").read_text())
     assert summary["converted"] + summary["failed"] == summary["input"] == 10
     assert "2 converted, 8 failed" in capsys.readouterr().out
+    assert summary["reasons"]["over --max-lines"] == 1  # grouped by kind, not cut mid-sentence
 
 
 def test_resume_after_a_torn_write_matches_a_fresh_run(tmp_path):
@@ -92,6 +93,9 @@ def test_bad_options_and_missing_input_exit_2(tmp_path, capsys):
     assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.txt")]) == 2
     assert main(["lintseq", "x.jsonl", "o.jsonl", "--linter", "flake9"]) == 2
     assert "--linter" in capsys.readouterr().err
+    # INPUT without OUTPUT: never into the shipped examples' output file
+    assert main(["lintseq", str(tmp_path / "nope.jsonl"), "--quiet"]) == 2
+    assert "OUTPUT is required" in capsys.readouterr().err
 
 
 def test_parquet_in_and_out(tmp_path):
@@ -114,3 +118,13 @@ def test_hugging_face_dataset_in(tmp_path):
     assert record["instruction"] == "add" and record["sample"] == 0
     loaded = datasets.load_dataset("json", data_files=str(out), split="train")
     assert loaded[0]["edit_path"] == record["edit_path"]
+
+
+def test_max_lines_counts_lines_not_newlines(tmp_path):
+    program = "".join(f"x{i} = {i}\n" for i in range(20))  # 20 lines, newline-terminated
+    _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": program}).encode()])
+    args = ["--quiet", "--workers", "1", "--linter", "none"]
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "ok.jsonl"), "--max-lines", "20", *args]) == 0
+    assert len(_records(tmp_path / "ok.jsonl")) == 1 and not (tmp_path / "ok.errors.jsonl").read_text()
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "no.jsonl"), "--max-lines", "19", *args]) == 0
+    assert "20 lines, the limit is 19" in _records(tmp_path / "no.errors.jsonl")[0]["reason"]

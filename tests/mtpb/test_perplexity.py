@@ -42,6 +42,16 @@ def test_what_is_scored(tmp_path: Path, shared_data: Path) -> None:
     assert math.isfinite(out["multi"]) and math.isfinite(out["single"])
 
 
+def test_a_group_with_no_problems_is_null_in_json(tmp_path: Path, shared_data: Path) -> None:
+    results = tmp_path / "r_results.jsonl"
+    results.write_text("".join(json.dumps({"problem_id": "3", "case": c, "completions": ["x", "y", "z"],
+                                           "passed": False}) + "\n" for c in range(5)))
+    out = perplexity(MTPBPerplexityOptions(model="m", results=results, problems="3", data=shared_data),
+                     LengthScorer())
+    assert out["solved"] == {"problems": 0, "multi": None, "single": None}
+    assert json.loads(json.dumps(out, allow_nan=False)) == out  # strict JSON: no NaN anywhere
+
+
 def test_without_results_history_is_prompts_only(shared_data: Path) -> None:
     scorer = LengthScorer()
     out = perplexity(MTPBPerplexityOptions(model="m", problems="3", data=shared_data), scorer)

@@ -31,7 +31,7 @@ class ScriptedBackend:
 
 def test_driver_histories_and_resume(tmp_path: Path, shared_data: Path) -> None:
     out = tmp_path / "runs.jsonl"
-    opts = MTPBSampleOptions(model="scripted", output=out, n=2, problems="3", data=shared_data)
+    opts = MTPBSampleOptions(model="scripted", out=out, n=2, problems="3", data=shared_data)
     backend = ScriptedBackend()
     assert sample(opts, backend) == 10
     first_prompts, first_config = backend.calls[0]
@@ -51,17 +51,35 @@ def test_driver_histories_and_resume(tmp_path: Path, shared_data: Path) -> None:
     assert len(out.read_text().splitlines()) == 10
 
 
+def test_resuming_under_other_settings_is_refused(tmp_path: Path, shared_data: Path) -> None:
+    from editseq.config import ConfigError
+
+    out = tmp_path / "runs.jsonl"
+    opts = {"model": "scripted", "out": out, "problems": "3", "data": shared_data}
+    assert sample(MTPBSampleOptions(**opts, max_new_tokens=16), ScriptedBackend()) == 5
+    with pytest.raises(ConfigError, match=r"other settings \(max_new_tokens differ"):
+        sample(MTPBSampleOptions(**opts, max_new_tokens=32), ScriptedBackend())
+    assert len(out.read_text().splitlines()) == 5  # nothing appended, nothing lost
+    settings = json.loads((tmp_path / "runs.jsonl.settings.json").read_text())["settings"]
+    assert settings["max_new_tokens"] == 16
+    # more problems, or the other mode, resume the same file; --overwrite starts over
+    assert sample(MTPBSampleOptions(**{**opts, "problems": "3,4"}, max_new_tokens=16), ScriptedBackend()) == 5
+    assert sample(MTPBSampleOptions(**opts, max_new_tokens=16, single_turn=True), ScriptedBackend()) == 5
+    assert sample(MTPBSampleOptions(**opts, max_new_tokens=32, overwrite=True), ScriptedBackend()) == 5
+    assert len(out.read_text().splitlines()) == 5
+
+
 def test_single_turn_and_overflow(tmp_path: Path, shared_data: Path) -> None:
     out = tmp_path / "single.jsonl"
     backend = ScriptedBackend()
-    opts = MTPBSampleOptions(model="s", output=out, problems="3", single_turn=True, data=shared_data)
+    opts = MTPBSampleOptions(model="s", out=out, problems="3", single_turn=True, data=shared_data)
     assert sample(opts, backend) == 5
     assert len(backend.calls) == 1 and backend.calls[0][1].max_new_tokens == 3 * 128
     run = json.loads(out.read_text().splitlines()[0])
     assert run["mode"] == "single" and run["completions"] == ["x = 1\nprint(x)\nprint(2)\n# next\n"]
 
     tight = tmp_path / "tight.jsonl"
-    opts = MTPBSampleOptions(model="s", output=tight, problems="3", max_length=30, data=shared_data)
+    opts = MTPBSampleOptions(model="s", out=tight, problems="3", max_length=30, data=shared_data)
     assert sample(opts, ScriptedBackend(context=30)) == 5
     runs = [json.loads(line) for line in tight.read_text().splitlines()]
     assert all(r["error"].startswith("context overflow at turn 2") for r in runs)
@@ -85,7 +103,7 @@ def test_real_model_end_to_end(tmp_path: Path, shared_data: Path) -> None:
     """SmolLM2-135M on problems 3 and 4 (3 turns each), 48 new tokens per turn to stay quick on a CPU."""
     backend = _real_backend()
     out = tmp_path / "smol.jsonl"
-    opts = MTPBSampleOptions(model="smollm2-135m", output=out, problems="3,4", max_new_tokens=48,
+    opts = MTPBSampleOptions(model="smollm2-135m", out=out, problems="3,4", max_new_tokens=48,
                              data=shared_data)
     assert sample(opts, backend) == 10
     runs = [json.loads(line) for line in out.read_text().splitlines()]

@@ -1,0 +1,33 @@
+"""Reading inputs: a mistyped file name is an error at once, never a Hugging Face hub lookup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from editseq.io import InputError, read_records, read_valid_records
+
+
+@pytest.mark.parametrize("name", ["runs/missing.jsonl", "missing.parquet", "./data", "/no/such/folder",
+                                  "~/missing.json.gz"])
+def test_a_missing_local_file_is_named_not_looked_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     name: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # a hub lookup would fail differently, not hang
+    with pytest.raises(InputError, match="no such file"):
+        next(read_records(name))
+
+
+def test_files_that_must_be_local_never_reach_the_hub(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        next(read_valid_records(tmp_path / "samples"))  # no extension: would look like a hub name
+    (tmp_path / "s.jsonl").write_text('{"a": 1}\n\n{"a": 2}\n')
+    assert list(read_valid_records(tmp_path / "s.jsonl")) == [
+        (f"{tmp_path / 's.jsonl'} line 1", {"a": 1}), (f"{tmp_path / 's.jsonl'} line 3", {"a": 2})]
+
+
+def test_an_existing_file_of_unknown_type_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("a,b\n")
+    with pytest.raises(InputError, match=r"unknown file type '\.csv'"):
+        next(read_records(tmp_path / "x.csv"))
