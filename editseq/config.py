@@ -98,6 +98,9 @@ def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None)
     unknown = sorted(set(merged) - names)
     if unknown:
         raise ConfigError(f"{config_file}: unknown option(s) {unknown}; valid options are {sorted(names)}")
+    hints = typing.get_type_hints(cls)
+    for key, value in merged.items():
+        merged[key] = _coerce(value, hints[key], f"{config_file}: {key}")
     for key, value in values.items():
         if key not in names:
             continue
@@ -107,6 +110,51 @@ def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None)
             continue
         merged[key] = value
     return cls(**merged)
+
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """A config file's value as the field's type, or ConfigError: files are not typed like flags
+    are (``overwrite: "no"`` must not mean yes, ``samples: "two"`` must not reach the code)."""
+    tp, optional = _base_type(hint)
+    if value is None:
+        if optional:
+            return None
+        raise ConfigError(f"{where}: a value is required (got null)")
+    wrong = ConfigError(f"{where}: expected {getattr(tp, '__name__', tp)}, got {value!r}")
+    if typing.get_origin(tp) is typing.Literal:
+        choices = [str(a) for a in typing.get_args(tp)]
+        if str(value) not in choices:
+            raise ConfigError(f"{where}: expected one of {choices}, got {value!r}")
+        return str(value)
+    if typing.get_origin(tp) in (list, tuple):
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        return items
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        raise wrong
+    if isinstance(value, (bool, list, dict)):
+        raise wrong
+    try:
+        if tp is int:
+            number = float(value)
+            if not number.is_integer():
+                raise wrong
+            return int(number)
+        if tp is float:
+            return float(value)
+    except (TypeError, ValueError) as exc:
+        raise wrong from exc
+    if tp is Path:
+        return Path(str(value))
+    return str(value)
 
 
 def _is_default(cls: type, name: str, value: Any) -> bool:
@@ -120,15 +168,24 @@ def _is_default(cls: type, name: str, value: Any) -> bool:
 
 def load_config_file(path: Path) -> dict[str, Any]:
     """Read a YAML (needs PyYAML) or JSON config file into a dict."""
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if Path(path).suffix in (".yaml", ".yml"):
         try:
             import yaml
         except ImportError as exc:  # pragma: no cover - depends on environment
             raise ConfigError(f"{path}: YAML configs need PyYAML: pip install pyyaml") from exc
-        data = yaml.safe_load(text) or {}
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from exc
     else:
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config file must hold a mapping of option names to values")
     return data

@@ -164,8 +164,17 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
 
 
 def dumps(record: dict[str, Any]) -> str:
-    """One JSONL line (no trailing newline); non-ASCII kept as is."""
-    return json.dumps(record, ensure_ascii=False)
+    """One JSONL line (no trailing newline); non-ASCII kept as is.
+
+    A lone surrogate (valid in JSON's ``\\ud800`` escapes, not encodable as UTF-8) keeps its
+    escape instead of crashing the writer: the line stays valid JSON and reads back the same.
+    """
+    text = json.dumps(record, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(record)
+    return text
 
 
 class JsonlAppender:

@@ -1,12 +1,16 @@
-"""Reading inputs: a mistyped file name is an error at once, never a Hugging Face hub lookup."""
+"""Reading and writing records: a mistyped file name is an error at once (never a Hugging Face hub
+lookup); every string, lone surrogates included, is written as UTF-8 JSON that reads back."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from editseq.io import InputError, read_records, read_valid_records
+from editseq.io import InputError, dumps, read_records, read_valid_records
 
 
 @pytest.mark.parametrize("name", ["runs/missing.jsonl", "missing.parquet", "./data", "/no/such/folder",
@@ -31,3 +35,17 @@ def test_an_existing_file_of_unknown_type_is_refused(tmp_path: Path) -> None:
     (tmp_path / "x.csv").write_text("a,b\n")
     with pytest.raises(InputError, match=r"unknown file type '\.csv'"):
         next(read_records(tmp_path / "x.csv"))
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=())))  # lone surrogates included
+def test_dumps_writes_any_string_as_utf8_json_that_reads_back(text: str) -> None:
+    line = dumps({"program": text, "task_id": "t"})
+    line.encode("utf-8")  # what the writers do with it: never fails
+    assert json.loads(line) == {"program": text, "task_id": "t"}
+
+
+def test_a_lone_surrogate_keeps_its_escape(tmp_path: Path) -> None:
+    (tmp_path / "s.jsonl").write_text('{"task_id": "a", "completion": "x\\ud800y"}\n', encoding="utf-8")
+    [(_, record)] = read_valid_records(tmp_path / "s.jsonl")
+    assert record["completion"] == "x\ud800y"
+    assert dumps(record) == '{"task_id": "a", "completion": "x\\ud800y"}'

@@ -70,7 +70,8 @@ def perplexity(json_out: Path | None, **values: object) -> int:
     """Average prompt perplexity, multi-turn vs single-turn (and solved vs unsolved with --results)."""
     try:
         opts = build(ppl_mod.MTPBPerplexityOptions, values)
-        out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(_backend(opts.model)))
+        inputs = ppl_mod.prepare(opts)  # bad ids or results fail before the model loads
+        out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(_backend(opts.model, opts.threads)), inputs)
     except (ConfigError, InputError) as exc:
         click.echo(f"error: {exc}", err=True)
         return 2

@@ -40,11 +40,14 @@ class DocstringsOptions:
     private: bool = option(False, help="also keep functions whose names start with _")
     decontaminate: bool = option(True, help="drop pairs sharing a 13-token sequence with HumanEval or MBPP (needs their data)")
     data: Path | None = option(None, help="benchmark data folder for decontamination (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    overwrite: bool = option(False, help="replace an existing OUT")
 
     def __post_init__(self) -> None:
         if self.out is None:
             raise ConfigError("--out is required: the JSONL of (instruction, program) pairs")
         self.out = Path(self.out)
+        if self.out.exists() and not self.overwrite:
+            raise ConfigError(f"{self.out} exists; use --overwrite to replace it, or another --out")
         if self.min_lines < 1 or self.max_lines < self.min_lines:
             raise ConfigError("--min-lines must be >= 1 and --max-lines >= --min-lines")
 

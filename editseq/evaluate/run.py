@@ -60,8 +60,10 @@ class EvaluateOptions:
         self.samples = Path(self.samples)
         if self.workers is not None and self.workers < 1:
             raise ConfigError(f"--workers must be at least 1, got {self.workers}")
-        if not self.timeout > 0:
-            raise ConfigError(f"--timeout must be positive seconds, got {self.timeout}")
+        try:  # the sandbox's own checks (positive, finite), named as flags
+            Limits(timeout=self.timeout, memory_mb=self.memory_mb)
+        except ValueError as exc:
+            raise ConfigError("--" + str(exc).replace("_", "-", 1)) from exc
         try:
             self.ks = sorted({int(x) for x in self.k.split(",") if x.strip()})
         except ValueError as exc:

@@ -72,6 +72,10 @@ class LintseqConfig:
         if self.output == EXAMPLES_OUTPUT and Path(self.input) != EXAMPLES:
             raise ConfigError(f"OUTPUT is required with INPUT {self.input!r}: {EXAMPLES_OUTPUT} is the "
                               "shipped examples' output (editseq lintseq INPUT OUTPUT ...)")
+        source = Path(self.input)
+        if source.exists() and any(source.resolve() == q.resolve() for q in paths(self.output).values()):
+            raise ConfigError(f"OUTPUT {self.output} (or a file beside it) is INPUT {self.input}; "
+                              "choose another OUTPUT")
         if self.samples < 1:
             raise ConfigError("--samples must be at least 1")
         if self.linter not in LINTER_NAMES:
@@ -129,7 +133,12 @@ class _Timeout(Exception):
     pass
 
 
+_alarm_fired = False  # pylint catches and re-raises our _Timeout as its own error: the flag survives
+
+
 def _on_alarm(signum: int, frame: object) -> None:
+    global _alarm_fired
+    _alarm_fired = True
     raise _Timeout
 
 
@@ -148,23 +157,33 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
     n_lines = len(program.splitlines())  # a final newline ends the last line, it starts none
     if n_lines > cfg.max_lines:
         return f"over --max-lines: the program has {n_lines} lines, the limit is {cfg.max_lines}"
+    global _alarm_fired
+    _alarm_fired = False
     previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, cfg.timeout)
+    # repeating: an alarm whose exception lands where it is swallowed (a finalizer, a gc callback)
+    # is followed by another one 0.1 s later
+    signal.setitimer(signal.ITIMER_REAL, cfg.timeout, 0.1)
     try:
-        sampler = EditSampler(program, cfg.sampler, _LINTER)
-        out = []
-        for k in range(cfg.samples):
-            steps = sampler.sample(random.Random(derive_seed(cfg.seed, key, k)))
-            out.append({**record, "edit_path": edit_path_from_steps(sampler.lines, steps), "sample": k})
-        return out
+        try:
+            sampler = EditSampler(program, cfg.sampler, _LINTER)
+            out = []
+            for k in range(cfg.samples):
+                steps = sampler.sample(random.Random(derive_seed(cfg.seed, key, k)))
+                out.append({**record, "edit_path": edit_path_from_steps(sampler.lines, steps), "sample": k})
+            return out
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     except _Timeout:
         return f"time limit of {cfg.timeout:g} s exceeded (--timeout)"
     except (ProgramError, SamplingError) as exc:
         return str(exc)
     except RecursionError:
         return "program too deeply nested to analyse"
+    except Exception as exc:  # a linter's own failure is this record's error, not the run's
+        if _alarm_fired:
+            return f"time limit of {cfg.timeout:g} s exceeded (--timeout)"
+        return f"linter failed: {type(exc).__name__}: {str(exc)[:300]}"
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 

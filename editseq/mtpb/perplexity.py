@@ -12,7 +12,6 @@ and problems no run solved are averaged separately (Table 5).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from editseq.config import ConfigError, option
+from editseq.io import InputError
 from editseq.mtpb import data, prompts
+from editseq.mtpb.runs import read_runs
 
 Scorer = Callable[[str, str], tuple[float, int]]  # (context, target) -> (sum NLL, tokens)
 
@@ -33,11 +34,12 @@ class MTPBPerplexityOptions:
     results: Path | None = option(None, help="MTPB results (or runs) JSONL: completions for multi-turn histories, passed for the solved/unsolved split")  # noqa: RUF009
     problems: str = option("", help="comma-separated problem ids (default: all 115)")
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
 
     def __post_init__(self) -> None:
         if not self.model:
             raise ConfigError("--model is required (a backend name such as smollm2-135m)")
-        self.ids = [p.strip() for p in self.problems.split(",") if p.strip()]
+        self.ids = list(dict.fromkeys(p.strip() for p in self.problems.split(",") if p.strip()))
 
 
 def _ppl(parts: list[tuple[float, int]]) -> float:
@@ -59,31 +61,46 @@ def run_perplexity(problem: data.Problem, case: int, completions: list[str] | No
     return {"multi": _ppl(parts), "single": _ppl([score(prompts.PREFIX, spec)])}
 
 
-def read_results(path: Path) -> tuple[dict[tuple[str, int], list[str]], dict[str, bool]]:
-    """First multi-turn run's completions per (problem, case), and whether any run solved each problem."""
+def read_results(path: Path, bench: data.Benchmark) -> tuple[dict[tuple[str, int], list[str]], dict[str, bool]]:
+    """First multi-turn run's completions per (problem, case), and whether any run solved each
+    problem; runs are validated as ``mtpb evaluate`` validates them (InputError names the line)."""
     first: dict[tuple[str, int], list[str]] = {}
     solved: dict[str, bool] = {}
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
+    for run in read_runs(path, bench):
+        if run.mode != "multi":
             continue
-        try:
-            r = json.loads(line)
-            pid, case = str(r["problem_id"]), int(r["case"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"{path} line {n}: not an MTPB run ({exc}); expected problem_id, case, completions") from exc
-        if r.get("mode", "multi") != "multi":
-            continue
-        if not r.get("error"):
-            first.setdefault((pid, case), r.get("completions", []))
-        if "passed" in r:
-            solved[pid] = solved.get(pid, False) or bool(r["passed"])
+        if not run.error:
+            first.setdefault((run.problem_id, run.case), run.completions)
+        passed = run.record.get("passed")
+        if passed is not None:
+            if not isinstance(passed, bool):
+                raise InputError(f"{run.where}: 'passed' must be true or false, got {passed!r}")
+            solved[run.problem_id] = solved.get(run.problem_id, False) or passed
     return first, solved
 
 
-def perplexity(opts: MTPBPerplexityOptions, score: Scorer) -> dict[str, Any]:
-    """Mean prompt perplexity over problems, multi vs single, and solved vs unsolved."""
+@dataclass
+class Inputs:
+    """What ``perplexity`` scores, read and checked before any model loads."""
+
+    bench: data.Benchmark
+    completions: dict[tuple[str, int], list[str]]
+    solved: dict[str, bool]
+
+
+def prepare(opts: MTPBPerplexityOptions) -> Inputs:
     bench = data.load(opts.data)
-    completions, solved = read_results(opts.results) if opts.results else ({}, {})
+    unknown = [i for i in opts.ids if i not in bench.problems]
+    if unknown:
+        raise ConfigError(f"--problems: unknown ids {unknown}; MTPB ids are 1 to 115")
+    completions, solved = read_results(opts.results, bench) if opts.results else ({}, {})
+    return Inputs(bench, completions, solved)
+
+
+def perplexity(opts: MTPBPerplexityOptions, score: Scorer, inputs: Inputs | None = None) -> dict[str, Any]:
+    """Mean prompt perplexity over problems, multi vs single, and solved vs unsolved."""
+    inputs = inputs or prepare(opts)
+    bench, completions, solved = inputs.bench, inputs.completions, inputs.solved
     per_problem: dict[str, dict[str, float]] = {}
     for pid in opts.ids or list(bench.problems):
         problem = bench.problems[pid]

@@ -44,12 +44,18 @@ def read_runs(path: Path, bench: Benchmark) -> list[Run]:
         raise InputError(f"{path}: samples file not found")
     runs: list[Run] = []
     seen: dict[tuple, int] = {}
+    first: dict[tuple, str] = {}  # where each (mode, problem, case, sample) was first given
     for where, rec in read_valid_records(path):
         run = _validate(rec, where, bench)
         group = (run.mode, run.problem_id, run.case)
         if "sample" not in rec:
             run.sample = seen.get(group, 0)
         seen[group] = seen.get(group, 0) + 1
+        key = (*group, run.sample)
+        if key in first:  # counted twice, it would weigh twice in the pass rate
+            raise InputError(f"{where}: problem {run.problem_id}, case {run.case}, sample {run.sample} "
+                             f"({run.mode}-turn) is already in {first[key]}; remove the duplicate")
+        first[key] = where
         runs.append(run)
     if not runs:
         raise InputError(f"{path}: no runs (the file is empty); expected JSONL lines with "

@@ -59,7 +59,7 @@ class MTPBSampleOptions:
         if self.out is None:
             self.out = Path("runs") / f"mtpb_{self.model.replace('/', '_')}_{mode}.jsonl"
         self.out = Path(self.out)
-        self.ids = [p.strip() for p in self.problems.split(",") if p.strip()]
+        self.ids = list(dict.fromkeys(p.strip() for p in self.problems.split(",") if p.strip()))
 
     @property
     def mode(self) -> str:

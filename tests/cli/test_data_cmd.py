@@ -19,6 +19,11 @@ def test_docstrings_from_json_package(tmp_path: Path, capsys) -> None:
         assert r["instruction"] and r["program"].lstrip().startswith(("def ", "@"))
     summary = json.loads((tmp_path / "d_summary.json").read_text())
     assert summary["counts"]["kept"] == len(records)
+    # an existing OUT is not replaced silently
+    assert main(["data", "docstrings", "--package", "json", "--no-decontaminate", "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["data", "docstrings", "--package", "json", "--no-decontaminate", "--out", str(out),
+                 "--overwrite"]) == 0
 
 
 def test_unknown_package_exits_2(tmp_path: Path, capsys) -> None:

@@ -35,11 +35,15 @@ def test_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> None:
     assert "bad.jsonl line 1: unknown task_id 'HumanEval/999'" in capsys.readouterr().err
 
 
-def test_bad_option_exits_2(tmp_path: Path) -> None:
+def test_bad_option_exits_2(tmp_path: Path, capsys) -> None:
     samples = tmp_path / "x.jsonl"
     samples.write_text("")
     assert main(["evaluate", str(samples), "--workers", "0"]) == 2
     assert main(["evaluate", str(samples), "--benchmark", "nope"]) == 2
+    capsys.readouterr()
+    for bad in (["--memory-mb", "0"], ["--timeout", "inf"], ["--timeout", "-1"]):
+        assert main(["evaluate", str(samples), *bad]) == 2, bad  # the sandbox's limits, checked up front
+        assert f"error: {bad[0]} must be" in capsys.readouterr().err
 
 
 def test_evaluate_plus_benchmarks(tmp_path: Path, shared_data: Path) -> None:

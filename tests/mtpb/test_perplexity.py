@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from editseq.mtpb import prompts
-from editseq.mtpb.perplexity import MTPBPerplexityOptions, backend_scorer, perplexity
+from editseq.mtpb.perplexity import MTPBPerplexityOptions, backend_scorer, perplexity, prepare
 
 
 class LengthScorer:
@@ -50,6 +50,31 @@ def test_a_group_with_no_problems_is_null_in_json(tmp_path: Path, shared_data: P
                      LengthScorer())
     assert out["solved"] == {"problems": 0, "multi": None, "single": None}
     assert json.loads(json.dumps(out, allow_nan=False)) == out  # strict JSON: no NaN anywhere
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"problem_id": "3", "case": 0, "completions": "abc"}, "'completions' must be a list of strings"),
+    ({"problem_id": "3", "case": 0, "completions": ["a", "b", "c"], "passed": "false"},
+     "'passed' must be true or false"),
+    ({"problem_id": "3", "case": 9, "completions": ["a", "b", "c"]}, "'case' must be an integer 0-4"),
+])
+def test_results_are_checked_before_any_scoring(tmp_path: Path, shared_data: Path, row: dict,
+                                                message: str) -> None:
+    from editseq.io import InputError
+
+    results = tmp_path / "r_results.jsonl"
+    results.write_text(json.dumps(row) + "\n")
+    opts = MTPBPerplexityOptions(model="m", results=results, problems="3", data=shared_data)
+    with pytest.raises(InputError, match=r"r_results\.jsonl line 1") as err:
+        prepare(opts)
+    assert message in str(err.value)
+
+
+def test_unknown_problem_ids_fail_before_the_model_loads(shared_data: Path) -> None:
+    from editseq.config import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown ids"):
+        prepare(MTPBPerplexityOptions(model="m", problems="3,999", data=shared_data))
 
 
 def test_without_results_history_is_prompts_only(shared_data: Path) -> None:

@@ -82,6 +82,9 @@ def test_single_and_multi_in_one_file(tmp_path: Path, shared_data: Path) -> None
     ('{"problem_id": "3", "case": 0, "completions": "x"}', "'completions' must be a list of strings"),
     ('{"problem_id": "3", "case": 0, "completions": ["a"]}', "1 completions for a multi-turn run of 3 turn(s)"),
     ('{"problem_id": "3", "case": 0, "mode": "x", "completions": ["a"]}', "mode must be 'multi' or 'single'"),
+    ('{"problem_id": "3", "case": 0, "sample": 0, "completions": ["a", "b", "c"]}\n'
+     '{"problem_id": "3", "case": 0, "sample": 0, "completions": ["d", "e", "f"]}',
+     "bad.jsonl line 2: problem 3, case 0, sample 0 (multi-turn) is already in "),
 ])
 def test_bad_input(tmp_path: Path, shared_data: Path, line: str, message: str) -> None:
     samples = tmp_path / "bad.jsonl"

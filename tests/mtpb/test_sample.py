@@ -62,6 +62,8 @@ def test_resuming_under_other_settings_is_refused(tmp_path: Path, shared_data: P
     assert len(out.read_text().splitlines()) == 5  # nothing appended, nothing lost
     settings = json.loads((tmp_path / "runs.jsonl.settings.json").read_text())["settings"]
     assert settings["max_new_tokens"] == 16
+    twice = {**opts, "problems": "3,3", "out": tmp_path / "twice.jsonl"}
+    assert sample(MTPBSampleOptions(**twice), ScriptedBackend()) == 5  # an id given twice is sampled once
     # more problems, or the other mode, resume the same file; --overwrite starts over
     assert sample(MTPBSampleOptions(**{**opts, "problems": "3,4"}, max_new_tokens=16), ScriptedBackend()) == 5
     assert sample(MTPBSampleOptions(**opts, max_new_tokens=16, single_turn=True), ScriptedBackend()) == 5

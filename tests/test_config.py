@@ -1,0 +1,64 @@
+"""Options from config files: typed like flags, clear errors for bad files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from editseq.config import ConfigError, build, option
+
+
+@dataclass
+class Opts:
+    samples: int = option(1, help="")
+    timeout: float = option(2.0, help="")
+    overwrite: bool = option(False, help="")
+    name: str | None = option(None, help="")
+    linter: Literal["fast", "pylint"] = option("fast", help="")
+    packages: list[str] = option([], help="")  # noqa: RUF009
+    out: Path | None = option(None, help="")  # noqa: RUF009
+
+
+def from_file(tmp_path: Path, text: str, suffix: str = ".yaml", **flags: object) -> Opts:
+    path = tmp_path / f"c{suffix}"
+    path.write_text(text, encoding="utf-8")
+    return build(Opts, flags, path)
+
+
+def test_values_take_the_fields_types(tmp_path: Path) -> None:
+    opts = from_file(tmp_path, 'samples: "3"\ntimeout: 1\noverwrite: "no"\nname: null\nlinter: pylint\n'
+                               "packages: click\nout: runs/x.jsonl\n")
+    assert (opts.samples, opts.timeout, opts.overwrite, opts.name) == (3, 1.0, False, None)
+    assert (opts.linter, opts.packages, opts.out) == ("pylint", ["click"], Path("runs/x.jsonl"))
+    assert from_file(tmp_path, "overwrite: yes\n").overwrite is True
+    assert from_file(tmp_path, "samples: 4\n", samples=7).samples == 7  # a flag given wins
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('overwrite: "maybe"\n', "overwrite: expected bool"),
+    ('samples: "two"\n', "samples: expected int"),
+    ("samples: 2.5\n", "samples: expected int"),
+    ("samples: null\n", "samples: a value is required"),
+    ("samples: true\n", "samples: expected int"),
+    ("timeout: [1]\n", "timeout: expected float"),
+    ("linter: flake9\n", "linter: expected one of ['fast', 'pylint']"),
+    ("packages: [1, 2]\n", "packages: expected a list of strings"),
+    ("samples: [\n", "not valid YAML"),
+    ("- a\n- b\n", "must hold a mapping"),
+    ("colour: red\n", "unknown option(s) ['colour']"),
+])
+def test_bad_values_and_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        from_file(tmp_path, text)
+    assert message in str(err.value) and "c.yaml" in str(err.value)
+
+
+def test_bad_json_and_bytes(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"not valid JSON .* line 1, column 2"):
+        from_file(tmp_path, "{samples: 2}", suffix=".json")
+    (tmp_path / "b.yaml").write_bytes(b"samples: \xff\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        build(Opts, {}, tmp_path / "b.yaml")
