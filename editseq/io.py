@@ -140,14 +140,16 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
 
 
 def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite: bool,
-                 flag: str = "--out") -> None:
-    """Start ``out``, or resume it only under the ``settings`` its ``manifest`` recorded.
+                 flag: str = "--out", can_overwrite: bool = True) -> None:
+    """Start ``out`` (a file, or a folder such as a training run's), or resume it only under the
+    ``settings`` its ``manifest`` recorded.
 
     Appending runs drawn under other settings would mix them silently, so that is refused (with
     the keys that differ); ``overwrite`` removes both files and starts over.
     """
     from editseq.config import ConfigError
 
+    hint = f"use --overwrite or another {flag}" if can_overwrite else f"use another {flag}"
     if overwrite:
         out.unlink(missing_ok=True)
         manifest.unlink(missing_ok=True)
@@ -156,10 +158,10 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
         if previous != settings:
             changed = sorted(k for k in settings if not isinstance(previous, dict) or previous.get(k) != settings[k])
             raise ConfigError(f"{out} was drawn with other settings ({', '.join(changed)} "
-                              f"differ, see {manifest}); use --overwrite or another {flag}")
-    elif out.exists() and out.stat().st_size:
-        raise ConfigError(f"{out} exists without {manifest.name}; use --overwrite or another {flag}")
-    out.parent.mkdir(parents=True, exist_ok=True)
+                              f"differ, see {manifest}); {hint}")
+    elif out.is_file() and out.stat().st_size:  # a folder (a training run's) has only its manifest
+        raise ConfigError(f"{out} exists without {manifest.name}; {hint}")
+    manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps({"settings": settings}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -65,6 +65,10 @@ def load_run(path: Path, label: str | None = None) -> Run:
     kind = detect_kind(rows[0][1], rows[0][0])
     run = Run(label or _default_label(path), path, kind)
     if kind == "lintseq":
+        for where, rec in rows:
+            edits = rec.get("edit_path")
+            if not isinstance(edits, list) or not all(isinstance(e, str) for e in edits):
+                raise InputError(f"{where}: 'edit_path' must be a list of diff strings (as `editseq lintseq` writes it)")
         run.records = [rec for _, rec in rows]
     else:
         run.attempts = [_attempt(rec, where, kind) for where, rec in rows]
@@ -85,16 +89,27 @@ def detect_kind(record: dict[str, Any], where: str) -> Kind:
 
 
 def _attempt(rec: dict[str, Any], where: str, kind: Kind) -> Attempt:
+    """One scored record, checked: a wrong type here would silently change the figures
+    (``"false"`` is truthy; ``null`` would become a task named "None")."""
     id_field = "problem_id" if kind == "mtpb" else "task_id"
     for name in (id_field, "passed"):
         if name not in rec:
             raise InputError(f"{where}: missing field {name!r}; every record of this file needs it")
-    attempt = Attempt(task=str(rec[id_field]), passed=bool(rec["passed"]),
+    task = rec[id_field]
+    if isinstance(task, bool) or not isinstance(task, (str, int)) or not str(task).strip():
+        raise InputError(f"{where}: {id_field!r} must be a non-empty string or integer, got {task!r}")
+    if not isinstance(rec["passed"], bool):
+        raise InputError(f"{where}: 'passed' must be true or false, got {rec['passed']!r}")
+    attempt = Attempt(task=str(task), passed=rec["passed"],
                       status=str(rec.get("status", "passed" if rec["passed"] else "failed")),
                       program=_program_text(rec), tokens=_tokens(rec))
     if kind == "mtpb":
-        attempt.case = str(rec.get("case", 0))
-        attempt.mode = str(rec.get("mode", "multi"))
+        case, mode = rec.get("case", 0), rec.get("mode", "multi")
+        if type(case) is not int or case < 0:
+            raise InputError(f"{where}: 'case' must be a non-negative integer, got {case!r}")
+        if mode not in ("multi", "single"):
+            raise InputError(f"{where}: 'mode' must be 'multi' or 'single', got {mode!r}")
+        attempt.case, attempt.mode = str(case), mode
         attempt.category = str(rec.get("category") or "uncategorized")
     return attempt
 

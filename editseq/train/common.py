@@ -15,6 +15,7 @@ from typing import Any
 
 from editseq import __version__
 from editseq.config import ConfigError, option, to_dict
+from editseq.io import claim_output
 
 
 @dataclass
@@ -88,6 +89,18 @@ def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:
     )
 
 
+# what a rerun may change: how long and how often, not what is trained
+RESUMABLE = ("output_dir", "max_steps", "epochs", "save_steps", "save_total_limit", "logging_steps")
+
+
+def claim_run(opts: Any) -> None:
+    """Refuse to resume ``opts.output_dir`` under other settings (data, model, recipe), which
+    would continue one run's checkpoints as if they were another's."""
+    settings = {k: v for k, v in to_dict(opts).items() if k not in RESUMABLE}
+    claim_output(opts.output_dir, opts.output_dir / "editseq_train_settings.json", settings,
+                 overwrite=False, flag="--output-dir", can_overwrite=False)
+
+
 def last_checkpoint(output_dir: Path) -> str | None:
     """The newest ``checkpoint-N`` in ``output_dir``, which a rerun continues from."""
     from transformers.trainer_utils import get_last_checkpoint
@@ -99,6 +112,7 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
     """Train (resuming when a checkpoint exists), save the final model, write the run record."""
     from transformers import AutoModelForCausalLM, TrainerState
 
+    claim_run(opts)  # here, after the data and model loaded: a failed start claims nothing
     resume = last_checkpoint(opts.output_dir)
     state = TrainerState.load_from_json(str(Path(resume) / "trainer_state.json")) if resume else None
     if state is not None and _reached(state, opts):

@@ -54,3 +54,17 @@ def test_unknown_and_missing_inputs_raise(tmp_path: Path) -> None:
         load_run(tmp_path / "absent.jsonl")
     with pytest.raises(InputError, match="no records"):
         load_run(_write(tmp_path / "empty.jsonl", []))
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"task_id": "t", "passed": "false"}, "'passed' must be true or false, got 'false'"),
+    ({"task_id": None, "passed": True}, "'task_id' must be a non-empty string or integer, got None"),
+    ({"problem_id": "3", "case": "abc", "passed": True}, "'case' must be a non-negative integer"),
+    ({"problem_id": "3", "case": 0, "mode": "weird", "passed": True}, "'mode' must be 'multi' or 'single'"),
+    ({"program": "x = 1", "edit_path": ["@@ -0,0 +1 @@\n+x = 1", 7]}, "'edit_path' must be a list of diff strings"),
+])
+def test_wrong_types_are_refused_not_counted(tmp_path: Path, row: dict, message: str) -> None:
+    """A wrong type would change the figures silently ("false" is truthy in Python)."""
+    with pytest.raises(InputError, match=r"r\.jsonl line 1: ") as err:
+        load_run(_write(tmp_path / "r.jsonl", [row]))
+    assert message in str(err.value)
