@@ -13,6 +13,12 @@ import warnings
 import click
 
 from editseq import __version__
+from editseq.config import ConfigError
+from editseq.io import InputError
+
+# what a command reports as "error: ..." with exit 2: bad options or input, and files or folders
+# that cannot be read or written (a read-only --out, a folder where a file belongs)
+USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, InputError, OSError)
 
 _PYTHON_FORMAT = warnings.formatwarning
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from editseq.config import ConfigError, build, click_options, config_file_option
+from editseq.cli import USER_ERRORS
+from editseq.config import build, click_options, config_file_option
 from editseq.corpus.docstrings import DocstringsOptions, run_docstrings
-from editseq.io import InputError
 
 
 @click.group("data")
@@ -33,7 +33,7 @@ def docstrings(config_file: Path | None, **values: object) -> int:
     try:
         opts = build(DocstringsOptions, values, config_file)
         counts = run_docstrings(opts)
-    except (ConfigError, InputError) as exc:
+    except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
     click.echo(f"{counts['files']} files, {counts['functions']} documented functions: "

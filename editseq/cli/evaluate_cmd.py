@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import click
 
-from editseq.config import ConfigError, build, click_options, config_file_option
+from editseq.cli import USER_ERRORS
+from editseq.config import build, click_options, config_file_option
 from editseq.evaluate import run
-from editseq.io import InputError
 
 
 @click.command("evaluate")
@@ -25,8 +26,12 @@ def evaluate(config_file: Path | None, **values: object) -> int:
     try:
         opts = build(run.EvaluateOptions, values, config_file)
         summary = run.evaluate(opts)
-    except (ConfigError, InputError) as exc:
+    except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
+        return 2
+    except sqlite3.DatabaseError as exc:
+        click.echo(f"error: the result store {opts.output_paths()[2]} cannot be used ({exc}); "
+                   "delete it, or run with --no-cache", err=True)
         return 2
     _print_table(summary)
     return 0

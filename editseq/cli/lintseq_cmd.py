@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from editseq.config import ConfigError, build, click_options, config_file_option
-from editseq.io import InputError
+from editseq.cli import USER_ERRORS
+from editseq.config import build, click_options, config_file_option
 from editseq.lintseq.convert import LintseqConfig, paths, run_lintseq
 
 
@@ -35,7 +35,7 @@ def lintseq(config_file: Path | None, quiet: bool, show: int, **values: object) 
     try:
         cfg = build(LintseqConfig, values, config_file)
         summary = run_lintseq(cfg, progress=not quiet)
-    except (ConfigError, InputError, FileNotFoundError) as exc:
+    except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
     p = paths(cfg.output)

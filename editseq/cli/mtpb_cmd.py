@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from editseq.cli import USER_ERRORS
 from editseq.config import ConfigError, build, click_options
-from editseq.io import InputError
 from editseq.mtpb import perplexity as ppl_mod
 from editseq.mtpb import run as run_mod
 from editseq.mtpb import sample as sample_mod
@@ -33,7 +33,7 @@ def evaluate(**values: object) -> int:
     """Run MTPB runs (JSONL: problem_id, case, completions) in the sandbox; write results and summary."""
     try:
         summary = run_mod.evaluate(build(run_mod.MTPBEvaluateOptions, values))
-    except (ConfigError, InputError) as exc:
+    except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
     label = "fixed" if summary["fixed"] else "reference"
@@ -56,7 +56,7 @@ def sample(**values: object) -> int:
         opts = build(sample_mod.MTPBSampleOptions, values)
         backend = _backend(opts.model, opts.threads)
         n = sample_mod.sample(opts, backend, progress=lambda msg: click.echo(msg, err=True))
-    except (ConfigError, InputError) as exc:
+    except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
     click.echo(f"{n} runs written to {opts.out}")
@@ -72,7 +72,7 @@ def perplexity(json_out: Path | None, **values: object) -> int:
         opts = build(ppl_mod.MTPBPerplexityOptions, values)
         inputs = ppl_mod.prepare(opts)  # bad ids or results fail before the model loads
         out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(_backend(opts.model, opts.threads)), inputs)
-    except (ConfigError, InputError) as exc:
+    except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
     click.echo(f"prompt perplexity ({out['history']}): multi-turn {out['multi']:.2f}, "

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from editseq.config import ConfigError, build, click_options, config_file_option
-from editseq.io import InputError
+from editseq.cli import USER_ERRORS
+from editseq.config import build, click_options, config_file_option
 from editseq.report.build import ReportOptions, build_report
 
 
@@ -32,7 +32,7 @@ def report(inputs: tuple[Path, ...], config_file: Path | None, **values: object)
     try:
         opts = build(ReportOptions, values, config_file)
         data = build_report(list(inputs), opts)
-    except (ConfigError, InputError) as exc:
+    except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
     for label, v in data["passk"].items():

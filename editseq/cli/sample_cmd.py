@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from editseq.config import ConfigError, build, click_options, config_file_option
-from editseq.io import InputError
+from editseq.cli import USER_ERRORS
+from editseq.config import build, click_options, config_file_option
 from editseq.models.loading import ModelError
 from editseq.models.sample import SampleOptions, sample
 
@@ -28,7 +28,7 @@ def sample_command(config_file: Path | None, **values: object) -> int:
     try:
         opts = build(SampleOptions, values, config_file)
         summary = sample(opts)
-    except (ConfigError, InputError, ModelError) as exc:
+    except (*USER_ERRORS, ModelError) as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
     rate = summary["tokens_per_s"]

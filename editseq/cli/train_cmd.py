@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from editseq.config import ConfigError, build, click_options, config_file_option
-from editseq.io import InputError
+from editseq.cli import USER_ERRORS
+from editseq.config import build, click_options, config_file_option
 from editseq.models.loading import ModelError
 from editseq.train.pretrain import PretrainOptions
 from editseq.train.sft import SFTOptions
@@ -64,7 +64,7 @@ def _run(cls: type, values: dict[str, Any], config_file: Path | None, fn: Any) -
     try:
         opts = build(cls, values, config_file)
         record = fn(opts)
-    except (ConfigError, InputError, ModelError, FileNotFoundError) as exc:
+    except (*USER_ERRORS, ModelError) as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
     resumed = f" (resumed from {record['resumed_from']})" if record["resumed_from"] else ""

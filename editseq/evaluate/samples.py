@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,15 +68,20 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
     resolve = None
     if resolve_edits:
         from editseq.lintseq.diffs import resolve  # lazy: LintSeq is optional for evaluation
+    no_hunks = 0
     for s in samples:
         is_completion = "completion" in s.record
         text = s.record["completion" if is_completion else "solution"]
         if fences:
             text = unwrap_markdown(text, first_only=True)
         if resolve is not None and "resolve_problems" not in s.record:  # not already resolved by `sample`
+            no_hunks += "@@" not in text
             text = resolve(text).program
         if stop and is_completion:
             text = truncate(text)
         problem = bench.problems[s.task_id]
         s.program = (bench.program(problem, completion=text) if is_completion
                      else bench.program(problem, solution=text))
+    if no_hunks:
+        warnings.warn(f"--resolve-edits: {no_hunks} of {len(samples)} samples hold no edit sequence (no @@ "
+                      "hunk) and resolve to empty programs; are they plain programs?", UserWarning, stacklevel=2)

@@ -77,12 +77,13 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     """Evaluate every run; writes results and summary, returns the summary."""
     bench = data.load(opts.data, opts.fixed)
     runs = read_runs(opts.samples, bench)
+    results_path, summary_path = opts.output_paths()
+    results_path.parent.mkdir(parents=True, exist_ok=True)  # an unusable --out-dir fails before the runs
     start = time.monotonic()
     outcomes = execute(runs, bench, opts.workers, opts.backend, opts.address)
     seconds = time.monotonic() - start
     order = sorted(range(len(runs)), key=lambda i: runs[i].key)
     runs, outcomes = [runs[i] for i in order], [outcomes[i] for i in order]
-    results_path, summary_path = opts.output_paths()
     _write_results(results_path, runs, outcomes, bench)
     summary = summarize(runs, outcomes, bench)
     summary.update(settings=to_dict(opts), seconds=round(seconds, 2), versions=_versions(),

@@ -65,3 +65,14 @@ def test_evaluate_plus_benchmarks(tmp_path: Path, shared_data: Path) -> None:
         assert [r["passed"] for r in results] == [True, False, True], results
         summary = json.loads((tmp_path / f"{samples.stem}_summary.json").read_text())
         assert summary["pass@1"] == 0.75
+
+
+def test_a_corrupt_result_store_names_the_fix(tmp_path: Path, capsys) -> None:
+    samples = tmp_path / "x.jsonl"
+    samples.write_text('{"task_id": "HumanEval/0", "completion": "    return True\\n"}\n')
+    (tmp_path / "x_cache.sqlite").write_text("not a database")
+    assert main(["evaluate", str(samples), "--k", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "x_cache.sqlite cannot be used" in err and "--no-cache" in err
+    with pytest.warns(UserWarning, match="have no samples"):
+        assert main(["evaluate", str(samples), "--k", "1", "--no-cache"]) == 0

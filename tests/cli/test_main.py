@@ -29,3 +29,16 @@ def test_notices_print_as_one_plain_line():
     before = warnings.formatwarning
     assert main(["--version"]) == 0
     assert warnings.formatwarning is before  # the CLI's format does not outlive the command
+
+
+def test_an_unusable_output_path_is_an_error_not_a_traceback(tmp_path, capsys):
+    """A file where a folder belongs: exit 2 naming the path, for every command that writes."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    samples = tmp_path / "s.jsonl"
+    samples.write_text('{"task_id": "HumanEval/0", "completion": "    return True\\n"}\n')
+    for argv in (["evaluate", str(samples), "--out-dir", str(blocker / "x")],
+                 ["lintseq", str(samples), str(blocker / "o.jsonl"), "--program-field", "completion"],
+                 ["data", "docstrings", "--package", "json", "--out", str(blocker / "d.jsonl")]):
+        assert main(argv) == 2, argv
+        assert "error: " in capsys.readouterr().err

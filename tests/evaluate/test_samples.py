@@ -83,3 +83,11 @@ def test_resolve_edits_leaves_what_editseq_sample_resolved(tmp_path: Path, human
     build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
     assert samples[0].program == humaneval.program(problem, solution=record["solution"])
     assert "return any(" in samples[0].program
+
+
+def test_resolve_edits_on_plain_programs_warns(tmp_path: Path, humaneval) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"task_id": "HumanEval/0", "completion": "    return True\\n"}\n')
+    samples = read_samples(path, humaneval)
+    with pytest.warns(UserWarning, match="1 of 1 samples hold no edit sequence"):
+        build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
