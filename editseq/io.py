@@ -124,13 +124,17 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
         raise InputError(
             f"{name!r} is not a file; reading Hugging Face datasets needs the 'hf' extra: pip install 'editseq[hf]'"
         ) from exc
-    if Path(name).is_dir():
-        try:
-            ds = datasets.load_from_disk(name)
-        except FileNotFoundError:
+    try:
+        if Path(name).is_dir():
+            try:
+                ds = datasets.load_from_disk(name)
+            except FileNotFoundError:  # not saved by save_to_disk: a folder of data files, or a hub repo
+                ds = datasets.load_dataset(name, split=split)
+        else:
             ds = datasets.load_dataset(name, split=split)
-    else:
-        ds = datasets.load_dataset(name, split=split)
+    except Exception as exc:  # the library's own errors (no such dataset, unreadable files, offline)
+        raise InputError(f"{name}: not a readable dataset ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:300]})") from exc
     if isinstance(ds, datasets.DatasetDict):
         if split not in ds:
             raise InputError(f"{name}: no split {split!r}; available: {sorted(ds)}")
@@ -145,7 +149,8 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     ``settings`` its ``manifest`` recorded.
 
     Appending runs drawn under other settings would mix them silently, so that is refused (with
-    the keys that differ); ``overwrite`` removes both files and starts over.
+    the keys that differ); ``overwrite`` removes both files and starts over. An ``out`` that holds
+    nothing yet (a start that failed, say on a mistyped model) may be claimed again.
     """
     from editseq.config import ConfigError
 
@@ -153,13 +158,14 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     if overwrite:
         out.unlink(missing_ok=True)
         manifest.unlink(missing_ok=True)
-    if manifest.exists():
+    holds = (out.is_file() and out.stat().st_size > 0) or (out.is_dir() and any(p != manifest for p in out.iterdir()))
+    if manifest.exists() and holds:
         previous = json.loads(manifest.read_text(encoding="utf-8")).get("settings")
         if previous != settings:
             changed = sorted(k for k in settings if not isinstance(previous, dict) or previous.get(k) != settings[k])
             raise ConfigError(f"{out} was drawn with other settings ({', '.join(changed)} "
                               f"differ, see {manifest}); {hint}")
-    elif out.is_file() and out.stat().st_size:  # a folder (a training run's) has only its manifest
+    elif out.is_file() and holds and not manifest.exists():  # a folder (a training run's) has only its manifest
         raise ConfigError(f"{out} exists without {manifest.name}; {hint}")
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps({"settings": settings}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -49,3 +49,29 @@ def test_a_lone_surrogate_keeps_its_escape(tmp_path: Path) -> None:
     [(_, record)] = read_valid_records(tmp_path / "s.jsonl")
     assert record["completion"] == "x\ud800y"
     assert dumps(record) == '{"task_id": "a", "completion": "x\\ud800y"}'
+
+
+def test_a_folder_that_is_no_dataset_is_an_input_error(tmp_path: Path) -> None:
+    pytest.importorskip("datasets", reason="reading folders as datasets needs the 'hf' extra")
+    (tmp_path / "a.json").write_text("not json\n")
+    with pytest.raises(InputError, match="not a readable dataset"):
+        next(read_records(tmp_path))
+
+
+def test_claim_output_resumes_only_under_the_same_settings(tmp_path: Path) -> None:
+    from editseq.config import ConfigError
+    from editseq.io import claim_output
+
+    out, manifest = tmp_path / "o.jsonl", tmp_path / "o.settings.json"
+    claim_output(out, manifest, {"n": 1}, overwrite=False)
+    claim_output(out, manifest, {"n": 2}, overwrite=False)  # nothing written yet: a failed start is redone
+    out.write_text('{"a": 1}\n')
+    claim_output(out, manifest, {"n": 2}, overwrite=False)  # same settings: resume
+    with pytest.raises(ConfigError, match=r"other settings \(n differ.*use --overwrite or another --out"):
+        claim_output(out, manifest, {"n": 3}, overwrite=False)
+    claim_output(out, manifest, {"n": 3}, overwrite=True)
+    assert not out.exists() and json.loads(manifest.read_text()) == {"settings": {"n": 3}}
+    out.write_text('{"a": 1}\n')
+    manifest.unlink()
+    with pytest.raises(ConfigError, match=r"exists without o\.settings\.json"):
+        claim_output(out, manifest, {"n": 3}, overwrite=False)

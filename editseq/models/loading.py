@@ -104,8 +104,8 @@ def _load(model: str, device: str) -> tuple[Any, Any]:
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
         lm = transformers.AutoModelForCausalLM.from_pretrained(source.path, dtype=dtype, **kwargs)
-    except OSError as exc:
-        raise ModelError(f"--model {model}: cannot load it offline ({exc}); pass a local checkpoint "
+    except (OSError, ValueError) as exc:  # ValueError: a folder that holds no model or tokenizer
+        raise ModelError(f"--model {model}: cannot load it offline ({' '.join(str(exc).split())[:300]}); pass a local checkpoint "
                          f"folder, a .gguf file, or one of {', '.join(EMBEDDED)}") from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

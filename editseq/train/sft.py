@@ -117,8 +117,8 @@ def load_base(opts: SFTOptions) -> tuple[Any, Any]:
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
         model = transformers.AutoModelForCausalLM.from_pretrained(source.path, **kwargs)
-    except OSError as exc:
-        raise ModelError(f"--model {opts.model}: cannot load it offline ({exc})") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a folder that holds no model or tokenizer
+        raise ModelError(f"--model {opts.model}: cannot load it offline ({' '.join(str(exc).split())[:300]})") from exc
     if source.gguf_file:
         _drop_gguf_markers(model)
     if tokenizer.pad_token is None:
