@@ -15,7 +15,7 @@ from editseq.lintseq.convert import LintseqConfig, paths, run_lintseq
 @click_options(LintseqConfig)
 @config_file_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--show", type=int, default=0, help="Print the first N output records as training text.")
+@click.option("--show", type=click.IntRange(min=0), default=0, help="Print the first N output records as training text.")
 def lintseq(config_file: Path | None, quiet: bool, show: int, **values: object) -> int:
     """Refactor an instruction+program dataset into instruction+edit-sequence records.
 

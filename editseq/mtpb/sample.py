@@ -51,8 +51,8 @@ class MTPBSampleOptions:
             raise ConfigError("--model is required (a backend name such as smollm2-135m)")
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise ConfigError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
-        if self.n < 1 or (self.threads or 1) < 1:
-            raise ConfigError("--n and --threads must be at least 1")
+        if self.n < 1 or (self.threads or 1) < 1 or self.max_length < 1:
+            raise ConfigError("--n, --threads and --max-length must be at least 1")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise ConfigError("--temperature must be >= 0 and --top-p in (0, 1]")
         mode = "single" if self.single_turn else "multi"

@@ -49,6 +49,9 @@ class TrainOptions:
         for name in ("batch_size", "grad_accum", "save_steps", "logging_steps"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
+        for name in ("max_steps", "weight_decay", "save_total_limit"):  # 0 has a meaning; below, none
+            if getattr(self, name) < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
 
 
 def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:

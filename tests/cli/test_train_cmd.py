@@ -61,5 +61,8 @@ def test_pretrain_command(tmp_path: Path, capsys) -> None:
 def test_bad_options_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["train", "sft", "--data", "x.jsonl", "--output-dir", str(tmp_path)]) == 2
     assert "--model is required" in capsys.readouterr().err
+    for flag in ("--max-steps", "--weight-decay", "--save-total-limit"):
+        assert main(["train", "pretrain", "--data", "x.jsonl", "--output-dir", str(tmp_path), flag, "-1"]) == 2
+        assert f"{flag} must be >= 0" in capsys.readouterr().err
     assert main(["train", "sft", "--model", "m", "--data", str(tmp_path / "none.jsonl"),
                  "--output-dir", str(tmp_path), "--max-steps", "1"]) == 2
