@@ -100,13 +100,17 @@ def make_tokenizer(opts: PretrainOptions, texts: list[str]) -> Any:
         return train_bpe(texts, opts.vocab_size)
     import transformers
 
-    from editseq.models.loading import resolve_model
+    from editseq.models.loading import ModelError, resolve_model
 
     source = resolve_model(opts.tokenizer)
     kwargs: dict[str, Any] = {"local_files_only": True}
     if source.gguf_file:
         kwargs["gguf_file"] = source.gguf_file
-    tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"--tokenizer {opts.tokenizer}: cannot load it offline "
+                         f"({' '.join(str(exc).split())[:300]}); use bpe, smollm2-135m or a model folder") from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

@@ -61,6 +61,11 @@ def test_pretrain_command(tmp_path: Path, capsys) -> None:
 def test_bad_options_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["train", "sft", "--data", "x.jsonl", "--output-dir", str(tmp_path)]) == 2
     assert "--model is required" in capsys.readouterr().err
+    from editseq.data import EXAMPLES
+
+    assert main(["train", "pretrain", "--data", str(EXAMPLES), "--text-field", "program", "--output-dir",
+                 str(tmp_path / "t"), "--tokenizer", str(tmp_path / "no-such-model")]) == 2
+    assert "--tokenizer" in capsys.readouterr().err
     for flag in ("--max-steps", "--weight-decay", "--save-total-limit"):
         assert main(["train", "pretrain", "--data", "x.jsonl", "--output-dir", str(tmp_path), flag, "-1"]) == 2
         assert f"{flag} must be >= 0" in capsys.readouterr().err
