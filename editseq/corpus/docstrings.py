@@ -76,11 +76,11 @@ def package_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
 
 
 def functions(source: str, opts: DocstringsOptions) -> Iterator[tuple[str, str, str]]:
-    """(name, docstring, program without the docstring) of each kept top-level function."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return
+    """(name, docstring, program without the docstring) of each kept top-level function.
+
+    Raises SyntaxError or ValueError for a source that does not parse (the caller counts it).
+    """
+    tree = ast.parse(source)
     lines = source.splitlines()
     for node in tree.body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -129,7 +129,12 @@ def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
         except (UnicodeDecodeError, OSError):
             counts["unreadable"] += 1
             continue
-        for name, doc, program in functions(source, opts):
+        try:
+            found = list(functions(source, opts))
+        except (SyntaxError, ValueError):  # Python 2 files, templates, newer syntax than this Python's
+            counts["unparsable"] += 1
+            continue
+        for name, doc, program in found:
             counts["functions"] += 1
             key = hashlib.sha256(" ".join(program.split()).encode()).hexdigest()
             if key in seen:

@@ -64,11 +64,12 @@ def test_mine_dedups_and_decontaminates(tmp_path: Path, shared_data: Path, monke
     (pkg / "__init__.py").write_text(SOURCE)
     (pkg / "copy.py").write_text(SOURCE)  # the same function again: a duplicate
     (pkg / "leak.py").write_text(leaked)
+    (pkg / "py2.py").write_text('print "python 2"\n')  # counted, not silently skipped
     monkeypatch.syspath_prepend(str(tmp_path))
     opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["minedpkg"], data=shared_data)
     records, counts = mine(opts)
     assert [r["source"] for r in records] == ["minedpkg:scaled"]
-    assert counts["duplicates"] == 1 and counts["contaminated"] == 1
+    assert counts["duplicates"] == 1 and counts["contaminated"] == 1 and counts["unparsable"] == 1
     assert records[0]["package"] == "minedpkg"
     kept_anyway, _ = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["minedpkg"],
                                             decontaminate=False))
