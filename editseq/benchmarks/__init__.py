@@ -88,4 +88,14 @@ def load_benchmark(name: str, data: Path | None = None) -> Benchmark:
                "mbpp+": mbpp.load_mbpp_plus}
     if name not in loaders:
         raise InputError(f"unknown benchmark {name!r}; choose one of {', '.join(NAMES)}")
-    return loaders[name](data)
+    hint = "check the file under --data against its SOURCE.md, or leave --data out"
+    try:
+        bench = loaders[name](data)
+    except InputError:
+        raise
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:  # a damaged or foreign file
+        raise InputError(f"{name}: its data file could not be read ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:200]}); {hint}") from exc
+    if not bench.problems:
+        raise InputError(f"{name}: {bench.source} holds no problems; {hint}")
+    return bench
