@@ -80,19 +80,32 @@ def locate(data: Path | None) -> Path:
     return path
 
 
+_HINT = "check the file against its SOURCE.md, or leave --data out"
+
+
 def load(data: Path | None = None, fixed: bool = False) -> Benchmark:
     """All problems; ``fixed`` applies ``FIXES`` and excludes the problems without their data files."""
     path = locate(data)
     raw = path.read_bytes()
     bench = Benchmark(path, hashlib.sha256(raw).hexdigest(), fixed)
-    for lineno, line in enumerate(raw.decode("utf-8").splitlines(), start=1):
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); {_HINT}") from exc
+    for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        problem = _parse(json.loads(line), f"{path} line {lineno}", fixed)
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path} line {lineno}: not valid JSON ({exc.msg}); {_HINT}") from exc
+        problem = _parse(row, f"{path} line {lineno}", fixed)
         if fixed and problem.id in EXCLUDED_IN_FIXED:
             bench.excluded[problem.id] = EXCLUDED_IN_FIXED[problem.id]
             continue
         bench.problems[problem.id] = problem
+    if not bench.problems:
+        raise InputError(f"{path}: no problems; {_HINT}")
     bench.problems = dict(sorted(bench.problems.items(), key=lambda kv: int(kv[0])))
     return bench
 

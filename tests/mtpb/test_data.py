@@ -55,3 +55,16 @@ def test_missing_or_bad_data(tmp_path: Path) -> None:
     bad.write_text('{"id": "1"}\n')
     with pytest.raises(InputError, match="line 1: not an MTPB problem"):
         data.load(bad)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\xff\xfe\n", "not UTF-8"),
+    (b'{"id": "1", \n', "line 1: not valid JSON"),
+    (b"\n\n", "no problems"),
+])
+def test_a_damaged_data_file_is_named(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "mtpb").mkdir()
+    (tmp_path / "mtpb" / "mtpb.jsonl").write_bytes(content)
+    with pytest.raises(InputError, match=r"SOURCE\.md") as err:
+        data.load(tmp_path)
+    assert message in str(err.value) and "mtpb.jsonl" in str(err.value)
