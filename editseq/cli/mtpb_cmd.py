@@ -54,8 +54,9 @@ def sample(**values: object) -> int:
     """Sample MTPB runs from a model turn by turn (resumable: reruns skip runs already written)."""
     try:
         opts = build(sample_mod.MTPBSampleOptions, values)
+        bench = sample_mod.prepare(opts)  # bad ids, data or --out fail before the model loads
         backend = _backend(opts.model, opts.threads)
-        n = sample_mod.sample(opts, backend, progress=lambda msg: click.echo(msg, err=True))
+        n = sample_mod.sample(opts, backend, progress=lambda msg: click.echo(msg, err=True), bench=bench)
     except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
         return 2

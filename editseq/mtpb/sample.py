@@ -88,15 +88,21 @@ def done_runs(path: Path) -> set[tuple]:
     return done
 
 
-def sample(opts: MTPBSampleOptions, backend: Backend,
-           progress: Callable[[str], None] = lambda _: None) -> int:
-    """Sample every missing run; returns how many runs were written."""
+def prepare(opts: MTPBSampleOptions) -> data.Benchmark:
+    """Load the data, check ``--problems`` and claim ``--out``: all that can fail before a model loads."""
     bench = data.load(opts.data)
     unknown = [i for i in opts.ids if i not in bench.problems]
     if unknown:
         raise ConfigError(f"--problems: unknown ids {unknown}; MTPB ids are 1 to 115")
     settings = {k: v for k, v in to_dict(opts).items() if k not in _RESUMABLE}
     claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite)
+    return bench
+
+
+def sample(opts: MTPBSampleOptions, backend: Backend,
+           progress: Callable[[str], None] = lambda _: None, bench: data.Benchmark | None = None) -> int:
+    """Sample every missing run; returns how many runs were written (``bench``: from ``prepare``)."""
+    bench = bench or prepare(opts)
     done = done_runs(opts.out)
     written = 0
     for pid in opts.ids or list(bench.problems):

@@ -45,3 +45,7 @@ def test_mtpb_sample_unknown_model_exits_2(tmp_path: Path, capsys) -> None:
     assert code == 2
     assert "error:" in capsys.readouterr().err
     assert main(["mtpb", "sample", "--model", "m", "--n", "0"]) == 2
+    # what does not need the model is checked before it loads
+    assert main(["mtpb", "sample", "--model", "no-such-model", "--problems", "999",
+                 "--out", str(tmp_path / "q.jsonl")]) == 2
+    assert "--problems: unknown ids ['999']" in capsys.readouterr().err
