@@ -65,7 +65,7 @@ def read_valid_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]
     """``(where, record)`` of a local JSONL/Parquet file, ``where`` = "PATH line N"; a malformed
     line raises ``InputError`` naming it (inputs that must be complete, like samples files)."""
     if not Path(path).is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{path}: " + ("a folder; pass the JSONL file" if Path(path).is_dir() else "no such file"))
     for _, key, rec in read_records(path):
         where = f"{path} line {key.rsplit(' ', 1)[-1]}"
         if isinstance(rec, BadRecord):

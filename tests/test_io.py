@@ -26,6 +26,8 @@ def test_a_missing_local_file_is_named_not_looked_up(monkeypatch: pytest.MonkeyP
 def test_files_that_must_be_local_never_reach_the_hub(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         next(read_valid_records(tmp_path / "samples"))  # no extension: would look like a hub name
+    with pytest.raises(InputError, match="a folder; pass the JSONL file"):
+        next(read_valid_records(tmp_path))
     (tmp_path / "s.jsonl").write_text('{"a": 1}\n\n{"a": 2}\n')
     assert list(read_valid_records(tmp_path / "s.jsonl")) == [
         (f"{tmp_path / 's.jsonl'} line 1", {"a": 1}), (f"{tmp_path / 's.jsonl'} line 3", {"a": 2})]

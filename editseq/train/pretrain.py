@@ -56,6 +56,8 @@ class PretrainOptions(TrainOptions):
             raise ConfigError("--data is required: a JSONL/Parquet corpus, a text file or a folder")
         if self.vocab_size < 300:
             raise ConfigError(f"--vocab-size must be at least 300 (256 bytes + merges), got {self.vocab_size}")
+        if self.block_size < 0:
+            raise ConfigError(f"--block-size must be >= 0 (0: the preset's context), got {self.block_size}")
 
 
 def documents(opts: PretrainOptions) -> Iterator[str]:

@@ -66,6 +66,8 @@ def test_bad_options_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["train", "pretrain", "--data", str(EXAMPLES), "--text-field", "program", "--output-dir",
                  str(tmp_path / "t"), "--tokenizer", str(tmp_path / "no-such-model")]) == 2
     assert "--tokenizer" in capsys.readouterr().err
+    assert main(["train", "pretrain", "--data", "x.jsonl", "--output-dir", str(tmp_path), "--block-size", "-1"]) == 2
+    assert "--block-size must be >= 0" in capsys.readouterr().err
     for flag in ("--max-steps", "--weight-decay", "--save-total-limit"):
         assert main(["train", "pretrain", "--data", "x.jsonl", "--output-dir", str(tmp_path), flag, "-1"]) == 2
         assert f"{flag} must be >= 0" in capsys.readouterr().err
