@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import click
 
+from editseq.text import one_line
+
 T = TypeVar("T")
 
 
@@ -180,7 +182,7 @@ def load_config_file(path: Path) -> dict[str, Any]:
         try:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from exc
+            raise ConfigError(f"{path}: not valid YAML ({one_line(exc)})") from exc
     else:
         try:
             data = json.loads(text)

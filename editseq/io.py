@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from editseq.text import one_line
+
 
 class InputError(ValueError):
     """Bad input: the message names the file, line, field, what was expected and the fix."""
@@ -134,7 +136,7 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
             ds = datasets.load_dataset(name, split=split)
     except Exception as exc:  # the library's own errors (no such dataset, unreadable files, offline)
         raise InputError(f"{name}: not a readable dataset ({type(exc).__name__}: "
-                         f"{' '.join(str(exc).split())[:300]})") from exc
+                         f"{one_line(exc)})") from exc
     if isinstance(ds, datasets.DatasetDict):
         if split not in ds:
             raise InputError(f"{name}: no split {split!r}; available: {sorted(ds)}")
@@ -165,7 +167,7 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
             changed = sorted(k for k in settings if not isinstance(previous, dict) or previous.get(k) != settings[k])
             raise ConfigError(f"{out} was drawn with other settings ({', '.join(changed)} "
                               f"differ, see {manifest}); {hint}")
-    elif out.is_file() and holds and not manifest.exists():  # a folder (a training run's) has only its manifest
+    elif holds and out.is_file():  # no manifest; a folder (a training run's) needs none
         raise ConfigError(f"{out} exists without {manifest.name}; {hint}")
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps({"settings": settings}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

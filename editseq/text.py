@@ -31,3 +31,9 @@ def unwrap_markdown(text: str, language: str = "python", first_only: bool = Fals
     if len(chosen) == 1:
         return chosen[0]
     return "".join(body if body.endswith("\n") else body + "\n" for body in chosen)
+
+
+def one_line(exc: BaseException | str, limit: int = 300) -> str:
+    """An exception's (a library's) message as one line of at most ``limit`` characters, to go
+    inside our own error messages."""
+    return " ".join(str(exc).split())[:limit]

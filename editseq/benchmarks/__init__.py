@@ -15,6 +15,7 @@ from pathlib import Path
 
 from editseq.env import data_dir
 from editseq.io import InputError
+from editseq.text import one_line
 
 NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+")
 
@@ -95,7 +96,7 @@ def load_benchmark(name: str, data: Path | None = None) -> Benchmark:
         raise
     except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:  # a damaged or foreign file
         raise InputError(f"{name}: its data file could not be read ({type(exc).__name__}: "
-                         f"{' '.join(str(exc).split())[:200]}); {hint}") from exc
+                         f"{one_line(exc, 200)}); {hint}") from exc
     if not bench.problems:
         raise InputError(f"{name}: {bench.source} holds no problems; {hint}")
     return bench

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.models.backend import Backend
+from editseq.text import one_line
 
 INSTALL_HINT = "pip install 'editseq[model]'"
 BackendKind = Literal["auto", "transformers", "vllm", "openai"]
@@ -105,7 +106,7 @@ def _load(model: str, device: str) -> tuple[Any, Any]:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
         lm = transformers.AutoModelForCausalLM.from_pretrained(source.path, dtype=dtype, **kwargs)
     except (OSError, ValueError) as exc:  # ValueError: a folder that holds no model or tokenizer
-        raise ModelError(f"--model {model}: cannot load it offline ({' '.join(str(exc).split())[:300]}); pass a local checkpoint "
+        raise ModelError(f"--model {model}: cannot load it offline ({one_line(exc)}); pass a local checkpoint "
                          f"folder, a .gguf file, or one of {', '.join(EMBEDDED)}") from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from editseq.config import ConfigError
 from editseq.env import data_dir
 from editseq.io import InputError
 
@@ -81,6 +82,18 @@ def locate(data: Path | None) -> Path:
 
 
 _HINT = "check the file against its SOURCE.md, or leave --data out"
+
+
+def problem_ids(text: str) -> list[str]:
+    """``--problems`` ("3, 41,3") as ids in order, each once."""
+    return list(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+
+
+def check_ids(bench: Benchmark, ids: list[str]) -> None:
+    """ConfigError naming the ``--problems`` ids this benchmark does not have."""
+    unknown = [i for i in ids if i not in bench.problems]
+    if unknown:
+        raise ConfigError(f"--problems: unknown ids {unknown}; MTPB ids are 1 to 115")
 
 
 def load(data: Path | None = None, fixed: bool = False) -> Benchmark:

@@ -39,7 +39,7 @@ class MTPBPerplexityOptions:
     def __post_init__(self) -> None:
         if not self.model:
             raise ConfigError("--model is required (a backend name such as smollm2-135m)")
-        self.ids = list(dict.fromkeys(p.strip() for p in self.problems.split(",") if p.strip()))
+        self.ids = data.problem_ids(self.problems)
 
 
 def _ppl(parts: list[tuple[float, int]]) -> float:
@@ -89,10 +89,9 @@ class Inputs:
 
 
 def prepare(opts: MTPBPerplexityOptions) -> Inputs:
+    """Load the data, check ``--problems`` and read ``--results``: all that can fail before a model loads."""
     bench = data.load(opts.data)
-    unknown = [i for i in opts.ids if i not in bench.problems]
-    if unknown:
-        raise ConfigError(f"--problems: unknown ids {unknown}; MTPB ids are 1 to 115")
+    data.check_ids(bench, opts.ids)
     completions, solved = read_results(opts.results, bench) if opts.results else ({}, {})
     return Inputs(bench, completions, solved)
 

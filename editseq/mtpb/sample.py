@@ -59,7 +59,7 @@ class MTPBSampleOptions:
         if self.out is None:
             self.out = Path("runs") / f"mtpb_{self.model.replace('/', '_')}_{mode}.jsonl"
         self.out = Path(self.out)
-        self.ids = list(dict.fromkeys(p.strip() for p in self.problems.split(",") if p.strip()))
+        self.ids = data.problem_ids(self.problems)
 
     @property
     def mode(self) -> str:
@@ -91,9 +91,7 @@ def done_runs(path: Path) -> set[tuple]:
 def prepare(opts: MTPBSampleOptions) -> data.Benchmark:
     """Load the data, check ``--problems`` and claim ``--out``: all that can fail before a model loads."""
     bench = data.load(opts.data)
-    unknown = [i for i in opts.ids if i not in bench.problems]
-    if unknown:
-        raise ConfigError(f"--problems: unknown ids {unknown}; MTPB ids are 1 to 115")
+    data.check_ids(bench, opts.ids)
     settings = {k: v for k, v in to_dict(opts).items() if k not in _RESUMABLE}
     claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite)
     return bench

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from editseq.config import ConfigError, option
 from editseq.io import BadRecord, InputError, read_records
+from editseq.text import one_line
 from editseq.train.common import TrainOptions, run_trainer, training_arguments
 
 # preset -> (layers, hidden, heads, MLP width, context)
@@ -112,7 +113,7 @@ def make_tokenizer(opts: PretrainOptions, texts: list[str]) -> Any:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
     except (OSError, ValueError) as exc:
         raise ModelError(f"--tokenizer {opts.tokenizer}: cannot load it offline "
-                         f"({' '.join(str(exc).split())[:300]}); use bpe, smollm2-135m or a model folder") from exc
+                         f"({one_line(exc)}); use bpe, smollm2-135m or a model folder") from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from editseq.config import ConfigError, option
 from editseq.io import BadRecord, InputError, read_records
 from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
+from editseq.text import one_line
 from editseq.train.common import TrainOptions, run_trainer, training_arguments
 
 IGNORE = -100  # label of tokens the loss skips
@@ -118,7 +119,7 @@ def load_base(opts: SFTOptions) -> tuple[Any, Any]:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
         model = transformers.AutoModelForCausalLM.from_pretrained(source.path, **kwargs)
     except (OSError, ValueError) as exc:  # ValueError: a folder that holds no model or tokenizer
-        raise ModelError(f"--model {opts.model}: cannot load it offline ({' '.join(str(exc).split())[:300]})") from exc
+        raise ModelError(f"--model {opts.model}: cannot load it offline ({one_line(exc)})") from exc
     if source.gguf_file:
         _drop_gguf_markers(model)
     if tokenizer.pad_token is None:
