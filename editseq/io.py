@@ -146,31 +146,39 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
 
 
 def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite: bool,
-                 flag: str = "--out", can_overwrite: bool = True) -> None:
+                 flag: str = "--out", can_overwrite: bool = True, companions: Iterable[Path] = ()) -> None:
     """Start ``out`` (a file, or a folder such as a training run's), or resume it only under the
     ``settings`` its ``manifest`` recorded.
 
     Appending runs drawn under other settings would mix them silently, so that is refused (with
-    the keys that differ); ``overwrite`` removes both files and starts over. An ``out`` that holds
-    nothing yet (a start that failed, say on a mistyped model) may be claimed again.
+    the keys that differ); ``overwrite`` removes ``out``, the manifest and the ``companions`` (files
+    a run writes beside ``out``, such as an errors file) and starts over. An ``out`` that holds
+    nothing yet (a start that failed, say on a mistyped model) may be claimed again. The manifest
+    also records the editseq and Python versions that started the run.
     """
+    import sys
+
+    from editseq import __version__
     from editseq.config import ConfigError
 
+    companions = list(companions)
     hint = f"use --overwrite or another {flag}" if can_overwrite else f"use another {flag}"
     if overwrite:
-        out.unlink(missing_ok=True)
-        manifest.unlink(missing_ok=True)
-    holds = (out.is_file() and out.stat().st_size > 0) or (out.is_dir() and any(p != manifest for p in out.iterdir()))
+        for path in (out, manifest, *companions):
+            path.unlink(missing_ok=True)
+    files = [p for p in (out, *companions) if p.is_file() and p.stat().st_size > 0]
+    holds = bool(files) or (out.is_dir() and any(p != manifest for p in out.iterdir()))
     if manifest.exists() and holds:
         previous = json.loads(manifest.read_text(encoding="utf-8")).get("settings")
         if previous != settings:
             changed = sorted(k for k in settings if not isinstance(previous, dict) or previous.get(k) != settings[k])
             raise ConfigError(f"{out} was drawn with other settings ({', '.join(changed)} "
                               f"differ, see {manifest}); {hint}")
-    elif holds and out.is_file():  # no manifest; a folder (a training run's) needs none
-        raise ConfigError(f"{out} exists without {manifest.name}; {hint}")
+    elif files:  # no manifest; a folder (a training run's) needs none
+        raise ConfigError(f"{files[0]} exists without {manifest.name}; {hint}")
     manifest.parent.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(json.dumps({"settings": settings}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    record = {"settings": settings, "version": __version__, "python": sys.version.split()[0]}
+    manifest.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def dumps(record: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import editseq
 from editseq.io import InputError, dumps, read_records, read_valid_records
 
 
@@ -72,8 +73,25 @@ def test_claim_output_resumes_only_under_the_same_settings(tmp_path: Path) -> No
     with pytest.raises(ConfigError, match=r"other settings \(n differ.*use --overwrite or another --out"):
         claim_output(out, manifest, {"n": 3}, overwrite=False)
     claim_output(out, manifest, {"n": 3}, overwrite=True)
-    assert not out.exists() and json.loads(manifest.read_text()) == {"settings": {"n": 3}}
+    recorded = json.loads(manifest.read_text())
+    assert not out.exists() and recorded["settings"] == {"n": 3} and recorded["version"] == editseq.__version__
     out.write_text('{"a": 1}\n')
     manifest.unlink()
     with pytest.raises(ConfigError, match=r"exists without o\.settings\.json"):
         claim_output(out, manifest, {"n": 3}, overwrite=False)
+
+
+def test_claim_output_counts_and_clears_companion_files(tmp_path: Path) -> None:
+    from editseq.config import ConfigError
+    from editseq.io import claim_output
+
+    out, errors, manifest = tmp_path / "o.jsonl", tmp_path / "o.errors.jsonl", tmp_path / "o.json"
+    claim_output(out, manifest, {"n": 1}, overwrite=False, companions=[errors])
+    errors.write_text('{"index": 0}\n')  # only errors so far: still a run with settings
+    with pytest.raises(ConfigError, match=r"other settings \(n differ"):
+        claim_output(out, manifest, {"n": 2}, overwrite=False, companions=[errors])
+    manifest.unlink()
+    with pytest.raises(ConfigError, match=r"o\.errors\.jsonl exists without o\.json; use --overwrite or another OUT"):
+        claim_output(out, manifest, {"n": 2}, overwrite=False, flag="OUT", companions=[errors])
+    claim_output(out, manifest, {"n": 2}, overwrite=True, companions=[errors])
+    assert not errors.exists()

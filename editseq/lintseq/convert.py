@@ -16,7 +16,6 @@ import json
 import os
 import random
 import signal
-import sys
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from editseq.io import (
     BadRecord,
     InputError,
     JsonlAppender,
+    claim_output,
     count_records,
     read_records,
     truncate_torn_tail,
@@ -245,19 +245,8 @@ def run_lintseq(cfg: LintseqConfig, progress: bool = True) -> Summary:
 def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -> tuple[int, Summary]:
     """Check the manifest, cut a partial tail, and count the records already done."""
     summary = Summary()
-    if cfg.overwrite:
-        for path in p.values():
-            path.unlink(missing_ok=True)
-    if p["manifest"].exists():
-        previous = json.loads(p["manifest"].read_text())
-        if previous.get("settings") != settings:
-            raise ConfigError(
-                f"{p['output']} was started with other settings ({p['manifest']}); "
-                "use --overwrite to start over or choose another OUTPUT"
-            )
-    elif p["jsonl"].exists() or p["errors"].exists():
-        raise ConfigError(f"{p['jsonl']} exists without a manifest; use --overwrite or another OUTPUT")
-    write_json(p["manifest"], {"settings": settings, "version": __version__, "python": sys.version.split()[0]})
+    companions = [p["jsonl"], p["errors"], p["summary"]]
+    claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions)
     done = _replay(p, cfg.samples, summary)
     summary.resumed = done
     return done, summary
