@@ -8,6 +8,7 @@ arguments. Checks live in the dataclass's ``__post_init__`` and raise ``ConfigEr
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import types
 import typing
@@ -50,11 +51,17 @@ def _click_type(tp: Any) -> Any:
 
 
 def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callable]:
-    """Decorate a click command with one option (or argument) per dataclass field."""
+    """Decorate a click command with one option (or argument) per dataclass field.
+
+    The command's own fields come first in ``--help``, those it inherits (shared option groups
+    such as ``scale.ScaleOptions``) after them.
+    """
     hints = typing.get_type_hints(cls)
+    own = inspect.get_annotations(cls)
+    ordered = sorted(dataclasses.fields(cls), key=lambda f: f.name not in own)
 
     def decorate(fn: typing.Callable) -> typing.Callable:
-        for f in reversed(dataclasses.fields(cls)):
+        for f in reversed(ordered):
             tp, _ = _base_type(hints[f.name])
             meta = f.metadata
             default = None
@@ -90,8 +97,8 @@ config_file_option = click.option(
 def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None) -> T:
     """Make a ``cls`` from a config file (YAML or JSON) overlaid with explicit values.
 
-    Values equal to ``None`` are ignored so that CLI defaults do not mask file settings
-    only when the field's own default is ``None``.
+    A file setting yields only to a flag that was typed on the command line (even one typed with
+    its default value); outside a click command, to any value that differs from the default.
     """
     merged: dict[str, Any] = {}
     if config_file is not None:
@@ -103,12 +110,20 @@ def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None)
     hints = typing.get_type_hints(cls)
     for key, value in merged.items():
         merged[key] = _coerce(value, hints[key], f"{config_file}: {key}")
+    ctx = click.get_current_context(silent=True)
+
+    def typed(key: str, value: Any) -> bool:
+        if ctx is not None and key in ctx.params:
+            source = ctx.get_parameter_source(key)
+            return source not in (click.core.ParameterSource.DEFAULT, click.core.ParameterSource.DEFAULT_MAP)
+        return not _is_default(cls, key, value)
+
     for key, value in values.items():
         if key not in names:
             continue
         if isinstance(value, tuple):
             value = list(value)
-        if config_file is not None and key in merged and _is_default(cls, key, value):
+        if config_file is not None and key in merged and not typed(key, value):
             continue
         merged[key] = value
     return cls(**merged)

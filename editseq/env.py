@@ -17,7 +17,10 @@ def data_dir() -> Path | None:
     if value:
         path = Path(value).expanduser()
         if not path.is_dir():
-            raise ValueError(f"{DATA_DIR_VAR}={value!r} is not a directory; unset it or point it at the data folder")
+            # imported here, not at the top: the sandbox worker imports this module
+            from editseq.config import ConfigError
+
+            raise ConfigError(f"{DATA_DIR_VAR}={value!r} is not a directory; unset it or point it at the data folder")
         return path
     here = Path(__file__).resolve().parent.parent
     for candidate in (here.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"):
@@ -39,3 +42,24 @@ def sandbox_namespaces() -> bool:
     if value not in ("0", "1", "true", "false", "yes", "no"):
         raise ValueError(f"{NAMESPACES_VAR}={value!r}: expected 1 or 0")
     return value in ("1", "true", "yes")
+
+
+def versions(*packages: str) -> dict[str, str]:
+    """What produced an output: editseq, Python, the platform, and the named distributions.
+
+    Saved with every output so a result can be traced to its stack; read from the installed
+    metadata, so naming a package never imports it (a missing one is "not installed").
+    """
+    import platform
+    import sys
+    from importlib import metadata
+
+    from editseq import __version__
+
+    found = {"editseq": __version__, "python": sys.version.split()[0], "platform": platform.platform()}
+    for name in packages:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found

@@ -154,12 +154,10 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     the keys that differ); ``overwrite`` removes ``out``, the manifest and the ``companions`` (files
     a run writes beside ``out``, such as an errors file) and starts over. An ``out`` that holds
     nothing yet (a start that failed, say on a mistyped model) may be claimed again. The manifest
-    also records the editseq and Python versions that started the run.
+    also records the versions that started the run.
     """
-    import sys
-
-    from editseq import __version__
     from editseq.config import ConfigError
+    from editseq.env import versions
 
     companions = list(companions)
     hint = f"use --overwrite or another {flag}" if can_overwrite else f"use another {flag}"
@@ -177,7 +175,7 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     elif files:  # no manifest; a folder (a training run's) needs none
         raise ConfigError(f"{files[0]} exists without {manifest.name}; {hint}")
     manifest.parent.mkdir(parents=True, exist_ok=True)
-    record = {"settings": settings, "version": __version__, "python": sys.version.split()[0]}
+    record = {"settings": settings, "versions": versions()}
     manifest.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -198,32 +196,30 @@ def dumps(record: dict[str, Any]) -> str:
 class JsonlAppender:
     """Append-only JSONL writer that survives ``kill -9``: a torn last line is cut on reopen.
 
-    Each ``write`` flushes, so a record is either fully on disk or not at all after a crash;
-    ``durable=True`` also fsyncs every ``fsync_every`` records.
+    Every write is flushed, so after a crash of this process a record is either fully on disk or
+    not at all; an fsync every ``FSYNC_EVERY`` records (and on close) bounds what a machine crash
+    can take.
     """
 
-    def __init__(self, path: str | Path, fsync_every: int = 256) -> None:
+    FSYNC_EVERY = 256
+
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         truncate_torn_tail(self.path)
         self._fh: TextIO = self.path.open("a", encoding="utf-8")
         self._since_sync = 0
-        self._fsync_every = fsync_every
 
     def write(self, record: dict[str, Any]) -> None:
-        self._fh.write(dumps(record) + "\n")
-        self._fh.flush()
-        self._since_sync += 1
-        if self._since_sync >= self._fsync_every:
-            os.fsync(self._fh.fileno())
-            self._since_sync = 0
+        self.write_many([record])
 
-    def write_many(self, records: list[dict[str, Any]]) -> None:
+    def write_many(self, records: Iterable[dict[str, Any]]) -> None:
         """Write several records in one write call (one record's sequences land together)."""
-        self._fh.write("".join(dumps(r) + "\n" for r in records))
+        lines = [dumps(r) + "\n" for r in records]
+        self._fh.write("".join(lines))
         self._fh.flush()
-        self._since_sync += len(records)
-        if self._since_sync >= self._fsync_every:
+        self._since_sync += len(lines)
+        if self._since_sync >= self.FSYNC_EVERY:
             os.fsync(self._fh.fileno())
             self._since_sync = 0
 

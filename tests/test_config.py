@@ -62,3 +62,18 @@ def test_bad_json_and_bytes(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_bytes(b"samples: \xff\n")
     with pytest.raises(ConfigError, match="not UTF-8"):
         build(Opts, {}, tmp_path / "b.yaml")
+
+
+def test_a_typed_flag_wins_over_the_file_even_at_its_default(tmp_path: Path) -> None:
+    import json
+
+    from editseq.cli import main
+
+    (tmp_path / "in.jsonl").write_text(json.dumps({"program": "x = 1\nprint(x)\n"}) + "\n")
+    (tmp_path / "c.yaml").write_text("samples: 3\nseed: 5\n")
+    args = ["lintseq", str(tmp_path / "in.jsonl"), "--config", str(tmp_path / "c.yaml"), "--quiet"]
+    assert main([*args, str(tmp_path / "a.jsonl"), "--samples", "1"]) == 0
+    settings = json.loads((tmp_path / "a.manifest.json").read_text())["settings"]
+    assert settings["samples"] == 1 and settings["seed"] == 5  # typed flag at its default; file's seed
+    assert main([*args, str(tmp_path / "b.jsonl")]) == 0
+    assert json.loads((tmp_path / "b.manifest.json").read_text())["settings"]["samples"] == 3

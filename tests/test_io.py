@@ -74,7 +74,7 @@ def test_claim_output_resumes_only_under_the_same_settings(tmp_path: Path) -> No
         claim_output(out, manifest, {"n": 3}, overwrite=False)
     claim_output(out, manifest, {"n": 3}, overwrite=True)
     recorded = json.loads(manifest.read_text())
-    assert not out.exists() and recorded["settings"] == {"n": 3} and recorded["version"] == editseq.__version__
+    assert not out.exists() and recorded["settings"] == {"n": 3} and recorded["versions"]["editseq"] == editseq.__version__
     out.write_text('{"a": 1}\n')
     manifest.unlink()
     with pytest.raises(ConfigError, match=r"exists without o\.settings\.json"):

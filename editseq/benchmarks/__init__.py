@@ -13,6 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from editseq.config import ConfigError
 from editseq.env import data_dir
 from editseq.io import InputError
 from editseq.text import one_line
@@ -92,7 +93,7 @@ def load_benchmark(name: str, data: Path | None = None) -> Benchmark:
     hint = "check the file under --data against its SOURCE.md, or leave --data out"
     try:
         bench = loaders[name](data)
-    except InputError:
+    except (InputError, ConfigError):  # already says what is wrong
         raise
     except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:  # a damaged or foreign file
         raise InputError(f"{name}: its data file could not be read ({type(exc).__name__}: "

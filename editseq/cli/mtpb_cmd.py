@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from editseq.cli import USER_ERRORS
-from editseq.config import ConfigError, build, click_options
+from editseq.config import ConfigError, build, click_options, config_file_option
 from editseq.mtpb import perplexity as ppl_mod
 from editseq.mtpb import run as run_mod
 from editseq.mtpb import sample as sample_mod
+
+if TYPE_CHECKING:
+    from editseq.models.backend import Backend
+    from editseq.models.loading import BackendKind
 
 
 @click.group("mtpb")
@@ -29,10 +34,11 @@ def mtpb() -> None:
 
 @mtpb.command("evaluate")
 @click_options(run_mod.MTPBEvaluateOptions)
-def evaluate(**values: object) -> int:
+@config_file_option
+def evaluate(config_file: Path | None, **values: object) -> int:
     """Run MTPB runs (JSONL: problem_id, case, completions) in the sandbox; write results and summary."""
     try:
-        summary = run_mod.evaluate(build(run_mod.MTPBEvaluateOptions, values))
+        summary = run_mod.evaluate(build(run_mod.MTPBEvaluateOptions, values, config_file))
     except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
@@ -50,10 +56,11 @@ def evaluate(**values: object) -> int:
 
 @mtpb.command("sample")
 @click_options(sample_mod.MTPBSampleOptions)
-def sample(**values: object) -> int:
+@config_file_option
+def sample(config_file: Path | None, **values: object) -> int:
     """Sample MTPB runs from a model turn by turn (resumable: reruns skip runs already written)."""
     try:
-        opts = build(sample_mod.MTPBSampleOptions, values)
+        opts = build(sample_mod.MTPBSampleOptions, values, config_file)
         bench = sample_mod.prepare(opts)  # bad ids, data or --out fail before the model loads
         backend = _backend(opts.model, opts.threads)
         n = sample_mod.sample(opts, backend, progress=lambda msg: click.echo(msg, err=True), bench=bench)
@@ -66,13 +73,17 @@ def sample(**values: object) -> int:
 
 @mtpb.command("perplexity")
 @click_options(ppl_mod.MTPBPerplexityOptions)
-@click.option("--json-out", type=click.Path(path_type=Path), default=None, help="also write the figures here")
-def perplexity(json_out: Path | None, **values: object) -> int:
+@config_file_option
+def perplexity(config_file: Path | None, **values: object) -> int:
     """Average prompt perplexity, multi-turn vs single-turn (and solved vs unsolved with --results)."""
     try:
-        opts = build(ppl_mod.MTPBPerplexityOptions, values)
+        opts = build(ppl_mod.MTPBPerplexityOptions, values, config_file)
         inputs = ppl_mod.prepare(opts)  # bad ids or results fail before the model loads
-        out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(_backend(opts.model, opts.threads)), inputs)
+        # token probabilities come from a transformers model, also where vLLM would sample
+        backend = _backend(opts.model, opts.threads, kind="transformers")
+        out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(backend), inputs)
+        if opts.json_out is not None:
+            opts.json_out.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
@@ -82,12 +93,10 @@ def perplexity(json_out: Path | None, **values: object) -> int:
         if out.get(label, {}).get("problems"):
             g = out[label]
             click.echo(f"  {label} ({g['problems']} problems): multi {g['multi']:.2f}, single {g['single']:.2f}")
-    if json_out is not None:
-        json_out.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
-def _backend(name: str, threads: int | None = None) -> object:
+def _backend(name: str, threads: int | None = None, kind: BackendKind = "auto") -> Backend:
     """The model backend; ConfigError (exit 2) when it cannot be found or loaded."""
     try:
         from editseq.models.loading import load_backend, set_threads
@@ -95,6 +104,6 @@ def _backend(name: str, threads: int | None = None) -> object:
         raise ConfigError(f"model backends are not available ({exc}); install editseq's model extras") from exc
     set_threads(threads)
     try:
-        return load_backend(name)
+        return load_backend(name, kind)
     except (ValueError, OSError, ImportError) as exc:  # ModelError is a ValueError
         raise ConfigError(str(exc)) from exc

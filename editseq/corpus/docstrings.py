@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from editseq.config import ConfigError, option
+from editseq.env import versions
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 NGRAM = 13
@@ -152,7 +153,6 @@ def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
 
 def run_docstrings(opts: DocstringsOptions) -> Counter:
     """Mine pairs into ``opts.out`` (JSONL) and ``OUT_summary.json`` (counts, settings, versions)."""
-    from editseq import __version__
     from editseq.config import to_dict
     from editseq.io import dumps
 
@@ -160,7 +160,7 @@ def run_docstrings(opts: DocstringsOptions) -> Counter:
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     opts.out.write_text("".join(dumps(r) + "\n" for r in records), encoding="utf-8")
     summary = {"counts": dict(counts), "settings": to_dict(opts),
-               "versions": {"editseq": __version__, "python": sys.version.split()[0]}}
+               "versions": versions()}
     summary_path = opts.out.with_name(opts.out.name.removesuffix(".jsonl") + "_summary.json")
     summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return counts

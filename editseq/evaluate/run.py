@@ -10,29 +10,27 @@ and score.
 from __future__ import annotations
 
 import os
-import platform
-import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from editseq import __version__
 from editseq.benchmarks import Benchmark, load_benchmark
 from editseq.config import ConfigError, option, to_dict
+from editseq.env import versions
 from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k
 from editseq.evaluate.samples import Sample, build_programs, read_samples
 from editseq.evaluate.store import ResultStore, result_key
 from editseq.io import InputError, dumps, write_json
 from editseq.sandbox import Limits, SandboxPool, Verdict
-from editseq.scale import sandbox_pool
+from editseq.scale import ScaleOptions, sandbox_pool
 
 DEFAULT_KS = (1, 10, 100)
 
 
 @dataclass
-class EvaluateOptions:
+class EvaluateOptions(ScaleOptions):
     """Options of ``editseq evaluate``."""
 
     samples: Path = option(None, help="samples JSONL: task_id + completion or solution", argument=True)  # noqa: RUF009
@@ -40,7 +38,6 @@ class EvaluateOptions:
         "humaneval", help="benchmark the samples answer")
     data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     k: str = option("", help="comma-separated k for pass@k (default: 1,10,100 where k <= samples per task)")
-    workers: int | None = option(None, help="sandbox workers (default: all cores)")
     timeout: float = option(3.0, help="CPU seconds per program; wall-clock backstop is 2x + 1 s")
     memory_mb: int = option(2048, help="address-space limit per sample process, MiB")
     site_packages: bool = option(False, help="let samples import installed third-party packages (default: stdlib only, so verdicts do not depend on this environment)")
@@ -51,15 +48,12 @@ class EvaluateOptions:
     resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first (records from 'editseq sample --format editseq' are resolved already and left as they are)")
     recheck: bool = option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
     progress: bool = option(True, help="show a progress bar")
-    backend: Literal["local", "ray"] = option("local", help="where programs run: local sandbox workers, or ray (sandbox workers on a Ray cluster; needs the 'ray' extra)")
-    address: str | None = option(None, help="Ray cluster address for --backend ray (default: start a local cluster)")
 
     def __post_init__(self) -> None:
         if self.samples is None:
             raise ConfigError("SAMPLES is required: a JSONL file of task_id + completion/solution")
         self.samples = Path(self.samples)
-        if self.workers is not None and self.workers < 1:
-            raise ConfigError(f"--workers must be at least 1, got {self.workers}")
+        super().__post_init__()
         try:  # the sandbox's own checks (positive, finite), named as flags
             Limits(timeout=self.timeout, memory_mb=self.memory_mb)
         except ValueError as exc:
@@ -99,7 +93,8 @@ def evaluate(opts: EvaluateOptions) -> dict:
     samples, verdicts = [samples[i] for i in order], [verdicts[i] for i in order]
     _write_results(results_path, samples, verdicts)
     summary = summarize(samples, verdicts, ks, bench)
-    summary.update(settings=to_dict(opts), isolation=isolation, versions=_versions(bench),
+    summary.update(settings=to_dict(opts), isolation=isolation,
+                   versions={**versions(), "benchmark": f"{bench.name} {bench.version}"},
                    data={"file": str(bench.source), "sha256": bench.fingerprint, "url": bench.url,
                          "license": bench.license},
                    results=str(results_path))
@@ -214,8 +209,3 @@ def summarize(samples: list[Sample], verdicts: list[Verdict], ks: list[int],
                       stacklevel=2)
     summary["tasks"] = per_task
     return summary
-
-
-def _versions(bench: Benchmark) -> dict[str, str]:
-    return {"editseq": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
-            "benchmark": f"{bench.name} {bench.version}"}

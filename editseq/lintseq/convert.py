@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from editseq import __version__
 from editseq.config import ConfigError, option, to_dict
 from editseq.data import EXAMPLES
+from editseq.env import versions
 from editseq.io import (
     BadRecord,
     InputError,
@@ -41,13 +41,14 @@ from editseq.lintseq.analysis import ProgramError
 from editseq.lintseq.diffs import edit_path_from_steps
 from editseq.lintseq.linters import LINTER_NAMES, Linter, get_linter
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError, derive_seed
+from editseq.scale import ScaleOptions
 from editseq.text import unwrap_markdown
 
 EXAMPLES_OUTPUT = "runs/lintseq_examples.jsonl"  # where the shipped examples go (the quick start)
 
 
 @dataclass
-class LintseqConfig:
+class LintseqConfig(ScaleOptions):
     """Options of ``editseq lintseq`` (one definition for flags, config files and the manifest)."""
 
     input: str = option(str(EXAMPLES), help="Input: .jsonl, .parquet, or a Hugging Face dataset (path or hub name); default: the examples editseq ships.", argument=True)
@@ -60,15 +61,15 @@ class LintseqConfig:
     linter: str = option("fast", help=f"Linter guiding deletions: {' | '.join(LINTER_NAMES)} (none = random-deletion ablation).")
     choice: str = option("indent", help="Line choice: indent (reference: weight grows with indentation) | uniform.")
     strict: bool = option(False, help="Let errors already in the source program cause deletions, as the reference does.")
-    workers: int = option(0, help="Worker processes (0 = all cores).")
     max_lines: int = option(5000, help="Programs with more lines go to the error report.")
     timeout: float = option(60.0, help="Seconds allowed per record before it goes to the error report.")
     split: str = option("train", help="Split to read from a Hugging Face dataset.")
     overwrite: bool = option(False, help="Start over instead of resuming an existing output.")
-    backend: str = option("local", help="Where conversion runs: local (worker processes) | ray (a Ray cluster; needs the 'ray' extra).")
-    address: str | None = option(None, help="Ray cluster address for --backend ray (e.g. auto, ray://head:10001; default: start a local cluster).")
 
     def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.input is None or self.output is None:
+            raise ConfigError("INPUT and OUTPUT are required")
         if self.output == EXAMPLES_OUTPUT and Path(self.input) != EXAMPLES:
             raise ConfigError(f"OUTPUT is required with INPUT {self.input!r}: {EXAMPLES_OUTPUT} is the "
                               "shipped examples' output (editseq lintseq INPUT OUTPUT ...)")
@@ -82,14 +83,8 @@ class LintseqConfig:
             raise ConfigError(f"--linter must be one of {', '.join(LINTER_NAMES)}, got {self.linter!r}")
         if self.choice not in ("indent", "uniform"):
             raise ConfigError(f"--choice must be indent or uniform, got {self.choice!r}")
-        if self.workers < 0:
-            raise ConfigError("--workers must be 0 (all cores) or a positive number")
         if self.max_lines < 1 or self.timeout <= 0:
             raise ConfigError("--max-lines and --timeout must be positive")
-        if self.input is None or self.output is None:
-            raise ConfigError("INPUT and OUTPUT are required")
-        if self.backend not in ("local", "ray"):
-            raise ConfigError(f"--backend must be local or ray, got {self.backend!r}")
         if Path(self.output).suffix not in (".jsonl", ".parquet"):
             raise ConfigError(f"OUTPUT must end in .jsonl or .parquet, got {self.output!r}")
 
@@ -238,7 +233,7 @@ def run_lintseq(cfg: LintseqConfig, progress: bool = True) -> Summary:
     if p["output"].suffix == ".parquet":
         _jsonl_to_parquet(p["jsonl"], p["output"])
     summary.seconds = round(time.perf_counter() - start, 3)
-    write_json(p["summary"], {**summary.as_dict(), "settings": settings, "version": __version__})
+    write_json(p["summary"], {**summary.as_dict(), "settings": settings, "versions": versions()})
     return summary
 
 

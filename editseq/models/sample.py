@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from editseq import __version__
 from editseq.benchmarks import Benchmark, Problem, load_benchmark
 from editseq.config import ConfigError, option, to_dict
+from editseq.env import versions
 from editseq.io import (
     InputError,
     JsonlAppender,
@@ -135,7 +133,7 @@ def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any
                "tokens": stats["tokens"], "seconds": round(seconds, 3),
                "tokens_per_s": round(stats["tokens"] / seconds, 2) if seconds else None,
                "out": str(opts.out)}
-    manifest = {"settings": settings, "summary": summary, "versions": _versions(),
+    manifest = {"settings": settings, "summary": summary, "versions": versions("torch", "transformers", "vllm"),
                 "data": {"benchmark": bench.name, "version": bench.version,
                          "sha256": bench.fingerprint, "file": str(bench.source)}}
     opts.manifest_path().write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
@@ -194,12 +192,3 @@ def _prepare(opts: SampleOptions, settings: dict[str, Any]) -> set[str]:
         tmp.write_text("".join(dumps(r) + "\n" for r in keep), encoding="utf-8")
         os.replace(tmp, opts.out)
     return complete
-
-
-def _versions() -> dict[str, str]:
-    versions = {"editseq": __version__, "python": sys.version.split()[0], "platform": platform.platform()}
-    for name in ("torch", "transformers", "vllm"):
-        module = sys.modules.get(name)
-        if module is not None:
-            versions[name] = getattr(module, "__version__", "")
-    return versions

@@ -35,6 +35,7 @@ class MTPBPerplexityOptions:
     problems: str = option("", help="comma-separated problem ids (default: all 115)")
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
+    json_out: Path | None = option(None, help="also write the figures to this JSON file")  # noqa: RUF009
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -89,7 +90,10 @@ class Inputs:
 
 
 def prepare(opts: MTPBPerplexityOptions) -> Inputs:
-    """Load the data, check ``--problems`` and read ``--results``: all that can fail before a model loads."""
+    """Load the data, check ``--problems``, read ``--results`` and make ``--json-out``'s folder: all
+    that can fail before a model loads."""
+    if opts.json_out is not None:
+        opts.json_out.parent.mkdir(parents=True, exist_ok=True)
     bench = data.load(opts.data)
     data.check_ids(bench, opts.ids)
     completions, solved = read_results(opts.results, bench) if opts.results else ({}, {})

@@ -9,46 +9,39 @@ multi-turn and single-turn runs found in the same file.
 from __future__ import annotations
 
 import os
-import platform
-import sys
 import time
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from editseq import __version__
 from editseq.config import ConfigError, option, to_dict
+from editseq.env import versions
 from editseq.evaluate.run import EvaluateOptions
 from editseq.io import dumps, write_json
 from editseq.mtpb import data, harness, prompts
 from editseq.mtpb.runs import Run, read_runs
 from editseq.sandbox import Limits, Verdict
-from editseq.scale import sandbox_pool
+from editseq.scale import ScaleOptions, sandbox_pool
 
 LIMITS = Limits(timeout=harness.TIMEOUT + 5, memory_mb=4096, site_packages=True)  # the harness's
 # 20 s alarm fires first; the CPU limit and wall backstop only catch code that swallows it
 
 
 @dataclass
-class MTPBEvaluateOptions:
+class MTPBEvaluateOptions(ScaleOptions):
     """Options of ``editseq mtpb evaluate``."""
 
     samples: Path = option(None, help="MTPB runs JSONL: problem_id, case, completions", argument=True)  # noqa: RUF009
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     fixed: bool = option(False, help="repair the known data quirks (57, 38/46 excluded, 41/89 comparison, 20/23 seeded)")
-    workers: int | None = option(None, help="sandbox workers (default: all cores)")
-    backend: Literal["local", "ray"] = option("local", help="where programs run: local sandbox workers, or ray (sandbox workers on a Ray cluster; needs the 'ray' extra)")
-    address: str | None = option(None, help="Ray cluster address for --backend ray (default: start a local cluster)")
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
 
     def __post_init__(self) -> None:
         if self.samples is None:
             raise ConfigError("SAMPLES is required: a JSONL file of MTPB runs")
         self.samples = Path(self.samples)
-        if self.workers is not None and self.workers < 1:
-            raise ConfigError(f"--workers must be at least 1, got {self.workers}")
+        super().__post_init__()
 
     def output_paths(self) -> tuple[Path, Path]:
         """(results JSONL, summary JSON), named as ``editseq evaluate`` names them; ``--fixed``
@@ -86,7 +79,7 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     runs, outcomes = [runs[i] for i in order], [outcomes[i] for i in order]
     _write_results(results_path, runs, outcomes, bench)
     summary = summarize(runs, outcomes, bench)
-    summary.update(settings=to_dict(opts), seconds=round(seconds, 2), versions=_versions(),
+    summary.update(settings=to_dict(opts), seconds=round(seconds, 2), versions=versions("numpy", "pandas"),
                    data={"file": str(bench.source), "sha256": bench.sha256}, results=str(results_path))
     write_json(summary_path, summary)
     return summary
@@ -173,13 +166,3 @@ def summarize(runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -
     return {"pass_rate": main["pass_rate"], "fixed": bench.fixed,
             "fixes": {pid: why for pid, why in data.FIXES.items()} if bench.fixed else {},
             "excluded": bench.excluded, "modes": modes}
-
-
-def _versions() -> dict[str, str]:
-    versions = {"editseq": __version__, "python": sys.version.split()[0], "platform": platform.platform()}
-    for name in ("numpy", "pandas"):
-        try:
-            versions[name] = __import__(name).__version__
-        except ImportError:
-            versions[name] = "not installed"
-    return versions

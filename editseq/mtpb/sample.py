@@ -14,13 +14,12 @@ ends its run with an ``error`` field: a counted failure, not an assert.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from editseq.config import ConfigError, option, to_dict
-from editseq.io import claim_output, dumps
+from editseq.io import JsonlAppender, claim_output, read_jsonl_records, truncate_torn_tail
 from editseq.models.backend import Backend, GenerationConfig
 from editseq.mtpb import data, prompts
 
@@ -79,13 +78,9 @@ class _Slot:
 
 def done_runs(path: Path) -> set[tuple]:
     """(mode, problem_id, case, sample) of the runs already in ``path``."""
-    done: set[tuple] = set()
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                done.add((r.get("mode", "multi"), str(r["problem_id"]), r["case"], r.get("sample", 0)))
-    return done
+    truncate_torn_tail(path)  # a run killed mid-write left half a line: that run is redone
+    return {(r.get("mode", "multi"), str(r["problem_id"]), r["case"], r.get("sample", 0))
+            for r in read_jsonl_records(path)}
 
 
 def prepare(opts: MTPBSampleOptions) -> data.Benchmark:
@@ -110,9 +105,8 @@ def sample(opts: MTPBSampleOptions, backend: Backend,
         if not slots:
             continue
         _sample_problem(problem, slots, backend, opts)
-        with opts.out.open("a", encoding="utf-8") as fh:
-            for slot in slots:
-                fh.write(dumps(_record(pid, slot, opts)) + "\n")
+        with JsonlAppender(opts.out) as out:
+            out.write_many(_record(pid, slot, opts) for slot in slots)
         written += len(slots)
         progress(f"problem {pid}: {len(slots)} runs")
     return written

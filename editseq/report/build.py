@@ -9,14 +9,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-import platform
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq import __version__
 from editseq.config import ConfigError, option, to_dict
+from editseq.env import versions
 from editseq.io import InputError
 from editseq.report import diversity, metrics
 from editseq.report.inputs import Run, load_run
@@ -108,8 +106,7 @@ def build_report(inputs: list[Path], opts: ReportOptions) -> dict[str, Any]:
     runs = load_runs(inputs, opts)
     data = compute(runs, opts)
     data["settings"] = {**to_dict(opts), "inputs": [str(p) for p in inputs]}
-    data["versions"] = {"editseq": __version__, "python": sys.version.split()[0],
-                        "platform": platform.platform()}
+    data["versions"] = versions("matplotlib")
     opts.out.mkdir(parents=True, exist_ok=True)
     data["figures"] = make_figures(data, opts.out / "figures")
     _write_json(opts.out / "report.json", data)

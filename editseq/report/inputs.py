@@ -71,7 +71,10 @@ def load_run(path: Path, label: str | None = None) -> Run:
                 raise InputError(f"{where}: 'edit_path' must be a list of diff strings (as `editseq lintseq` writes it)")
         run.records = [rec for _, rec in rows]
     else:
-        run.attempts = [_attempt(rec, where, kind) for where, rec in rows]
+        # ``mtpb evaluate --fixed`` keeps the problems it leaves out (status ``excluded``) in its
+        # results, so that no run is lost; they are no attempts and count in no pass rate
+        attempts = [_attempt(rec, where, kind) for where, rec in rows]
+        run.attempts = [a for a in attempts if a.status != "excluded"]
     return run
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
+from editseq.config import ConfigError, option
 from editseq.sandbox import Limits, SandboxPool
 
 if TYPE_CHECKING:
@@ -12,13 +14,33 @@ if TYPE_CHECKING:
 BACKENDS = ("local", "ray")
 
 
+@dataclass(kw_only=True)
+class ScaleOptions:
+    """Where a command's work runs: the same options for every command that spreads work
+    (``lintseq``, ``evaluate``, ``mtpb evaluate``), which subclass this and call its check.
+
+    Keyword-only, so a subclass's own fields keep their positions (``EvaluateOptions(path)``).
+    """
+
+    workers: int = option(0, help="worker processes on this machine (0 = all cores)")
+    backend: Literal["local", "ray"] = option("local", help="where the work runs: local worker processes, or ray (a Ray cluster; needs the 'ray' extra)")
+    address: str | None = option(None, help="Ray cluster address for --backend ray (e.g. auto, ray://head:10001; default: start a local cluster)")
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ConfigError(f"--workers must be 0 (all cores) or a positive number, got {self.workers}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"--backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+
+
 def sandbox_pool(workers: int | None, limits: Limits, backend: str = "local",
                  address: str | None = None) -> SandboxPool | RaySandboxPool:
-    """Where sandboxed programs run: local warm workers, or the same sandbox inside Ray tasks."""
+    """Where sandboxed programs run: local warm workers (``workers`` 0 or None: all cores), or
+    the same sandbox inside Ray tasks."""
     if backend == "ray":
         from editseq.scale.ray_backend import RaySandboxPool
 
         return RaySandboxPool(limits, address)
     if backend != "local":
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    return SandboxPool(workers, limits)
+    return SandboxPool(workers or None, limits)

@@ -8,13 +8,12 @@ top level plus ``editseq_train.json`` (resolved options, versions, steps, losses
 from __future__ import annotations
 
 import json
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq import __version__
 from editseq.config import ConfigError, option, to_dict
+from editseq.env import versions
 from editseq.io import claim_output
 
 
@@ -134,7 +133,7 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
         "global_step": state.global_step,
         "losses": [(h["step"], h["loss"]) for h in state.log_history if "loss" in h],
         "run_loss": run_loss,  # mean over this run's steps; None when nothing was left to do
-        "versions": versions(),
+        "versions": versions("torch", "transformers", "trl", "accelerate", "peft"),
         **extra,
     }
     path = opts.output_dir / "editseq_train.json"
@@ -148,10 +147,3 @@ def _reached(state: Any, opts: Any) -> bool:
     return state.global_step >= target
 
 
-def versions() -> dict[str, str]:
-    """Library versions a run was made with (saved with every output)."""
-    import torch
-    import transformers
-
-    return {"editseq": __version__, "python": platform.python_version(),
-            "torch": torch.__version__, "transformers": transformers.__version__}

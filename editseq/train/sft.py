@@ -164,9 +164,7 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
 
 def train_sft(opts: SFTOptions) -> dict[str, Any]:
     """Fine-tune ``opts.model`` on ``opts.data``; returns the run record (see ``common``)."""
-    import trl
-
     trainer, tokenizer = build_trainer(opts)
-    extra = {"examples": len(trainer.train_dataset), "command": "sft", "trl": trl.__version__}
+    extra = {"examples": len(trainer.train_dataset), "command": "sft"}
     return run_trainer(trainer, opts, tokenizer, extra)
 

@@ -38,7 +38,7 @@ def test_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> None:
 def test_bad_option_exits_2(tmp_path: Path, capsys) -> None:
     samples = tmp_path / "x.jsonl"
     samples.write_text("")
-    assert main(["evaluate", str(samples), "--workers", "0"]) == 2
+    assert main(["evaluate", str(samples), "--workers", "-1"]) == 2
     assert main(["evaluate", str(samples), "--benchmark", "nope"]) == 2
     capsys.readouterr()
     for bad in (["--memory-mb", "0"], ["--timeout", "inf"], ["--timeout", "-1"]):

@@ -37,7 +37,16 @@ def test_mtpb_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> No
     assert main(["mtpb", "evaluate", str(samples), "--data", str(shared_data)]) == 2
     assert "bad.jsonl line 1, problem 1: 'case' must be an integer 0-4" in capsys.readouterr().err
     assert main(["mtpb", "evaluate", str(tmp_path / "missing.jsonl")]) == 2
-    assert main(["mtpb", "evaluate", str(samples), "--workers", "0"]) == 2
+    assert main(["mtpb", "evaluate", str(samples), "--workers", "-1"]) == 2
+
+
+def test_a_bad_data_dir_variable_exits_2(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("EDITSEQ_DATA_DIR", str(tmp_path / "nowhere"))
+    samples = tmp_path / "x.jsonl"
+    samples.write_text('{"problem_id": "1", "case": 0, "completions": []}\n')
+    assert main(["mtpb", "evaluate", str(samples)]) == 2
+    assert main(["evaluate", str(samples)]) == 2
+    assert capsys.readouterr().err.count("EDITSEQ_DATA_DIR=") == 2
 
 
 def test_mtpb_sample_unknown_model_exits_2(tmp_path: Path, capsys) -> None:

@@ -46,9 +46,10 @@ def test_driver_histories_and_resume(tmp_path: Path, shared_data: Path) -> None:
     assert runs[0] == {"problem_id": "3", "case": 0, "sample": 0, "mode": "multi",
                        "completions": ["x = 1\nprint(x)\n"] * 3, "model": "scripted"}
     assert sample(opts, ScriptedBackend()) == 0  # resumed: nothing left
-    out.write_text("\n".join(out.read_text().splitlines()[:7]) + "\n")
+    lines = out.read_text().splitlines()
+    out.write_text("\n".join(lines[:7]) + "\n" + lines[7][:20])  # killed while writing the 8th run
     assert sample(opts, ScriptedBackend()) == 3
-    assert len(out.read_text().splitlines()) == 10
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [json.loads(line) for line in lines]
 
 
 def test_resuming_under_other_settings_is_refused(tmp_path: Path, shared_data: Path) -> None:

@@ -34,6 +34,17 @@ def test_mtpb_records(tmp_path: Path) -> None:
     assert a.program == "a = 1\nprint(a)" and a.tokens is None
 
 
+def test_mtpb_runs_excluded_by_fixed_are_no_attempts(tmp_path: Path) -> None:
+    from editseq.report.metrics import mtpb_categories
+
+    run = load_run(_write(tmp_path / "r_fixed_results.jsonl", [
+        {"problem_id": 3, "case": 0, "passed": True, "status": "passed", "category": "math"},
+        {"problem_id": 38, "case": 0, "passed": False, "status": "excluded", "reason": "broken test",
+         "category": "math"}]))
+    assert [a.task for a in run.attempts] == ["3"]
+    assert mtpb_categories(run) == {"math": {"multi": {"pass_rate": 1.0, "n": 1}}}
+
+
 def test_lintseq_records(tmp_path: Path) -> None:
     run = load_run(_write(tmp_path / "d.jsonl", [{"program": "x = 1\n", "edit_path": ["@@ -0,0 +1 @@\n+x = 1"],
                                                   "sample": 0}]))
