@@ -37,3 +37,10 @@ def one_line(exc: BaseException | str, limit: int = 300) -> str:
     """An exception's (a library's) message as one line of at most ``limit`` characters, to go
     inside our own error messages."""
     return " ".join(str(exc).split())[:limit]
+
+
+def cut_at_stop(text: str, stops: tuple[str, ...]) -> str:
+    """``text`` up to (not including) the first occurrence of any stop sequence: how sampled
+    text ends (backends) and CodeGen/CodeT's post-processing of completions (evaluation)."""
+    cut = min((i for i in (text.find(s) for s in stops if s) if i != -1), default=len(text))
+    return text[:cut]

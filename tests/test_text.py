@@ -1,4 +1,10 @@
-from editseq.text import unwrap_markdown
+from hypothesis import given
+from hypothesis import strategies as st
+
+from editseq.evaluate.samples import STOP_SEQUENCES
+from editseq.text import cut_at_stop, unwrap_markdown
+
+CODE_TEXT = st.text(alphabet=st.sampled_from(list("abc def():#\n`x=1 print class if")), max_size=80)
 
 
 def test_plain_text_is_unchanged():
@@ -17,3 +23,25 @@ def test_other_languages_only_when_nothing_else_is_fenced():
 
 def test_truncated_output_keeps_the_open_block():
     assert unwrap_markdown("Here you go\n```python\ndef f():\n    return") == "def f():\n    return"
+
+
+@given(st.text(max_size=60).filter(lambda t: "```" not in t))
+def test_fence_free_text_is_unchanged(text: str) -> None:
+    assert unwrap_markdown(text) == text and unwrap_markdown(text, first_only=True) == text
+
+
+def test_codegen_stop_sequences_cut_completions() -> None:
+    body = "    return 1\n"
+    for tail in ("\ndef g():", "\nclass A:", "\n# note", "\nif __name__", "\nprint(f())"):
+        assert cut_at_stop(body + tail, STOP_SEQUENCES) == body
+    assert cut_at_stop("x\nclass Y\ndef z", STOP_SEQUENCES) == "x"  # the earliest stop wins
+    assert cut_at_stop("abc", ()) == "abc" and cut_at_stop("abc", ("",)) == "abc"
+
+
+@given(CODE_TEXT, st.lists(st.sampled_from(["\ndef", "\nclass", "\n#", "print", "`"]), max_size=3))
+def test_cut_at_stop_is_the_longest_stop_free_prefix(text: str, stops: list[str]) -> None:
+    cut = cut_at_stop(text, tuple(stops))
+    assert text.startswith(cut)
+    assert not any(s in cut for s in stops)
+    assert cut == text or any(text[len(cut):].startswith(s) for s in stops)
+    assert cut_at_stop(cut, tuple(stops)) == cut

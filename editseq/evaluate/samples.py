@@ -9,7 +9,7 @@ from typing import Any
 
 from editseq.benchmarks import Benchmark
 from editseq.io import InputError, read_valid_records
-from editseq.text import unwrap_markdown
+from editseq.text import cut_at_stop, unwrap_markdown
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex / CodeGen convention
 
@@ -23,12 +23,6 @@ class Sample:
     index: int  # position among this task's samples, in file order
     where: str  # "path/file.jsonl line N"
     program: str = ""
-
-
-def truncate(text: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
-    """Cut a completion at the first stop sequence (the CodeGen/CodeT post-processing)."""
-    cut = min((i for i in (text.find(s) for s in stops) if i != -1), default=len(text))
-    return text[:cut]
 
 
 def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
@@ -78,7 +72,7 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
             no_hunks += "@@" not in text
             text = resolve(text).program
         if stop and is_completion:
-            text = truncate(text)
+            text = cut_at_stop(text, STOP_SEQUENCES)
         problem = bench.problems[s.task_id]
         s.program = (bench.program(problem, completion=text) if is_completion
                      else bench.program(problem, solution=text))

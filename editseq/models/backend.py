@@ -7,12 +7,23 @@ throughput and the "sampled tokens" axis of reports can be computed.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
 
+def sample_seed(seed: int, prompt: str, index: int) -> int:
+    """The seed of one (prompt, sample index) under the config's ``seed``, the same in every
+    backend: a prompt's samples then do not depend on the other prompts of a call, so resumed
+    and sharded runs draw what a whole run draws. 31 bits, which every server accepts."""
+    digest = hashlib.sha256(repr((seed, prompt, index)).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") >> 1
+
+
 @dataclass(frozen=True)
 class GenerationConfig:
+    """How a backend samples; ``temperature`` 0 is greedy (one decode copied ``n`` times)."""
+
     n: int = 1  # samples per prompt
     temperature: float = 0.8
     top_p: float = 0.95
@@ -30,6 +41,8 @@ class GenerationConfig:
 
 @dataclass(frozen=True)
 class Generation:
+    """One sampled continuation and what it cost in tokens."""
+
     text: str  # the continuation only (no prompt), cut at the first stop sequence
     tokens: int  # tokens generated (before cutting at a stop sequence)
 

@@ -7,7 +7,6 @@ the server batch them. Only the standard library is used, so this backend needs 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import urllib.error
@@ -15,15 +14,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from editseq.models.backend import Generation, GenerationConfig
+from editseq.models.backend import Generation, GenerationConfig, sample_seed
 from editseq.models.loading import ModelError
-from editseq.models.transformers_backend import cut_at_stop
-
-
-def sample_seed(seed: int, prompt: str, index: int) -> int:
-    """A 31-bit per-request seed from the config seed, the prompt and the sample index."""
-    digest = hashlib.sha256(repr((seed, prompt, index)).encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big") >> 1
+from editseq.text import cut_at_stop
 
 
 class OpenAIBackend:

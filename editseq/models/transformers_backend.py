@@ -1,30 +1,20 @@
 """Sampling with Hugging Face transformers on the CPU or a GPU: batched, ``n`` samples per prompt.
 
 Every (prompt, sample) pair is a row; rows are generated ``batch_size`` at a time with left
-padding, longest prompts first so padding stays small. Each batch is seeded from the config's
-seed and the batch's own rows, so a prompt's samples do not depend on which other prompts were in
-the call. Stop sequences end a row early (``stop_strings``) and the text is cut before the first
-one; the token count is what the model generated up to its end-of-sequence or stop.
+padding, longest prompts first so padding stays small. Each row draws its tokens from its own
+random generator, seeded from (config seed, prompt, sample index): a prompt's samples do not depend
+on which other prompts shared the call or the batch, so a resumed or sharded run draws what a whole
+run draws (up to the last-bit differences padding can make in the logits). Stop sequences end a
+row early and the text is cut before the first one; the token count is what the model generated
+up to its end-of-sequence or stop.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from editseq.models.backend import Generation, GenerationConfig
-
-
-def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
-    """``text`` up to (not including) the first occurrence of any stop sequence."""
-    cut = min((i for i in (text.find(s) for s in stop if s) if i != -1), default=len(text))
-    return text[:cut]
-
-
-def batch_seed(seed: int, rows: list[tuple[str, int]]) -> int:
-    """A 63-bit seed from the config seed and the (prompt, sample index) rows of one batch."""
-    digest = hashlib.sha256(repr((seed, rows)).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
+from editseq.models.backend import Generation, GenerationConfig, sample_seed
+from editseq.text import cut_at_stop
 
 
 class TransformersBackend:
@@ -65,14 +55,15 @@ class TransformersBackend:
         kwargs: dict[str, Any] = {"max_new_tokens": config.max_new_tokens,
                                   "pad_token_id": self.tokenizer.pad_token_id}
         if config.temperature > 0:
-            kwargs.update(do_sample=True, temperature=config.temperature, top_p=config.top_p,
-                          top_k=0, min_p=config.min_p)
+            # transformers' own warpers would run after any processor of ours and sample with the
+            # global generator: the row sampler does both, and hands back a one-token choice
+            kwargs.update(do_sample=True, temperature=1.0, top_p=1.0, top_k=0, min_p=None,
+                          logits_processor=[_row_sampler(rows, config, self.model.device)])
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if config.stop:
             kwargs["stopping_criteria"] = [_StopOnText(self.tokenizer, config.stop,
                                                        enc["input_ids"].shape[1])]
-        torch.manual_seed(batch_seed(config.seed, rows))
         with torch.inference_mode():
             out = self.model.generate(**enc, **kwargs)
         new = out[:, enc["input_ids"].shape[1]:].tolist()
@@ -84,6 +75,42 @@ class TransformersBackend:
         tokens = len(ids) if end is None else end + 1
         text = self.tokenizer.decode(ids[:end], skip_special_tokens=False)
         return Generation(cut_at_stop(text, stop), tokens)
+
+
+def _row_sampler(rows: list[tuple[str, int]], config: GenerationConfig, device: Any) -> Any:
+    """A logits processor that samples each row from its own stream of uniforms (temperature,
+    top-p, min-p as transformers applies them) and leaves only the chosen token possible.
+
+    The streams are drawn once per batch, one generator per row; each step then samples all rows
+    at once by inverting their cumulative distributions (no per-row work per token).
+    """
+    import torch
+    from transformers import LogitsProcessor
+
+    uniforms = torch.stack([
+        torch.rand(config.max_new_tokens, dtype=torch.float64, device=device,
+                   generator=torch.Generator(device=device).manual_seed(sample_seed(config.seed, p, k)))
+        for p, k in rows])
+
+    class RowSampler(LogitsProcessor):
+        step = 0
+
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            probs = torch.softmax(scores.double() / config.temperature, dim=-1)
+            if config.top_p < 1.0:  # the smallest set of top tokens whose mass reaches top_p
+                ordered, order = probs.sort(dim=-1, descending=True)
+                drop = ordered.cumsum(dim=-1) - ordered >= config.top_p
+                probs = probs.scatter(-1, order, ordered.masked_fill(drop, 0.0))
+            if config.min_p:
+                probs = probs.masked_fill(probs < config.min_p * probs.amax(dim=-1, keepdim=True), 0.0)
+            cdf = probs.cumsum(dim=-1)
+            # a point strictly inside (0, total]: the first token whose cdf reaches it has mass
+            target = (uniforms[:, self.step] * cdf[:, -1]).clamp_min(1e-300)[:, None]
+            chosen = torch.searchsorted(cdf, target).clamp_max(cdf.shape[-1] - 1)
+            self.step += 1
+            return torch.full_like(scores, float("-inf")).scatter(-1, chosen, 0.0)
+
+    return RowSampler()
 
 
 class _StopOnText:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from editseq.models.backend import Generation, GenerationConfig
+from editseq.models.backend import Generation, GenerationConfig, sample_seed
 from editseq.models.loading import ModelError, resolve_model
-from editseq.models.openai_backend import sample_seed
-from editseq.models.transformers_backend import cut_at_stop
+from editseq.text import cut_at_stop
 
 
 class VLLMBackend:

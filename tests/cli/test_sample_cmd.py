@@ -31,7 +31,10 @@ def test_sample_then_evaluate_two_humaneval_problems(tmp_path: Path, shared_data
     out.write_text("".join(lines[:3]) + lines[3][:10])  # killed while writing HumanEval/1's samples
     assert main(args) == 0
     assert "2 tasks (1 from an earlier run): 2 new samples" in capsys.readouterr().out
-    assert [json.loads(line)["sample"] for line in out.read_text().splitlines()] == [0, 1, 0, 1]
+    resumed = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["sample"] for r in resumed] == [0, 1, 0, 1]
+    # drawn alone now, in a batch with HumanEval/0 before: each row has its own seed
+    assert [(r["raw"], r["tokens"]) for r in resumed] == [(r["raw"], r["tokens"]) for r in records]
     assert main([*args, "--n", "3"]) == 2  # other settings on the same output are refused
     assert "n differ" in capsys.readouterr().err
 

@@ -7,22 +7,8 @@ from pathlib import Path
 import pytest
 
 from editseq.benchmarks import load_benchmark
-from editseq.evaluate.samples import build_programs, read_samples, truncate
+from editseq.evaluate.samples import build_programs, read_samples
 from editseq.io import InputError
-from editseq.text import unwrap_markdown
-
-
-def test_fences_as_evaluation_strips_them() -> None:
-    assert unwrap_markdown("Here:\n```python\nx = 1\n```\n```python\nf(1)\n```", first_only=True) == "x = 1\n"
-    assert unwrap_markdown("```\nx = 1\n", first_only=True) == "x = 1\n"  # cut-off output
-    assert unwrap_markdown("x = 1\n", first_only=True) == "x = 1\n"
-
-
-def test_truncate_at_stop_sequences() -> None:
-    body = "    return 1\n"
-    for tail in ("\ndef g():", "\nclass A:", "\n# note", "\nif __name__", "\nprint(f())"):
-        assert truncate(body + tail) == body
-    assert truncate(body) == body
 
 
 @pytest.fixture(scope="module")

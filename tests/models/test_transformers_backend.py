@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from editseq.models.backend import GenerationConfig
-from editseq.models.transformers_backend import TransformersBackend, cut_at_stop
+from editseq.models.transformers_backend import TransformersBackend
 
 PROMPTS = ["def add(a, b):\n    return", "# print the numbers 1 to 3\nfor i in"]
 
@@ -27,6 +29,15 @@ def test_same_seed_same_samples_other_seed_differs(smollm2) -> None:
     assert other != first
 
 
+def test_a_prompts_samples_do_not_depend_on_the_other_prompts(smollm2) -> None:
+    """What makes a resumed or sharded run draw what a whole run draws."""
+    config = GenerationConfig(n=3, temperature=1.0, top_p=0.95, max_new_tokens=8, seed=1)
+    alone = TransformersBackend(*smollm2, batch_size=3).generate(PROMPTS[:1], config)
+    mixed = TransformersBackend(*smollm2, batch_size=2).generate([PROMPTS[1], PROMPTS[0]], config)
+    assert mixed[1] == alone[0]
+    assert len({g.text for g in alone[0]}) > 1  # the rows draw apart, not one stream copied
+
+
 def test_greedy_and_min_p(smollm2) -> None:
     backend = TransformersBackend(*smollm2)
     greedy = backend.generate(PROMPTS[:1], GenerationConfig(n=2, temperature=0, max_new_tokens=5))
@@ -35,6 +46,8 @@ def test_greedy_and_min_p(smollm2) -> None:
     sharp = backend.generate(PROMPTS[:1], GenerationConfig(n=2, temperature=1.0, top_p=1.0,
                                                            min_p=0.999, max_new_tokens=5))
     assert sharp[0][0].text == sharp[0][1].text == greedy[0][0].text
+    narrow = backend.generate(PROMPTS[:1], GenerationConfig(n=2, temperature=1.0, top_p=1e-6, max_new_tokens=5))
+    assert narrow[0][0].text == narrow[0][1].text == greedy[0][0].text  # top-p keeps the top token only
 
 
 def test_stop_sequences_end_generation_and_cut_text(smollm2) -> None:
@@ -47,7 +60,22 @@ def test_stop_sequences_end_generation_and_cut_text(smollm2) -> None:
     assert stopped.tokens < free.tokens
 
 
-def test_cut_at_stop() -> None:
-    assert cut_at_stop("a\ndef b", ("\ndef", "\nclass")) == "a"
-    assert cut_at_stop("abc", ()) == "abc"
-    assert cut_at_stop("x\nclass Y\ndef z", ("\ndef", "\nclass")) == "x"
+def test_row_sampler_draws_from_the_warped_distribution() -> None:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from editseq.models.transformers_backend import _row_sampler
+
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0, float("-inf")]])
+    rows = [("p", k) for k in range(20000)]
+    for top_p, temperature in ((1.0, 1.0), (0.8, 0.5)):
+        config = GenerationConfig(n=1, temperature=temperature, top_p=top_p, max_new_tokens=1, seed=3)
+        out = _row_sampler(rows, config, "cpu")(None, logits.expand(len(rows), -1))
+        chosen = out.argmax(dim=-1)
+        assert bool((out.isfinite().sum(dim=-1) == 1).all())  # exactly one token left per row
+        expected = torch.softmax(logits[0] / temperature, dim=-1)
+        if top_p < 1.0:  # the smallest top set reaching top_p, renormalised
+            keep = expected.cumsum(0) - expected < top_p
+            expected = torch.where(keep, expected, 0.0) / expected[keep].sum()
+        freq = torch.bincount(chosen, minlength=5).double() / len(rows)
+        sigma = (expected * (1 - expected) / len(rows)).sqrt()
+        assert bool(((freq - expected).abs() <= 4 * sigma + 1e-12).all()), (freq, expected)
