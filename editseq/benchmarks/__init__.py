@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import urllib.request
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from editseq.config import ConfigError
@@ -45,9 +46,9 @@ class Benchmark:
     memory_mb: int = 0  # address space its tests need at least (EvalPlus runs with 4 GiB)
     scaled_timeouts: bool = False  # time limits grow with the reference solution's own time
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """sha256 of the data file (goes in summaries and cache keys)."""
+        """sha256 of the data file (goes in summaries and the result store's keys)."""
         return hashlib.sha256(self.source.read_bytes()).hexdigest()
 
     def program(self, problem: Problem, completion: str | None = None,

@@ -127,7 +127,7 @@ def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
     limits = replace(limits, memory_mb=max(limits.memory_mb, bench.memory_mb))
     calib = replace(limits, timeout=max(limits.timeout, 60.0))
     jobs = [(tid, bench.canonical_program(p)) for tid, p in bench.problems.items() if tid in tasks]
-    keys = {tid: result_key(bench.name, bench.version, tid, prog, calib) for tid, prog in jobs}
+    keys = {tid: result_key(bench, tid, prog, calib) for tid, prog in jobs}
     known = store.get(list(keys.values()))
     todo = [(tid, prog) for tid, prog in jobs if keys[tid] not in known]
     for tid, v in pool.run(todo, limits=calib):
@@ -143,7 +143,7 @@ def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: 
     from tqdm import tqdm
 
     lims = [task_limits.get(s.task_id, pool.limits) for s in samples]
-    keys = [result_key(bench.name, bench.version, s.task_id, s.program, lim)
+    keys = [result_key(bench, s.task_id, s.program, lim)
             for s, lim in zip(samples, lims, strict=True)]
     known = store.get(sorted(set(keys)))
     todo, task_of = {}, {}

@@ -1,8 +1,8 @@
 """SQLite result store: identical programs run once, an interrupted evaluation resumes.
 
-A verdict is keyed by (benchmark, version, task, program hash, limits): change any of them and
-the program runs again. Writes are committed in small batches, so a killed run loses at most
-the last batch.
+A verdict is keyed by (benchmark, version, data file hash, task, program hash, limits): change
+any of them (an edited test file included) and the program runs again. Writes are committed at
+least every ``COMMIT_SECONDS``, so a killed run loses at most that much work.
 """
 
 from __future__ import annotations
@@ -11,30 +11,36 @@ import hashlib
 import sqlite3
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from editseq.sandbox import Limits, Verdict
+
+if TYPE_CHECKING:
+    from editseq.benchmarks import Benchmark
+
+COMMIT_SECONDS = 1.0
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS verdicts (
     key TEXT PRIMARY KEY, benchmark TEXT, task_id TEXT, status TEXT, reason TEXT,
     duration REAL, cpu_time REAL, peak_memory_kb INTEGER)"""
 
 
-def result_key(benchmark: str, version: str, task_id: str, program: str, limits: Limits) -> str:
+def result_key(bench: Benchmark, task_id: str, program: str, limits: Limits) -> str:
+    """The store's key of one program's verdict on one task under ``limits``."""
     program_hash = hashlib.sha256(program.encode("utf-8", "surrogatepass")).hexdigest()
-    text = "\x1f".join((benchmark, version, task_id, program_hash, limits.key()))
+    text = "\x1f".join((bench.name, bench.version, bench.fingerprint, task_id, program_hash, limits.key()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 class ResultStore:
     """Verdicts by key; ``path=None`` keeps them in memory only (``--no-cache``)."""
 
-    def __init__(self, path: Path | None, commit_every: float = 1.0) -> None:
+    def __init__(self, path: Path | None) -> None:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(":memory:" if path is None else str(path))
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(_SCHEMA)
-        self._commit_every = commit_every
         self._last_commit = time.monotonic()
 
     def get(self, keys: list[str]) -> dict[str, Verdict]:
@@ -52,7 +58,7 @@ class ResultStore:
         self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?)",
                         (key, benchmark, task_id, v.status, v.reason, v.duration, v.cpu_time,
                          v.peak_memory_kb))
-        if time.monotonic() - self._last_commit > self._commit_every:
+        if time.monotonic() - self._last_commit > COMMIT_SECONDS:
             self.db.commit()
             self._last_commit = time.monotonic()
 

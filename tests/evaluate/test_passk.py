@@ -49,3 +49,12 @@ def test_bootstrap_interval_contains_the_estimate() -> None:
     lo, hi = bootstrap_ci(counts, 1)
     assert lo <= mean_pass_at_k(counts, 1) <= hi
     assert bootstrap_ci([(5, 5)] * 4, 1) == (1.0, 1.0)
+
+
+def test_bootstrap_width_follows_the_standard_error() -> None:
+    """400 tasks, half solved: the 95% interval is about 2 x 1.96 x sqrt(0.25 / 400) = 0.098 wide,
+    and 4x the tasks halve it."""
+    for tasks, width in ((400, 0.098), (1600, 0.049)):
+        lo, hi = bootstrap_ci([(1, task % 2) for task in range(tasks)], 1, rounds=2000)
+        assert abs((hi - lo) - width) < 0.2 * width, (tasks, lo, hi)
+        assert abs((lo + hi) / 2 - 0.5) < 0.01

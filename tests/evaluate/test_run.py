@@ -54,6 +54,31 @@ def test_results_summary_and_cache(tmp_path: Path, shared_data: Path) -> None:
     assert again["pass@1"] == summary["pass@1"]
     reasons = {json.loads(line)["reason"] for line in (tmp_path / "x_results.jsonl").read_text().splitlines()}
     assert reasons == {"from cache"}, "a second run (or a resumed one) reuses stored verdicts"
+    with pytest.warns(UserWarning):
+        evaluate(EvaluateOptions(samples=samples, data=shared_data, workers=2, progress=False, timeout=4.0))
+    reasons = {json.loads(line)["reason"] for line in (tmp_path / "x_results.jsonl").read_text().splitlines()}
+    assert "from cache" not in reasons, "other limits are other verdicts: the programs ran again"
+    assert db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 8
+
+
+def test_evalplus_limits_scale_with_the_reference_time(tmp_path: Path, shared_data: Path) -> None:
+    from editseq.evaluate.run import _task_limits
+    from editseq.evaluate.store import ResultStore
+    from editseq.sandbox import Limits, SandboxPool
+
+    bench = load_benchmark("humaneval+", shared_data)
+    store = ResultStore(tmp_path / "c.sqlite")
+    tasks = {"HumanEval/0", "HumanEval/75"}  # 75's reference alone takes ~0.1 s per input set
+    with SandboxPool(2, Limits(timeout=0.5)) as pool:
+        limits = _task_limits(bench, pool, store, pool.limits, tasks)
+        rows = store.db.execute("SELECT task_id, status, cpu_time FROM verdicts").fetchall()
+        assert {r[0] for r in rows} == tasks and {r[1] for r in rows} == {"passed"}  # references, calibrated
+        for task, _, cpu in rows:
+            assert limits[task].timeout == max(0.5, round(2 * cpu + 1, 1)) and limits[task].memory_mb == 4096
+        store.db.execute("UPDATE verdicts SET cpu_time = 10")
+        again = _task_limits(bench, pool, store, pool.limits, tasks)
+        assert {t: lim.timeout for t, lim in again.items()} == dict.fromkeys(tasks, 21.0)  # read back, not rerun
+    store.close()
 
 
 def test_k_larger_than_samples_is_rejected(tmp_path: Path, shared_data: Path) -> None:
@@ -77,10 +102,17 @@ def test_killed_run_resumes_from_the_store(tmp_path: Path, shared_data: Path) ->
     cmd = [sys.executable, "-m", "editseq", "evaluate", str(samples), "--data", str(shared_data),
            "--workers", "2", "--no-progress", "--k", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(3.0)
+    db = tmp_path / "slow_cache.sqlite"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # kill once some verdicts are committed, whatever the load
+        time.sleep(0.2)
+        try:
+            if sqlite3.connect(db).execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] >= 2:
+                break
+        except sqlite3.OperationalError:  # not created yet
+            continue
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    db = tmp_path / "slow_cache.sqlite"
     done_before = sqlite3.connect(db).execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
     assert 0 < done_before < 30
     assert not (tmp_path / "slow_results.jsonl").exists()

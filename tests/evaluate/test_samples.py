@@ -47,7 +47,8 @@ def test_programs_from_completion_and_solution(tmp_path: Path, humaneval) -> Non
 
 
 def test_resolve_edits_uses_the_lintseq_parser(tmp_path: Path, humaneval) -> None:
-    diffs = pytest.importorskip("editseq.lintseq.diffs")
+    from editseq.lintseq import diffs
+
     text = "@@ -0,0 +1,2 @@\n+def has_close_elements(a, b):\n+    return 1\n"
     path = tmp_path / "s.jsonl"
     path.write_text('{"task_id": "HumanEval/0", "solution": ' + __import__("json").dumps(text) + "}\n")

@@ -44,6 +44,16 @@ def test_round_trip_is_lossless(lines, data):
 
 
 @given(LINES, st.data())
+def test_training_text_resolves_to_the_program(lines, data):
+    """What a model trained on the text would write, parsed back: the program, no problems."""
+    steps = data.draw(steps_for(len(lines)))
+    path = edit_path_from_steps(lines, steps)
+    resolved = resolve(render_training_text("", path) + "<|endoftext|>")
+    assert resolved.program == "\n".join(lines)
+    assert resolved.problems == []
+
+
+@given(LINES, st.data())
 def test_matches_difflib_when_lines_are_unique(lines, data):
     lines = [f"{i}:{line}" for i, line in enumerate(lines)]  # unique, so difflib's alignment is ours
     old = sorted(data.draw(st.sets(st.sampled_from(range(len(lines))))))

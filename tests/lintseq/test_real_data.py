@@ -25,14 +25,14 @@ def _mbpp(shared_data):
 @pytest.mark.parametrize("source", ["humaneval", "mbpp"])
 def test_all_programs_convert_and_verify(shared_data, source):
     programs = _humaneval(shared_data) if source == "humaneval" else _mbpp(shared_data)
-    assert len(programs) in (164, 974)
+    assert len(programs) == {"humaneval": 164, "mbpp": 974}[source]
     for task_id, program in programs:
         sampler = EditSampler(program)
         for seed in range(2):
             steps = sampler.sample(random.Random(seed))
             path = edit_path_from_steps(sampler.lines, steps)
             assert apply_edit_path(path) == program.splitlines(), task_id
-            assert len(path) >= 1
+            assert len(path) == len(steps) >= 1  # one insertion per backward deletion step
             check_sequence(sampler.lines, steps, pyflakes=True)
 
 

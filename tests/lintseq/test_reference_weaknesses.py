@@ -2,7 +2,6 @@
 
 import json
 import random
-import sys
 import tracemalloc
 
 import pytest
@@ -24,7 +23,7 @@ def test_writes_output_on_this_python(tmp_path):
     """Reference: on Python < 3.12 it silently wrote nothing."""
     _write(tmp_path / "in.jsonl", [{"program": PROGRAM}])
     summary = run_lintseq(LintseqConfig(str(tmp_path / "in.jsonl"), str(tmp_path / "out.jsonl"), workers=1), progress=False)
-    assert summary.converted == 1 and sys.version_info >= (3, 10)
+    assert summary.converted == 1
     assert (tmp_path / "out.jsonl").read_text().count("\n") == 1
 
 

@@ -48,7 +48,7 @@ def test_same_seed_same_sequence_and_seeds_differ_by_key():
     sampler = EditSampler(program)
     runs = [sampler.sample(random.Random(derive_seed(7, "k", 0))) for _ in range(3)]
     assert runs[0] == runs[1] == runs[2]
-    assert derive_seed(7, "k", 0) != derive_seed(7, "k", 1) != derive_seed(7, "j", 0)
+    assert len({derive_seed(7, "k", 0), derive_seed(7, "k", 1), derive_seed(7, "j", 0), derive_seed(8, "k", 0)}) == 4
 
 
 def test_deletion_closure_follows_dependencies():
@@ -85,4 +85,21 @@ def test_comment_only_program_is_one_edit():
     sampler = EditSampler("# just a comment\n\n# another")
     steps = sampler.sample(random.Random(0))
     assert steps == []
-    assert apply_edit_path(edit_path_from_steps(sampler.lines, steps)) == sampler.lines
+    path = edit_path_from_steps(sampler.lines, steps)
+    assert len(path) == 1 and apply_edit_path(path) == sampler.lines
+
+
+@pytest.mark.parametrize(("choice", "deep_weight", "total"), [("indent", 2, 16), ("uniform", 1, 13)])
+def test_line_choice_weights(choice: str, deep_weight: int, total: int) -> None:
+    """The first deletion picks a line with probability proportional to its weight: the
+    indentation in units of the program's indent width ("indent", the reference; 1 at the top
+    level) or 1 ("uniform"). Eight unused top-level lines and three lines two levels deep (each
+    deletable alone) make the two choices differ: 6/16 vs 3/13 for a deep line."""
+    program = "".join(f"z{i} = {i}\n" for i in range(8)) + "if True:\n    if True:\n        c = 3\n        d = 4\n        e = 5\n"
+    sampler = EditSampler(program, SamplerConfig(choice=choice))
+    runs = 4000
+    firsts = [sampler.sample(random.Random(seed))[0] for seed in range(runs)]
+    for lines, weight in ((range(10, 13), 3 * deep_weight), (range(8), 8)):
+        p = weight / total
+        hits = sum(len(f) == 1 and f[0] in lines for f in firsts)
+        assert abs(hits / runs - p) < 4 * (p * (1 - p) / runs) ** 0.5, (choice, list(lines), hits)

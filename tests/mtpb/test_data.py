@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import string
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,17 @@ def test_all_problems_load(shared_data: Path) -> None:
         assert 3 <= len(p.prompts) <= 9, p.id
         assert len(p.cases) == 5, p.id
         assert p.max_gen_length in (128, 256, 512)
+        used = {key for t in p.prompts for key in inputs_named(t)}
+        assert used, p.id  # every problem puts its inputs into some turn
         for c in range(5):
-            assert all("{" not in t or "{" in p.prompts[i] for i, t in enumerate(p.turn_prompts(c)))
+            filled = "".join(p.turn_prompts(c))
+            assert not any(f"{{{key}}}" in filled for key in used), (p.id, c)
+            assert all(str(p.cases[c].inputs[key]) in filled for key in used), (p.id, c)
     assert sum(p.max_gen_length == 256 for p in bench.problems.values()) == 19 + 7  # 7 have none
+
+
+def inputs_named(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 def test_problem_57_zip_drops_the_sixth_output(shared_data: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from editseq.mtpb import prompts
+from editseq.mtpb import data, prompts
 from editseq.mtpb.perplexity import MTPBPerplexityOptions, backend_scorer, perplexity, prepare
 
 
@@ -39,7 +39,21 @@ def test_what_is_scored(tmp_path: Path, shared_data: Path) -> None:
     assert out["history"] == "prompts and completions"
     assert out["solved"]["problems"] == 1 and out["unsolved"]["problems"] == 1
     assert out["solved"]["multi"] == out["problems"]["3"]["multi"]
-    assert math.isfinite(out["multi"]) and math.isfinite(out["single"])
+    # the figures from the scored parts: per case exp(sum NLL / sum tokens) over its turns (multi)
+    # or of the whole specification (single); per problem the mean over cases; then over problems
+    bench, calls = data.load(shared_data), iter(scorer.calls)
+
+    def ppl(parts: list[tuple[str, str]]) -> float:
+        return math.exp(sum(len(t) for _, t in parts) / sum(len(t.split()) for _, t in parts))
+
+    for pid in ("3", "4"):
+        problem = bench.problems[pid]
+        cases = [([next(calls) for _ in problem.turn_prompts(c)], [next(calls)]) for c in range(len(problem.cases))]
+        for mode, which in (("multi", 0), ("single", 1)):
+            assert out["problems"][pid][mode] == pytest.approx(sum(ppl(c[which]) for c in cases) / len(cases))
+    assert next(calls, None) is None
+    for mode in ("multi", "single"):
+        assert out[mode] == pytest.approx((out["problems"]["3"][mode] + out["problems"]["4"][mode]) / 2)
 
 
 def test_a_group_with_no_problems_is_null_in_json(tmp_path: Path, shared_data: Path) -> None:
@@ -88,9 +102,18 @@ def test_without_results_history_is_prompts_only(shared_data: Path) -> None:
 def test_real_model(shared_data: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    models = pytest.importorskip("editseq.models.loading")
-    pytest.importorskip("editseq.models.scoring")
-    scorer = backend_scorer(models.load_backend("smollm2-135m"))
-    out = perplexity(MTPBPerplexityOptions(model="smollm2-135m", problems="3,4", data=shared_data), scorer)
+    from editseq.models.loading import load_backend
+    from editseq.models.scoring import continuation_nll
+
+    backend = load_backend("smollm2-135m", "transformers")
+    out = perplexity(MTPBPerplexityOptions(model="smollm2-135m", problems="3,4", data=shared_data),
+                     backend_scorer(backend))
     assert 1 < out["multi"] < 1000 and 1 < out["single"] < 1000
+    problem = data.load(shared_data).problems["3"]
+    single = []
+    for case in range(len(problem.cases)):
+        spec = prompts.single_turn_prompt(problem.turn_prompts(case))[len(prompts.PREFIX):]
+        nll, tokens = continuation_nll(backend.model, backend.tokenizer, prompts.PREFIX, spec)
+        single.append(math.exp(nll / tokens))
+    assert out["problems"]["3"]["single"] == pytest.approx(sum(single) / len(single))
     print("SmolLM2-135M prompt perplexity on MTPB 3, 4:", out["multi"], out["single"])

@@ -9,6 +9,7 @@ import pytest
 
 from editseq.models.backend import Generation, GenerationConfig
 from editseq.mtpb import prompts
+from editseq.mtpb.data import load
 from editseq.mtpb.run import MTPBEvaluateOptions, evaluate
 from editseq.mtpb.sample import MTPBSampleOptions, sample
 
@@ -91,14 +92,26 @@ def test_single_turn_and_overflow(tmp_path: Path, shared_data: Path) -> None:
     assert summary["modes"]["multi"]["statuses"] == {"error": 5}
 
 
-def _real_backend():  # the SmolLM2 backend another engineer is building
+def _real_backend():
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    models = pytest.importorskip("editseq.models.loading")
+    from editseq.models.loading import load_backend
+
     try:
-        return models.load_backend("smollm2-135m")
+        return load_backend("smollm2-135m")
     except (OSError, ValueError) as exc:  # ModelError: the weights are not installed here
         pytest.skip(f"smollm2-135m not available: {exc}")
+
+
+class Recorded:
+    """The real backend, with the prompts it was sent kept."""
+
+    def __init__(self, backend) -> None:
+        self.backend, self.name, self.prompts = backend, backend.name, []
+
+    def generate(self, prompts_, config):
+        self.prompts.append(list(prompts_))
+        return self.backend.generate(prompts_, config)
 
 
 @pytest.mark.slow
@@ -108,9 +121,14 @@ def test_real_model_end_to_end(tmp_path: Path, shared_data: Path) -> None:
     out = tmp_path / "smol.jsonl"
     opts = MTPBSampleOptions(model="smollm2-135m", out=out, problems="3,4", max_new_tokens=48,
                              data=shared_data)
-    assert sample(opts, backend) == 10
+    recorded = Recorded(backend)
+    assert sample(opts, recorded) == 10
     runs = [json.loads(line) for line in out.read_text().splitlines()]
     assert all(len(r["completions"]) == 3 and "<|endoftext|>" not in "".join(r["completions"]) for r in runs)
+    # turn 2 of problem 3, case 0 continues the history: turn 1's prompt, then its kept completion
+    first = runs[0]
+    turn_prompts = load(shared_data).problems["3"].turn_prompts(0)
+    assert recorded.prompts[1][0] == prompts.history(turn_prompts[:2], first["completions"][:1])
     with pytest.warns(UserWarning, match="113 of 115"):
         summary = evaluate(MTPBEvaluateOptions(samples=out, data=shared_data))
     multi = summary["modes"]["multi"]

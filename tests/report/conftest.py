@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from editseq.cli import main
+from editseq.data import EXAMPLES
 
 CODET = "samples/codet-codegen16b-humaneval/HumanEval_codegen16B_temp0.8_topp0.95_num100_max300_code_solution.jsonl"
 TASKS = 4
@@ -87,7 +88,7 @@ def report_inputs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -
         assert code == 0
         out[name] = folder / f"{name}_results.jsonl"
     lintseq_out = folder / "lintseq.jsonl"
-    assert main(["lintseq", str(Path("editseq/data/examples.jsonl").resolve()), str(lintseq_out),
+    assert main(["lintseq", str(EXAMPLES), str(lintseq_out),
                  "--samples", "2", "--quiet"]) == 0
     out["lintseq"] = lintseq_out
     out["mtpb"] = _jsonl(folder / "mtpb_results.jsonl", _mtpb_rows())

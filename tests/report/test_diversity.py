@@ -47,9 +47,14 @@ def test_problem_diversity_counts() -> None:
 
 
 def test_pairs_are_capped() -> None:
-    forms = [f"x{i} y" for i in range(100)]
-    got = problem_diversity(forms, [False] * 100, max_pairs=10)
-    assert 0 < got["mean_edit_distance"] <= 1
+    """Pairs are 0 (same form) or 1 apart: a mean over 10 sampled pairs is a multiple of 1/10,
+    while the mean over all 4950 pairs is 99/4950 = 0.02."""
+    forms = ["a"] * 99 + ["b"]
+    full = problem_diversity(forms, [False] * 100, max_pairs=5000)["mean_edit_distance"]
+    assert abs(full - 0.02) < 1e-12
+    for seed in range(20):
+        capped = problem_diversity(forms, [False] * 100, max_pairs=10, seed=seed)["mean_edit_distance"]
+        assert abs(capped * 10 - round(capped * 10)) < 1e-9
 
 
 def test_spearman() -> None:

@@ -71,15 +71,17 @@ def test_evaluate_on_ray_gives_the_local_verdicts(tmp_path, shared_data):
 
 def test_mtpb_evaluate_on_ray_gives_the_local_outcomes(tmp_path, shared_data):
     from editseq.mtpb.run import MTPBEvaluateOptions, evaluate
+    from tests.mtpb.test_run import write_oracle
 
-    problems = [json.loads(line) for line in (shared_data / "mtpb" / "mtpb.jsonl").open()][:2]
-    rows = [{"problem_id": p["id"], "case": c, "completions": ["x = 1"] * len(p["prompts"])}
-            for p in problems for c in range(5)]
-    (tmp_path / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_oracle(tmp_path / "m.jsonl", shared_data, ["1", "2"])  # runs that pass
+    with (tmp_path / "m.jsonl").open("a") as fh:  # and runs that fail
+        for c in range(5):
+            fh.write(json.dumps({"problem_id": "1", "case": c, "sample": 1, "completions": ["x = 1"] * 5}) + "\n")
     outcomes = {}
     for backend in ("local", "ray"):
         out = tmp_path / backend
         with pytest.warns(UserWarning, match="113 of 115 MTPB problems have no runs"):
             evaluate(MTPBEvaluateOptions(tmp_path / "m.jsonl", data=shared_data, backend=backend, out_dir=out, workers=2))
         outcomes[backend] = [(r["problem_id"], r["case"], r["status"]) for r in map(json.loads, (out / "m_results.jsonl").read_text().splitlines())]
-    assert len(outcomes["local"]) == 10 and outcomes["ray"] == outcomes["local"]
+    assert len(outcomes["local"]) == 15 and outcomes["ray"] == outcomes["local"]
+    assert {status for *_, status in outcomes["local"]} == {"passed", "failed"}

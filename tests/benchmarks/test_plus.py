@@ -1,0 +1,113 @@
+"""The EvalPlus-style differential test tells right from wrong: plus inputs, copies, types,
+tolerances, restored inputs and task oracles, in the real sandbox."""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+from editseq.benchmarks import Problem, load_benchmark
+from editseq.benchmarks.plus import plus_test
+from editseq.sandbox import Limits, SandboxPool
+
+# the tested function stays right for its first N top-level calls (the base inputs), then answers
+# something no reference returns; nested (recursive) calls always get the right function
+RIGHT_ON_BASE_ONLY = '''
+
+_editseq_right, _editseq_calls, _editseq_depth = {entry}, [0], [0]
+
+
+def {entry}(*args, **kwargs):
+    _editseq_depth[0] += 1
+    try:
+        _editseq_calls[0] += _editseq_depth[0] == 1
+        if _editseq_depth[0] > 1 or _editseq_calls[0] <= {n}:
+            return _editseq_right(*args, **kwargs)
+        return object()
+    finally:
+        _editseq_depth[0] -= 1
+'''
+PLUS_FILES = {"humaneval+": "humanevalplus/HumanEvalPlus.jsonl.gz", "mbpp+": "mbppplus/MbppPlus.jsonl.gz"}
+
+
+def _returns_none(p: Problem) -> str:
+    """The canonical solution with every function its test calls redefined to return None."""
+    with warnings.catch_warnings():  # MBPP's solutions hold invalid escapes like "\w"
+        warnings.simplefilter("ignore", DeprecationWarning)
+        tree = ast.parse(p.canonical_solution)
+    tested = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)
+              and (n.name == p.entry_point or f"{n.name}(" in p.test)]
+    assert tested, p.task_id
+    return p.canonical_solution + "".join(f"\n\ndef {n}(*args, **kwargs):\n    return None\n" for n in tested)
+
+
+@pytest.mark.parametrize("name", ["humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"])
+def test_a_wrong_solution_fails_every_task(name: str, shared_data: Path) -> None:
+    bench = load_benchmark(name, shared_data)
+    jobs = [(tid, bench.program(p, solution=_returns_none(p))) for tid, p in bench.problems.items()]
+    with SandboxPool(limits=Limits(timeout=20, memory_mb=max(2048, bench.memory_mb))) as pool:
+        verdicts = dict(pool.run(jobs))
+    assert len(verdicts) == len(bench.problems)
+    assert [tid for tid, v in verdicts.items() if v.passed] == []
+
+
+@pytest.mark.parametrize("name", ["humaneval+", "mbpp+"])
+def test_right_on_base_inputs_only_fails_at_the_first_plus_input(name: str, shared_data: Path) -> None:
+    with gzip.open(shared_data / PLUS_FILES[name], "rt", encoding="utf-8") as fh:
+        base = {r["task_id"]: len(r["base_input"]) for r in map(json.loads, fh)
+                if isinstance(r["plus_input"], list) and r["plus_input"]}
+    bench = load_benchmark(name, shared_data)
+    jobs = [(tid, bench.program(p, solution=p.canonical_solution + RIGHT_ON_BASE_ONLY.format(entry=p.entry_point, n=base[tid])))
+            for tid, p in bench.problems.items() if tid in base]
+    with SandboxPool(limits=Limits(timeout=60, memory_mb=bench.memory_mb)) as pool:
+        verdicts = dict(pool.run(jobs))
+    assert len(verdicts) > 150 and not any(v.passed for v in verdicts.values())
+    # the first plus input is where each fails; HumanEval/32's root oracle cannot even evaluate it
+    elsewhere = {tid: v.reason for tid, v in verdicts.items() if not v.reason.startswith(f"AssertionError: input {base[tid]}:")}
+    assert set(elsewhere) <= {"HumanEval/32"}, elsewhere
+
+
+def _judge(candidate: str, reference: str, inputs: list, atol: float = 0.0, **rules: str) -> tuple[str, str]:
+    program = candidate + plus_test("f", reference, inputs, atol, **rules)
+    with SandboxPool(1, Limits(timeout=10)) as pool:
+        v = pool.run_one(program)
+    return v.status, v.reason
+
+
+def test_the_candidate_gets_its_own_copy_of_each_input() -> None:
+    reference = "def f(xs):\n    xs.append(0)\n    return len(xs)\n"  # mutates what it is given
+    assert _judge("def f(xs):\n    return len(xs) + 1\n", reference, [[[1, 2]], [[]]])[0] == "passed"
+
+
+def test_types_and_tolerances() -> None:
+    reference = "def f(x):\n    return x / 3\n"
+    assert _judge("def f(x):\n    return x / 3 + 1e-9\n", reference, [[1.0]], atol=1e-6)[0] == "passed"
+    assert _judge("def f(x):\n    return x / 3 + 1e-3\n", reference, [[1.0]], atol=1e-6) == (
+        "failed", "AssertionError: input 0: not within atol=1e-06")
+    assert _judge("def f(x):\n    return str(x / 3)\n", reference, [[1.0]], atol=1e-6) == (
+        "failed", "AssertionError: input 0: got str, expected float")
+    # float results with atol 0 still get 1e-6: 0.1 + 0.2 is 0.3 here
+    assert _judge("def f(x):\n    return 0.1 + 0.2\n", "def f(x):\n    return 0.3\n", [[0]])[0] == "passed"
+    assert _judge("def f(x):\n    return [x, x]\n", "def f(x):\n    return [x, x, x]\n", [[1]]) == (
+        "failed", "AssertionError: input 0: wrong output")
+
+
+def test_restored_inputs_reach_both_functions_as_tuples() -> None:
+    code = "def f(a, b):\n    assert isinstance(a, tuple) and isinstance(b, tuple)\n    return a + b\n"
+    assert _judge(code, code, [[[1, 2], [3]]], restore="args")[0] == "passed"
+    assert _judge(code, code, [[[1, 2], [3]]])[0] == "failed"  # JSON lists stay lists without the rule
+
+
+def test_task_oracles() -> None:
+    matcher = "import re\n\ndef f(s):\n    return re.search('a', s)\n"
+    assert _judge("def f(s):\n    return 'a' in s\n", matcher, [["cat"], ["dog"]], oracle="truthy")[0] == "passed"
+    assert _judge("def f(s):\n    return True\n", matcher, [["cat"], ["dog"]], oracle="truthy") == (
+        "failed", "AssertionError: input 1: wrong truth value")
+    parity = "def f(n):\n    return n % 2 == 0\n"
+    assert _judge("def f(n):\n    return True\n", parity, [[1], [2]], oracle="or_always_true")[0] == "passed"
+    assert _judge("def f(n):\n    return n == 2\n", parity, [[4], [2]], oracle="or_always_true")[0] == "failed"
