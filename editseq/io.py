@@ -64,12 +64,13 @@ def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int
 
 
 def read_valid_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(where, record)`` of a local JSONL/Parquet file, ``where`` = "PATH line N"; a malformed
-    line raises ``InputError`` naming it (inputs that must be complete, like samples files)."""
+    """``(where, record)`` of a local JSONL/Parquet file, ``where`` = "PATH line N" (Parquet:
+    "PATH row N", counted from 0); a malformed line raises ``InputError`` naming it (inputs that
+    must be complete, like samples files)."""
     if not Path(path).is_file():
         raise InputError(f"{path}: " + ("a folder; pass the JSONL file" if Path(path).is_dir() else "no such file"))
     for _, key, rec in read_records(path):
-        where = f"{path} line {key.rsplit(' ', 1)[-1]}"
+        where = f"{path} {' '.join(key.rsplit(' ', 2)[-2:])}"  # the key ends in "line N" or "row N"
         if isinstance(rec, BadRecord):
             raise InputError(f"{where}: {rec.reason}")
         yield where, rec
@@ -235,12 +236,22 @@ class JsonlAppender:
         self.close()
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write a JSON document atomically (a reader never sees half a summary)."""
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step: a reader, or a crash, never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """A JSON document (a summary, a manifest), written atomically."""
+    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
+    """A whole JSONL file (results), written atomically."""
+    write_atomic(path, "".join(dumps(r) + "\n" for r in records))
 
 
 def truncate_torn_tail(path: Path) -> None:

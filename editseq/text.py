@@ -44,3 +44,8 @@ def cut_at_stop(text: str, stops: tuple[str, ...]) -> str:
     text ends (backends) and CodeGen/CodeT's post-processing of completions (evaluation)."""
     cut = min((i for i in (text.find(s) for s in stops if s) if i != -1), default=len(text))
     return text[:cut]
+
+
+def listing(items: list[str], limit: int = 10) -> str:
+    """The first ``limit`` items, comma-separated, with " ..." when there are more (messages)."""
+    return ", ".join(items[:limit]) + (" ..." if len(items) > limit else "")

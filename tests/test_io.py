@@ -95,3 +95,15 @@ def test_claim_output_counts_and_clears_companion_files(tmp_path: Path) -> None:
         claim_output(out, manifest, {"n": 2}, overwrite=False, flag="OUT", companions=[errors])
     claim_output(out, manifest, {"n": 2}, overwrite=True, companions=[errors])
     assert not errors.exists()
+
+
+def test_parquet_records_are_named_by_row(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "s.parquet"
+    pq.write_table(pa.Table.from_pylist([{"task_id": "a"}, {"task_id": "b"}]), path)
+    assert [where for where, _ in read_valid_records(path)] == [f"{path} row 0", f"{path} row 1"]
+    jsonl = tmp_path / "s.jsonl"
+    jsonl.write_text('{"task_id": "a"}\n\n{"task_id": "b"}\n')
+    assert [where for where, _ in read_valid_records(jsonl)] == [f"{jsonl} line 1", f"{jsonl} line 3"]

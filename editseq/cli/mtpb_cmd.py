@@ -10,13 +10,13 @@ import click
 
 from editseq.cli import USER_ERRORS
 from editseq.config import ConfigError, build, click_options, config_file_option
+from editseq.models.loading import BackendOptions, open_backend
 from editseq.mtpb import perplexity as ppl_mod
 from editseq.mtpb import run as run_mod
 from editseq.mtpb import sample as sample_mod
 
 if TYPE_CHECKING:
     from editseq.models.backend import Backend
-    from editseq.models.loading import BackendKind
 
 
 @click.group("mtpb")
@@ -62,7 +62,7 @@ def sample(config_file: Path | None, **values: object) -> int:
     try:
         opts = build(sample_mod.MTPBSampleOptions, values, config_file)
         bench = sample_mod.prepare(opts)  # bad ids, data or --out fail before the model loads
-        backend = _backend(opts.model, opts.threads)
+        backend = _backend(opts.model, opts)
         n = sample_mod.sample(opts, backend, progress=lambda msg: click.echo(msg, err=True), bench=bench)
     except USER_ERRORS as exc:
         click.echo(f"error: {exc}", err=True)
@@ -80,7 +80,7 @@ def perplexity(config_file: Path | None, **values: object) -> int:
         opts = build(ppl_mod.MTPBPerplexityOptions, values, config_file)
         inputs = ppl_mod.prepare(opts)  # bad ids or results fail before the model loads
         # token probabilities come from a transformers model, also where vLLM would sample
-        backend = _backend(opts.model, opts.threads, kind="transformers")
+        backend = _backend(opts.model, BackendOptions(backend="transformers", threads=opts.threads))
         out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(backend), inputs)
         if opts.json_out is not None:
             opts.json_out.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
@@ -96,14 +96,9 @@ def perplexity(config_file: Path | None, **values: object) -> int:
     return 0
 
 
-def _backend(name: str, threads: int | None = None, kind: BackendKind = "auto") -> Backend:
+def _backend(model: str, opts: BackendOptions) -> Backend:
     """The model backend; ConfigError (exit 2) when it cannot be found or loaded."""
     try:
-        from editseq.models.loading import load_backend, set_threads
-    except ImportError as exc:
-        raise ConfigError(f"model backends are not available ({exc}); install editseq's model extras") from exc
-    set_threads(threads)
-    try:
-        return load_backend(name, kind)
+        return open_backend(model, opts)
     except (ValueError, OSError, ImportError) as exc:  # ModelError is a ValueError
         raise ConfigError(str(exc)) from exc

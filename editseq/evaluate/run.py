@@ -9,7 +9,6 @@ and score.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -22,9 +21,10 @@ from editseq.env import versions
 from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k
 from editseq.evaluate.samples import Sample, build_programs, read_samples
 from editseq.evaluate.store import ResultStore, result_key
-from editseq.io import InputError, dumps, write_json
+from editseq.io import InputError, write_json, write_jsonl
 from editseq.sandbox import Limits, SandboxPool, Verdict
 from editseq.scale import ScaleOptions, sandbox_pool
+from editseq.text import listing
 
 DEFAULT_KS = (1, 10, 100)
 
@@ -178,13 +178,8 @@ def _count_pending(keys: list[str], todo: dict) -> int:
 
 
 def _write_results(path: Path, samples: list[Sample], verdicts: list[Verdict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for s, v in zip(samples, verdicts, strict=True):
-            fh.write(dumps({**s.record, "passed": v.passed, "status": v.status, "reason": v.reason,
-                            "duration": v.duration}) + "\n")
-    os.replace(tmp, path)
+    write_jsonl(path, ({**s.record, "passed": v.passed, "status": v.status, "reason": v.reason,
+                        "duration": v.duration} for s, v in zip(samples, verdicts, strict=True)))
 
 
 def summarize(samples: list[Sample], verdicts: list[Verdict], ks: list[int],
@@ -205,7 +200,7 @@ def summarize(samples: list[Sample], verdicts: list[Verdict], ks: list[int],
     summary["tasks_without_samples"] = missing
     if missing:
         warnings.warn(f"{len(missing)} of {len(bench.problems)} {bench.name} tasks have no samples "
-                      f"and are not scored: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}",
+                      f"and are not scored: {listing(missing)}",
                       stacklevel=2)
     summary["tasks"] = per_task
     return summary

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from editseq.config import ConfigError, option
 from editseq.models.backend import Backend
 from editseq.text import one_line
 
@@ -50,6 +51,10 @@ class ModelSource:
     path: str
     gguf_file: str | None = None
 
+    def from_pretrained_kwargs(self) -> dict[str, Any]:
+        """What every ``from_pretrained`` of this source takes: offline, and the GGUF file."""
+        return {"local_files_only": True, **({"gguf_file": self.gguf_file} if self.gguf_file else {})}
+
 
 def resolve_model(model: str) -> ModelSource:
     """Map ``--model`` to a loadable source; aliases point into their package's folder."""
@@ -75,6 +80,50 @@ def _require_transformers() -> None:
             raise ModelError(f"models need {name}: install with {INSTALL_HINT}")
 
 
+MODEL_HINT = f"pass a local checkpoint folder, a .gguf file, or one of {', '.join(EMBEDDED)}"
+
+
+def load_tokenizer(model: str, flag: str = "--model", hint: str = MODEL_HINT) -> Any:
+    """``model``'s tokenizer, offline (ModelError naming ``flag`` and ``hint`` otherwise); its
+    pad token is its end-of-sequence token where it has none (batches are padded)."""
+    _require_transformers()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import transformers
+
+    source = resolve_model(model)
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **source.from_pretrained_kwargs())
+    except (OSError, ValueError) as exc:  # ValueError: a folder that holds no tokenizer
+        raise ModelError(f"{flag} {model}: cannot load it offline ({one_line(exc)}); {hint}") from exc
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_weights(model: str, **kwargs: Any) -> Any:
+    """``model``'s causal LM, offline; ``kwargs`` go to ``from_pretrained`` (``dtype``).
+
+    transformers de-quantizes GGUF tensors to float on load but leaves the model marked as
+    quantized, so the Trainer would refuse it and ``save_pretrained`` would record a GGUF
+    quantization config that the saved float weights do not have: the marks are removed.
+    """
+    _require_transformers()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import transformers
+
+    source = resolve_model(model)
+    try:
+        lm = transformers.AutoModelForCausalLM.from_pretrained(source.path, **source.from_pretrained_kwargs(), **kwargs)
+    except (OSError, ValueError) as exc:  # ValueError: a folder that holds no model
+        raise ModelError(f"--model {model}: cannot load it offline ({one_line(exc)}); {MODEL_HINT}") from exc
+    if source.gguf_file:
+        lm.hf_quantizer = None
+        lm.is_quantized = False
+        if hasattr(lm.config, "quantization_config"):
+            del lm.config.quantization_config
+    return lm
+
+
 def load_model(model: str, device: str = "auto") -> tuple[Any, Any]:
     """(model, tokenizer) with transformers, offline; GGUF weights are de-quantized on load.
 
@@ -83,7 +132,6 @@ def load_model(model: str, device: str = "auto") -> tuple[Any, Any]:
     conversion takes ~15 s on 2 cores), so callers share one model and must not modify it.
     """
     _require_transformers()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
     if device == "auto":
@@ -97,19 +145,8 @@ def _load(model: str, device: str) -> tuple[Any, Any]:
     import transformers
 
     transformers.logging.set_verbosity_error()
-    source = resolve_model(model)
-    dtype = torch.float32 if device == "cpu" else torch.bfloat16
-    kwargs: dict[str, Any] = {"local_files_only": True}
-    if source.gguf_file:
-        kwargs["gguf_file"] = source.gguf_file
-    try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
-        lm = transformers.AutoModelForCausalLM.from_pretrained(source.path, dtype=dtype, **kwargs)
-    except (OSError, ValueError) as exc:  # ValueError: a folder that holds no model or tokenizer
-        raise ModelError(f"--model {model}: cannot load it offline ({one_line(exc)}); pass a local checkpoint "
-                         f"folder, a .gguf file, or one of {', '.join(EMBEDDED)}") from exc
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer = load_tokenizer(model)
+    lm = load_weights(model, dtype=torch.float32 if device == "cpu" else torch.bfloat16)
     return lm.to(device).eval(), tokenizer
 
 
@@ -158,3 +195,30 @@ def auto_kind(model: str) -> str:
         if torch.cuda.is_available():
             return "vllm"
     return "transformers"
+
+
+@dataclass(kw_only=True)
+class BackendOptions:
+    """How a sampling command reaches its model (``sample``, ``mtpb sample`` subclass this)."""
+
+    backend: Literal["auto", "transformers", "vllm", "openai"] = option("auto", help=f"sampling backend ({', '.join(KINDS)}; auto: openai for a URL, vllm where it and a GPU are present, else transformers)")
+    served_model: str | None = option(None, help="model name the OpenAI-compatible server expects (default: its first model)")
+    device: str = option("auto", help="transformers device: auto, cpu, cuda, cuda:N")
+    batch_size: int = option(16, help="sequences generated together (transformers)")
+    threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or (self.threads or 1) < 1:
+            raise ConfigError("--batch-size and --threads must be at least 1")
+
+
+def open_backend(model: str, opts: BackendOptions) -> Backend:
+    """The backend ``opts`` asks for, with the options that backend takes."""
+    kind = auto_kind(model) if opts.backend == "auto" else opts.backend
+    options: dict[str, Any] = {}
+    if kind == "transformers":
+        options = {"device": opts.device, "batch_size": opts.batch_size}
+        set_threads(opts.threads)
+    elif kind == "openai" and opts.served_model:
+        options = {"served_model": opts.served_model}
+    return load_backend(model, kind, **options)

@@ -11,7 +11,6 @@ tokens per second.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -25,12 +24,12 @@ from editseq.io import (
     InputError,
     JsonlAppender,
     claim_output,
-    dumps,
     read_jsonl_records,
     truncate_torn_tail,
+    write_jsonl,
 )
 from editseq.models.backend import Backend, GenerationConfig
-from editseq.models.loading import KINDS, auto_kind, load_backend, set_threads
+from editseq.models.loading import BackendOptions, open_backend
 from editseq.models.prompts import PromptStyle, build_prompt, stop_sequences, to_sample
 
 # Settings that may differ between a run and its resumption (they do not change what is drawn).
@@ -38,7 +37,7 @@ _RESUMABLE = ("limit", "task_ids", "batch_size", "device", "threads", "overwrite
 
 
 @dataclass
-class SampleOptions:
+class SampleOptions(BackendOptions):
     """Options of ``editseq sample``."""
 
     model: str = option("smollm2-135m", help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server")
@@ -54,11 +53,6 @@ class SampleOptions:
     seed: int = option(0, help="sampling seed")
     format: Literal["program", "editseq"] = option("program", help="what the model writes: a program, or a LintSeq edit sequence (resolved into a program)")
     prompt: Literal["auto", "completion", "chat", "lintseq"] = option("auto", help="prompt style (auto: lintseq for --format editseq, else chat when the model has a chat template, else completion)")
-    backend: Literal["auto", "transformers", "vllm", "openai"] = option("auto", help=f"sampling backend ({', '.join(KINDS)})")
-    served_model: str | None = option(None, help="model name the OpenAI-compatible server expects (default: its first model)")
-    device: str = option("auto", help="transformers device: auto, cpu, cuda, cuda:N")
-    batch_size: int = option(16, help="sequences generated together (transformers)")
-    threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
     out: Path = option(None, help="samples JSONL to write (appended to when resuming)")  # noqa: RUF009
     overwrite: bool = option(False, help="start over instead of resuming an existing OUT")
     progress: bool = option(True, help="show a progress bar")
@@ -73,8 +67,9 @@ class SampleOptions:
             raise ConfigError(f"--limit must be at least 1, got {self.limit}")
         if self.limit is not None and self.task_ids:
             raise ConfigError("give --limit or --task-ids, not both")
-        if self.n < 1 or self.max_new_tokens < 1 or self.batch_size < 1 or (self.threads or 1) < 1:
-            raise ConfigError("--n, --max-new-tokens, --batch-size and --threads must be at least 1")
+        super().__post_init__()
+        if self.n < 1 or self.max_new_tokens < 1:
+            raise ConfigError("--n and --max-new-tokens must be at least 1")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise ConfigError("--temperature must be >= 0 and --top-p in (0, 1]")
         if self.min_p is not None and not 0 <= self.min_p < 1:
@@ -126,7 +121,7 @@ def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any
     stats = Counter(tasks=0, samples=0, tokens=0)
     seconds = 0.0
     if todo:
-        backend = backend or _load(opts)
+        backend = backend or open_backend(opts.model, opts)
         seconds = _run(todo, opts, backend, stats)
     summary = {"tasks": len(problems), "resumed": len(problems) - len(todo),
                "new_tasks": stats["tasks"], "new_samples": stats["samples"],
@@ -139,16 +134,6 @@ def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any
     opts.manifest_path().write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return summary
 
-
-def _load(opts: SampleOptions) -> Backend:
-    kind = auto_kind(opts.model) if opts.backend == "auto" else opts.backend
-    options: dict[str, Any] = {}
-    if kind == "transformers":
-        options = {"device": opts.device, "batch_size": opts.batch_size}
-        set_threads(opts.threads)
-    elif kind == "openai" and opts.served_model:
-        options = {"served_model": opts.served_model}
-    return load_backend(opts.model, kind, **options)
 
 
 def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Counter) -> float:
@@ -187,8 +172,5 @@ def _prepare(opts: SampleOptions, settings: dict[str, Any]) -> set[str]:
     counts = Counter(str(r["task_id"]) for r in records)
     complete = {t for t, c in counts.items() if c == opts.n}
     if len(complete) < len(counts):  # a task cut off mid-write: drop its samples, draw it again
-        keep = [r for r in records if str(r["task_id"]) in complete]
-        tmp = opts.out.with_suffix(".part")
-        tmp.write_text("".join(dumps(r) + "\n" for r in keep), encoding="utf-8")
-        os.replace(tmp, opts.out)
+        write_jsonl(opts.out, (r for r in records if str(r["task_id"]) in complete))
     return complete

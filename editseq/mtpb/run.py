@@ -8,7 +8,6 @@ multi-turn and single-turn runs found in the same file.
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from collections import Counter, defaultdict
@@ -18,11 +17,12 @@ from pathlib import Path
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
 from editseq.evaluate.run import EvaluateOptions
-from editseq.io import dumps, write_json
+from editseq.io import write_json, write_jsonl
 from editseq.mtpb import data, harness, prompts
 from editseq.mtpb.runs import Run, read_runs
 from editseq.sandbox import Limits, Verdict
 from editseq.scale import ScaleOptions, sandbox_pool
+from editseq.text import listing
 
 LIMITS = Limits(timeout=harness.TIMEOUT + 5, memory_mb=4096, site_packages=True)  # the harness's
 # 20 s alarm fires first; the CPU limit and wall backstop only catch code that swallows it
@@ -121,15 +121,10 @@ def outcome(v: Verdict) -> Outcome:
 
 
 def _write_results(path: Path, runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for run, o in zip(runs, outcomes, strict=True):
-            problem = bench.problems.get(run.problem_id)
-            fh.write(dumps({**run.record, "passed": o.passed, "status": o.status, "reason": o.reason,
-                            "duration": o.duration,
-                            "category": problem.category if problem else None}) + "\n")
-    os.replace(tmp, path)
+    categories = {pid: p.category for pid, p in bench.problems.items()}
+    write_jsonl(path, ({**run.record, "passed": o.passed, "status": o.status, "reason": o.reason,
+                        "duration": o.duration, "category": categories.get(run.problem_id)}
+                       for run, o in zip(runs, outcomes, strict=True)))
 
 
 def _score(runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> dict:
@@ -148,7 +143,7 @@ def _score(runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> d
     missing = sorted(set(bench.problems) - set(problems), key=int)
     if missing:
         warnings.warn(f"{len(missing)} of {len(bench.problems)} MTPB problems have no runs and are "
-                      f"not scored: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}",
+                      f"not scored: {listing(missing)}",
                       stacklevel=3)
     return {"pass_rate": sum(rates) / len(rates) if rates else 0.0, "n_runs": len(runs),
             "n_problems": len(problems), "problems_without_runs": missing,

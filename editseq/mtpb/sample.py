@@ -21,14 +21,15 @@ from pathlib import Path
 from editseq.config import ConfigError, option, to_dict
 from editseq.io import JsonlAppender, claim_output, read_jsonl_records, truncate_torn_tail
 from editseq.models.backend import Backend, GenerationConfig
+from editseq.models.loading import BackendOptions
 from editseq.mtpb import data, prompts
 
 # may change between a run and its resumption (each run records its mode: one file can hold both)
-_RESUMABLE = ("problems", "single_turn", "threads", "overwrite")
+_RESUMABLE = ("problems", "single_turn", "threads", "batch_size", "device", "overwrite")
 
 
 @dataclass
-class MTPBSampleOptions:
+class MTPBSampleOptions(BackendOptions):
     """Options of ``editseq mtpb sample``."""
 
     model: str = option(None, help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server")
@@ -42,7 +43,6 @@ class MTPBSampleOptions:
     max_length: int = option(2048, help="context length in tokens; longer histories are counted failures")
     seed: int = option(0, help="base sampling seed (each problem and turn derives its own)")
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
-    threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
     overwrite: bool = option(False, help="start over instead of resuming an existing OUT")
 
     def __post_init__(self) -> None:
@@ -50,8 +50,9 @@ class MTPBSampleOptions:
             raise ConfigError("--model is required (a backend name such as smollm2-135m)")
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise ConfigError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
-        if self.n < 1 or (self.threads or 1) < 1 or self.max_length < 1:
-            raise ConfigError("--n, --threads and --max-length must be at least 1")
+        super().__post_init__()
+        if self.n < 1 or self.max_length < 1:
+            raise ConfigError("--n and --max-length must be at least 1")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise ConfigError("--temperature must be >= 0 and --top-p in (0, 1]")
         mode = "single" if self.single_turn else "multi"

@@ -7,15 +7,14 @@ and HTML are all views of that dict, so what is plotted is exactly what can be r
 from __future__ import annotations
 
 import csv
-import json
-import os
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
-from editseq.io import InputError
+from editseq.io import InputError, write_atomic, write_json
 from editseq.report import diversity, metrics
 from editseq.report.inputs import Run, load_run
 from editseq.report.lintseq_stats import dataset_stats, viewer_steps
@@ -109,11 +108,11 @@ def build_report(inputs: list[Path], opts: ReportOptions) -> dict[str, Any]:
     data["versions"] = versions("matplotlib")
     opts.out.mkdir(parents=True, exist_ok=True)
     data["figures"] = make_figures(data, opts.out / "figures")
-    _write_json(opts.out / "report.json", data)
+    write_json(opts.out / "report.json", data)
     write_csvs(data, opts.out)
     from editseq.report.html import render
 
-    _write_text(opts.out / "report.html", render(data, opts.out))
+    write_atomic(opts.out / "report.html", render(data, opts.out))
     return data
 
 
@@ -165,19 +164,8 @@ def write_csvs(data: dict[str, Any], out: Path) -> None:
 
 
 def _write_csv(path: Path, header: list[str], rows: list) -> None:
-    tmp = path.with_suffix(".csv.part")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    os.replace(tmp, path)
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    _write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_atomic(path, buffer.getvalue())

@@ -12,6 +12,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from editseq.text import listing
+
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
@@ -104,7 +106,7 @@ def _passk(data: dict[str, Any], figs: dict[str, str]) -> str:
 def _per_problem(data: dict[str, Any], figs: dict[str, str]) -> str:
     pp = data["per_problem"]
     diffs = [[d["solved_by"], d["not_by"], len(d["problems"]),
-              ", ".join(d["problems"][:25]) + (" ..." if len(d["problems"]) > 25 else "")]
+              listing(d["problems"], 25)]
              for d in pp["differences"]]
     rows = [[p, *(_pct(r[label]) if label in r else "-" for label in pp["labels"])] for p, r in pp["rates"].items()]
     return ("<h2>Per-problem solve rate</h2>" + figs.get("per_problem", "")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from editseq.io import BadRecord, InputError, read_records
+from editseq.io import InputError, read_valid_records
 
 Kind = Literal["results", "mtpb", "lintseq"]
 TOKEN_FIELDS = ("tokens", "n_tokens", "num_tokens", "completion_tokens", "output_tokens")
@@ -54,12 +54,7 @@ class Run:
 def load_run(path: Path, label: str | None = None) -> Run:
     """Read one input; raises InputError naming the file, line and missing field."""
     path = _results_path(Path(path))
-    rows: list[tuple[str, dict[str, Any]]] = []
-    for _, key, rec in read_records(path):
-        where = f"{path} line {key.rsplit(' ', 1)[-1]}"
-        if isinstance(rec, BadRecord):
-            raise InputError(f"{where}: {rec.reason}")
-        rows.append((where, rec))
+    rows = list(read_valid_records(path))
     if not rows:
         raise InputError(f"{path}: no records; expected evaluation results, MTPB results or LintSeq output")
     kind = detect_kind(rows[0][1], rows[0][0])

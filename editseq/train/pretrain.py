@@ -26,8 +26,7 @@ from typing import Any, Literal
 
 from editseq.config import ConfigError, option
 from editseq.io import BadRecord, InputError, read_records
-from editseq.text import one_line
-from editseq.train.common import TrainOptions, run_trainer, training_arguments
+from editseq.train.common import TrainOptions, claim_run, run_trainer, training_arguments
 
 # preset -> (layers, hidden, heads, MLP width, context)
 PRESETS: dict[str, tuple[int, int, int, int, int]] = {
@@ -101,22 +100,9 @@ def make_tokenizer(opts: PretrainOptions, texts: list[str]) -> Any:
     """The run's tokenizer: trained (``bpe``) or reused from ``--tokenizer``'s model."""
     if opts.tokenizer == "bpe":
         return train_bpe(texts, opts.vocab_size)
-    import transformers
+    from editseq.models.loading import load_tokenizer
 
-    from editseq.models.loading import ModelError, resolve_model
-
-    source = resolve_model(opts.tokenizer)
-    kwargs: dict[str, Any] = {"local_files_only": True}
-    if source.gguf_file:
-        kwargs["gguf_file"] = source.gguf_file
-    try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"--tokenizer {opts.tokenizer}: cannot load it offline "
-                         f"({one_line(exc)}); use bpe, smollm2-135m or a model folder") from exc
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
+    return load_tokenizer(opts.tokenizer, "--tokenizer", "use bpe, smollm2-135m or a model folder")
 
 
 def model_config(preset: str, vocab_size: int, tokenizer: Any = None) -> Any:
@@ -167,7 +153,7 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
     # end-of-sequence tokens between documents stay in the loss (a pad-masking collator would drop
     # them when pad = eos)
     dataset = datasets.Dataset.from_dict({"input_ids": blocks, "labels": blocks})
-    opts.output_dir.mkdir(parents=True, exist_ok=True)
+    claim_run(opts)  # before the tokenizer lands there: a later rerun reuses it only under these settings
     tokenizer.save_pretrained(str(opts.output_dir))
     trainer = transformers.Trainer(model=model, args=training_arguments(opts), train_dataset=dataset,
                                    data_collator=transformers.default_data_collator,

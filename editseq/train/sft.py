@@ -31,7 +31,6 @@ from typing import Any, Literal
 from editseq.config import ConfigError, option
 from editseq.io import BadRecord, InputError, read_records
 from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
-from editseq.text import one_line
 from editseq.train.common import TrainOptions, run_trainer, training_arguments
 
 IGNORE = -100  # label of tokens the loss skips
@@ -107,41 +106,14 @@ def tokenize_pair(tokenizer: Any, prompt: str, response: str, max_length: int) -
 
 def load_base(opts: SFTOptions) -> tuple[Any, Any]:
     """Trainable (model, tokenizer) from ``--model``; ``<|diff|>`` added for edit sequences."""
-    import transformers
+    from editseq.models.loading import load_tokenizer, load_weights
 
-    from editseq.models.loading import ModelError, resolve_model
-
-    source = resolve_model(opts.model)
-    kwargs: dict[str, Any] = {"local_files_only": True}
-    if source.gguf_file:
-        kwargs["gguf_file"] = source.gguf_file
-    try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **kwargs)
-        model = transformers.AutoModelForCausalLM.from_pretrained(source.path, **kwargs)
-    except (OSError, ValueError) as exc:  # ValueError: a folder that holds no model or tokenizer
-        raise ModelError(f"--model {opts.model}: cannot load it offline ({one_line(exc)})") from exc
-    if source.gguf_file:
-        _drop_gguf_markers(model)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer, model = load_tokenizer(opts.model), load_weights(opts.model)
     if opts.format == "editseq" and DIFF_TOKEN not in tokenizer.get_vocab():
         tokenizer.add_special_tokens({"additional_special_tokens": [DIFF_TOKEN]})
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         model.resize_token_embeddings(len(tokenizer))
     return model, tokenizer
-
-
-def _drop_gguf_markers(model: Any) -> None:
-    """Make a GGUF-loaded model trainable and save as plain weights.
-
-    transformers de-quantizes GGUF tensors to float on load but leaves the model marked as
-    quantized, so the Trainer refuses it and ``save_pretrained`` would record a GGUF
-    quantization config that the saved float weights do not have.
-    """
-    model.hf_quantizer = None
-    model.is_quantized = False
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
 
 
 def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:

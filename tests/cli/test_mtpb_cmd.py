@@ -52,9 +52,27 @@ def test_a_bad_data_dir_variable_exits_2(tmp_path: Path, monkeypatch, capsys) ->
 def test_mtpb_sample_unknown_model_exits_2(tmp_path: Path, capsys) -> None:
     code = main(["mtpb", "sample", "--model", "no-such-model", "--out", str(tmp_path / "r.jsonl")])
     assert code == 2
-    assert "error:" in capsys.readouterr().err
+    assert "--model no-such-model: cannot load it offline" in capsys.readouterr().err
     assert main(["mtpb", "sample", "--model", "m", "--n", "0"]) == 2
     # what does not need the model is checked before it loads
     assert main(["mtpb", "sample", "--model", "no-such-model", "--problems", "999",
                  "--out", str(tmp_path / "q.jsonl")]) == 2
     assert "--problems: unknown ids ['999']" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_mtpb_sample_evaluate_perplexity_with_the_real_model(tmp_path: Path, shared_data: Path, capsys) -> None:
+    pytest.importorskip("torch")
+    runs = tmp_path / "r.jsonl"
+    common = ["--model", "smollm2-135m", "--problems", "3", "--data", str(shared_data), "--threads", "2"]
+    assert main(["mtpb", "sample", *common, "--max-new-tokens", "16", "--out", str(runs)]) == 0
+    assert "5 runs written" in capsys.readouterr().out
+    with pytest.warns(UserWarning, match="114 of 115"):
+        assert main(["mtpb", "evaluate", str(runs), "--data", str(shared_data), "--workers", "2"]) == 0
+    figures = tmp_path / "out" / "ppl.json"
+    assert main(["mtpb", "perplexity", *common, "--results", str(tmp_path / "r_results.jsonl"),
+                 "--json-out", str(figures)]) == 0
+    out = json.loads(figures.read_text())
+    assert out["history"] == "prompts and completions" and set(out["problems"]) == {"3"}
+    assert 1 < out["multi"] < 1000 and 1 < out["single"] < 1000
+    assert f"multi-turn {out['multi']:.2f}, single-turn {out['single']:.2f}" in capsys.readouterr().out
