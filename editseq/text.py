@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+# words and single punctuation marks: the token unit of near-duplicate and diversity measures
+CODE_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+
 # a fenced block; the closing fence may be missing when model output was cut off
 _FENCE_RE = re.compile(r"^```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^```[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
 

@@ -13,7 +13,6 @@ import ast
 import hashlib
 import importlib.util
 import json
-import re
 import sys
 import sysconfig
 from collections import Counter
@@ -24,8 +23,8 @@ from typing import Any
 
 from editseq.config import ConfigError, option
 from editseq.env import versions
+from editseq.text import CODE_TOKEN_RE
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
 NGRAM = 13
 
 
@@ -100,7 +99,7 @@ def functions(source: str, opts: DocstringsOptions) -> Iterator[tuple[str, str, 
 
 
 def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
-    tokens = _TOKEN.findall(text)
+    tokens = CODE_TOKEN_RE.findall(text)
     return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
 
 

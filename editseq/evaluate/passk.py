@@ -7,7 +7,21 @@ prod_{i=n-c+1}^{n} (1 - k/i), which never forms the huge binomials (n up to 200+
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+
+def tally(outcomes: Iterable[tuple[K, bool]]) -> dict[K, tuple[int, int]]:
+    """(samples n, correct c) per key (a task, a problem and mode...), in first-seen order:
+    what pass@k and solve rates are computed from."""
+    counts: dict[K, list[int]] = {}
+    for key, passed in outcomes:
+        n_c = counts.setdefault(key, [0, 0])
+        n_c[0] += 1
+        n_c[1] += bool(passed)
+    return {key: (n, c) for key, (n, c) in counts.items()}
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

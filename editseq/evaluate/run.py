@@ -18,7 +18,7 @@ from typing import Literal
 from editseq.benchmarks import Benchmark, load_benchmark
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
-from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k
+from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, tally
 from editseq.evaluate.samples import Sample, build_programs, read_samples
 from editseq.evaluate.store import ResultStore, result_key
 from editseq.io import InputError, write_json, write_jsonl
@@ -67,10 +67,15 @@ class EvaluateOptions(ScaleOptions):
 
     def output_paths(self) -> tuple[Path, Path, Path]:
         """(results JSONL, summary JSON, cache SQLite) for this samples file."""
-        folder = self.out_dir or self.samples.parent
-        stem = self.samples.name.removesuffix(".gz").rsplit(".", 1)[0]
-        return (folder / f"{stem}_results.jsonl", folder / f"{stem}_summary.json",
-                folder / f"{stem}_cache.sqlite")
+        return output_paths(self.samples, self.out_dir)
+
+
+def output_paths(samples: Path, out_dir: Path | None, tag: str = "") -> tuple[Path, Path, Path]:
+    """(results JSONL, summary JSON, cache SQLite) for ``runs/x.jsonl``: ``runs/x_results.jsonl``
+    and so on, or the same names in ``out_dir``; ``tag`` names a variant (``x_fixed_results.jsonl``)."""
+    folder = out_dir or samples.parent
+    stem = samples.name.removesuffix(".gz").rsplit(".", 1)[0] + (f"_{tag}" if tag else "")
+    return folder / f"{stem}_results.jsonl", folder / f"{stem}_summary.json", folder / f"{stem}_cache.sqlite"
 
 
 def evaluate(opts: EvaluateOptions) -> dict:
@@ -185,11 +190,8 @@ def _write_results(path: Path, samples: list[Sample], verdicts: list[Verdict]) -
 def summarize(samples: list[Sample], verdicts: list[Verdict], ks: list[int],
               bench: Benchmark) -> dict:
     """pass@k (fractions) with 95% bootstrap intervals, per-task counts and verdict counts."""
-    per_task: dict[str, dict[str, int]] = {}
-    for s, v in zip(samples, verdicts, strict=True):
-        t = per_task.setdefault(s.task_id, {"n": 0, "c": 0})
-        t["n"] += 1
-        t["c"] += v.passed
+    per_task = {task: {"n": n, "c": c}
+                for task, (n, c) in tally((s.task_id, v.passed) for s, v in zip(samples, verdicts, strict=True)).items()}
     counts = [(t["n"], t["c"]) for t in per_task.values()]
     summary: dict = {f"pass@{k}": mean_pass_at_k(counts, k) for k in ks}
     summary["ci95"] = {f"pass@{k}": list(bootstrap_ci(counts, k)) for k in ks}

@@ -13,7 +13,12 @@ import warnings
 from dataclasses import dataclass
 
 from editseq.lintseq.linters import Finding
-from editseq.lintseq.scopes import UNDEFINED_DEL, UNDEFINED_EXPORT, ScopeAnalysis
+from editseq.lintseq.scopes import (
+    NO_NONLOCAL_BINDING,
+    UNDEFINED_DEL,
+    UNDEFINED_EXPORT,
+    ScopeAnalysis,
+)
 from editseq.lintseq.structure import Structure, build_structure
 
 
@@ -60,13 +65,15 @@ class Dependency:
             return f"undefined name {self.name!r} in __all__"
         if self.code == UNDEFINED_DEL:
             return f"undefined name {self.name!r} in del"
-        return f"undefined name {self.name!r}" if self.code != "nonlocal-without-binding" else (
-            f"no binding for nonlocal {self.name!r} found"
-        )
+        if self.code == NO_NONLOCAL_BINDING:
+            return f"no binding for nonlocal {self.name!r} found"
+        return f"undefined name {self.name!r}"
 
 
 @dataclass
 class Analysis:
+    """What the sampler needs of a program: its units, and which deletions break which uses."""
+
     structure: Structure
     deps: list[Dependency]
     unit_dependents: list[list[int]]  # per unit: deps to re-check when that unit is deleted

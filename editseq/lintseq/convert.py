@@ -2,7 +2,7 @@
 
 Output: one record per sequence, every input field plus ``edit_path`` and ``sample``, in input
 order. Every input record ends either in the output (``samples`` records) or in
-``OUTPUT.errors.jsonl`` (with ``index``, ``key`` and ``reason``), so converted + failed = input.
+``OUTPUT.errors.jsonl`` (with ``index``, ``key``, ``where`` and ``reason``), so converted + failed = input.
 
 Runs resume: results are appended in input order, one record's sequences in a single write, and
 on restart the existing output is replayed against the errors file to find where to continue
@@ -95,6 +95,8 @@ class LintseqConfig(ScaleOptions):
 
 @dataclass
 class Summary:
+    """The counts a run writes to ``OUTPUT.summary.json`` (this run's records, resumed ones included)."""
+
     input: int = 0
     converted: int = 0
     failed: int = 0
@@ -192,6 +194,8 @@ def _convert_batch(batch: list[Item], cfg: LintseqConfig) -> list[Item]:
 
 # -- the run ---------------------------------------------------------------------------------------
 def paths(output: str | Path) -> dict[str, Path]:
+    """The files of a run beside ``output``: the JSONL written as it goes (``output`` itself, or a
+    ``.partial.jsonl`` for Parquet), errors, manifest and summary."""
     out = Path(output)
     base = out.with_suffix("")
     jsonl = out if out.suffix == ".jsonl" else base.with_suffix(".partial.jsonl")

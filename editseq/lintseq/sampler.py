@@ -33,6 +33,8 @@ class SamplingError(RuntimeError):
 
 @dataclass(frozen=True)
 class SamplerConfig:
+    """How sequences are sampled: the linter in the loop, the line choice, strictness."""
+
     linter: str = "fast"  # fast | pylint | none
     choice: str = "indent"  # indent | uniform
     strict: bool = False  # errors of the full program cause deletions, as in the reference
@@ -103,7 +105,7 @@ class EditSampler:
                 start += [self.analysis.deps[d].unit for d in self.analysis.preexisting]
             first = False
             deleted = self._delete(st, start)
-            if self._linter is not None and self.config.linter != "none":
+            if self._linter is not None and self.config.linter != "none":  # "none" never reports: skip its rounds
                 deleted += self._lint_loop(st)
             chooser.removed(deleted)
             steps.append(sorted(line for u in deleted for line in s.unit_lines[u]))

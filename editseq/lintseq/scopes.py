@@ -81,7 +81,6 @@ def _ordered_fields(cls: type) -> tuple[str, ...]:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
-_CONDITIONAL = (ast.If, ast.While, ast.IfExp)
 
 
 class ScopeAnalysis:

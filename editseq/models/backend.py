@@ -48,6 +48,8 @@ class Generation:
 
 
 class Backend(Protocol):
+    """A model that samples: transformers, vLLM or an OpenAI-compatible server."""
+
     name: str
 
     def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
-from editseq.evaluate.run import EvaluateOptions
+from editseq.evaluate.run import output_paths
 from editseq.io import write_json, write_jsonl
 from editseq.mtpb import data, harness, prompts
 from editseq.mtpb.runs import Run, read_runs
@@ -46,10 +46,7 @@ class MTPBEvaluateOptions(ScaleOptions):
     def output_paths(self) -> tuple[Path, Path]:
         """(results JSONL, summary JSON), named as ``editseq evaluate`` names them; ``--fixed``
         adds ``_fixed`` (``x_fixed_results.jsonl``), so both modes' results can sit side by side."""
-        results, summary, _ = EvaluateOptions.output_paths(self)  # type: ignore[arg-type]
-        if self.fixed:
-            results = results.with_name(results.name.replace("_results.jsonl", "_fixed_results.jsonl"))
-            summary = summary.with_name(summary.name.replace("_summary.json", "_fixed_summary.json"))
+        results, summary, _ = output_paths(self.samples, self.out_dir, "fixed" if self.fixed else "")
         return results, summary
 
 

@@ -19,9 +19,9 @@ from collections import defaultdict
 from itertools import combinations
 
 from editseq.report.inputs import Attempt
+from editseq.text import CODE_TOKEN_RE
 
 _BUILTINS = frozenset(dir(builtins))
-_TOKEN = re.compile(r"\w+|[^\w\s]")
 _COMMENT = re.compile(r"#[^\n]*")
 
 
@@ -118,7 +118,7 @@ def problem_diversity(forms: list[str], passed: list[bool], max_pairs: int = 64,
                       seed: int = 0) -> dict[str, float | int]:
     """Distinct fraction, mean pairwise normalized edit distance, distinct passing programs."""
     n = len(forms)
-    tokens = {f: _TOKEN.findall(f) for f in set(forms)}
+    tokens = {f: CODE_TOKEN_RE.findall(f) for f in set(forms)}
     pairs = list(combinations(range(n), 2))
     if len(pairs) > max_pairs:
         pairs = random.Random(seed).sample(pairs, max_pairs)

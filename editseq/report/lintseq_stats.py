@@ -7,13 +7,10 @@ report shows is what training sees.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 
-from editseq.lintseq.diffs import apply_edit_path
-
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
+from editseq.lintseq.diffs import HUNK_RE, apply_edit_path
 
 
 def lines_added(edit: str) -> int:
@@ -56,7 +53,7 @@ def viewer_steps(record: dict[str, Any]) -> list[dict[str, Any]]:
 def _added_lines(edit: str) -> list[int]:
     """0-based indices, in the state after ``edit``, of the lines it inserts (from its hunk headers)."""
     added = []
-    for m in _HUNK.finditer(edit):
-        start, count = int(m.group(1)), int(m.group(2) or 1)
+    for m in filter(None, map(HUNK_RE.match, edit.split("\n"))):
+        start, count = int(m.group(3)), int(m.group(4) or 1)
         added.extend(range(start - 1, start - 1 + count))
     return added

@@ -10,7 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, pass_at_k
+from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, pass_at_k, tally
 from editseq.report.inputs import Attempt, Run
 
 TABLE_KS = (1, 10, 100)
@@ -18,11 +18,7 @@ TABLE_KS = (1, 10, 100)
 
 def unit_counts(attempts: Iterable[Attempt]) -> dict[str, tuple[int, int]]:
     """(samples, correct) per pass@k unit, in sorted unit order."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for a in attempts:
-        counts[a.unit][0] += 1
-        counts[a.unit][1] += a.passed
-    return {u: (n, c) for u, (n, c) in sorted(counts.items())}
+    return dict(sorted(tally((a.unit, a.passed) for a in attempts).items()))
 
 
 def curve_ks(n: int) -> list[int]:
@@ -78,12 +74,8 @@ def solve_rates(runs: list[Run]) -> dict[str, dict[str, float]]:
     """problem -> run label -> fraction of its samples that pass (absent where not attempted)."""
     table: dict[str, dict[str, float]] = defaultdict(dict)
     for run in runs:
-        per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for a in run.attempts:
-            key = a.task if a.mode is None else f"{a.task} ({a.mode})"
-            per[key][0] += 1
-            per[key][1] += a.passed
-        for key, (n, c) in per.items():
+        keyed = ((a.task if a.mode is None else f"{a.task} ({a.mode})", a.passed) for a in run.attempts)
+        for key, (n, c) in tally(keyed).items():
             table[key][run.label] = c / n
     return dict(sorted(table.items(), key=lambda kv: _natural(kv[0])))
 
@@ -108,23 +100,17 @@ def solved_differences(rates: dict[str, dict[str, float]], labels: list[str]) ->
 
 def mtpb_categories(run: Run) -> dict[str, dict[str, dict[str, float]]]:
     """category -> mode -> {"pass_rate", "n"}: CodeGen's table, multi- vs single-turn."""
-    cells: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for a in run.attempts:
-        cell = cells[a.category or "uncategorized"][a.mode or "multi"]
-        cell[0] += 1
-        cell[1] += a.passed
-    return {cat: {mode: {"pass_rate": c / n, "n": n} for mode, (n, c) in sorted(modes.items())}
-            for cat, modes in sorted(cells.items())}
+    cells: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
+    keyed = (((a.category or "uncategorized", a.mode or "multi"), a.passed) for a in run.attempts)
+    for (category, mode), (n, c) in sorted(tally(keyed).items()):
+        cells[category][mode] = {"pass_rate": c / n, "n": n}
+    return dict(cells)
 
 
 def per_task_gain(attempts: list[Attempt]) -> dict[str, dict[str, float]]:
     """Per task: pass@1, pass@n and their difference (what more samples buy on this problem)."""
-    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for a in attempts:
-        per[a.task][0] += 1
-        per[a.task][1] += a.passed
     out = {}
-    for task, (n, c) in per.items():
+    for task, (n, c) in tally((a.task, a.passed) for a in attempts).items():
         p1 = pass_at_k(n, c, 1)
         out[task] = {"n": n, "pass@1": p1, "pass@n": pass_at_k(n, c, n), "gain": pass_at_k(n, c, n) - p1}
     return out

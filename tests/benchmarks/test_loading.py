@@ -22,3 +22,13 @@ def test_a_damaged_data_file_is_named(tmp_path: Path, content: bytes) -> None:
 def test_an_unknown_benchmark_lists_the_names() -> None:
     with pytest.raises(InputError, match=re.escape("unknown benchmark 'humaneval++'; choose one of humaneval,")):
         load_benchmark("humaneval++")
+
+
+def test_mbpp_keeps_its_test_split_unless_asked_for_all(shared_data: Path) -> None:
+    from editseq.benchmarks.mbpp import TEST_SPLIT, load_mbpp, load_mbpp_sanitized
+
+    test = load_mbpp(shared_data)
+    assert len(test.problems) == 500 and {int(t) for t in test.problems} == set(TEST_SPLIT)
+    assert len(load_mbpp(shared_data, split=None).problems) == 974  # the whole release (prompt, train, validation)
+    sanitized = load_mbpp_sanitized(shared_data, split=None)
+    assert len(sanitized.problems) == 427 and set(load_mbpp_sanitized(shared_data).problems) < set(sanitized.problems)
