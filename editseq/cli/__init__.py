@@ -1,7 +1,8 @@
 """The one ``editseq`` command line.
 
 Each subcommand lives in a small module of this package and is a thin wrapper over a library
-function. Exit codes: 0 done, 1 checks failed, 2 bad input or options.
+function. Exit codes: 0 done, 1 failed (a traceback: a bug, or something no check foresaw),
+2 bad input or options (one ``error:`` line that names the problem and the fix).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import click
 from editseq import __version__
 from editseq.config import ConfigError
 from editseq.io import InputError
+from editseq.models.loading import ModelError
 
-# what a command reports as "error: ..." with exit 2: bad options or input, and files or folders
-# that cannot be read or written (a read-only --out, a folder where a file belongs)
-USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, InputError, OSError)
+# what a command reports as "error: ..." with exit 2: bad options or input, models that cannot be
+# found or loaded, and files or folders that cannot be read or written (a read-only --out, a
+# folder where a file belongs)
+USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, InputError, ModelError, OSError)
 
 _PYTHON_FORMAT = warnings.formatwarning
 
@@ -67,7 +70,7 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 done, 1 checks failed, 2 bad input)."""
+    """Entry point; returns the exit code (0 done, 2 bad input or options; see the module)."""
     plain = warnings.formatwarning
     warnings.formatwarning = _format_warning
     try:
@@ -79,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except click.ClickException as exc:
         exc.show()
+        return 2
+    except USER_ERRORS as exc:
+        click.echo(f"error: {exc}", err=True)
         return 2
     finally:
         warnings.formatwarning = plain
@@ -94,10 +100,10 @@ def _format_warning(message: Warning | str, category: type[Warning], filename: s
     return _PYTHON_FORMAT(message, category, filename, lineno, line)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 def run() -> None:
     """Console-script entry: exit with ``main``'s code."""
     sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from editseq.cli import USER_ERRORS
 from editseq.config import build, click_options, config_file_option
 from editseq.corpus.docstrings import DocstringsOptions, run_docstrings
 
@@ -30,12 +29,8 @@ def docstrings(config_file: Path | None, **values: object) -> int:
       editseq data docstrings --out runs/docstrings.jsonl                 # the standard library
       editseq data docstrings --package click --package tqdm --out runs/d.jsonl
     """
-    try:
-        opts = build(DocstringsOptions, values, config_file)
-        counts = run_docstrings(opts)
-    except USER_ERRORS as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+    opts = build(DocstringsOptions, values, config_file)
+    counts = run_docstrings(opts)
     click.echo(f"{counts['files']} files, {counts['functions']} documented functions: "
                f"{counts['kept']} kept, {counts['duplicates']} duplicates, "
                f"{counts['contaminated']} overlapping HumanEval/MBPP")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import click
 
-from editseq.cli import USER_ERRORS
 from editseq.config import build, click_options, config_file_option
 from editseq.evaluate import run
 
@@ -23,16 +21,7 @@ def evaluate(config_file: Path | None, **values: object) -> int:
       editseq evaluate runs/x.jsonl --benchmark humaneval --k 1,10
     writes runs/x_results.jsonl and runs/x_summary.json.
     """
-    try:
-        opts = build(run.EvaluateOptions, values, config_file)
-        summary = run.evaluate(opts)
-    except USER_ERRORS as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
-    except sqlite3.DatabaseError as exc:
-        click.echo(f"error: the result store {opts.output_paths()[2]} cannot be used ({exc}); "
-                   "delete it, or run with --no-cache", err=True)
-        return 2
+    summary = run.evaluate(build(run.EvaluateOptions, values, config_file))
     _print_table(summary)
     return 0
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from editseq.cli import USER_ERRORS
 from editseq.config import build, click_options, config_file_option
 from editseq.lintseq.convert import LintseqConfig, paths, run_lintseq
 
@@ -32,12 +31,8 @@ def lintseq(config_file: Path | None, quiet: bool, show: int, **values: object) 
     Records that cannot be converted go to OUTPUT.errors.jsonl with their reason; rerunning the
     same command after an interruption resumes where it stopped.
     """
-    try:
-        cfg = build(LintseqConfig, values, config_file)
-        summary = run_lintseq(cfg, progress=not quiet)
-    except USER_ERRORS as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+    cfg = build(LintseqConfig, values, config_file)
+    summary = run_lintseq(cfg, progress=not quiet)
     p = paths(cfg.output)
     click.echo(
         f"{summary.input} records: {summary.converted} converted, {summary.failed} failed"

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from editseq.cli import USER_ERRORS
-from editseq.config import ConfigError, build, click_options, config_file_option
+from editseq.config import build, click_options, config_file_option
 from editseq.models.loading import BackendOptions, open_backend
 from editseq.mtpb import perplexity as ppl_mod
 from editseq.mtpb import run as run_mod
 from editseq.mtpb import sample as sample_mod
-
-if TYPE_CHECKING:
-    from editseq.models.backend import Backend
 
 
 @click.group("mtpb")
@@ -37,11 +32,7 @@ def mtpb() -> None:
 @config_file_option
 def evaluate(config_file: Path | None, **values: object) -> int:
     """Run MTPB runs (JSONL: problem_id, case, completions) in the sandbox; write results and summary."""
-    try:
-        summary = run_mod.evaluate(build(run_mod.MTPBEvaluateOptions, values, config_file))
-    except USER_ERRORS as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+    summary = run_mod.evaluate(build(run_mod.MTPBEvaluateOptions, values, config_file))
     label = "fixed" if summary["fixed"] else "reference"
     for mode, block in summary["modes"].items():
         click.echo(f"{mode}-turn ({label} mode): pass rate {100 * block['pass_rate']:.2f}% over "
@@ -59,14 +50,10 @@ def evaluate(config_file: Path | None, **values: object) -> int:
 @config_file_option
 def sample(config_file: Path | None, **values: object) -> int:
     """Sample MTPB runs from a model turn by turn (resumable: reruns skip runs already written)."""
-    try:
-        opts = build(sample_mod.MTPBSampleOptions, values, config_file)
-        bench = sample_mod.prepare(opts)  # bad ids, data or --out fail before the model loads
-        backend = _backend(opts.model, opts)
-        n = sample_mod.sample(opts, backend, progress=lambda msg: click.echo(msg, err=True), bench=bench)
-    except USER_ERRORS as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+    opts = build(sample_mod.MTPBSampleOptions, values, config_file)
+    bench = sample_mod.prepare(opts)  # bad ids, data or --out fail before the model loads
+    backend = open_backend(opts.model, opts)
+    n = sample_mod.sample(opts, backend, progress=lambda msg: click.echo(msg, err=True), bench=bench)
     click.echo(f"{n} runs written to {opts.out}")
     return 0
 
@@ -76,17 +63,13 @@ def sample(config_file: Path | None, **values: object) -> int:
 @config_file_option
 def perplexity(config_file: Path | None, **values: object) -> int:
     """Average prompt perplexity, multi-turn vs single-turn (and solved vs unsolved with --results)."""
-    try:
-        opts = build(ppl_mod.MTPBPerplexityOptions, values, config_file)
-        inputs = ppl_mod.prepare(opts)  # bad ids or results fail before the model loads
-        # token probabilities come from a transformers model, also where vLLM would sample
-        backend = _backend(opts.model, BackendOptions(backend="transformers", threads=opts.threads))
-        out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(backend), inputs)
-        if opts.json_out is not None:
-            opts.json_out.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-    except USER_ERRORS as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+    opts = build(ppl_mod.MTPBPerplexityOptions, values, config_file)
+    inputs = ppl_mod.prepare(opts)  # bad ids or results fail before the model loads
+    # token probabilities come from a transformers model, also where vLLM would sample
+    backend = open_backend(opts.model, BackendOptions(backend="transformers", threads=opts.threads))
+    out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(backend), inputs)
+    if opts.json_out is not None:
+        opts.json_out.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     click.echo(f"prompt perplexity ({out['history']}): multi-turn {out['multi']:.2f}, "
                f"single-turn {out['single']:.2f}")
     for label in ("solved", "unsolved"):
@@ -94,11 +77,3 @@ def perplexity(config_file: Path | None, **values: object) -> int:
             g = out[label]
             click.echo(f"  {label} ({g['problems']} problems): multi {g['multi']:.2f}, single {g['single']:.2f}")
     return 0
-
-
-def _backend(model: str, opts: BackendOptions) -> Backend:
-    """The model backend; ConfigError (exit 2) when it cannot be found or loaded."""
-    try:
-        return open_backend(model, opts)
-    except (ValueError, OSError, ImportError) as exc:  # ModelError is a ValueError
-        raise ConfigError(str(exc)) from exc

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from editseq.cli import USER_ERRORS
-from editseq.config import build, click_options, config_file_option
+from editseq.config import ConfigError, build, click_options, config_file_option
 from editseq.report.build import ReportOptions, build_report
 
 
@@ -26,15 +25,10 @@ def report(inputs: tuple[Path, ...], config_file: Path | None, **values: object)
     Beside the HTML: report.json and CSVs with the same numbers, figures/ as PNG and SVG.
     """
     if importlib.util.find_spec("matplotlib") is None:
-        click.echo("error: editseq report draws with matplotlib, which is not installed; "
-                   "pip install 'editseq[report]'", err=True)
-        return 2
-    try:
-        opts = build(ReportOptions, values, config_file)
-        data = build_report(list(inputs), opts)
-    except USER_ERRORS as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+        raise ConfigError("editseq report draws with matplotlib, which is not installed; "
+                          "pip install 'editseq[report]'")
+    opts = build(ReportOptions, values, config_file)
+    data = build_report(list(inputs), opts)
     for label, v in data["passk"].items():
         table = ", ".join(f"{k} {100 * c['value']:.1f}%" for k, c in v["table"].items())
         click.echo(f"{label}: {table}")

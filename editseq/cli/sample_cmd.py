@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from editseq.cli import USER_ERRORS
 from editseq.config import build, click_options, config_file_option
-from editseq.models.loading import ModelError
 from editseq.models.sample import SampleOptions, sample
 
 
@@ -25,12 +23,8 @@ def sample_command(config_file: Path | None, **values: object) -> int:
       editseq sample --model http://127.0.0.1:8000 --benchmark mbpp+ --out runs/m.jsonl
     Rerunning the same command after an interruption skips the tasks already written.
     """
-    try:
-        opts = build(SampleOptions, values, config_file)
-        summary = sample(opts)
-    except (*USER_ERRORS, ModelError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+    opts = build(SampleOptions, values, config_file)
+    summary = sample(opts)
     rate = summary["tokens_per_s"]
     click.echo(f"{summary['tasks']} tasks ({summary['resumed']} from an earlier run): "
                f"{summary['new_samples']} new samples, {summary['tokens']} tokens in "

@@ -7,9 +7,7 @@ from typing import Any
 
 import click
 
-from editseq.cli import USER_ERRORS
 from editseq.config import build, click_options, config_file_option
-from editseq.models.loading import ModelError
 from editseq.train.pretrain import PretrainOptions
 from editseq.train.sft import SFTOptions
 
@@ -61,12 +59,8 @@ def pretrain_command(config_file: Path | None, **values: object) -> int:
 
 def _run(cls: type, values: dict[str, Any], config_file: Path | None, fn: Any) -> int:
     """Build the options, train, report; bad options or input exit 2."""
-    try:
-        opts = build(cls, values, config_file)
-        record = fn(opts)
-    except (*USER_ERRORS, ModelError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+    opts = build(cls, values, config_file)
+    record = fn(opts)
     resumed = f" (resumed from {record['resumed_from']})" if record["resumed_from"] else ""
     if record["run_loss"] is None:
         click.echo(f"already trained to step {record['global_step']}{resumed}; nothing left to do")

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from editseq.io import InputError
 from editseq.sandbox import Limits, Verdict
 
 if TYPE_CHECKING:
@@ -39,8 +40,13 @@ class ResultStore:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(":memory:" if path is None else str(path))
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(_SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute(_SCHEMA)
+        except sqlite3.DatabaseError as exc:  # not a database (a damaged or foreign file)
+            self.db.close()
+            raise InputError(f"the result store {path} cannot be used ({exc}); delete it, or run "
+                             "with --no-cache") from exc
         self._last_commit = time.monotonic()
 
     def get(self, keys: list[str]) -> dict[str, Verdict]:
