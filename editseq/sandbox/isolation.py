@@ -99,6 +99,44 @@ def enter_namespaces(index: int) -> Isolation:
     return Isolation("namespaces", SAMPLE_UID_BASE + index if root else None)
 
 
+def isolate_worker(index: int, in_fd: int, out_fd: int) -> Isolation:
+    """Put a sandbox worker in its namespaces: return in their PID-1 process, or here with a
+    fallback when they fail (``in_fd``/``out_fd``: the job pipes, which only PID 1 may keep).
+
+    A throwaway child enters the namespaces, so a failure halfway (say, mounts refused after
+    unshare worked) leaves this process untouched for the fallback. On success that child forks
+    PID 1 and this process only waits.
+    """
+    r, w = os.pipe()
+    setup = os.fork()
+    if setup == 0:
+        os.close(r)
+        set_parent_death_signal()
+        try:
+            iso = enter_namespaces(index)
+        except OSError as exc:
+            os.write(w, str(exc).encode() or b"unknown error")
+            os._exit(3)
+        if os.fork() == 0:
+            os.close(w)
+            become_init()
+            return iso
+        for fd in (w, in_fd, out_fd):  # only PID 1 may hold the job pipes: its death must be EOF
+            os.close(fd)
+        _, status = os.wait()
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        failure = fh.read().decode("utf-8", "replace")
+    if failure:
+        os.waitpid(setup, 0)
+        return fallback(index, failure)
+    os.close(in_fd)
+    os.close(out_fd)
+    _, status = os.waitpid(setup, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
 def scratch_folders() -> list[str]:
     """The folders that get a private writable tmpfs: the only writable places samples see."""
     return [SCRATCH] + (["/dev/shm"] if os.path.isdir("/dev/shm") else [])

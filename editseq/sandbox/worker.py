@@ -39,10 +39,8 @@ from editseq.sandbox import protocol
 from editseq.sandbox.isolation import (
     SCRATCH,
     Isolation,
-    become_init,
     drop_privileges,
-    enter_namespaces,
-    fallback,
+    isolate_worker,
     rlimits,
     scratch_folders,
     set_nondumpable,
@@ -351,43 +349,6 @@ def _confine_self(iso: Isolation) -> None:
     gc.freeze()
 
 
-def _isolate(index: int, in_fd: int, out_fd: int) -> Isolation:
-    """Return in the namespaces' PID-1 process, or here with a fallback when they fail.
-
-    A throwaway child enters the namespaces, so a failure halfway (say, mounts refused after
-    unshare worked) leaves this process untouched for the fallback. On success that child forks
-    PID 1 and this process only waits.
-    """
-    r, w = os.pipe()
-    setup = os.fork()
-    if setup == 0:
-        os.close(r)
-        set_parent_death_signal()
-        try:
-            iso = enter_namespaces(index)
-        except OSError as exc:
-            os.write(w, str(exc).encode() or b"unknown error")
-            os._exit(3)
-        if os.fork() == 0:
-            os.close(w)
-            become_init()
-            return iso
-        for fd in (w, in_fd, out_fd):  # only PID 1 may hold the job pipes: its death must be EOF
-            os.close(fd)
-        _, status = os.wait()
-        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-    os.close(w)
-    with os.fdopen(r, "rb") as fh:
-        failure = fh.read().decode("utf-8", "replace")
-    if failure:
-        os.waitpid(setup, 0)
-        return fallback(index, failure)
-    os.close(in_fd)
-    os.close(out_fd)
-    _, status = os.waitpid(setup, 0)
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-
-
 def main(index: int) -> None:
     """Isolate, become (or start) the PID-1 sample forker, serve jobs until stdin closes."""
     in_fd, out_fd = os.dup(0), os.dup(1)
@@ -398,7 +359,7 @@ def main(index: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # PID 1 must not die from a sample's SIGINT
     for name in WARM_MODULES:
         __import__(name)
-    iso = _isolate(index, in_fd, out_fd)
+    iso = isolate_worker(index, in_fd, out_fd)
     _confine_self(iso)
     _Worker(iso, in_fd, out_fd).serve()
     os._exit(0)
