@@ -20,7 +20,6 @@ from editseq.io import InputError
 
 RELATIVE = "mtpb/mtpb.jsonl"
 DEFAULT_MAX_GEN_LENGTH = 256  # the reference's default when a problem has no max_gen_length
-N_PROBLEMS = 115
 EXCLUDED_IN_FIXED = {"38": "reads ./datasets/mlbootcamp5_train.csv, never released",
                      "46": "reads ./datasets/melb_data.csv, never released"}
 SEEDED_IN_FIXED = ("20", "23")  # unseeded randomness: fixed mode seeds random and numpy.random

@@ -14,7 +14,7 @@ from editseq.mtpb import data
 
 def test_all_problems_load(shared_data: Path) -> None:
     bench = data.load(shared_data)
-    assert len(bench.problems) == data.N_PROBLEMS == 115
+    assert len(bench.problems) == 115
     assert list(bench.problems) == [str(i) for i in range(1, 116)]
     for p in bench.problems.values():
         assert 3 <= len(p.prompts) <= 9, p.id
