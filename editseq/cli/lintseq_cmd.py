@@ -13,9 +13,7 @@ from editseq.lintseq.convert import LintseqConfig, paths, run_lintseq
 @click.command(context_settings={"show_default": True})
 @click_options(LintseqConfig)
 @config_file_option
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--show", type=click.IntRange(min=0), default=0, help="Print the first N output records as training text.")
-def lintseq(config_file: Path | None, quiet: bool, show: int, **values: object) -> int:
+def lintseq(config_file: Path | None, **values: object) -> int:
     """Refactor an instruction+program dataset into instruction+edit-sequence records.
 
     Each program is taken apart by LintSeq backward sampling: delete a random line, then every
@@ -32,7 +30,7 @@ def lintseq(config_file: Path | None, quiet: bool, show: int, **values: object) 
     same command after an interruption resumes where it stopped.
     """
     cfg = build(LintseqConfig, values, config_file)
-    summary = run_lintseq(cfg, progress=not quiet)
+    summary = run_lintseq(cfg, progress=not cfg.quiet)
     p = paths(cfg.output)
     click.echo(
         f"{summary.input} records: {summary.converted} converted, {summary.failed} failed"
@@ -42,8 +40,8 @@ def lintseq(config_file: Path | None, quiet: bool, show: int, **values: object) 
     click.echo(f"output: {p['output']}" + (f"\nerrors: {p['errors']}" if summary.failed else ""))
     for reason, count in summary.reasons.most_common(5):
         click.echo(f"  {count:6d}  {reason}")
-    if show and p["jsonl"].exists():
-        _show(p["jsonl"], show, cfg.instruction_field or "instruction")
+    if cfg.show and p["jsonl"].exists():
+        _show(p["jsonl"], cfg.show, cfg.instruction_field or "instruction")
     return 0
 
 

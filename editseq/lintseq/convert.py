@@ -65,6 +65,8 @@ class LintseqConfig(ScaleOptions):
     timeout: float = option(60.0, help="Seconds allowed per record before it goes to the error report.")
     split: str = option("train", help="Split to read from a Hugging Face dataset.")
     overwrite: bool = option(False, help="Start over instead of resuming an existing output.")
+    quiet: bool = option(False, help="No progress bar.")
+    show: int = option(0, help="Print the first N output records as training text.")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -79,6 +81,8 @@ class LintseqConfig(ScaleOptions):
                               "choose another OUTPUT")
         if self.samples < 1:
             raise ConfigError("--samples must be at least 1")
+        if self.show < 0:
+            raise ConfigError(f"--show must be 0 or more, got {self.show}")
         if self.linter not in LINTER_NAMES:
             raise ConfigError(f"--linter must be one of {', '.join(LINTER_NAMES)}, got {self.linter!r}")
         if self.choice not in ("indent", "uniform"):
@@ -208,12 +212,15 @@ def paths(output: str | Path) -> dict[str, Path]:
     }
 
 
+# how the work is spread and shown never changes the output, so none of it is part of the resume check
+_NOT_SETTINGS = ("workers", "overwrite", "backend", "address", "quiet", "show")
+
+
 def run_lintseq(cfg: LintseqConfig, progress: bool = True) -> Summary:
     """Convert ``cfg.input`` to ``cfg.output``, resuming a previous run with the same settings."""
     p = paths(cfg.output)
     start = time.perf_counter()
-    # how the work is spread never changes the output, so it is not part of the resume check
-    settings = {k: v for k, v in to_dict(cfg).items() if k not in ("workers", "overwrite", "backend", "address")}
+    settings = {k: v for k, v in to_dict(cfg).items() if k not in _NOT_SETTINGS}
     done, summary = _prepare(p, cfg, settings)
     total = count_records(cfg.input) if Path(cfg.input).is_file() else None
     workers = cfg.workers or os.cpu_count() or 1
