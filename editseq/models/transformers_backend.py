@@ -96,14 +96,16 @@ def _row_sampler(rows: list[tuple[str, int]], config: GenerationConfig, device: 
         step = 0
 
         def __call__(self, input_ids: Any, scores: Any) -> Any:
-            probs = torch.softmax(scores.double() / config.temperature, dim=-1)
+            # float32 like transformers' own warpers; the cumulative sum below in float64, so a
+            # 49k-token vocabulary adds up without drift
+            probs = torch.softmax(scores.float() / config.temperature, dim=-1)
             if config.top_p < 1.0:  # the smallest set of top tokens whose mass reaches top_p
                 ordered, order = probs.sort(dim=-1, descending=True)
                 drop = ordered.cumsum(dim=-1) - ordered >= config.top_p
                 probs = probs.scatter(-1, order, ordered.masked_fill(drop, 0.0))
             if config.min_p:
                 probs = probs.masked_fill(probs < config.min_p * probs.amax(dim=-1, keepdim=True), 0.0)
-            cdf = probs.cumsum(dim=-1)
+            cdf = probs.double().cumsum(dim=-1)
             # a point strictly inside (0, total]: the first token whose cdf reaches it has mass
             target = (uniforms[:, self.step] * cdf[:, -1]).clamp_min(1e-300)[:, None]
             chosen = torch.searchsorted(cdf, target).clamp_max(cdf.shape[-1] - 1)
