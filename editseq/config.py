@@ -208,6 +208,17 @@ def load_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def defaults(cls: type) -> dict[str, Any]:
+    """A config dataclass's field defaults, JSON-ready like ``to_dict`` (fields without one left out)."""
+    out = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = str(f.default) if isinstance(f.default, Path) else f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            out[f.name] = f.default_factory()
+    return out
+
+
 def to_dict(cfg: Any) -> dict[str, Any]:
     """JSON-ready dict of a config dataclass (paths as strings)."""
     out = {}

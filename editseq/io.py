@@ -147,7 +147,8 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
 
 
 def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite: bool,
-                 flag: str = "--out", can_overwrite: bool = True, companions: Iterable[Path] = ()) -> None:
+                 flag: str = "--out", can_overwrite: bool = True, companions: Iterable[Path] = (),
+                 defaults: dict[str, Any] | None = None) -> None:
     """Start ``out`` (a file, or a folder such as a training run's), or resume it only under the
     ``settings`` its ``manifest`` recorded.
 
@@ -155,7 +156,8 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     the keys that differ); ``overwrite`` removes ``out``, the manifest and the ``companions`` (files
     a run writes beside ``out``, such as an errors file) and starts over. An ``out`` that holds
     nothing yet (a start that failed, say on a mistyped model) may be claimed again. The manifest
-    also records the versions that started the run.
+    also records the versions that started the run. A setting that a manifest from an older
+    editseq lacks counts as unchanged when it has its ``defaults`` value (the option did not exist).
     """
     from editseq.config import ConfigError
     from editseq.env import versions
@@ -169,8 +171,11 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     holds = bool(files) or (out.is_dir() and any(p != manifest for p in out.iterdir()))
     if manifest.exists() and holds:
         previous = json.loads(manifest.read_text(encoding="utf-8")).get("settings")
-        if previous != settings:
-            changed = sorted(k for k in settings if not isinstance(previous, dict) or previous.get(k) != settings[k])
+        previous = previous if isinstance(previous, dict) else {}
+        unset = object()
+        changed = sorted(k for k, v in settings.items()
+                         if previous.get(k, (defaults or {}).get(k, unset)) != v)
+        if changed:
             raise ConfigError(f"{out} was drawn with other settings ({', '.join(changed)} "
                               f"differ, see {manifest}); {hint}")
     elif files:  # no manifest; a folder (a training run's) needs none

@@ -77,3 +77,10 @@ def test_a_typed_flag_wins_over_the_file_even_at_its_default(tmp_path: Path) -> 
     assert settings["samples"] == 1 and settings["seed"] == 5  # typed flag at its default; file's seed
     assert main([*args, str(tmp_path / "b.jsonl")]) == 0
     assert json.loads((tmp_path / "b.manifest.json").read_text())["settings"]["samples"] == 3
+
+
+def test_null_workers_in_a_config_file_means_all_cores(tmp_path: Path) -> None:
+    from editseq.evaluate.run import EvaluateOptions
+
+    (tmp_path / "e.yaml").write_text("workers: null\n")
+    assert build(EvaluateOptions, {"samples": tmp_path / "s.jsonl"}, tmp_path / "e.yaml").workers == 0

@@ -107,3 +107,16 @@ def test_parquet_records_are_named_by_row(tmp_path: Path) -> None:
     jsonl = tmp_path / "s.jsonl"
     jsonl.write_text('{"task_id": "a"}\n\n{"task_id": "b"}\n')
     assert [where for where, _ in read_valid_records(jsonl)] == [f"{jsonl} line 1", f"{jsonl} line 3"]
+
+
+def test_a_manifest_from_before_an_option_existed_resumes_at_its_default(tmp_path: Path) -> None:
+    from editseq.config import ConfigError
+    from editseq.io import claim_output
+
+    out, manifest = tmp_path / "o.jsonl", tmp_path / "o.settings.json"
+    manifest.write_text(json.dumps({"settings": {"n": 1}}))  # written before "backend" was an option
+    out.write_text('{"a": 1}\n')
+    claim_output(out, manifest, {"n": 1, "backend": "auto"}, overwrite=False, defaults={"backend": "auto"})
+    manifest.write_text(json.dumps({"settings": {"n": 1}}))
+    with pytest.raises(ConfigError, match=r"other settings \(backend differ"):
+        claim_output(out, manifest, {"n": 1, "backend": "vllm"}, overwrite=False, defaults={"backend": "auto"})

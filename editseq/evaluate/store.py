@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 COMMIT_SECONDS = 1.0
 
+_COLUMNS = "key, benchmark, task_id, status, reason, duration, cpu_time, peak_memory_kb"
 _SCHEMA = """CREATE TABLE IF NOT EXISTS verdicts (
     key TEXT PRIMARY KEY, benchmark TEXT, task_id TEXT, status TEXT, reason TEXT,
     duration REAL, cpu_time REAL, peak_memory_kb INTEGER)"""
@@ -43,6 +44,7 @@ class ResultStore:
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(_SCHEMA)
+            self.db.execute(f"SELECT {_COLUMNS} FROM verdicts LIMIT 0")  # an older or foreign layout
         except sqlite3.DatabaseError as exc:  # not a database (a damaged or foreign file)
             self.db.close()
             raise InputError(f"the result store {path} cannot be used ({exc}); delete it, or run "

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from editseq.config import ConfigError, option, to_dict
+from editseq.config import ConfigError, defaults, option, to_dict
 from editseq.data import EXAMPLES
 from editseq.env import versions
 from editseq.io import (
@@ -252,7 +252,8 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -
     """Check the manifest, cut a partial tail, and count the records already done."""
     summary = Summary()
     companions = [p["jsonl"], p["errors"], p["summary"]]
-    claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions)
+    claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions,
+                 defaults=defaults(LintseqConfig))
     done = _replay(p, cfg.samples, summary)
     summary.resumed = done
     return done, summary

@@ -208,7 +208,7 @@ class BackendOptions:
     threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or (self.threads or 1) < 1:
+        if self.batch_size < 1 or (self.threads is not None and self.threads < 1):
             raise ConfigError("--batch-size and --threads must be at least 1")
 
 

@@ -77,9 +77,27 @@ class TransformersBackend:
         return Generation(cut_at_stop(text, stop), tokens)
 
 
+def warped_probs(scores: Any, config: GenerationConfig) -> Any:
+    """Next-token probabilities after temperature, top-p and min-p, exactly as transformers'
+    ``TemperatureLogitsWarper``, ``TopPLogitsWarper`` and ``MinPLogitsWarper`` leave them (same
+    order, same float32 arithmetic, at least one token kept)."""
+    import torch
+
+    probs = torch.softmax(scores.float() / config.temperature, dim=-1)
+    if config.top_p < 1.0:  # drop the low tail whose mass is at most 1 - top_p
+        ordered, order = probs.sort(dim=-1)
+        drop = ordered.cumsum(dim=-1) <= 1 - config.top_p
+        drop[..., -1] = False
+        probs = probs.scatter(-1, order, ordered.masked_fill(drop, 0.0))
+        probs = probs / probs.sum(dim=-1, keepdim=True)
+    if config.min_p:
+        probs = probs.masked_fill(probs < config.min_p * probs.amax(dim=-1, keepdim=True), 0.0)
+    return probs
+
+
 def _row_sampler(rows: list[tuple[str, int]], config: GenerationConfig, device: Any) -> Any:
-    """A logits processor that samples each row from its own stream of uniforms (temperature,
-    top-p, min-p as transformers applies them) and leaves only the chosen token possible.
+    """A logits processor that samples each row from its own stream of uniforms (``warped_probs``)
+    and leaves only the chosen token possible, so transformers' own draw just takes it.
 
     The streams are drawn once per batch, one generator per row; each step then samples all rows
     at once by inverting their cumulative distributions (no per-row work per token).
@@ -96,16 +114,7 @@ def _row_sampler(rows: list[tuple[str, int]], config: GenerationConfig, device: 
         step = 0
 
         def __call__(self, input_ids: Any, scores: Any) -> Any:
-            # float32 like transformers' own warpers; the cumulative sum below in float64, so a
-            # 49k-token vocabulary adds up without drift
-            probs = torch.softmax(scores.float() / config.temperature, dim=-1)
-            if config.top_p < 1.0:  # the smallest set of top tokens whose mass reaches top_p
-                ordered, order = probs.sort(dim=-1, descending=True)
-                drop = ordered.cumsum(dim=-1) - ordered >= config.top_p
-                probs = probs.scatter(-1, order, ordered.masked_fill(drop, 0.0))
-            if config.min_p:
-                probs = probs.masked_fill(probs < config.min_p * probs.amax(dim=-1, keepdim=True), 0.0)
-            cdf = probs.double().cumsum(dim=-1)
+            cdf = warped_probs(scores, config).double().cumsum(dim=-1)  # float64: no drift over 49k tokens
             # a point strictly inside (0, total]: the first token whose cdf reaches it has mass
             target = (uniforms[:, self.step] * cdf[:, -1]).clamp_min(1e-300)[:, None]
             chosen = torch.searchsorted(cdf, target).clamp_max(cdf.shape[-1] - 1)

@@ -40,6 +40,11 @@ class MTPBPerplexityOptions:
     def __post_init__(self) -> None:
         if not self.model:
             raise ConfigError("--model is required (a backend name such as smollm2-135m)")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"--threads must be at least 1, got {self.threads}")
+        if self.model.startswith(("http://", "https://")):
+            raise ConfigError(f"--model {self.model}: perplexity needs the token probabilities of a local "
+                              "model (an alias, a checkpoint folder or a .gguf file), not a server")
         self.ids = data.problem_ids(self.problems)
 
 

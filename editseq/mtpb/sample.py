@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from editseq.config import ConfigError, option, to_dict
+from editseq.config import ConfigError, defaults, option, to_dict
 from editseq.io import JsonlAppender, claim_output, read_jsonl_records, truncate_torn_tail
 from editseq.models.backend import Backend, GenerationConfig
 from editseq.models.loading import BackendOptions
@@ -89,7 +89,8 @@ def prepare(opts: MTPBSampleOptions) -> data.Benchmark:
     bench = data.load(opts.data)
     data.check_ids(bench, opts.ids)
     settings = {k: v for k, v in to_dict(opts).items() if k not in _RESUMABLE}
-    claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite)
+    claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite,
+                 defaults=defaults(MTPBSampleOptions))
     return bench
 
 

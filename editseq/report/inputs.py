@@ -70,6 +70,9 @@ def load_run(path: Path, label: str | None = None) -> Run:
         # results, so that no run is lost; they are no attempts and count in no pass rate
         attempts = [_attempt(rec, where, kind) for where, rec in rows]
         run.attempts = [a for a in attempts if a.status != "excluded"]
+        if not run.attempts:
+            raise InputError(f"{path}: every run is excluded (mtpb evaluate --fixed leaves these problems "
+                             "out); nothing to report")
     return run
 
 

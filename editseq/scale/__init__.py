@@ -22,11 +22,12 @@ class ScaleOptions:
     Keyword-only, so a subclass's own fields keep their positions (``EvaluateOptions(path)``).
     """
 
-    workers: int = option(0, help="worker processes on this machine (0 = all cores)")
+    workers: int | None = option(0, help="worker processes on this machine (0 = all cores)")
     backend: Literal["local", "ray"] = option("local", help="where the work runs: local worker processes, or ray (a Ray cluster; needs the 'ray' extra)")
     address: str | None = option(None, help="Ray cluster address for --backend ray (e.g. auto, ray://head:10001; default: start a local cluster)")
 
     def __post_init__(self) -> None:
+        self.workers = self.workers or 0  # null in a config file: all cores, as 0
         if self.workers < 0:
             raise ConfigError(f"--workers must be 0 (all cores) or a positive number, got {self.workers}")
         if self.backend not in BACKENDS:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq.config import ConfigError, option, to_dict
+from editseq.config import ConfigError, defaults, option, to_dict
 from editseq.env import versions
 from editseq.io import claim_output
 
@@ -100,7 +100,7 @@ def claim_run(opts: Any) -> None:
     would continue one run's checkpoints as if they were another's."""
     settings = {k: v for k, v in to_dict(opts).items() if k not in RESUMABLE}
     claim_output(opts.output_dir, opts.output_dir / "editseq_train_settings.json", settings,
-                 overwrite=False, flag="--output-dir", can_overwrite=False)
+                 overwrite=False, flag="--output-dir", can_overwrite=False, defaults=defaults(type(opts)))
 
 
 def last_checkpoint(output_dir: Path) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -74,5 +75,10 @@ def test_a_corrupt_result_store_names_the_fix(tmp_path: Path, capsys) -> None:
     assert main(["evaluate", str(samples), "--k", "1"]) == 2
     err = capsys.readouterr().err
     assert "x_cache.sqlite cannot be used" in err and "--no-cache" in err
+    (tmp_path / "x_cache.sqlite").unlink()
+    with sqlite3.connect(tmp_path / "x_cache.sqlite") as db:  # a database, but another layout
+        db.execute("CREATE TABLE verdicts (key TEXT PRIMARY KEY, x TEXT)")
+    assert main(["evaluate", str(samples), "--k", "1"]) == 2
+    assert "x_cache.sqlite cannot be used (no such column" in capsys.readouterr().err
     with pytest.warns(UserWarning, match="have no samples"):
         assert main(["evaluate", str(samples), "--k", "1", "--no-cache"]) == 0

@@ -58,6 +58,11 @@ def test_mtpb_sample_unknown_model_exits_2(tmp_path: Path, capsys) -> None:
     assert main(["mtpb", "sample", "--model", "no-such-model", "--problems", "999",
                  "--out", str(tmp_path / "q.jsonl")]) == 2
     assert "--problems: unknown ids ['999']" in capsys.readouterr().err
+    assert main(["mtpb", "perplexity", "--model", "http://127.0.0.1:9/v1"]) == 2
+    assert "perplexity needs the token probabilities of a local model" in capsys.readouterr().err
+    for command in (["mtpb", "sample"], ["mtpb", "perplexity"], ["sample", "--out", str(tmp_path / "s.jsonl")]):
+        assert main([*command, "--model", "m", "--threads", "0"]) == 2
+        assert "--threads must be at least 1" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -79,3 +79,29 @@ def test_row_sampler_draws_from_the_warped_distribution() -> None:
         freq = torch.bincount(chosen, minlength=5).double() / len(rows)
         sigma = (expected * (1 - expected) / len(rows)).sqrt()
         assert bool(((freq - expected).abs() <= 4 * sigma + 1e-12).all()), (freq, expected)
+
+
+@pytest.mark.parametrize(("temperature", "top_p", "min_p"), [
+    (1.0, 0.95, None), (0.2, 0.95, None), (1.5, 0.95, None), (1.0, 0.5, None), (0.8, 1.0, 0.1),
+    (1.5, 0.9, 0.05), (1.0, 1e-6, None)])
+def test_warping_is_transformers_own(temperature: float, top_p: float, min_p: float | None) -> None:
+    """Same kept tokens, same probabilities as transformers' warpers, on a 49k vocabulary whose
+    float32 softmax does not sum to exactly 1 (where a top-p cut is easy to get one token off)."""
+    torch = pytest.importorskip("torch")
+    from transformers.generation.logits_process import (
+        LogitsProcessorList,
+        MinPLogitsWarper,
+        TemperatureLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    from editseq.models.transformers_backend import warped_probs
+
+    scores = torch.randn(16, 49152, generator=torch.Generator().manual_seed(0)) * 3
+    warpers = LogitsProcessorList([TemperatureLogitsWarper(temperature)]
+                                  + ([TopPLogitsWarper(top_p)] if top_p < 1 else [])
+                                  + ([MinPLogitsWarper(min_p)] if min_p else []))
+    expected = torch.softmax(warpers(None, scores.clone()), dim=-1)
+    ours = warped_probs(scores, GenerationConfig(temperature=temperature, top_p=top_p, min_p=min_p))
+    assert torch.equal(expected > 0, ours > 0), (expected > 0).sum(-1) - (ours > 0).sum(-1)
+    assert torch.allclose(ours / ours.sum(-1, keepdim=True), expected, atol=1e-6)  # the sampler normalises

@@ -43,6 +43,9 @@ def test_mtpb_runs_excluded_by_fixed_are_no_attempts(tmp_path: Path) -> None:
          "category": "math"}]))
     assert [a.task for a in run.attempts] == ["3"]
     assert mtpb_categories(run) == {"math": {"multi": {"pass_rate": 1.0, "n": 1}}}
+    with pytest.raises(InputError, match="every run is excluded"):
+        load_run(_write(tmp_path / "x_fixed_results.jsonl", [
+            {"problem_id": 38, "case": 0, "passed": False, "status": "excluded", "reason": "broken test"}]))
 
 
 def test_lintseq_records(tmp_path: Path) -> None:
