@@ -45,9 +45,11 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
     for _ in range(n):
         if draw(st.integers(0, 6)) == 0:
             out.append(draw(st.sampled_from(["", pad + "# a comment", pad + "   ", "#@@ -0,0 +1 @@"])))
-        kinds = ["assign", "aug", "print", "import", "multiline"] + (["del"] if dels else [])
+        kinds = ["assign", "aug", "print", "import", "multiline", "walrus"] + (["del"] if dels else [])
         if depth:
-            kinds += ["def", "if", "for", "try", "with", "class", "while"]
+            kinds += ["def", "if", "for", "try", "with", "class", "while", "match", "async", "try_star"]
+        if in_func:
+            kinds.append("nonlocal")
         if in_func:
             kinds.append("return")
         if in_loop:
@@ -63,7 +65,21 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
         elif kind == "print":
             out.append(f"{pad}print({e}){draw(st.sampled_from(['', '  ', '; ' + name + ' = 1']))}")
         elif kind == "import":
-            out.append(pad + draw(st.sampled_from(["import os", "from os import path as a", "import os.path as b"])))
+            out.append(pad + draw(st.sampled_from(["import os", "from os import path as a", "import os.path as b"]
+                                                  + (["from os.path import *"] if not level else []))))
+        elif kind == "walrus":
+            out.append(f"{pad}print(({name} := {e}), {name})")
+        elif kind == "nonlocal":  # compiles only where an enclosing function binds the name
+            out.append(f"{pad}nonlocal {name}")
+        elif kind == "match":
+            out += [f"{pad}match {e}:", f"{pad}{indent}case [{name}, *_]:",
+                    *draw(blocks(depth - 1, indent, in_func, in_loop, level + 2, dels)),
+                    f"{pad}{indent}case _:", *draw(blocks(depth - 1, indent, in_func, in_loop, level + 2, dels))]
+        elif kind == "async":
+            out += [f"{pad}async def {name}({draw(st.sampled_from(['', 'a']))}):",
+                    f"{pad}{indent}await {draw(st.sampled_from(NAMES))}", *sub(True, False)]
+        elif kind == "try_star":
+            out += [f"{pad}try:", *sub(), f"{pad}except* {draw(st.sampled_from(['ValueError', 'OSError as ' + name]))}:", *sub()]
         elif kind == "del":
             out.append(f"{pad}del {name}")
         elif kind == "multiline":
@@ -79,7 +95,8 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
                 body = [f"{pad}{indent}global {draw(st.sampled_from(NAMES))}", *body]
             out += [*deco, f"{pad}def {name}({draw(st.sampled_from(['', 'a', 'a, b=x']))}):", *body]
         elif kind == "class":
-            out += [f"{pad}class {name.upper()}({draw(st.sampled_from(['', 'object']))}):", *sub(False, False)]
+            comp = [f"{pad}{indent}{name}s = [{name} * k for k in range(3)]"] if draw(st.booleans()) else []
+            out += [f"{pad}class {name.upper()}({draw(st.sampled_from(['', 'object']))}):", *comp, *sub(False, False)]
         elif kind == "if":
             out += [f"{pad}if {e}:", *sub()]
             if draw(st.booleans()):
@@ -110,7 +127,8 @@ def programs(draw, dels: bool = True) -> str:
     """Programs that compile; ``dels=False`` leaves out ``del`` statements, where pyflakes'
     bookkeeping (e.g. ``del`` of an ``except ... as`` name) differs from editseq's."""
     indent = draw(st.sampled_from(["    ", "  ", "\t"]))
-    lines = draw(blocks(2, indent, False, False, dels=dels))
+    future = ["from __future__ import annotations"] if draw(st.integers(0, 4)) == 0 else []
+    lines = future + draw(blocks(2, indent, False, False, dels=dels))
     program = "\n".join(lines)
     try:
         compile(program, "<gen>", "exec")
@@ -119,19 +137,79 @@ def programs(draw, dels: bool = True) -> str:
     return program
 
 
-def pyflakes_errors(lines: list[str], kept: list[int]) -> set[tuple[str, tuple, int]]:
-    """pyflakes' error-class messages of the state ``kept``, keyed by original line index."""
+def _function_bodies(tree: ast.AST) -> list[tuple[tuple[int, int], tuple[int, int], ast.AST]]:
+    """(start, end, node) of every function and lambda body, as (line, column) positions."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = node.body[0]
+            out.append(((first.lineno, first.col_offset), (node.end_lineno, node.end_col_offset), node))
+        elif isinstance(node, ast.Lambda):
+            body = node.body
+            out.append(((body.lineno, body.col_offset), (body.end_lineno, body.end_col_offset), node))
+    return out
+
+
+def _own_nodes(func: ast.AST) -> list[ast.AST]:
+    """The nodes of a function's body that run in its own scope (nested scopes left out)."""
+    out, todo = [], list(func.body) if isinstance(func.body, list) else [func.body]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue  # its decorators and defaults run here, but the generator keeps them plain
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def used_before_import(lines: list[str]) -> set[tuple[str, tuple, int, bool]]:
+    """pyflakes' blind spot, in ``pyflakes_errors``' keys: a function that uses a name before an
+    import binds it there is silent, though the use fails; without the import pyflakes reports it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = ast.parse("\n".join(lines))
+    out = set()
+    for _, _, func in _function_bodies(tree):
+        nodes = _own_nodes(func)
+        imported = {}
+        for node in nodes:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    name = alias.asname or alias.name.split(".")[0]
+                    imported[name] = min(imported.get(name, (1 << 30, 0)), (node.lineno, node.col_offset))
+        for node in nodes:
+            if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in imported
+                    and (node.lineno, node.col_offset) < imported[node.id]):
+                out.add(("UndefinedName", (node.id,), func.lineno - 1, True))
+    return out
+
+
+def pyflakes_errors(lines: list[str], kept: list[int]) -> set[tuple[str, tuple, int, bool]]:
+    """pyflakes' error-class messages of the state ``kept``, keyed by original line index.
+
+    Inside a function, undefined uses of a name are keyed by (name, function): they are one fault
+    of that function, and which uses pyflakes names depends on the rest of it. With an outer
+    binding and a later local one it reports ``UndefinedLocal`` once, at the last use before the
+    first assignment (and nothing when an import binds the name first); deleting the local
+    binding turns the same uses into ``UndefinedName`` at each. Elsewhere they are keyed by use.
+    """
     source = "\n".join(lines[i] for i in kept)
     out = set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # invalid escape sequences in real data
         tree = ast.parse(source)
+    bodies = _function_bodies(tree)
     for m in Checker(tree).messages:
-        if isinstance(m, PYFLAKES_ERRORS):
-            # UndefinedLocal and UndefinedName are the same fault (a use with no binding before it);
-            # which one pyflakes reports depends on whether an outer binding exists
-            kind = "UndefinedName" if isinstance(m, pm.UndefinedLocal) else type(m).__name__
-            out.add((kind, m.message_args[:1], kept[m.lineno - 1]))
+        if not isinstance(m, PYFLAKES_ERRORS):
+            continue
+        if isinstance(m, (pm.UndefinedName, pm.UndefinedLocal)):
+            name = m.message_args if isinstance(m.message_args, str) else m.message_args[0]
+            here = (m.lineno, m.col)
+            around = [node for start, end, node in bodies if start <= here <= end]
+            func = max(around, key=lambda n: (n.lineno, n.col_offset), default=None)
+            out.add(("UndefinedName", (name,), kept[(func or m).lineno - 1], func is not None))
+            continue
+        out.add((type(m).__name__, m.message_args[:1], kept[m.lineno - 1], False))
     return out
 
 
@@ -153,7 +231,7 @@ def states(n_lines: int, steps: list[list[int]]) -> list[list[int]]:
 def check_sequence(lines: list[str], steps: list[list[int]], pyflakes: bool = True) -> None:
     """Every intermediate state compiles and has no error the full program lacks."""
     full_fast = fast_errors(lines, list(range(len(lines))))
-    full_flakes = pyflakes_errors(lines, list(range(len(lines)))) if pyflakes else set()
+    full_flakes = pyflakes_errors(lines, list(range(len(lines)))) | used_before_import(lines) if pyflakes else set()
     for kept in states(len(lines), steps)[1:]:
         source = "\n".join(lines[i] for i in kept)
         with warnings.catch_warnings():
