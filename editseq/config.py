@@ -64,11 +64,8 @@ def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callab
         for f in reversed(ordered):
             tp, _ = _base_type(hints[f.name])
             meta = f.metadata
-            default = None
-            if f.default is not dataclasses.MISSING:
-                default = f.default
-            elif f.default_factory is not dataclasses.MISSING:
-                default = f.default_factory()
+            default = _default_of(f)
+            default = None if default is dataclasses.MISSING else default
             if meta.get("argument"):
                 fn = click.argument(f.name, type=_click_type(tp), required=default is None, default=default)(fn)
                 continue
@@ -174,13 +171,17 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
     return str(value)
 
 
-def _is_default(cls: type, name: str, value: Any) -> bool:
-    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+def _default_of(f: dataclasses.Field) -> Any:
+    """A field's default (its factory called), or ``dataclasses.MISSING``."""
     if f.default is not dataclasses.MISSING:
-        return f.default == value
+        return f.default
     if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory() == value
-    return False
+        return f.default_factory()
+    return dataclasses.MISSING
+
+
+def _is_default(cls: type, name: str, value: Any) -> bool:
+    return _default_of(next(f for f in dataclasses.fields(cls) if f.name == name)) == value
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
@@ -212,10 +213,9 @@ def defaults(cls: type) -> dict[str, Any]:
     """A config dataclass's field defaults, JSON-ready like ``to_dict`` (fields without one left out)."""
     out = {}
     for f in dataclasses.fields(cls):
-        if f.default is not dataclasses.MISSING:
-            out[f.name] = str(f.default) if isinstance(f.default, Path) else f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            out[f.name] = f.default_factory()
+        default = _default_of(f)
+        if default is not dataclasses.MISSING:
+            out[f.name] = str(default) if isinstance(default, Path) else default
     return out
 
 
