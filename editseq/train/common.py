@@ -111,10 +111,12 @@ def last_checkpoint(output_dir: Path) -> str | None:
 
 
 def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) -> dict[str, Any]:
-    """Train (resuming when a checkpoint exists), save the final model, write the run record."""
+    """Train (resuming when a checkpoint exists), save the final model, write the run record.
+
+    The caller has claimed ``opts.output_dir`` (``claim_run``) once its data and model loaded.
+    """
     from transformers import AutoModelForCausalLM, TrainerState
 
-    claim_run(opts)  # here, after the data and model loaded: a failed start claims nothing
     resume = last_checkpoint(opts.output_dir)
     state = TrainerState.load_from_json(str(Path(resume) / "trainer_state.json")) if resume else None
     if state is not None and _reached(state, opts):

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from editseq.config import ConfigError, option
 from editseq.io import BadRecord, InputError, read_records
 from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
-from editseq.train.common import TrainOptions, run_trainer, training_arguments
+from editseq.train.common import TrainOptions, claim_run, run_trainer, training_arguments
 
 IGNORE = -100  # label of tokens the loss skips
 
@@ -137,6 +137,7 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
 def train_sft(opts: SFTOptions) -> dict[str, Any]:
     """Fine-tune ``opts.model`` on ``opts.data``; returns the run record (see ``common``)."""
     trainer, tokenizer = build_trainer(opts)
+    claim_run(opts)  # here, after the data and model loaded: a failed start claims nothing
     extra = {"examples": len(trainer.train_dataset), "command": "sft"}
     return run_trainer(trainer, opts, tokenizer, extra)
 
