@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
-import json
 import sys
 import sysconfig
 from collections import Counter
@@ -153,15 +152,12 @@ def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
 def run_docstrings(opts: DocstringsOptions) -> Counter:
     """Mine pairs into ``opts.out`` (JSONL) and ``OUT_summary.json`` (counts, settings, versions)."""
     from editseq.config import to_dict
-    from editseq.io import dumps
+    from editseq.io import write_json, write_jsonl
 
     records, counts = mine(opts)
-    opts.out.parent.mkdir(parents=True, exist_ok=True)
-    opts.out.write_text("".join(dumps(r) + "\n" for r in records), encoding="utf-8")
-    summary = {"counts": dict(counts), "settings": to_dict(opts),
-               "versions": versions()}
-    summary_path = opts.out.with_name(opts.out.name.removesuffix(".jsonl") + "_summary.json")
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_jsonl(opts.out, records)
+    summary = {"counts": dict(counts), "settings": to_dict(opts), "versions": versions()}
+    write_json(opts.out.with_name(opts.out.name.removesuffix(".jsonl") + "_summary.json"), summary)
     return counts
 
 

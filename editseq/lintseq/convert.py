@@ -42,7 +42,7 @@ from editseq.lintseq.diffs import edit_path_from_steps
 from editseq.lintseq.linters import LINTER_NAMES, Linter, get_linter
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError, derive_seed
 from editseq.scale import ScaleOptions
-from editseq.text import unwrap_markdown
+from editseq.text import one_line, unwrap_markdown
 
 EXAMPLES_OUTPUT = "runs/lintseq_examples.jsonl"  # where the shipped examples go (the quick start)
 
@@ -183,7 +183,7 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
     except Exception as exc:  # a linter's own failure is this record's error, not the run's
         if _alarm_fired:
             return f"time limit of {cfg.timeout:g} s exceeded (--timeout)"
-        return f"linter failed: {type(exc).__name__}: {str(exc)[:300]}"
+        return f"linter failed: {type(exc).__name__}: {one_line(exc)}"
     finally:
         signal.signal(signal.SIGALRM, previous)
 

@@ -10,7 +10,6 @@ tokens per second.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from editseq.io import (
     claim_output,
     read_jsonl_records,
     truncate_torn_tail,
+    write_json,
     write_jsonl,
 )
 from editseq.models.backend import Backend, GenerationConfig
@@ -131,7 +131,7 @@ def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any
     manifest = {"settings": settings, "summary": summary, "versions": versions("torch", "transformers", "vllm"),
                 "data": {"benchmark": bench.name, "version": bench.version,
                          "sha256": bench.fingerprint, "file": str(bench.source)}}
-    opts.manifest_path().write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    write_json(opts.manifest_path(), manifest)
     return summary
 
 
