@@ -180,9 +180,7 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
                               f"differ, see {manifest}); {hint}")
     elif files:  # no manifest; a folder (a training run's) needs none
         raise ConfigError(f"{files[0]} exists without {manifest.name}; {hint}")
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    record = {"settings": settings, "versions": versions()}
-    manifest.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(manifest, {"settings": settings, "versions": versions()})
 
 
 def dumps(record: dict[str, Any]) -> str:

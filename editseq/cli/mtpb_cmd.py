@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from editseq.config import build, click_options, config_file_option
+from editseq.io import write_json
 from editseq.models.loading import BackendOptions, open_backend
 from editseq.mtpb import perplexity as ppl_mod
 from editseq.mtpb import run as run_mod
@@ -69,7 +69,7 @@ def perplexity(config_file: Path | None, **values: object) -> int:
     backend = open_backend(opts.model, BackendOptions(backend="transformers", threads=opts.threads))
     out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(backend), inputs)
     if opts.json_out is not None:
-        opts.json_out.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+        write_json(opts.json_out, out)
     click.echo(f"prompt perplexity ({out['history']}): multi-turn {out['multi']:.2f}, "
                f"single-turn {out['single']:.2f}")
     for label in ("solved", "unsolved"):
