@@ -18,6 +18,8 @@ def train() -> None:
 
     Both write checkpoints to --output-dir and the final model at its top level, which
     `editseq sample --model DIR` loads; rerunning a command resumes from the newest checkpoint.
+    Data parallel over several GPUs (or CPU processes): start the same command under
+    `accelerate launch -m editseq train ...` or `torchrun --nproc_per_node N -m editseq train ...`.
     """
 
 
@@ -58,9 +60,13 @@ def pretrain_command(config_file: Path | None, **values: object) -> int:
 
 
 def _run(cls: type, values: dict[str, Any], config_file: Path | None, fn: Any) -> int:
-    """Build the options, train, report; bad options or input exit 2."""
+    """Build the options, train, report (once, by the main process of a distributed run)."""
+    from accelerate import PartialState
+
     opts = build(cls, values, config_file)
     record = fn(opts)
+    if not PartialState().is_main_process:
+        return 0
     resumed = f" (resumed from {record['resumed_from']})" if record["resumed_from"] else ""
     if record["run_loss"] is None:
         click.echo(f"already trained to step {record['global_step']}{resumed}; nothing left to do")

@@ -7,14 +7,14 @@ top level plus ``editseq_train.json`` (resolved options, versions, steps, losses
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from editseq.config import ConfigError, defaults, option, to_dict
 from editseq.env import versions
-from editseq.io import claim_output
+from editseq.io import claim_output, write_json
 
 
 @dataclass
@@ -87,6 +87,11 @@ def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:
         report_to=[],
         disable_tqdm=True,
         dataloader_pin_memory=torch.cuda.is_available(),
+        # several processes and no GPU (``torchrun --nproc_per_node N`` on CPUs): data parallel over
+        # gloo; without this, each process would train alone on all the data
+        use_cpu=int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available(),
+        # every parameter takes part in each step; DDP's search for unused ones costs a pass per step
+        ddp_find_unused_parameters=False,
         **extra,
     )
 
@@ -95,9 +100,15 @@ def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:
 RESUMABLE = ("output_dir", "max_steps", "epochs", "save_steps", "save_total_limit", "logging_steps")
 
 
-def claim_run(opts: Any) -> None:
+def claim_run(opts: Any, args: Any) -> None:
     """Refuse to resume ``opts.output_dir`` under other settings (data, model, recipe), which
-    would continue one run's checkpoints as if they were another's."""
+    would continue one run's checkpoints as if they were another's.
+
+    In a distributed run only the main process claims; callers run this inside
+    ``args.main_process_first()`` so the others wait and none trains on a refused folder.
+    """
+    if not args.should_save:
+        return
     settings = {k: v for k, v in to_dict(opts).items() if k not in RESUMABLE}
     claim_output(opts.output_dir, opts.output_dir / "editseq_train_settings.json", settings,
                  overwrite=False, flag="--output-dir", can_overwrite=False, defaults=defaults(type(opts)))
@@ -114,32 +125,36 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
     """Train (resuming when a checkpoint exists), save the final model, write the run record.
 
     The caller has claimed ``opts.output_dir`` (``claim_run``) once its data and model loaded.
+    Every process of a distributed run trains and returns the record; only the main one writes.
     """
     from transformers import AutoModelForCausalLM, TrainerState
 
+    main = trainer.args.should_save
     resume = last_checkpoint(opts.output_dir)
     state = TrainerState.load_from_json(str(Path(resume) / "trainer_state.json")) if resume else None
     if state is not None and _reached(state, opts):
         # transformers (5.x) still takes one more step when resumed at the last step; a rerun of a
         # finished run only rewrites the final model from its newest checkpoint
-        AutoModelForCausalLM.from_pretrained(resume).save_pretrained(str(opts.output_dir))
+        if main:
+            AutoModelForCausalLM.from_pretrained(resume).save_pretrained(str(opts.output_dir))
         run_loss = None
     else:
         run_loss = trainer.train(resume_from_checkpoint=resume).training_loss
-        trainer.save_model(str(opts.output_dir))
+        trainer.save_model(str(opts.output_dir))  # by the main process only
         state = trainer.state
-    tokenizer.save_pretrained(str(opts.output_dir))
     record = {
         "options": to_dict(opts),
         "resumed_from": resume,
+        "processes": trainer.args.world_size,
         "global_step": state.global_step,
         "losses": [(h["step"], h["loss"]) for h in state.log_history if "loss" in h],
         "run_loss": run_loss,  # mean over this run's steps; None when nothing was left to do
         "versions": versions("torch", "transformers", "trl", "accelerate", "peft"),
         **extra,
     }
-    path = opts.output_dir / "editseq_train.json"
-    path.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
+    if main:
+        tokenizer.save_pretrained(str(opts.output_dir))
+        write_json(opts.output_dir / "editseq_train.json", record)  # last: its presence means "finished"
     return record
 
 

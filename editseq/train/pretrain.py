@@ -132,30 +132,34 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
     """Pretrain a ``preset`` model from scratch on ``opts.data``; returns the run record.
 
     A rerun reuses the tokenizer saved in the output folder, so resumed token ids stay the same.
+    In a distributed run the main process makes and saves it first and the others load that one.
     """
     import datasets
     import transformers
 
     transformers.set_seed(opts.seed)
+    args = training_arguments(opts)
     texts = list(documents(opts))
     if not texts:
         raise InputError(f"{opts.data}: no documents found")
-    saved = opts.output_dir / "tokenizer.json"
-    tokenizer = (transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))
-                 if saved.is_file() else make_tokenizer(opts, texts))
-    block = opts.block_size or PRESETS[opts.preset][4]
-    blocks = pack(tokenizer, texts, block)
-    if not blocks:
-        raise InputError(f"{opts.data}: the corpus has fewer than --block-size {block} tokens; "
-                         "pass a smaller --block-size or more text")
+    with args.main_process_first(desc="making the tokenizer"):
+        saved = opts.output_dir / "tokenizer.json"
+        tokenizer = (transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))
+                     if saved.is_file() else make_tokenizer(opts, texts))
+        block = opts.block_size or PRESETS[opts.preset][4]
+        blocks = pack(tokenizer, texts, block)
+        if not blocks:
+            raise InputError(f"{opts.data}: the corpus has fewer than --block-size {block} tokens; "
+                             "pass a smaller --block-size or more text")
+        claim_run(opts, args)  # before the tokenizer lands there: a rerun reuses it only under these settings
+        if args.should_save:
+            tokenizer.save_pretrained(str(opts.output_dir))
     model = transformers.AutoModelForCausalLM.from_config(model_config(opts.preset, len(tokenizer), tokenizer))
     # labels are the inputs (the model shifts them); blocks are full, so nothing is padded, and the
     # end-of-sequence tokens between documents stay in the loss (a pad-masking collator would drop
     # them when pad = eos)
     dataset = datasets.Dataset.from_dict({"input_ids": blocks, "labels": blocks})
-    claim_run(opts)  # before the tokenizer lands there: a later rerun reuses it only under these settings
-    tokenizer.save_pretrained(str(opts.output_dir))
-    trainer = transformers.Trainer(model=model, args=training_arguments(opts), train_dataset=dataset,
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=dataset,
                                    data_collator=transformers.default_data_collator,
                                    processing_class=tokenizer)
     params = sum(p.numel() for p in model.parameters())

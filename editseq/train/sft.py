@@ -137,7 +137,9 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
 def train_sft(opts: SFTOptions) -> dict[str, Any]:
     """Fine-tune ``opts.model`` on ``opts.data``; returns the run record (see ``common``)."""
     trainer, tokenizer = build_trainer(opts)
-    claim_run(opts)  # here, after the data and model loaded: a failed start claims nothing
+    # here, after the data and model loaded: a failed start claims nothing
+    with trainer.args.main_process_first(desc="claiming --output-dir"):
+        claim_run(opts, trainer.args)
     extra = {"examples": len(trainer.train_dataset), "command": "sft"}
     return run_trainer(trainer, opts, tokenizer, extra)
 
