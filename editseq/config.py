@@ -8,10 +8,12 @@ arguments. Checks live in the dataclass's ``__post_init__`` and raise ``ConfigEr
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import inspect
 import json
 import types
 import typing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -217,6 +219,36 @@ def defaults(cls: type) -> dict[str, Any]:
         if default is not dataclasses.MISSING:
             out[f.name] = str(default) if isinstance(default, Path) else default
     return out
+
+
+def run_settings(cfg: Any, leave_out: Iterable[str] = (), **identity: Any) -> dict[str, Any]:
+    """What a resumed run must share with the run that started its output (``io.claim_output``).
+
+    Every option of ``cfg`` but ``leave_out`` (what only changes how long, where or how fast).
+    A value naming a local file counts by its content (sha256), so ``./x.jsonl`` and
+    ``runs/../x.jsonl`` match and an edited input does not; a local folder by its absolute path.
+    ``identity`` replaces options whose identity the caller knows better (a benchmark's data
+    fingerprint, whichever folder it was found in).
+    """
+    settings = {}
+    for key, value in to_dict(cfg).items():
+        if key in leave_out:
+            continue
+        if isinstance(value, str) and value and Path(value).expanduser().is_file():
+            value = "sha256:" + file_sha256(Path(value).expanduser())
+        elif isinstance(value, str) and value and Path(value).expanduser().is_dir():
+            value = str(Path(value).expanduser().resolve())
+        settings[key] = value
+    return {**settings, **identity}
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks (training corpora and model files can be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -172,15 +172,26 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     if manifest.exists() and holds:
         previous = json.loads(manifest.read_text(encoding="utf-8")).get("settings")
         previous = previous if isinstance(previous, dict) else {}
-        unset = object()
-        changed = sorted(k for k, v in settings.items()
-                         if previous.get(k, (defaults or {}).get(k, unset)) != v)
+        unset = "(not set)"
+        changed = {k: previous.get(k, (defaults or {}).get(k, unset)) for k in sorted(settings)}
+        changed = {k: old for k, old in changed.items() if old != settings[k]}
         if changed:
-            raise ConfigError(f"{out} was drawn with other settings ({', '.join(changed)} "
-                              f"differ, see {manifest}); {hint}")
+            shown = "; ".join(f"{k}: {_short(old)} then, {_short(settings[k])} now"
+                              for k, old in list(changed.items())[:3])
+            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+            raise ConfigError(f"{out} was started with other settings ({shown}{more}; see {manifest}); "
+                              f"{hint}, or rerun with the same settings to resume")
     elif files:  # no manifest; a folder (a training run's) needs none
         raise ConfigError(f"{files[0]} exists without {manifest.name}; {hint}")
     write_json(manifest, {"settings": settings, "versions": versions()})
+
+
+def _short(value: Any) -> str:
+    """A setting's value for an error message (a file's digest shortened; "sha256:" says what it is)."""
+    text = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith("sha256:"):
+        return f"file content {value[7:19]}..."
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def dumps(record: dict[str, Any]) -> str:

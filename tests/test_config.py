@@ -84,3 +84,26 @@ def test_null_workers_in_a_config_file_means_all_cores(tmp_path: Path) -> None:
 
     (tmp_path / "e.yaml").write_text("workers: null\n")
     assert build(EvaluateOptions, {"samples": tmp_path / "s.jsonl"}, tmp_path / "e.yaml").workers == 0
+
+
+def test_run_settings_name_files_by_content_and_folders_by_place(tmp_path: Path, monkeypatch) -> None:
+    from editseq.config import run_settings
+
+    @dataclass
+    class Run:
+        data: str = ""
+        model: str = ""
+        out: Path = Path("o.jsonl")
+        n: int = 1
+
+    (tmp_path / "d.jsonl").write_text('{"a": 1}\n')
+    (tmp_path / "m").mkdir()
+    monkeypatch.chdir(tmp_path)
+    here = run_settings(Run("d.jsonl", "m"), ["out"])
+    assert here == run_settings(Run(str(tmp_path / "m/../d.jsonl"), str(tmp_path / "m")), ["out"])
+    assert here["data"].startswith("sha256:") and here["model"] == str(tmp_path / "m") and "out" not in here
+    assert run_settings(Run("org/name", "smollm2-135m")) == {  # not local paths: kept as given
+        "data": "org/name", "model": "smollm2-135m", "out": "o.jsonl", "n": 1}
+    assert run_settings(Run("d.jsonl"), ["out"], data="sha256:given")["data"] == "sha256:given"
+    (tmp_path / "d.jsonl").write_text('{"a": 2}\n')  # an edited input is another run
+    assert run_settings(Run("d.jsonl", "m"), ["out"])["data"] != here["data"]

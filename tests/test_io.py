@@ -70,7 +70,7 @@ def test_claim_output_resumes_only_under_the_same_settings(tmp_path: Path) -> No
     claim_output(out, manifest, {"n": 2}, overwrite=False)  # nothing written yet: a failed start is redone
     out.write_text('{"a": 1}\n')
     claim_output(out, manifest, {"n": 2}, overwrite=False)  # same settings: resume
-    with pytest.raises(ConfigError, match=r"other settings \(n differ.*use --overwrite or another --out"):
+    with pytest.raises(ConfigError, match=r"other settings \(n: 2 then, 3 now; see .*use --overwrite or another --out, or rerun"):
         claim_output(out, manifest, {"n": 3}, overwrite=False)
     claim_output(out, manifest, {"n": 3}, overwrite=True)
     recorded = json.loads(manifest.read_text())
@@ -88,7 +88,7 @@ def test_claim_output_counts_and_clears_companion_files(tmp_path: Path) -> None:
     out, errors, manifest = tmp_path / "o.jsonl", tmp_path / "o.errors.jsonl", tmp_path / "o.json"
     claim_output(out, manifest, {"n": 1}, overwrite=False, companions=[errors])
     errors.write_text('{"index": 0}\n')  # only errors so far: still a run with settings
-    with pytest.raises(ConfigError, match=r"other settings \(n differ"):
+    with pytest.raises(ConfigError, match=r"other settings \(n: 1 then, 2 now"):
         claim_output(out, manifest, {"n": 2}, overwrite=False, companions=[errors])
     manifest.unlink()
     with pytest.raises(ConfigError, match=r"o\.errors\.jsonl exists without o\.json; use --overwrite or another OUT"):
@@ -118,5 +118,5 @@ def test_a_manifest_from_before_an_option_existed_resumes_at_its_default(tmp_pat
     out.write_text('{"a": 1}\n')
     claim_output(out, manifest, {"n": 1, "backend": "auto"}, overwrite=False, defaults={"backend": "auto"})
     manifest.write_text(json.dumps({"settings": {"n": 1}}))
-    with pytest.raises(ConfigError, match=r"other settings \(backend differ"):
+    with pytest.raises(ConfigError, match=r"other settings \(backend: \"auto\" then, \"vllm\" now"):
         claim_output(out, manifest, {"n": 1, "backend": "vllm"}, overwrite=False, defaults={"backend": "auto"})

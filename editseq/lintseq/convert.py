@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from editseq.config import ConfigError, defaults, option, to_dict
+from editseq.config import ConfigError, defaults, option, run_settings
 from editseq.data import EXAMPLES
 from editseq.env import versions
 from editseq.io import (
@@ -212,15 +212,15 @@ def paths(output: str | Path) -> dict[str, Path]:
     }
 
 
-# how the work is spread and shown never changes the output, so none of it is part of the resume check
-_NOT_SETTINGS = ("workers", "overwrite", "backend", "address", "quiet", "show")
+# where the output goes, and how the work is spread and shown, never change it: not part of the resume check
+_NOT_SETTINGS = ("output", "workers", "overwrite", "backend", "address", "quiet", "show")
 
 
 def run_lintseq(cfg: LintseqConfig, progress: bool = True) -> Summary:
     """Convert ``cfg.input`` to ``cfg.output``, resuming a previous run with the same settings."""
     p = paths(cfg.output)
     start = time.perf_counter()
-    settings = {k: v for k, v in to_dict(cfg).items() if k not in _NOT_SETTINGS}
+    settings = run_settings(cfg, _NOT_SETTINGS)
     done, summary = _prepare(p, cfg, settings)
     total = count_records(cfg.input) if Path(cfg.input).is_file() else None
     workers = cfg.workers or os.cpu_count() or 1

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.benchmarks import Benchmark, Problem, load_benchmark
-from editseq.config import ConfigError, defaults, option, to_dict
+from editseq.config import ConfigError, defaults, option, run_settings
 from editseq.env import versions
 from editseq.io import (
     InputError,
@@ -33,7 +33,7 @@ from editseq.models.loading import BackendOptions, open_backend
 from editseq.models.prompts import PromptStyle, build_prompt, stop_sequences, to_sample
 
 # Settings that may differ between a run and its resumption (they do not change what is drawn).
-_RESUMABLE = ("limit", "task_ids", "batch_size", "device", "threads", "overwrite", "progress")
+_RESUMABLE = ("out", "limit", "task_ids", "batch_size", "device", "threads", "overwrite", "progress")
 
 
 @dataclass
@@ -115,7 +115,7 @@ def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any
     """
     bench = load_benchmark(opts.benchmark, opts.data)
     problems = select_problems(bench, opts)
-    settings = {k: v for k, v in to_dict(opts).items() if k not in _RESUMABLE}
+    settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.fingerprint}")
     done = _prepare(opts, settings)
     todo = [p for p in problems if p.task_id not in done]
     stats = Counter(tasks=0, samples=0, tokens=0)

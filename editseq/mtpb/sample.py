@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from editseq.config import ConfigError, defaults, option, to_dict
+from editseq.config import ConfigError, defaults, option, run_settings
 from editseq.io import JsonlAppender, claim_output, read_jsonl_records, truncate_torn_tail
 from editseq.models.backend import Backend, GenerationConfig
 from editseq.models.loading import BackendOptions
 from editseq.mtpb import data, prompts
 
 # may change between a run and its resumption (each run records its mode: one file can hold both)
-_RESUMABLE = ("problems", "single_turn", "threads", "batch_size", "device", "overwrite")
+_RESUMABLE = ("out", "problems", "single_turn", "threads", "batch_size", "device", "overwrite")
 
 
 @dataclass
@@ -88,7 +88,7 @@ def prepare(opts: MTPBSampleOptions) -> data.Benchmark:
     """Load the data, check ``--problems`` and claim ``--out``: all that can fail before a model loads."""
     bench = data.load(opts.data)
     data.check_ids(bench, opts.ids)
-    settings = {k: v for k, v in to_dict(opts).items() if k not in _RESUMABLE}
+    settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.sha256}")
     claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite,
                  defaults=defaults(MTPBSampleOptions))
     return bench

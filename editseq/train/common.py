@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq.config import ConfigError, defaults, option, to_dict
+from editseq.config import ConfigError, defaults, option, run_settings, to_dict
 from editseq.env import versions
 from editseq.io import claim_output, write_json
 
@@ -109,7 +109,7 @@ def claim_run(opts: Any, args: Any) -> None:
     """
     if not args.should_save:
         return
-    settings = {k: v for k, v in to_dict(opts).items() if k not in RESUMABLE}
+    settings = run_settings(opts, RESUMABLE)
     claim_output(opts.output_dir, opts.output_dir / "editseq_train_settings.json", settings,
                  overwrite=False, flag="--output-dir", can_overwrite=False, defaults=defaults(type(opts)))
 

@@ -88,6 +88,17 @@ def test_changed_settings_refuse_to_resume(tmp_path, capsys):
     assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--quiet", "--seed", "9", "--overwrite"]) == 0
 
 
+def test_resume_knows_the_input_by_content_not_by_how_it_is_named(tmp_path, capsys, monkeypatch):
+    _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--quiet"]) == 0
+    monkeypatch.chdir(tmp_path)
+    assert main(["lintseq", "./in.jsonl", "o.jsonl", "--quiet"]) == 0  # the same run, named from its folder
+    assert "1 from an earlier run" in capsys.readouterr().out and len(_records(tmp_path / "o.jsonl")) == 1
+    _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD.replace("1, 2", "3, 4")}).encode()])
+    assert main(["lintseq", "in.jsonl", "o.jsonl", "--quiet"]) == 2  # the input was edited: not a resume
+    assert "(input: file content" in capsys.readouterr().err
+
+
 def test_bad_options_and_missing_input_exit_2(tmp_path, capsys):
     assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.jsonl"), "--quiet"]) == 2
     assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.txt")]) == 2

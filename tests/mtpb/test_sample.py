@@ -59,7 +59,7 @@ def test_resuming_under_other_settings_is_refused(tmp_path: Path, shared_data: P
     out = tmp_path / "runs.jsonl"
     opts = {"model": "scripted", "out": out, "problems": "3", "data": shared_data}
     assert sample(MTPBSampleOptions(**opts, max_new_tokens=16), ScriptedBackend()) == 5
-    with pytest.raises(ConfigError, match=r"other settings \(max_new_tokens differ"):
+    with pytest.raises(ConfigError, match=r"other settings \(max_new_tokens: 16 then, 32 now"):
         sample(MTPBSampleOptions(**opts, max_new_tokens=32), ScriptedBackend())
     assert len(out.read_text().splitlines()) == 5  # nothing appended, nothing lost
     settings = json.loads((tmp_path / "runs.jsonl.settings.json").read_text())["settings"]

@@ -56,7 +56,7 @@ def test_sft_on_two_processes_splits_the_data_and_resumes(tmp_path: Path, lintse
 
     refused = torchrun(*args[:-1], "1e-3", "--max-steps", "4")  # another recipe in the same folder
     assert refused.returncode != 0
-    assert "was drawn with other settings (lr differ" in refused.stdout + refused.stderr
+    assert "was started with other settings (lr: 0.003 then, 0.001 now" in refused.stdout + refused.stderr
     assert not (out / "checkpoint-4").exists()
 
 

@@ -91,7 +91,7 @@ def test_editseq_sft_learns_loads_samples_and_resumes(tiny_model_dir: Path, lint
     assert again["global_step"] == 12
     assert [step for step, _ in again["losses"]][-4:] == [9, 10, 11, 12]
     # other training settings on the same folder would mix two runs: refused, nothing changed
-    with pytest.raises(ConfigError, match=r"other settings \(lr differ.*use another --output-dir"):
+    with pytest.raises(ConfigError, match=r"other settings \(lr: 0.003 then, 0.0001 now.*use another --output-dir"):
         train_sft(options(tiny_model_dir, lintseq_jsonl, out, max_steps=14, lr=1e-4))
     assert json.loads((out / "editseq_train.json").read_text())["global_step"] == 12
 
