@@ -9,6 +9,7 @@ and score.
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -46,6 +47,7 @@ class EvaluateOptions(ScaleOptions):
     strip_fences: bool = option(True, help="use the first ```-fenced block of a sample when present")
     stop: bool = option(False, help="cut completions at \\nclass, \\ndef, \\n#, \\nif, \\nprint (CodeGen/CodeT)")
     resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first (records from 'editseq sample --format editseq' are resolved already and left as they are)")
+    overwrite: bool = option(False, help="replace results of another benchmark or settings file at the same place (default: refuse; --out-dir keeps both)")
     recheck: bool = option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
     progress: bool = option(True, help="show a progress bar")
 
@@ -85,6 +87,7 @@ def evaluate(opts: EvaluateOptions) -> dict:
     build_programs(samples, bench, opts.strip_fences, opts.stop, opts.resolve_edits)
     ks = _choose_ks(samples, opts.ks)
     results_path, summary_path, cache_path = opts.output_paths()
+    _check_replacing(summary_path, opts.benchmark, opts.overwrite)
     store = ResultStore(cache_path if opts.cache else None)
     limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)
     try:
@@ -107,16 +110,38 @@ def evaluate(opts: EvaluateOptions) -> dict:
     return summary
 
 
+def _check_replacing(summary_path: Path, benchmark: str, overwrite: bool) -> None:
+    """Refuse to replace another benchmark's results (``humaneval`` then ``humaneval+`` on one
+    samples file): rerunning the same benchmark recomputes them (verdicts come from the cache)."""
+    if overwrite or not summary_path.is_file():
+        return
+    try:
+        before = json.loads(summary_path.read_text(encoding="utf-8"))["settings"]["benchmark"]
+    except (ValueError, KeyError, TypeError):
+        before = None  # not a summary this command wrote
+    if before != benchmark:
+        what = f"{before} results" if before else "a file that is not an editseq summary"
+        raise ConfigError(f"{summary_path} holds {what}; pass --out-dir to keep both, "
+                          f"or --overwrite to replace it with {benchmark}'s")
+
+
 def _choose_ks(samples: list[Sample], requested: list[int]) -> list[int]:
     counts = Counter(s.task_id for s in samples)
     n_min = min(counts.values())
+    short = sorted(t for t, n in counts.items() if n == n_min)
+    fewest = (f"task {short[0]} has" if len(short) == 1 else f"tasks {listing(short, 5)} have") + f" only {n_min}"
     if not requested:
-        return [k for k in DEFAULT_KS if k <= n_min] or [1]
+        chosen = [k for k in DEFAULT_KS if k <= n_min] or [1]
+        if n_min < max(counts.values()) and n_min < DEFAULT_KS[-1]:
+            dropped = [f"pass@{k}" for k in DEFAULT_KS if n_min < k <= max(counts.values())]
+            if dropped:
+                warnings.warn(f"{', '.join(dropped)} not computed: {fewest} samples "
+                              "(pass@k needs k per task; pass --k to choose)", stacklevel=2)
+        return chosen
     too_big = [k for k in requested if k > n_min]
     if too_big:
-        short = sorted(t for t, n in counts.items() if n == n_min)[:5]
         raise InputError(f"pass@{too_big[0]} needs at least {too_big[0]} samples per task, but "
-                         f"{', '.join(short)} has only {n_min}; lower --k or draw more samples")
+                         f"{fewest}; lower --k or draw more samples")
     return requested
 
 

@@ -83,9 +83,38 @@ def test_evalplus_limits_scale_with_the_reference_time(tmp_path: Path, shared_da
 
 def test_k_larger_than_samples_is_rejected(tmp_path: Path, shared_data: Path) -> None:
     samples = tmp_path / "x.jsonl"
-    write_samples(samples, shared_data)
-    with pytest.raises(InputError, match="pass@10 needs at least 10 samples per task"):
+    rows = write_samples(samples, shared_data)
+    with pytest.raises(InputError, match="pass@10 needs at least 10 samples per task, but tasks "
+                                         "HumanEval/0, HumanEval/1 have only 3; lower --k"):
         evaluate(EvaluateOptions(samples=samples, data=shared_data, k="1,10", progress=False))
+    # uneven counts: the default k that some task cannot support is left out, and said so
+    extra = [{**rows[1], "sample": i} for i in range(3, 10)]
+    samples.write_text(samples.read_text() + "".join(json.dumps(r) + "\n" for r in extra))
+    with pytest.warns(UserWarning, match="have no samples"), \
+            pytest.warns(UserWarning, match=r"pass@10 not computed: task HumanEval/1 has only 3 samples"):
+        summary = evaluate(EvaluateOptions(samples=samples, data=shared_data, progress=False))
+    assert [k for k in summary if k.startswith("pass@")] == ["pass@1"]
+
+
+def test_results_of_another_benchmark_are_not_replaced_silently(tmp_path: Path, shared_data: Path) -> None:
+    from editseq.config import ConfigError
+
+    samples = tmp_path / "x.jsonl"
+    write_samples(samples, shared_data)
+    with pytest.warns(UserWarning):
+        evaluate(EvaluateOptions(samples=samples, data=shared_data, progress=False))
+    plus = EvaluateOptions(samples=samples, data=shared_data, benchmark="humaneval+", progress=False)
+    with pytest.raises(ConfigError, match=r"x_summary\.json holds humaneval results; pass --out-dir"):
+        evaluate(plus)
+    assert json.loads((tmp_path / "x_summary.json").read_text())["settings"]["benchmark"] == "humaneval"
+    with pytest.warns(UserWarning):
+        evaluate(EvaluateOptions(samples=samples, data=shared_data, benchmark="humaneval+", progress=False,
+                                 out_dir=tmp_path / "plus"))
+    assert json.loads((tmp_path / "plus" / "x_summary.json").read_text())["settings"]["benchmark"] == "humaneval+"
+    with pytest.warns(UserWarning):
+        evaluate(EvaluateOptions(samples=samples, data=shared_data, benchmark="humaneval+", progress=False,
+                                 overwrite=True))
+    assert json.loads((tmp_path / "x_summary.json").read_text())["settings"]["benchmark"] == "humaneval+"
 
 
 def test_killed_run_resumes_from_the_store(tmp_path: Path, shared_data: Path) -> None:
