@@ -137,10 +137,14 @@ def _tokens(rec: dict[str, Any]) -> int | None:
 
 
 def _results_path(path: Path) -> Path:
-    """Map ``x_summary.json`` to the results file it names (people pass either)."""
+    """Map ``x_summary.json`` to the results file it names (people pass either).
+
+    Both are written to one folder; the summary names the results as the evaluating command saw
+    them (perhaps relative to another working folder), so the name is looked up beside it.
+    """
     if path.suffix == ".json" and path.name.endswith("_summary.json") and path.is_file():
         summary = json.loads(path.read_text(encoding="utf-8"))
-        named = Path(summary.get("results") or path.with_name(path.name.replace("_summary.json", "_results.jsonl")))
+        named = path.with_name(Path(summary.get("results") or path.name.replace("_summary.json", "_results.jsonl")).name)
         if not named.is_file():
             raise InputError(f"{path}: a summary, and its results file {named} is missing; "
                              "pass the x_results.jsonl file instead")

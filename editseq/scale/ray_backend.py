@@ -15,21 +15,46 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
 
 from editseq.sandbox import Limits, Verdict
+from editseq.text import one_line
 
 
 def connect(address: str | None) -> None:
-    """Join the Ray cluster at ``address`` (``auto``, ``ray://host:port``), or start a local one."""
+    """Join the Ray cluster at ``address`` (``auto``, ``host:port``, ``ray://host:port``), or start
+    a local one. An address where nothing answers is refused at once: Ray itself would retry for
+    minutes."""
+    from editseq.config import ConfigError
+
     try:
         import ray
     except ImportError as exc:
-        raise RuntimeError("the Ray backend needs the 'ray' extra: pip install 'editseq[ray]'") from exc
+        raise ConfigError("the Ray backend needs the 'ray' extra: pip install 'editseq[ray]'") from exc
     if ray.is_initialized():
         return
     env = {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH", "")) if p)}}
-    if address:
-        ray.init(address=address, runtime_env=env, log_to_driver=False)
-    else:
+    if not address:
         ray.init(include_dashboard=False, runtime_env=env, log_to_driver=False)
+        return
+    _check_reachable(address)
+    try:
+        ray.init(address=address, runtime_env=env, log_to_driver=False)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        raise ConfigError(f"--address {address}: Ray could not connect ({one_line(exc)})") from exc
+
+
+def _check_reachable(address: str, seconds: float = 5.0) -> None:
+    """Refuse ``host:port`` (or ``ray://host:port``) when no server accepts a connection there."""
+    import socket
+
+    from editseq.config import ConfigError
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", "local": Ray finds the cluster itself
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=seconds).close()
+    except OSError as exc:
+        raise ConfigError(f"--address {address}: nothing answers there ({exc.strerror or exc}); start the "
+                          "cluster's head with `ray start --head` or pass its address") from exc
 
 
 def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *args: Any, in_flight: int | None = None,

@@ -54,11 +54,17 @@ def test_lintseq_records(tmp_path: Path) -> None:
     assert run.kind == "lintseq" and len(run.records) == 1
 
 
-def test_summary_maps_to_its_results(tmp_path: Path) -> None:
+def test_summary_maps_to_its_results(tmp_path: Path, monkeypatch) -> None:
     results = _write(tmp_path / "x_results.jsonl", [{"task_id": "t", "passed": False}])
     summary = tmp_path / "x_summary.json"
     summary.write_text(json.dumps({"results": str(results)}))
     assert load_run(summary).path == results
+    # evaluated from the parent folder ("res/x_results.jsonl"), reported from elsewhere
+    (tmp_path / "res").mkdir()
+    moved = results.rename(tmp_path / "res" / results.name)
+    (tmp_path / "res" / summary.name).write_text(json.dumps({"results": "res/x_results.jsonl"}))
+    monkeypatch.chdir(tmp_path / "res")
+    assert load_run(Path(summary.name)).path.resolve() == moved
 
 
 def test_unknown_and_missing_inputs_raise(tmp_path: Path) -> None:

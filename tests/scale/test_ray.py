@@ -85,3 +85,19 @@ def test_mtpb_evaluate_on_ray_gives_the_local_outcomes(tmp_path, shared_data):
         outcomes[backend] = [(r["problem_id"], r["case"], r["status"]) for r in map(json.loads, (out / "m_results.jsonl").read_text().splitlines())]
     assert len(outcomes["local"]) == 15 and outcomes["ray"] == outcomes["local"]
     assert {status for *_, status in outcomes["local"]} == {"passed", "failed"}
+
+
+def test_an_address_where_nothing_answers_is_refused_at_once(tmp_path):
+    """Ray itself retries an unreachable head for minutes; the CLI says so in one line (a fresh
+    process: this module's own local cluster is already joined)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "in.jsonl").write_text(json.dumps({"program": "x = 1\n"}) + "\n")
+    for address in ("127.0.0.1:1", "ray://127.0.0.1:1"):
+        run = subprocess.run([sys.executable, "-m", "editseq", "lintseq", str(tmp_path / "in.jsonl"),
+                              str(tmp_path / "o.jsonl"), "--backend", "ray", "--address", address, "--quiet"],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 2, run.stderr[-2000:]
+        assert f"error: --address {address}: nothing answers there" in run.stderr
+        assert "Traceback" not in run.stderr
