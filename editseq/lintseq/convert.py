@@ -123,18 +123,22 @@ _LINTER_NAME: str | None = None
 
 
 def _worker_init(linter: str) -> None:
-    """Build the linter once per process (pylint's is expensive to construct)."""
+    """Build the linter once per process (pylint's is expensive to construct), and run it once on
+    a trivial program: its first run loads plugins and caches, which is no record's time."""
     global _LINTER, _LINTER_NAME
     if linter != _LINTER_NAME:
         _LINTER = get_linter(linter) if linter != "fast" else None
         _LINTER_NAME = linter
+        if _LINTER is not None:
+            _LINTER.lint("x = 1\n")
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """The record's time is up. Not an ``Exception``: libraries' ``except Exception`` handlers
+    (pylint's walker prints a traceback in one) would catch it on its way out."""
 
 
-_alarm_fired = False  # pylint catches and re-raises our _Timeout as its own error: the flag survives
+_alarm_fired = False  # a library that still turns our _Timeout into its own error: the flag survives
 
 
 def _on_alarm(signum: int, frame: object) -> None:
