@@ -35,12 +35,13 @@ def count_records(path: str | Path) -> int | None:
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(p).metadata.num_rows
-    if p.suffix in (".jsonl", ".json") and p.is_file():
+    if p.suffix in (".jsonl", ".json") and p.is_file() and not _is_json_array(p):
         with p.open("rb") as fh:
             return sum(1 for line in fh if line.strip())
     return None
 
 
+_BOM = b"\xef\xbb\xbf"
 _JSONL_SUFFIXES = (".jsonl", ".json", ".jsonlines", ".gz")
 
 
@@ -79,15 +80,40 @@ def read_valid_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]
 def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
     import gzip
 
+    if _is_json_array(path):
+        yield from _read_json_array(path)
+        return
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
         yield from parse_jsonl_lines(fh, path.name)
+
+
+def _is_json_array(path: Path) -> bool:
+    """A ``.json`` file holding one array of records (MBPP's sanitized release), not JSONL."""
+    if path.suffix != ".json":
+        return False
+    with path.open("rb") as fh:
+        return fh.read(4096).removeprefix(_BOM).lstrip()[:1] == b"["
+
+
+def _read_json_array(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+    """The items of a JSON array file; the file is one document, so a syntax error fails it whole."""
+    try:
+        items = json.loads(path.read_bytes().removeprefix(_BOM).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: a JSON array file that does not parse ({one_line(exc)}); "
+                         "fix it, or write one record per line (JSONL)") from exc
+    for index, obj in enumerate(items):
+        key = f"{path.name} item {index}"
+        yield index, key, obj if isinstance(obj, dict) else BadRecord(f"expected a JSON object, got {type(obj).__name__}")
 
 
 def parse_jsonl_lines(lines: Iterable[bytes], name: str) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
     """``(index, "NAME line N", record or BadRecord)`` for raw JSONL lines (blank lines skipped)."""
     index = 0
     for lineno, raw in enumerate(lines, start=1):
+        if lineno == 1:
+            raw = raw.removeprefix(_BOM)  # written by some Windows editors; not part of the JSON
         if not raw.strip():
             continue
         key = f"{name} line {lineno}"

@@ -120,3 +120,15 @@ def test_a_manifest_from_before_an_option_existed_resumes_at_its_default(tmp_pat
     manifest.write_text(json.dumps({"settings": {"n": 1}}))
     with pytest.raises(ConfigError, match=r"other settings \(backend: \"auto\" then, \"vllm\" now"):
         claim_output(out, manifest, {"n": 1, "backend": "vllm"}, overwrite=False, defaults={"backend": "auto"})
+
+
+def test_a_json_array_file_is_read_item_by_item(tmp_path: Path) -> None:
+    from editseq.io import count_records
+
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps([{"task_id": "a"}, {"task_id": "b"}]))
+    assert [where for where, _ in read_valid_records(path)] == [f"{path} item 0", f"{path} item 1"]
+    assert count_records(path) is None  # not one record per line
+    path.write_text('[{"task_id": "a"},')
+    with pytest.raises(InputError, match=r"a\.json: a JSON array file that does not parse"):
+        list(read_valid_records(path))

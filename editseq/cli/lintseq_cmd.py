@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -26,8 +27,9 @@ def lintseq(config_file: Path | None, **values: object) -> int:
       editseq lintseq data.jsonl out.jsonl --program-field code --samples 5
       editseq lintseq data.parquet out.parquet --linter pylint --workers 8
       editseq lintseq --show 1      # the examples editseq ships -> runs/lintseq_examples.jsonl
-    Records that cannot be converted go to OUTPUT.errors.jsonl with their reason; rerunning the
-    same command after an interruption resumes where it stopped.
+    Records that cannot be converted go to OUTPUT.errors.jsonl with their reason (the exit
+    status is 1 when no record converts); rerunning the same command after an interruption
+    resumes where it stopped.
     """
     cfg = build(LintseqConfig, values, config_file)
     summary = run_lintseq(cfg, progress=not cfg.quiet)
@@ -42,6 +44,12 @@ def lintseq(config_file: Path | None, **values: object) -> int:
         click.echo(f"  {count:6d}  {reason}")
     if cfg.show and p["jsonl"].exists():
         _show(p["jsonl"], cfg.show, cfg.instruction_field or "instruction")
+    if summary.input and not summary.converted:
+        with p["errors"].open(encoding="utf-8") as fh:
+            first = json.loads(fh.readline())
+        click.echo(f"error: no record could be converted ({first['where']}: {first['reason']}); "
+                   f"every reason is in {p['errors']}", err=True)
+        return 1
     return 0
 
 

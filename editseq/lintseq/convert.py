@@ -118,6 +118,8 @@ class Summary:
 
 
 # -- one record ----------------------------------------------------------------------------------
+OUTPUT_FIELDS = ("edit_path", "sample")  # what each output record adds to its input record
+
 _LINTER: Linter | None = None
 _LINTER_NAME: str | None = None
 
@@ -158,6 +160,10 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
         return f"field {cfg.program_field!r} is not text (got {type(program).__name__})"
     if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):
         return f"field {cfg.instruction_field!r} is missing or not text"
+    taken = [name for name in OUTPUT_FIELDS if name in record]
+    if taken:  # replacing them would lose the input's values
+        return (f"field {taken[0]!r} is taken: lintseq writes its own {' and '.join(map(repr, OUTPUT_FIELDS))}; "
+                "rename or drop it in the input")
     program = unwrap_markdown(program)
     n_lines = len(program.splitlines())  # a final newline ends the last line, it starts none
     if n_lines > cfg.max_lines:
@@ -245,6 +251,8 @@ def run_lintseq(cfg: LintseqConfig, progress: bool = True) -> Summary:
                 out.write_many(result)
             bar.update(1)
     bar.close()
+    if p["errors"].stat().st_size == 0:  # an empty JSONL file is no dataset (``datasets`` refuses it)
+        p["errors"].unlink()
     if p["output"].suffix == ".parquet":
         _jsonl_to_parquet(p["jsonl"], p["output"])
     summary.seconds = round(time.perf_counter() - start, 3)
@@ -361,7 +369,8 @@ def _batches(cfg: LintseqConfig, skip: int, size: int = 16) -> Iterator[list[Ite
 
 
 def _reason_kind(reason: str) -> str:
-    return reason.split(":")[0].split("(")[0].strip()[:40]
+    """What groups reasons in the summary: the text before any detail (``:`` or ``(``)."""
+    return reason.split(":")[0].split("(")[0].strip()[:80]
 
 
 def _jsonl_to_parquet(src: Path, dst: Path, batch_lines: int = 5000) -> None:

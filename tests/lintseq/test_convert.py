@@ -140,8 +140,9 @@ def test_max_lines_counts_lines_not_newlines(tmp_path):
     _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": program}).encode()])
     args = ["--quiet", "--workers", "1", "--linter", "none"]
     assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "ok.jsonl"), "--max-lines", "20", *args]) == 0
-    assert len(_records(tmp_path / "ok.jsonl")) == 1 and not (tmp_path / "ok.errors.jsonl").read_text()
-    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "no.jsonl"), "--max-lines", "19", *args]) == 0
+    assert len(_records(tmp_path / "ok.jsonl")) == 1 and not (tmp_path / "ok.errors.jsonl").exists()
+    # nothing converted: the run says so in its exit status
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "no.jsonl"), "--max-lines", "19", *args]) == 1
     assert "20 lines, the limit is 19" in _records(tmp_path / "no.errors.jsonl")[0]["reason"]
 
 
@@ -164,3 +165,29 @@ def test_a_timeout_inside_pylint_is_the_records_error_not_the_runs(tmp_path, cap
     assert "Traceback" not in capfd.readouterr().err
     summary = json.loads((tmp_path / "o.summary.json").read_text())
     assert summary["converted"] + summary["failed"] == summary["input"] == 3
+
+
+def test_json_array_files_bom_and_taken_fields(tmp_path, capsys):
+    """MBPP's sanitized release is one JSON array: its items are the records. A byte-order mark is
+    not part of the JSON. Input fields that lintseq writes itself are refused, not overwritten."""
+    items = [{"prompt": "add", "code": GOOD}, [1, 2], {"prompt": "mine", "code": GOOD, "sample": "keep me"}]
+    (tmp_path / "in.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(items, indent=1).encode())
+    args = ["--program-field", "code", "--instruction-field", "prompt", "--quiet", "--workers", "1"]
+    assert main(["lintseq", str(tmp_path / "in.json"), str(tmp_path / "o.jsonl"), *args]) == 0
+    assert [r["prompt"] for r in _records(tmp_path / "o.jsonl")] == ["add"]
+    errors = {e["where"]: e["reason"] for e in _records(tmp_path / "o.errors.jsonl")}
+    assert errors == {"in.json item 1": "expected a JSON object, got list",
+                      "in.json item 2": "field 'sample' is taken: lintseq writes its own 'edit_path' and "
+                                        "'sample'; rename or drop it in the input"}
+    assert "3 records: 1 converted, 2 failed" in capsys.readouterr().out
+
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps({"program": GOOD}).encode() + b"\n")
+    assert main(["lintseq", str(tmp_path / "bom.jsonl"), str(tmp_path / "b.jsonl"), "--quiet"]) == 0
+    assert len(_records(tmp_path / "b.jsonl")) == 1
+
+    # a field no record has: every record fails, and the exit status and message say so
+    assert main(["lintseq", str(tmp_path / "bom.jsonl"), str(tmp_path / "n.jsonl"), "--quiet",
+                 "--program-field", "nope"]) == 1
+    captured = capsys.readouterr()
+    assert "error: no record could be converted (bom.jsonl line 1: missing field 'nope' (fields: program)); " \
+           "every reason is in" in captured.err
