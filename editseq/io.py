@@ -7,6 +7,7 @@ silently: they come back as ``BadRecord`` so the caller can report them with the
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -278,10 +279,15 @@ class JsonlAppender:
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` in one step: a reader, or a crash, never sees half a file."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -1,12 +1,15 @@
 """The one ``editseq`` command line.
 
 Each subcommand lives in a small module of this package and is a thin wrapper over a library
-function. Exit codes: 0 done, 1 failed (a traceback: a bug, or something no check foresaw),
-2 bad input or options (one ``error:`` line that names the problem and the fix).
+function. Exit codes: 0 done; 1 failed (nothing usable came out, such as a LintSeq run that
+converted no record, or a traceback: a bug, or something no check foresaw); 2 bad input or
+options (one ``error:`` line that names the problem and the fix); 130 interrupted (rerun to
+resume).
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 import warnings
@@ -77,18 +80,28 @@ def main(argv: list[str] | None = None) -> int:
         rv = cli.main(args=argv, prog_name="editseq", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("Aborted. Rerun the same command to resume: finished work is kept.", err=True)
         return 130
     except click.ClickException as exc:
         exc.show()
         return 2
     except USER_ERRORS as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_describe(exc)}", err=True)
         return 2
     finally:
         warnings.formatwarning = plain
     return int(rv or 0)
+
+
+def _describe(exc: Exception) -> str:
+    """A user error as one line; the OS's own errors name the path and what it is (Python's
+    "[Errno 17] File exists: 'x'" leaves the reader to guess which path is wrong)."""
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        hints = {errno.EEXIST: " (a file where a folder is needed?)", errno.EISDIR: " (a folder where a file is needed)",
+                 errno.ENOTDIR: " (a file where a folder is needed)", errno.EACCES: " (no permission)"}
+        return f"{exc.filename}: {exc.strerror.lower()}{hints.get(exc.errno or 0, '')}"
+    return str(exc)
 
 
 def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,

@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
+from editseq.config import ConfigError
+
 
 def sample_seed(seed: int, prompt: str, index: int) -> int:
     """The seed of one (prompt, sample index) under the config's ``seed``, the same in every
@@ -55,3 +57,15 @@ class Backend(Protocol):
     def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
         """``config.n`` generations for each prompt, in prompt order."""
         ...
+
+
+def check_sampling(n: int, temperature: float, top_p: float, min_p: float | None = None) -> None:
+    """The sampling flags every sampling command shares, each named in its own message."""
+    if n < 1:
+        raise ConfigError(f"--n must be at least 1, got {n}")
+    if not temperature >= 0:
+        raise ConfigError(f"--temperature must be >= 0 (0: greedy), got {temperature}")
+    if not 0 < top_p <= 1:
+        raise ConfigError(f"--top-p must be in (0, 1] (1: no nucleus cut), got {top_p}")
+    if min_p is not None and not 0 <= min_p < 1:
+        raise ConfigError(f"--min-p must be in [0, 1), got {min_p}")

@@ -208,8 +208,10 @@ class BackendOptions:
     threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or (self.threads is not None and self.threads < 1):
-            raise ConfigError("--batch-size and --threads must be at least 1")
+        if self.batch_size < 1:
+            raise ConfigError(f"--batch-size must be at least 1, got {self.batch_size}")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"--threads must be at least 1 (or left out: all cores), got {self.threads}")
 
 
 def open_backend(model: str, opts: BackendOptions) -> Backend:

@@ -28,7 +28,7 @@ from editseq.io import (
     write_json,
     write_jsonl,
 )
-from editseq.models.backend import Backend, GenerationConfig
+from editseq.models.backend import Backend, GenerationConfig, check_sampling
 from editseq.models.loading import BackendOptions, open_backend
 from editseq.models.prompts import PromptStyle, build_prompt, stop_sequences, to_sample
 
@@ -68,12 +68,9 @@ class SampleOptions(BackendOptions):
         if self.limit is not None and self.task_ids:
             raise ConfigError("give --limit or --task-ids, not both")
         super().__post_init__()
-        if self.n < 1 or self.max_new_tokens < 1:
-            raise ConfigError("--n and --max-new-tokens must be at least 1")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise ConfigError("--temperature must be >= 0 and --top-p in (0, 1]")
-        if self.min_p is not None and not 0 <= self.min_p < 1:
-            raise ConfigError(f"--min-p must be in [0, 1), got {self.min_p}")
+        if self.max_new_tokens < 1:
+            raise ConfigError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
+        check_sampling(self.n, self.temperature, self.top_p, self.min_p)
         if self.prompt != "auto" and (self.format == "editseq") != (self.prompt == "lintseq"):
             raise ConfigError(f"--prompt {self.prompt} does not go with --format {self.format}; "
                               "edit sequences use --prompt lintseq (or auto)")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from editseq.config import ConfigError, defaults, option, run_settings
 from editseq.io import JsonlAppender, claim_output, read_jsonl_records, truncate_torn_tail
-from editseq.models.backend import Backend, GenerationConfig
+from editseq.models.backend import Backend, GenerationConfig, check_sampling
 from editseq.models.loading import BackendOptions
 from editseq.mtpb import data, prompts
 
@@ -51,10 +51,9 @@ class MTPBSampleOptions(BackendOptions):
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise ConfigError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
         super().__post_init__()
-        if self.n < 1 or self.max_length < 1:
-            raise ConfigError("--n and --max-length must be at least 1")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise ConfigError("--temperature must be >= 0 and --top-p in (0, 1]")
+        if self.max_length < 1:
+            raise ConfigError(f"--max-length must be at least 1, got {self.max_length}")
+        check_sampling(self.n, self.temperature, self.top_p)
         mode = "single" if self.single_turn else "multi"
         if self.out is None:
             self.out = Path("runs") / f"mtpb_{self.model.replace('/', '_')}_{mode}.jsonl"

@@ -41,4 +41,10 @@ def test_an_unusable_output_path_is_an_error_not_a_traceback(tmp_path, capsys):
                  ["lintseq", str(samples), str(blocker / "o.jsonl"), "--program-field", "completion"],
                  ["data", "docstrings", "--package", "json", "--out", str(blocker / "d.jsonl")]):
         assert main(argv) == 2, argv
-        assert "error: " in capsys.readouterr().err
+        assert f"error: {blocker}" in capsys.readouterr().err  # the path, not "[Errno 20] ..."
+    # and a folder where a file belongs: nothing left behind beside it
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert main(["data", "docstrings", "--package", "json", "--out", str(folder), "--overwrite"]) == 2
+    assert f"error: {folder}: is a directory (a folder where a file is needed)" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder", "s.jsonl"]

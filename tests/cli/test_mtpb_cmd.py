@@ -53,7 +53,13 @@ def test_mtpb_sample_unknown_model_exits_2(tmp_path: Path, capsys) -> None:
     code = main(["mtpb", "sample", "--model", "no-such-model", "--out", str(tmp_path / "r.jsonl")])
     assert code == 2
     assert "--model no-such-model: cannot load it offline" in capsys.readouterr().err
-    assert main(["mtpb", "sample", "--model", "m", "--n", "0"]) == 2
+    # each sampling flag named on its own, in both sampling commands
+    for command in (["mtpb", "sample"], ["sample", "--out", str(tmp_path / "s.jsonl")]):
+        for flag, value, message in (("--n", "0", "--n must be at least 1, got 0"),
+                                     ("--top-p", "1.5", "--top-p must be in (0, 1] (1: no nucleus cut), got 1.5"),
+                                     ("--temperature", "-1", "--temperature must be >= 0 (0: greedy), got -1.0")):
+            assert main([*command, "--model", "m", flag, value]) == 2
+            assert f"error: {message}" in capsys.readouterr().err
     # what does not need the model is checked before it loads
     assert main(["mtpb", "sample", "--model", "no-such-model", "--problems", "999",
                  "--out", str(tmp_path / "q.jsonl")]) == 2
