@@ -101,7 +101,8 @@ def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None)
     """
     merged: dict[str, Any] = {}
     if config_file is not None:
-        merged.update(load_config_file(config_file))
+        # keys as fields are named or as flags are spelled (``program-field``)
+        merged.update({str(k).replace("-", "_"): v for k, v in load_config_file(config_file).items()})
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(merged) - names)
     if unknown:
@@ -156,6 +157,8 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
             return value.strip().lower() in _TRUE
         raise wrong
+    if tp is str and isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+        return ",".join(map(str, value))  # a comma-separated option written as a list (``k: [1, 10]``)
     if isinstance(value, (bool, list, dict)):
         raise wrong
     try:

@@ -20,6 +20,7 @@ class Opts:
     linter: Literal["fast", "pylint"] = option("fast", help="")
     packages: list[str] = option([], help="")  # noqa: RUF009
     out: Path | None = option(None, help="")  # noqa: RUF009
+    max_lines: int = option(5, help="")
 
 
 def from_file(tmp_path: Path, text: str, suffix: str = ".yaml", **flags: object) -> Opts:
@@ -35,6 +36,9 @@ def test_values_take_the_fields_types(tmp_path: Path) -> None:
     assert (opts.linter, opts.packages, opts.out) == ("pylint", ["click"], Path("runs/x.jsonl"))
     assert from_file(tmp_path, "overwrite: yes\n").overwrite is True
     assert from_file(tmp_path, "samples: 4\n", samples=7).samples == 7  # a flag given wins
+    # keys spelled as the flags are; a comma-separated text option written as a list
+    both = from_file(tmp_path, "max-lines: 7\nname: [1, 10]\n")
+    assert (both.max_lines, both.name) == (7, "1,10")
 
 
 @pytest.mark.parametrize(("text", "message"), [
