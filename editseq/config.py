@@ -55,12 +55,13 @@ def _click_type(tp: Any) -> Any:
 def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callable]:
     """Decorate a click command with one option (or argument) per dataclass field.
 
-    The command's own fields come first in ``--help``, those it inherits (shared option groups
+    The command's own fields come first in ``--help``, in the order its class declares them
+    (a field it redeclares with its own default too), those it inherits (shared option groups
     such as ``scale.ScaleOptions``) after them.
     """
     hints = typing.get_type_hints(cls)
-    own = inspect.get_annotations(cls)
-    ordered = sorted(dataclasses.fields(cls), key=lambda f: f.name not in own)
+    own = list(inspect.get_annotations(cls))
+    ordered = sorted(dataclasses.fields(cls), key=lambda f: own.index(f.name) if f.name in own else len(own))
 
     def decorate(fn: typing.Callable) -> typing.Callable:
         for f in reversed(ordered):
@@ -72,7 +73,8 @@ def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callab
                 fn = click.argument(f.name, type=_click_type(tp), required=default is None, default=default)(fn)
                 continue
             flag = meta.get("flag", "--" + f.name.replace("_", "-"))
-            help_text = meta.get("help", "")
+            # checked in __post_init__, not by click: a config file may give the value
+            help_text = meta.get("help", "") + ("  [required]" if meta.get("required") else "")
             if tp is bool:
                 fn = click.option(f"{flag}/--no-{flag[2:]}", f.name, default=default, show_default=True, help=help_text)(fn)
             elif typing.get_origin(tp) in (list, tuple):

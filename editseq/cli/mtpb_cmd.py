@@ -31,7 +31,15 @@ def mtpb() -> None:
 @click_options(run_mod.MTPBEvaluateOptions)
 @config_file_option
 def evaluate(config_file: Path | None, **values: object) -> int:
-    """Run MTPB runs (JSONL: problem_id, case, completions) in the sandbox; write results and summary."""
+    """Run MTPB runs (JSONL: problem_id, case, completions) in the sandbox; write results and summary.
+
+    \b
+    Examples:
+      editseq mtpb evaluate runs/mtpb.jsonl            # the paper's reference mode
+      editseq mtpb evaluate runs/mtpb.jsonl --fixed    # its known data quirks repaired (see --fixed)
+    Each run's turns execute as one program, print intercepted and the last statement's value
+    printed (through the AST), as in CodeGen's harness.
+    """
     summary = run_mod.evaluate(build(run_mod.MTPBEvaluateOptions, values, config_file))
     label = "fixed" if summary["fixed"] else "reference"
     for mode, block in summary["modes"].items():
@@ -49,7 +57,14 @@ def evaluate(config_file: Path | None, **values: object) -> int:
 @click_options(sample_mod.MTPBSampleOptions)
 @config_file_option
 def sample(config_file: Path | None, **values: object) -> int:
-    """Sample MTPB runs from a model turn by turn (resumable: reruns skip runs already written)."""
+    """Sample MTPB runs from a model turn by turn (resumable: reruns skip runs already written).
+
+    \b
+    Examples:
+      editseq mtpb sample --model smollm2-135m --n 1 --out runs/mtpb.jsonl --problems 1,2,3
+      editseq mtpb sample --model runs/sft-editseq --n 5 --single-turn --out runs/mtpb_single.jsonl
+      editseq mtpb sample --model http://localhost:8000/v1 --n 5 --out runs/mtpb.jsonl
+    """
     opts = build(sample_mod.MTPBSampleOptions, values, config_file)
     bench = sample_mod.prepare(opts)  # bad ids, data or --out fail before the model loads
     backend = open_backend(opts.model, opts)
@@ -62,7 +77,13 @@ def sample(config_file: Path | None, **values: object) -> int:
 @click_options(ppl_mod.MTPBPerplexityOptions)
 @config_file_option
 def perplexity(config_file: Path | None, **values: object) -> int:
-    """Average prompt perplexity, multi-turn vs single-turn (and solved vs unsolved with --results)."""
+    """Average prompt perplexity, multi-turn vs single-turn (and solved vs unsolved with --results).
+
+    \b
+    Examples:
+      editseq mtpb perplexity --model smollm2-135m --problems 1,2,3
+      editseq mtpb perplexity --model smollm2-135m --results runs/mtpb_results.jsonl --json-out ppl.json
+    """
     opts = build(ppl_mod.MTPBPerplexityOptions, values, config_file)
     inputs = ppl_mod.prepare(opts)  # bad ids or results fail before the model loads
     # token probabilities come from a transformers model, also where vLLM would sample

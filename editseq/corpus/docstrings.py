@@ -31,7 +31,7 @@ NGRAM = 13
 class DocstringsOptions:
     """Options of ``editseq data docstrings``."""
 
-    out: Path = option(None, help="JSONL to write: instruction, program, source, package")  # noqa: RUF009
+    out: Path = option(None, help="JSONL to write: instruction, program, source, package", required=True)  # noqa: RUF009
     packages: list[str] = option([], help="import names to mine (repeat the flag; default: the standard library)", flag="--package")  # noqa: RUF009
     min_doc_chars: int = option(40, help="shortest docstring kept")
     min_lines: int = option(3, help="shortest program kept (lines, docstring removed)")

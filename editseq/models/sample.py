@@ -53,7 +53,7 @@ class SampleOptions(BackendOptions):
     seed: int = option(0, help="sampling seed")
     format: Literal["program", "editseq"] = option("program", help="what the model writes: a program, or a LintSeq edit sequence (resolved into a program)")
     prompt: Literal["auto", "completion", "chat", "lintseq"] = option("auto", help="prompt style (auto: lintseq for --format editseq, else chat when the model has a chat template, else completion)")
-    out: Path = option(None, help="samples JSONL to write (appended to when resuming)")  # noqa: RUF009
+    out: Path = option(None, help="samples JSONL to write (appended to when resuming)", required=True)  # noqa: RUF009
     overwrite: bool = option(False, help="start over instead of resuming an existing OUT")
     progress: bool = option(True, help="show a progress bar")
 

@@ -30,7 +30,7 @@ Scorer = Callable[[str, str], tuple[float, int]]  # (context, target) -> (sum NL
 class MTPBPerplexityOptions:
     """Options of ``editseq mtpb perplexity``."""
 
-    model: str = option(None, help="alias (smollm2-135m), local checkpoint folder or .gguf file, or cached hub name (a local model: perplexity needs its token probabilities)")
+    model: str = option(None, help="alias (smollm2-135m), local checkpoint folder or .gguf file, or cached hub name (a local model: perplexity needs its token probabilities)", required=True)
     results: Path | None = option(None, help="MTPB results (or runs) JSONL: completions for multi-turn histories, passed for the solved/unsolved split")  # noqa: RUF009
     problems: str = option("", help="comma-separated problem ids (default: all 115)")
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009

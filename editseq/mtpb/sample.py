@@ -32,7 +32,7 @@ _RESUMABLE = ("out", "problems", "single_turn", "threads", "batch_size", "device
 class MTPBSampleOptions(BackendOptions):
     """Options of ``editseq mtpb sample``."""
 
-    model: str = option(None, help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server")
+    model: str = option(None, help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server", required=True)
     out: Path | None = option(None, help="runs JSONL to append to (default: runs/mtpb_<model>_<mode>.jsonl)")  # noqa: RUF009
     n: int = option(1, help="runs per test case")
     temperature: float = option(0.2, help="sampling temperature (CodeGen: 0.2)")

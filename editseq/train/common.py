@@ -21,7 +21,7 @@ from editseq.io import claim_output, write_json
 class TrainOptions:
     """Options both commands share (their option dataclasses extend this one)."""
 
-    output_dir: Path | None = option(None, help="folder for checkpoints and the final model; a rerun resumes from its newest checkpoint")  # noqa: RUF009
+    output_dir: Path | None = option(None, help="folder for checkpoints and the final model; a rerun resumes from its newest checkpoint", required=True)  # noqa: RUF009
     lr: float = option(5e-5, help="peak learning rate (linear decay to 0 after warmup)")
     epochs: float = option(1.0, help="passes over the data (ignored when --max-steps > 0)")
     max_steps: int = option(0, help="optimizer steps to run in total; 0: use --epochs")

@@ -42,7 +42,7 @@ EOS = "<|endoftext|>"
 class PretrainOptions(TrainOptions):
     """``editseq train pretrain`` options; a YAML/JSON ``--config`` holds the same names."""
 
-    data: str = option("", help="corpus: a JSONL/Parquet file (text in --text-field), a text file, or a folder of .py/.txt/.md files")
+    data: str = option("", help="corpus: a JSONL/Parquet file (text in --text-field), a text file, or a folder of .py/.txt/.md files", required=True)
     text_field: str = option("text", help="record field holding a document (JSONL/Parquet corpora)")
     preset: Literal["tinycodelm-150m", "tinycodelm-400m", "tiny-test"] = option("tiny-test", help="model shape (see editseq.train.pretrain)")
     tokenizer: str = option("bpe", help="bpe: train a byte-level BPE on the corpus; else a model whose tokenizer to reuse (smollm2-135m, a folder)")
