@@ -55,9 +55,9 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
                    resolve_edits: bool) -> None:
     """Fill each sample's program: post-process its text, then add prompt and tests.
 
-    ``resolve_edits`` resolves edit sequences, except in records that ``editseq sample
-    --format editseq`` wrote: their ``solution`` is the resolved program already (the raw
-    edit sequence stays in ``raw``).
+    ``resolve_edits`` resolves edit sequences and adds ``program``, ``resolve_problems`` and
+    ``edits`` to the record, except in records that ``editseq sample --format editseq`` wrote:
+    their ``solution`` is the resolved program already (the raw edit sequence stays in ``raw``).
     """
     resolve = None
     if resolve_edits:
@@ -70,7 +70,12 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
             text = unwrap_markdown(text, first_only=True)
         if resolve is not None and "resolve_problems" not in s.record:  # not already resolved by `sample`
             no_hunks += "@@" not in text
-            text = resolve(text).program
+            resolved = resolve(text)
+            text = resolved.program
+            # the results keep what `editseq sample --format editseq` keeps (an input's own
+            # "program" field stays as it was)
+            s.record = {"program": text, **s.record, "resolve_problems": resolved.problems,
+                        "edits": resolved.edits}
         if stop and is_completion:
             text = cut_at_stop(text, STOP_SEQUENCES)
         problem = bench.problems[s.task_id]

@@ -54,7 +54,12 @@ def test_resolve_edits_uses_the_lintseq_parser(tmp_path: Path, humaneval) -> Non
     path.write_text('{"task_id": "HumanEval/0", "solution": ' + __import__("json").dumps(text) + "}\n")
     samples = read_samples(path, humaneval)
     build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
-    assert samples[0].program.startswith(diffs.resolve(text).program)
+    resolved = diffs.resolve(text)
+    assert samples[0].program.startswith(resolved.program)
+    # the results will show what was run and how the sequence resolved, as `editseq sample` records do
+    assert samples[0].record["program"] == resolved.program
+    assert (samples[0].record["resolve_problems"], samples[0].record["edits"]) == (resolved.problems, 1)
+    assert samples[0].record["solution"] == text  # the input field itself is kept as given
 
 
 def test_resolve_edits_leaves_what_editseq_sample_resolved(tmp_path: Path, humaneval) -> None:
