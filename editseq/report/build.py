@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,12 +75,33 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     data["per_problem"] = {"labels": labels, "rates": rates,
                            "differences": metrics.solved_differences(rates, labels)}
     data["mtpb"] = {r.label: metrics.mtpb_categories(r) for r in scored if r.kind == "mtpb"}
+    data["notes"] = _task_set_notes(scored)
     # MTPB samples of one problem answer different cases, so their spread is not diversity
     data["diversity"] = {r.label: _diversity(r, opts.max_pairs) for r in scored if r.kind == "results"}
     data["lintseq"] = {r.label: {"stats": dataset_stats(r.records),
                                  "viewer": [_viewed(rec) for rec in r.records[:opts.viewer]]}
                        for r in runs if r.kind == "lintseq"}
     return data
+
+
+def _task_set_notes(scored: list[Run]) -> list[str]:
+    """Runs of one kind that answer different problems: their pass@k are not comparable as is.
+
+    Said in the report (and as a warning), not refused: comparing a subset run is sometimes the
+    point, and the per-problem table shows the overlap.
+    """
+    notes = []
+    for kind in ("results", "mtpb"):
+        runs = [r for r in scored if r.kind == kind]
+        sets = [{a.task for a in r.attempts} for r in runs]
+        if len({frozenset(s) for s in sets}) > 1:
+            shared = set.intersection(*sets)
+            counts = ", ".join(f"{r.label}: {len(s)}" for r, s in zip(runs, sets, strict=True))
+            notes.append(f"these runs answer different problems ({counts}; {len(shared)} in common): "
+                         "their pass@k average over different problem sets")
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=3)
+    return notes
 
 
 def _diversity(run: Run, max_pairs: int) -> dict[str, Any]:

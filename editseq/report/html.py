@@ -45,6 +45,7 @@ def render(data: dict[str, Any], out: Path) -> str:
     """The whole page; ``out`` is the report folder the figure paths are relative to."""
     figs = {name: _img(out / rel, name) for name, rel in data["figures"].items()}
     body = [_header(data)]
+    body.extend(f'<p class="note"><strong>Note:</strong> {escape(note)}</p>' for note in data.get("notes", []))
     if data["passk"]:
         body.append(_passk(data, figs))
     if data["per_problem"]["rates"]:

@@ -50,3 +50,20 @@ def test_html_is_self_contained(built_report: Path) -> None:
     assert html.count('src="data:image/png;base64,') == 6
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
     assert html.count('class="seq"') == 3 and "<script>" in html
+
+
+def test_runs_over_different_problems_are_noted(report_inputs: dict[str, Path], tmp_path: Path) -> None:
+    import pytest
+
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    rows = [json.loads(line) for line in report_inputs["mixed"].read_text().splitlines()]
+    subset = tmp_path / "subset_results.jsonl"
+    subset.write_text("".join(json.dumps(r) + "\n" for r in rows if r["task_id"] == rows[0]["task_id"]))
+    tasks = len({r["task_id"] for r in rows})
+    note = f"these runs answer different problems (mixed: {tasks}, subset: 1; 1 in common)"
+    with pytest.warns(UserWarning, match=re.escape(note)):
+        build_report([report_inputs["mixed"], subset], ReportOptions(out=tmp_path / "r"))
+    assert json.loads((tmp_path / "r" / "report.json").read_text())["notes"][0].startswith(note)
+    assert note in (tmp_path / "r" / "report.html").read_text()
