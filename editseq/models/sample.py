@@ -41,7 +41,7 @@ class SampleOptions(BackendOptions):
     """Options of ``editseq sample``."""
 
     model: str = option("smollm2-135m", help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server")
-    benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp+"] = option("humaneval", help="benchmark whose prompts are sampled")
+    benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"] = option("humaneval", help="benchmark whose prompts are sampled")
     data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     limit: int | None = option(None, help="sample only the first K tasks")
     task_ids: list[str] = option([], help="sample only these task ids (repeat the flag)", flag="--task-ids")  # noqa: RUF009

@@ -89,3 +89,15 @@ def test_sample_edit_sequences_from_an_http_server(tmp_path: Path, shared_data: 
     for r in records:
         assert {"solution", "program", "resolve_problems", "raw", "tokens"} <= set(r)
         assert r["solution"].startswith("\n\ndef truncate_number")  # after the prompt
+
+
+def test_every_benchmark_evaluate_scores_can_be_sampled() -> None:
+    import typing
+
+    from editseq.evaluate.run import EvaluateOptions
+    from editseq.models.sample import SampleOptions
+
+    def choices(cls: type) -> tuple:
+        return typing.get_args(typing.get_type_hints(cls)["benchmark"])
+
+    assert choices(SampleOptions) == choices(EvaluateOptions)
