@@ -214,8 +214,9 @@ class BackendOptions:
             raise ConfigError(f"--threads must be at least 1 (or left out: all cores), got {self.threads}")
 
 
-def open_backend(model: str, opts: BackendOptions) -> Backend:
-    """The backend ``opts`` asks for, with the options that backend takes."""
+def open_backend(model: str, opts: BackendOptions, progress: bool = True) -> Backend:
+    """The backend ``opts`` asks for, with the options that backend takes; ``progress=False``
+    also silences transformers' own loading bars (weights, GGUF de-quantizing)."""
     kind = auto_kind(model) if opts.backend == "auto" else opts.backend
     options: dict[str, Any] = {}
     if kind == "transformers":
@@ -223,4 +224,14 @@ def open_backend(model: str, opts: BackendOptions) -> Backend:
         set_threads(opts.threads)
     elif kind == "openai" and opts.served_model:
         options = {"served_model": opts.served_model}
-    return load_backend(model, kind, **options)
+    if progress or kind != "transformers":
+        return load_backend(model, kind, **options)
+    from transformers.utils import logging
+
+    shown = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        return load_backend(model, kind, **options)
+    finally:
+        if shown:
+            logging.enable_progress_bar()

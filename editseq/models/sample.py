@@ -118,7 +118,7 @@ def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any
     stats = Counter(tasks=0, samples=0, tokens=0)
     seconds = 0.0
     if todo:
-        backend = backend or open_backend(opts.model, opts)
+        backend = backend or open_backend(opts.model, opts, progress=opts.progress)
         seconds = _run(todo, opts, backend, stats)
     summary = {"tasks": len(problems), "resumed": len(problems) - len(todo),
                "new_tasks": stats["tasks"], "new_samples": stats["samples"],
