@@ -58,9 +58,12 @@ def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int
         yield from _read_jsonl(p)
     elif p.is_file():
         raise InputError(f"{p}: unknown file type {p.suffix!r}; expected .jsonl, .parquet or a Hugging Face dataset")
-    elif not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or str(source).startswith((".", "/", "~"))):
-        # a mistyped file name, not a hub dataset: do not spend a minute asking the hub for it
-        raise InputError(f"{source}: no such file (Hugging Face hub datasets are named like 'org/name')")
+    elif not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or "/" not in str(source)
+                             or str(source).startswith((".", "/", "~"))):
+        # a mistyped file or folder name, not a hub dataset (those are named "org/name"): do not
+        # spend half a minute asking the hub for it
+        raise InputError(f"{source}: no such file or folder (Hugging Face hub datasets are named like "
+                         "'org/name', e.g. google-research-datasets/mbpp)")
     else:
         yield from _read_hf(str(source), split)
 
