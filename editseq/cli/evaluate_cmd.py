@@ -31,7 +31,8 @@ def _print_table(summary: dict) -> None:
     click.echo(f"{summary['n_samples']} samples, {summary['n_tasks']} tasks; statuses: "
                + ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())))
     click.echo(f"{'metric':<10}{'value':>9}  95% CI")
-    for key, value, (lo, hi) in rows:
-        click.echo(f"{key:<10}{100 * value:>8.2f}%  [{100 * lo:.2f}, {100 * hi:.2f}]")
+    for key, value, ci in rows:
+        interval = f"[{100 * ci[0]:.2f}, {100 * ci[1]:.2f}]" if ci else "(one task: no interval)"
+        click.echo(f"{key:<10}{100 * value:>8.2f}%  {interval}")
     click.echo(f"results: {summary['results']}")
 

@@ -49,16 +49,19 @@ def mean_pass_at_k(counts: Sequence[tuple[int, int]], k: int) -> float:
 
 
 def bootstrap_ci(counts: Sequence[tuple[int, int]], k: int, rounds: int = 1000,
-                 level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile interval of mean pass@k when tasks are resampled with replacement.
+                 level: float = 0.95, seed: int = 0) -> list[float] | None:
+    """Percentile interval ``[lo, hi]`` of mean pass@k when tasks are resampled with replacement.
 
     Resampling tasks (not samples) reflects the uncertainty that matters when comparing models
-    on a fixed-size benchmark.
+    on a fixed-size benchmark. With fewer than two tasks there is no spread between tasks to
+    resample: None, rather than an interval of zero width that would look certain.
     """
+    if len(counts) < 2:
+        return None
     per_task = [pass_at_k(n, c, k) for n, c in counts]
     rng = random.Random(seed)
     m = len(per_task)
     means = sorted(sum(rng.choices(per_task, k=m)) / m for _ in range(rounds))
     lo = means[int((1 - level) / 2 * rounds)]
     hi = means[min(rounds - 1, int((1 + level) / 2 * rounds))]
-    return lo, hi
+    return [lo, hi]

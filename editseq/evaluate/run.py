@@ -219,7 +219,7 @@ def summarize(samples: list[Sample], verdicts: list[Verdict], ks: list[int],
                 for task, (n, c) in tally((s.task_id, v.passed) for s, v in zip(samples, verdicts, strict=True)).items()}
     counts = [(t["n"], t["c"]) for t in per_task.values()]
     summary: dict = {f"pass@{k}": mean_pass_at_k(counts, k) for k in ks}
-    summary["ci95"] = {f"pass@{k}": list(bootstrap_ci(counts, k)) for k in ks}
+    summary["ci95"] = {f"pass@{k}": bootstrap_ci(counts, k) for k in ks}
     summary["n_samples"] = len(samples)
     summary["n_tasks"] = len(per_task)
     summary["statuses"] = dict(Counter(v.status for v in verdicts))

@@ -80,6 +80,10 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _interval(ci: list[float] | None) -> str:
+    return f" [{_pct(ci[0])}, {_pct(ci[1])}]" if ci else " (one task: no interval)"
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
@@ -95,8 +99,7 @@ def _passk(data: dict[str, Any], figs: dict[str, str]) -> str:
     ks = sorted({k for v in data["passk"].values() for k in v["table"]}, key=lambda s: int(s.removeprefix("pass@")))
     rows = []
     for label, v in data["passk"].items():
-        cells = [f"{_pct(c['value'])} [{_pct(c['ci95'][0])}, {_pct(c['ci95'][1])}]" if (c := v["table"].get(k))
-                 else "" for k in ks]
+        cells = [_pct(c["value"]) + _interval(c["ci95"]) if (c := v["table"].get(k)) else "" for k in ks]
         rows.append([label, v["curve"]["units"], v["curve"]["n_min"], *cells])
     note = ("" if "passk_tokens" in figs else
             '<p class="note">No token counts in the inputs (field "tokens"), so no inference-cost axis.</p>')

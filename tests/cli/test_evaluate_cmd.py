@@ -82,3 +82,13 @@ def test_a_corrupt_result_store_names_the_fix(tmp_path: Path, capsys) -> None:
     assert "x_cache.sqlite cannot be used (no such column" in capsys.readouterr().err
     with pytest.warns(UserWarning, match="have no samples"):
         assert main(["evaluate", str(samples), "--k", "1", "--no-cache"]) == 0
+
+
+def test_one_task_has_no_interval(tmp_path: Path, shared_data: Path, capsys) -> None:
+    """The interval resamples tasks: with one task it would be [x, x], which looks certain."""
+    samples = tmp_path / "one.jsonl"
+    samples.write_text('{"task_id": "HumanEval/0", "completion": "    return True\\n"}\n' * 2)
+    with pytest.warns(UserWarning, match="163 of 164"):
+        assert main(["evaluate", str(samples), "--data", str(shared_data), "--k", "1", "--no-progress"]) == 0
+    assert "(one task: no interval)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "one_summary.json").read_text())["ci95"] == {"pass@1": None}

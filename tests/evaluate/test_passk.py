@@ -48,7 +48,8 @@ def test_bootstrap_interval_contains_the_estimate() -> None:
     counts = [(10, c) for c in range(11)] * 3
     lo, hi = bootstrap_ci(counts, 1)
     assert lo <= mean_pass_at_k(counts, 1) <= hi
-    assert bootstrap_ci([(5, 5)] * 4, 1) == (1.0, 1.0)
+    assert bootstrap_ci([(5, 5)] * 4, 1) == [1.0, 1.0]
+    assert bootstrap_ci([(5, 3)], 1) is None  # one task: no spread between tasks to resample
 
 
 def test_bootstrap_width_follows_the_standard_error() -> None:
