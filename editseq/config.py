@@ -29,7 +29,10 @@ class ConfigError(ValueError):
 
 
 def option(default: Any = dataclasses.MISSING, help: str = "", **meta: Any) -> Any:
-    """A dataclass field with help text (and optional ``flag=``/``argument=`` metadata)."""
+    """A dataclass field with help text and optional metadata: ``flag=`` (its flag's name),
+    ``argument=True`` (positional), ``required=True`` (said in --help; checked by the class),
+    ``path=True`` (text naming a file or folder: see ``run_settings``), ``comma=True`` (a
+    comma-separated list, which a config file may also write as a list)."""
     metadata = {"help": help, **meta}
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
@@ -102,16 +105,16 @@ def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None)
     its default value); outside a click command, to any value that differs from the default.
     """
     merged: dict[str, Any] = {}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     if config_file is not None:
-        # keys as fields are named or as flags are spelled (``program-field``)
-        merged.update({str(k).replace("-", "_"): v for k, v in load_config_file(config_file).items()})
-    names = {f.name for f in dataclasses.fields(cls)}
+        merged.update(_file_keys(load_config_file(config_file), fields, config_file))
+    names = set(fields)
     unknown = sorted(set(merged) - names)
     if unknown:
         raise ConfigError(f"{config_file}: unknown option(s) {unknown}; valid options are {sorted(names)}")
     hints = typing.get_type_hints(cls)
     for key, value in merged.items():
-        merged[key] = _coerce(value, hints[key], f"{config_file}: {key}")
+        merged[key] = _coerce(value, hints[key], f"{config_file}: {key}", fields[key].metadata.get("comma", False))
     ctx = click.get_current_context(silent=True)
 
     def typed(key: str, value: Any) -> bool:
@@ -131,10 +134,27 @@ def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None)
     return cls(**merged)
 
 
+def _file_keys(raw: dict[str, Any], fields: dict[str, dataclasses.Field], path: Path) -> dict[str, Any]:
+    """A config file's keys as field names: each may be spelled as the field (``program_field``)
+    or as its flag (``program-field``, a custom ``flag=``); two spellings of one option are refused."""
+    spelled = {}
+    for name, f in fields.items():
+        for alias in (name, name.replace("_", "-"), str(f.metadata.get("flag", "")).lstrip("-")):
+            if alias:
+                spelled[alias] = name
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = spelled.get(str(key), str(key))  # unknown keys stay, and are reported by the caller
+        if name in out:
+            raise ConfigError(f"{path}: option {name!r} is given twice (as {key!r} too); keep one")
+        out[name] = value
+    return out
+
+
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
-def _coerce(value: Any, hint: Any, where: str) -> Any:
+def _coerce(value: Any, hint: Any, where: str, comma: bool = False) -> Any:
     """A config file's value as the field's type, or ConfigError: files are not typed like flags
     are (``overwrite: "no"`` must not mean yes, ``samples: "two"`` must not reach the code)."""
     tp, optional = _base_type(hint)
@@ -159,7 +179,7 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
             return value.strip().lower() in _TRUE
         raise wrong
-    if tp is str and isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+    if comma and isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
         return ",".join(map(str, value))  # a comma-separated option written as a list (``k: [1, 10]``)
     if isinstance(value, (bool, list, dict)):
         raise wrong
@@ -230,21 +250,36 @@ def run_settings(cfg: Any, leave_out: Iterable[str] = (), **identity: Any) -> di
     """What a resumed run must share with the run that started its output (``io.claim_output``).
 
     Every option of ``cfg`` but ``leave_out`` (what only changes how long, where or how fast).
-    A value naming a local file counts by its content (sha256), so ``./x.jsonl`` and
+    Options that name files or folders (typed ``Path``, or marked ``option(..., path=True)``)
+    count by what they name: a local file by its content (sha256), so ``./x.jsonl`` and
     ``runs/../x.jsonl`` match and an edited input does not; a local folder by its absolute path.
-    ``identity`` replaces options whose identity the caller knows better (a benchmark's data
-    fingerprint, whichever folder it was found in).
+    Other text options stay as given, whatever lies in the working folder. ``identity``
+    replaces options whose identity the caller knows better (a benchmark's data fingerprint,
+    whichever folder it was found in).
     """
+    hints = typing.get_type_hints(type(cfg))
+    paths = {f.name for f in dataclasses.fields(cfg)
+             if f.metadata.get("path") or _base_type(hints[f.name])[0] is Path}
     settings = {}
     for key, value in to_dict(cfg).items():
         if key in leave_out:
             continue
-        if isinstance(value, str) and value and Path(value).expanduser().is_file():
-            value = "sha256:" + file_sha256(Path(value).expanduser())
-        elif isinstance(value, str) and value and Path(value).expanduser().is_dir():
-            value = str(Path(value).expanduser().resolve())
-        settings[key] = value
+        settings[key] = _local_identity(value) if key in paths and isinstance(value, str) and value else value
     return {**settings, **identity}
+
+
+def _local_identity(value: str) -> str:
+    """``sha256:<digest>`` of a local file, the absolute path of a local folder, else ``value``
+    (an alias, a hub name, a URL)."""
+    path = Path(value).expanduser()
+    try:
+        if path.is_file():
+            return "sha256:" + file_sha256(path)
+        if path.is_dir():
+            return str(path.resolve())
+    except OSError:  # a name too long to be a path, say
+        pass
+    return value
 
 
 def file_sha256(path: Path) -> str:

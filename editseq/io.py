@@ -58,12 +58,10 @@ def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int
         yield from _read_jsonl(p)
     elif p.is_file():
         raise InputError(f"{p}: unknown file type {p.suffix!r}; expected .jsonl, .parquet or a Hugging Face dataset")
-    elif not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or "/" not in str(source)
-                             or str(source).startswith((".", "/", "~"))):
-        # a mistyped file or folder name, not a hub dataset (those are named "org/name"): do not
-        # spend half a minute asking the hub for it
-        raise InputError(f"{source}: no such file or folder (Hugging Face hub datasets are named like "
-                         "'org/name', e.g. google-research-datasets/mbpp)")
+    elif not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or str(source).startswith((".", "/", "~"))):
+        # a mistyped file name, not a hub dataset: do not spend a minute asking the hub for it
+        # (a bare name may still be a cached or legacy hub dataset, such as "mbpp")
+        raise InputError(f"{source}: no such file (Hugging Face hub datasets are named like 'org/name')")
     else:
         yield from _read_hf(str(source), split)
 
@@ -178,7 +176,7 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
 
 def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite: bool,
                  flag: str = "--out", can_overwrite: bool = True, companions: Iterable[Path] = (),
-                 defaults: dict[str, Any] | None = None) -> None:
+                 defaults: dict[str, Any] | None = None, given: dict[str, Any] | None = None) -> None:
     """Start ``out`` (a file, or a folder such as a training run's), or resume it only under the
     ``settings`` its ``manifest`` recorded.
 
@@ -187,7 +185,9 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     a run writes beside ``out``, such as an errors file) and starts over. An ``out`` that holds
     nothing yet (a start that failed, say on a mistyped model) may be claimed again. The manifest
     also records the versions that started the run. A setting that a manifest from an older
-    editseq lacks counts as unchanged when it has its ``defaults`` value (the option did not exist).
+    editseq lacks counts as unchanged when it has its ``defaults`` value (the option did not exist),
+    and one it recorded as ``given`` holds it now (options as typed: manifests from before files
+    were recorded by content); the manifest is then rewritten in the current form.
     """
     from editseq.config import ConfigError
     from editseq.env import versions
@@ -204,7 +204,7 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
         previous = previous if isinstance(previous, dict) else {}
         unset = "(not set)"
         changed = {k: previous.get(k, (defaults or {}).get(k, unset)) for k in sorted(settings)}
-        changed = {k: old for k, old in changed.items() if old != settings[k]}
+        changed = {k: old for k, old in changed.items() if old not in (settings[k], (given or {}).get(k, unset))}
         if changed:
             shown = "; ".join(f"{k}: {_short(old)} then, {_short(settings[k])} now"
                               for k, old in list(changed.items())[:3])
@@ -220,7 +220,7 @@ def _short(value: Any) -> str:
     """A setting's value for an error message (a file's digest shortened; "sha256:" says what it is)."""
     text = json.dumps(value, ensure_ascii=False)
     if isinstance(value, str) and value.startswith("sha256:"):
-        return f"file content {value[7:19]}..."
+        return f"content sha256 {value[7:19]}..."
     return text if len(text) <= 60 else text[:57] + "..."
 
 

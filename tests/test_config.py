@@ -36,9 +36,8 @@ def test_values_take_the_fields_types(tmp_path: Path) -> None:
     assert (opts.linter, opts.packages, opts.out) == ("pylint", ["click"], Path("runs/x.jsonl"))
     assert from_file(tmp_path, "overwrite: yes\n").overwrite is True
     assert from_file(tmp_path, "samples: 4\n", samples=7).samples == 7  # a flag given wins
-    # keys spelled as the flags are; a comma-separated text option written as a list
-    both = from_file(tmp_path, "max-lines: 7\nname: [1, 10]\n")
-    assert (both.max_lines, both.name) == (7, "1,10")
+    # keys spelled as the flags are
+    assert from_file(tmp_path, "max-lines: 7\n").max_lines == 7
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -95,9 +94,9 @@ def test_run_settings_name_files_by_content_and_folders_by_place(tmp_path: Path,
 
     @dataclass
     class Run:
-        data: str = ""
-        model: str = ""
-        out: Path = Path("o.jsonl")
+        data: str = option("", help="", path=True)
+        model: str = option("", help="", path=True)
+        out: Path = option(Path("o.jsonl"), help="")  # noqa: RUF009
         n: int = 1
 
     (tmp_path / "d.jsonl").write_text('{"a": 1}\n')
@@ -111,3 +110,56 @@ def test_run_settings_name_files_by_content_and_folders_by_place(tmp_path: Path,
     assert run_settings(Run("d.jsonl"), ["out"], data="sha256:given")["data"] == "sha256:given"
     (tmp_path / "d.jsonl").write_text('{"a": 2}\n')  # an edited input is another run
     assert run_settings(Run("d.jsonl", "m"), ["out"])["data"] != here["data"]
+
+
+def test_only_path_options_count_by_what_they_name(tmp_path: Path, monkeypatch) -> None:
+    """A text option that happens to match a file or folder in the working folder stays text."""
+    from editseq.config import run_settings
+
+    @dataclass
+    class Run:
+        data: str = option("", help="", path=True)
+        split: str = option("train", help="")
+        out: Path = option(Path("o.jsonl"), help="")  # noqa: RUF009
+
+    (tmp_path / "train").mkdir()
+    (tmp_path / "o.jsonl").write_text("x\n")
+    monkeypatch.chdir(tmp_path)
+    settings = run_settings(Run("train", "train"))
+    assert settings["data"] == str(tmp_path / "train") and settings["split"] == "train"
+    assert settings["out"].startswith("sha256:")  # typed Path: a path option
+    assert run_settings(Run("x" * 300))["data"] == "x" * 300  # too long to be a path: kept
+
+
+def test_a_manifest_from_before_paths_counted_by_content_still_resumes(tmp_path: Path) -> None:
+    import json
+
+    from editseq.io import claim_output
+
+    out, manifest = tmp_path / "o.jsonl", tmp_path / "o.manifest.json"
+    manifest.write_text(json.dumps({"settings": {"input": "in.jsonl", "n": 1}}))
+    out.write_text('{"a": 1}\n')
+    now = {"input": "sha256:abc", "n": 1}
+    claim_output(out, manifest, now, overwrite=False, given={"input": "in.jsonl", "n": 1})
+    assert json.loads(manifest.read_text())["settings"] == now  # rewritten in the current form
+    with pytest.raises(ConfigError, match=r"input: \"in.jsonl\" then"):
+        manifest.write_text(json.dumps({"settings": {"input": "in.jsonl", "n": 1}}))
+        claim_output(out, manifest, now, overwrite=False, given={"input": "other.jsonl", "n": 1})
+
+
+def test_config_keys_as_flags_and_comma_lists(tmp_path: Path) -> None:
+    @dataclass
+    class Cmd:
+        packages: list[str] = option([], help="", flag="--package")  # noqa: RUF009
+        k: str = option("", help="", comma=True)
+        name: str = option("", help="")
+
+    path = tmp_path / "c.yaml"
+    path.write_text("package: [a, b]\nk: [1, 10]\n")
+    assert (build(Cmd, {}, path).packages, build(Cmd, {}, path).k) == (["a", "b"], "1,10")
+    path.write_text("name: [a, b]\n")  # a plain text option is not a list
+    with pytest.raises(ConfigError, match="name: expected str"):
+        build(Cmd, {}, path)
+    path.write_text("k: 1\nk-: 2\n".replace("k-", "packages") + "package: [c]\n")
+    with pytest.raises(ConfigError, match="option 'packages' is given twice"):
+        build(Cmd, {}, path)

@@ -14,7 +14,7 @@ import editseq
 from editseq.io import InputError, dumps, read_records, read_valid_records
 
 
-@pytest.mark.parametrize("name", ["runs/missing.jsonl", "missing.parquet", "./data", "/no/such/folder", "adir",
+@pytest.mark.parametrize("name", ["runs/missing.jsonl", "missing.parquet", "./data", "/no/such/folder",
                                   "~/missing.json.gz"])
 def test_a_missing_local_file_is_named_not_looked_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                      name: str) -> None:

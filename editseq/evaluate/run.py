@@ -38,7 +38,7 @@ class EvaluateOptions(ScaleOptions):
     benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"] = option(
         "humaneval", help="benchmark the samples answer")
     data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
-    k: str = option("", help="comma-separated k for pass@k (default: 1,10,100 where k <= samples per task)")
+    k: str = option("", help="comma-separated k for pass@k (default: 1,10,100 where k <= samples per task)", comma=True)
     timeout: float = option(3.0, help="CPU seconds per program; wall-clock backstop is 2x + 1 s")
     memory_mb: int = option(2048, help="address-space limit per sample process, MiB")
     site_packages: bool = option(False, help="let samples import installed third-party packages (default: stdlib only, so verdicts do not depend on this environment)")
@@ -47,7 +47,7 @@ class EvaluateOptions(ScaleOptions):
     strip_fences: bool = option(True, help="use the first ```-fenced block of a sample when present")
     stop: bool = option(False, help="cut completions at \\nclass, \\ndef, \\n#, \\nif, \\nprint (CodeGen/CodeT)")
     resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first (records from 'editseq sample --format editseq' are resolved already and left as they are)")
-    overwrite: bool = option(False, help="replace results of another benchmark or settings file at the same place (default: refuse; --out-dir keeps both)")
+    overwrite: bool = option(False, help="replace results of another benchmark at the same place (default: refuse; --out-dir keeps both)")
     recheck: bool = option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
     progress: bool = option(True, help="show a progress bar")
 

@@ -68,7 +68,8 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
         text = s.record["completion" if is_completion else "solution"]
         if fences:
             text = unwrap_markdown(text, first_only=True)
-        if resolve is not None and "resolve_problems" not in s.record:  # not already resolved by `sample`
+        # `editseq sample` records hold the resolved program as their solution and the sequence in "raw"
+        if resolve is not None and not ("raw" in s.record and "resolve_problems" in s.record):
             no_hunks += "@@" not in text
             resolved = resolve(text)
             text = resolved.program

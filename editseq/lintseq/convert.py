@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from editseq.config import ConfigError, defaults, option, run_settings
+from editseq.config import ConfigError, defaults, option, run_settings, to_dict
 from editseq.data import EXAMPLES
 from editseq.env import versions
 from editseq.io import (
@@ -51,7 +51,7 @@ EXAMPLES_OUTPUT = "runs/lintseq_examples.jsonl"  # where the shipped examples go
 class LintseqConfig(ScaleOptions):
     """Options of ``editseq lintseq`` (one definition for flags, config files and the manifest)."""
 
-    input: str = option(str(EXAMPLES), help="input: .jsonl, .parquet, or a Hugging Face dataset (path or hub name); default: the examples editseq ships", argument=True)
+    input: str = option(str(EXAMPLES), help="input: .jsonl, .parquet, or a Hugging Face dataset (path or hub name); default: the examples editseq ships", path=True, argument=True)
     output: str = option(EXAMPLES_OUTPUT, help="output file: .jsonl, or .parquet (written at the end); required with INPUT", argument=True)
     program_field: str = option("program", help="field holding the program text")
     instruction_field: str | None = option(None, help="field holding the instruction (checked to be text if given)")
@@ -265,7 +265,7 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -
     summary = Summary()
     companions = [p["jsonl"], p["errors"], p["summary"]]
     claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions,
-                 defaults=defaults(LintseqConfig))
+                 defaults=defaults(LintseqConfig), given=to_dict(cfg))
     done = _replay(p, cfg.samples, summary)
     summary.resumed = done
     return done, summary

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.benchmarks import Benchmark, Problem, load_benchmark
-from editseq.config import ConfigError, defaults, option, run_settings
+from editseq.config import ConfigError, defaults, option, run_settings, to_dict
 from editseq.env import versions
 from editseq.io import (
     InputError,
@@ -40,7 +40,7 @@ _RESUMABLE = ("out", "limit", "task_ids", "batch_size", "device", "threads", "ov
 class SampleOptions(BackendOptions):
     """Options of ``editseq sample``."""
 
-    model: str = option("smollm2-135m", help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server")
+    model: str = option("smollm2-135m", help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server", path=True)
     benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"] = option("humaneval", help="benchmark whose prompts are sampled")
     data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     limit: int | None = option(None, help="sample only the first K tasks")
@@ -163,7 +163,8 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Coun
 
 def _prepare(opts: SampleOptions, settings: dict[str, Any]) -> set[str]:
     """Task ids already complete in ``opts.out``; refuses to resume under other settings."""
-    claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, defaults=defaults(SampleOptions))
+    claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, defaults=defaults(SampleOptions),
+                 given=to_dict(opts))
     truncate_torn_tail(opts.out)
     records = list(read_jsonl_records(opts.out))
     counts = Counter(str(r["task_id"]) for r in records)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from editseq.config import ConfigError, defaults, option, run_settings
+from editseq.config import ConfigError, defaults, option, run_settings, to_dict
 from editseq.io import JsonlAppender, claim_output, read_jsonl_records, truncate_torn_tail
 from editseq.models.backend import Backend, GenerationConfig, check_sampling
 from editseq.models.loading import BackendOptions
@@ -32,13 +32,13 @@ _RESUMABLE = ("out", "problems", "single_turn", "threads", "batch_size", "device
 class MTPBSampleOptions(BackendOptions):
     """Options of ``editseq mtpb sample``."""
 
-    model: str = option(None, help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server", required=True)
+    model: str = option(None, help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server", path=True, required=True)
     out: Path | None = option(None, help="runs JSONL to append to (default: runs/mtpb_<model>_<mode>.jsonl)")  # noqa: RUF009
     n: int = option(1, help="runs per test case")
     temperature: float = option(0.2, help="sampling temperature (CodeGen: 0.2)")
     top_p: float = option(0.95, help="nucleus sampling top-p (CodeGen: 0.95)")
     single_turn: bool = option(False, help="single-turn control: one generation for the joined prompts")
-    problems: str = option("", help="comma-separated problem ids (default: all 115)")
+    problems: str = option("", help="comma-separated problem ids (default: all 115)", comma=True)
     max_new_tokens: int | None = option(None, help="cap on new tokens per turn (default: each problem's max_gen_length, as the reference; a cap is for quick smoke runs)")
     max_length: int = option(2048, help="context length in tokens; longer histories are counted failures")
     seed: int = option(0, help="base sampling seed (each problem and turn derives its own)")
@@ -89,7 +89,7 @@ def prepare(opts: MTPBSampleOptions) -> data.Benchmark:
     data.check_ids(bench, opts.ids)
     settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.sha256}")
     claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite,
-                 defaults=defaults(MTPBSampleOptions))
+                 defaults=defaults(MTPBSampleOptions), given=to_dict(opts))
     return bench
 
 

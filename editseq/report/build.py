@@ -26,7 +26,7 @@ class ReportOptions:
     """Options of ``editseq report`` (the input files are its positional arguments)."""
 
     out: Path = option(Path("report"), help="folder for report.html, report.json, CSVs and figures/")  # noqa: RUF009
-    labels: str = option("", help="comma-separated run labels in input order (default: file names)")
+    labels: str = option("", help="comma-separated run labels in input order (default: file names)", comma=True)
     max_pairs: int = option(64, help="sample pairs per problem for the mean edit distance (caps the cost)")
     viewer: int = option(3, help="LintSeq sequences shown step by step, per dataset")
 

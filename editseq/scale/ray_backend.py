@@ -38,7 +38,7 @@ def connect(address: str | None) -> None:
     try:
         ray.init(address=address, runtime_env=env, log_to_driver=False)
     except (ConnectionError, ValueError, RuntimeError) as exc:
-        raise ConfigError(f"--address {address}: Ray could not connect ({one_line(exc)})") from exc
+        raise ConfigError(f"--address {address}: Ray could not start or join the cluster ({one_line(exc)})") from exc
 
 
 def _check_reachable(address: str, seconds: float = 5.0) -> None:

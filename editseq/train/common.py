@@ -111,7 +111,8 @@ def claim_run(opts: Any, args: Any) -> None:
         return
     settings = run_settings(opts, RESUMABLE)
     claim_output(opts.output_dir, opts.output_dir / "editseq_train_settings.json", settings,
-                 overwrite=False, flag="--output-dir", can_overwrite=False, defaults=defaults(type(opts)))
+                 overwrite=False, flag="--output-dir", can_overwrite=False, defaults=defaults(type(opts)),
+                 given=to_dict(opts))
 
 
 def last_checkpoint(output_dir: Path) -> str | None:

@@ -42,10 +42,10 @@ EOS = "<|endoftext|>"
 class PretrainOptions(TrainOptions):
     """``editseq train pretrain`` options; a YAML/JSON ``--config`` holds the same names."""
 
-    data: str = option("", help="corpus: a JSONL/Parquet file (text in --text-field), a text file, or a folder of .py/.txt/.md files", required=True)
+    data: str = option("", help="corpus: a JSONL/Parquet file (text in --text-field), a text file, or a folder of .py/.txt/.md files", path=True, required=True)
     text_field: str = option("text", help="record field holding a document (JSONL/Parquet corpora)")
     preset: Literal["tinycodelm-150m", "tinycodelm-400m", "tiny-test"] = option("tiny-test", help="model shape (see editseq.train.pretrain)")
-    tokenizer: str = option("bpe", help="bpe: train a byte-level BPE on the corpus; else a model whose tokenizer to reuse (smollm2-135m, a folder)")
+    tokenizer: str = option("bpe", help="bpe: train a byte-level BPE on the corpus; else a model whose tokenizer to reuse (smollm2-135m, a folder)", path=True)
     vocab_size: int = option(8192, help="vocabulary of a trained BPE tokenizer (--tokenizer bpe)")
     block_size: int = option(0, help="tokens per training sequence; 0: the preset's context")
     lr: float = option(3e-4, help="peak learning rate (tiny models: 3e-4)")
@@ -142,7 +142,7 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
     texts = list(documents(opts))
     if not texts:
         raise InputError(f"{opts.data}: no documents found")
-    with args.main_process_first(desc="making the tokenizer"):
+    with args.main_process_first(local=False, desc="making the tokenizer"):  # all nodes wait
         saved = opts.output_dir / "tokenizer.json"
         tokenizer = (transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))
                      if saved.is_file() else make_tokenizer(opts, texts))

@@ -40,8 +40,8 @@ IGNORE = -100  # label of tokens the loss skips
 class SFTOptions(TrainOptions):
     """``editseq train sft`` options; a YAML/JSON ``--config`` holds the same names."""
 
-    model: str = option("", help="base model: a local checkpoint folder, a .gguf file, an alias (smollm2-135m) or a cached hub name", required=True)
-    data: str = option("", help="training data: JSONL, Parquet, or a Hugging Face dataset (save_to_disk folder or cached name)", required=True)
+    model: str = option("", help="base model: a local checkpoint folder, a .gguf file, an alias (smollm2-135m) or a cached hub name", path=True, required=True)
+    data: str = option("", help="training data: JSONL, Parquet, or a Hugging Face dataset (save_to_disk folder or cached name)", path=True, required=True)
     format: Literal["program", "editseq"] = option("program", help="train on programs (field --program-field) or LintSeq edit sequences (field edit_path, as `editseq lintseq` writes)")
     instruction_field: str = option("instruction", help="record field holding the instruction")
     program_field: str = option("program", help="record field holding the program (--format program)")
@@ -138,7 +138,7 @@ def train_sft(opts: SFTOptions) -> dict[str, Any]:
     """Fine-tune ``opts.model`` on ``opts.data``; returns the run record (see ``common``)."""
     trainer, tokenizer = build_trainer(opts)
     # here, after the data and model loaded: a failed start claims nothing
-    with trainer.args.main_process_first(desc="claiming --output-dir"):
+    with trainer.args.main_process_first(local=False, desc="claiming --output-dir"):
         claim_run(opts, trainer.args)
     extra = {"examples": len(trainer.train_dataset), "command": "sft"}
     return run_trainer(trainer, opts, tokenizer, extra)

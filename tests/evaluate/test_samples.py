@@ -60,6 +60,11 @@ def test_resolve_edits_uses_the_lintseq_parser(tmp_path: Path, humaneval) -> Non
     assert samples[0].record["program"] == resolved.program
     assert (samples[0].record["resolve_problems"], samples[0].record["edits"]) == (resolved.problems, 1)
     assert samples[0].record["solution"] == text  # the input field itself is kept as given
+    # a results file fed back in is resolved again (it is not one of `editseq sample`'s records)
+    path.write_text(__import__("json").dumps(samples[0].record) + "\n")
+    again = read_samples(path, humaneval)
+    build_programs(again, humaneval, fences=True, stop=False, resolve_edits=True)
+    assert again[0].program == samples[0].program
 
 
 def test_resolve_edits_leaves_what_editseq_sample_resolved(tmp_path: Path, humaneval) -> None:

@@ -96,7 +96,7 @@ def test_resume_knows_the_input_by_content_not_by_how_it_is_named(tmp_path, caps
     assert "1 from an earlier run" in capsys.readouterr().out and len(_records(tmp_path / "o.jsonl")) == 1
     _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD.replace("1, 2", "3, 4")}).encode()])
     assert main(["lintseq", "in.jsonl", "o.jsonl", "--quiet"]) == 2  # the input was edited: not a resume
-    assert "(input: file content" in capsys.readouterr().err
+    assert "(input: content sha256" in capsys.readouterr().err
 
 
 def test_bad_options_and_missing_input_exit_2(tmp_path, capsys):
