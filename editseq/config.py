@@ -8,7 +8,6 @@ arguments. Checks live in the dataclass's ``__post_init__`` and raise ``ConfigEr
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import inspect
 import json
 import types
@@ -19,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
+from editseq.io import file_sha256
 from editseq.text import one_line
 
 T = TypeVar("T")
@@ -280,15 +280,6 @@ def _local_identity(value: str) -> str:
     except OSError:  # a name too long to be a path, say
         pass
     return value
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks (training corpora and model files can be large)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

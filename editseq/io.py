@@ -8,6 +8,7 @@ silently: they come back as ``BadRecord`` so the caller can report them with the
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -176,7 +177,7 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
 
 def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite: bool,
                  flag: str = "--out", can_overwrite: bool = True, companions: Iterable[Path] = (),
-                 defaults: dict[str, Any] | None = None, given: dict[str, Any] | None = None) -> None:
+                 options: Any = None) -> None:
     """Start ``out`` (a file, or a folder such as a training run's), or resume it only under the
     ``settings`` its ``manifest`` recorded.
 
@@ -184,12 +185,13 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     the keys that differ); ``overwrite`` removes ``out``, the manifest and the ``companions`` (files
     a run writes beside ``out``, such as an errors file) and starts over. An ``out`` that holds
     nothing yet (a start that failed, say on a mistyped model) may be claimed again. The manifest
-    also records the versions that started the run. A setting that a manifest from an older
-    editseq lacks counts as unchanged when it has its ``defaults`` value (the option did not exist),
-    and one it recorded as ``given`` holds it now (options as typed: manifests from before files
-    were recorded by content); the manifest is then rewritten in the current form.
+    also records the versions that started the run. ``options`` (the command's options
+    dataclass) lets manifests of older editseq versions resume: a setting they lack counts as
+    unchanged at the option's default (the option did not exist), and one they recorded as typed
+    (before files were recorded by content) as unchanged when it is typed the same now; the
+    manifest is then rewritten in the current form.
     """
-    from editseq.config import ConfigError
+    from editseq.config import ConfigError, defaults, to_dict
     from editseq.env import versions
 
     companions = list(companions)
@@ -203,8 +205,9 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
         previous = json.loads(manifest.read_text(encoding="utf-8")).get("settings")
         previous = previous if isinstance(previous, dict) else {}
         unset = "(not set)"
-        changed = {k: previous.get(k, (defaults or {}).get(k, unset)) for k in sorted(settings)}
-        changed = {k: old for k, old in changed.items() if old not in (settings[k], (given or {}).get(k, unset))}
+        default, given = (defaults(type(options)), to_dict(options)) if options is not None else ({}, {})
+        changed = {k: previous.get(k, default.get(k, unset)) for k in sorted(settings)}
+        changed = {k: old for k, old in changed.items() if old not in (settings[k], given.get(k, unset))}
         if changed:
             shown = "; ".join(f"{k}: {_short(old)} then, {_short(settings[k])} now"
                               for k, old in list(changed.items())[:3])
@@ -278,6 +281,15 @@ class JsonlAppender:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks (training corpora and model files can be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def write_atomic(path: Path, text: str) -> None:

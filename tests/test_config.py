@@ -136,15 +136,20 @@ def test_a_manifest_from_before_paths_counted_by_content_still_resumes(tmp_path:
 
     from editseq.io import claim_output
 
+    @dataclass
+    class Run:
+        input: str = option("", help="", path=True)
+        n: int = 1
+
     out, manifest = tmp_path / "o.jsonl", tmp_path / "o.manifest.json"
     manifest.write_text(json.dumps({"settings": {"input": "in.jsonl", "n": 1}}))
     out.write_text('{"a": 1}\n')
     now = {"input": "sha256:abc", "n": 1}
-    claim_output(out, manifest, now, overwrite=False, given={"input": "in.jsonl", "n": 1})
+    claim_output(out, manifest, now, overwrite=False, options=Run("in.jsonl"))
     assert json.loads(manifest.read_text())["settings"] == now  # rewritten in the current form
     with pytest.raises(ConfigError, match=r"input: \"in.jsonl\" then"):
         manifest.write_text(json.dumps({"settings": {"input": "in.jsonl", "n": 1}}))
-        claim_output(out, manifest, now, overwrite=False, given={"input": "other.jsonl", "n": 1})
+        claim_output(out, manifest, now, overwrite=False, options=Run("other.jsonl"))
 
 
 def test_config_keys_as_flags_and_comma_lists(tmp_path: Path) -> None:

@@ -110,16 +110,23 @@ def test_parquet_records_are_named_by_row(tmp_path: Path) -> None:
 
 
 def test_a_manifest_from_before_an_option_existed_resumes_at_its_default(tmp_path: Path) -> None:
+    from dataclasses import dataclass
+
     from editseq.config import ConfigError
     from editseq.io import claim_output
+
+    @dataclass
+    class Opts:
+        n: int = 1
+        backend: str = "auto"
 
     out, manifest = tmp_path / "o.jsonl", tmp_path / "o.settings.json"
     manifest.write_text(json.dumps({"settings": {"n": 1}}))  # written before "backend" was an option
     out.write_text('{"a": 1}\n')
-    claim_output(out, manifest, {"n": 1, "backend": "auto"}, overwrite=False, defaults={"backend": "auto"})
+    claim_output(out, manifest, {"n": 1, "backend": "auto"}, overwrite=False, options=Opts())
     manifest.write_text(json.dumps({"settings": {"n": 1}}))
     with pytest.raises(ConfigError, match=r"other settings \(backend: \"auto\" then, \"vllm\" now"):
-        claim_output(out, manifest, {"n": 1, "backend": "vllm"}, overwrite=False, defaults={"backend": "auto"})
+        claim_output(out, manifest, {"n": 1, "backend": "vllm"}, overwrite=False, options=Opts(backend="vllm"))
 
 
 def test_a_json_array_file_is_read_item_by_item(tmp_path: Path) -> None:

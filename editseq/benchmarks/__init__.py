@@ -8,7 +8,6 @@ sees these rules: it gets a finished program.
 
 from __future__ import annotations
 
-import hashlib
 import urllib.request
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from editseq.config import ConfigError
 from editseq.env import data_dir
-from editseq.io import InputError
+from editseq.io import InputError, file_sha256
 from editseq.text import one_line
 
 NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+")
@@ -49,7 +48,7 @@ class Benchmark:
     @cached_property
     def fingerprint(self) -> str:
         """sha256 of the data file (goes in summaries and the result store's keys)."""
-        return hashlib.sha256(self.source.read_bytes()).hexdigest()
+        return file_sha256(self.source)
 
     def program(self, problem: Problem, completion: str | None = None,
                 solution: str | None = None) -> str:

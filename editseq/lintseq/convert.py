@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from editseq.config import ConfigError, defaults, option, run_settings, to_dict
+from editseq.config import ConfigError, option, run_settings
 from editseq.data import EXAMPLES
 from editseq.env import versions
 from editseq.io import (
@@ -265,7 +265,7 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -
     summary = Summary()
     companions = [p["jsonl"], p["errors"], p["summary"]]
     claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions,
-                 defaults=defaults(LintseqConfig), given=to_dict(cfg))
+                 options=cfg)
     done = _replay(p, cfg.samples, summary)
     summary.resumed = done
     return done, summary

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.benchmarks import Benchmark, Problem, load_benchmark
-from editseq.config import ConfigError, defaults, option, run_settings, to_dict
+from editseq.config import ConfigError, option, run_settings
 from editseq.env import versions
 from editseq.io import (
     InputError,
@@ -163,8 +163,7 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Coun
 
 def _prepare(opts: SampleOptions, settings: dict[str, Any]) -> set[str]:
     """Task ids already complete in ``opts.out``; refuses to resume under other settings."""
-    claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, defaults=defaults(SampleOptions),
-                 given=to_dict(opts))
+    claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, options=opts)
     truncate_torn_tail(opts.out)
     records = list(read_jsonl_records(opts.out))
     counts = Counter(str(r["task_id"]) for r in records)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from editseq.config import ConfigError, defaults, option, run_settings, to_dict
+from editseq.config import ConfigError, option, run_settings
 from editseq.io import JsonlAppender, claim_output, read_jsonl_records, truncate_torn_tail
 from editseq.models.backend import Backend, GenerationConfig, check_sampling
 from editseq.models.loading import BackendOptions
@@ -89,7 +89,7 @@ def prepare(opts: MTPBSampleOptions) -> data.Benchmark:
     data.check_ids(bench, opts.ids)
     settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.sha256}")
     claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite,
-                 defaults=defaults(MTPBSampleOptions), given=to_dict(opts))
+                 options=opts)
     return bench
 
 

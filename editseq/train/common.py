@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq.config import ConfigError, defaults, option, run_settings, to_dict
+from editseq.config import ConfigError, option, run_settings, to_dict
 from editseq.env import versions
 from editseq.io import claim_output, write_json
 
@@ -111,8 +111,7 @@ def claim_run(opts: Any, args: Any) -> None:
         return
     settings = run_settings(opts, RESUMABLE)
     claim_output(opts.output_dir, opts.output_dir / "editseq_train_settings.json", settings,
-                 overwrite=False, flag="--output-dir", can_overwrite=False, defaults=defaults(type(opts)),
-                 given=to_dict(opts))
+                 overwrite=False, flag="--output-dir", can_overwrite=False, options=opts)
 
 
 def last_checkpoint(output_dir: Path) -> str | None:
