@@ -44,7 +44,7 @@ def main() -> None:
             ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
             out = Path(tmp) / f"out{cpus}.jsonl"
             start = time.perf_counter()
-            summary = run_lintseq(LintseqConfig(str(src), str(out), samples=args.samples, backend="ray"), progress=False)
+            summary = run_lintseq(LintseqConfig(str(src), str(out), samples=args.samples, backend="ray", progress=False))
             walls[cpus] = time.perf_counter() - start
             ray.shutdown()
             print(f"{cpus} CPU: {summary.converted} records x {args.samples} sequences in {walls[cpus]:.1f} s wall")

@@ -74,7 +74,7 @@ def test_a_typed_flag_wins_over_the_file_even_at_its_default(tmp_path: Path) -> 
 
     (tmp_path / "in.jsonl").write_text(json.dumps({"program": "x = 1\nprint(x)\n"}) + "\n")
     (tmp_path / "c.yaml").write_text("samples: 3\nseed: 5\n")
-    args = ["lintseq", str(tmp_path / "in.jsonl"), "--config", str(tmp_path / "c.yaml"), "--quiet"]
+    args = ["lintseq", str(tmp_path / "in.jsonl"), "--config", str(tmp_path / "c.yaml"), "--no-progress"]
     assert main([*args, str(tmp_path / "a.jsonl"), "--samples", "1"]) == 0
     settings = json.loads((tmp_path / "a.manifest.json").read_text())["settings"]
     assert settings["samples"] == 1 and settings["seed"] == 5  # typed flag at its default; file's seed

@@ -32,7 +32,7 @@ def lintseq(config_file: Path | None, **values: object) -> int:
     resumes where it stopped.
     """
     cfg = build(LintseqConfig, values, config_file)
-    summary = run_lintseq(cfg, progress=not cfg.quiet)
+    summary = run_lintseq(cfg)
     p = paths(cfg.output)
     click.echo(
         f"{summary.input} records: {summary.converted} converted, {summary.failed} failed"

@@ -65,7 +65,7 @@ class LintseqConfig(ScaleOptions):
     timeout: float = option(60.0, help="seconds allowed per record before it goes to the error report")
     split: str = option("train", help="split to read from a Hugging Face dataset")
     overwrite: bool = option(False, help="start over instead of resuming an existing output")
-    quiet: bool = option(False, help="no progress bar")
+    progress: bool = option(True, help="show a progress bar")
     show: int = option(0, help="print the first N output records as training text")
 
     def __post_init__(self) -> None:
@@ -223,10 +223,10 @@ def paths(output: str | Path) -> dict[str, Path]:
 
 
 # where the output goes, and how the work is spread and shown, never change it: not part of the resume check
-_NOT_SETTINGS = ("output", "workers", "overwrite", "backend", "address", "quiet", "show")
+_NOT_SETTINGS = ("output", "workers", "overwrite", "backend", "address", "progress", "show")
 
 
-def run_lintseq(cfg: LintseqConfig, progress: bool = True) -> Summary:
+def run_lintseq(cfg: LintseqConfig) -> Summary:
     """Convert ``cfg.input`` to ``cfg.output``, resuming a previous run with the same settings."""
     p = paths(cfg.output)
     start = time.perf_counter()
@@ -236,7 +236,7 @@ def run_lintseq(cfg: LintseqConfig, progress: bool = True) -> Summary:
     workers = cfg.workers or os.cpu_count() or 1
     from tqdm import tqdm
 
-    bar = tqdm(total=total, initial=done, unit="rec", desc="lintseq", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=total, initial=done, unit="rec", desc="lintseq", disable=not cfg.progress, dynamic_ncols=True)
     with JsonlAppender(p["jsonl"]) as out, JsonlAppender(p["errors"]) as errors:
         for index, key, where, result in _results(cfg, workers, skip=done):
             summary.input += 1

@@ -19,7 +19,7 @@ fi
 # 1. (instruction, program) pairs from documented functions of installed packages (offline)
 [ -f "$OUT/pairs.jsonl" ] || editseq data docstrings --out "$OUT/pairs.jsonl" $PKG
 # 2. five LintSeq edit sequences per program (the paper's 5x larger edit-sequence data)
-editseq lintseq "$OUT/pairs.jsonl" "$OUT/edits.jsonl" --program-field program --instruction-field instruction --samples 5 --quiet
+editseq lintseq "$OUT/pairs.jsonl" "$OUT/edits.jsonl" --program-field program --instruction-field instruction --samples 5 --no-progress
 [ "${DATA_ONLY:-0}" = 1 ] && exit 0
 # 3. the same recipe for both formats (tiny-model lr 3e-4; 10 epochs on programs, 2 on edit sequences)
 BF16_FLAG=$([ "${BF16:-0}" = 1 ] && echo --bf16 || true)

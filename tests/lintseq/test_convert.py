@@ -37,7 +37,7 @@ def messy(tmp_path):
 
 def test_every_record_ends_in_output_or_error_report(messy, tmp_path, capsys):
     out = tmp_path / "out.jsonl"
-    rc = main(["lintseq", str(messy), str(out), "--samples", "2", "--max-lines", "20", "--quiet", "--workers", "1"])
+    rc = main(["lintseq", str(messy), str(out), "--samples", "2", "--max-lines", "20", "--no-progress", "--workers", "1"])
     assert rc == 0
     records = _records(out)
     errors = _records(tmp_path / "out.errors.jsonl")
@@ -66,7 +66,7 @@ def test_resume_after_a_torn_write_matches_a_fresh_run(tmp_path):
     rows = [json.dumps({"program": GOOD.replace("1, 2", f"{i}, 2")}).encode() for i in range(30)]
     rows.insert(7, b"{broken")
     _write_lines(tmp_path / "in.jsonl", rows)
-    args = ["--samples", "3", "--quiet", "--workers", "2"]
+    args = ["--samples", "3", "--no-progress", "--workers", "2"]
     assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "fresh.jsonl"), *args]) == 0
     assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "cut.jsonl"), *args]) == 0
     data = (tmp_path / "cut.jsonl").read_bytes()
@@ -82,34 +82,34 @@ def test_resume_after_a_torn_write_matches_a_fresh_run(tmp_path):
 
 def test_changed_settings_refuse_to_resume(tmp_path, capsys):
     _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
-    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--quiet"]) == 0
-    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--quiet", "--seed", "9"]) == 2
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress"]) == 0
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress", "--seed", "9"]) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--quiet", "--seed", "9", "--overwrite"]) == 0
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress", "--seed", "9", "--overwrite"]) == 0
 
 
 def test_resume_knows_the_input_by_content_not_by_how_it_is_named(tmp_path, capsys, monkeypatch):
     _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
-    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--quiet"]) == 0
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress"]) == 0
     monkeypatch.chdir(tmp_path)
-    assert main(["lintseq", "./in.jsonl", "o.jsonl", "--quiet"]) == 0  # the same run, named from its folder
+    assert main(["lintseq", "./in.jsonl", "o.jsonl", "--no-progress"]) == 0  # the same run, named from its folder
     assert "1 from an earlier run" in capsys.readouterr().out and len(_records(tmp_path / "o.jsonl")) == 1
     _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD.replace("1, 2", "3, 4")}).encode()])
-    assert main(["lintseq", "in.jsonl", "o.jsonl", "--quiet"]) == 2  # the input was edited: not a resume
+    assert main(["lintseq", "in.jsonl", "o.jsonl", "--no-progress"]) == 2  # the input was edited: not a resume
     assert "(input: content sha256" in capsys.readouterr().err
 
 
 def test_bad_options_and_missing_input_exit_2(tmp_path, capsys):
-    assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.jsonl"), "--quiet"]) == 2
+    assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress"]) == 2
     assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.txt")]) == 2
     assert main(["lintseq", "x.jsonl", "o.jsonl", "--linter", "flake9"]) == 2
     assert "--linter" in capsys.readouterr().err
     # never onto the input, even with --overwrite
     _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
-    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "in.jsonl"), "--overwrite", "--quiet"]) == 2
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "in.jsonl"), "--overwrite", "--no-progress"]) == 2
     assert "is INPUT" in capsys.readouterr().err and json.loads((tmp_path / "in.jsonl").read_text())
     # INPUT without OUTPUT: never into the shipped examples' output file
-    assert main(["lintseq", str(tmp_path / "nope.jsonl"), "--quiet"]) == 2
+    assert main(["lintseq", str(tmp_path / "nope.jsonl"), "--no-progress"]) == 2
     assert "OUTPUT is required" in capsys.readouterr().err
 
 
@@ -118,7 +118,7 @@ def test_parquet_in_and_out(tmp_path):
     import pyarrow.parquet as pq
 
     pq.write_table(pa.table({"instruction": ["add", "bad"], "program": [GOOD, "def ("]}), tmp_path / "in.parquet")
-    assert main(["lintseq", str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), "--quiet", "--samples", "2"]) == 0
+    assert main(["lintseq", str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), "--no-progress", "--samples", "2"]) == 0
     table = pq.read_table(tmp_path / "out.parquet")
     assert table.num_rows == 2 and set(table.column_names) == {"instruction", "program", "edit_path", "sample"}
     assert "\n".join(apply_edit_path(table.column("edit_path")[0].as_py())) == GOOD.rstrip("\n")
@@ -128,7 +128,7 @@ def test_hugging_face_dataset_in(tmp_path):
     datasets = pytest.importorskip("datasets")
     datasets.Dataset.from_list([{"instruction": "add", "code": GOOD}]).save_to_disk(str(tmp_path / "ds"))
     out = tmp_path / "out.jsonl"
-    assert main(["lintseq", str(tmp_path / "ds"), str(out), "--program-field", "code", "--quiet"]) == 0
+    assert main(["lintseq", str(tmp_path / "ds"), str(out), "--program-field", "code", "--no-progress"]) == 0
     (record,) = _records(out)
     assert record["instruction"] == "add" and record["sample"] == 0
     loaded = datasets.load_dataset("json", data_files=str(out), split="train")
@@ -138,7 +138,7 @@ def test_hugging_face_dataset_in(tmp_path):
 def test_max_lines_counts_lines_not_newlines(tmp_path):
     program = "".join(f"x{i} = {i}\n" for i in range(20))  # 20 lines, newline-terminated
     _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": program}).encode()])
-    args = ["--quiet", "--workers", "1", "--linter", "none"]
+    args = ["--no-progress", "--workers", "1", "--linter", "none"]
     assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "ok.jsonl"), "--max-lines", "20", *args]) == 0
     assert len(_records(tmp_path / "ok.jsonl")) == 1 and not (tmp_path / "ok.errors.jsonl").exists()
     # nothing converted: the run says so in its exit status
@@ -157,7 +157,7 @@ def test_a_timeout_inside_pylint_is_the_records_error_not_the_runs(tmp_path, cap
     redefined = "".join(f"def f(a):\n    return a + {i}\n" for i in range(1500))
     rows = [json.dumps({"program": p}).encode() for p in ("x = 1\n", big, redefined)]
     _write_lines(tmp_path / "in.jsonl", rows)
-    args = ["--quiet", "--workers", "1", "--linter", "pylint", "--timeout", "1"]
+    args = ["--no-progress", "--workers", "1", "--linter", "pylint", "--timeout", "1"]
     assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), *args]) == 0
     errors = _records(tmp_path / "o.errors.jsonl")
     assert [e["index"] for e in errors] == [1, 2]
@@ -172,7 +172,7 @@ def test_json_array_files_bom_and_taken_fields(tmp_path, capsys):
     not part of the JSON. Input fields that lintseq writes itself are refused, not overwritten."""
     items = [{"prompt": "add", "code": GOOD}, [1, 2], {"prompt": "mine", "code": GOOD, "sample": "keep me"}]
     (tmp_path / "in.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(items, indent=1).encode())
-    args = ["--program-field", "code", "--instruction-field", "prompt", "--quiet", "--workers", "1"]
+    args = ["--program-field", "code", "--instruction-field", "prompt", "--no-progress", "--workers", "1"]
     assert main(["lintseq", str(tmp_path / "in.json"), str(tmp_path / "o.jsonl"), *args]) == 0
     assert [r["prompt"] for r in _records(tmp_path / "o.jsonl")] == ["add"]
     errors = {e["where"]: e["reason"] for e in _records(tmp_path / "o.errors.jsonl")}
@@ -182,11 +182,11 @@ def test_json_array_files_bom_and_taken_fields(tmp_path, capsys):
     assert "3 records: 1 converted, 2 failed" in capsys.readouterr().out
 
     (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps({"program": GOOD}).encode() + b"\n")
-    assert main(["lintseq", str(tmp_path / "bom.jsonl"), str(tmp_path / "b.jsonl"), "--quiet"]) == 0
+    assert main(["lintseq", str(tmp_path / "bom.jsonl"), str(tmp_path / "b.jsonl"), "--no-progress"]) == 0
     assert len(_records(tmp_path / "b.jsonl")) == 1
 
     # a field no record has: every record fails, and the exit status and message say so
-    assert main(["lintseq", str(tmp_path / "bom.jsonl"), str(tmp_path / "n.jsonl"), "--quiet",
+    assert main(["lintseq", str(tmp_path / "bom.jsonl"), str(tmp_path / "n.jsonl"), "--no-progress",
                  "--program-field", "nope"]) == 1
     captured = capsys.readouterr()
     assert "error: no record could be converted (bom.jsonl line 1: missing field 'nope' (fields: program)); " \

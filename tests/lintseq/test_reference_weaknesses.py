@@ -22,7 +22,7 @@ def _write(path, records):
 def test_writes_output_on_this_python(tmp_path):
     """Reference: on Python < 3.12 it silently wrote nothing."""
     _write(tmp_path / "in.jsonl", [{"program": PROGRAM}])
-    summary = run_lintseq(LintseqConfig(str(tmp_path / "in.jsonl"), str(tmp_path / "out.jsonl"), workers=1), progress=False)
+    summary = run_lintseq(LintseqConfig(str(tmp_path / "in.jsonl"), str(tmp_path / "out.jsonl"), workers=1, progress=False))
     assert summary.converted == 1
     assert (tmp_path / "out.jsonl").read_text().count("\n") == 1
 
@@ -35,8 +35,8 @@ def test_same_seed_same_output_for_any_workers_and_order(tmp_path):
     outs = {}
     for name, workers in (("a", 1), ("b", 2)):
         cfg = LintseqConfig(str(tmp_path / f"{name}.jsonl"), str(tmp_path / f"{name}_out.jsonl"),
-                            key_field="id", samples=2, seed=3, workers=workers)
-        run_lintseq(cfg, progress=False)
+                            key_field="id", samples=2, seed=3, workers=workers, progress=False)
+        run_lintseq(cfg)
         lines = (tmp_path / f"{name}_out.jsonl").read_text().splitlines()
         outs[name] = {(r["id"], r["sample"]): r["edit_path"] for r in map(json.loads, lines)}
         assert [json.loads(x)["id"] for x in lines[::2]] == [r["id"] for r in (records if name == "a" else records[::-1])]

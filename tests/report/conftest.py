@@ -89,7 +89,7 @@ def report_inputs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -
         out[name] = folder / f"{name}_results.jsonl"
     lintseq_out = folder / "lintseq.jsonl"
     assert main(["lintseq", str(EXAMPLES), str(lintseq_out),
-                 "--samples", "2", "--quiet"]) == 0
+                 "--samples", "2", "--no-progress"]) == 0
     out["lintseq"] = lintseq_out
     out["mtpb"] = _jsonl(folder / "mtpb_results.jsonl", _mtpb_rows())
     return out

@@ -29,8 +29,8 @@ def test_lintseq_on_ray_writes_what_the_local_backend_writes(tmp_path):
     (tmp_path / "in.jsonl").write_text("\n".join(rows) + "\n")
     for backend in ("local", "ray"):
         cfg = LintseqConfig(str(tmp_path / "in.jsonl"), str(tmp_path / f"{backend}.jsonl"), samples=2, seed=1,
-                            backend=backend, workers=2)
-        summary = run_lintseq(cfg, progress=False)
+                            backend=backend, workers=2, progress=False)
+        summary = run_lintseq(cfg)
         assert (summary.converted, summary.failed) == (60, 1)
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
     assert (tmp_path / "ray.errors.jsonl").read_bytes() == (tmp_path / "local.errors.jsonl").read_bytes()
@@ -42,7 +42,7 @@ def test_lintseq_reads_uris_through_ray_data(tmp_path):
     rows[7] = b'{"program": "\xff"}'
     (tmp_path / "in.jsonl").write_bytes(b"\n".join(rows) + b"\n\n")
     for backend, source in (("local", str(tmp_path / "in.jsonl")), ("ray", f"local://{tmp_path}/in.jsonl")):
-        run_lintseq(LintseqConfig(source, str(tmp_path / f"{backend}.jsonl"), backend=backend, workers=2), progress=False)
+        run_lintseq(LintseqConfig(source, str(tmp_path / f"{backend}.jsonl"), backend=backend, workers=2, progress=False))
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
     errors = (tmp_path / "ray.errors.jsonl").read_text()
     assert errors == (tmp_path / "local.errors.jsonl").read_text()
@@ -96,7 +96,7 @@ def test_an_address_where_nothing_answers_is_refused_at_once(tmp_path):
     (tmp_path / "in.jsonl").write_text(json.dumps({"program": "x = 1\n"}) + "\n")
     for address in ("127.0.0.1:1", "ray://127.0.0.1:1"):
         run = subprocess.run([sys.executable, "-m", "editseq", "lintseq", str(tmp_path / "in.jsonl"),
-                              str(tmp_path / "o.jsonl"), "--backend", "ray", "--address", address, "--quiet"],
+                              str(tmp_path / "o.jsonl"), "--backend", "ray", "--address", address, "--no-progress"],
                              capture_output=True, text=True, timeout=120)
         assert run.returncode == 2, run.stderr[-2000:]
         assert f"error: --address {address}: nothing answers there" in run.stderr

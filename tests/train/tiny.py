@@ -16,7 +16,7 @@ from editseq.data import EXAMPLES
 def lintseq_data(folder: Path) -> Path:
     """``editseq lintseq`` on the shipped examples, two sequences per program (24 records)."""
     out = folder / "lintseq.jsonl"
-    assert main(["lintseq", str(EXAMPLES), str(out), "--samples", "2", "--quiet"]) == 0
+    assert main(["lintseq", str(EXAMPLES), str(out), "--samples", "2", "--no-progress"]) == 0
     return out
 
 
