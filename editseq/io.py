@@ -11,10 +11,12 @@ import errno
 import hashlib
 import json
 import os
+import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from editseq.text import one_line
 
@@ -149,7 +151,37 @@ def _read_parquet(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRe
             index += 1
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the Hugging Face hub (``HF_ENDPOINT``) opens within ``timeout``.
+
+    Without a network, ``datasets`` retries a hub name for about 25 s before it fails; one
+    connection attempt tells the same in well under a second.
+    """
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    try:
+        socket.create_connection((url.hostname or "", url.port or (80 if url.scheme == "http" else 443)),
+                                 timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def _go_offline() -> None:
+    """Read datasets from the local cache only (one fetched earlier still loads): the documented
+    ``HF_HUB_OFFLINE``, and the settings ``datasets`` and ``huggingface_hub`` took from it when
+    they were imported, if they already were."""
+    import sys
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    for module in ("huggingface_hub.constants", "datasets.config"):
+        if module in sys.modules:
+            sys.modules[module].HF_HUB_OFFLINE = True
+
+
 def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+    unreachable = not Path(name).is_dir() and not os.environ.get("HF_HUB_OFFLINE") and not hub_reachable()
+    if unreachable:
+        _go_offline()
     try:
         import datasets
     except ImportError as exc:
@@ -165,8 +197,10 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
         else:
             ds = datasets.load_dataset(name, split=split)
     except Exception as exc:  # the library's own errors (no such dataset, unreadable files, offline)
+        hint = ("; the Hugging Face hub cannot be reached from here, so only datasets in the local cache"
+                " load: pass a .jsonl or .parquet file or a saved dataset folder") if unreachable else ""
         raise InputError(f"{name}: not a readable dataset ({type(exc).__name__}: "
-                         f"{one_line(exc)})") from exc
+                         f"{one_line(exc)}){hint}") from exc
     if isinstance(ds, datasets.DatasetDict):
         if split not in ds:
             raise InputError(f"{name}: no split {split!r}; available: {sorted(ds)}")

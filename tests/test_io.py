@@ -4,6 +4,10 @@ lookup); every string, lone surrogates included, is written as UTF-8 JSON that r
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import editseq
-from editseq.io import InputError, dumps, read_records, read_valid_records
+from editseq.io import InputError, dumps, hub_reachable, read_records, read_valid_records
 
 
 @pytest.mark.parametrize("name", ["runs/missing.jsonl", "missing.parquet", "./data", "/no/such/folder",
@@ -32,6 +36,44 @@ def test_files_that_must_be_local_never_reach_the_hub(tmp_path: Path) -> None:
     (tmp_path / "s.jsonl").write_text('{"a": 1}\n\n{"a": 2}\n')
     assert list(read_valid_records(tmp_path / "s.jsonl")) == [
         (f"{tmp_path / 's.jsonl'} line 1", {"a": 1}), (f"{tmp_path / 's.jsonl'} line 3", {"a": 2})]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once this socket closes
+
+
+def test_hub_reachable_tries_one_connection_to_hf_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
+        assert hub_reachable()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
+    assert not hub_reachable()
+
+
+def test_an_unreachable_hub_is_asked_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without a network, a hub name fails from the local cache alone (datasets' own retries took
+    about 25 s), whether or not ``datasets`` was imported before."""
+    import datasets
+    import huggingface_hub.constants
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)  # restored after the test
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    with pytest.raises(InputError, match="OfflineModeIsEnabled.*hub cannot be reached from here"):
+        next(read_records("no-such-dataset"))
+    assert datasets.config.HF_HUB_OFFLINE and os.environ["HF_HUB_OFFLINE"] == "1"
+    env = {**os.environ}
+    del env["HF_HUB_OFFLINE"]
+    run = subprocess.run([sys.executable, "-m", "editseq", "lintseq", "no-such-dataset", "o.jsonl", "--no-progress"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 2 and "OfflineModeIsEnabled" in run.stderr, run.stderr
 
 
 def test_an_existing_file_of_unknown_type_is_refused(tmp_path: Path) -> None:
