@@ -66,7 +66,7 @@ def test_an_unreachable_hub_is_asked_nothing(monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)  # restored after the test
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    with pytest.raises(InputError, match="OfflineModeIsEnabled.*hub cannot be reached from here"):
+    with pytest.raises(InputError, match=r"OfflineModeIsEnabled.*hub cannot be reached from here"):
         next(read_records("no-such-dataset"))
     assert datasets.config.HF_HUB_OFFLINE and os.environ["HF_HUB_OFFLINE"] == "1"
     env = {**os.environ}
