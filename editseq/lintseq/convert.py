@@ -237,20 +237,25 @@ def run_lintseq(cfg: LintseqConfig) -> Summary:
     from tqdm import tqdm
 
     bar = tqdm(total=total, initial=done, unit="rec", desc="lintseq", disable=not cfg.progress, dynamic_ncols=True)
-    with JsonlAppender(p["jsonl"]) as out, JsonlAppender(p["errors"]) as errors:
-        for index, key, where, result in _results(cfg, workers, skip=done):
-            summary.input += 1
-            if isinstance(result, str):
-                summary.failed += 1
-                summary.reasons[_reason_kind(result)] += 1
-                errors.write({"index": index, "key": key, "where": where, "reason": result})
-            else:
-                summary.converted += 1
-                summary.sequences += len(result)
-                summary.edits += sum(len(r["edit_path"]) for r in result)
-                out.write_many(result)
-            bar.update(1)
-    bar.close()
+    try:
+        with JsonlAppender(p["jsonl"]) as out, JsonlAppender(p["errors"]) as errors:
+            for index, key, where, result in _results(cfg, workers, skip=done):
+                summary.input += 1
+                if isinstance(result, str):
+                    summary.failed += 1
+                    summary.reasons[_reason_kind(result)] += 1
+                    errors.write({"index": index, "key": key, "where": where, "reason": result})
+                else:
+                    summary.converted += 1
+                    summary.sequences += len(result)
+                    summary.edits += sum(len(r["edit_path"]) for r in result)
+                    out.write_many(result)
+                bar.update(1)
+    except Exception:  # an input that cannot be read: its error, not an empty bar, ends the output
+        bar.leave = False
+        raise
+    finally:
+        bar.close()
     if p["errors"].stat().st_size == 0:  # an empty JSONL file is no dataset (``datasets`` refuses it)
         p["errors"].unlink()
     if p["output"].suffix == ".parquet":
