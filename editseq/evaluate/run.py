@@ -145,6 +145,12 @@ def _choose_ks(samples: list[Sample], requested: list[int]) -> list[int]:
     return requested
 
 
+# CPU seconds a canonical solution may take while its task's limit is calibrated. MBPP+'s Mbpp/599
+# sums ranges of 10^8 on 16 inputs, once for the reference and once for the candidate: 55-61 s on
+# the 2-core machines here, so a 60 s cap called it a timeout on a slower day.
+CALIBRATION_TIMEOUT = 300.0
+
+
 def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
                  limits: Limits, tasks: set[str]) -> dict[str, Limits]:
     """Per-task limits; EvalPlus-style benchmarks scale the limit with the reference's own time.
@@ -155,7 +161,7 @@ def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
     if not bench.scaled_timeouts:
         return {}
     limits = replace(limits, memory_mb=max(limits.memory_mb, bench.memory_mb))
-    calib = replace(limits, timeout=max(limits.timeout, 60.0))
+    calib = replace(limits, timeout=max(limits.timeout, CALIBRATION_TIMEOUT))
     jobs = [(tid, bench.canonical_program(p)) for tid, p in bench.problems.items() if tid in tasks]
     keys = {tid: result_key(bench, tid, prog, calib) for tid, prog in jobs}
     known = store.get(list(keys.values()))

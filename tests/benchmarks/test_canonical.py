@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from editseq.benchmarks import load_benchmark
+from editseq.evaluate.run import CALIBRATION_TIMEOUT
 from editseq.sandbox import Limits, SandboxPool
 
 # task -> why its canonical solution fails under editseq; empty: all pass. HumanEval/32 passes
@@ -19,7 +20,8 @@ COUNTS = {"humaneval": 164, "humaneval+": 164, "mbpp": 500, "mbpp-sanitized": 25
 def failing_canonicals(name: str, data: Path) -> dict[str, str]:
     bench = load_benchmark(name, data)
     assert len(bench.problems) == COUNTS[name]
-    limits = Limits(timeout=60, memory_mb=max(2048, bench.memory_mb))
+    # the limit `evaluate` calibrates EvalPlus tasks under; Mbpp/599 alone takes about a minute
+    limits = Limits(timeout=CALIBRATION_TIMEOUT, memory_mb=max(2048, bench.memory_mb))
     with SandboxPool(limits=limits) as pool:
         verdicts = dict(pool.run((tid, bench.canonical_program(p)) for tid, p in bench.problems.items()))
     return {tid: f"{v.status}: {v.reason}" for tid, v in verdicts.items() if not v.passed}
