@@ -49,6 +49,16 @@ class DocstringsOptions:
             raise ConfigError(f"{self.out} exists; use --overwrite to replace it, or another --out")
         if self.min_lines < 1 or self.max_lines < self.min_lines:
             raise ConfigError("--min-lines must be >= 1 and --max-lines >= --min-lines")
+        for name in self.packages:  # before the benchmark data for decontamination is looked for
+            _spec(name)
+
+
+def _spec(name: str) -> Any:
+    """The import spec of package ``name``, found without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        raise ConfigError(f"--package {name}: not installed (import name, e.g. 'json', 'click')")
+    return spec
 
 
 def package_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
@@ -62,9 +72,7 @@ def package_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
                 yield "stdlib", path
         return
     for name in names:
-        spec = importlib.util.find_spec(name)
-        if spec is None:
-            raise ConfigError(f"--package {name}: not installed (import name, e.g. 'json', 'click')")
+        spec = _spec(name)
         if spec.submodule_search_locations:
             for folder in spec.submodule_search_locations:
                 for path in sorted(Path(folder).rglob("*.py")):

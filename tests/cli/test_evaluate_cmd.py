@@ -68,7 +68,7 @@ def test_evaluate_plus_benchmarks(tmp_path: Path, shared_data: Path) -> None:
         assert summary["pass@1"] == 0.75
 
 
-def test_a_corrupt_result_store_names_the_fix(tmp_path: Path, capsys) -> None:
+def test_a_corrupt_result_store_names_the_fix(tmp_path: Path, capsys, shared_data) -> None:
     samples = tmp_path / "x.jsonl"
     samples.write_text('{"task_id": "HumanEval/0", "completion": "    return True\\n"}\n')
     (tmp_path / "x_cache.sqlite").write_text("not a database")

@@ -31,7 +31,7 @@ def test_notices_print_as_one_plain_line():
     assert warnings.formatwarning is before  # the CLI's format does not outlive the command
 
 
-def test_an_unusable_output_path_is_an_error_not_a_traceback(tmp_path, capsys):
+def test_an_unusable_output_path_is_an_error_not_a_traceback(tmp_path, capsys, shared_data):
     """A file where a folder belongs: exit 2 naming the path, for every command that writes."""
     blocker = tmp_path / "file"
     blocker.write_text("")

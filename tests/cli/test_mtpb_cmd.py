@@ -49,7 +49,7 @@ def test_a_bad_data_dir_variable_exits_2(tmp_path: Path, monkeypatch, capsys) ->
     assert capsys.readouterr().err.count("EDITSEQ_DATA_DIR=") == 2
 
 
-def test_mtpb_sample_unknown_model_exits_2(tmp_path: Path, capsys) -> None:
+def test_mtpb_sample_unknown_model_exits_2(tmp_path: Path, capsys, shared_data) -> None:
     code = main(["mtpb", "sample", "--model", "no-such-model", "--out", str(tmp_path / "r.jsonl")])
     assert code == 2
     assert "--model no-such-model: cannot load it offline" in capsys.readouterr().err
