@@ -35,9 +35,7 @@ class GenerationConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_sampling(self.n, self.temperature, self.top_p, self.min_p)
-        if self.max_new_tokens < 1:
-            raise ConfigError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
+        check_sampling(self.n, self.temperature, self.top_p, self.min_p, self.max_new_tokens)
 
 
 @dataclass(frozen=True)
@@ -58,8 +56,11 @@ class Backend(Protocol):
         ...
 
 
-def check_sampling(n: int, temperature: float, top_p: float, min_p: float | None = None) -> None:
+def check_sampling(n: int, temperature: float, top_p: float, min_p: float | None = None,
+                   max_new_tokens: int | None = None) -> None:
     """The sampling flags every sampling command shares, each named in its own message."""
+    if max_new_tokens is not None and max_new_tokens < 1:
+        raise ConfigError(f"--max-new-tokens must be at least 1, got {max_new_tokens}")
     if n < 1:
         raise ConfigError(f"--n must be at least 1, got {n}")
     if not temperature >= 0:

@@ -68,9 +68,7 @@ class SampleOptions(BackendOptions):
         if self.limit is not None and self.task_ids:
             raise ConfigError("give --limit or --task-ids, not both")
         super().__post_init__()
-        if self.max_new_tokens < 1:
-            raise ConfigError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
-        check_sampling(self.n, self.temperature, self.top_p, self.min_p)
+        check_sampling(self.n, self.temperature, self.top_p, self.min_p, self.max_new_tokens)
         if self.prompt != "auto" and (self.format == "editseq") != (self.prompt == "lintseq"):
             raise ConfigError(f"--prompt {self.prompt} does not go with --format {self.format}; "
                               "edit sequences use --prompt lintseq (or auto)")

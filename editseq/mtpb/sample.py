@@ -48,12 +48,10 @@ class MTPBSampleOptions(BackendOptions):
     def __post_init__(self) -> None:
         if not self.model:
             raise ConfigError("--model is required (a backend name such as smollm2-135m)")
-        if self.max_new_tokens is not None and self.max_new_tokens < 1:
-            raise ConfigError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}")
         super().__post_init__()
         if self.max_length < 1:
             raise ConfigError(f"--max-length must be at least 1, got {self.max_length}")
-        check_sampling(self.n, self.temperature, self.top_p)
+        check_sampling(self.n, self.temperature, self.top_p, max_new_tokens=self.max_new_tokens)
         mode = "single" if self.single_turn else "multi"
         if self.out is None:
             self.out = Path("runs") / f"mtpb_{self.model.replace('/', '_')}_{mode}.jsonl"

@@ -57,7 +57,8 @@ def test_mtpb_sample_unknown_model_exits_2(tmp_path: Path, capsys, shared_data) 
     for command in (["mtpb", "sample"], ["sample", "--out", str(tmp_path / "s.jsonl")]):
         for flag, value, message in (("--n", "0", "--n must be at least 1, got 0"),
                                      ("--top-p", "1.5", "--top-p must be in (0, 1] (1: no nucleus cut), got 1.5"),
-                                     ("--temperature", "-1", "--temperature must be >= 0 (0: greedy), got -1.0")):
+                                     ("--temperature", "-1", "--temperature must be >= 0 (0: greedy), got -1.0"),
+                                     ("--max-new-tokens", "0", "--max-new-tokens must be at least 1, got 0")):
             assert main([*command, "--model", "m", flag, value]) == 2
             assert f"error: {message}" in capsys.readouterr().err
     # what does not need the model is checked before it loads
