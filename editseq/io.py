@@ -168,26 +168,25 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
 def _go_offline() -> None:
     """Read datasets from the local cache only (one fetched earlier still loads): the documented
-    ``HF_HUB_OFFLINE``, and the settings ``datasets`` and ``huggingface_hub`` took from it when
-    they were imported, if they already were."""
-    import sys
+    ``HF_HUB_OFFLINE`` for this process, and the settings ``datasets`` and ``huggingface_hub``
+    already took from it when they were imported."""
+    import datasets.config
+    import huggingface_hub.constants
 
     os.environ["HF_HUB_OFFLINE"] = "1"
-    for module in ("huggingface_hub.constants", "datasets.config"):
-        if module in sys.modules:
-            sys.modules[module].HF_HUB_OFFLINE = True
+    datasets.config.HF_HUB_OFFLINE = huggingface_hub.constants.HF_HUB_OFFLINE = True
 
 
 def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
-    unreachable = not Path(name).is_dir() and not os.environ.get("HF_HUB_OFFLINE") and not hub_reachable()
-    if unreachable:
-        _go_offline()
     try:
         import datasets
     except ImportError as exc:
         raise InputError(
             f"{name!r} is not a file; reading Hugging Face datasets needs the 'hf' extra: pip install 'editseq[hf]'"
         ) from exc
+    unreachable = not Path(name).is_dir() and not datasets.config.HF_HUB_OFFLINE and not hub_reachable()
+    if unreachable:
+        _go_offline()
     try:
         if Path(name).is_dir():
             try:
