@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from editseq.benchmarks.plus import PlusSpec
 from editseq.config import ConfigError
 from editseq.env import data_dir
 from editseq.io import InputError, file_sha256
@@ -30,6 +31,7 @@ class Problem:
     entry_point: str
     canonical_solution: str  # a whole program that solves the task
     test: str  # appended to the program; the program passes when execution reaches its end
+    plus: PlusSpec | None = None  # EvalPlus-style tasks: what ``test`` was built from
 
 
 @dataclass

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from editseq.benchmarks import Benchmark, Problem, locate
-from editseq.benchmarks.plus import plus_test
+from editseq.benchmarks.plus import PlusSpec
 
 HUMANEVAL_URL = "https://github.com/openai/human-eval/raw/6d43fb980f9fee3c892a914eda09951f772ad10d/data/HumanEval.jsonl.gz"
 HUMANEVAL_PLUS_URL = ("https://github.com/evalplus/humanevalplus_release/raw/"
@@ -39,8 +39,8 @@ def load_humaneval_plus(data: Path | None = None) -> Benchmark:
                       HUMANEVAL_PLUS_URL, path, memory_mb=4096, scaled_timeouts=True)
     for r in _rows(path):
         reference = r["prompt"] + r["canonical_solution"]
-        test = plus_test(r["entry_point"], reference, r["base_input"] + r["plus_input"],
-                         r["atol"], oracle=PLUS_ORACLES.get(r["task_id"], ""))
+        spec = PlusSpec(r["entry_point"], reference, r["base_input"] + r["plus_input"], r["atol"],
+                        oracle=PLUS_ORACLES.get(r["task_id"], ""))
         bench.problems[r["task_id"]] = Problem(r["task_id"], r["prompt"], r["entry_point"],
-                                               reference, test)
+                                               reference, spec.test(), spec)
     return bench

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from editseq.benchmarks import Benchmark, Problem, locate
-from editseq.benchmarks.plus import plus_test
+from editseq.benchmarks.plus import PlusSpec
 
 _GR = "https://github.com/google-research/google-research/raw/30adf0ec5f35f9609c2f1d896005e184195d9146/mbpp/"
 MBPP_URL = _GR + "mbpp.jsonl"
@@ -84,9 +84,8 @@ def load_mbpp_plus(data: Path | None = None) -> Benchmark:
             r = json.loads(line)
             number = int(r["task_id"].split("/")[-1])
             plus = r["plus_input"] if isinstance(r["plus_input"], list) else []  # Mbpp/793 has {}
-            test = plus_test(r["entry_point"], r["canonical_solution"], r["base_input"] + plus,
-                             r["atol"], oracle=PLUS_ORACLES.get(number, ""),
-                             restore=RESTORE.get(number, ""))
+            spec = PlusSpec(r["entry_point"], r["canonical_solution"], r["base_input"] + plus,
+                            r["atol"], oracle=PLUS_ORACLES.get(number, ""), restore=RESTORE.get(number, ""))
             bench.problems[r["task_id"]] = Problem(r["task_id"], r["prompt"] + "\n", r["entry_point"],
-                                                   r["canonical_solution"], test)
+                                                   r["canonical_solution"], spec.test(), spec)
     return bench

@@ -1,7 +1,8 @@
 """Differential tests in the EvalPlus style (HumanEval+, MBPP+), as a program for the sandbox.
 
-The test program runs the reference solution and the candidate on every base and plus input
-(deep-copied, so a mutating candidate cannot change the reference's view) and compares them as
+The test program compares the candidate's output on every base and plus input (each call gets
+a deep copy) with the reference solution's: recorded once per task where ``evaluate`` could
+(``PlusSpec.recording_program``), else computed beside the candidate. It compares them as
 EvalPlus does: exact equality, else for float results ``allclose`` with the task's ``atol``
 (at least 1e-6) and ``rtol`` 1e-7 after checking type and length. Task-specific oracles are
 named by the benchmark (never inferred from function names): ``poly_root`` (HumanEval/32:
@@ -17,11 +18,12 @@ or complex numbers for that task.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 HARNESS = '''
 
 def _editseq_plus_check(candidate):
-    import copy, io, json, math, os, sys
+    import base64, copy, io, json, math, os, pickle, sys, zlib
 
     def deep_tuple(x):
         return tuple(deep_tuple(i) for i in x) if isinstance(x, list) else x
@@ -71,16 +73,35 @@ def _editseq_plus_check(candidate):
         return sum(c * math.pow(x, i) for i, c in enumerate(xs))
 
     inputs = json.loads(_EDITSEQ_INPUTS)
-    ref_ns = {"__name__": "editseq_reference"}
-    exec(compile(_EDITSEQ_REFERENCE, "<reference>", "exec"), ref_ns)
-    reference = ref_ns[_EDITSEQ_ENTRY]
+    if _EDITSEQ_EXPECTED is None:  # no recorded outputs: run the reference beside the candidate
+        ref_ns = {"__name__": "editseq_reference"}
+        exec(compile(_EDITSEQ_REFERENCE, "<reference>", "exec"), ref_ns)
+        reference = ref_ns[_EDITSEQ_ENTRY]
+    else:  # decoded before the candidate runs: what it changes while running cannot reach them
+        expected = [pickle.loads(b) for b in pickle.loads(zlib.decompress(base64.b64decode(_EDITSEQ_EXPECTED)))]
+    pieces, size = [], 0  # recording: outputs pickled one by one, to stop at the size cap early
     original_ok, always = True, True
     quiet = open(os.devnull, "w")
     for n, raw in enumerate(inputs):
         inp = restore(_EDITSEQ_RESTORE, raw)
+        if _EDITSEQ_EXPECTED is not None:
+            exp = expected[n]
+        else:
+            real_stdout, sys.stdout = sys.stdout, quiet
+            try:
+                exp = reference(*copy.deepcopy(inp))
+            finally:
+                sys.stdout = real_stdout
+            if _EDITSEQ_ORACLE == "truthy":
+                exp = bool(exp)  # re.Match objects neither compare equal nor pickle
+        if candidate is None:
+            pieces.append(pickle.dumps(exp, protocol=4))
+            size += len(pieces[-1])
+            if size > 16 * _EDITSEQ_MAX_RECORD:  # would not compress enough: stop early
+                return
+            continue
         real_stdout, sys.stdout = sys.stdout, quiet
         try:
-            exp = reference(*copy.deepcopy(inp))
             out = candidate(*copy.deepcopy(inp))
         finally:
             sys.stdout = real_stdout
@@ -89,7 +110,7 @@ def _editseq_plus_check(candidate):
             assert abs(poly(*inp, out)) <= atol, f"input {n}: not a root within {atol}"
             continue
         if _EDITSEQ_ORACLE == "truthy":
-            assert bool(out) == bool(exp), f"input {n}: wrong truth value"
+            assert bool(out) == exp, f"input {n}: wrong truth value"
             continue
         if _EDITSEQ_ORACLE in ("or_always_true", "or_always_zero"):
             original_ok = original_ok and out == exp
@@ -103,17 +124,67 @@ def _editseq_plus_check(candidate):
         assert atol != 0, f"input {n}: wrong output"
         assert type(out) == type(exp), f"input {n}: got {type(out).__name__}, expected {type(exp).__name__}"
         assert close(out, exp, atol), f"input {n}: not within atol={atol}"
+    if candidate is None:
+        # compressed: every sample of the task carries it (outputs are repetitive: 3-10x smaller)
+        packed = zlib.compress(pickle.dumps(pieces, protocol=4), 6)
+        if len(packed) > _EDITSEQ_MAX_RECORD:
+            return
+        blob = base64.b64encode(packed).decode("ascii")
+        sys.stdout.write("\\n" + _EDITSEQ_MARK + blob + _EDITSEQ_MARK + "\\n")
 
 '''
 
 
-def plus_test(entry_point: str, reference: str, inputs: list, atol: float,
-              oracle: str = "", restore: str = "") -> str:
-    """Test code appended to a candidate program; reaching its end means every input agreed."""
-    header = (f"_EDITSEQ_INPUTS = {json.dumps(inputs)!r}\n"
-              f"_EDITSEQ_REFERENCE = {reference!r}\n"
-              f"_EDITSEQ_ENTRY = {entry_point!r}\n"
-              f"_EDITSEQ_ATOL = {float(atol)!r}\n"
-              f"_EDITSEQ_ORACLE = {oracle!r}\n"
-              f"_EDITSEQ_RESTORE = {restore!r}\n")
-    return "\n" + header + HARNESS + f"_editseq_plus_check({entry_point})\n"
+# Recorded outputs that compress to more than this stay unrecorded: every sample of the task
+# carries them, and memory holds all of a run's programs. Recording stops early past 16x as
+# much uncompressed. Left out: HumanEval/15, 83, 100, 130, 139 and Mbpp/255, 630 (1.4 MB to
+# 780 MB pickled), whose references spend their time building those outputs, as candidates must.
+MAX_RECORD_BYTES = 1 << 19
+MARK = "\x1eeditseq-expected\x1e"
+
+
+@dataclass(frozen=True)
+class PlusSpec:
+    """One task's differential test: the reference, its inputs, and how outputs are compared."""
+
+    entry_point: str
+    reference: str
+    inputs: list
+    atol: float
+    oracle: str = ""
+    restore: str = ""
+
+    def test(self, expected: str | None = None) -> str:
+        """Test code appended to a candidate program; reaching its end means every input agreed.
+
+        ``expected`` (from ``read_recording``) holds the reference's outputs, recorded once per
+        task in a process of its own, as EvalPlus precomputes them: the sample then does not run
+        the reference (half the work where the reference is slow), and state the candidate
+        changes while it runs (module attributes, recursion limit) cannot change what it is
+        compared with. Without it the reference runs beside the candidate.
+        """
+        return self._program(expected) + f"_editseq_plus_check({self.entry_point})\n"
+
+    def recording_program(self, max_bytes: int = MAX_RECORD_BYTES) -> str:
+        """A program that runs the reference alone on every input and prints its outputs; it
+        prints nothing when they compress to more than ``max_bytes`` (or cannot be pickled, as a
+        class defined in the reference cannot): such tasks keep running the reference per sample."""
+        return self._program(None, max_bytes) + "_editseq_plus_check(None)\n"
+
+    def _program(self, expected: str | None, max_bytes: int = 0) -> str:
+        header = (f"_EDITSEQ_INPUTS = {json.dumps(self.inputs)!r}\n"
+                  f"_EDITSEQ_REFERENCE = {self.reference!r}\n"
+                  f"_EDITSEQ_ENTRY = {self.entry_point!r}\n"
+                  f"_EDITSEQ_ATOL = {float(self.atol)!r}\n"
+                  f"_EDITSEQ_ORACLE = {self.oracle!r}\n"
+                  f"_EDITSEQ_RESTORE = {self.restore!r}\n"
+                  f"_EDITSEQ_EXPECTED = {expected!r}\n"
+                  f"_EDITSEQ_MAX_RECORD = {max_bytes!r}\n"
+                  f"_EDITSEQ_MARK = {MARK!r}\n")
+        return "\n" + header + HARNESS
+
+
+def read_recording(output: str) -> str | None:
+    """The recorded outputs in a recording program's output, or None where it printed none."""
+    parts = output.split(MARK)
+    return parts[1] if len(parts) == 3 and parts[1] else None

@@ -1,10 +1,11 @@
 """samples.jsonl -> x_results.jsonl + x_summary.json: the evaluation pipeline.
 
-Steps: read and validate samples, build programs, look verdicts up in the result store, run
-each distinct missing program once in the sandbox pool, re-check wall-clock timeouts one at a
-time (CPU-time limits do not depend on load, but the wall-clock backstop does: a loaded machine
-must not turn slow-but-correct programs into failures), then sort by (task_id, sample index)
-and score.
+Steps: read and validate samples; for EvalPlus benchmarks record the references' outputs and
+calibrate time limits (once per task, kept in the result store); build programs; look verdicts up
+in the store; run each distinct missing program once in the sandbox pool; re-check wall-clock
+timeouts one at a time (CPU-time limits do not depend on load, but the wall-clock backstop does:
+a loaded machine must not turn slow-but-correct programs into failures); then sort by
+(task_id, sample index) and score.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from editseq.benchmarks import Benchmark, load_benchmark
+from editseq.benchmarks.plus import MAX_RECORD_BYTES, read_recording
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
 from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, tally
@@ -84,15 +87,17 @@ def evaluate(opts: EvaluateOptions) -> dict:
     """Run the whole evaluation; returns the summary (also written to disk)."""
     bench = load_benchmark(opts.benchmark, opts.data)
     samples = read_samples(opts.samples, bench)
-    build_programs(samples, bench, opts.strip_fences, opts.stop, opts.resolve_edits)
     ks = _choose_ks(samples, opts.ks)
     results_path, summary_path, cache_path = opts.output_paths()
     _check_replacing(summary_path, opts.benchmark, opts.overwrite)
     store = ResultStore(cache_path if opts.cache else None)
     limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)
+    tasks = {s.task_id for s in samples}
     try:
         with sandbox_pool(opts.workers, limits, opts.backend, opts.address) as pool:
-            task_limits = _task_limits(bench, pool, store, limits, {s.task_id for s in samples})
+            unrecorded = record_references(bench, pool, store, limits, tasks, opts.progress)
+            build_programs(samples, bench, opts.strip_fences, opts.stop, opts.resolve_edits)
+            task_limits = _task_limits(bench, pool, store, limits, tasks, opts.progress)
             verdicts = _run_all(samples, bench, pool, store, task_limits, opts)
             isolation = pool.isolation
     finally:
@@ -101,6 +106,8 @@ def evaluate(opts: EvaluateOptions) -> dict:
     samples, verdicts = [samples[i] for i in order], [verdicts[i] for i in order]
     _write_results(results_path, samples, verdicts)
     summary = summarize(samples, verdicts, ks, bench)
+    if bench.scaled_timeouts:
+        summary["reference_run_per_sample"] = unrecorded
     summary.update(settings=to_dict(opts), isolation=isolation,
                    versions={**versions(), "benchmark": f"{bench.name} {bench.version}"},
                    data={"file": str(bench.source), "sha256": bench.fingerprint, "url": bench.url,
@@ -146,31 +153,71 @@ def _choose_ks(samples: list[Sample], requested: list[int]) -> list[int]:
 
 
 # CPU seconds a canonical solution may take while its task's limit is calibrated. MBPP+'s Mbpp/599
-# sums ranges of 10^8 on 16 inputs, once for the reference and once for the candidate: 55-61 s on
-# the 2-core machines here, so a 60 s cap called it a timeout on a slower day.
+# sums ranges of 10^8 on 16 inputs (about 30 s here, twice that when its reference ran beside it),
+# so a 60 s cap called it a timeout on a slower day.
 CALIBRATION_TIMEOUT = 300.0
 
 
-def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
-                 limits: Limits, tasks: set[str]) -> dict[str, Limits]:
-    """Per-task limits; EvalPlus-style benchmarks scale the limit with the reference's own time.
+def _calibration_limits(bench: Benchmark, limits: Limits) -> Limits:
+    return replace(limits, memory_mb=max(limits.memory_mb, bench.memory_mb),
+                   timeout=max(limits.timeout, CALIBRATION_TIMEOUT))
 
-    Their tests run the reference and the candidate on hundreds of inputs, and a few tasks need
-    more than the flat limit even for the canonical solution.
+
+def record_references(bench: Benchmark, pool: SandboxPool, store: ResultStore, limits: Limits,
+                       tasks: set[str], progress: bool) -> list[str]:
+    """Record each EvalPlus task's reference outputs once and build its test from them.
+
+    The recording runs in the sandbox like any program (references are code too) and is kept in
+    the result store. Returns the tasks whose samples still run the reference themselves: the
+    outputs were too large to carry (``plus.MAX_RECORD_BYTES``), would not pickle, or the
+    reference failed.
+    """
+    specs = {tid: p.plus for tid, p in bench.problems.items() if tid in tasks and p.plus is not None}
+    lim = replace(_calibration_limits(bench, limits), output_bytes=MAX_RECORD_BYTES * 4 // 3 + 65536)
+    programs = {tid: spec.recording_program() for tid, spec in specs.items()}
+    keys = {tid: result_key(bench, tid, program, lim) for tid, program in programs.items()}
+    known = store.get_recordings(list(keys.values()))
+    todo = [(tid, programs[tid]) for tid in specs if keys[tid] not in known]
+    for tid, v in _with_bar(pool.run(todo, limits=lim), len(todo), progress, "record references"):
+        known[keys[tid]] = (read_recording(v.output) if v.passed else None) or ""
+        store.put_recording(keys[tid], tid, known[keys[tid]])
+    for tid, spec in specs.items():
+        if known[keys[tid]]:
+            bench.problems[tid] = replace(bench.problems[tid], test=spec.test(known[keys[tid]]))
+    return sorted(tid for tid in specs if not known[keys[tid]])
+
+
+def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
+                 limits: Limits, tasks: set[str], progress: bool) -> dict[str, Limits]:
+    """Per-task limits; EvalPlus-style benchmarks scale the limit with the canonical solution's
+    own time under the same test.
+
+    Their tests run the candidate (and, where no outputs were recorded, the reference) on
+    hundreds of inputs, and a few tasks need more than the flat limit even for the canonical
+    solution.
     """
     if not bench.scaled_timeouts:
         return {}
-    limits = replace(limits, memory_mb=max(limits.memory_mb, bench.memory_mb))
-    calib = replace(limits, timeout=max(limits.timeout, CALIBRATION_TIMEOUT))
+    calib = _calibration_limits(bench, limits)
+    limits = replace(limits, memory_mb=calib.memory_mb)
     jobs = [(tid, bench.canonical_program(p)) for tid, p in bench.problems.items() if tid in tasks]
     keys = {tid: result_key(bench, tid, prog, calib) for tid, prog in jobs}
     known = store.get(list(keys.values()))
     todo = [(tid, prog) for tid, prog in jobs if keys[tid] not in known]
-    for tid, v in pool.run(todo, limits=calib):
+    for tid, v in _with_bar(pool.run(todo, limits=calib), len(todo), progress, "calibrate limits"):
         known[keys[tid]] = v
         store.put(keys[tid], bench.name, tid, v)
     return {tid: replace(limits, timeout=max(limits.timeout, round(2 * known[keys[tid]].cpu_time + 1, 1)))
             for tid in keys}
+
+
+def _with_bar(results: Iterator[tuple], total: int, progress: bool, what: str) -> Iterator[tuple]:
+    from tqdm import tqdm
+
+    with tqdm(total=total, disable=not progress or not total, unit="task", desc=what, leave=False) as bar:
+        for item in results:
+            bar.update()
+            yield item
 
 
 def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: ResultStore,

@@ -1,5 +1,7 @@
 """SQLite result store: identical programs run once, an interrupted evaluation resumes.
 
+It also keeps the reference outputs recorded for EvalPlus tasks, under the recording program's key.
+
 A verdict is keyed by (benchmark, version, data file hash, task, program hash, limits): change
 any of them (an edited test file included) and the program runs again. Writes are committed at
 least every ``COMMIT_SECONDS``, so a killed run loses at most that much work.
@@ -25,6 +27,8 @@ _COLUMNS = "key, benchmark, task_id, status, reason, duration, cpu_time, peak_me
 _SCHEMA = """CREATE TABLE IF NOT EXISTS verdicts (
     key TEXT PRIMARY KEY, benchmark TEXT, task_id TEXT, status TEXT, reason TEXT,
     duration REAL, cpu_time REAL, peak_memory_kb INTEGER)"""
+# reference outputs recorded once per EvalPlus task ('' where there are none to use)
+_RECORDINGS = "CREATE TABLE IF NOT EXISTS recordings (key TEXT PRIMARY KEY, task_id TEXT, outputs TEXT)"
 
 
 def result_key(bench: Benchmark, task_id: str, program: str, limits: Limits) -> str:
@@ -44,6 +48,7 @@ class ResultStore:
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(_SCHEMA)
+            self.db.execute(_RECORDINGS)
             self.db.execute(f"SELECT {_COLUMNS} FROM verdicts LIMIT 0")  # an older or foreign layout
         except sqlite3.DatabaseError as exc:  # not a database (a damaged or foreign file)
             self.db.close()
@@ -66,6 +71,20 @@ class ResultStore:
         self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?)",
                         (key, benchmark, task_id, v.status, v.reason, v.duration, v.cpu_time,
                          v.peak_memory_kb))
+        self._maybe_commit()
+
+    def get_recordings(self, keys: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            found.update(self.db.execute(f"SELECT key, outputs FROM recordings WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def put_recording(self, key: str, task_id: str, outputs: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO recordings VALUES (?,?,?)", (key, task_id, outputs))
+        self._maybe_commit()
+
+    def _maybe_commit(self) -> None:
         if time.monotonic() - self._last_commit > COMMIT_SECONDS:
             self.db.commit()
             self._last_commit = time.monotonic()

@@ -1,13 +1,13 @@
 """The pool of warm sandbox workers that the rest of editseq talks to.
 
 One loop (a selector over the workers' pipes, no threads) feeds them jobs, so results arrive as
-soon as any worker finishes; callers re-sort by their own keys. A worker that dies (it never
+soon as any worker finishes; callers re-sort by their own keys. Jobs are written without blocking,
+so large programs and large verdicts can cross at the same time. A worker that dies (it never
 should: the samples run in its children) is replaced and its sample reported as ``crashed``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import selectors
@@ -47,9 +47,25 @@ class _WorkerProcess:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.wfd, self.rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         self.hello: dict = protocol.recv(self.rfd)
+        # Jobs are written without blocking: a worker sending a large verdict does not read its
+        # input until that is read, so a pool blocked writing a large program would deadlock.
+        os.set_blocking(self.wfd, False)
+        self.outbox = bytearray()  # frames the pipe has not taken yet
+        self.watched = False  # is ``wfd`` in the pool's selector, waiting for room?
 
     def send(self, program: str, limits: Limits) -> None:
-        protocol.send(self.wfd, (program, _values(limits)))
+        self.outbox += protocol.frame((program, _values(limits)))
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what the pipe takes now; the rest waits in ``outbox``."""
+        try:
+            while self.outbox:
+                del self.outbox[:os.write(self.wfd, self.outbox)]
+        except BlockingIOError:
+            pass
+        except OSError:  # a dead worker shows up on the next receive
+            self.outbox.clear()
 
     def receive(self) -> Verdict:
         return Verdict(*protocol.recv(self.rfd))
@@ -108,8 +124,8 @@ class SandboxPool:
         sent: dict[int, deque] = {slot: deque() for slot in slots}
         with selectors.DefaultSelector() as selector:
             for slot in slots:
-                selector.register(self._workers[slot].rfd, selectors.EVENT_READ, slot)
-                self._top_up(slot, sent[slot], todo)
+                selector.register(self._workers[slot].rfd, selectors.EVENT_READ, ("read", slot))
+                self._top_up(slot, sent[slot], todo, selector)
             try:
                 waited = 0.0
                 while left:
@@ -120,9 +136,12 @@ class SandboxPool:
                                       f"left (per-sample wall-clock limit {lim.wall:g} s)", SandboxWarning,
                                       stacklevel=2)
                     for ready_key, _ in ready:
-                        slot = ready_key.data
+                        kind, slot = ready_key.data
+                        if kind == "write":
+                            self._flush(slot, selector)
+                            continue
                         key, verdict = self._collect(slot, sent[slot], selector)
-                        self._top_up(slot, sent[slot], todo)
+                        self._top_up(slot, sent[slot], todo, selector)
                         left -= 1
                         waited = 0.0
                         yield key, verdict
@@ -131,11 +150,23 @@ class SandboxPool:
                     if queue_:  # rather than wait for verdicts nobody reads
                         self._replace(slot)
 
-    def _top_up(self, slot: int, queue_: deque, todo: deque) -> None:
+    def _top_up(self, slot: int, queue_: deque, todo: deque, selector: selectors.BaseSelector) -> None:
         while todo and len(queue_) < 2:
             job = todo.popleft()
             queue_.append(job)
-            self._send(slot, job)
+            self._workers[slot].send(job[1], job[2])
+        self._flush(slot, selector)
+
+    def _flush(self, slot: int, selector: selectors.BaseSelector) -> None:
+        """Write pending job bytes; watch the pipe for room only while some are left."""
+        worker = self._workers[slot]
+        worker.flush()
+        if bool(worker.outbox) != worker.watched:
+            if worker.outbox:
+                selector.register(worker.wfd, selectors.EVENT_WRITE, ("write", slot))
+            else:
+                selector.unregister(worker.wfd)
+            worker.watched = not worker.watched
 
     def _collect(self, slot: int, queue_: deque, selector: selectors.BaseSelector) -> tuple:
         """The verdict of the oldest job sent to ``slot``; a dead worker is replaced."""
@@ -144,15 +175,14 @@ class SandboxPool:
             return key, self._workers[slot].receive()
         except (EOFError, OSError) as exc:
             selector.unregister(self._workers[slot].rfd)
+            if self._workers[slot].watched:
+                selector.unregister(self._workers[slot].wfd)
             self._replace(slot)
-            selector.register(self._workers[slot].rfd, selectors.EVENT_READ, slot)
+            selector.register(self._workers[slot].rfd, selectors.EVENT_READ, ("read", slot))
             for queued in queue_:  # the new worker never saw these
-                self._send(slot, queued)
+                self._workers[slot].send(queued[1], queued[2])
+            self._flush(slot, selector)
             return key, Verdict("crashed", f"sandbox worker died ({exc}); replaced")
-
-    def _send(self, slot: int, job: tuple) -> None:
-        with contextlib.suppress(OSError):  # a dead worker shows up on the next receive
-            self._workers[slot].send(job[1], job[2])
 
     def _replace(self, slot: int) -> None:
         old = self._workers[slot]

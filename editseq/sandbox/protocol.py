@@ -16,9 +16,15 @@ from typing import Any
 _HEADER_SIZE = 4
 
 
-def send(fd: int, obj: Any) -> None:
+def frame(obj: Any) -> bytes:
+    """``obj`` as the bytes ``recv`` reads back."""
     data = marshal.dumps(obj)
-    view = memoryview(len(data).to_bytes(_HEADER_SIZE, "little") + data)
+    return len(data).to_bytes(_HEADER_SIZE, "little") + data
+
+
+def send(fd: int, obj: Any) -> None:
+    """Write one frame to a blocking ``fd``."""
+    view = memoryview(frame(obj))
     while view:
         view = view[os.write(fd, view):]
 

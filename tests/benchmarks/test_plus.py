@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from editseq.benchmarks import Problem, load_benchmark
-from editseq.benchmarks.plus import plus_test
+from editseq.benchmarks.plus import PlusSpec, read_recording
 from editseq.sandbox import Limits, SandboxPool
 
 # the tested function stays right for its first N top-level calls (the base inputs), then answers
@@ -72,42 +72,86 @@ def test_right_on_base_inputs_only_fails_at_the_first_plus_input(name: str, shar
     assert set(elsewhere) <= {"HumanEval/32"}, elsewhere
 
 
-def _judge(candidate: str, reference: str, inputs: list, atol: float = 0.0, **rules: str) -> tuple[str, str]:
-    program = candidate + plus_test("f", reference, inputs, atol, **rules)
-    with SandboxPool(1, Limits(timeout=10)) as pool:
+def _record(spec: PlusSpec, max_bytes: int | None = None) -> tuple[str, str | None]:
+    """(status, recorded outputs) of the spec's recording program in the sandbox."""
+    program = spec.recording_program() if max_bytes is None else spec.recording_program(max_bytes)
+    with SandboxPool(1, Limits(timeout=10, output_bytes=1 << 21)) as pool:
         v = pool.run_one(program)
+    return v.status, read_recording(v.output)
+
+
+@pytest.fixture(params=["reference beside", "recorded outputs"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def _judge(mode: str, candidate: str, reference: str, inputs: list, atol: float = 0.0,
+           **rules: str) -> tuple[str, str]:
+    """A candidate's verdict, with the reference run in the sample or recorded first, as ``evaluate`` does."""
+    spec = PlusSpec("f", reference, inputs, atol, **rules)
+    expected = None
+    if mode == "recorded outputs":
+        status, expected = _record(spec)
+        assert status == "passed" and expected, "the recording ran and printed the outputs"
+    with SandboxPool(1, Limits(timeout=10)) as pool:
+        v = pool.run_one(candidate + spec.test(expected))
     return v.status, v.reason
 
 
-def test_the_candidate_gets_its_own_copy_of_each_input() -> None:
+def test_the_candidate_gets_its_own_copy_of_each_input(mode: str) -> None:
     reference = "def f(xs):\n    xs.append(0)\n    return len(xs)\n"  # mutates what it is given
-    assert _judge("def f(xs):\n    return len(xs) + 1\n", reference, [[[1, 2]], [[]]])[0] == "passed"
+    assert _judge(mode, "def f(xs):\n    return len(xs) + 1\n", reference, [[[1, 2]], [[]]])[0] == "passed"
 
 
-def test_types_and_tolerances() -> None:
+def test_types_and_tolerances(mode: str) -> None:
     reference = "def f(x):\n    return x / 3\n"
-    assert _judge("def f(x):\n    return x / 3 + 1e-9\n", reference, [[1.0]], atol=1e-6)[0] == "passed"
-    assert _judge("def f(x):\n    return x / 3 + 1e-3\n", reference, [[1.0]], atol=1e-6) == (
+    assert _judge(mode, "def f(x):\n    return x / 3 + 1e-9\n", reference, [[1.0]], atol=1e-6)[0] == "passed"
+    assert _judge(mode, "def f(x):\n    return x / 3 + 1e-3\n", reference, [[1.0]], atol=1e-6) == (
         "failed", "AssertionError: input 0: not within atol=1e-06")
-    assert _judge("def f(x):\n    return str(x / 3)\n", reference, [[1.0]], atol=1e-6) == (
+    assert _judge(mode, "def f(x):\n    return str(x / 3)\n", reference, [[1.0]], atol=1e-6) == (
         "failed", "AssertionError: input 0: got str, expected float")
     # float results with atol 0 still get 1e-6: 0.1 + 0.2 is 0.3 here
-    assert _judge("def f(x):\n    return 0.1 + 0.2\n", "def f(x):\n    return 0.3\n", [[0]])[0] == "passed"
-    assert _judge("def f(x):\n    return [x, x]\n", "def f(x):\n    return [x, x, x]\n", [[1]]) == (
+    assert _judge(mode, "def f(x):\n    return 0.1 + 0.2\n", "def f(x):\n    return 0.3\n", [[0]])[0] == "passed"
+    assert _judge(mode, "def f(x):\n    return [x, x]\n", "def f(x):\n    return [x, x, x]\n", [[1]]) == (
         "failed", "AssertionError: input 0: wrong output")
 
 
-def test_restored_inputs_reach_both_functions_as_tuples() -> None:
+def test_restored_inputs_reach_both_functions_as_tuples(mode: str) -> None:
     code = "def f(a, b):\n    assert isinstance(a, tuple) and isinstance(b, tuple)\n    return a + b\n"
-    assert _judge(code, code, [[[1, 2], [3]]], restore="args")[0] == "passed"
-    assert _judge(code, code, [[[1, 2], [3]]])[0] == "failed"  # JSON lists stay lists without the rule
+    assert _judge(mode, code, code, [[[1, 2], [3]]], restore="args")[0] == "passed"
+    # JSON lists stay lists without the rule: the reference fails too, so nothing gets recorded
+    assert _judge("reference beside", code, code, [[[1, 2], [3]]])[0] == "failed"
+    assert _record(PlusSpec("f", code, [[[1, 2], [3]]], 0.0)) == ("failed", None)
 
 
-def test_task_oracles() -> None:
+def test_task_oracles(mode: str) -> None:
     matcher = "import re\n\ndef f(s):\n    return re.search('a', s)\n"
-    assert _judge("def f(s):\n    return 'a' in s\n", matcher, [["cat"], ["dog"]], oracle="truthy")[0] == "passed"
-    assert _judge("def f(s):\n    return True\n", matcher, [["cat"], ["dog"]], oracle="truthy") == (
+    assert _judge(mode, "def f(s):\n    return 'a' in s\n", matcher, [["cat"], ["dog"]], oracle="truthy")[0] == "passed"
+    assert _judge(mode, "def f(s):\n    return True\n", matcher, [["cat"], ["dog"]], oracle="truthy") == (
         "failed", "AssertionError: input 1: wrong truth value")
     parity = "def f(n):\n    return n % 2 == 0\n"
-    assert _judge("def f(n):\n    return True\n", parity, [[1], [2]], oracle="or_always_true")[0] == "passed"
-    assert _judge("def f(n):\n    return n == 2\n", parity, [[4], [2]], oracle="or_always_true")[0] == "failed"
+    assert _judge(mode, "def f(n):\n    return True\n", parity, [[1], [2]], oracle="or_always_true")[0] == "passed"
+    assert _judge(mode, "def f(n):\n    return n == 2\n", parity, [[4], [2]], oracle="or_always_true")[0] == "failed"
+
+
+def test_recorded_outputs_cannot_be_changed_by_the_candidate() -> None:
+    """Beside the candidate, the reference sees what the candidate changed while running; a
+    recording was made in a process of its own."""
+    reference = "import math\n\ndef f(x):\n    return math.floor(x)\n"
+    # right on input 0, where it also breaks math.floor; then agrees with the broken reference
+    cheat = "import math\n\ndef f(x):\n    if x < 2:\n        math.floor = lambda v: 0\n        return 1\n    return 0\n"
+    inputs = [[1.5], [7.5]]
+    assert _judge("reference beside", cheat, reference, inputs)[0] == "passed"
+    assert _judge("recorded outputs", cheat, reference, inputs) == ("failed", "AssertionError: input 1: wrong output")
+
+
+def test_outputs_too_large_or_unpicklable_are_not_recorded() -> None:
+    """Such tasks keep running the reference in every sample (``evaluate`` lists them)."""
+    noise = "import random\n\ndef f(n):\n    return random.Random(n).randbytes(n)\n"  # incompressible
+    big = PlusSpec("f", noise, [[10], [100_000]], 0.0)
+    status, outputs = _record(big, max_bytes=50_000)
+    assert (status, outputs) == ("passed", None)
+    assert _record(big)[1], "under the default cap the same outputs are recorded"
+    own_class = PlusSpec("f", "class P:\n    pass\n\ndef f():\n    return P()\n", [[]], 0.0)
+    assert _record(own_class)[0] != "passed"  # pickle cannot find the reference's class
+    assert _record(own_class)[1] is None

@@ -70,15 +70,40 @@ def test_evalplus_limits_scale_with_the_reference_time(tmp_path: Path, shared_da
     store = ResultStore(tmp_path / "c.sqlite")
     tasks = {"HumanEval/0", "HumanEval/75"}  # 75's reference alone takes ~0.1 s per input set
     with SandboxPool(2, Limits(timeout=0.5)) as pool:
-        limits = _task_limits(bench, pool, store, pool.limits, tasks)
+        limits = _task_limits(bench, pool, store, pool.limits, tasks, False)
         rows = store.db.execute("SELECT task_id, status, cpu_time FROM verdicts").fetchall()
         assert {r[0] for r in rows} == tasks and {r[1] for r in rows} == {"passed"}  # references, calibrated
         for task, _, cpu in rows:
             assert limits[task].timeout == max(0.5, round(2 * cpu + 1, 1)) and limits[task].memory_mb == 4096
         store.db.execute("UPDATE verdicts SET cpu_time = 10")
-        again = _task_limits(bench, pool, store, pool.limits, tasks)
+        again = _task_limits(bench, pool, store, pool.limits, tasks, False)
         assert {t: lim.timeout for t, lim in again.items()} == dict.fromkeys(tasks, 21.0)  # read back, not rerun
     store.close()
+
+
+def test_evalplus_references_are_recorded_once_and_kept(tmp_path: Path, shared_data: Path) -> None:
+    bench = load_benchmark("humaneval+", shared_data)
+    rows = []
+    for tid in ("HumanEval/0", "HumanEval/15"):  # 15's outputs (147 MB pickled) are too large to record
+        p = bench.problems[tid]
+        rows += [{"task_id": tid, "completion": p.canonical_solution[len(p.prompt):]},
+                 {"task_id": tid, "completion": "    return None\n"}]
+    samples = tmp_path / "x.jsonl"
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    opts = EvaluateOptions(samples=samples, data=shared_data, benchmark="humaneval+", workers=2, progress=False)
+    with pytest.warns(UserWarning, match="162 of 164"):
+        summary = evaluate(opts)
+    assert summary["tasks"] == {"HumanEval/0": {"n": 2, "c": 1}, "HumanEval/15": {"n": 2, "c": 1}}
+    assert summary["reference_run_per_sample"] == ["HumanEval/15"]
+    db = sqlite3.connect(tmp_path / "x_cache.sqlite")
+    recorded = dict(db.execute("SELECT task_id, length(outputs) FROM recordings"))
+    assert recorded["HumanEval/15"] == 0 and recorded["HumanEval/0"] > 0
+    db.execute("UPDATE recordings SET outputs = ''")  # what the next run finds is what it uses
+    db.commit()
+    with pytest.warns(UserWarning, match="162 of 164"):
+        again = evaluate(opts)
+    assert again["reference_run_per_sample"] == ["HumanEval/0", "HumanEval/15"]
+    assert again["tasks"] == summary["tasks"], "the reference beside the sample gives the same verdicts"
 
 
 def test_k_larger_than_samples_is_rejected(tmp_path: Path, shared_data: Path) -> None:

@@ -211,3 +211,23 @@ def test_a_run_left_early_leaves_clean_workers(pool: SandboxPool) -> None:
         break
     got = dict(pool.run([(i, f"assert {i} != 2") for i in range(4)]))
     assert [got[i].passed for i in range(4)] == [True, True, False, True]
+
+
+def test_large_programs_and_large_outputs_pass_each_other() -> None:
+    """A worker writing a large verdict reads no job until it is read; the pool must not block
+    writing the next large program meanwhile (EvalPlus recordings are both: about 1 MB each)."""
+    def stalled(*_: object) -> None:
+        raise RuntimeError("the pool and its worker wait for each other")  # not an OSError: the pool
+        # takes those for a dead worker
+
+    program = f"data = {'d' * 300_000!r}\nprint('y' * 1_500_000)\n"
+    before = signal.signal(signal.SIGALRM, stalled)
+    signal.alarm(120)
+    try:
+        with SandboxPool(1, Limits(timeout=10, output_bytes=2_000_000)) as pool:
+            got = dict(pool.run((i, program + f"# job {i}\n") for i in range(6)))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+    assert sorted(got) == list(range(6))
+    assert all(v.passed and v.output == "y" * 1_500_000 + "\n" for v in got.values())
