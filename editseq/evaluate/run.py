@@ -222,32 +222,41 @@ def _with_bar(results: Iterator[tuple], total: int, progress: bool, what: str) -
 
 def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: ResultStore,
              task_limits: dict[str, Limits], opts: EvaluateOptions) -> list[Verdict]:
-    """Verdict per sample (same order): cached, else run once per distinct program."""
+    """Verdict per sample (same order): cached, else run once per distinct program.
+
+    Programs (code + test) are put together as the pool takes them, never all at once.
+    """
     from tqdm import tqdm
 
+    tests = {s.task_id: "\n" + bench.problems[s.task_id].test for s in samples}
     lims = [task_limits.get(s.task_id, pool.limits) for s in samples]
-    keys = [result_key(bench, s.task_id, s.program, lim)
+    keys = [result_key(bench, s.task_id, (s.code, tests[s.task_id]), lim)
             for s, lim in zip(samples, lims, strict=True)]
     known = store.get(sorted(set(keys)))
-    todo, task_of = {}, {}
+    todo: dict[str, int] = {}  # key -> the first sample with that program
     for i, key in enumerate(keys):
         if key not in known and key not in todo:
-            todo[key] = (key, samples[i].program, lims[i])
-            task_of[key] = samples[i].task_id
+            todo[key] = i
+
+    def jobs(pending: list[str]) -> Iterator[tuple]:
+        for key in pending:
+            s = samples[todo[key]]
+            yield key, s.code + tests[s.task_id], lims[todo[key]]
+
     bar = tqdm(total=len(samples), initial=len(samples) - _count_pending(keys, todo),
                disable=not opts.progress, unit="sample", desc=f"evaluate {bench.name}")
     weights = Counter(keys)
-    for key, v in pool.run(todo.values()):
+    for key, v in pool.run(jobs(list(todo))):
         if not (opts.recheck and _load_dependent(v)):
-            store.put(key, bench.name, task_of[key], v)
+            store.put(key, bench.name, samples[todo[key]].task_id, v)
         known[key] = v
         bar.update(weights[key])
     bar.close()
     if opts.recheck:
-        again = [todo[k] for k in todo if _load_dependent(known[k])]
-        for key, v in pool.run(again, concurrency=1):
+        again = [k for k in todo if _load_dependent(known[k])]
+        for key, v in pool.run(jobs(again), concurrency=1):
             known[key] = v
-            store.put(key, bench.name, task_of[key], v)
+            store.put(key, bench.name, samples[todo[key]].task_id, v)
     return [known[k] for k in keys]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq.benchmarks import Benchmark
+from editseq.benchmarks import Benchmark, candidate_code
 from editseq.io import InputError, read_valid_records
 from editseq.text import cut_at_stop, unwrap_markdown
 
@@ -16,13 +16,18 @@ STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex / CodeG
 
 @dataclass
 class Sample:
-    """One sample: its input record, where it came from, and the program to run."""
+    """One sample: its input record, where it came from, and its code.
+
+    The program that runs is ``code`` + the task's test, put together only when it is sent to the
+    sandbox: tests of EvalPlus tasks run to 200 KB, and n = 200 samples of every task would
+    otherwise hold gigabytes of copies.
+    """
 
     record: dict[str, Any]
     task_id: str
     index: int  # position among this task's samples, in file order
     where: str  # "path/file.jsonl line N"
-    program: str = ""
+    code: str = ""
 
 
 def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
@@ -53,7 +58,7 @@ def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
 
 def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: bool,
                    resolve_edits: bool) -> None:
-    """Fill each sample's program: post-process its text, then add prompt and tests.
+    """Fill each sample's code: post-process its text, then add the prompt to a completion.
 
     ``resolve_edits`` resolves edit sequences and adds ``program``, ``resolve_problems`` and
     ``edits`` to the record, except in records that ``editseq sample --format editseq`` wrote:
@@ -80,8 +85,7 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
         if stop and is_completion:
             text = cut_at_stop(text, STOP_SEQUENCES)
         problem = bench.problems[s.task_id]
-        s.program = (bench.program(problem, completion=text) if is_completion
-                     else bench.program(problem, solution=text))
+        s.code = candidate_code(problem, completion=text) if is_completion else candidate_code(problem, solution=text)
     if no_hunks:
         warnings.warn(f"--resolve-edits: {no_hunks} of {len(samples)} samples hold no edit sequence (no @@ "
                       "hunk) and resolve to empty programs; are they plain programs?", UserWarning, stacklevel=2)

@@ -31,9 +31,15 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS verdicts (
 _RECORDINGS = "CREATE TABLE IF NOT EXISTS recordings (key TEXT PRIMARY KEY, task_id TEXT, outputs TEXT)"
 
 
-def result_key(bench: Benchmark, task_id: str, program: str, limits: Limits) -> str:
-    """The store's key of one program's verdict on one task under ``limits``."""
-    program_hash = hashlib.sha256(program.encode("utf-8", "surrogatepass")).hexdigest()
+def result_key(bench: Benchmark, task_id: str, program: str | tuple[str, ...], limits: Limits) -> str:
+    """The store's key of one program's verdict on one task under ``limits``.
+
+    ``program`` may come in parts (code, test): the key is the same as for the joined text.
+    """
+    digest = hashlib.sha256()
+    for part in (program,) if isinstance(program, str) else program:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+    program_hash = digest.hexdigest()
     text = "\x1f".join((bench.name, bench.version, bench.fingerprint, task_id, program_hash, limits.key()))
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -36,6 +36,15 @@ def _values(limits: Limits) -> tuple:
     return astuple(limits)
 
 
+def _job(job: tuple, limits: Limits) -> tuple[Hashable, str, Limits]:
+    """``(key, program[, limits])`` as the pool sends it."""
+    key, program, *own = job
+    if not isinstance(program, str):
+        raise TypeError(f"job {key!r}: a program is a str, got {type(program).__name__}")
+    # exact str: subclasses (numpy.str_) would not cross to the worker as text
+    return key, str(program), own[0] if own else limits
+
+
 class _WorkerProcess:
     def __init__(self, index: int) -> None:
         env = dict(os.environ)
@@ -106,35 +115,30 @@ class SandboxPool:
             limits: Limits | None = None) -> Iterator[tuple[Hashable, Verdict]]:
         """Yield ``(key, verdict)`` for each ``(key, program)`` or ``(key, program, limits)``.
 
-        Results come in completion order; a job's own limits override ``limits``. One loop over
-        the workers' pipes keeps two jobs queued at each, so a worker never waits for our round
-        trip. A generator left early replaces the workers that still hold its jobs, so the next
-        call starts on clean pipes.
+        Results come in completion order; a job's own limits override ``limits``. Jobs are taken
+        from ``jobs`` as workers need them, so a generator can build programs on demand. One loop
+        over the workers' pipes keeps two jobs queued at each, so a worker never waits for our
+        round trip. A generator left early replaces the workers that still hold its jobs, so the
+        next call starts on clean pipes.
         """
         lim = limits or self.limits
-        todo: deque = deque()
-        for job in jobs:
-            key, program, *own = job
-            if not isinstance(program, str):
-                raise TypeError(f"job {key!r}: a program is a str, got {type(program).__name__}")
-            # exact str: subclasses (numpy.str_) would not cross to the worker as text
-            todo.append((key, str(program), own[0] if own else lim))
-        left = len(todo)
-        slots = range(min(concurrency or self.size, self.size, max(left, 1)))
+        todo = (_job(job, lim) for job in jobs)
+        slots = range(min(concurrency or self.size, self.size))
         sent: dict[int, deque] = {slot: deque() for slot in slots}
         with selectors.DefaultSelector() as selector:
-            for slot in slots:
-                selector.register(self._workers[slot].rfd, selectors.EVENT_READ, ("read", slot))
-                self._top_up(slot, sent[slot], todo, selector)
             try:
+                for slot in slots:
+                    selector.register(self._workers[slot].rfd, selectors.EVENT_READ, ("read", slot))
+                    self._top_up(slot, sent[slot], todo, selector)
                 waited = 0.0
-                while left:
+                while any(sent.values()):
                     ready = selector.select(timeout=STALL_SECONDS)
                     if not ready:
                         waited += STALL_SECONDS
-                        warnings.warn(f"sandbox: no sample finished in the last {waited:.0f} s; {left} "
-                                      f"left (per-sample wall-clock limit {lim.wall:g} s)", SandboxWarning,
-                                      stacklevel=2)
+                        running = sum(map(len, sent.values()))
+                        warnings.warn(f"sandbox: no sample finished in the last {waited:.0f} s; {running} "
+                                      f"in the workers' queues (per-sample wall-clock limit {lim.wall:g} s)",
+                                      SandboxWarning, stacklevel=2)
                     for ready_key, _ in ready:
                         kind, slot = ready_key.data
                         if kind == "write":
@@ -142,17 +146,18 @@ class SandboxPool:
                             continue
                         key, verdict = self._collect(slot, sent[slot], selector)
                         self._top_up(slot, sent[slot], todo, selector)
-                        left -= 1
                         waited = 0.0
                         yield key, verdict
             finally:
-                for slot, queue_ in sent.items():  # left early (a break, Ctrl-C): a fresh worker
-                    if queue_:  # rather than wait for verdicts nobody reads
+                for slot, queue_ in sent.items():  # left early (a break, Ctrl-C, a bad job): a fresh
+                    if queue_:  # worker rather than wait for verdicts nobody reads
                         self._replace(slot)
 
-    def _top_up(self, slot: int, queue_: deque, todo: deque, selector: selectors.BaseSelector) -> None:
-        while todo and len(queue_) < 2:
-            job = todo.popleft()
+    def _top_up(self, slot: int, queue_: deque, todo: Iterator[tuple], selector: selectors.BaseSelector) -> None:
+        while len(queue_) < 2:
+            job = next(todo, None)
+            if job is None:
+                break
             queue_.append(job)
             self._workers[slot].send(job[1], job[2])
         self._flush(slot, selector)

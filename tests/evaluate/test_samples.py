@@ -40,9 +40,8 @@ def test_programs_from_completion_and_solution(tmp_path: Path, humaneval) -> Non
                     '{"task_id": "HumanEval/0", "solution": "def has_close_elements(a, b): return 1"}\n')
     samples = read_samples(path, humaneval)
     build_programs(samples, humaneval, fences=True, stop=True, resolve_edits=False)
-    assert samples[0].program.startswith(p.prompt + "    return True\n")
-    assert "def extra" not in samples[0].program
-    assert samples[1].program.startswith("def has_close_elements(a, b): return 1\n")
+    assert samples[0].code == p.prompt + "    return True"  # cut at the stop sequence
+    assert samples[1].code == "def has_close_elements(a, b): return 1"  # a solution as given
     assert [s.index for s in samples] == [0, 1]
 
 
@@ -55,7 +54,7 @@ def test_resolve_edits_uses_the_lintseq_parser(tmp_path: Path, humaneval) -> Non
     samples = read_samples(path, humaneval)
     build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
     resolved = diffs.resolve(text)
-    assert samples[0].program.startswith(resolved.program)
+    assert samples[0].code == resolved.program
     # the results will show what was run and how the sequence resolved, as `editseq sample` records do
     assert samples[0].record["program"] == resolved.program
     assert (samples[0].record["resolve_problems"], samples[0].record["edits"]) == (resolved.problems, 1)
@@ -64,7 +63,7 @@ def test_resolve_edits_uses_the_lintseq_parser(tmp_path: Path, humaneval) -> Non
     path.write_text(__import__("json").dumps(samples[0].record) + "\n")
     again = read_samples(path, humaneval)
     build_programs(again, humaneval, fences=True, stop=False, resolve_edits=True)
-    assert again[0].program == samples[0].program
+    assert again[0].code == samples[0].code
 
 
 def test_resolve_edits_leaves_what_editseq_sample_resolved(tmp_path: Path, humaneval) -> None:
@@ -78,8 +77,7 @@ def test_resolve_edits_leaves_what_editseq_sample_resolved(tmp_path: Path, human
     path.write_text(__import__("json").dumps(record) + "\n")
     samples = read_samples(path, humaneval)
     build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
-    assert samples[0].program == humaneval.program(problem, solution=record["solution"])
-    assert "return any(" in samples[0].program
+    assert samples[0].code == record["solution"] and "return any(" in samples[0].code
 
 
 def test_resolve_edits_on_plain_programs_warns(tmp_path: Path, humaneval) -> None:

@@ -39,6 +39,13 @@ def test_keys_are_equal_exactly_when_every_part_is(a: dict, b: dict) -> None:
     assert (_key(a) == _key(b)) == (a == b)
 
 
+@given(st.lists(st.text(), max_size=4))
+def test_a_program_in_parts_has_the_key_of_the_joined_text(parts: list[str]) -> None:
+    """``evaluate`` keys samples by (code, test) without joining them; the calibration and
+    earlier stores key the joined program: both must meet."""
+    assert result_key(Bench(), "t", tuple(parts), Limits()) == result_key(Bench(), "t", "".join(parts), Limits())
+
+
 def test_the_output_cap_is_not_part_of_the_key() -> None:
     """How much output is kept changes no verdict, so it reruns nothing."""
     a = result_key(Bench(), "t", "x = 1", Limits(output_bytes=1000))

@@ -73,12 +73,17 @@ class _Size(enum.IntEnum):
 
 def test_subclassed_values_cross_to_the_worker_as_plain_ones(pool: SandboxPool) -> None:
     """Programs and limits reach the worker as exact str/int/float/bool (numpy scalars, str and int
-    subclasses would not survive its wire format); anything else is refused up front."""
+    subclasses would not survive its wire format); anything else is refused, and the pool's
+    workers stay usable."""
     limits = Limits(timeout=1, memory_mb=_Size.MB)
     assert type(limits.memory_mb) is int and type(limits.timeout) is float
     assert next(pool.run([(0, _Text("assert 1"), limits)]))[1].passed
     with pytest.raises(TypeError, match="a program is a str"):
         pool.run_one(b"assert 1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="a program is a str"):  # after good jobs went out
+        list(pool.run([(0, "import time\ntime.sleep(0.2)"), (1, "assert 1"), (2, None)]))
+    after = dict(pool.run([(i, f"assert {i} < 3") for i in range(5)]))
+    assert {i: v.passed for i, v in after.items()} == {0: True, 1: True, 2: True, 3: False, 4: False}
 
 
 def test_forker_holds_no_after_fork_hooks() -> None:
