@@ -94,7 +94,7 @@ def _editseq_plus_check(candidate):
                 sys.stdout = real_stdout
             if _EDITSEQ_ORACLE == "truthy":
                 exp = bool(exp)  # re.Match objects neither compare equal nor pickle
-        if candidate is None:
+        if _EDITSEQ_RECORD:  # never inferred from the candidate: a sample's name may be None
             pieces.append(pickle.dumps(exp, protocol=4))
             size += len(pieces[-1])
             if size > 16 * _EDITSEQ_MAX_RECORD:  # would not compress enough: stop early
@@ -124,7 +124,7 @@ def _editseq_plus_check(candidate):
         assert atol != 0, f"input {n}: wrong output"
         assert type(out) == type(exp), f"input {n}: got {type(out).__name__}, expected {type(exp).__name__}"
         assert close(out, exp, atol), f"input {n}: not within atol={atol}"
-    if candidate is None:
+    if _EDITSEQ_RECORD:
         # compressed: every sample of the task carries it (outputs are repetitive: 3-10x smaller)
         packed = zlib.compress(pickle.dumps(pieces, protocol=4), 6)
         if len(packed) > _EDITSEQ_MAX_RECORD:
@@ -169,9 +169,12 @@ class PlusSpec:
         """A program that runs the reference alone on every input and prints its outputs; it
         prints nothing when they compress to more than ``max_bytes`` (or cannot be pickled, as a
         class defined in the reference cannot): such tasks keep running the reference per sample."""
+        if max_bytes <= 0:
+            raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         return self._program(None, max_bytes) + "_editseq_plus_check(None)\n"
 
     def _program(self, expected: str | None, max_bytes: int = 0) -> str:
+        """Header + harness; ``max_bytes`` > 0 makes it the recording program."""
         header = (f"_EDITSEQ_INPUTS = {json.dumps(self.inputs)!r}\n"
                   f"_EDITSEQ_REFERENCE = {self.reference!r}\n"
                   f"_EDITSEQ_ENTRY = {self.entry_point!r}\n"
@@ -179,6 +182,7 @@ class PlusSpec:
                   f"_EDITSEQ_ORACLE = {self.oracle!r}\n"
                   f"_EDITSEQ_RESTORE = {self.restore!r}\n"
                   f"_EDITSEQ_EXPECTED = {expected!r}\n"
+                  f"_EDITSEQ_RECORD = {max_bytes > 0!r}\n"
                   f"_EDITSEQ_MAX_RECORD = {max_bytes!r}\n"
                   f"_EDITSEQ_MARK = {MARK!r}\n")
         return "\n" + header + HARNESS

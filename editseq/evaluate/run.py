@@ -180,7 +180,8 @@ def record_references(bench: Benchmark, pool: SandboxPool, store: ResultStore, l
     todo = [(tid, programs[tid]) for tid in specs if keys[tid] not in known]
     for tid, v in _with_bar(pool.run(todo, limits=lim), len(todo), progress, "record references"):
         known[keys[tid]] = (read_recording(v.output) if v.passed else None) or ""
-        store.put_recording(keys[tid], tid, known[keys[tid]])
+        if v.status not in ("timeout", "crashed"):  # those may go another way next time: retried
+            store.put_recording(keys[tid], tid, known[keys[tid]])
     for tid, spec in specs.items():
         if known[keys[tid]]:
             bench.problems[tid] = replace(bench.problems[tid], test=spec.test(known[keys[tid]]))

@@ -155,3 +155,10 @@ def test_outputs_too_large_or_unpicklable_are_not_recorded() -> None:
     own_class = PlusSpec("f", "class P:\n    pass\n\ndef f():\n    return P()\n", [[]], 0.0)
     assert _record(own_class)[0] != "passed"  # pickle cannot find the reference's class
     assert _record(own_class)[1] is None
+
+
+def test_a_name_bound_to_none_is_an_error(mode: str) -> None:
+    """A decorator that forgets ``return wrapper`` leaves the entry point None: never a pass."""
+    forgetful = "def memo(fn):\n    def wrapper(*a):\n        return fn(*a)\n\n@memo\ndef f(x):\n    return x\n"
+    assert _judge(mode, forgetful, "def f(x):\n    return x\n", [[1], [2]]) == (
+        "error", "TypeError: 'NoneType' object is not callable")

@@ -106,6 +106,31 @@ def test_evalplus_references_are_recorded_once_and_kept(tmp_path: Path, shared_d
     assert again["tasks"] == summary["tasks"], "the reference beside the sample gives the same verdicts"
 
 
+def test_a_recording_that_crashed_is_retried_and_one_that_failed_is_kept(tmp_path: Path) -> None:
+    """A crash or wall-clock timeout may go another way next run; a reference that raises will not."""
+    from editseq.benchmarks import Benchmark, Problem
+    from editseq.benchmarks.plus import PlusSpec
+    from editseq.evaluate.run import record_references
+    from editseq.evaluate.store import ResultStore
+    from editseq.sandbox import Limits, SandboxPool
+
+    source = tmp_path / "data.jsonl"
+    source.write_text("synthetic\n")
+    references = {"t/crash": "import os, signal\n\ndef f(x):\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+                  "t/raise": "def f(x):\n    raise ValueError(x)\n",
+                  "t/ok": "def f(x):\n    return x + 1\n"}
+    bench = Benchmark("synthetic", "v0", "", "", source, scaled_timeouts=True)
+    for tid, ref in references.items():
+        spec = PlusSpec("f", ref, [[1]], 0.0)
+        bench.problems[tid] = Problem(tid, "", "f", ref, spec.test(), spec)
+    store = ResultStore(tmp_path / "c.sqlite")
+    with SandboxPool(1, Limits(timeout=1)) as pool:
+        assert record_references(bench, pool, store, pool.limits, set(references), False) == ["t/crash", "t/raise"]
+    kept = dict(store.db.execute("SELECT task_id, outputs FROM recordings"))
+    assert set(kept) == {"t/raise", "t/ok"} and kept["t/raise"] == "" and kept["t/ok"]
+    store.close()
+
+
 def test_k_larger_than_samples_is_rejected(tmp_path: Path, shared_data: Path) -> None:
     samples = tmp_path / "x.jsonl"
     rows = write_samples(samples, shared_data)
