@@ -9,6 +9,7 @@ for execution (every sample still runs in the sandbox on the worker's machine).
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
@@ -113,10 +114,11 @@ class RaySandboxPool:
     def run(self, jobs: Iterable[tuple], concurrency: int | None = None,
             limits: Limits | None = None) -> Iterator[tuple[Hashable, Verdict]]:
         """Yield ``(key, verdict)`` per ``(key, program[, limits])`` job; ``concurrency=1`` runs
-        one program at a time (the load-independent re-check of wall-clock timeouts)."""
-        jobs = list(jobs)
+        one program at a time (the load-independent re-check of wall-clock timeouts). Batches are
+        cut from ``jobs`` as tasks go out, so only the batches in flight are held."""
         size = 1 if concurrency == 1 else self.batch
-        batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        source = iter(jobs)
+        batches = iter(lambda: list(itertools.islice(source, size)), [])
         for results in map_ordered(_run_batch, batches, limits or self.limits,
                                    in_flight=1 if concurrency == 1 else None, address=self.address):
             yield from results

@@ -69,6 +69,25 @@ def test_evaluate_on_ray_gives_the_local_verdicts(tmp_path, shared_data):
     assert results["ray"] == results["local"]
 
 
+def test_the_ray_pool_takes_jobs_as_its_tasks_go_out():
+    """Programs can be built on demand: at most the batches in flight have been taken."""
+    from editseq.sandbox import Limits
+    from editseq.scale.ray_backend import RaySandboxPool
+
+    taken = []
+
+    def jobs():
+        for i in range(400):
+            taken.append(i)
+            yield i, f"assert {i} % 7"
+
+    results = RaySandboxPool(Limits(timeout=2), batch=4).run(jobs())
+    first = next(results)
+    assert len(taken) <= 4 * 8 + 4  # 8 batches in flight (4 per CPU), the next one being cut
+    got = dict([first, *results])
+    assert len(taken) == 400 and {i for i, v in got.items() if not v.passed} == set(range(0, 400, 7))
+
+
 def test_mtpb_evaluate_on_ray_gives_the_local_outcomes(tmp_path, shared_data):
     from editseq.mtpb.run import MTPBEvaluateOptions, evaluate
     from tests.mtpb.test_run import write_oracle
