@@ -32,8 +32,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from editseq.benchmarks import load_benchmark
-from editseq.benchmarks.plus import MAX_RECORD_BYTES, read_recording
-from editseq.evaluate.run import CALIBRATION_TIMEOUT
+from editseq.benchmarks.plus import read_recording
+from editseq.evaluate.run import CALIBRATION_TIMEOUT, recording_limits
 from editseq.sandbox import Limits, SandboxPool
 
 
@@ -41,7 +41,7 @@ def run(name: str, data: Path | None, workers: int) -> None:
     bench = load_benchmark(name, data)
     limits = Limits(timeout=CALIBRATION_TIMEOUT, memory_mb=max(2048, bench.memory_mb))
     specs = {tid: p.plus for tid, p in bench.problems.items() if p.plus is not None}
-    record = replace(limits, output_bytes=MAX_RECORD_BYTES * 4 // 3 + 65536)  # as evaluate records
+    record = recording_limits(bench, limits)  # as evaluate records
     with SandboxPool(workers, limits) as pool:
         recordings = dict(pool.run(((t, s.recording_program()) for t, s in specs.items()), limits=record))
         outputs = {t: read_recording(v.output) if v.passed else None for t, v in recordings.items()}

@@ -163,6 +163,11 @@ def _calibration_limits(bench: Benchmark, limits: Limits) -> Limits:
                    timeout=max(limits.timeout, CALIBRATION_TIMEOUT))
 
 
+def recording_limits(bench: Benchmark, limits: Limits) -> Limits:
+    """What a recording program runs under: the calibration limits, with room for its output."""
+    return replace(_calibration_limits(bench, limits), output_bytes=MAX_RECORD_BYTES * 4 // 3 + 65536)
+
+
 def record_references(bench: Benchmark, pool: SandboxPool, store: ResultStore, limits: Limits,
                        tasks: set[str], progress: bool) -> list[str]:
     """Record each EvalPlus task's reference outputs once and build its test from them.
@@ -173,7 +178,7 @@ def record_references(bench: Benchmark, pool: SandboxPool, store: ResultStore, l
     reference failed.
     """
     specs = {tid: p.plus for tid, p in bench.problems.items() if tid in tasks and p.plus is not None}
-    lim = replace(_calibration_limits(bench, limits), output_bytes=MAX_RECORD_BYTES * 4 // 3 + 65536)
+    lim = recording_limits(bench, limits)
     programs = {tid: spec.recording_program() for tid, spec in specs.items()}
     keys = {tid: result_key(bench, tid, program, lim) for tid, program in programs.items()}
     known = store.get_recordings(list(keys.values()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,15 +64,14 @@ class ResultStore:
         self._last_commit = time.monotonic()
 
     def get(self, keys: list[str]) -> dict[str, Verdict]:
-        found: dict[str, Verdict] = {}
+        rows = self._rows("SELECT key, status, reason, duration, cpu_time, peak_memory_kb FROM verdicts", keys)
+        return {key: Verdict(*fields) for key, *fields in rows}
+
+    def _rows(self, select: str, keys: list[str]) -> Iterator[tuple]:
+        """``select`` restricted to ``keys``, in chunks that stay under SQLite's variable limit."""
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
-            rows = self.db.execute(
-                "SELECT key, status, reason, duration, cpu_time, peak_memory_kb FROM verdicts "
-                f"WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-            for key, *fields in rows:
-                found[key] = Verdict(*fields)
-        return found
+            yield from self.db.execute(f"{select} WHERE key IN ({','.join('?' * len(chunk))})", chunk)
 
     def put(self, key: str, benchmark: str, task_id: str, v: Verdict) -> None:
         self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?)",
@@ -80,11 +80,7 @@ class ResultStore:
         self._maybe_commit()
 
     def get_recordings(self, keys: list[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            found.update(self.db.execute(f"SELECT key, outputs FROM recordings WHERE key IN ({','.join('?' * len(chunk))})", chunk))
-        return found
+        return dict(self._rows("SELECT key, outputs FROM recordings", keys))
 
     def put_recording(self, key: str, task_id: str, outputs: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO recordings VALUES (?,?,?)", (key, task_id, outputs))

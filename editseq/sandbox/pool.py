@@ -62,9 +62,9 @@ class _WorkerProcess:
         self.outbox = bytearray()  # frames the pipe has not taken yet
         self.watched = False  # is ``wfd`` in the pool's selector, waiting for room?
 
-    def send(self, program: str, limits: Limits) -> None:
+    def queue(self, program: str, limits: Limits) -> None:
+        """Add a job to ``outbox``; ``flush`` writes it."""
         self.outbox += protocol.frame((program, _values(limits)))
-        self.flush()
 
     def flush(self) -> None:
         """Write what the pipe takes now; the rest waits in ``outbox``."""
@@ -159,7 +159,7 @@ class SandboxPool:
             if job is None:
                 break
             queue_.append(job)
-            self._workers[slot].send(job[1], job[2])
+            self._workers[slot].queue(job[1], job[2])
         self._flush(slot, selector)
 
     def _flush(self, slot: int, selector: selectors.BaseSelector) -> None:
@@ -185,7 +185,7 @@ class SandboxPool:
             self._replace(slot)
             selector.register(self._workers[slot].rfd, selectors.EVENT_READ, ("read", slot))
             for queued in queue_:  # the new worker never saw these
-                self._workers[slot].send(queued[1], queued[2])
+                self._workers[slot].queue(queued[1], queued[2])
             self._flush(slot, selector)
             return key, Verdict("crashed", f"sandbox worker died ({exc}); replaced")
 
