@@ -22,7 +22,7 @@ def docstrings(config_file: Path | None, **values: object) -> int:
     """Documented top-level functions of installed sources -> (instruction, program) JSONL.
 
     The docstring becomes the instruction and the function without it the program; duplicates
-    and pairs overlapping HumanEval/MBPP are dropped. Feed the output to `editseq lintseq`.
+    and pairs overlapping HumanEval(+)/MBPP(+) are dropped. Feed the output to `editseq lintseq`.
 
     \b
     Examples:
@@ -33,6 +33,6 @@ def docstrings(config_file: Path | None, **values: object) -> int:
     counts = run_docstrings(opts)
     click.echo(f"{counts['files']} files, {counts['functions']} documented functions: "
                f"{counts['kept']} kept, {counts['duplicates']} duplicates, "
-               f"{counts['contaminated']} overlapping HumanEval/MBPP")
+               f"{counts['contaminated']} overlapping HumanEval(+)/MBPP(+)")
     click.echo(f"output: {opts.out}")
     return 0

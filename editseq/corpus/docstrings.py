@@ -3,8 +3,8 @@
 The instruction is the function's docstring; the program is the function without it. This gives
 the paper's instruction-tuning experiment data that exists offline. Pairs are deduplicated by
 their whitespace-normalized program, and any pair sharing a 13-token sequence with a HumanEval or
-MBPP prompt or solution is dropped (the GPT-3 decontamination rule), so finetuning on it does
-not leak benchmark answers.
+MBPP prompt or solution (and their EvalPlus and sanitized versions) is dropped (the GPT-3
+decontamination rule), so finetuning on it does not leak benchmark answers.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class DocstringsOptions:
     min_lines: int = option(3, help="shortest program kept (lines, docstring removed)")
     max_lines: int = option(60, help="longest program kept")
     private: bool = option(False, help="also keep functions whose names start with _")
-    decontaminate: bool = option(True, help="drop pairs sharing a 13-token sequence with HumanEval or MBPP (needs their data)")
+    decontaminate: bool = option(True, help="drop pairs sharing a 13-token sequence with HumanEval(+) or MBPP(+) (needs their data)")
     data: Path | None = option(None, help="benchmark data folder for decontamination (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     overwrite: bool = option(False, help="replace an existing OUT")
 
@@ -111,11 +111,12 @@ def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
 
 
 def benchmark_ngrams(data: Path | None) -> set[tuple[str, ...]]:
-    """13-grams of every HumanEval and MBPP prompt and reference solution."""
-    from editseq.benchmarks import load_benchmark
+    """13-grams of every prompt and reference solution of every benchmark ``editseq sample`` takes
+    (MBPP+ holds tasks from outside MBPP's test split, and HumanEval+ has its own solutions)."""
+    from editseq.benchmarks import NAMES, load_benchmark
 
     grams: set[tuple[str, ...]] = set()
-    for name in ("humaneval", "mbpp"):
+    for name in NAMES:
         bench = load_benchmark(name, data)
         for problem in bench.problems.values():
             grams |= ngrams(problem.prompt) | ngrams(problem.canonical_solution)

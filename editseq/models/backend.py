@@ -33,6 +33,7 @@ class GenerationConfig:
     max_new_tokens: int = 256
     stop: tuple[str, ...] = ()  # the text is cut before the first stop sequence
     seed: int = 0
+    special_tokens: bool = False  # the text must keep special tokens (edit sequences' <|diff|>)
 
     def __post_init__(self) -> None:
         check_sampling(self.n, self.temperature, self.top_p, self.min_p, self.max_new_tokens)
@@ -46,12 +47,19 @@ class Generation:
     tokens: int  # tokens generated (before cutting at a stop sequence)
 
 
+Prompt = str | list[dict[str, str]]  # text, or chat messages (only a server templates them itself)
+
+
 class Backend(Protocol):
-    """A model that samples: transformers, vLLM or an OpenAI-compatible server."""
+    """A model that samples: transformers, vLLM or an OpenAI-compatible server.
+
+    Local backends (transformers, vLLM) decode special tokens into the text always; a server is
+    asked to when ``GenerationConfig.special_tokens`` is set.
+    """
 
     name: str
 
-    def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
+    def generate(self, prompts: list[Prompt], config: GenerationConfig) -> list[list[Generation]]:
         """``config.n`` generations for each prompt, in prompt order."""
         ...
 

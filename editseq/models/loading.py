@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,24 @@ def resolve_model(model: str) -> ModelSource:
     if path.is_file() and path.suffix == ".gguf":
         return ModelSource(str(path.parent), path.name)
     return ModelSource(str(path) if path.exists() else model)
+
+
+def trained_format(model: str) -> str | None:
+    """``program`` or ``editseq`` for a checkpoint of ``editseq train sft`` (its output folder or
+    a ``checkpoint-N`` inside it), from the settings it recorded; None for any other model."""
+    from editseq.train.common import SETTINGS_FILE
+
+    folder = Path(model).expanduser()
+    if not folder.is_dir():
+        return None
+    for settings in (folder / SETTINGS_FILE, folder.parent / SETTINGS_FILE):
+        if settings.is_file():
+            try:
+                value = json.loads(settings.read_text(encoding="utf-8"))["settings"].get("format")
+            except (OSError, ValueError, KeyError, AttributeError):
+                return None
+            return value if value in ("program", "editseq") else None
+    return None
 
 
 def _require_transformers() -> None:

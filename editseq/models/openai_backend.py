@@ -1,8 +1,12 @@
-"""Sampling from an OpenAI-compatible ``/v1/completions`` server (vLLM, TGI, llama.cpp).
+"""Sampling from an OpenAI-compatible server (vLLM, TGI, llama.cpp): ``/v1/completions`` for text
+prompts, ``/v1/chat/completions`` for chat messages (the server applies the model's template).
 
 One request per sample (``n=1``) so every generation gets its own exact token count
-(``usage.completion_tokens``) and its own seed; requests run ``concurrency`` at a time, which lets
-the server batch them. Only the standard library is used, so this backend needs no extra.
+(``usage.completion_tokens``) and its own seed; greedy decoding sends one request per prompt and
+copies it. Requests run ``concurrency`` at a time, which lets the server batch them. Edit
+sequences need their ``<|diff|>`` tokens back, which vLLM's server drops by default, so requests
+ask it (and servers sharing its extensions) to keep special tokens. Only the standard library is
+used, so this backend needs no extra.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from editseq.models.backend import Generation, GenerationConfig, sample_seed
+from editseq.models.backend import Generation, GenerationConfig, Prompt, sample_seed
 from editseq.models.loading import ModelError
 from editseq.text import cut_at_stop
 
@@ -36,28 +40,35 @@ class OpenAIBackend:
             self.headers["Authorization"] = f"Bearer {api_key}"
         self.served_model = served_model or self._first_model()
 
-    def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
-        """``config.n`` generations per prompt, each one request."""
-        jobs = [(p, k) for p in prompts for k in range(config.n)]
+    def generate(self, prompts: list[Prompt], config: GenerationConfig) -> list[list[Generation]]:
+        """``config.n`` generations per prompt, each one request (greedy: one per prompt)."""
+        draws = 1 if config.temperature == 0 else config.n
+        jobs = [(p, k) for p in prompts for k in range(draws)]
         with ThreadPoolExecutor(self.concurrency) as pool:
             flat = list(pool.map(lambda job: self._one(job[0], job[1], config), jobs))
-        return [flat[i * config.n:(i + 1) * config.n] for i in range(len(prompts))]
+        return [flat[i * draws:(i + 1) * draws] * (config.n // draws) for i in range(len(prompts))]
 
-    def _one(self, prompt: str, index: int, config: GenerationConfig) -> Generation:
-        body: dict[str, Any] = {"model": self.served_model, "prompt": prompt, "n": 1,
+    def _one(self, prompt: Prompt, index: int, config: GenerationConfig) -> Generation:
+        chat = not isinstance(prompt, str)
+        body: dict[str, Any] = {"model": self.served_model, "n": 1,
                                 "max_tokens": config.max_new_tokens,
                                 "temperature": config.temperature, "top_p": config.top_p,
-                                "seed": sample_seed(config.seed, prompt, index)}
+                                "seed": sample_seed(config.seed, json.dumps(prompt) if chat else prompt, index)}
+        body.update({"messages": prompt} if chat else {"prompt": prompt})
         if config.min_p is not None:
             body["min_p"] = config.min_p  # a vLLM / llama.cpp extension
         if config.stop:
             body["stop"] = list(config.stop)
-        reply = self._request("/completions", body)
+        if config.special_tokens:  # vLLM extensions: keep <|diff|>, and no space after it
+            body.update(skip_special_tokens=False, spaces_between_special_tokens=False)
+        path = "/chat/completions" if chat else "/completions"
+        reply = self._request(path, body)
         try:
-            text = reply["choices"][0]["text"]
+            choice = reply["choices"][0]
+            text = choice["message"]["content"] if chat else choice["text"]
             tokens = int(reply.get("usage", {}).get("completion_tokens", 0))
         except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise ModelError(f"{self.base}/completions: unexpected reply {str(reply)[:200]!r}") from exc
+            raise ModelError(f"{self.base}{path}: unexpected reply {str(reply)[:200]!r}") from exc
         return Generation(cut_at_stop(text, config.stop), tokens)
 
     def _first_model(self) -> str:

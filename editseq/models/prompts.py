@@ -3,8 +3,11 @@
 - ``completion``: the benchmark prompt as is (a base model continues the function); the output is
   a ``completion`` cut at the Codex/CodeGen stop sequences.
 - ``chat``: the task in the tokenizer's chat template (instruction-tuned models); the output's
-  markdown is unwrapped (``editseq.text.unwrap_markdown``) and becomes a whole-program
-  ``solution``.
+  first python block (``editseq.text.unwrap_markdown``) becomes a whole-program ``solution``, so
+  a usage example in a later block never runs. An HTTP backend, which has no tokenizer, gets the
+  messages themselves and its server applies the model's template.
+- ``instruction``: the instruction alone, as ``editseq train sft --format program`` trains on
+  ``instruction + "\\n" + program``; the output is a whole-program ``solution``.
 - ``lintseq``: the instruction followed by ``"\\n<|diff|>"``, as LintSeq training text starts
   (``editseq.lintseq.diffs.render_training_text``); the output is an edit sequence, resolved into a
   program with ``editseq.lintseq.diffs.resolve``, keeping what resolution had to skip.
@@ -19,30 +22,42 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from editseq.benchmarks import Problem
+from editseq.config import ConfigError
 from editseq.evaluate.samples import STOP_SEQUENCES
 from editseq.lintseq.diffs import DIFF_TOKEN, resolve
+from editseq.models.backend import Prompt
 from editseq.text import unwrap_markdown
 
-PromptStyle = Literal["completion", "chat", "lintseq"]
-STYLES: tuple[str, ...] = ("completion", "chat", "lintseq")
+PromptStyle = Literal["completion", "chat", "instruction", "lintseq"]
+STYLES: tuple[str, ...] = ("completion", "chat", "instruction", "lintseq")
 COMPLETION_STOPS = (*STOP_SEQUENCES, "\n```")  # instruction models also close a code fence
 CHAT_INSTRUCTION = ("Write a Python program that solves the task below. Reply with the complete "
                     "code in one ```python block.\n\n```python\n{prompt}```")
 
 
-def build_prompt(problem: Problem, style: PromptStyle, tokenizer: Any = None) -> str:
-    """The text given to the model for ``problem`` in ``style`` (chat needs the tokenizer)."""
+def build_prompt(problem: Problem, style: PromptStyle, tokenizer: Any = None) -> Prompt:
+    """What the model is given for ``problem`` in ``style``: text, or for ``chat`` without a
+    tokenizer (an HTTP server) the messages."""
     if style == "completion":
         return problem.prompt
+    if style == "instruction":  # SFT's prompt is the instruction; the model writes "\n" + program
+        return problem.prompt.rstrip("\n")
     if style == "lintseq":
         return problem.prompt.rstrip("\n") + "\n" + DIFF_TOKEN
     if style == "chat":
-        if tokenizer is None or not getattr(tokenizer, "chat_template", None):
-            raise ValueError("the chat prompt style needs a model whose tokenizer has a chat "
-                             "template; use --prompt completion or lintseq")
         messages = [{"role": "user", "content": CHAT_INSTRUCTION.format(prompt=problem.prompt)}]
+        if tokenizer is None:
+            return messages
+        check_chat(tokenizer)
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
+
+
+def check_chat(tokenizer: Any) -> None:
+    """Refuse ``--prompt chat`` for a local model whose tokenizer has no chat template."""
+    if tokenizer is not None and not getattr(tokenizer, "chat_template", None):
+        raise ConfigError("--prompt chat needs a model whose tokenizer has a chat template; "
+                          "use --prompt completion (a base model) or instruction (an SFT checkpoint)")
 
 
 def stop_sequences(style: PromptStyle) -> tuple[str, ...]:
@@ -54,9 +69,9 @@ def to_sample(problem: Problem, style: PromptStyle, raw: str) -> dict[str, Any]:
     """Evaluation fields for one output: ``completion``, or ``solution`` (+ resolution details)."""
     if style == "completion":
         return {"completion": raw}
-    if style == "chat":
+    if style in ("chat", "instruction"):
         closed = raw + "\n```" if raw.count("```") % 2 else raw  # cut off inside its code block
-        return {"solution": _after_prompt(problem, unwrap_markdown(closed))}
+        return {"solution": _after_prompt(problem, unwrap_markdown(closed, first_only=True))}
     resolved = resolve(DIFF_TOKEN + raw)  # the prompt ends with the first <|diff|>
     return {"solution": _after_prompt(problem, resolved.program), "program": resolved.program,
             "resolve_problems": resolved.problems, "edits": resolved.edits}

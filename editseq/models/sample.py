@@ -11,6 +11,7 @@ tokens per second.
 from __future__ import annotations
 
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +29,10 @@ from editseq.io import (
     write_json,
     write_jsonl,
 )
+from editseq.lintseq.diffs import DIFF_TOKEN
 from editseq.models.backend import Backend, GenerationConfig, check_sampling
-from editseq.models.loading import BackendOptions, open_backend
-from editseq.models.prompts import PromptStyle, build_prompt, stop_sequences, to_sample
+from editseq.models.loading import BackendOptions, open_backend, trained_format
+from editseq.models.prompts import PromptStyle, build_prompt, check_chat, stop_sequences, to_sample
 
 # Settings that may differ between a run and its resumption (they do not change what is drawn).
 _RESUMABLE = ("out", "limit", "task_ids", "batch_size", "device", "threads", "overwrite", "progress")
@@ -52,7 +54,7 @@ class SampleOptions(BackendOptions):
     max_new_tokens: int = option(512, help="tokens generated at most per sample")
     seed: int = option(0, help="sampling seed")
     format: Literal["program", "editseq"] = option("program", help="what the model writes: a program, or a LintSeq edit sequence (resolved into a program)")
-    prompt: Literal["auto", "completion", "chat", "lintseq"] = option("auto", help="prompt style (auto: lintseq for --format editseq, else chat when the model has a chat template, else completion)")
+    prompt: Literal["auto", "completion", "chat", "instruction", "lintseq"] = option("auto", help="prompt style (auto: lintseq for --format editseq; instruction for a checkpoint `editseq train sft --format program` wrote, as it was trained; else chat when the model has a chat template, else completion; a server gets completion unless --prompt chat)")
     out: Path = option(None, help="samples JSONL to write (appended to when resuming)", required=True)  # noqa: RUF009
     overwrite: bool = option(False, help="start over instead of resuming an existing OUT")
     progress: bool = option(True, help="show a progress bar")
@@ -72,19 +74,27 @@ class SampleOptions(BackendOptions):
         if self.prompt != "auto" and (self.format == "editseq") != (self.prompt == "lintseq"):
             raise ConfigError(f"--prompt {self.prompt} does not go with --format {self.format}; "
                               "edit sequences use --prompt lintseq (or auto)")
+        trained = trained_format(self.model)
+        if trained is not None and trained != self.format:
+            raise ConfigError(f"--model {self.model} was fine-tuned on --format {trained} data "
+                              f"(its editseq_train_settings.json); sample it with --format {trained}")
 
     def style(self, tokenizer: Any = None) -> PromptStyle:
-        """The prompt style, ``auto`` resolved against the model's tokenizer."""
+        """The prompt style, ``auto`` resolved: the one an SFT checkpoint was trained with, else
+        by the model's tokenizer."""
         if self.prompt != "auto":
             return self.prompt
         if self.format == "editseq":
             return "lintseq"
+        if trained_format(self.model) == "program":
+            return "instruction"
         return "chat" if getattr(tokenizer, "chat_template", None) else "completion"
 
     def generation(self, style: PromptStyle) -> GenerationConfig:
         return GenerationConfig(n=self.n, temperature=self.temperature, top_p=self.top_p,
                                 min_p=self.min_p, max_new_tokens=self.max_new_tokens,
-                                stop=stop_sequences(style), seed=self.seed)
+                                stop=stop_sequences(style), seed=self.seed,
+                                special_tokens=style == "lintseq")
 
     def manifest_path(self) -> Path:
         return self.out.with_name(self.out.name.removesuffix(".jsonl") + "_sampling.json")
@@ -137,6 +147,12 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Coun
 
     tokenizer = getattr(backend, "tokenizer", None)
     style = opts.style(tokenizer)
+    if style == "chat":
+        check_chat(tokenizer)
+    if style == "lintseq" and tokenizer is not None and DIFF_TOKEN not in tokenizer.get_vocab():
+        warnings.warn(f"--model {opts.model} has no {DIFF_TOKEN} token (not fine-tuned on edit "
+                      "sequences by `editseq train sft --format editseq`?); its outputs will "
+                      "rarely resolve into programs", stacklevel=2)
     config = opts.generation(style)
     per_call = max(1, opts.batch_size // (1 if opts.temperature == 0 else opts.n))
     seconds = 0.0
@@ -152,7 +168,8 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Coun
                 out.write_many([{"task_id": problem.task_id, "sample": k,
                                  **to_sample(problem, style, g.text), "raw": g.text,
                                  "tokens": g.tokens} for k, g in enumerate(gens)])
-                stats.update(tasks=1, samples=len(gens), tokens=sum(g.tokens for g in gens))
+                drawn = gens[:1] if opts.temperature == 0 else gens  # greedy: one decode, copied
+                stats.update(tasks=1, samples=len(gens), tokens=sum(g.tokens for g in drawn))
             bar.update(len(group))
             bar.set_postfix(tok_s=f"{stats['tokens'] / seconds:.1f}" if seconds else "-")
     bar.close()

@@ -4,8 +4,9 @@ Every (prompt, sample) pair is a row; rows are generated ``batch_size`` at a tim
 padding, longest prompts first so padding stays small. Each row draws its tokens from its own
 random generator, seeded from (config seed, prompt, sample index): a prompt's samples do not depend
 on which other prompts shared the call or the batch, so a resumed or sharded run draws what a whole
-run draws (up to the last-bit differences padding can make in the logits). Stop sequences end a
-row early and the text is cut before the first one; the token count is what the model generated
+run draws (up to the last-bit differences padding can make in the logits). Prompts are tokenized
+as ``editseq train sft`` tokenizes them (with BOS where the tokenizer adds one). Stop sequences end
+a row early and the text is cut before the first one; the token count is what the model generated
 up to its end-of-sequence or stop.
 """
 
@@ -50,8 +51,9 @@ class TransformersBackend:
     def _generate_batch(self, rows: list[tuple[str, int]], config: GenerationConfig) -> list[Generation]:
         import torch
 
-        enc = self.tokenizer([p for p, _ in rows], return_tensors="pt", padding=True,
-                             add_special_tokens=False).to(self.model.device)
+        texts = [p for p, _ in rows]
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True,
+                             add_special_tokens=self._adds_bos(texts)).to(self.model.device)
         kwargs: dict[str, Any] = {"max_new_tokens": config.max_new_tokens,
                                   "pad_token_id": self.tokenizer.pad_token_id}
         if config.temperature > 0:
@@ -69,11 +71,21 @@ class TransformersBackend:
         new = out[:, enc["input_ids"].shape[1]:].tolist()
         return [self._decode(ids, config.stop) for ids in new]
 
+    def _adds_bos(self, prompts: list[str]) -> bool:
+        """Whether the tokenizer adds its special tokens (BOS): yes, as ``editseq train sft``
+        tokenizes its prompts, unless the prompts already start with BOS (a chat template's)."""
+        bos = self.tokenizer.bos_token
+        return not (bos and any(p.startswith(bos) for p in prompts))
+
     def _decode(self, ids: list[int], stop: tuple[str, ...]) -> Generation:
-        """Text up to the first end token (kept: ``<|diff|>`` and other added tokens), then stops."""
+        """Text up to the first end token (kept: ``<|diff|>`` and other added tokens), then stops.
+
+        The count includes the end-of-sequence token the model drew, but not the padding that
+        follows a row ended by a stop sequence (padding is often the same token)."""
         end = next((i for i, t in enumerate(ids) if t in self._ends), None)
-        tokens = len(ids) if end is None else end + 1
         text = self.tokenizer.decode(ids[:end], skip_special_tokens=False)
+        stopped = end is not None and any(s in text for s in stop)
+        tokens = len(ids) if end is None else end + (not stopped)
         return Generation(cut_at_stop(text, stop), tokens)
 
 

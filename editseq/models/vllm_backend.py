@@ -31,12 +31,16 @@ class VLLMBackend:
         self.tokenizer = self.llm.get_tokenizer()
 
     def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
-        """``config.n`` generations per prompt, in prompt order."""
+        """``config.n`` generations per prompt, in prompt order; greedy decodes each prompt once
+        (vLLM refuses ``n`` > 1 at temperature 0) and copies it."""
+        greedy = config.temperature == 0
         params = [self._vllm.SamplingParams(
-            n=config.n, temperature=config.temperature, top_p=config.top_p,
+            n=1 if greedy else config.n, temperature=config.temperature, top_p=config.top_p,
             min_p=config.min_p or 0.0, max_tokens=config.max_new_tokens, stop=list(config.stop),
-            seed=sample_seed(config.seed, prompt, 0), skip_special_tokens=False)
+            seed=sample_seed(config.seed, prompt, 0), skip_special_tokens=False,
+            spaces_between_special_tokens=False)
             for prompt in prompts]
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
-        return [[Generation(cut_at_stop(c.text, config.stop), len(c.token_ids)) for c in out.outputs]
+        gens = [[Generation(cut_at_stop(c.text, config.stop), len(c.token_ids)) for c in out.outputs]
                 for out in outputs]
+        return [g * config.n if greedy else g for g in gens]

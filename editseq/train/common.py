@@ -16,6 +16,8 @@ from editseq.config import ConfigError, option, run_settings, to_dict
 from editseq.env import versions
 from editseq.io import claim_output, write_json
 
+SETTINGS_FILE = "editseq_train_settings.json"  # what a run was started with (``sample`` reads its format)
+
 
 @dataclass
 class TrainOptions:
@@ -110,7 +112,7 @@ def claim_run(opts: Any, args: Any) -> None:
     if not args.should_save:
         return
     settings = run_settings(opts, RESUMABLE)
-    claim_output(opts.output_dir, opts.output_dir / "editseq_train_settings.json", settings,
+    claim_output(opts.output_dir, opts.output_dir / SETTINGS_FILE, settings,
                  overwrite=False, flag="--output-dir", can_overwrite=False, options=opts)
 
 

@@ -25,6 +25,7 @@ across releases).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -104,6 +105,20 @@ def tokenize_pair(tokenizer: Any, prompt: str, response: str, max_length: int) -
     return {"input_ids": ids, "labels": labels}
 
 
+def learnable(opts: SFTOptions, examples: list[dict[str, list[int]]]) -> list[dict[str, list[int]]]:
+    """The examples with at least one labelled token: an instruction that fills ``--max-length``
+    leaves nothing to learn (a loss of 0 that would pass for training). The rest are dropped
+    with a warning; none left is an error."""
+    kept = [e for e in examples if any(label != IGNORE for label in e["labels"])]
+    if not kept:
+        raise InputError(f"{opts.data}: every instruction fills --max-length {opts.max_length} "
+                         "tokens, leaving no response token to learn; raise --max-length")
+    if len(kept) < len(examples):
+        warnings.warn(f"{len(examples) - len(kept)} of {len(examples)} examples dropped: their "
+                      f"instruction fills --max-length {opts.max_length} tokens", stacklevel=2)
+    return kept
+
+
 def load_base(opts: SFTOptions) -> tuple[Any, Any]:
     """Trainable (model, tokenizer) from ``--model``; ``<|diff|>`` added for edit sequences."""
     from editseq.models.loading import load_tokenizer, load_weights
@@ -125,7 +140,7 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
     transformers.set_seed(opts.seed)
     pairs = training_pairs(opts)  # bad data fails before the model loads
     model, tokenizer = load_base(opts)
-    examples = [tokenize_pair(tokenizer, p, r, opts.max_length) for p, r in pairs]
+    examples = learnable(opts, [tokenize_pair(tokenizer, p, r, opts.max_length) for p, r in pairs])
     dataset = datasets.Dataset.from_list(examples)
     # the examples arrive tokenized with their labels, so TRL neither re-tokenizes nor re-masks them
     args = training_arguments(opts, trl.SFTConfig, max_length=None, packing=False,

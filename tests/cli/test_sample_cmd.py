@@ -103,3 +103,15 @@ def test_every_benchmark_evaluate_scores_can_be_sampled() -> None:
         return typing.get_args(typing.get_type_hints(cls)["benchmark"])
 
     assert choices(SampleOptions) == choices(EvaluateOptions)
+
+
+def test_greedy_tokens_count_one_decode(tmp_path: Path, shared_data: Path) -> None:
+    """Greedy draws one decode and copies it n times: throughput counts the decode once."""
+    pytest.importorskip("torch")
+    out = tmp_path / "g.jsonl"
+    assert main(["sample", "--model", "smollm2-135m", "--data", str(shared_data), "--task-ids", "HumanEval/2",
+                 "--n", "3", "--temperature", "0", "--max-new-tokens", "8", "--out", str(out), "--no-progress"]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == 3 and len({r["raw"] for r in records}) == 1
+    summary = json.loads((tmp_path / "g_sampling.json").read_text())["summary"]
+    assert summary["tokens"] == records[0]["tokens"]

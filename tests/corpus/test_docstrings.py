@@ -1,4 +1,4 @@
-"""Docstring pairs: extraction, deduplication, HumanEval/MBPP decontamination."""
+"""Docstring pairs: extraction, deduplication, HumanEval(+)/MBPP(+) decontamination."""
 
 from __future__ import annotations
 
@@ -64,13 +64,20 @@ def test_mine_dedups_and_decontaminates(tmp_path: Path, shared_data: Path, monke
     (pkg / "__init__.py").write_text(SOURCE)
     (pkg / "copy.py").write_text(SOURCE)  # the same function again: a duplicate
     (pkg / "leak.py").write_text(leaked)
+    # Mbpp/2 is outside MBPP's test split: only MBPP+ (and sanitized MBPP) hold it
+    (pkg / "plusleak.py").write_text(
+        'def similar_elements(test_tup1, test_tup2):\n'
+        '    """Write a function to find the shared elements from the given two lists."""\n'
+        '    shared = set(test_tup1) & set(test_tup2)\n'
+        '    return tuple(set(test_tup1) & set(test_tup2))\n')
     (pkg / "py2.py").write_text('print "python 2"\n')  # counted, not silently skipped
     monkeypatch.syspath_prepend(str(tmp_path))
     opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["minedpkg"], data=shared_data)
     records, counts = mine(opts)
     assert [r["source"] for r in records] == ["minedpkg:scaled"]
-    assert counts["duplicates"] == 1 and counts["contaminated"] == 1 and counts["unparsable"] == 1
+    assert counts["duplicates"] == 1 and counts["contaminated"] == 2 and counts["unparsable"] == 1
     assert records[0]["package"] == "minedpkg"
     kept_anyway, _ = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["minedpkg"],
                                             decontaminate=False))
-    assert {r["source"] for r in kept_anyway} == {"minedpkg:scaled", "minedpkg.leak:has_close_elements"}
+    assert {r["source"] for r in kept_anyway} == {"minedpkg:scaled", "minedpkg.leak:has_close_elements",
+                                                  "minedpkg.plusleak:similar_elements"}

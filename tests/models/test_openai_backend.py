@@ -28,15 +28,19 @@ def _handler(backend: TransformersBackend, seen: list[dict[str, Any]]) -> type[B
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             seen.append(body)
-            if self.path != "/v1/completions" or body.get("model") != "smollm2-135m":
+            chat = self.path == "/v1/chat/completions"
+            if self.path not in ("/v1/completions", "/v1/chat/completions") or body.get("model") != "smollm2-135m":
                 self._reply(404, {"error": f"no route {self.path} for {body.get('model')}"})
                 return
             config = GenerationConfig(n=1, temperature=body["temperature"], top_p=body["top_p"],
                                       min_p=body.get("min_p"), max_new_tokens=body["max_tokens"],
                                       stop=tuple(body.get("stop", ())), seed=body["seed"])
+            prompt = (backend.tokenizer.apply_chat_template(body["messages"], tokenize=False, add_generation_prompt=True)
+                      if chat else body["prompt"])
             with lock:
-                gen = backend.generate([body["prompt"]], config)[0][0]
-            self._reply(200, {"choices": [{"index": 0, "text": gen.text, "finish_reason": "stop"}],
+                gen = backend.generate([prompt], config)[0][0]
+            choice = {"message": {"role": "assistant", "content": gen.text}} if chat else {"text": gen.text}
+            self._reply(200, {"choices": [{"index": 0, **choice, "finish_reason": "stop"}],
                               "usage": {"completion_tokens": gen.tokens}})
 
         def _reply(self, code: int, payload: dict[str, Any]) -> None:
@@ -76,6 +80,36 @@ def test_greedy_matches_the_local_backend(server) -> None:
     assert [[g.text for g in per] for per in gens] == [[g.text for g in per] for per in expected]
     assert all(1 <= g.tokens <= 8 for per in gens for g in per)
     assert seen[-1]["stop"] == ["\n\n"] and seen[-1]["max_tokens"] == 8
+
+
+def test_greedy_sends_one_request_per_prompt(server) -> None:
+    url, _, seen = server
+    seen.clear()
+    gens = OpenAIBackend(url).generate(PROMPTS, GenerationConfig(n=3, temperature=0, max_new_tokens=4))
+    assert len(seen) == 2 and [len(g) for g in gens] == [3, 3]
+    assert all(per[0] == per[1] == per[2] for per in gens)
+
+
+def test_chat_messages_use_the_chat_endpoint(server) -> None:
+    """The server applies the model's template: the same text a local chat-templated prompt gets."""
+    url, local, seen = server
+    messages = [{"role": "user", "content": "Write a Python function that adds two numbers."}]
+    config = GenerationConfig(n=1, temperature=0, max_new_tokens=8)
+    [[remote]] = OpenAIBackend(url).generate([messages], config)
+    assert seen[-1]["messages"] == messages and "prompt" not in seen[-1]
+    templated = local.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    assert remote.text == local.generate([templated], config)[0][0].text
+
+
+def test_special_tokens_are_asked_for_only_when_needed(server) -> None:
+    """Edit sequences need <|diff|> back (vLLM's server drops special tokens by default); other
+    requests carry no vLLM-only field that a strict server could refuse."""
+    url, _, seen = server
+    remote = OpenAIBackend(url)
+    remote.generate(PROMPTS[:1], GenerationConfig(n=1, max_new_tokens=2, special_tokens=True))
+    assert seen[-1]["skip_special_tokens"] is False and seen[-1]["spaces_between_special_tokens"] is False
+    remote.generate(PROMPTS[:1], GenerationConfig(n=1, max_new_tokens=2))
+    assert "skip_special_tokens" not in seen[-1] and "spaces_between_special_tokens" not in seen[-1]
 
 
 def test_each_sample_gets_its_own_seed(server) -> None:

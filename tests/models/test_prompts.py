@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from editseq.benchmarks import Problem
+from editseq.config import ConfigError
 from editseq.lintseq.diffs import DIFF_TOKEN, edit_path_from_steps
-from editseq.models.prompts import build_prompt, stop_sequences, to_sample
+from editseq.models.prompts import build_prompt, check_chat, stop_sequences, to_sample
 
 PROBLEM = Problem("T/0", 'from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    """Sum."""\n',
                   "total", "", "assert total([1, 2]) == 3\n")
@@ -27,6 +30,37 @@ def test_chat_style_unwraps_markdown_after_the_prompt(smollm2) -> None:
     assert "It sums" not in solution and "```" not in solution
     cut_off = to_sample(PROBLEM, "chat", "```python\ndef total(xs):\n    return sum(xs)")["solution"]
     assert "```" not in cut_off
+
+
+def test_chat_keeps_the_first_block_only() -> None:
+    """A usage example in a later block (here a wrong assert) must not become part of the program."""
+    raw = ("```python\ndef total(xs):\n    return sum(xs)\n```\nExample usage:\n"
+           "```python\nassert total([1]) == 2\n```")
+    solution = to_sample(PROBLEM, "chat", raw)["solution"]
+    assert "assert total([1])" not in solution
+    exec(solution + PROBLEM.test, {})
+
+
+def test_chat_messages_go_to_a_server_and_need_a_template_locally(tmp_path) -> None:
+    messages = build_prompt(PROBLEM, "chat")  # no tokenizer: an HTTP server templates them
+    assert isinstance(messages, list) and messages[0]["role"] == "user"
+    assert "def total" in messages[0]["content"]
+
+    class NoTemplate:
+        chat_template = None
+
+    with pytest.raises(ConfigError, match="--prompt chat needs a model whose tokenizer has a chat template"):
+        check_chat(NoTemplate())
+
+
+def test_instruction_style_matches_sft_program_text() -> None:
+    """``train sft --format program`` learns ``instruction + "\\n" + program``: the prompt is the
+    instruction and the output a whole program."""
+    prompt = build_prompt(PROBLEM, "instruction")
+    assert prompt == PROBLEM.prompt.rstrip("\n")
+    assert stop_sequences("instruction") == ()
+    solution = to_sample(PROBLEM, "instruction", "\ndef total(xs):\n    return sum(xs)\n")["solution"]
+    exec(solution + PROBLEM.test, {})
 
 
 def test_lintseq_style_resolves_edit_sequences() -> None:

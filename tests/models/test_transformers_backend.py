@@ -105,3 +105,41 @@ def test_warping_is_transformers_own(temperature: float, top_p: float, min_p: fl
     ours = warped_probs(scores, GenerationConfig(temperature=temperature, top_p=top_p, min_p=min_p))
     assert torch.equal(expected > 0, ours > 0), (expected > 0).sum(-1) - (ours > 0).sum(-1)
     assert torch.allclose(ours / ours.sum(-1, keepdim=True), expected, atol=1e-6)  # the sampler normalises
+
+
+def test_stopped_rows_count_no_padding(smollm2) -> None:
+    """Padding after a stop is often the end-of-sequence token; a row that drew its EOS counts it."""
+    model, tok = smollm2
+    backend = TransformersBackend(model, tok)
+    ids = tok("x = 1\ny = 2", add_special_tokens=False)["input_ids"]
+    pad = tok.pad_token_id
+    assert pad in backend._ends
+    assert backend._decode([*ids, pad, pad], stop=("\ny",)).tokens == len(ids)  # padded after the stop
+    assert backend._decode([*ids, tok.eos_token_id, pad], stop=()).tokens == len(ids) + 1  # drew EOS
+    assert backend._decode(ids, stop=()).tokens == len(ids)  # ran to max_new_tokens
+
+
+def test_prompts_are_tokenized_as_sft_tokenizes_them(tmp_path) -> None:
+    """With the BOS a tokenizer adds (``editseq train sft`` tokenizes prompts so), except after a
+    chat template's own BOS."""
+    import torch
+    from tokenizers.processors import TemplateProcessing
+
+    from editseq.models.loading import load_model
+    from tests.train.tiny import tiny_model
+
+    model, tok = load_model(str(tiny_model(tmp_path)), device="cpu")
+    tok.add_special_tokens({"bos_token": "<bos>"})
+    model.resize_token_embeddings(len(tok))
+    tok._tokenizer.post_processor = TemplateProcessing(
+        single="<bos> $A", special_tokens=[("<bos>", tok.bos_token_id)])
+    prompt = "def total(xs):\n"
+    enc = tok(prompt, return_tensors="pt")  # what tokenize_pair does: add_special_tokens=True
+    assert enc["input_ids"][0, 0] == tok.bos_token_id
+    with torch.inference_mode():
+        expected = model.generate(**enc, do_sample=False, max_new_tokens=6, pad_token_id=tok.pad_token_id)
+    backend = TransformersBackend(model, tok)
+    [[gen]] = backend.generate([prompt], GenerationConfig(n=1, temperature=0, max_new_tokens=6))
+    new = expected[0, enc["input_ids"].shape[1]:].tolist()
+    assert gen.text == backend._decode(new, ()).text
+    assert backend._adds_bos([prompt]) and not backend._adds_bos(["<bos>user: hi"])

@@ -26,3 +26,9 @@ def test_n_samples_seeded_and_cut_at_stop(vllm_backend) -> None:
     assert [len(g) for g in gens] == [3, 3]
     assert all(1 <= g.tokens <= 16 and "\n\n" not in g.text for per in gens for g in per)
     assert vllm_backend.generate(["def add(a, b):\n"], config)[0] == gens[0]
+
+
+def test_greedy_n_copies_one_decode(vllm_backend) -> None:
+    """vLLM refuses n > 1 at temperature 0: the backend decodes once and copies."""
+    gens = vllm_backend.generate(["def add(a, b):\n"], GenerationConfig(n=3, temperature=0, max_new_tokens=8))
+    assert len(gens[0]) == 3 and len(set(gens[0])) == 1

@@ -99,11 +99,37 @@ def test_editseq_sft_learns_loads_samples_and_resumes(tiny_model_dir: Path, lint
 def test_program_format_trains(tiny_model_dir: Path, tmp_path: Path) -> None:
     from editseq.data import EXAMPLES
 
-    opts = options(tiny_model_dir, EXAMPLES, tmp_path / "p", format="program", max_steps=6)
+    opts = options(tiny_model_dir, EXAMPLES, tmp_path / "p", format="program", max_steps=6,
+                   save_steps=3)
     assert training_pairs(opts)[0][1].startswith("\ndef ")
     record = train_sft(opts)
     losses = [loss for _, loss in record["losses"]]
     assert all(math.isfinite(x) for x in losses) and losses[-1] < losses[0]
+
+    # `sample` prompts the checkpoint (and its checkpoint-N folders) as it was trained
+    from editseq.models.loading import load_tokenizer
+    from editseq.models.sample import SampleOptions
+
+    tokenizer = load_tokenizer(str(opts.output_dir))
+    for folder in (opts.output_dir, opts.output_dir / "checkpoint-3"):
+        sampling = SampleOptions(model=str(folder), format="program", out=tmp_path / "s.jsonl")
+        assert sampling.style(tokenizer) == "instruction"
+    with pytest.raises(ConfigError, match=r"fine-tuned on --format program data.*sample it with --format program"):
+        SampleOptions(model=str(opts.output_dir), format="editseq", out=tmp_path / "s.jsonl")
+
+
+def test_examples_with_nothing_to_learn_are_dropped(tiny_model_dir: Path, lintseq_jsonl: Path,
+                                                    tmp_path: Path) -> None:
+    """An instruction that fills --max-length leaves every label masked: a loss of 0, not training."""
+    from editseq.train.sft import learnable
+
+    opts = options(tiny_model_dir, lintseq_jsonl, tmp_path, max_length=8)
+    examples = [{"input_ids": [1] * 8, "labels": [IGNORE] * 8},
+                {"input_ids": [1] * 8, "labels": [IGNORE] * 7 + [1]}]
+    with pytest.warns(UserWarning, match="1 of 2 examples dropped: their instruction fills --max-length 8"):
+        assert learnable(opts, examples) == examples[1:]
+    with pytest.raises(InputError, match=r"every instruction fills --max-length 8 tokens.*raise --max-length"):
+        build_trainer(options(tiny_model_dir, lintseq_jsonl, tmp_path, max_length=8))
 
 
 def test_bad_field_names_the_record_and_fix(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
