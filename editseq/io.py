@@ -69,6 +69,12 @@ def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int
         yield from _read_hf(str(source), split)
 
 
+def record_where(source: str | Path, key: str) -> str:
+    """"SOURCE line N" (or "row N") for a record ``read_records`` keyed, whose key names only the
+    file, not the path the user gave."""
+    return f"{source} {' '.join(key.rsplit(' ', 2)[-2:])}"  # the key ends in "line N" or "row N"
+
+
 def read_valid_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(where, record)`` of a local JSONL/Parquet file, ``where`` = "PATH line N" (Parquet:
     "PATH row N", counted from 0); a malformed line raises ``InputError`` naming it (inputs that
@@ -76,7 +82,7 @@ def read_valid_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]
     if not Path(path).is_file():
         raise InputError(f"{path}: " + ("a folder; pass the JSONL file" if Path(path).is_dir() else "no such file"))
     for _, key, rec in read_records(path):
-        where = f"{path} {' '.join(key.rsplit(' ', 2)[-2:])}"  # the key ends in "line N" or "row N"
+        where = record_where(path, key)
         if isinstance(rec, BadRecord):
             raise InputError(f"{where}: {rec.reason}")
         yield where, rec
@@ -373,8 +379,9 @@ def truncate_torn_tail(path: Path) -> None:
         fh.truncate(0)
 
 
-def read_jsonl_records(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Records of a JSONL file written by this package (raises on a malformed line)."""
+def read_jsonl_records(path: str | Path, required: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+    """Records of a JSONL file written by this package; a malformed line, or a record without
+    the ``required`` fields (an edited or foreign file being resumed), raises naming the line."""
     p = Path(path)
     if not p.exists():
         return
@@ -383,6 +390,11 @@ def read_jsonl_records(path: str | Path) -> Iterator[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                yield json.loads(line)
+                record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{p} line {lineno}: not valid JSON ({exc.msg}); delete the line or the file") from exc
+            missing = [f for f in required if f not in record] if isinstance(record, dict) else list(required)
+            if missing:
+                raise InputError(f"{p} line {lineno}: no {', '.join(map(repr, missing))} field (editseq "
+                                 "did not write this record); delete the line, or start over with --overwrite")
+            yield record

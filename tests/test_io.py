@@ -181,3 +181,18 @@ def test_a_json_array_file_is_read_item_by_item(tmp_path: Path) -> None:
     path.write_text('[{"task_id": "a"},')
     with pytest.raises(InputError, match=r"a\.json: a JSON array file that does not parse"):
         list(read_valid_records(path))
+
+
+def test_resumed_records_must_hold_their_key_fields(tmp_path: Path) -> None:
+    """An edited or foreign output being resumed is named by line, not a KeyError later."""
+    from editseq.io import read_jsonl_records
+
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"task_id": "T/0", "sample": 0}\n\n{"sample": 1}\n[1, 2]\n')
+    records = read_jsonl_records(path, required=("task_id", "sample"))
+    assert next(records) == {"task_id": "T/0", "sample": 0}
+    with pytest.raises(InputError, match=r"s.jsonl line 3: no 'task_id' field .*--overwrite"):
+        next(records)
+    path.write_text("[1, 2]\n")
+    with pytest.raises(InputError, match=r"line 1: no 'task_id', 'sample' field"):
+        list(read_jsonl_records(path, required=("task_id", "sample")))

@@ -34,6 +34,7 @@ def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
     """Validated samples; raises InputError naming the file, line, field and fix."""
     samples: list[Sample] = []
     per_task: dict[str, int] = {}
+    numbered: dict[tuple[str, Any], str] = {}  # (task_id, "sample") -> where it was first seen
     for where, rec in read_valid_records(path):
         tid = rec.get("task_id")
         if tid is None:
@@ -48,6 +49,11 @@ def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
         if len(fields) != 1 or not isinstance(rec[fields[0]], str):
             raise InputError(f"{where}, task {tid}: expected exactly one string field "
                              "'completion' (appended to the prompt) or 'solution' (whole program)")
+        if "sample" in rec:  # a numbered sample twice (files concatenated?) would inflate n
+            first = numbered.setdefault((tid, rec["sample"]), where)
+            if first != where:
+                raise InputError(f"{where}: task {tid} sample {rec['sample']!r} is already at {first}; "
+                                 "remove the duplicate")
         samples.append(Sample(rec, tid, per_task.get(tid, 0), where))
         per_task[tid] = per_task.get(tid, 0) + 1
     if not samples:

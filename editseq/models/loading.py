@@ -12,6 +12,7 @@ import functools
 import importlib.util
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -155,6 +156,9 @@ def load_model(model: str, device: str = "auto") -> tuple[Any, Any]:
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelError(f"--device {device}: no CUDA GPU is usable here (torch {torch.__version__}); "
+                         "use --device cpu or auto")
     return _load(model, device)
 
 
@@ -231,6 +235,12 @@ class BackendOptions:
             raise ConfigError(f"--batch-size must be at least 1, got {self.batch_size}")
         if self.threads is not None and self.threads < 1:
             raise ConfigError(f"--threads must be at least 1 (or left out: all cores), got {self.threads}")
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
+            raise ConfigError(f"--device must be auto, cpu, mps, cuda or cuda:N, got {self.device!r}")
+        model = str(getattr(self, "model", ""))
+        if self.backend == "openai" and not model.startswith(("http://", "https://")):
+            raise ConfigError(f"--backend openai needs --model to be the server's URL "
+                              f"(http://host:port), got {model!r}")
 
 
 def open_backend(model: str, opts: BackendOptions, progress: bool = True) -> Backend:

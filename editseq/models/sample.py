@@ -46,7 +46,7 @@ class SampleOptions(BackendOptions):
     benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"] = option("humaneval", help="benchmark whose prompts are sampled")
     data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     limit: int | None = option(None, help="sample only the first K tasks")
-    task_ids: list[str] = option([], help="sample only these task ids (repeat the flag)", flag="--task-ids")  # noqa: RUF009
+    task_ids: list[str] = option([], help="sample only these task ids (comma-separated, or repeat the flag)", flag="--task-ids")  # noqa: RUF009
     n: int = option(1, help="samples per task")
     temperature: float = option(0.8, help="sampling temperature (0 = greedy)")
     top_p: float = option(0.95, help="nucleus sampling: keep the smallest token set with this much probability")
@@ -67,6 +67,7 @@ class SampleOptions(BackendOptions):
             raise ConfigError(f"--out must end in .jsonl, got {str(self.out)!r}")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--limit must be at least 1, got {self.limit}")
+        self.task_ids = [t for item in self.task_ids for t in item.split(",") if t]  # no id has a comma
         if self.limit is not None and self.task_ids:
             raise ConfigError("give --limit or --task-ids, not both")
         super().__post_init__()
@@ -180,7 +181,7 @@ def _prepare(opts: SampleOptions, settings: dict[str, Any]) -> set[str]:
     """Task ids already complete in ``opts.out``; refuses to resume under other settings."""
     claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, options=opts)
     truncate_torn_tail(opts.out)
-    records = list(read_jsonl_records(opts.out))
+    records = list(read_jsonl_records(opts.out, required=("task_id", "sample")))
     counts = Counter(str(r["task_id"]) for r in records)
     complete = {t for t, c in counts.items() if c == opts.n}
     if len(complete) < len(counts):  # a task cut off mid-write: drop its samples, draw it again

@@ -78,7 +78,7 @@ def done_runs(path: Path) -> set[tuple]:
     """(mode, problem_id, case, sample) of the runs already in ``path``."""
     truncate_torn_tail(path)  # a run killed mid-write left half a line: that run is redone
     return {(r.get("mode", "multi"), str(r["problem_id"]), r["case"], r.get("sample", 0))
-            for r in read_jsonl_records(path)}
+            for r in read_jsonl_records(path, required=("problem_id", "case", "completions"))}
 
 
 def prepare(opts: MTPBSampleOptions) -> data.Benchmark:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import BadRecord, InputError, read_records
+from editseq.io import BadRecord, InputError, read_records, record_where
 from editseq.train.common import TrainOptions, claim_run, run_trainer, training_arguments
 
 # preset -> (layers, hidden, heads, MLP width, context)
@@ -72,10 +72,10 @@ def documents(opts: PretrainOptions) -> Iterator[str]:
         return
     for _, key, record in read_records(opts.data):
         if isinstance(record, BadRecord):
-            raise InputError(f"{opts.data} ({key}): {record.reason}")
+            raise InputError(f"{record_where(opts.data, key)}: {record.reason}")
         text = record.get(opts.text_field)
         if not isinstance(text, str):
-            raise InputError(f"{opts.data} ({key}): field {opts.text_field!r} must be text; "
+            raise InputError(f"{record_where(opts.data, key)}: field {opts.text_field!r} must be text; "
                              "name the right one with --text-field")
         yield text
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import BadRecord, InputError, read_records
+from editseq.io import BadRecord, InputError, read_records, record_where
 from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
 from editseq.train.common import TrainOptions, claim_run, run_trainer, training_arguments
 
@@ -69,19 +69,19 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
     field = opts.edit_path_field if opts.format == "editseq" else opts.program_field
     for _, key, record in read_records(opts.data, opts.split):
         if isinstance(record, BadRecord):
-            raise InputError(f"{opts.data} ({key}): {record.reason}")
+            raise InputError(f"{record_where(opts.data, key)}: {record.reason}")
         instruction, body = record.get(opts.instruction_field), record.get(field)
         if not isinstance(instruction, str):
-            raise InputError(f"{opts.data} ({key}): field {opts.instruction_field!r} must be text; "
+            raise InputError(f"{record_where(opts.data, key)}: field {opts.instruction_field!r} must be text; "
                              "name the right one with --instruction-field")
         if opts.format == "editseq":
             if not (isinstance(body, list) and all(isinstance(d, str) for d in body)):
-                raise InputError(f"{opts.data} ({key}): field {field!r} must be a list of diffs; "
+                raise InputError(f"{record_where(opts.data, key)}: field {field!r} must be a list of diffs; "
                                  "make the data with `editseq lintseq` or pass --edit-path-field")
             text = render_training_text(instruction, body)
         else:
             if not isinstance(body, str):
-                raise InputError(f"{opts.data} ({key}): field {field!r} must be text; "
+                raise InputError(f"{record_where(opts.data, key)}: field {field!r} must be text; "
                                  "name the right one with --program-field")
             text = instruction + "\n" + body
         pairs.append((instruction, text[len(instruction):]))

@@ -53,8 +53,8 @@ def test_bad_options_exit_2(tmp_path: Path, shared_data: Path, capsys) -> None:
     out = str(tmp_path / "s.jsonl")
     assert main(["sample", "--out", out, "--format", "editseq", "--prompt", "chat"]) == 2
     assert "--prompt chat does not go with --format editseq" in capsys.readouterr().err
-    assert main(["sample", "--out", out, "--data", str(shared_data), "--task-ids", "HumanEval/999"]) == 2
-    assert "HumanEval/999 not in humaneval" in capsys.readouterr().err
+    assert main(["sample", "--out", out, "--data", str(shared_data), "--task-ids", "HumanEval/1,HumanEval/999"]) == 2
+    assert "HumanEval/999 not in humaneval" in capsys.readouterr().err  # the list was split at its comma
     assert main(["sample", "--out", out, "--limit", "1", "--task-ids", "HumanEval/0"]) == 2
 
 

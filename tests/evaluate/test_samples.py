@@ -24,6 +24,10 @@ def humaneval(shared_data: Path):
     (b'{"task_id": "HumanEval/0", "completion": "\xff\xfe"}\n', "line 1: not UTF-8"),
     (b"", "no samples (the file is empty)"),
     (b"\n{broken\n", "line 2: not valid JSON"),
+    (b'{"task_id": "HumanEval/0", "sample": 0, "completion": "x"}\n'
+     b'{"task_id": "HumanEval/0", "sample": 1, "completion": "x"}\n'
+     b'{"task_id": "HumanEval/0", "sample": 0, "completion": "y"}\n',
+     "line 3: task HumanEval/0 sample 0 is already at"),
 ])
 def test_malformed_files_name_the_line(tmp_path: Path, humaneval, content: bytes, message: str) -> None:
     path = tmp_path / "s.jsonl"

@@ -35,3 +35,23 @@ def test_paths_and_kinds(tmp_path: Path) -> None:
     assert auto_kind("http://127.0.0.1:8000/v1") == "openai"
     with pytest.raises(ModelError, match="backend kind must be one of"):
         load_backend("smollm2-135m", kind="onnx")  # type: ignore[arg-type]
+
+
+def test_backend_options_are_checked_before_a_model_loads(tmp_path: Path) -> None:
+    from editseq.config import ConfigError
+    from editseq.models.sample import SampleOptions
+
+    out = tmp_path / "s.jsonl"
+    with pytest.raises(ConfigError, match="--device must be auto, cpu, mps, cuda or cuda:N, got 'tpu'"):
+        SampleOptions(device="tpu", out=out)
+    with pytest.raises(ConfigError, match="--backend openai needs --model to be the server's URL"):
+        SampleOptions(backend="openai", model="smollm2-135m", out=out)
+    assert SampleOptions(device="cuda:1", out=out).device == "cuda:1"
+
+
+def test_cuda_without_a_gpu_is_named() -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ModelError, match="--device cuda: no CUDA GPU is usable here"):
+        loading.load_model("smollm2-135m", device="cuda")

@@ -133,7 +133,7 @@ def test_examples_with_nothing_to_learn_are_dropped(tiny_model_dir: Path, lintse
 
 
 def test_bad_field_names_the_record_and_fix(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"line 1\): field 'code' must be text; .*--program-field"):
+    with pytest.raises(InputError, match=r"lintseq.jsonl line 1: field 'code' must be text; .*--program-field"):
         training_pairs(options(tiny_model_dir, lintseq_jsonl, tmp_path, format="program",
                                program_field="code"))
 
