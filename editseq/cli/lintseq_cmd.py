@@ -28,8 +28,8 @@ def lintseq(config_file: Path | None, **values: object) -> int:
       editseq lintseq data.parquet out.parquet --linter pylint --workers 8
       editseq lintseq --show 1      # the examples editseq ships -> runs/lintseq_examples.jsonl
     Records that cannot be converted go to OUTPUT.errors.jsonl with their reason (the exit
-    status is 1 when no record converts); rerunning the same command after an interruption
-    resumes where it stopped.
+    status is 1 when no record converts, 2 when INPUT holds none); rerunning the same command
+    after an interruption resumes where it stopped.
     """
     cfg = build(LintseqConfig, values, config_file)
     summary = run_lintseq(cfg)
@@ -44,7 +44,7 @@ def lintseq(config_file: Path | None, **values: object) -> int:
         click.echo(f"  {count:6d}  {reason}")
     if cfg.show and p["jsonl"].exists():
         _show(p["jsonl"], cfg.show, cfg.instruction_field or "instruction")
-    if summary.input and not summary.converted:
+    if not summary.converted:  # run_lintseq refuses an INPUT of no records
         with p["errors"].open(encoding="utf-8") as fh:
             first = json.loads(fh.readline())
         click.echo(f"error: no record could be converted ({first['where']}: {first['reason']}); "

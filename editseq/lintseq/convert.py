@@ -40,6 +40,7 @@ from editseq.io import (
 from editseq.lintseq.analysis import ProgramError
 from editseq.lintseq.diffs import edit_path_from_steps
 from editseq.lintseq.linters import LINTER_NAMES, Linter, get_linter
+from editseq.lintseq.parquet_output import jsonl_to_parquet
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError, derive_seed
 from editseq.scale import ScaleOptions
 from editseq.text import one_line, unwrap_markdown
@@ -258,11 +259,23 @@ def run_lintseq(cfg: LintseqConfig) -> Summary:
         bar.close()
     if p["errors"].stat().st_size == 0:  # an empty JSONL file is no dataset (``datasets`` refuses it)
         p["errors"].unlink()
+    if summary.input == 0:
+        _refuse_empty_input(p, cfg.input)
     if p["output"].suffix == ".parquet":
-        _jsonl_to_parquet(p["jsonl"], p["output"])
+        jsonl_to_parquet(p["jsonl"], p["output"])
     summary.seconds = round(time.perf_counter() - start, 3)
     write_json(p["summary"], {**summary.as_dict(), "settings": settings, "versions": versions()})
     return summary
+
+
+def _refuse_empty_input(p: dict[str, Path], source: str) -> None:
+    """An input of no records is a mistake (the wrong file, a failed export), not a finished run:
+    its output would be an empty file that ``datasets`` cannot load. The run's files go, so a
+    corrected input starts cleanly."""
+    for path in (p["jsonl"], p["manifest"]):
+        path.unlink(missing_ok=True)
+    raise InputError(f"{source}: INPUT holds no records, so there is nothing to convert and no "
+                     "dataset to write; give an input with at least one record")
 
 
 def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -> tuple[int, Summary]:
@@ -360,11 +373,7 @@ def _batches(cfg: LintseqConfig, skip: int, size: int = 16) -> Iterator[list[Ite
     for index, where, record in records:
         if index < skip:
             continue
-        key = str(index)
-        if cfg.key_field is not None and isinstance(record, dict):
-            if cfg.key_field not in record:
-                raise InputError(f"{where}: no key field {cfg.key_field!r}; fix the record or drop --key-field")
-            key = str(record[cfg.key_field])
+        key, record = _seed_key(index, record, cfg.key_field)
         batch.append((index, key, where, record))
         if len(batch) == size:
             yield batch
@@ -373,31 +382,27 @@ def _batches(cfg: LintseqConfig, skip: int, size: int = 16) -> Iterator[list[Ite
         yield batch
 
 
+_UNKEYABLE = {type(None): "null", list: "a list", dict: "an object"}  # key values --key-field refuses
+
+
+def _seed_key(index: int, record: dict[str, Any] | BadRecord,
+              key_field: str | None) -> tuple[str, dict[str, Any] | BadRecord]:
+    """The key of ``record``'s seeds, and the record, or in its place the reason ``key_field``
+    cannot key it. Such a record fails alone, into the error report: its seeds are unknown, but no
+    other record's seed depends on it, so the rest of the output is what it would be without it.
+    Null and lists or objects are refused: nulls would all share one seed, and containers are no
+    stable name of a record."""
+    if key_field is None or isinstance(record, BadRecord):
+        return str(index), record
+    if key_field not in record:
+        fields = ", ".join(sorted(record)) or "none"
+        return str(index), BadRecord(f"missing key field {key_field!r} (--key-field; fields: {fields})")
+    refused = _UNKEYABLE.get(type(record[key_field]))
+    if refused is not None:
+        return str(index), BadRecord(f"key field {key_field!r} is {refused}, expected text or a number (--key-field)")
+    return str(record[key_field]), record
+
+
 def _reason_kind(reason: str) -> str:
     """What groups reasons in the summary: the text before any detail (``:`` or ``(``)."""
     return reason.split(":")[0].split("(")[0].strip()[:80]
-
-
-def _jsonl_to_parquet(src: Path, dst: Path, batch_lines: int = 5000) -> None:
-    """Stream the JSONL results into a Parquet file without loading them all."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    writer = None
-    try:
-        with src.open(encoding="utf-8") as fh:
-            while True:
-                rows = [json.loads(line) for _, line in zip(range(batch_lines), fh, strict=False)]
-                if not rows:
-                    break
-                table = pa.Table.from_pylist(rows)
-                if writer is None:
-                    writer = pq.ParquetWriter(dst, table.schema)
-                writer.write_table(table.cast(writer.schema))
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:  # no records: an empty file with no columns
-        pq.write_table(pa.table({}), dst)
-
-

@@ -191,3 +191,34 @@ def test_json_array_files_bom_and_taken_fields(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "error: no record could be converted (bom.jsonl line 1: missing field 'nope' (fields: program)); " \
            "every reason is in" in captured.err
+
+
+def test_an_input_without_records_is_bad_input(tmp_path, capsys):
+    """Was: exit 0 with "0 records" and an empty OUTPUT that ``datasets`` cannot load."""
+    (tmp_path / "empty.jsonl").write_text("\n")
+    for out in ("o.jsonl", "o.parquet"):
+        assert main(["lintseq", str(tmp_path / "empty.jsonl"), str(tmp_path / out), "--no-progress"]) == 2
+        assert "INPUT holds no records" in capsys.readouterr().err
+        assert not (tmp_path / out).exists() and not (tmp_path / "o.manifest.json").exists()
+
+
+def test_a_record_without_its_key_fails_alone(tmp_path, capsys):
+    """Was: 'no key field' stopped the run, leaving an empty output that only --overwrite could
+    restart. A record --key-field cannot key goes to the error report; the others keep their seeds."""
+    rows = [{"id": "a", "program": GOOD}, {"program": GOOD}, {"id": None, "program": GOOD},
+            {"id": ["b"], "program": GOOD}, {"id": 4, "program": GOOD}]
+    _write_lines(tmp_path / "keys.jsonl", [json.dumps(r).encode() for r in rows])
+    args = ["--key-field", "id", "--no-progress", "--workers", "1"]
+    assert main(["lintseq", str(tmp_path / "keys.jsonl"), str(tmp_path / "o.jsonl"), *args]) == 0
+    assert "5 records: 2 converted, 3 failed" in capsys.readouterr().out
+    assert [r["id"] for r in _records(tmp_path / "o.jsonl")] == ["a", 4]
+    errors = _records(tmp_path / "o.errors.jsonl")
+    assert [(e["index"], e["where"]) for e in errors] == [(1, "keys.jsonl line 2"), (2, "keys.jsonl line 3"),
+                                                         (3, "keys.jsonl line 4")]
+    assert errors[0]["reason"] == "missing key field 'id' (--key-field; fields: program)"
+    assert errors[1]["reason"] == "key field 'id' is null, expected text or a number (--key-field)"
+    assert errors[2]["reason"] == "key field 'id' is a list, expected text or a number (--key-field)"
+    # the same seeds as a run of the good records alone
+    _write_lines(tmp_path / "good.jsonl", [json.dumps(rows[i]).encode() for i in (0, 4)])
+    assert main(["lintseq", str(tmp_path / "good.jsonl"), str(tmp_path / "g.jsonl"), *args]) == 0
+    assert (tmp_path / "g.jsonl").read_bytes() == (tmp_path / "o.jsonl").read_bytes()
