@@ -12,13 +12,15 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from editseq.text import one_line
+
+T = TypeVar("T")
 
 
 class InputError(ValueError):
@@ -75,17 +77,37 @@ def record_where(source: str | Path, key: str) -> str:
     return f"{source} {' '.join(key.rsplit(' ', 2)[-2:])}"  # the key ends in "line N" or "row N"
 
 
-def read_valid_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(where, record)`` of a local JSONL/Parquet file, ``where`` = "PATH line N" (Parquet:
-    "PATH row N", counted from 0); a malformed line raises ``InputError`` naming it (inputs that
-    must be complete, like samples files)."""
+def check_all(path: str | Path, check: Callable[[str, dict[str, Any]], T], shown: int = 10) -> list[T]:
+    """``check(where, record)`` of every record of a local JSONL/Parquet file that must be whole
+    (samples, results, runs), ``where`` = "PATH line N" (Parquet: "PATH row N", from 0).
+
+    A malformed record, or one ``check`` refuses by raising ``InputError``, does not stop the
+    reading: every bad record is named in one ``InputError`` at the end (the first ``shown`` and a
+    count), so a file is mended in one pass rather than one rerun per line.
+    """
     if not Path(path).is_file():
         raise InputError(f"{path}: " + ("a folder; pass the JSONL file" if Path(path).is_dir() else "no such file"))
+    checked: list[T] = []
+    problems: list[str] = []
     for _, key, rec in read_records(path):
         where = record_where(path, key)
-        if isinstance(rec, BadRecord):
-            raise InputError(f"{where}: {rec.reason}")
-        yield where, rec
+        try:
+            if isinstance(rec, BadRecord):
+                raise InputError(f"{where}: {rec.reason}")
+            checked.append(check(where, rec))
+        except InputError as exc:
+            problems.append(str(exc))
+    if len(problems) == 1:
+        raise InputError(problems[0])
+    if problems:
+        more = f"\n  ... and {len(problems) - shown} more" if len(problems) > shown else ""
+        raise InputError(f"{len(problems)} bad records in {path}:\n  " + "\n  ".join(problems[:shown]) + more)
+    return checked
+
+
+def read_valid_records(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
+    """``(where, record)`` of every record of a local JSONL/Parquet file (see ``check_all``)."""
+    return check_all(path, lambda where, rec: (where, rec))
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:

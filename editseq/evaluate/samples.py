@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from editseq.benchmarks import Benchmark, candidate_code
-from editseq.io import InputError, read_valid_records
+from editseq.io import InputError, check_all
 from editseq.text import cut_at_stop, unwrap_markdown
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex / CodeGen convention
@@ -31,11 +31,11 @@ class Sample:
 
 
 def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
-    """Validated samples; raises InputError naming the file, line, field and fix."""
-    samples: list[Sample] = []
+    """Validated samples; raises InputError naming the file, line, field and fix of every bad one."""
     per_task: dict[str, int] = {}
     numbered: dict[tuple[str, Any], str] = {}  # (task_id, "sample") -> where it was first seen
-    for where, rec in read_valid_records(path):
+
+    def check(where: str, rec: dict[str, Any]) -> Sample:
         tid = rec.get("task_id")
         if tid is None:
             raise InputError(f"{where}: missing field 'task_id'; every sample needs the "
@@ -54,8 +54,10 @@ def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
             if first != where:
                 raise InputError(f"{where}: task {tid} sample {rec['sample']!r} is already at {first}; "
                                  "remove the duplicate")
-        samples.append(Sample(rec, tid, per_task.get(tid, 0), where))
         per_task[tid] = per_task.get(tid, 0) + 1
+        return Sample(rec, tid, per_task[tid] - 1, where)
+
+    samples = check_all(path, check)
     if not samples:
         raise InputError(f"{path}: no samples (the file is empty); expected JSONL lines with "
                          "task_id and completion or solution")

@@ -90,3 +90,17 @@ def test_resolve_edits_on_plain_programs_warns(tmp_path: Path, humaneval) -> Non
     samples = read_samples(path, humaneval)
     with pytest.warns(UserWarning, match="1 of 1 samples hold no edit sequence"):
         build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
+
+
+def test_every_bad_line_is_named_at_once(tmp_path: Path, humaneval) -> None:
+    """A file is mended in one pass, not one rerun per line."""
+    path = tmp_path / "s.jsonl"
+    good = '{"task_id": "HumanEval/0", "completion": "x"}\n'
+    path.write_text(good + "{broken\n" + '{"completion": "x"}\n' * 11 + good)
+    with pytest.raises(InputError) as err:
+        read_samples(path, humaneval)
+    message = str(err.value)
+    assert message.startswith(f"12 bad records in {path}:")
+    assert "line 2: not valid JSON" in message and "line 3: missing field 'task_id'" in message
+    assert "line 11: missing field" in message and "line 12:" not in message
+    assert message.endswith("... and 2 more")
