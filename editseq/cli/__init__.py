@@ -3,8 +3,9 @@
 Each subcommand lives in a small module of this package and is a thin wrapper over a library
 function. Exit codes: 0 done; 1 failed (nothing usable came out, such as a LintSeq run that
 converted no record, or a traceback: a bug, or something no check foresaw); 2 bad input or
-options (one ``error:`` line that names the problem and the fix); 130 interrupted (rerun to
-resume).
+options (one ``error:`` line that names the problem and the fix); 130 interrupted. Commands
+whose finished work outlives an interruption are built as ``Resumable``, and only they tell the
+user that a rerun resumes.
 """
 
 from __future__ import annotations
@@ -38,6 +39,36 @@ COMMANDS = {
     "report": "editseq.cli.report_cmd:report",
     "train": "editseq.cli.train_cmd:train",
 }
+
+
+_KEEPS_WORK = "editseq.keeps_work"  # click context meta: does this run keep its finished work?
+
+
+class Interrupted(click.exceptions.Abort):
+    """Ctrl-C (or an abort) during a ``Resumable`` command; ``resumes``: a rerun continues its work."""
+
+    def __init__(self, resumes: bool) -> None:
+        super().__init__()
+        self.resumes = resumes
+
+
+class Resumable(click.Command):
+    """A command whose finished work survives an interruption, so rerunning it continues.
+
+    A command whose options can turn that off (``--no-cache``) says so with ``keeps_work``.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+            raise Interrupted(ctx.meta.get(_KEEPS_WORK, True)) from exc
+
+
+def keeps_work(kept: bool) -> None:
+    """Say, from inside a ``Resumable`` command, whether this run keeps its finished work
+    (``False`` for ``--no-cache``), so an interruption is reported truthfully."""
+    click.get_current_context().meta[_KEEPS_WORK] = kept
 
 
 class LazyGroup(click.Group):
@@ -80,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         rv = cli.main(args=argv, prog_name="editseq", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("Aborted. Rerun the same command to resume: finished work is kept.", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        click.echo(abort_message(exc), err=True)
         return 130
     except click.ClickException as exc:
         exc.show()
@@ -92,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         warnings.formatwarning = plain
     return int(rv or 0)
+
+
+def abort_message(exc: BaseException) -> str:
+    """What an interruption says: that a rerun resumes only where the command keeps its work."""
+    if isinstance(exc, Interrupted) and exc.resumes:
+        return "Aborted. Rerun the same command to resume: finished work is kept."
+    return "Aborted."
 
 
 def _describe(exc: Exception) -> str:

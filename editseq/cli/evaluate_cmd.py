@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
+from editseq.cli import Resumable, keeps_work
 from editseq.config import build, click_options, config_file_option
 from editseq.evaluate import run
 
 
-@click.command("evaluate")
+@click.command("evaluate", cls=Resumable)
 @click_options(run.EvaluateOptions)
 @config_file_option
 def evaluate(config_file: Path | None, **values: object) -> int:
@@ -21,7 +22,9 @@ def evaluate(config_file: Path | None, **values: object) -> int:
       editseq evaluate runs/x.jsonl --benchmark humaneval --k 1,10
     writes runs/x_results.jsonl and runs/x_summary.json.
     """
-    summary = run.evaluate(build(run.EvaluateOptions, values, config_file))
+    opts = build(run.EvaluateOptions, values, config_file)
+    keeps_work(opts.cache)
+    summary = run.evaluate(opts)
     _print_table(summary)
     return 0
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
+from editseq.cli import Resumable
 from editseq.config import build, click_options, config_file_option
 from editseq.lintseq.convert import LintseqConfig, paths, run_lintseq
 
 
-@click.command(context_settings={"show_default": True})
+@click.command(cls=Resumable, context_settings={"show_default": True})
 @click_options(LintseqConfig)
 @config_file_option
 def lintseq(config_file: Path | None, **values: object) -> int:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from editseq.cli import Resumable, keeps_work
 from editseq.config import build, click_options, config_file_option
 from editseq.io import write_json
 from editseq.models.loading import BackendOptions, open_backend
@@ -27,7 +28,7 @@ def mtpb() -> None:
     """
 
 
-@mtpb.command("evaluate")
+@mtpb.command("evaluate", cls=Resumable)
 @click_options(run_mod.MTPBEvaluateOptions)
 @config_file_option
 def evaluate(config_file: Path | None, **values: object) -> int:
@@ -38,9 +39,12 @@ def evaluate(config_file: Path | None, **values: object) -> int:
       editseq mtpb evaluate runs/mtpb.jsonl            # the paper's reference mode
       editseq mtpb evaluate runs/mtpb.jsonl --fixed    # its known data quirks repaired (see --fixed)
     Each run's turns execute as one program, print intercepted and the last statement's value
-    printed (through the AST), as in CodeGen's harness.
+    printed (through the AST), as in CodeGen's harness. Verdicts are kept in runs/mtpb_cache.sqlite:
+    rerunning after an interruption executes only the runs not finished (see --no-cache).
     """
-    summary = run_mod.evaluate(build(run_mod.MTPBEvaluateOptions, values, config_file))
+    opts = build(run_mod.MTPBEvaluateOptions, values, config_file)
+    keeps_work(opts.cache)
+    summary = run_mod.evaluate(opts)
     label = "fixed" if summary["fixed"] else "reference"
     for mode, block in summary["modes"].items():
         click.echo(f"{mode}-turn ({label} mode): pass rate {100 * block['pass_rate']:.2f}% over "
@@ -49,11 +53,12 @@ def evaluate(config_file: Path | None, **values: object) -> int:
         click.echo("  " + ", ".join(f"{c} {100 * v:.2f}%" for c, v in block["categories"].items()))
     for pid, why in summary["excluded"].items():
         click.echo(f"excluded problem {pid}: {why}")
-    click.echo(f"results: {summary['results']} ({summary['seconds']:.1f} s)")
+    click.echo(f"results: {summary['results']} ({summary['executed']} programs executed, "
+               f"{summary['seconds']:.1f} s)")
     return 0
 
 
-@mtpb.command("sample")
+@mtpb.command("sample", cls=Resumable)
 @click_options(sample_mod.MTPBSampleOptions)
 @config_file_option
 def sample(config_file: Path | None, **values: object) -> int:

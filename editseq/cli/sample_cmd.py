@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
+from editseq.cli import Resumable
 from editseq.config import build, click_options, config_file_option
 from editseq.models.sample import SampleOptions, sample
 
 
-@click.command("sample")
+@click.command("sample", cls=Resumable)
 @click_options(SampleOptions)
 @config_file_option
 def sample_command(config_file: Path | None, **values: object) -> int:

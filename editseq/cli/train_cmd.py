@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from editseq.cli import Resumable
 from editseq.config import build, click_options, config_file_option
 from editseq.train.pretrain import PretrainOptions
 from editseq.train.sft import SFTOptions
@@ -23,7 +24,7 @@ def train() -> None:
     """
 
 
-@train.command("sft")
+@train.command("sft", cls=Resumable)
 @click_options(SFTOptions)
 @config_file_option
 def sft_command(config_file: Path | None, **values: object) -> int:
@@ -42,7 +43,7 @@ def sft_command(config_file: Path | None, **values: object) -> int:
     return _run(SFTOptions, values, config_file, train_sft)
 
 
-@train.command("pretrain")
+@train.command("pretrain", cls=Resumable)
 @click_options(PretrainOptions)
 @config_file_option
 def pretrain_command(config_file: Path | None, **values: object) -> int:

@@ -24,7 +24,7 @@ from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
 from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, tally
 from editseq.evaluate.samples import Sample, build_programs, read_samples
-from editseq.evaluate.store import ResultStore, result_key
+from editseq.evaluate.store import ResultStore, cache_option, result_key
 from editseq.io import InputError, write_json, write_jsonl
 from editseq.sandbox import Limits, SandboxPool, Verdict
 from editseq.scale import ScaleOptions, sandbox_pool
@@ -45,7 +45,7 @@ class EvaluateOptions(ScaleOptions):
     timeout: float = option(3.0, help="CPU seconds per program; wall-clock backstop is 2x + 1 s")
     memory_mb: int = option(2048, help="address-space limit per sample process, MiB")
     site_packages: bool = option(False, help="let samples import installed third-party packages (default: stdlib only, so verdicts do not depend on this environment)")
-    cache: bool = option(True, help="reuse verdicts from the SQLite store beside the results")
+    cache: bool = cache_option()
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
     strip_fences: bool = option(True, help="use the first ```-fenced block of a sample when present")
     stop: bool = option(False, help="cut completions at \\nclass, \\ndef, \\n#, \\nif, \\nprint (CodeGen/CodeT)")
@@ -238,11 +238,7 @@ def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: 
     lims = [task_limits.get(s.task_id, pool.limits) for s in samples]
     keys = [result_key(bench, s.task_id, (s.code, tests[s.task_id]), lim)
             for s, lim in zip(samples, lims, strict=True)]
-    known = store.get(sorted(set(keys)))
-    todo: dict[str, int] = {}  # key -> the first sample with that program
-    for i, key in enumerate(keys):
-        if key not in known and key not in todo:
-            todo[key] = i
+    known, todo = store.lookup(keys)  # todo: key -> the first sample with that program
 
     def jobs(pending: list[str]) -> Iterator[tuple]:
         for key in pending:

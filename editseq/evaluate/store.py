@@ -4,7 +4,8 @@ It also keeps the reference outputs recorded for EvalPlus tasks, under the recor
 
 A verdict is keyed by (benchmark, version, data file hash, task, program hash, limits): change
 any of them (an edited test file included) and the program runs again. Writes are committed at
-least every ``COMMIT_SECONDS``, so a killed run loses at most that much work.
+least every ``COMMIT_SECONDS``, so a killed run loses at most that much work. ``editseq
+evaluate`` and ``editseq mtpb evaluate`` both keep their verdicts here.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from editseq.config import option
 from editseq.io import InputError
 from editseq.sandbox import Limits, Verdict
-
-if TYPE_CHECKING:
-    from editseq.benchmarks import Benchmark
 
 COMMIT_SECONDS = 1.0
 
@@ -32,7 +31,27 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS verdicts (
 _RECORDINGS = "CREATE TABLE IF NOT EXISTS recordings (key TEXT PRIMARY KEY, task_id TEXT, outputs TEXT)"
 
 
-def result_key(bench: Benchmark, task_id: str, program: str | tuple[str, ...], limits: Limits) -> str:
+class Keyed(Protocol):
+    """What a result key takes from a benchmark (``benchmarks.Benchmark``, ``mtpb.data.Benchmark``):
+    a verdict is only reused under the same name, version and data file."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+
+def cache_option() -> bool:
+    """The ``--cache/--no-cache`` option of each command that keeps its verdicts here (documented once)."""
+    return option(True, help="reuse verdicts from the SQLite store beside the results; a rerun after an "
+                             "interruption runs only what is missing (--no-cache: run all, keep nothing)")
+
+
+def result_key(bench: Keyed, task_id: str, program: str | tuple[str, ...], limits: Limits) -> str:
     """The store's key of one program's verdict on one task under ``limits``.
 
     ``program`` may come in parts (code, test): the key is the same as for the joined text.
@@ -66,6 +85,16 @@ class ResultStore:
     def get(self, keys: list[str]) -> dict[str, Verdict]:
         rows = self._rows("SELECT key, status, reason, duration, cpu_time, peak_memory_kb FROM verdicts", keys)
         return {key: Verdict(*fields) for key, *fields in rows}
+
+    def lookup(self, keys: list[str]) -> tuple[dict[str, Verdict], dict[str, int]]:
+        """(stored verdicts by key, each missing key -> the first index of ``keys`` holding it):
+        what is stored is not run again, and identical programs run once."""
+        known = self.get(sorted(set(keys)))
+        todo: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            if key not in known and key not in todo:
+                todo[key] = i
+        return known, todo
 
     def _rows(self, select: str, keys: list[str]) -> Iterator[tuple]:
         """``select`` restricted to ``keys``, in chunks that stay under SQLite's variable limit."""

@@ -17,6 +17,7 @@ from typing import Any
 from editseq.config import ConfigError
 from editseq.env import data_dir
 from editseq.io import InputError
+from editseq.mtpb import harness
 
 RELATIVE = "mtpb/mtpb.jsonl"
 DEFAULT_MAX_GEN_LENGTH = 256  # the reference's default when a problem has no max_gen_length
@@ -66,6 +67,19 @@ class Benchmark:
     fixed: bool
     problems: dict[str, Problem] = field(default_factory=dict)
     excluded: dict[str, str] = field(default_factory=dict)  # id -> why (fixed mode only)
+
+    # name, version and fingerprint: what the result store keys a verdict by (``store.Keyed``)
+    @property
+    def name(self) -> str:
+        return "mtpb-fixed" if self.fixed else "mtpb"
+
+    @property
+    def version(self) -> str:
+        return harness.version()
+
+    @property
+    def fingerprint(self) -> str:
+        return self.sha256
 
 
 def locate(data: Path | None) -> Path:

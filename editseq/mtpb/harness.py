@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import io
 import json
 import signal
@@ -45,6 +46,21 @@ def program_for(source: str, expected: Any, fixed: bool = False, seed: bool = Fa
     return ("from editseq.mtpb.harness import run_case\n"
             f"run_case({source!r}, {json.dumps(expected)!r}, fixed={fixed}, seed={seed}, "
             f"timeout={timeout!r})\n")
+
+
+@functools.cache
+def version() -> str:
+    """What a verdict depends on besides the program's text: this harness's code (hashed, so an
+    edit cannot be forgotten) and the Python, numpy and pandas that run it (printing differs
+    between their versions). Part of the result store's key."""
+    import hashlib  # here, not at the top: the sandbox imports this module for every run
+
+    from editseq.env import versions
+
+    found = versions("numpy", "pandas")
+    with open(__file__, "rb") as fh:
+        code = hashlib.sha256(fh.read()).hexdigest()[:16]
+    return f"harness {code}, python {found['python']}, numpy {found['numpy']}, pandas {found['pandas']}"
 
 
 def _is_print_call(node: ast.AST | None) -> bool:

@@ -1,7 +1,9 @@
 """MTPB runs -> sandbox verdicts -> ``x_results.jsonl`` + ``x_summary.json``.
 
 Each run's final history is wrapped by ``harness.program_for`` and executed once in the
-project's sandbox pool (all cores by default). Metric (CodeGen): per problem, passing runs /
+project's sandbox pool (all cores by default). Verdicts go to ``editseq evaluate``'s result store
+(``x_cache.sqlite`` beside the results), so identical programs run once and a rerun after an
+interruption runs only what is missing. Metric (CodeGen): per problem, passing runs /
 runs (cases x samples); the score is the mean over problems, also per category, separately for
 multi-turn and single-turn runs found in the same file.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
 from editseq.evaluate.run import output_paths
+from editseq.evaluate.store import ResultStore, cache_option, result_key
 from editseq.io import write_json, write_jsonl
 from editseq.mtpb import data, harness, prompts
 from editseq.mtpb.runs import Run, read_runs
@@ -35,6 +38,7 @@ class MTPBEvaluateOptions(ScaleOptions):
     samples: Path = option(None, help="MTPB runs JSONL: problem_id, case, completions", argument=True)  # noqa: RUF009
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     fixed: bool = option(False, help="repair the known data quirks (57, 38/46 excluded, 41/89 comparison, 20/23 seeded)")
+    cache: bool = cache_option()
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
 
     def __post_init__(self) -> None:
@@ -43,11 +47,10 @@ class MTPBEvaluateOptions(ScaleOptions):
         self.samples = Path(self.samples)
         super().__post_init__()
 
-    def output_paths(self) -> tuple[Path, Path]:
-        """(results JSONL, summary JSON), named as ``editseq evaluate`` names them; ``--fixed``
-        adds ``_fixed`` (``x_fixed_results.jsonl``), so both modes' results can sit side by side."""
-        results, summary, _ = output_paths(self.samples, self.out_dir, "fixed" if self.fixed else "")
-        return results, summary
+    def output_paths(self) -> tuple[Path, Path, Path]:
+        """(results JSONL, summary JSON, cache SQLite), named as ``editseq evaluate`` names them;
+        ``--fixed`` adds ``_fixed`` (``x_fixed_results.jsonl``), so both modes' files can sit side by side."""
+        return output_paths(self.samples, self.out_dir, "fixed" if self.fixed else "")
 
 
 @dataclass(frozen=True)
@@ -67,38 +70,53 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     """Evaluate every run; writes results and summary, returns the summary."""
     bench = data.load(opts.data, opts.fixed)
     runs = read_runs(opts.samples, bench)
-    results_path, summary_path = opts.output_paths()
+    results_path, summary_path, cache_path = opts.output_paths()
     results_path.parent.mkdir(parents=True, exist_ok=True)  # an unusable --out-dir fails before the runs
     start = time.monotonic()
-    outcomes = execute(runs, bench, opts.workers, opts.backend, opts.address)
+    store = ResultStore(cache_path if opts.cache else None)
+    try:  # closing commits what finished, also when interrupted
+        outcomes, executed = execute(runs, bench, store, opts.workers, opts.backend, opts.address)
+    finally:
+        store.close()
     seconds = time.monotonic() - start
     order = sorted(range(len(runs)), key=lambda i: runs[i].key)
     runs, outcomes = [runs[i] for i in order], [outcomes[i] for i in order]
     _write_results(results_path, runs, outcomes, bench)
     summary = summarize(runs, outcomes, bench)
-    summary.update(settings=to_dict(opts), seconds=round(seconds, 2), versions=versions("numpy", "pandas"),
-                   data={"file": str(bench.source), "sha256": bench.sha256}, results=str(results_path))
+    summary.update(executed=executed, settings=to_dict(opts), seconds=round(seconds, 2),
+                   versions=versions("numpy", "pandas"), data={"file": str(bench.source), "sha256": bench.sha256}, results=str(results_path))
     write_json(summary_path, summary)
     return summary
 
 
-def execute(runs: list[Run], bench: data.Benchmark, workers: int | None = None,
-            backend: str = "local", address: str | None = None) -> list[Outcome]:
-    """One outcome per run (same order); every runnable history runs once in the sandbox."""
-    outcomes: list[Outcome | None] = [None] * len(runs)
-    jobs = []
-    for i, run in enumerate(runs):
-        if run.problem_id in bench.excluded:
-            outcomes[i] = Outcome("excluded", bench.excluded[run.problem_id])
-        elif run.error:
-            outcomes[i] = Outcome("error", run.error)
-        else:
-            jobs.append((i, job_program(run, bench)))
-    if jobs:
+def execute(runs: list[Run], bench: data.Benchmark, store: ResultStore, workers: int | None = None,
+            backend: str = "local", address: str | None = None) -> tuple[list[Outcome], int]:
+    """(one outcome per run, same order; how many programs ran in the sandbox).
+
+    A verdict already in ``store`` is reused; each missing distinct program runs once and is
+    stored as it finishes, so an interrupted run keeps what finished.
+    """
+    runnable = [i for i, run in enumerate(runs) if run.problem_id not in bench.excluded and not run.error]
+    programs = {i: job_program(runs[i], bench) for i in runnable}
+    task_ids = {i: f"{runs[i].problem_id}/{runs[i].case}" for i in runnable}  # the store's task: problem/case
+    keys = [result_key(bench, task_ids[i], programs[i], LIMITS) for i in runnable]
+    known, todo = store.lookup(keys)
+    if todo:
         with sandbox_pool(workers, LIMITS, backend, address) as pool:
-            for i, verdict in pool.run(jobs):
-                outcomes[i] = outcome(verdict)
-    return [o for o in outcomes if o is not None]
+            for key, verdict in pool.run((key, programs[runnable[j]]) for key, j in todo.items()):
+                store.put(key, bench.name, task_ids[runnable[todo[key]]], verdict)
+                known[key] = verdict
+    verdicts = dict(zip(runnable, (known[k] for k in keys), strict=True))
+    return [_outcome_of(run, verdicts.get(i), bench) for i, run in enumerate(runs)], len(todo)
+
+
+def _outcome_of(run: Run, verdict: Verdict | None, bench: data.Benchmark) -> Outcome:
+    """A run's outcome: excluded (--fixed), the sampler's error, or its sandbox verdict."""
+    if run.problem_id in bench.excluded:
+        return Outcome("excluded", bench.excluded[run.problem_id])
+    if verdict is None:
+        return Outcome("error", run.error)
+    return outcome(verdict)
 
 
 def job_program(run: Run, bench: data.Benchmark) -> str:

@@ -1,6 +1,10 @@
+import importlib
 import warnings
 
-from editseq.cli import COMMANDS, _format_warning, main
+import click
+import pytest
+
+from editseq.cli import COMMANDS, Resumable, _format_warning, cli, main
 
 
 def test_help_lists_every_command(capsys):
@@ -48,3 +52,50 @@ def test_an_unusable_output_path_is_an_error_not_a_traceback(tmp_path, capsys, s
     assert main(["data", "docstrings", "--package", "json", "--out", str(folder), "--overwrite"]) == 2
     assert f"error: {folder}: is a directory (a folder where a file is needed)" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder", "s.jsonl"]
+
+
+def _leaf_commands(group: click.Group = cli, prefix: str = "") -> dict[str, click.Command]:
+    ctx = click.Context(group)
+    found: dict[str, click.Command] = {}
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            found.update(_leaf_commands(command, f"{prefix}{name} "))
+        elif command is not None:
+            found[prefix + name] = command
+    return found
+
+
+def test_only_commands_that_keep_their_work_are_resumable():
+    resumable = {name for name, c in _leaf_commands().items() if isinstance(c, Resumable)}
+    assert resumable == {"lintseq", "sample", "evaluate", "mtpb sample", "mtpb evaluate", "train sft",
+                         "train pretrain"}
+    assert {"report", "data docstrings", "mtpb perplexity"} <= set(_leaf_commands()) - resumable
+
+
+def _interrupt(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+RESUMES = "Aborted. Rerun the same command to resume: finished work is kept.\n"
+
+
+@pytest.mark.parametrize(("argv", "target", "said"), [
+    (["mtpb", "evaluate", "{samples}"], "editseq.mtpb.run.evaluate", RESUMES),
+    (["mtpb", "evaluate", "{samples}", "--no-cache"], "editseq.mtpb.run.evaluate", "Aborted.\n"),
+    (["mtpb", "evaluate", "{samples}", "--config", "{no_cache}"], "editseq.mtpb.run.evaluate", "Aborted.\n"),
+    (["evaluate", "{samples}"], "editseq.evaluate.run.evaluate", RESUMES),
+    (["evaluate", "{samples}", "--no-cache"], "editseq.evaluate.run.evaluate", "Aborted.\n"),
+    (["mtpb", "perplexity", "--model", "m"], "editseq.mtpb.perplexity.prepare", "Aborted.\n"),
+    (["report", "{samples}"], "editseq.cli.report_cmd.build_report", "Aborted.\n"),
+])
+def test_an_interruption_says_a_rerun_resumes_only_where_it_does(tmp_path, monkeypatch, capsys, argv,
+                                                                   target, said):
+    samples, no_cache = tmp_path / "s.jsonl", tmp_path / "no_cache.yaml"
+    samples.write_text("")
+    no_cache.write_text("cache: false\n")
+    module, attr = target.rsplit(".", 1)
+    monkeypatch.setattr(importlib.import_module(module), attr, _interrupt)
+    argv = [a.format(samples=samples, no_cache=no_cache) for a in argv]
+    assert main(argv) == 130
+    assert capsys.readouterr().err.endswith(said)

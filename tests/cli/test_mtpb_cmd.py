@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -88,3 +95,47 @@ def test_mtpb_sample_evaluate_perplexity_with_the_real_model(tmp_path: Path, sha
     assert out["history"] == "prompts and completions" and set(out["problems"]) == {"3"}
     assert 1 < out["multi"] < 1000 and 1 < out["single"] < 1000
     assert f"multi-turn {out['multi']:.2f}, single-turn {out['single']:.2f}" in capsys.readouterr().out
+
+
+def _stored(cache: Path) -> int:
+    """Verdicts a running evaluation has committed (read-only: the test must not create the file)."""
+    if not cache.exists():
+        return 0
+    with closing(sqlite3.connect(f"file:{cache}?mode=ro", uri=True)) as db:
+        try:
+            return db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+        except sqlite3.OperationalError:  # the table is not made yet
+            return 0
+
+
+@pytest.mark.filterwarnings("ignore:.*have no runs")
+def test_an_interrupted_mtpb_evaluate_resumes_where_it_stopped(tmp_path: Path, shared_data: Path,
+                                                               capsys) -> None:
+    """Ctrl-C's SIGINT mid-run: exit 130 saying finished work is kept, and the rerun executes only
+    the runs the first one did not finish."""
+    samples = tmp_path / "slow.jsonl"
+    n = write_oracle(samples, shared_data, ["1", "2"])
+    records = [json.loads(line) for line in samples.read_text().splitlines()]
+    for rec in records:  # each run takes half a second, so the interruption comes mid-run
+        rec["completions"][0] = "import time; time.sleep(0.5)\n" + rec["completions"][0]
+    samples.write_text("".join(json.dumps(rec) + "\n" for rec in records))
+    argv = ["mtpb", "evaluate", str(samples), "--data", str(shared_data), "--workers", "1"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", "editseq", *argv], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cache = tmp_path / "slow_cache.sqlite"
+    deadline = time.monotonic() + 120
+    while not _stored(cache):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.endswith("Aborted. Rerun the same command to resume: finished work is kept.\n")
+    kept = _stored(cache)
+    assert 0 < kept < n
+    assert main(argv) == 0
+    assert f"({n - kept} programs executed, " in capsys.readouterr().out
+    summary = json.loads((tmp_path / "slow_summary.json").read_text())
+    assert summary["executed"] == n - kept and summary["modes"]["multi"]["statuses"] == {"passed": n}
+    assert _stored(cache) == n

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from editseq.io import InputError
-from editseq.mtpb import data
+from editseq.mtpb import data, harness
+from editseq.mtpb import run as run_mod
 from editseq.mtpb.run import MTPBEvaluateOptions, evaluate
 
 
@@ -92,3 +96,77 @@ def test_bad_input(tmp_path: Path, shared_data: Path, line: str, message: str) -
     with pytest.raises(InputError) as err:
         evaluate(MTPBEvaluateOptions(samples=samples, data=shared_data))
     assert message in str(err.value)
+
+
+def _runs_with_failures(path: Path, shared: Path) -> int:
+    """Oracle runs of problems 1-3, plus a failing, an erroring and a repeated run of problem 1:
+    18 runs, 17 distinct programs."""
+    write_oracle(path, shared, ["1", "2", "3"])
+    turns = len(data.load(shared).problems["1"].prompts)
+    extra = [(0, 1, "print(0)"), (0, 2, "print(0)"), (1, 1, "1 / 0")]  # (case, sample, last turn)
+    with path.open("a", encoding="utf-8") as fh:
+        for case, sample, last in extra:
+            fh.write(json.dumps({"problem_id": "1", "case": case, "sample": sample,
+                                 "completions": ["pass"] * (turns - 1) + [last]}) + "\n")
+    return 18
+
+
+def _verdicts(out_dir: Path) -> list[dict]:
+    """A results file's records, durations aside (a stored verdict keeps its own)."""
+    rows = [json.loads(line) for line in (out_dir / "runs_results.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k != "duration"} for r in rows]
+
+
+def _stored(out_dir: Path) -> int:
+    with closing(sqlite3.connect(out_dir / "runs_cache.sqlite")) as db:
+        return db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+
+
+@pytest.mark.filterwarnings("ignore:.*have no runs")
+def test_a_rerun_executes_only_what_the_store_lacks(tmp_path: Path, shared_data: Path) -> None:
+    """An interrupted run (its first runs evaluated, simulated with a shorter file of the same name)
+    finishes the rest with the results of an uninterrupted run; a rerun then executes nothing."""
+    samples = tmp_path / "runs.jsonl"
+    assert _runs_with_failures(samples, shared_data) == 18
+
+    def run(path: Path, out_dir: Path, **kw: object) -> dict:
+        return evaluate(MTPBEvaluateOptions(samples=path, data=shared_data, out_dir=out_dir, workers=2, **kw))
+
+    whole = run(samples, tmp_path / "whole")
+    assert whole["executed"] == 17 and _stored(tmp_path / "whole") == 17  # the repeated program ran once
+    assert whole["modes"]["multi"]["statuses"] == {"passed": 15, "failed": 2, "error": 1}
+    first = tmp_path / "first" / "runs.jsonl"
+    first.parent.mkdir()
+    first.write_text("".join(samples.read_text().splitlines(keepends=True)[:7]))
+    part = tmp_path / "part"
+    assert run(first, part)["executed"] == 7 and _stored(part) == 7
+    resumed = run(samples, part)
+    assert resumed["executed"] == 10 and _stored(part) == 17
+    assert _verdicts(part) == _verdicts(tmp_path / "whole") and resumed["modes"] == whole["modes"]
+    results = (part / "runs_results.jsonl").read_text()
+    again = run(samples, part)
+    assert again["executed"] == 0 and again["modes"] == whole["modes"]
+    assert (part / "runs_results.jsonl").read_text() == results  # durations too: the stored verdicts
+    assert run(samples, tmp_path / "nocache", cache=False)["executed"] == 17
+    assert not (tmp_path / "nocache" / "runs_cache.sqlite").exists()
+
+
+@pytest.mark.filterwarnings("ignore:.*have no runs")
+def test_what_decides_a_verdict_is_in_its_key(tmp_path: Path, shared_data: Path, monkeypatch) -> None:
+    """Another harness or numpy (the harness version), other limits or another mode run again."""
+    samples = tmp_path / "runs.jsonl"
+    write_oracle(samples, shared_data, ["3"])
+
+    def executed(**kw: object) -> int:
+        opts = MTPBEvaluateOptions(samples=samples, data=shared_data, out_dir=tmp_path, workers=2, **kw)
+        return evaluate(opts)["executed"]
+
+    assert executed() == 5 and executed() == 0
+    assert executed(fixed=True) == 5 and executed(fixed=True) == 0  # its own programs and store
+    monkeypatch.setattr(harness, "version", lambda: "harness changed")
+    assert executed() == 5
+    monkeypatch.setattr(run_mod, "LIMITS", replace(run_mod.LIMITS, memory_mb=4000))
+    assert executed() == 5 and executed() == 0
+    with closing(sqlite3.connect(tmp_path / "runs_cache.sqlite")) as db:
+        assert db.execute("SELECT DISTINCT benchmark FROM verdicts").fetchall() == [("mtpb",)]
+        assert {t for (t,) in db.execute("SELECT task_id FROM verdicts")} == {f"3/{c}" for c in range(5)}
