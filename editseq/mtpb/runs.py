@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq.io import InputError, read_valid_records
+from editseq.io import InputError, check_all
 from editseq.mtpb.data import Benchmark
 
 MODES = ("multi", "single")
@@ -39,11 +39,11 @@ class Run:
 
 
 def read_runs(path: Path, bench: Benchmark) -> list[Run]:
-    """Validated runs, in file order; raises InputError naming file, line, field and fix."""
-    runs: list[Run] = []
+    """Validated runs, in file order; raises InputError naming file, line, field and fix of every bad run."""
     seen: dict[tuple, int] = {}
     first: dict[tuple, str] = {}  # where each (mode, problem, case, sample) was first given
-    for where, rec in read_valid_records(path):
+
+    def check(where: str, rec: dict) -> Run:
         run = _validate(rec, where, bench)
         group = (run.mode, run.problem_id, run.case)
         if "sample" not in rec:
@@ -54,7 +54,9 @@ def read_runs(path: Path, bench: Benchmark) -> list[Run]:
             raise InputError(f"{where}: problem {run.problem_id}, case {run.case}, sample {run.sample} "
                              f"({run.mode}-turn) is already in {first[key]}; remove the duplicate")
         first[key] = where
-        runs.append(run)
+        return run
+
+    runs = check_all(path, check)
     if not runs:
         raise InputError(f"{path}: no runs (the file is empty); expected JSONL lines with "
                          "problem_id, case and completions")
