@@ -56,19 +56,26 @@ def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int
 
     ``index`` counts records from 0 in input order (blank JSONL lines are not records).
     """
+    check_source(source)
     p = Path(source)
     if p.is_file() and p.suffix == ".parquet":
         yield from _read_parquet(p)
     elif p.is_file() and p.suffix in _JSONL_SUFFIXES:
         yield from _read_jsonl(p)
-    elif p.is_file():
-        raise InputError(f"{p}: unknown file type {p.suffix!r}; expected .jsonl, .parquet or a Hugging Face dataset")
-    elif not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or str(source).startswith((".", "/", "~"))):
-        # a mistyped file name, not a hub dataset: do not spend a minute asking the hub for it
-        # (a bare name may still be a cached or legacy hub dataset, such as "mbpp")
-        raise InputError(f"{source}: no such file (Hugging Face hub datasets are named like 'org/name')")
     else:
         yield from _read_hf(str(source), split)
+
+
+def check_source(source: str | Path) -> None:
+    """Refuse, at once, a local file ``read_records`` cannot read: one of an unknown type, or a
+    mistyped file name (not a hub dataset: asking the hub for it would take a minute; a bare
+    name may still be a cached or legacy hub dataset, such as "mbpp"). Callers check before they
+    create any output."""
+    p = Path(source)
+    if p.is_file() and p.suffix not in (*_JSONL_SUFFIXES, ".parquet"):
+        raise InputError(f"{p}: unknown file type {p.suffix!r}; expected .jsonl, .parquet or a Hugging Face dataset")
+    if not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or str(source).startswith((".", "/", "~"))):
+        raise InputError(f"{source}: no such file (Hugging Face hub datasets are named like 'org/name')")
 
 
 def record_where(source: str | Path, key: str) -> str:

@@ -72,8 +72,9 @@ def sample(config_file: Path | None, **values: object) -> int:
     """
     opts = build(sample_mod.MTPBSampleOptions, values, config_file)
     bench = sample_mod.prepare(opts)  # bad ids, data or --out fail before the model loads
-    backend = open_backend(opts.model, opts)
-    n = sample_mod.sample(opts, backend, progress=lambda msg: click.echo(msg, err=True), bench=bench)
+    backend = open_backend(opts.model, opts, progress=opts.progress)
+    report = (lambda msg: click.echo(msg, err=True)) if opts.progress else (lambda _: None)
+    n = sample_mod.sample(opts, backend, progress=report, bench=bench)
     click.echo(f"{n} runs written to {opts.out}")
     return 0
 
@@ -92,7 +93,8 @@ def perplexity(config_file: Path | None, **values: object) -> int:
     opts = build(ppl_mod.MTPBPerplexityOptions, values, config_file)
     inputs = ppl_mod.prepare(opts)  # bad ids or results fail before the model loads
     # token probabilities come from a transformers model, also where vLLM would sample
-    backend = open_backend(opts.model, BackendOptions(backend="transformers", threads=opts.threads))
+    backend = open_backend(opts.model, BackendOptions(backend="transformers", threads=opts.threads),
+                           progress=opts.progress)
     out = ppl_mod.perplexity(opts, ppl_mod.backend_scorer(backend), inputs)
     if opts.json_out is not None:
         write_json(opts.json_out, out)

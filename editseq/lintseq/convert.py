@@ -31,6 +31,7 @@ from editseq.io import (
     BadRecord,
     InputError,
     JsonlAppender,
+    check_source,
     claim_output,
     count_records,
     read_records,
@@ -231,6 +232,7 @@ def run_lintseq(cfg: LintseqConfig) -> Summary:
     """Convert ``cfg.input`` to ``cfg.output``, resuming a previous run with the same settings."""
     p = paths(cfg.output)
     start = time.perf_counter()
+    check_source(cfg.input)  # a mistyped INPUT leaves no output files behind
     settings = run_settings(cfg, _NOT_SETTINGS)
     done, summary = _prepare(p, cfg, settings)
     total = count_records(cfg.input) if Path(cfg.input).is_file() else None

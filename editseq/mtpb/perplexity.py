@@ -36,6 +36,7 @@ class MTPBPerplexityOptions:
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
     json_out: Path | None = option(None, help="also write the figures to this JSON file")  # noqa: RUF009
+    progress: bool = option(True, help="show the model's loading bars")
 
     def __post_init__(self) -> None:
         if not self.model:

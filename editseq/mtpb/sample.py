@@ -25,7 +25,7 @@ from editseq.models.loading import BackendOptions
 from editseq.mtpb import data, prompts
 
 # may change between a run and its resumption (each run records its mode: one file can hold both)
-_RESUMABLE = ("out", "problems", "single_turn", "threads", "batch_size", "device", "overwrite")
+_RESUMABLE = ("out", "problems", "single_turn", "threads", "batch_size", "device", "overwrite", "progress")
 
 
 @dataclass
@@ -44,6 +44,7 @@ class MTPBSampleOptions(BackendOptions):
     seed: int = option(0, help="base sampling seed (each problem and turn derives its own)")
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     overwrite: bool = option(False, help="start over instead of resuming an existing OUT")
+    progress: bool = option(True, help="show progress: a line per problem, and the model's loading bars")
 
     def __post_init__(self) -> None:
         if not self.model:

@@ -84,13 +84,15 @@ def test_mtpb_sample_evaluate_perplexity_with_the_real_model(tmp_path: Path, sha
     pytest.importorskip("torch")
     runs = tmp_path / "r.jsonl"
     common = ["--model", "smollm2-135m", "--problems", "3", "--data", str(shared_data), "--threads", "2"]
-    assert main(["mtpb", "sample", *common, "--max-new-tokens", "16", "--out", str(runs)]) == 0
-    assert "5 runs written" in capsys.readouterr().out
+    assert main(["mtpb", "sample", *common, "--max-new-tokens", "16", "--out", str(runs), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "5 runs written" in captured.out
+    assert "problem 3" not in captured.err and "Loading weights" not in captured.err
     with pytest.warns(UserWarning, match="114 of 115"):
         assert main(["mtpb", "evaluate", str(runs), "--data", str(shared_data), "--workers", "2"]) == 0
     figures = tmp_path / "out" / "ppl.json"
     assert main(["mtpb", "perplexity", *common, "--results", str(tmp_path / "r_results.jsonl"),
-                 "--json-out", str(figures)]) == 0
+                 "--json-out", str(figures), "--no-progress"]) == 0
     out = json.loads(figures.read_text())
     assert out["history"] == "prompts and completions" and set(out["problems"]) == {"3"}
     assert 1 < out["multi"] < 1000 and 1 < out["single"] < 1000

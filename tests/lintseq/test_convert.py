@@ -101,6 +101,8 @@ def test_resume_knows_the_input_by_content_not_by_how_it_is_named(tmp_path, caps
 
 def test_bad_options_and_missing_input_exit_2(tmp_path, capsys):
     assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress"]) == 2
+    assert "nope.jsonl: no such file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # a mistyped INPUT leaves no output, report or manifest
     assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.txt")]) == 2
     assert main(["lintseq", "x.jsonl", "o.jsonl", "--linter", "flake9"]) == 2
     assert "--linter" in capsys.readouterr().err
