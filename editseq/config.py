@@ -72,6 +72,11 @@ def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callab
             meta = f.metadata
             default = _default_of(f)
             default = None if default is dataclasses.MISSING else default
+            if meta.get("argument") and typing.get_origin(tp) in (list, tuple):
+                # any number; none given leaves them to a config file (the class checks the count)
+                inner = typing.get_args(tp)[0] if typing.get_args(tp) else str
+                fn = click.argument(f.name, type=_click_type(inner), nargs=-1, required=False)(fn)
+                continue
             if meta.get("argument"):
                 fn = click.argument(f.name, type=_click_type(tp), required=default is None, default=default)(fn)
                 continue
@@ -283,8 +288,10 @@ def _local_identity(value: str) -> str:
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
-    """JSON-ready dict of a config dataclass (paths as strings)."""
+    """JSON-ready dict of a config dataclass (paths, also in lists, as strings)."""
     out = {}
     for key, value in dataclasses.asdict(cfg).items():
+        if isinstance(value, list):
+            value = [str(v) if isinstance(v, Path) else v for v in value]
         out[key] = str(value) if isinstance(value, Path) else value
     return out

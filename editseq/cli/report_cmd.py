@@ -12,10 +12,9 @@ from editseq.report.build import ReportOptions, build_report
 
 
 @click.command("report")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click_options(ReportOptions)
 @config_file_option
-def report(inputs: tuple[Path, ...], config_file: Path | None, **values: object) -> int:
+def report(config_file: Path | None, **values: object) -> int:
     """Write OUT/report.html from evaluation results, MTPB results and LintSeq datasets.
 
     \b
@@ -28,7 +27,7 @@ def report(inputs: tuple[Path, ...], config_file: Path | None, **values: object)
         raise ConfigError("editseq report draws with matplotlib, which is not installed; "
                           "pip install 'editseq[report]'")
     opts = build(ReportOptions, values, config_file)
-    data = build_report(list(inputs), opts)
+    data = build_report(opts)
     for label, v in data["passk"].items():
         table = ", ".join(f"{k} {100 * c['value']:.1f}%" for k, c in v["table"].items())
         click.echo(f"{label}: {table}")

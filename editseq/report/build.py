@@ -23,8 +23,9 @@ from editseq.report.lintseq_stats import dataset_stats, viewer_steps
 
 @dataclass
 class ReportOptions:
-    """Options of ``editseq report`` (the input files are its positional arguments)."""
+    """Options of ``editseq report``."""
 
+    inputs: list[Path] = option([], help="evaluation results, MTPB results or LintSeq datasets (JSONL/Parquet)", argument=True)  # noqa: RUF009
     out: Path = option(Path("report"), help="folder for report.html, report.json, CSVs and figures/")  # noqa: RUF009
     labels: str = option("", help="comma-separated run labels in input order (default: file names)", comma=True)
     max_pairs: int = option(64, help="sample pairs per problem for the mean edit distance (caps the cost)")
@@ -32,6 +33,10 @@ class ReportOptions:
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
+        self.inputs = [Path(p) for p in self.inputs]
+        if not self.inputs:
+            raise ConfigError("give at least one INPUT: results, MTPB results or LintSeq data "
+                              "(as arguments, or `inputs:` in --config)")
         if self.max_pairs < 1:
             raise ConfigError(f"--max-pairs must be at least 1, got {self.max_pairs}")
         if self.viewer < 0:
@@ -122,11 +127,11 @@ def _viewed(record: dict[str, Any]) -> dict[str, Any]:
     return {"title": title[:200], "sample": record.get("sample"), "steps": viewer_steps(record)}
 
 
-def build_report(inputs: list[Path], opts: ReportOptions) -> dict[str, Any]:
+def build_report(opts: ReportOptions) -> dict[str, Any]:
     """Write DIR/report.html with its JSON, CSVs and figures; returns the numbers."""
-    runs = load_runs(inputs, opts)
+    runs = load_runs(opts.inputs, opts)
     data = compute(runs, opts)
-    data["settings"] = {**to_dict(opts), "inputs": [str(p) for p in inputs]}
+    data["settings"] = to_dict(opts)
     data["versions"] = versions("matplotlib")
     opts.out.mkdir(parents=True, exist_ok=True)
     data["figures"] = make_figures(data, opts.out / "figures")

@@ -46,3 +46,14 @@ def test_bad_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "nope.jsonl: no such file" in capsys.readouterr().err
     assert main(["report", str(a), "--max-pairs", "0"]) == 2
     assert main(["report"]) == 2  # INPUTS is required
+    assert "give at least one INPUT" in capsys.readouterr().err
+
+
+def test_a_config_file_can_name_the_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = _results(tmp_path / "a_results.jsonl"), _results(tmp_path / "b_results.jsonl")
+    config = tmp_path / "report.yaml"
+    config.write_text(f"inputs: [{a}, {b}]\nlabels: base,edit\nout: {tmp_path / 'rep'}\n")
+    assert main(["report", "--config", str(config)]) == 0
+    assert "edit: pass@1 50.0%" in capsys.readouterr().out
+    assert main(["report", str(a), "--config", str(config), "--labels", "only"]) == 0  # arguments win
+    assert list(json.loads((tmp_path / "rep" / "report.json").read_text())["passk"]) == ["only"]

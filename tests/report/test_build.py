@@ -64,6 +64,6 @@ def test_runs_over_different_problems_are_noted(report_inputs: dict[str, Path], 
     tasks = len({r["task_id"] for r in rows})
     note = f"these runs answer different problems (mixed: {tasks}, subset: 1; 1 in common)"
     with pytest.warns(UserWarning, match=re.escape(note)):
-        build_report([report_inputs["mixed"], subset], ReportOptions(out=tmp_path / "r"))
+        build_report(ReportOptions(inputs=[report_inputs["mixed"], subset], out=tmp_path / "r"))
     assert json.loads((tmp_path / "r" / "report.json").read_text())["notes"][0].startswith(note)
     assert note in (tmp_path / "r" / "report.html").read_text()
