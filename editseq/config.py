@@ -136,7 +136,22 @@ def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None)
         if config_file is not None and key in merged and not typed(key, value):
             continue
         merged[key] = value
+    _check_required(fields, merged, config_file)
     return cls(**merged)
+
+
+def _check_required(fields: dict[str, dataclasses.Field], values: dict[str, Any], config_file: Path | None) -> None:
+    """Name every missing ``required`` option at once, with its help (the class's own checks would
+    name them one per run)."""
+    missing = [f for name, f in fields.items() if f.metadata.get("required") and values.get(name) in (None, "", [], ())]
+    if len(missing) > 1:
+        where = " (flags, or keys of --config)" if config_file is None else f" (flags, or keys of {config_file})"
+        listed = "; ".join(f"{_flag(f)}: {f.metadata.get('help', '')}" for f in missing)
+        raise ConfigError(f"{len(missing)} required options are missing{where}: {listed}")
+
+
+def _flag(f: dataclasses.Field) -> str:
+    return f.name.upper() if f.metadata.get("argument") else f.metadata.get("flag", "--" + f.name.replace("_", "-"))
 
 
 def _file_keys(raw: dict[str, Any], fields: dict[str, dataclasses.Field], path: Path) -> dict[str, Any]:

@@ -168,3 +168,16 @@ def test_config_keys_as_flags_and_comma_lists(tmp_path: Path) -> None:
     path.write_text("k: 1\nk-: 2\n".replace("k-", "packages") + "package: [c]\n")
     with pytest.raises(ConfigError, match="option 'packages' is given twice"):
         build(Cmd, {}, path)
+
+
+def test_every_missing_required_option_is_named_at_once(tmp_path: Path) -> None:
+    from editseq.train.sft import SFTOptions
+
+    with pytest.raises(ConfigError, match=r"3 required options are missing .*--output-dir: folder.*--model: base model.*--data: training data"):
+        build(SFTOptions, {})
+    config = tmp_path / "sft.yaml"
+    config.write_text("model: smollm2-135m\n")
+    with pytest.raises(ConfigError, match=r"2 required options are missing \(flags, or keys of .*sft.yaml\): --output-dir.*--data"):
+        build(SFTOptions, {}, config)
+    with pytest.raises(ConfigError, match="--data is required"):  # one: the class's own message
+        build(SFTOptions, {"output_dir": tmp_path / "o"}, config)
