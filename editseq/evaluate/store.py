@@ -10,6 +10,7 @@ evaluate`` and ``editseq mtpb evaluate`` both keep their verdicts here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 import time
@@ -60,8 +61,16 @@ def result_key(bench: Keyed, task_id: str, program: str | tuple[str, ...], limit
     for part in (program,) if isinstance(program, str) else program:
         digest.update(part.encode("utf-8", "surrogatepass"))
     program_hash = digest.hexdigest()
-    text = "\x1f".join((bench.name, bench.version, bench.fingerprint, task_id, program_hash, limits.key()))
+    text = "\x1f".join((bench.name, bench.version, bench.fingerprint, task_id, program_hash, limits.key(),
+                        _sandbox_version()))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def _sandbox_version() -> str:
+    from editseq.sandbox import version
+
+    return version()
 
 
 class ResultStore:

@@ -18,7 +18,23 @@ from editseq.sandbox.verdict import STATUSES, Limits, Status, Verdict
 if TYPE_CHECKING:
     from editseq.sandbox.pool import SandboxPool, SandboxWarning
 
-__all__ = ["STATUSES", "Limits", "SandboxPool", "SandboxWarning", "Status", "Verdict"]
+__all__ = ["STATUSES", "Limits", "SandboxPool", "SandboxWarning", "Status", "Verdict", "version"]
+
+
+def version() -> str:
+    """What a verdict depends on besides the program and its limits: this package's code (hashed,
+    so an edit cannot be forgotten), the Python that runs samples, and whether namespaces may be
+    used (``$EDITSEQ_SANDBOX_NAMESPACES``). Part of the result store's key."""
+    import hashlib
+    import sys
+    from pathlib import Path
+
+    from editseq.env import sandbox_namespaces
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return f"sandbox {digest.hexdigest()[:16]}, python {sys.version.split()[0]}, namespaces {int(sandbox_namespaces())}"
 
 
 def __getattr__(name: str) -> object:

