@@ -54,11 +54,13 @@ def bootstrap_ci(counts: Sequence[tuple[int, int]], k: int, rounds: int = 1000,
 
     Resampling tasks (not samples) reflects the uncertainty that matters when comparing models
     on a fixed-size benchmark. With fewer than two tasks there is no spread between tasks to
-    resample: None, rather than an interval of zero width that would look certain.
+    resample: None, rather than an interval of zero width that would look certain. The tasks are
+    resampled in sorted order, so the interval depends on the counts alone, not on the order
+    they come in (``evaluate``'s summary and the report give the same interval).
     """
     if len(counts) < 2:
         return None
-    per_task = [pass_at_k(n, c, k) for n, c in counts]
+    per_task = sorted(pass_at_k(n, c, k) for n, c in counts)
     rng = random.Random(seed)
     m = len(per_task)
     means = sorted(sum(rng.choices(per_task, k=m)) / m for _ in range(rounds))

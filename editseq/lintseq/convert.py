@@ -12,6 +12,7 @@ stays flat however large the input.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import random
@@ -166,7 +167,8 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
     if taken:  # replacing them would lose the input's values
         return (f"field {taken[0]!r} is taken: lintseq writes its own {' and '.join(map(repr, OUTPUT_FIELDS))}; "
                 "rename or drop it in the input")
-    program = unwrap_markdown(program)
+    if "```" in program and not _is_python(program):  # a fence inside valid code (a docstring's example) stays
+        program = unwrap_markdown(program)
     n_lines = len(program.splitlines())  # a final newline ends the last line, it starts none
     if n_lines > cfg.max_lines:
         return f"over --max-lines: the program has {n_lines} lines, the limit is {cfg.max_lines}"
@@ -403,6 +405,14 @@ def _seed_key(index: int, record: dict[str, Any] | BadRecord,
     if refused is not None:
         return str(index), BadRecord(f"key field {key_field!r} is {refused}, expected text or a number (--key-field)")
     return str(record[key_field]), record
+
+
+def _is_python(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _reason_kind(reason: str) -> str:

@@ -60,11 +60,14 @@ def load_runs(inputs: list[Path], opts: ReportOptions) -> list[Run]:
     if not inputs:
         raise InputError("no inputs; pass x_results.jsonl files, MTPB results or LintSeq output")
     runs = [load_run(p, label) for p, label in zip(inputs, opts.label_list(len(inputs)), strict=True)]
-    seen: dict[str, int] = {}
+    taken: set[str] = set()
     for run in runs:
-        seen[run.label] = seen.get(run.label, 0) + 1
-        if seen[run.label] > 1:
-            run.label = f"{run.label} ({seen[run.label]})"
+        label, i = run.label, 1
+        while label in taken:  # "a", "a", "a (2)" -> "a", "a (2)", "a (2) (2)": never two alike
+            i += 1
+            label = f"{run.label} ({i})"
+        run.label = label
+        taken.add(label)
     return runs
 
 

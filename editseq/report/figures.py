@@ -24,13 +24,20 @@ def save(fig: Figure, folder: Path, name: str) -> Path:
     return png
 
 
+def _text(label: str) -> str:
+    """A run label as matplotlib shows it verbatim: ``$`` would start mathtext (a label like
+    ``model_$1`` fails to parse), and a legend leaves out labels starting with ``_``."""
+    label = label.replace("$", r"\$")
+    return "\u200b" + label if label.startswith("_") else label
+
+
 def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k") -> Figure:
     """pass@k against k (or total sampled tokens), log-x, one line per run, as in the paper."""
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
     for label, curve in curves.items():
         xs = curve["k"] if x == "k" else curve["tokens"]
-        ax.plot(xs, [100 * v for v in curve["pass@k"]], label=label, **STYLE)
+        ax.plot(xs, [100 * v for v in curve["pass@k"]], label=_text(label), **STYLE)
     ax.set_xscale("log")
     _plain_log_ticks(ax)
     ax.set_xlabel("k (samples per problem)" if x == "k" else "total sampled tokens (FLOPs proxy)")
@@ -75,7 +82,7 @@ def heatmap_figure(rates: dict[str, dict[str, float]], labels: list[str]) -> Fig
     ax.set_facecolor("#dddddd")
     image = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap="viridis", vmin=0, vmax=1,
                       interpolation="nearest")
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), [_text(label) for label in labels])
     if len(problems) <= 40:
         ax.set_xticks(range(len(problems)), problems, rotation=90, fontsize=7)
     else:
@@ -96,7 +103,7 @@ def mtpb_figure(tables: dict[str, dict[str, dict[str, dict[str, float]]]]) -> Fi
     width = 0.8 / max(1, len(series))
     for s, (label, mode) in enumerate(series):
         ys = [100 * tables[label].get(c, {}).get(mode, {}).get("pass_rate", 0.0) for c in categories]
-        ax.bar([i + s * width for i in range(len(categories))], ys, width, label=f"{label} ({mode})",
+        ax.bar([i + s * width for i in range(len(categories))], ys, width, label=_text(f"{label} ({mode})"),
                hatch="" if mode == "multi" else "//")
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(categories))], categories, rotation=30, ha="right")
     ax.set_ylabel("pass rate (%)")
@@ -111,7 +118,7 @@ def diversity_figure(points: dict[str, list[tuple[float, float]]]) -> Figure:
     fig = Figure(figsize=(6.0, 4.2))
     ax = fig.add_subplot()
     for label, xy in points.items():
-        ax.scatter([x for x, _ in xy], [100 * y for _, y in xy], s=14, alpha=0.7, label=label)
+        ax.scatter([x for x, _ in xy], [100 * y for _, y in xy], s=14, alpha=0.7, label=_text(label))
     ax.set_xlabel("distinct programs / samples (normalized)")
     ax.set_ylabel("pass@n - pass@1 (points)")
     ax.set_xlim(-0.02, 1.02)

@@ -66,7 +66,7 @@ def passk_table(attempts: list[Attempt], ks: Iterable[int] = TABLE_KS) -> dict[s
     """pass@k with its 95% bootstrap interval at the usual k (those the samples allow)."""
     counts = list(unit_counts(attempts).values())
     n_min = min(n for n, _ in counts)
-    return {f"pass@{k}": {"value": mean_pass_at_k(counts, k), "ci95": bootstrap_ci(counts, k, rounds=300)}
+    return {f"pass@{k}": {"value": mean_pass_at_k(counts, k), "ci95": bootstrap_ci(counts, k)}
             for k in ks if k <= n_min}
 
 

@@ -34,6 +34,17 @@ def test_same_file_twice_gets_distinct_labels(tmp_path: Path) -> None:
     a = _results(tmp_path / "a_results.jsonl")
     assert main(["report", str(a), str(a), "--out", str(tmp_path / "rep")]) == 0
     assert list(json.loads((tmp_path / "rep" / "report.json").read_text())["passk"]) == ["a", "a (2)"]
+    assert main(["report", str(a), str(a), str(a), "--labels", "a,a,a (2)", "--out", str(tmp_path / "rep")]) == 0
+    assert list(json.loads((tmp_path / "rep" / "report.json").read_text())["passk"]) == ["a", "a (2)", "a (2) (2)"]
+
+
+def test_labels_are_text_in_figures(tmp_path: Path) -> None:
+    """matplotlib reads $...$ as mathtext (a parse error ended the report) and hides labels
+    starting with _ from legends."""
+    a = _results(tmp_path / "model_$1_$2_results.jsonl")
+    assert main(["report", str(a), str(a), "--labels", "m_$1_$2,_baseline", "--out", str(tmp_path / "rep")]) == 0
+    svg = (tmp_path / "rep" / "figures" / "passk.svg").read_text()
+    assert "_baseline" in svg and "m_$1_$2" in svg
 
 
 def test_bad_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

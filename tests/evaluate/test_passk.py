@@ -50,6 +50,7 @@ def test_bootstrap_interval_contains_the_estimate() -> None:
     assert lo <= mean_pass_at_k(counts, 1) <= hi
     assert bootstrap_ci([(5, 5)] * 4, 1) == [1.0, 1.0]
     assert bootstrap_ci([(5, 3)], 1) is None  # one task: no spread between tasks to resample
+    assert bootstrap_ci(counts[::-1], 1) == [lo, hi]  # the counts decide, not their order
 
 
 def test_bootstrap_width_follows_the_standard_error() -> None:

@@ -224,3 +224,12 @@ def test_a_record_without_its_key_fails_alone(tmp_path, capsys):
     _write_lines(tmp_path / "good.jsonl", [json.dumps(rows[i]).encode() for i in (0, 4)])
     assert main(["lintseq", str(tmp_path / "good.jsonl"), str(tmp_path / "g.jsonl"), *args]) == 0
     assert (tmp_path / "g.jsonl").read_bytes() == (tmp_path / "o.jsonl").read_bytes()
+
+
+def test_a_fence_inside_valid_code_is_kept(tmp_path):
+    """Only text that is not Python is unwrapped: a docstring's markdown example stays in its program."""
+    program = 'def run():\n    """Use it so:\n\n```python\nrun()\n```\n"""\n    return 1\n'
+    _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": program}).encode()])
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress", "--workers", "1"]) == 0
+    [record] = _records(tmp_path / "o.jsonl")
+    assert "\n".join(apply_edit_path(record["edit_path"])) == program.rstrip("\n")

@@ -18,6 +18,7 @@ def test_outputs_exist_and_agree(built_report: Path, report_inputs: dict[str, Pa
             assert (built_report / "figures" / f"{name}.{ext}").stat().st_size > 1000
     summary = json.loads(report_inputs["mixed"].with_name("mixed_summary.json").read_text())
     assert data["passk"]["mixed"]["table"]["pass@1"]["value"] == summary["pass@1"]
+    assert data["passk"]["mixed"]["table"]["pass@1"]["ci95"] == summary["ci95"]["pass@1"]  # one interval
     counts = [(t["n"], t["c"]) for t in summary["tasks"].values()]
     rows = list(csv.DictReader((built_report / "passk.csv").open()))
     mixed = {int(r["k"]): float(r["pass@k"]) for r in rows if r["run"] == "mixed"}
