@@ -234,7 +234,8 @@ def run_lintseq(cfg: LintseqConfig) -> Summary:
     """Convert ``cfg.input`` to ``cfg.output``, resuming a previous run with the same settings."""
     p = paths(cfg.output)
     start = time.perf_counter()
-    check_source(cfg.input)  # a mistyped INPUT leaves no output files behind
+    if not _ray_uri(cfg):
+        check_source(cfg.input)  # a mistyped INPUT leaves no output files behind
     settings = run_settings(cfg, _NOT_SETTINGS)
     done, summary = _prepare(p, cfg, settings)
     total = count_records(cfg.input) if Path(cfg.input).is_file() else None
@@ -366,9 +367,14 @@ def _results(cfg: LintseqConfig, workers: int, skip: int) -> Iterator[Item]:
             yield from pending.popleft().result()
 
 
+def _ray_uri(cfg: LintseqConfig) -> bool:
+    """Whether INPUT is a URI (``s3://``, ``local://``) that Ray Data reads, not editseq.io."""
+    return cfg.backend == "ray" and "://" in cfg.input
+
+
 def _batches(cfg: LintseqConfig, skip: int, size: int = 16) -> Iterator[list[Item]]:
     batch: list[Item] = []
-    if cfg.backend == "ray" and "://" in cfg.input:  # object stores: read through Ray Data
+    if _ray_uri(cfg):
         from editseq.scale.ray_backend import read_records_ray
 
         records = read_records_ray(cfg.input, cfg.address)
