@@ -133,9 +133,14 @@ class Resolved:
 def resolve(text: str, eos: tuple[str, ...] = ("<|endoftext|>", "</s>", "<|im_end|>", "<|eot_id|>")) -> Resolved:
     """Turn a (possibly truncated or malformed) edit sequence into the best program it describes.
 
-    Edits are split on ``<|diff|>``; each hunk inserts its ``+`` lines at its new-file position
-    (clamped to the end when out of range). Text after an end-of-sequence token is dropped as a
-    whole token, never as a character set. Anything skipped is reported in ``problems``.
+    Edits are split on ``<|diff|>``. Text before the first ``<|diff|>`` is edit 0 when it holds a
+    hunk header (a ``completion`` after a prompt ending in ``<|diff|>``), else it is the prompt and
+    ignored. Empty edits (the reference trains on two before end-of-sequence) change nothing and
+    are skipped silently. Each edit's hunks are placed in order of their new-file positions; a
+    hunk's ``+`` rows are inserted and its context rows move the insertion point past the line
+    they name. Hunks whose line counts are wrong keep every ``+`` row up to the next header (as
+    the reference does). Text after an end-of-sequence token is dropped as a whole token, never
+    as a character set. Anything skipped or repaired is reported in ``problems``.
     """
     problems: list[str] = []
     for token in eos:
@@ -143,51 +148,70 @@ def resolve(text: str, eos: tuple[str, ...] = ("<|endoftext|>", "</s>", "<|im_en
         if cut != -1:
             text = text[:cut]
     chunks = text.split(DIFF_TOKEN)
-    if chunks and not chunks[0].strip():
+    if not chunks[0].strip():
         chunks = chunks[1:]
-    elif chunks and len(chunks) > 1:
+    elif len(chunks) > 1 and not any(HUNK_RE.match(row) for row in chunks[0].split("\n")):
         problems.append("text before the first <|diff|> ignored")
         chunks = chunks[1:]
     lines: list[str] = []
     used = 0
     for n, chunk in enumerate(chunks):
-        if chunk.endswith("\n"):
-            chunk = chunk[:-1]
+        if not chunk.strip():
+            continue  # an empty edit, as the reference's training text ends with
         before = len(lines)
-        lines = _apply_lenient(lines, chunk, n, problems)
+        lines = _apply_lenient(lines, chunk.rstrip("\n"), n, problems)
         used += len(lines) != before
     return Resolved("\n".join(lines), problems, used)
 
 
+@dataclass
+class _Hunk:
+    header: str
+    new_start: int  # 0-based index in the new file where the hunk begins
+    declared: int  # new-side line count in the header
+    rows: list[str]  # "+" and " " rows, in order
+
+
+def _parse_hunks(chunk: str, n: int, problems: list[str]) -> list[_Hunk]:
+    """The edit's hunks; every row up to the next header belongs to the hunk above it."""
+    hunks: list[_Hunk] = []
+    for row in chunk.split("\n"):
+        m = HUNK_RE.match(row)
+        if m:
+            c = int(m.group(3))
+            count = int(m.group(4)) if m.group(4) is not None else 1
+            hunks.append(_Hunk(m.group(0), c - 1 if count else c, count, []))
+        elif not hunks:
+            if row.strip():
+                problems.append(f"edit {n}: stray line skipped: {row[:60]!r}")
+        elif row.startswith(("+", " ")):
+            hunks[-1].rows.append(row)
+        else:
+            problems.append(f"edit {n}: non-insertion line skipped: {row[:60]!r}")
+    for h in hunks:
+        if len(h.rows) < h.declared:
+            problems.append(f"edit {n}: hunk {h.header!r} has {len(h.rows)} of {h.declared} lines (truncated?)")
+        elif len(h.rows) > h.declared:
+            problems.append(f"edit {n}: hunk {h.header!r} declares {h.declared} lines but has {len(h.rows)}; all kept")
+    return hunks
+
+
 def _apply_lenient(lines: list[str], chunk: str, n: int, problems: list[str]) -> list[str]:
-    rows = chunk.split("\n")
-    i = 0
-    saw_hunk = False
-    while i < len(rows):
-        m = HUNK_RE.match(rows[i])
-        if not m:
-            if rows[i].strip():
-                problems.append(f"edit {n}: stray line skipped: {rows[i][:60]!r}")
-            i += 1
-            continue
-        saw_hunk = True
-        c = int(m.group(3))
-        count = int(m.group(4)) if m.group(4) is not None else 1
-        i += 1
-        body: list[str] = []
-        while i < len(rows) and not HUNK_RE.match(rows[i]) and len(body) < count:
-            if rows[i].startswith("+"):
-                body.append(rows[i][1:])
-            else:
-                problems.append(f"edit {n}: non-insertion line skipped: {rows[i][:60]!r}")
-            i += 1
-        if len(body) < count:
-            problems.append(f"edit {n}: hunk {m.group(0)!r} has {len(body)} of {count} lines (truncated?)")
-        at = c - 1 if count else c
-        if at > len(lines) or at < 0:
-            problems.append(f"edit {n}: hunk {m.group(0)!r} beyond the end; appended")
-            at = len(lines)
-        lines = lines[:at] + body + lines[at:]
-    if not saw_hunk:
+    hunks = _parse_hunks(chunk, n, problems)
+    if not hunks:
         problems.append(f"edit {n}: no hunk")
+        return lines
+    placed = sorted(hunks, key=lambda h: h.new_start)  # stable: equal positions keep their order
+    if placed != hunks:
+        problems.append(f"edit {n}: hunks out of order; placed by their new-file positions")
+    lines = list(lines)
+    for h in placed:
+        at = h.new_start
+        if at > len(lines) or at < 0:
+            problems.append(f"edit {n}: hunk {h.header!r} beyond the end; appended")
+            at = len(lines)
+        for row in h.rows:
+            if row.startswith("+"):
+                lines.insert(at, row[1:])
+            at = min(at + 1, len(lines))  # a context row: its line stays, the next row goes after it
     return lines

@@ -104,3 +104,17 @@ def test_every_bad_line_is_named_at_once(tmp_path: Path, humaneval) -> None:
     assert "line 2: not valid JSON" in message and "line 3: missing field 'task_id'" in message
     assert "line 11: missing field" in message and "line 12:" not in message
     assert message.endswith("... and 2 more")
+
+
+def test_resolve_edits_keeps_a_completions_first_edit(tmp_path: Path, humaneval) -> None:
+    """A completion follows a prompt ending in <|diff|>: the text before its first <|diff|> is edit 0."""
+    import json
+
+    text = ("@@ -0,0 +1 @@\n+def has_close_elements(a, b):\n<|diff|>@@ -1,0 +2 @@\n+    return 1\n"
+            "<|diff|>\n<|diff|>")
+    path = tmp_path / "s.jsonl"
+    path.write_text(json.dumps({"task_id": "HumanEval/0", "completion": text}) + "\n")
+    samples = read_samples(path, humaneval)
+    build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
+    assert samples[0].record["program"] == "def has_close_elements(a, b):\n    return 1"
+    assert (samples[0].record["resolve_problems"], samples[0].record["edits"]) == ([], 2)

@@ -108,3 +108,72 @@ def test_resolve_cuts_eos_as_a_token_not_a_character_set():
     # the reference's rstrip("<|endoftext|>") would eat the trailing "t>" and "x" characters
     r = resolve("\n<|diff|>@@ -0,0 +1,2 @@\n+s = '<t>'\n+-x + 1<|endoftext|>ignored")
     assert r.program == "s = '<t>'\n-x + 1"
+
+
+def _completion(path: list[str]) -> str:
+    """What a model writes after a prompt that ends with the first ``<|diff|>``."""
+    return render_training_text("", path)[len("\n<|diff|>") :]
+
+
+@given(LINES, st.data())
+def test_a_completion_keeps_its_first_edit(lines, data):
+    """`evaluate --resolve-edits` resolves a completion: the text before its first <|diff|> is edit 0."""
+    path = edit_path_from_steps(lines, data.draw(steps_for(len(lines))))
+    resolved = resolve(_completion(path) + "<|endoftext|>")
+    assert resolved.program == "\n".join(lines)
+    assert resolved.problems == []
+    assert resolved.edits == len(path)
+
+
+def test_text_before_the_first_diff_without_a_hunk_is_the_prompt():
+    r = resolve("Write x.\n<|diff|>@@ -0,0 +1 @@\n+x = 1")
+    assert r.program == "x = 1" and r.problems == ["text before the first <|diff|> ignored"]
+
+
+@given(LINES, st.data())
+def test_the_references_trailing_empty_edits_are_ignored(lines, data):
+    """The reference's finetune script ends the training text with two empty edits before EOS."""
+    path = edit_path_from_steps(lines, data.draw(steps_for(len(lines))))
+    resolved = resolve(render_training_text("", path) + "\n<|diff|>\n<|diff|><|endoftext|>")
+    assert resolved.program == "\n".join(lines)
+    assert resolved.problems == []
+
+
+def test_context_rows_move_the_insertion_point():
+    r = resolve("\n<|diff|>@@ -0,0 +1,2 @@\n+def f():\n+    return 1\n<|diff|>@@ -1,1 +1,2 @@\n def f():\n+    x = 2")
+    assert r.program == "def f():\n    x = 2\n    return 1"
+    assert r.problems == []
+
+
+@given(LINES, st.data(), st.integers(1, 3))
+def test_difflib_hunks_with_context_resolve(lines, data, context):
+    """An insertion rendered by difflib with context lines resolves to the new program."""
+    lines = [f"{i}:{line}" for i, line in enumerate(lines)]  # unique, so difflib inserts only
+    old = sorted(data.draw(st.sets(st.sampled_from(range(len(lines))))))
+    old_lines = [lines[i] for i in old]
+    edit = "\n".join(list(difflib.unified_diff(old_lines, lines, n=context, lineterm=""))[2:])
+    text = "\n<|diff|>".join(([render_insertion(lines, [], old)] if old else []) + ([edit] if edit else []))
+    resolved = resolve(text)
+    assert resolved.program == "\n".join(lines)
+    assert resolved.problems == []
+
+
+def test_rows_beyond_an_undercounting_header_are_kept():
+    r = resolve("\n<|diff|>@@ -0,0 +1 @@\n+def f(x):\n+    return x")
+    assert r.program == "def f(x):\n    return x"
+    assert any("declares 1 lines but has 2" in p for p in r.problems)
+
+
+@given(LINES, st.data())
+def test_hunks_of_one_edit_out_of_order_are_placed_by_position(lines, data):
+    steps = data.draw(steps_for(len(lines)))
+    path = edit_path_from_steps(lines, steps)
+    n = data.draw(st.integers(0, len(path) - 1))
+    rows = path[n].split("\n")
+    starts = [i for i, row in enumerate(rows) if row.startswith("@@ -")]
+    hunks = ["\n".join(rows[a:b]) for a, b in zip(starts, [*starts[1:], len(rows)], strict=True)]
+    shuffled = data.draw(st.permutations(hunks))
+    path[n] = "\n".join(shuffled)
+    resolved = resolve(render_training_text("", path))
+    assert resolved.program == "\n".join(lines)
+    assert resolved.problems == ([] if shuffled == hunks else [f"edit {n}: hunks out of order; placed by their new-file positions"])
