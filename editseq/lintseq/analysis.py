@@ -12,6 +12,7 @@ import ast
 import warnings
 from dataclasses import dataclass
 
+from editseq.lintseq.diffs import split_lines
 from editseq.lintseq.linters import Finding
 from editseq.lintseq.scopes import (
     NO_NONLOCAL_BINDING,
@@ -88,11 +89,6 @@ class Analysis:
             if alive[d.unit] and not d.holds(alive)
         ]
         return sorted(set(out))
-
-
-def split_lines(program: str) -> list[str]:
-    """The program's lines, exactly as ``str.splitlines`` gives them (the lossless unit of editseq)."""
-    return program.splitlines()
 
 
 def parse(lines: list[str]) -> ast.Module:

@@ -40,7 +40,7 @@ from editseq.io import (
     write_json,
 )
 from editseq.lintseq.analysis import ProgramError
-from editseq.lintseq.diffs import edit_path_from_steps
+from editseq.lintseq.diffs import edit_path_from_steps, split_lines
 from editseq.lintseq.linters import LINTER_NAMES, Linter, get_linter
 from editseq.lintseq.parquet_output import jsonl_to_parquet
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError, derive_seed
@@ -169,7 +169,7 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
                 "rename or drop it in the input")
     if "```" in program and not _is_python(program):  # a fence inside valid code (a docstring's example) stays
         program = unwrap_markdown(program)
-    n_lines = len(program.splitlines())  # a final newline ends the last line, it starts none
+    n_lines = len(split_lines(program))  # a final newline ends the last line, it starts none
     if n_lines > cfg.max_lines:
         return f"over --max-lines: the program has {n_lines} lines, the limit is {cfg.max_lines}"
     global _alarm_fired
@@ -340,7 +340,9 @@ def _replay(p: dict[str, Path], samples: int, summary: Summary) -> int:
 
 
 def _rewrite_errors(path: Path, keep: dict[int, str]) -> None:
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if json.loads(line)["index"] in keep]
+    # JSONL lines end at "\n" only: a reason may hold U+2028, which splitlines() would break at
+    rows = path.read_text(encoding="utf-8").split("\n")
+    lines = [line for line in rows if line and json.loads(line)["index"] in keep]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 

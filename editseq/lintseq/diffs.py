@@ -6,7 +6,7 @@ Format (the reference's, so its data and tools interoperate): an edit is the tex
 the instruction followed by ``"\\n<|diff|>" + edit`` for each edit.
 
 Unlike the reference, edits are rendered from the exact line sets (never ``strip()``ped text and no
-sequence matching), so applying them reproduces ``program.splitlines()`` exactly, and parsing is
+sequence matching), so applying them reproduces ``split_lines(program)`` exactly, and parsing is
 driven by the hunk counts, so code lines containing ``@@`` or starting with ``+``/``-`` survive.
 """
 
@@ -18,6 +18,21 @@ from dataclasses import dataclass, field
 
 DIFF_TOKEN = "<|diff|>"
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")  # Python's own line ends, and only those
+
+
+def split_lines(program: str) -> list[str]:
+    """The program's lines, split where Python ends a line: ``\\r\\n``, ``\\r`` or ``\\n``.
+
+    Unlike ``str.splitlines`` it keeps ``\\x0b``, ``\\x0c``, ``\\x1c``-``\\x1e``, ``\\x85``,
+    ``\\u2028`` and ``\\u2029`` inside their line: Python does not end a line there, so splitting
+    would turn a comment's tail into live code. A final line end ends the last line (no empty line
+    follows), as with ``splitlines``.
+    """
+    lines = LINE_BREAK_RE.split(program)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 class DiffError(ValueError):

@@ -38,6 +38,7 @@ from pylint.lint import PyLinter
 from pylint.reporters import CollectingReporter
 from pylint.typing import FileItem
 
+from editseq.lintseq.diffs import split_lines
 from editseq.lintseq.linters import Finding
 
 DEFAULT_ENABLE: tuple[str, ...] = ("E", "F", "W0311", "W0231")
@@ -98,7 +99,7 @@ class PylintLinter:
             self._linter._check_file(get_ast, check, item)
         # Pragmas recorded for this program must not count against the next one.
         self._linter._by_id_managed_msgs.clear()
-        line_count = max(len(source.splitlines()), 1)
+        line_count = max(len(split_lines(source)), 1)
         return sorted(
             Finding(_finding_line(m.msg_id, m.msg, m.line, line_count), m.msg_id, m.msg)
             for m in self._reporter.messages

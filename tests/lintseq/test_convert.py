@@ -233,3 +233,16 @@ def test_a_fence_inside_valid_code_is_kept(tmp_path):
     assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress", "--workers", "1"]) == 0
     [record] = _records(tmp_path / "o.jsonl")
     assert "\n".join(apply_edit_path(record["edit_path"])) == program.rstrip("\n")
+
+
+def test_rewriting_the_errors_file_keeps_lines_holding_a_line_separator(tmp_path):
+    """Errors are JSONL with non-ASCII kept: a reason holding U+2028 is still one line."""
+    from editseq.io import dumps
+    from editseq.lintseq.convert import _rewrite_errors
+
+    path = tmp_path / "out.errors.jsonl"
+    rows = [{"index": 0, "key": "a", "where": "x", "reason": "bad\u2028line"},
+            {"index": 1, "key": "b", "where": "x", "reason": "gone"}]
+    path.write_text("".join(dumps(r) + "\n" for r in rows), encoding="utf-8")
+    _rewrite_errors(path, {0: "a"})
+    assert [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line] == rows[:1]

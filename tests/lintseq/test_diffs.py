@@ -12,6 +12,7 @@ from editseq.lintseq.diffs import (
     render_insertion,
     render_training_text,
     resolve,
+    split_lines,
 )
 
 LINES = st.lists(
@@ -177,3 +178,33 @@ def test_hunks_of_one_edit_out_of_order_are_placed_by_position(lines, data):
     resolved = resolve(render_training_text("", path))
     assert resolved.program == "\n".join(lines)
     assert resolved.problems == ([] if shuffled == hunks else [f"edit {n}: hunks out of order; placed by their new-file positions"])
+
+
+# characters str.splitlines breaks at but Python does not end a line at, and Python's own line ends
+ODD_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+ODD_TEXT = st.text(alphabet=st.sampled_from(list(ODD_BREAKS + "\r\nab #")), max_size=40)
+
+
+@given(ODD_TEXT)
+def test_split_lines_breaks_only_where_python_does(text):
+    lines = split_lines(text)
+    assert not any("\r" in line or "\n" in line for line in lines)
+    normalized = text.replace("\r\n", "\n").replace("\r", "\n")
+    assert "\n".join(lines) == normalized.removesuffix("\n")  # every odd character kept in its line
+    if not any(c in text for c in ODD_BREAKS):
+        assert lines == text.splitlines()
+
+
+@given(ODD_TEXT, st.data())
+def test_lines_with_odd_breaks_round_trip(text, data):
+    lines = split_lines(text)
+    if not lines:
+        return
+    path = edit_path_from_steps(lines, data.draw(steps_for(len(lines))))
+    assert apply_edit_path(path) == lines
+    assert resolve(render_training_text("", path)).program == "\n".join(lines)
+
+
+def test_a_line_separator_in_a_comment_stays_in_the_comment():
+    program = 'x = 1  # a\u2028print("pwned")'
+    assert split_lines(program) == [program]  # splitlines() gives two lines: the print becomes code

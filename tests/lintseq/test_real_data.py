@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from editseq.lintseq.diffs import apply_edit_path, edit_path_from_steps
+from editseq.lintseq.diffs import apply_edit_path, edit_path_from_steps, split_lines
 from editseq.lintseq.sampler import EditSampler, SamplerConfig
 
 from .programs import check_sequence
@@ -31,7 +31,7 @@ def test_all_programs_convert_and_verify(shared_data, source):
         for seed in range(2):
             steps = sampler.sample(random.Random(seed))
             path = edit_path_from_steps(sampler.lines, steps)
-            assert apply_edit_path(path) == program.splitlines(), task_id
+            assert apply_edit_path(path) == split_lines(program), task_id
             assert len(path) == len(steps) >= 1  # one insertion per backward deletion step
             check_sequence(sampler.lines, steps, pyflakes=True)
 
@@ -52,4 +52,4 @@ def test_humaneval_sample_with_pylint_linter(shared_data):
             kept = sorted(alive)
             found = {(kept[f.line - 1], f.code) for f in linter.lint("\n".join(lines[i] for i in kept))}
             assert found <= full, (task_id, found - full)
-        assert apply_edit_path(edit_path_from_steps(lines, steps)) == program.splitlines()
+        assert apply_edit_path(edit_path_from_steps(lines, steps)) == split_lines(program)

@@ -8,7 +8,7 @@ import pytest
 
 from editseq.lintseq.analysis import FastLinter
 from editseq.lintseq.convert import LintseqConfig, run_lintseq
-from editseq.lintseq.diffs import apply_edit_path, edit_path_from_steps, resolve
+from editseq.lintseq.diffs import apply_edit_path, edit_path_from_steps, resolve, split_lines
 from editseq.lintseq.linters import Finding
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError
 
@@ -80,7 +80,7 @@ def test_two_space_and_tab_programs_get_many_edits(indent, linter):
     sampler = EditSampler(program, SamplerConfig(linter=linter))
     path = edit_path_from_steps(sampler.lines, sampler.sample(random.Random(0)))
     assert len(path) >= 3
-    assert apply_edit_path(path) == program.splitlines()
+    assert apply_edit_path(path) == split_lines(program)
 
 
 def test_no_empty_edits_and_lossless_whitespace():
@@ -90,7 +90,7 @@ def test_no_empty_edits_and_lossless_whitespace():
     for seed in range(10):
         path = edit_path_from_steps(sampler.lines, sampler.sample(random.Random(seed)))
         assert all("\n+" in "\n" + e for e in path)
-        assert apply_edit_path(path) == program.splitlines()
+        assert apply_edit_path(path) == split_lines(program)
 
 
 def test_code_containing_diff_markers_round_trips():

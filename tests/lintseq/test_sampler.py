@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from editseq.lintseq.analysis import ProgramError
-from editseq.lintseq.diffs import apply_edit_path, edit_path_from_steps
+from editseq.lintseq.diffs import apply_edit_path, edit_path_from_steps, split_lines
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, derive_seed
 
 from .programs import check_sequence, programs, states
@@ -21,8 +21,17 @@ def test_states_are_clean_and_path_is_lossless(program, seed, choice):
     lines = sampler.lines
     assert all(steps), "every step deletes at least one line"
     assert sorted(i for s in steps for i in s) == list(range(len(lines))), "each line deleted once"
-    assert apply_edit_path(edit_path_from_steps(lines, steps)) == program.splitlines()
+    assert apply_edit_path(edit_path_from_steps(lines, steps)) == split_lines(program)
     check_sequence(lines, steps, pyflakes=False)
+
+
+def test_commented_code_after_a_line_separator_stays_commented():
+    """str.splitlines breaks at U+2028, which Python does not: the print would become live code."""
+    program = 'x = 1  # a\u2028print("pwned")\ny = x\n'
+    sampler = EditSampler(program)
+    assert sampler.lines == ['x = 1  # a\u2028print("pwned")', "y = x"]
+    steps = sampler.sample(random.Random(0))
+    assert apply_edit_path(edit_path_from_steps(sampler.lines, steps)) == sampler.lines
 
 
 @SETTINGS
