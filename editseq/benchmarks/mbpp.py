@@ -21,7 +21,29 @@ MBPP_PLUS_URL = "https://github.com/evalplus/mbppplus_release/raw/v0.2.0/MbppPlu
 TEST_SPLIT = range(11, 511)
 LICENSE = "CC-BY-4.0 (Google)"
 
-PLUS_ORACLES = {164: "or_always_true", 295: "or_always_zero", 737: "truthy", 787: "truthy", 794: "truthy"}
+# EvalPlus's special oracles for MBPP+ (evalplus/eval/_special_oracle.py, keyed there on entry
+# points; its Mbpp/164, 249 and 295 are not in v0.2.0). set_eq: the outputs are lists of a set's
+# items (common elements, the n largest, a symmetric difference) in whatever order. not_none: the
+# references return re.Match objects, which never compare equal.
+PLUS_ORACLES = {2: "set_eq", 7: "set_eq", 111: "set_eq", 140: "set_eq", 232: "set_eq", 579: "set_eq",
+                769: "set_eq", 737: "not_none", 787: "not_none", 794: "not_none"}
+# Another reading of the task, also accepted (see plus.PlusSpec.alternative)
+PLUS_ALTERNATIVES = {
+    # "height" read as the pyramid's perpendicular height, not the slant height; rounded
+    581: """import math
+
+
+def alternative(base_edge, height):
+    slant = math.sqrt((base_edge / 2) ** 2 + height ** 2)
+    return round(base_edge ** 2 + 4 * (base_edge * slant) / 2)
+""",
+    # the shorter number padded with leading zeros, rather than the longer one cut short
+    558: """def alternative(n1, n2):
+    a, b = str(n1), str(n2)
+    width = max(len(a), len(b))
+    return sum(abs(int(x) - int(y)) for x, y in zip(a.zfill(width), b.zfill(width)))
+""",
+}
 # How EvalPlus turns each MBPP+ task's JSON inputs back into Python values (see plus.restore).
 _RESTORE_GROUPS = {
     "args": (2, 116, 132, 143, 222, 261, 273, 394, 399, 421, 424, 429, 470, 560, 579, 596, 616,
@@ -85,7 +107,8 @@ def load_mbpp_plus(data: Path | None = None) -> Benchmark:
             number = int(r["task_id"].split("/")[-1])
             plus = r["plus_input"] if isinstance(r["plus_input"], list) else []  # Mbpp/793 has {}
             spec = PlusSpec(r["entry_point"], r["canonical_solution"], r["base_input"] + plus,
-                            r["atol"], oracle=PLUS_ORACLES.get(number, ""), restore=RESTORE.get(number, ""))
+                            r["atol"], oracle=PLUS_ORACLES.get(number, ""), restore=RESTORE.get(number, ""),
+                            alternative=PLUS_ALTERNATIVES.get(number, ""))
             bench.problems[r["task_id"]] = Problem(r["task_id"], r["prompt"] + "\n", r["entry_point"],
                                                    r["canonical_solution"], spec.test(), spec)
     return bench

@@ -6,10 +6,12 @@ a deep copy) with the reference solution's: recorded once per task where ``evalu
 EvalPlus does: exact equality, else for float results ``allclose`` with the task's ``atol``
 (at least 1e-6) and ``rtol`` 1e-7 after checking type and length. Task-specific oracles are
 named by the benchmark (never inferred from function names): ``poly_root`` (HumanEval/32:
-any root within ``atol`` is right; evalplus 0.3.1 fails the correct solution here),
-``or_always_true`` (Mbpp/164), ``or_always_zero`` (Mbpp/295) and ``truthy`` (Mbpp/737, 787,
-794, whose references return ``re.Match`` objects: these never compare equal, so the canonical
-solution would fail itself; MBPP's own asserts test only their truth value).
+any root within ``atol`` is right; evalplus 0.3.1 fails the correct solution here), ``set_eq``
+(the outputs are compared as sets: order and repeats do not count) and ``not_none`` (the
+reference's output becomes ``is not None``, as EvalPlus records it; a bool output is compared
+with that, any other output by being not None). A benchmark may also name an ``alternative``:
+the source of a function ``alternative`` reading the task another way, whose output (within
+``atol``) is accepted too; it runs and is recorded beside the reference.
 
 MBPP+ stores inputs as JSON; ``restore`` names how EvalPlus turns them back into tuples, sets
 or complex numbers for that task.
@@ -72,52 +74,68 @@ def _editseq_plus_check(candidate):
     def poly(xs, x):
         return sum(c * math.pow(x, i) for i, c in enumerate(xs))
 
+    def set_equal(out, exp):
+        try:
+            return set(out) == set(exp)
+        except TypeError:  # an output set() cannot take (None, unhashable items) is wrong
+            return False
+
+    def near(out, alt, atol):
+        try:
+            return bool(out == alt or abs(out - alt) <= atol)
+        except Exception:  # not a number: only equality could have accepted it
+            return False
+
+    quiet = open(os.devnull, "w")
+
+    def load(source, name):
+        ns = {"__name__": "editseq_reference"}
+        exec(compile(source, "<reference>", "exec"), ns)
+        return ns[name]
+
+    def call(fn, inp):
+        real_stdout, sys.stdout = sys.stdout, quiet
+        try:
+            return fn(*copy.deepcopy(inp))
+        finally:
+            sys.stdout = real_stdout
+
     inputs = json.loads(_EDITSEQ_INPUTS)
     if _EDITSEQ_EXPECTED is None:  # no recorded outputs: run the reference beside the candidate
-        ref_ns = {"__name__": "editseq_reference"}
-        exec(compile(_EDITSEQ_REFERENCE, "<reference>", "exec"), ref_ns)
-        reference = ref_ns[_EDITSEQ_ENTRY]
+        reference = load(_EDITSEQ_REFERENCE, _EDITSEQ_ENTRY)
+        alternative = _EDITSEQ_ALTERNATIVE and load(_EDITSEQ_ALTERNATIVE, "alternative")
     else:  # decoded before the candidate runs: what it changes while running cannot reach them
         expected = [pickle.loads(b) for b in pickle.loads(zlib.decompress(base64.b64decode(_EDITSEQ_EXPECTED)))]
     pieces, size = [], 0  # recording: outputs pickled one by one, to stop at the size cap early
-    original_ok, always = True, True
-    quiet = open(os.devnull, "w")
     for n, raw in enumerate(inputs):
         inp = restore(_EDITSEQ_RESTORE, raw)
         if _EDITSEQ_EXPECTED is not None:
             exp = expected[n]
         else:
-            real_stdout, sys.stdout = sys.stdout, quiet
-            try:
-                exp = reference(*copy.deepcopy(inp))
-            finally:
-                sys.stdout = real_stdout
-            if _EDITSEQ_ORACLE == "truthy":
-                exp = bool(exp)  # re.Match objects neither compare equal nor pickle
+            exp = call(reference, inp)
+            if _EDITSEQ_ORACLE == "not_none":
+                exp = exp is not None  # re.Match objects neither compare equal nor pickle
+            if alternative:
+                exp = (exp, call(alternative, inp))
         if _EDITSEQ_RECORD:  # never inferred from the candidate: a sample's name may be None
             pieces.append(pickle.dumps(exp, protocol=4))
             size += len(pieces[-1])
             if size > 16 * _EDITSEQ_MAX_RECORD:  # would not compress enough: stop early
                 return
             continue
-        real_stdout, sys.stdout = sys.stdout, quiet
-        try:
-            out = candidate(*copy.deepcopy(inp))
-        finally:
-            sys.stdout = real_stdout
+        out = call(candidate, inp)
         atol = _EDITSEQ_ATOL
         if _EDITSEQ_ORACLE == "poly_root":
             assert abs(poly(*inp, out)) <= atol, f"input {n}: not a root within {atol}"
             continue
-        if _EDITSEQ_ORACLE == "truthy":
-            assert bool(out) == exp, f"input {n}: wrong truth value"
+        if _EDITSEQ_ORACLE == "not_none":
+            assert (out if isinstance(out, bool) else out is not None) == exp, f"input {n}: wrong output"
             continue
-        if _EDITSEQ_ORACLE in ("or_always_true", "or_always_zero"):
-            original_ok = original_ok and out == exp
-            always = always and out == (True if _EDITSEQ_ORACLE == "or_always_true" else 0)
-            assert original_ok or always, f"input {n}: wrong output"
-            continue
-        if out == exp:
+        if _EDITSEQ_ALTERNATIVE:
+            exp, alt = exp
+            if near(out, alt, atol):
+                continue
+        if set_equal(out, exp) if _EDITSEQ_ORACLE == "set_eq" else out == exp:
             continue
         if atol == 0 and is_floats(exp):
             atol = 1e-6
@@ -141,6 +159,7 @@ def _editseq_plus_check(candidate):
 # 780 MB pickled), whose references spend their time building those outputs, as candidates must.
 MAX_RECORD_BYTES = 1 << 19
 MARK = "\x1eeditseq-expected\x1e"
+ORACLES = ("", "poly_root", "set_eq", "not_none")
 
 
 @dataclass(frozen=True)
@@ -153,6 +172,11 @@ class PlusSpec:
     atol: float
     oracle: str = ""
     restore: str = ""
+    alternative: str = ""
+
+    def __post_init__(self) -> None:
+        if self.oracle not in ORACLES:  # the harness would compare by plain equality instead
+            raise ValueError(f"unknown oracle {self.oracle!r}; choose one of {', '.join(map(repr, ORACLES))}")
 
     def test(self, expected: str | None = None) -> str:
         """Test code appended to a candidate program; reaching its end means every input agreed.
@@ -181,6 +205,7 @@ class PlusSpec:
                   f"_EDITSEQ_ATOL = {float(self.atol)!r}\n"
                   f"_EDITSEQ_ORACLE = {self.oracle!r}\n"
                   f"_EDITSEQ_RESTORE = {self.restore!r}\n"
+                  f"_EDITSEQ_ALTERNATIVE = {self.alternative!r}\n"
                   f"_EDITSEQ_EXPECTED = {expected!r}\n"
                   f"_EDITSEQ_RECORD = {max_bytes > 0!r}\n"
                   f"_EDITSEQ_MAX_RECORD = {max_bytes!r}\n"

@@ -12,7 +12,7 @@ from editseq.evaluate.store import ResultStore
 from editseq.sandbox import Limits, SandboxPool
 
 # task -> why its canonical solution fails under editseq; empty: all pass. HumanEval/32 passes
-# here (evalplus 0.3.1 fails it); MBPP+ 737/787/794 pass through the ``truthy`` oracle and
+# here (evalplus 0.3.1 fails it); MBPP+ 737/787/794 pass through the ``not_none`` oracle and
 # Mbpp/255 needs the 4 GiB EvalPlus memory limit (it fails at 2 GiB).
 KNOWN_FAILURES: dict[str, dict[str, str]] = {}
 COUNTS = {"humaneval": 164, "humaneval+": 164, "mbpp": 500, "mbpp-sanitized": 257, "mbpp+": 378}

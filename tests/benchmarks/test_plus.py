@@ -126,12 +126,39 @@ def test_restored_inputs_reach_both_functions_as_tuples(mode: str) -> None:
 
 def test_task_oracles(mode: str) -> None:
     matcher = "import re\n\ndef f(s):\n    return re.search('a', s)\n"
-    assert _judge(mode, "def f(s):\n    return 'a' in s\n", matcher, [["cat"], ["dog"]], oracle="truthy")[0] == "passed"
-    assert _judge(mode, "def f(s):\n    return True\n", matcher, [["cat"], ["dog"]], oracle="truthy") == (
-        "failed", "AssertionError: input 1: wrong truth value")
-    parity = "def f(n):\n    return n % 2 == 0\n"
-    assert _judge(mode, "def f(n):\n    return True\n", parity, [[1], [2]], oracle="or_always_true")[0] == "passed"
-    assert _judge(mode, "def f(n):\n    return n == 2\n", parity, [[4], [2]], oracle="or_always_true")[0] == "failed"
+    inputs = [["cat"], ["dog"]]
+    for right in ("return 'a' in s", "return re.search('a', s)", "return 1 if 'a' in s else None"):
+        assert _judge(mode, f"import re\n\ndef f(s):\n    {right}\n", matcher, inputs, oracle="not_none")[0] == "passed"
+    # as EvalPlus: a bool answers for itself, anything else by being None or not, so 0 and "" say "found"
+    for wrong in ("return True", "return 1 if 'a' in s else 0", "return 'a' if 'a' in s else ''"):
+        assert _judge(mode, f"def f(s):\n    {wrong}\n", matcher, inputs, oracle="not_none") == (
+            "failed", "AssertionError: input 1: wrong output")
+    largest = "def f(xs, n):\n    return sorted(xs, reverse=True)[:n]\n"
+    inputs = [[[3, 1, 2, 3], 2], [[5, 4], 2]]
+    for right in ("sorted(xs)[len(xs) - n:]", "set(sorted(xs)[len(xs) - n:])", "tuple(sorted(xs, reverse=True)[:n])"):
+        assert _judge(mode, f"def f(xs, n):\n    return {right}\n", largest, inputs, oracle="set_eq")[0] == "passed"
+    for wrong in ("sorted(xs)[:n]", "None", "[[x] for x in xs[:n]]"):  # set() cannot take the last two
+        assert _judge(mode, f"def f(xs, n):\n    return {wrong}\n", largest, inputs, oracle="set_eq") == (
+            "failed", "AssertionError: input 0: wrong output")
+    assert _judge(mode, "def f(xs, n):\n    return [3, 3]\n", largest, inputs, oracle="set_eq")[0] == "failed"
+
+
+def test_an_unknown_oracle_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown oracle 'truthy'; choose one of '', 'poly_root'"):
+        PlusSpec("f", "def f():\n    return 1\n", [[]], 0.0, oracle="truthy")
+
+
+def test_an_alternative_reading_is_accepted_too(mode: str) -> None:
+    """Either the reference's or the alternative's output passes, each on any input; within atol."""
+    floor, alternative = "def f(x):\n    return x // 2\n", "def alternative(x):\n    return -(-x // 2)\n"
+    inputs = [[3], [5], [4]]
+    for right in ("x // 2", "-(-x // 2)", "x // 2 if x < 4 else -(-x // 2)"):
+        assert _judge(mode, f"def f(x):\n    return {right}\n", floor, inputs, alternative=alternative)[0] == "passed"
+    assert _judge(mode, "def f(x):\n    return x / 2\n", floor, inputs, alternative=alternative) == (
+        "failed", "AssertionError: input 0: wrong output")
+    assert _judge(mode, "def f(x):\n    return -(-x // 2) + 0.1\n", floor, inputs, atol=0.5,
+                  alternative=alternative)[0] == "passed"
+    assert _judge(mode, "def f(x):\n    return str(x // 2)\n", floor, inputs, alternative=alternative)[0] == "failed"
 
 
 def test_recorded_outputs_cannot_be_changed_by_the_candidate() -> None:
