@@ -13,6 +13,11 @@ with that, any other output by being not None). A benchmark may also name an ``a
 the source of a function ``alternative`` reading the task another way, whose output (within
 ``atol``) is accepted too; it runs and is recorded beside the reference.
 
+Each call of the candidate is limited as EvalPlus limits it: ``TIME_LIMIT_FACTOR`` times the
+reference's time on that input, at least ``MIN_TIME_LIMIT`` (in CPU time, by a SIGPROF timer;
+going over fails the sample at that input). A slow but right candidate passes as it does there,
+and an endless loop ends after about a second instead of at the whole test's limit.
+
 MBPP+ stores inputs as JSON; ``restore`` names how EvalPlus turns them back into tuples, sets
 or complex numbers for that task.
 """
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 HARNESS = '''
 
 def _editseq_plus_check(candidate):
-    import base64, copy, io, json, math, os, pickle, sys, zlib
+    import base64, copy, io, json, math, os, pickle, signal, sys, time, zlib
 
     def deep_tuple(x):
         return tuple(deep_tuple(i) for i in x) if isinstance(x, list) else x
@@ -100,19 +105,44 @@ def _editseq_plus_check(candidate):
         finally:
             sys.stdout = real_stdout
 
+    def timed(fn, inp):
+        start = time.process_time()
+        out = call(fn, inp)
+        return out, time.process_time() - start
+
+    class Overtime(BaseException):  # not an Exception: a sample's ``except Exception`` cannot swallow it
+        pass
+
+    def overtime(signum, frame):
+        raise Overtime
+
+    def call_within(fn, inp, limit, n):
+        """The candidate's call under its own CPU-time limit, as EvalPlus limits each input."""
+        signal.signal(signal.SIGPROF, overtime)
+        signal.setitimer(signal.ITIMER_PROF, limit)
+        try:
+            return call(fn, inp)
+        except Overtime:
+            raise AssertionError(f"input {n}: over its time limit of {limit:.2f} CPU-s "
+                                 f"({_EDITSEQ_TIME_FACTOR:g}x the reference's, at least {_EDITSEQ_MIN_TIME:g} s)") from None
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+
     inputs = json.loads(_EDITSEQ_INPUTS)
     if _EDITSEQ_EXPECTED is None:  # no recorded outputs: run the reference beside the candidate
         reference = load(_EDITSEQ_REFERENCE, _EDITSEQ_ENTRY)
         alternative = _EDITSEQ_ALTERNATIVE and load(_EDITSEQ_ALTERNATIVE, "alternative")
     else:  # decoded before the candidate runs: what it changes while running cannot reach them
-        expected = [pickle.loads(b) for b in pickle.loads(zlib.decompress(base64.b64decode(_EDITSEQ_EXPECTED)))]
-    pieces, size = [], 0  # recording: outputs pickled one by one, to stop at the size cap early
-    for n, raw in enumerate(inputs):
+        pieces, ref_times = pickle.loads(zlib.decompress(base64.b64decode(_EDITSEQ_EXPECTED)))
+        expected = [pickle.loads(b) for b in pieces]
+    pieces, ref_times, size = [], ref_times if _EDITSEQ_EXPECTED is not None else [], 0
+    for n, raw in enumerate(inputs):  # recording: outputs pickled one by one, to stop at the size cap early
         inp = restore(_EDITSEQ_RESTORE, raw)
         if _EDITSEQ_EXPECTED is not None:
             exp = expected[n]
         else:
-            exp = call(reference, inp)
+            exp, spent = timed(reference, inp)
+            ref_times.append(spent)
             if _EDITSEQ_ORACLE == "not_none":
                 exp = exp is not None  # re.Match objects neither compare equal nor pickle
             if alternative:
@@ -123,7 +153,7 @@ def _editseq_plus_check(candidate):
             if size > 16 * _EDITSEQ_MAX_RECORD:  # would not compress enough: stop early
                 return
             continue
-        out = call(candidate, inp)
+        out = call_within(candidate, inp, max(_EDITSEQ_MIN_TIME, _EDITSEQ_TIME_FACTOR * ref_times[n]), n)
         atol = _EDITSEQ_ATOL
         if _EDITSEQ_ORACLE == "poly_root":
             assert abs(poly(*inp, out)) <= atol, f"input {n}: not a root within {atol}"
@@ -144,7 +174,7 @@ def _editseq_plus_check(candidate):
         assert close(out, exp, atol), f"input {n}: not within atol={atol}"
     if _EDITSEQ_RECORD:
         # compressed: every sample of the task carries it (outputs are repetitive: 3-10x smaller)
-        packed = zlib.compress(pickle.dumps(pieces, protocol=4), 6)
+        packed = zlib.compress(pickle.dumps((pieces, ref_times), protocol=4), 6)
         if len(packed) > _EDITSEQ_MAX_RECORD:
             return
         blob = base64.b64encode(packed).decode("ascii")
@@ -159,6 +189,13 @@ def _editseq_plus_check(candidate):
 # 780 MB pickled), whose references spend their time building those outputs, as candidates must.
 MAX_RECORD_BYTES = 1 << 19
 MARK = "\x1eeditseq-expected\x1e"
+# EvalPlus's time limits: each input may take max(MIN_TIME_LIMIT, TIME_LIMIT_FACTOR x the
+# reference's time on it), the whole test at most TASK_SECONDS (its DEFAULT_MIN_TIME_LIMIT,
+# DEFAULT_GT_TIME_LIMIT_FACTOR, EVALPLUS_TIMEOUT_PER_TASK). Here in CPU time, so a loaded machine
+# changes no verdict; the reference's time is measured when its outputs are recorded (or beside).
+MIN_TIME_LIMIT = 1.0
+TIME_LIMIT_FACTOR = 4.0
+TASK_SECONDS = 60.0
 ORACLES = ("", "poly_root", "set_eq", "not_none")
 
 
@@ -209,7 +246,9 @@ class PlusSpec:
                   f"_EDITSEQ_EXPECTED = {expected!r}\n"
                   f"_EDITSEQ_RECORD = {max_bytes > 0!r}\n"
                   f"_EDITSEQ_MAX_RECORD = {max_bytes!r}\n"
-                  f"_EDITSEQ_MARK = {MARK!r}\n")
+                  f"_EDITSEQ_MARK = {MARK!r}\n"
+                  f"_EDITSEQ_MIN_TIME = {MIN_TIME_LIMIT!r}\n"
+                  f"_EDITSEQ_TIME_FACTOR = {TIME_LIMIT_FACTOR!r}\n")
         return "\n" + header + HARNESS
 
 

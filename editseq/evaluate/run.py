@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Literal
 
 from editseq.benchmarks import Benchmark, load_benchmark
-from editseq.benchmarks.plus import MAX_RECORD_BYTES, read_recording
+from editseq.benchmarks.plus import (
+    MAX_RECORD_BYTES,
+    MIN_TIME_LIMIT,
+    TASK_SECONDS,
+    TIME_LIMIT_FACTOR,
+    read_recording,
+)
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
 from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, tally
@@ -195,12 +201,11 @@ def record_references(bench: Benchmark, pool: SandboxPool, store: ResultStore, l
 
 def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
                  limits: Limits, tasks: set[str], progress: bool) -> dict[str, Limits]:
-    """Per-task limits; EvalPlus-style benchmarks scale the limit with the canonical solution's
-    own time under the same test.
+    """Per-task limits of EvalPlus-style benchmarks: EvalPlus's budget for the whole test
+    (``plus_timeout``), from the canonical solution's own time under the same test.
 
     Their tests run the candidate (and, where no outputs were recorded, the reference) on
-    hundreds of inputs, and a few tasks need more than the flat limit even for the canonical
-    solution.
+    hundreds of inputs, each under its own limit inside the test (``benchmarks.plus``).
     """
     if not bench.scaled_timeouts:
         return {}
@@ -219,8 +224,19 @@ def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
     if broken:  # the sandbox, not the samples, is at fault: their verdicts on these tasks mean little
         warnings.warn(f"the canonical solution fails in this sandbox on {len(broken)} task(s): "
                       f"{listing(broken)}; verdicts on them are unreliable", stacklevel=2)
-    return {tid: replace(limits, timeout=max(limits.timeout, round(2 * known[keys[tid]].cpu_time + 1, 1)))
+    return {tid: replace(limits, timeout=plus_timeout(len(bench.problems[tid].plus.inputs),
+                                                      known[keys[tid]].cpu_time, limits.timeout))
             for tid in keys}
+
+
+def plus_timeout(inputs: int, canonical: float, floor: float) -> float:
+    """CPU seconds for a whole EvalPlus test: EvalPlus's budget, the sum of the per-input limits
+    capped at ``TASK_SECONDS`` (each input gets at least ``MIN_TIME_LIMIT``, and the limits add up
+    to at most ``inputs`` x that + ``TIME_LIMIT_FACTOR`` x the reference's time, which the
+    canonical solution's time under the same test bounds), plus the canonical run's own time and
+    1 s for the test around the calls; at least ``floor`` (``--timeout``)."""
+    budget = min(TASK_SECONDS, inputs * MIN_TIME_LIMIT + TIME_LIMIT_FACTOR * canonical)
+    return max(floor, round(budget + canonical + 1, 1))
 
 
 def _with_bar(results: Iterator[tuple], total: int, progress: bool, what: str) -> Iterator[tuple]:

@@ -189,3 +189,16 @@ def test_a_name_bound_to_none_is_an_error(mode: str) -> None:
     forgetful = "def memo(fn):\n    def wrapper(*a):\n        return fn(*a)\n\n@memo\ndef f(x):\n    return x\n"
     assert _judge(mode, forgetful, "def f(x):\n    return x\n", [[1], [2]]) == (
         "error", "TypeError: 'NoneType' object is not callable")
+
+
+def test_each_input_has_evalplus_time_limit(mode: str) -> None:
+    """max(1 s, 4x the reference's time) per input, in CPU time: slow but right passes, an endless
+    loop fails at its input (even one inside ``except Exception``) rather than at the test's limit."""
+    reference = "def f(x):\n    return x\n"
+    slow = "import time\n\ndef f(x):\n    end = time.process_time() + 0.3\n    while time.process_time() < end:\n        pass\n    return x\n"
+    assert _judge(mode, slow, reference, [[1], [2], [3]])[0] == "passed"  # 0.9 CPU-s in all
+    limit = "over its time limit of 1.00 CPU-s (4x the reference's, at least 1 s)"
+    endless = "def f(x):\n    while x == 2:\n        pass\n    return x\n"
+    assert _judge(mode, endless, reference, [[1], [2], [3]]) == ("failed", f"AssertionError: input 1: {limit}")
+    swallowing = "def f(x):\n    try:\n        while True:\n            pass\n    except Exception:\n        return x\n"
+    assert _judge(mode, swallowing, reference, [[1]]) == ("failed", f"AssertionError: input 0: {limit}")

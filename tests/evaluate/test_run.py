@@ -62,7 +62,7 @@ def test_results_summary_and_cache(tmp_path: Path, shared_data: Path) -> None:
 
 
 def test_evalplus_limits_scale_with_the_reference_time(tmp_path: Path, shared_data: Path) -> None:
-    from editseq.evaluate.run import _task_limits
+    from editseq.evaluate.run import _task_limits, plus_timeout
     from editseq.evaluate.store import ResultStore
     from editseq.sandbox import Limits, SandboxPool
 
@@ -74,11 +74,21 @@ def test_evalplus_limits_scale_with_the_reference_time(tmp_path: Path, shared_da
         rows = store.db.execute("SELECT task_id, status, cpu_time FROM verdicts").fetchall()
         assert {r[0] for r in rows} == tasks and {r[1] for r in rows} == {"passed"}  # references, calibrated
         for task, _, cpu in rows:
-            assert limits[task].timeout == max(0.5, round(2 * cpu + 1, 1)) and limits[task].memory_mb == 4096
+            inputs = len(bench.problems[task].plus.inputs)
+            assert limits[task].timeout == plus_timeout(inputs, cpu, 0.5) and limits[task].memory_mb == 4096
         store.db.execute("UPDATE verdicts SET cpu_time = 10")
         again = _task_limits(bench, pool, store, pool.limits, tasks, False)
-        assert {t: lim.timeout for t, lim in again.items()} == dict.fromkeys(tasks, 21.0)  # read back, not rerun
+        assert {t: lim.timeout for t, lim in again.items()} == dict.fromkeys(tasks, 71.0)  # read back, not rerun
     store.close()
+
+
+def test_an_evalplus_test_gets_evalplus_budget() -> None:
+    """The per-input limits summed and capped at 60 s, plus the test's own time."""
+    from editseq.evaluate.run import plus_timeout
+
+    assert plus_timeout(1000, 0.5, 3.0) == 61.5  # 1000 inputs x 1 s, capped at 60
+    assert plus_timeout(10, 0.1, 3.0) == 11.5  # 10 x 1 s + 4 x 0.1 + 0.1 + 1
+    assert plus_timeout(2, 0.0, 3.0) == 3.0  # never under --timeout
 
 
 def test_evalplus_references_are_recorded_once_and_kept(tmp_path: Path, shared_data: Path) -> None:
