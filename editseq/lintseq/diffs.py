@@ -132,7 +132,8 @@ def apply_edit_path(edit_path: list[str], start: list[str] | None = None) -> lis
 
 
 def render_training_text(instruction: str, edit_path: list[str]) -> str:
-    """The reference's training text: the instruction, then ``"\\n<|diff|>" + edit`` per edit."""
+    """Training text in the reference's format: the instruction, then ``"\\n<|diff|>" + edit`` per
+    edit (its fine-tuning script also appends two empty edits, which add nothing)."""
     return instruction + "".join(f"\n{DIFF_TOKEN}{edit}" for edit in edit_path)
 
 
