@@ -125,11 +125,11 @@ def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any
     done = _prepare(opts, settings)
     todo = [p for p in problems if p.task_id not in done]
     stats = Counter(tasks=0, samples=0, tokens=0)
-    seconds = 0.0
+    seconds, style = 0.0, None
     if todo:
         backend = backend or open_backend(opts.model, opts, progress=opts.progress)
-        seconds = _run(todo, opts, backend, stats)
-    summary = {"tasks": len(problems), "resumed": len(problems) - len(todo),
+        seconds, style = _run(todo, opts, backend, stats)
+    summary = {"tasks": len(problems), "resumed": len(problems) - len(todo), "prompt_style": style,
                "new_tasks": stats["tasks"], "new_samples": stats["samples"],
                "tokens": stats["tokens"], "seconds": round(seconds, 3),
                "tokens_per_s": round(stats["tokens"] / seconds, 2) if seconds else None,
@@ -142,8 +142,9 @@ def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any
 
 
 
-def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Counter) -> float:
-    """Generate and append task by task group; returns the seconds spent generating."""
+def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Counter) -> tuple[float, str]:
+    """Generate and append task by task group; returns the seconds spent generating and the
+    prompt style (``--prompt auto`` resolved)."""
     from tqdm import tqdm
 
     tokenizer = getattr(backend, "tokenizer", None)
@@ -174,7 +175,7 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Coun
             bar.update(len(group))
             bar.set_postfix(tok_s=f"{stats['tokens'] / seconds:.1f}" if seconds else "-")
     bar.close()
-    return seconds
+    return seconds, style
 
 
 def _prepare(opts: SampleOptions, settings: dict[str, Any]) -> set[str]:

@@ -25,6 +25,7 @@ def test_sample_then_evaluate_two_humaneval_problems(tmp_path: Path, shared_data
     assert all("solution" in r and "raw" in r and 1 <= r["tokens"] <= 24 for r in records)
     manifest = json.loads((tmp_path / "s_sampling.json").read_text())
     assert manifest["summary"]["tokens_per_s"] > 0 and manifest["settings"]["n"] == 2
+    assert manifest["summary"]["prompt_style"] == "chat"  # auto: SmolLM2-Instruct has a chat template
 
     respelled = [str(shared_data) + "/." if a == str(shared_data) else a for a in args]
     assert main(respelled) == 0  # resumed (the same data, however named): nothing left to draw
