@@ -82,6 +82,24 @@ def test_evalplus_limits_scale_with_the_reference_time(tmp_path: Path, shared_da
     store.close()
 
 
+def test_a_canonical_solution_failing_in_the_sandbox_is_warned_about(tmp_path: Path, shared_data: Path) -> None:
+    """Then the sandbox (not the samples) is at fault, and the task's verdicts mean little."""
+    from dataclasses import replace
+
+    from editseq.evaluate.run import _task_limits
+    from editseq.evaluate.store import ResultStore
+    from editseq.sandbox import Limits, SandboxPool
+
+    bench = load_benchmark("humaneval+", shared_data)
+    broken = bench.problems["HumanEval/0"]
+    bench.problems["HumanEval/0"] = replace(broken, canonical_solution="import no_such_module\n")
+    store = ResultStore(None)
+    with SandboxPool(1, Limits(timeout=3)) as pool, \
+            pytest.warns(UserWarning, match=r"canonical solution fails in this sandbox on 1 task\(s\): HumanEval/0 \(error: ModuleNotFoundError"):
+        _task_limits(bench, pool, store, pool.limits, {"HumanEval/0", "HumanEval/2"}, False)
+    store.close()
+
+
 def test_an_evalplus_test_gets_evalplus_budget() -> None:
     """The per-input limits summed and capped at 60 s, plus the test's own time."""
     from editseq.evaluate.run import plus_timeout
