@@ -100,6 +100,40 @@ def test_a_canonical_solution_failing_in_the_sandbox_is_warned_about(tmp_path: P
     store.close()
 
 
+def test_a_sandbox_failure_is_not_stored(tmp_path: Path, shared_data: Path) -> None:
+    """A sample whose worker died (the OOM killer, a crash of the worker itself) is the sandbox's
+    failure: the next run must run it again, not read ``crashed`` back from the store."""
+    import os
+    import signal
+    import threading
+
+    from editseq.evaluate.run import _run_all
+    from editseq.evaluate.samples import build_programs, read_samples
+    from editseq.evaluate.store import ResultStore
+    from editseq.sandbox import Limits, SandboxPool
+    from tests.sandbox.test_verdicts import _descendants
+
+    path = tmp_path / "s.jsonl"
+    slow = "    import time\n    time.sleep(4)\n    return False\n"
+    path.write_text(json.dumps({"task_id": "HumanEval/0", "completion": slow}) + "\n"
+                    + json.dumps({"task_id": "HumanEval/2", "completion": "    return number % 1.0\n"}) + "\n")
+    bench = load_benchmark("humaneval", shared_data)
+    samples = read_samples(path, bench)
+    build_programs(samples, bench, True, False, False)
+    opts = EvaluateOptions(samples=path, data=shared_data, workers=1, progress=False)
+    store = ResultStore(tmp_path / "c.sqlite")
+    with SandboxPool(1, Limits(timeout=5)) as pool:
+        outer = pool._workers[0].proc.pid
+        forker = (_descendants(outer) or [outer])[-1]
+        killer = threading.Timer(1.0, os.kill, (forker, signal.SIGKILL))
+        killer.start()
+        verdicts = _run_all(samples, bench, pool, store, {}, opts)
+        killer.join()
+    assert verdicts[0].transient and verdicts[1].passed
+    assert store.db.execute("SELECT task_id FROM verdicts").fetchall() == [("HumanEval/2",)]
+    store.close()
+
+
 def test_an_evalplus_test_gets_evalplus_budget() -> None:
     """The per-input limits summed and capped at 60 s, plus the test's own time."""
     from editseq.evaluate.run import plus_timeout
