@@ -117,7 +117,8 @@ def _editseq_plus_check(candidate):
         raise Overtime
 
     def call_within(fn, inp, limit, n):
-        """The candidate's call under its own CPU-time limit, as EvalPlus limits each input."""
+        """The candidate's call under its own CPU-time limit, as EvalPlus limits each input (the
+        handler is set each time: the candidate's previous call may have replaced it)."""
         signal.signal(signal.SIGPROF, overtime)
         signal.setitimer(signal.ITIMER_PROF, limit)
         try:
@@ -129,14 +130,15 @@ def _editseq_plus_check(candidate):
             signal.setitimer(signal.ITIMER_PROF, 0)
 
     inputs = json.loads(_EDITSEQ_INPUTS)
+    ref_times = []  # the reference's CPU time per input: recorded, or measured here
     if _EDITSEQ_EXPECTED is None:  # no recorded outputs: run the reference beside the candidate
         reference = load(_EDITSEQ_REFERENCE, _EDITSEQ_ENTRY)
         alternative = _EDITSEQ_ALTERNATIVE and load(_EDITSEQ_ALTERNATIVE, "alternative")
     else:  # decoded before the candidate runs: what it changes while running cannot reach them
-        pieces, ref_times = pickle.loads(zlib.decompress(base64.b64decode(_EDITSEQ_EXPECTED)))
-        expected = [pickle.loads(b) for b in pieces]
-    pieces, ref_times, size = [], ref_times if _EDITSEQ_EXPECTED is not None else [], 0
-    for n, raw in enumerate(inputs):  # recording: outputs pickled one by one, to stop at the size cap early
+        recorded, ref_times = pickle.loads(zlib.decompress(base64.b64decode(_EDITSEQ_EXPECTED)))
+        expected = [pickle.loads(b) for b in recorded]
+    pieces, size = [], 0  # recording: outputs pickled one by one, to stop at the size cap early
+    for n, raw in enumerate(inputs):
         inp = restore(_EDITSEQ_RESTORE, raw)
         if _EDITSEQ_EXPECTED is not None:
             exp = expected[n]

@@ -217,8 +217,7 @@ def _task_limits(bench: Benchmark, pool: SandboxPool, store: ResultStore,
     todo = [(tid, prog) for tid, prog in jobs if keys[tid] not in known]
     for tid, v in _with_bar(pool.run(todo, limits=calib), len(todo), progress, "calibrate limits"):
         known[keys[tid]] = v
-        if not v.transient:
-            store.put(keys[tid], bench.name, tid, v)
+        store.put(keys[tid], bench.name, tid, v)
     broken = [f"{tid} ({known[keys[tid]].status}: {known[keys[tid]].reason[:120]})"
               for tid in keys if not known[keys[tid]].passed]
     if broken:  # the sandbox, not the samples, is at fault: their verdicts on these tasks mean little
@@ -271,7 +270,7 @@ def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: 
                disable=not opts.progress, unit="sample", desc=f"evaluate {bench.name}")
     weights = Counter(keys)
     for key, v in pool.run(jobs(list(todo))):
-        if not (opts.recheck and _load_dependent(v)) and not v.transient:
+        if not (opts.recheck and _load_dependent(v)):
             store.put(key, bench.name, samples[todo[key]].task_id, v)
         known[key] = v
         bar.update(weights[key])
@@ -280,8 +279,7 @@ def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: 
         again = [k for k in todo if _load_dependent(known[k])]
         for key, v in pool.run(jobs(again), concurrency=1):
             known[key] = v
-            if not v.transient:
-                store.put(key, bench.name, samples[todo[key]].task_id, v)
+            store.put(key, bench.name, samples[todo[key]].task_id, v)
     return [known[k] for k in keys]
 
 

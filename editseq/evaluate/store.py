@@ -112,6 +112,10 @@ class ResultStore:
             yield from self.db.execute(f"{select} WHERE key IN ({','.join('?' * len(chunk))})", chunk)
 
     def put(self, key: str, benchmark: str, task_id: str, v: Verdict) -> None:
+        """Keep ``v`` under ``key``; a failure of the sandbox itself (``Verdict.transient``) is
+        not kept, so the next run tries the program again."""
+        if v.transient:
+            return
         self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?)",
                         (key, benchmark, task_id, v.status, v.reason, v.duration, v.cpu_time,
                          v.peak_memory_kb))

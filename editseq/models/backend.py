@@ -38,6 +38,11 @@ class GenerationConfig:
     def __post_init__(self) -> None:
         check_sampling(self.n, self.temperature, self.top_p, self.min_p, self.max_new_tokens)
 
+    @property
+    def draws(self) -> int:
+        """Decodes per prompt: ``n``, or 1 when greedy (every sample would be the same)."""
+        return 1 if self.temperature == 0 else self.n
+
 
 @dataclass(frozen=True)
 class Generation:

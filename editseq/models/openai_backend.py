@@ -42,7 +42,7 @@ class OpenAIBackend:
 
     def generate(self, prompts: list[Prompt], config: GenerationConfig) -> list[list[Generation]]:
         """``config.n`` generations per prompt, each one request (greedy: one per prompt)."""
-        draws = 1 if config.temperature == 0 else config.n
+        draws = config.draws
         jobs = [(p, k) for p in prompts for k in range(draws)]
         with ThreadPoolExecutor(self.concurrency) as pool:
             flat = list(pool.map(lambda job: self._one(job[0], job[1], config), jobs))

@@ -156,7 +156,7 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Coun
                       "sequences by `editseq train sft --format editseq`?); its outputs will "
                       "rarely resolve into programs", stacklevel=2)
     config = opts.generation(style)
-    per_call = max(1, opts.batch_size // (1 if opts.temperature == 0 else opts.n))
+    per_call = max(1, opts.batch_size // config.draws)
     seconds = 0.0
     bar = tqdm(total=len(todo), unit="task", desc=f"sample {opts.benchmark}", disable=not opts.progress)
     with JsonlAppender(opts.out) as out:
@@ -170,8 +170,8 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, stats: Coun
                 out.write_many([{"task_id": problem.task_id, "sample": k,
                                  **to_sample(problem, style, g.text), "raw": g.text,
                                  "tokens": g.tokens} for k, g in enumerate(gens)])
-                drawn = gens[:1] if opts.temperature == 0 else gens  # greedy: one decode, copied
-                stats.update(tasks=1, samples=len(gens), tokens=sum(g.tokens for g in drawn))
+                # greedy: one decode, copied
+                stats.update(tasks=1, samples=len(gens), tokens=sum(g.tokens for g in gens[:config.draws]))
             bar.update(len(group))
             bar.set_postfix(tok_s=f"{stats['tokens'] / seconds:.1f}" if seconds else "-")
     bar.close()

@@ -38,15 +38,14 @@ class TransformersBackend:
 
     def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
         """``config.n`` generations per prompt; greedy (temperature 0) decodes each prompt once."""
-        copies = 1 if config.temperature == 0 else config.n
-        rows = [(p, k) for p in dict.fromkeys(prompts) for k in range(copies)]
+        rows = [(p, k) for p in dict.fromkeys(prompts) for k in range(config.draws)]
         rows.sort(key=lambda r: -len(r[0]))
         done: dict[tuple[str, int], Generation] = {}
         for start in range(0, len(rows), self.batch_size):
             chunk = rows[start:start + self.batch_size]
             for row, gen in zip(chunk, self._generate_batch(chunk, config), strict=True):
                 done[row] = gen
-        return [[done[(p, k if copies > 1 else 0)] for k in range(config.n)] for p in prompts]
+        return [[done[(p, k % config.draws)] for k in range(config.n)] for p in prompts]
 
     def _generate_batch(self, rows: list[tuple[str, int]], config: GenerationConfig) -> list[Generation]:
         import torch

@@ -33,9 +33,8 @@ class VLLMBackend:
     def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
         """``config.n`` generations per prompt, in prompt order; greedy decodes each prompt once
         (vLLM refuses ``n`` > 1 at temperature 0) and copies it."""
-        greedy = config.temperature == 0
         params = [self._vllm.SamplingParams(
-            n=1 if greedy else config.n, temperature=config.temperature, top_p=config.top_p,
+            n=config.draws, temperature=config.temperature, top_p=config.top_p,
             min_p=config.min_p or 0.0, max_tokens=config.max_new_tokens, stop=list(config.stop),
             seed=sample_seed(config.seed, prompt, 0), skip_special_tokens=False,
             spaces_between_special_tokens=False)
@@ -43,4 +42,4 @@ class VLLMBackend:
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
         gens = [[Generation(cut_at_stop(c.text, config.stop), len(c.token_ids)) for c in out.outputs]
                 for out in outputs]
-        return [g * config.n if greedy else g for g in gens]
+        return [g * (config.n // config.draws) for g in gens]

@@ -104,8 +104,7 @@ def execute(runs: list[Run], bench: data.Benchmark, store: ResultStore, workers:
     if todo:
         with sandbox_pool(workers, LIMITS, backend, address) as pool:
             for key, verdict in pool.run((key, programs[runnable[j]]) for key, j in todo.items()):
-                if not verdict.transient:  # a lost worker is retried by the next run
-                    store.put(key, bench.name, task_ids[runnable[todo[key]]], verdict)
+                store.put(key, bench.name, task_ids[runnable[todo[key]]], verdict)
                 known[key] = verdict
     verdicts = dict(zip(runnable, (known[k] for k in keys), strict=True))
     return [_outcome_of(run, verdicts.get(i), bench) for i, run in enumerate(runs)], len(todo)

@@ -86,5 +86,5 @@ class Verdict:
     @property
     def transient(self) -> bool:
         """The sandbox failed, not the program (out of processes or memory, a worker lost): the
-        next run may go another way, so result stores keep no such verdict."""
+        next run may go another way, so the result store keeps no such verdict."""
         return self.status == "crashed" and self.reason.startswith((NOT_STARTED, WORKER_DIED))
