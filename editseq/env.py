@@ -63,3 +63,14 @@ def versions(*packages: str) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
     return found
+
+
+def code_hash(*files: str | Path) -> str:
+    """The first 16 hex digits of the sha256 of ``files``' bytes, in order: a version of the code
+    that decides a stored result, so that no edit of it can be forgotten (result store keys)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:16]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -269,21 +269,38 @@ def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: 
     bar = tqdm(total=len(samples), initial=len(samples) - _count_pending(keys, todo),
                disable=not opts.progress, unit="sample", desc=f"evaluate {bench.name}")
     weights = Counter(keys)
-    for key, v in pool.run(jobs(list(todo))):
-        if not (opts.recheck and _load_dependent(v)):
-            store.put(key, bench.name, samples[todo[key]].task_id, v)
-        known[key] = v
-        bar.update(weights[key])
+    tasks = {key: samples[i].task_id for key, i in todo.items()}
+    known.update(run_and_store(pool, store, bench.name, tasks, jobs, opts.recheck,
+                               done=lambda key: bar.update(weights[key])))
     bar.close()
-    if opts.recheck:
-        again = [k for k in todo if _load_dependent(known[k])]
-        for key, v in pool.run(jobs(again), concurrency=1):
-            known[key] = v
-            store.put(key, bench.name, samples[todo[key]].task_id, v)
     return [known[k] for k in keys]
 
 
-def _load_dependent(v: Verdict) -> bool:
+def run_and_store(pool: SandboxPool, store: ResultStore, bench_name: str, tasks: dict[str, str],
+                  jobs: Callable[[list[str]], Iterable[tuple]], recheck: bool,
+                  done: Callable[[str], None] = lambda key: None) -> dict[str, Verdict]:
+    """Run the programs of ``tasks`` (store key -> task id; ``jobs(keys)`` yields their pool jobs)
+    and store each verdict as it finishes, so an interrupted run keeps what finished.
+
+    With ``recheck``, a wall-clock timeout (load-dependent) is held back and its program runs again alone
+    after all others (a loaded machine must not turn slow-but-correct programs into failures);
+    the second verdict is final. ``done(key)`` follows each first verdict (a progress bar).
+    """
+    verdicts: dict[str, Verdict] = {}
+    for key, v in pool.run(jobs(list(tasks))):
+        if not (recheck and wall_clock_timeout(v)):
+            store.put(key, bench_name, tasks[key], v)
+        verdicts[key] = v
+        done(key)
+    if recheck:
+        again = [k for k in tasks if wall_clock_timeout(verdicts[k])]
+        for key, v in pool.run(jobs(again), concurrency=1):
+            verdicts[key] = v
+            store.put(key, bench_name, tasks[key], v)
+    return verdicts
+
+
+def wall_clock_timeout(v: Verdict) -> bool:
     """Wall-clock timeouts depend on machine load; CPU-time ones do not and are final."""
     return v.status == "timeout" and v.reason.startswith("wall-clock")
 

@@ -8,11 +8,14 @@ reports whether it reached its end). Comparing inside the sandbox means no untru
 ``run_case`` ends normally when the run passes, raises ``AssertionError`` (sandbox status
 ``failed``) when the last printed value does not match or nothing was printed, and re-raises
 the program's own exception (``error``) when it failed before printing anything. A timeout
-(20 s wall clock, the reference's ``ITIMER_REAL``) raises ``MTPBTimeout`` the same way.
+(20 s) raises ``MTPBTimeout`` the same way.
 
 Differences from the reference (which execs every program in one process) kept deliberately:
 each run has a fresh interpreter, and ``SystemExit`` after the last print is ignored like any
-other exception instead of ending the whole evaluation; the reference's ``reliability_guard``
+other exception instead of ending the whole evaluation; the 20 s limit is CPU time
+(``ITIMER_PROF``) where the reference's is wall-clock time (``ITIMER_REAL``), so a loaded machine
+does not turn slow runs into timeouts (code that sleeps meets the sandbox's wall-clock backstop
+instead, which ``mtpb evaluate`` re-checks alone before calling it a timeout); the reference's ``reliability_guard``
 (``os.remove = None`` and the like) is not applied, since the sandbox isolates the process
 instead, so code calling those functions runs rather than failing. numpy >= 2 prints scalars inside
 containers as ``np.int64(1)``; since expected outputs were made with numpy 1.x (the reference
@@ -37,7 +40,7 @@ _FLOAT_TYPES = ("float16", "float32", "float64")
 
 
 class MTPBTimeout(Exception):
-    """The run passed its wall-clock limit (an Exception, so code after the last print may absorb it)."""
+    """The run used up its CPU time (an Exception, so code after the last print may absorb it)."""
 
 
 def program_for(source: str, expected: Any, fixed: bool = False, seed: bool = False,
@@ -53,14 +56,11 @@ def version() -> str:
     """What a verdict depends on besides the program's text: this harness's code (hashed, so an
     edit cannot be forgotten) and the Python, numpy and pandas that run it (printing differs
     between their versions). Part of the result store's key."""
-    import hashlib  # here, not at the top: the sandbox imports this module for every run
-
-    from editseq.env import versions
+    # imported here, not at the top: the sandbox imports this module for every run
+    from editseq.env import code_hash, versions
 
     found = versions("numpy", "pandas")
-    with open(__file__, "rb") as fh:
-        code = hashlib.sha256(fh.read()).hexdigest()[:16]
-    return f"harness {code}, python {found['python']}, numpy {found['numpy']}, pandas {found['pandas']}"
+    return f"harness {code_hash(__file__)}, python {found['python']}, numpy {found['numpy']}, pandas {found['pandas']}"
 
 
 def _is_print_call(node: ast.AST | None) -> bool:
@@ -153,20 +153,20 @@ def _execute(code: str, timeout: float) -> tuple[list, BaseException | None]:
         return builtins.print(*args, **kwargs)
 
     def on_alarm(signum: int, frame: Any) -> None:
-        raise MTPBTimeout(f"timed out after {timeout:g} s")
+        raise MTPBTimeout(f"timed out after {timeout:g} CPU-s")
 
     namespace = {"__name__": "__main__", "print": recording_print, "print_stack": prints}
     out = io.StringIO()
     error = None
-    signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    signal.signal(signal.SIGPROF, on_alarm)
+    signal.setitimer(signal.ITIMER_PROF, timeout)
     try:
         with contextlib.redirect_stdout(out):
             exec(compile(code, "<mtpb>", "exec", dont_inherit=True), namespace)  # no future flags of ours
     except BaseException as exc:  # anything after the last print is ignored, as in the reference
         error = exc
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
     return prints, error
 
 

@@ -3,7 +3,8 @@
 Each run's final history is wrapped by ``harness.program_for`` and executed once in the
 project's sandbox pool (all cores by default). Verdicts go to ``editseq evaluate``'s result store
 (``x_cache.sqlite`` beside the results), so identical programs run once and a rerun after an
-interruption runs only what is missing. Metric (CodeGen): per problem, passing runs /
+interruption runs only what is missing; a run stopped by the sandbox's wall-clock backstop (code
+that sleeps, or a loaded machine) runs again alone before it counts as a timeout. Metric (CodeGen): per problem, passing runs /
 runs (cases x samples); the score is the mean over problems, also per category, separately for
 multi-turn and single-turn runs found in the same file.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
-from editseq.evaluate.run import output_paths
+from editseq.evaluate.run import output_paths, run_and_store
 from editseq.evaluate.store import ResultStore, cache_option, result_key
 from editseq.io import write_json, write_jsonl
 from editseq.mtpb import data, harness, prompts
@@ -28,7 +29,8 @@ from editseq.scale import ScaleOptions, sandbox_pool
 from editseq.text import listing
 
 LIMITS = Limits(timeout=harness.TIMEOUT + 5, memory_mb=4096, site_packages=True)  # the harness's
-# 20 s alarm fires first; the CPU limit and wall backstop only catch code that swallows it
+# 20 CPU-s alarm fires first; the CPU limit only catches code that swallows it, the wall-clock
+# backstop code that sleeps
 
 
 @dataclass
@@ -39,6 +41,7 @@ class MTPBEvaluateOptions(ScaleOptions):
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     fixed: bool = option(False, help="repair the known data quirks (57, 38/46 excluded, 41/89 comparison, 20/23 seeded)")
     cache: bool = cache_option()
+    recheck: bool = option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
 
     def __post_init__(self) -> None:
@@ -75,7 +78,7 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     start = time.monotonic()
     store = ResultStore(cache_path if opts.cache else None)
     try:  # closing commits what finished, also when interrupted
-        outcomes, executed = execute(runs, bench, store, opts.workers, opts.backend, opts.address)
+        outcomes, executed = execute(runs, bench, store, opts.workers, opts.backend, opts.address, opts.recheck)
     finally:
         store.close()
     seconds = time.monotonic() - start
@@ -90,11 +93,12 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
 
 
 def execute(runs: list[Run], bench: data.Benchmark, store: ResultStore, workers: int | None = None,
-            backend: str = "local", address: str | None = None) -> tuple[list[Outcome], int]:
+            backend: str = "local", address: str | None = None,
+            recheck: bool = True) -> tuple[list[Outcome], int]:
     """(one outcome per run, same order; how many programs ran in the sandbox).
 
     A verdict already in ``store`` is reused; each missing distinct program runs once and is
-    stored as it finishes, so an interrupted run keeps what finished.
+    stored as it finishes (``evaluate.run.run_and_store``, which also does the ``recheck``).
     """
     runnable = [i for i, run in enumerate(runs) if run.problem_id not in bench.excluded and not run.error]
     programs = {i: job_program(runs[i], bench) for i in runnable}
@@ -103,9 +107,9 @@ def execute(runs: list[Run], bench: data.Benchmark, store: ResultStore, workers:
     known, todo = store.lookup(keys)
     if todo:
         with sandbox_pool(workers, LIMITS, backend, address) as pool:
-            for key, verdict in pool.run((key, programs[runnable[j]]) for key, j in todo.items()):
-                store.put(key, bench.name, task_ids[runnable[todo[key]]], verdict)
-                known[key] = verdict
+            known.update(run_and_store(
+                pool, store, bench.name, {key: task_ids[runnable[j]] for key, j in todo.items()},
+                lambda pending: ((key, programs[runnable[todo[key]]]) for key in pending), recheck))
     verdicts = dict(zip(runnable, (known[k] for k in keys), strict=True))
     return [_outcome_of(run, verdicts.get(i), bench) for i, run in enumerate(runs)], len(todo)
 

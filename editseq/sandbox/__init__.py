@@ -25,16 +25,13 @@ def version() -> str:
     """What a verdict depends on besides the program and its limits: this package's code (hashed,
     so an edit cannot be forgotten), the Python that runs samples, and whether namespaces may be
     used (``$EDITSEQ_SANDBOX_NAMESPACES``). Part of the result store's key."""
-    import hashlib
     import sys
     from pathlib import Path
 
-    from editseq.env import sandbox_namespaces
+    from editseq.env import code_hash, sandbox_namespaces
 
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.read_bytes())
-    return f"sandbox {digest.hexdigest()[:16]}, python {sys.version.split()[0]}, namespaces {int(sandbox_namespaces())}"
+    code = code_hash(*sorted(Path(__file__).parent.glob("*.py")))
+    return f"sandbox {code}, python {sys.version.split()[0]}, namespaces {int(sandbox_namespaces())}"
 
 
 def __getattr__(name: str) -> object:

@@ -193,6 +193,42 @@ def test_a_recording_that_crashed_is_retried_and_one_that_failed_is_kept(tmp_pat
     store.close()
 
 
+@pytest.mark.parametrize("recheck", [True, False])
+def test_wall_clock_timeouts_run_again_alone_before_they_are_stored(tmp_path: Path, recheck: bool) -> None:
+    """A wall-clock timeout may be the machine's load: it runs again alone, and only that second
+    verdict is stored; a CPU-time timeout is the program's own and is final at once."""
+    from editseq.evaluate.run import run_and_store
+    from editseq.evaluate.store import ResultStore
+    from editseq.sandbox import Limits, SandboxPool
+
+    programs = {"sleeps": "import time\ntime.sleep(30)", "spins": "while True:\n    pass", "ok": "x = 1"}
+    calls, stored_at_recheck, done = [], [], []
+    store = ResultStore(tmp_path / "c.sqlite")
+    with SandboxPool(2, Limits(timeout=0.5)) as pool:
+        real_run = pool.run
+
+        def watched_run(jobs, concurrency=None, limits=None):  # the real pool, its calls recorded
+            jobs = list(jobs)
+            calls.append(([key for key, _ in jobs], concurrency))
+            if concurrency == 1:
+                stored_at_recheck.extend(store.get(list(programs)))
+            return real_run(jobs, concurrency, limits)
+
+        pool.run = watched_run
+        verdicts = run_and_store(pool, store, "synthetic", {key: f"t/{key}" for key in programs},
+                                 lambda keys: ((key, programs[key]) for key in keys), recheck, done.append)
+    assert verdicts["sleeps"].status == "timeout" and verdicts["sleeps"].reason.startswith("wall-clock")
+    assert verdicts["spins"].status == "timeout" and not verdicts["spins"].reason.startswith("wall-clock")
+    assert verdicts["ok"].passed and sorted(done) == sorted(programs)
+    if recheck:
+        assert calls == [(list(programs), None), (["sleeps"], 1)]
+        assert sorted(stored_at_recheck) == ["ok", "spins"], "held back until its second run"
+    else:
+        assert calls == [(list(programs), None)]
+    assert store.get(list(programs)) == verdicts
+    store.close()
+
+
 def test_k_larger_than_samples_is_rejected(tmp_path: Path, shared_data: Path) -> None:
     samples = tmp_path / "x.jsonl"
     rows = write_samples(samples, shared_data)
