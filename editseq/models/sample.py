@@ -75,7 +75,7 @@ class SampleOptions(BackendOptions):
         if self.prompt != "auto" and (self.format == "editseq") != (self.prompt == "lintseq"):
             raise ConfigError(f"--prompt {self.prompt} does not go with --format {self.format}; "
                               "edit sequences use --prompt lintseq (or auto)")
-        trained = trained_format(self.model)
+        self._trained = trained = trained_format(self.model)  # read once: style() needs it too
         if trained is not None and trained != self.format:
             raise ConfigError(f"--model {self.model} was fine-tuned on --format {trained} data "
                               f"(its editseq_train_settings.json); sample it with --format {trained}")
@@ -87,7 +87,7 @@ class SampleOptions(BackendOptions):
             return self.prompt
         if self.format == "editseq":
             return "lintseq"
-        if trained_format(self.model) == "program":
+        if self._trained == "program":
             return "instruction"
         return "chat" if getattr(tokenizer, "chat_template", None) else "completion"
 
