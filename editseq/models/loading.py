@@ -259,8 +259,23 @@ def open_backend(model: str, opts: BackendOptions, progress: bool = True) -> Bac
 
     shown = logging.is_progress_bar_enabled()
     logging.disable_progress_bar()
+    gguf = _gguf_utils()  # its de-quantizing bar is a plain tqdm, deaf to the switch above
+    bar = getattr(gguf, "tqdm", None)
+    if bar is not None:
+        gguf.tqdm = functools.partial(bar, disable=True)
     try:
         return load_backend(model, kind, **options)
     finally:
+        if bar is not None:
+            gguf.tqdm = bar
         if shown:
             logging.enable_progress_bar()
+
+
+def _gguf_utils() -> Any:
+    """transformers' GGUF loading module, or None where it cannot be imported."""
+    try:
+        from transformers import modeling_gguf_pytorch_utils
+    except ImportError:
+        return None
+    return modeling_gguf_pytorch_utils
