@@ -171,7 +171,9 @@ def _execute(code: str, timeout: float) -> tuple[list, BaseException | None]:
 
 
 def _prepare(seed: bool) -> None:
-    """numpy-1.x printing (see module docstring) and, for --fixed's seeded problems, seeds."""
+    """numpy-1.x printing (see module docstring) and, for --fixed's seeded problems, seeds; other
+    runs get fresh ones (numpy is preloaded by the sandbox worker, so its global generator would
+    otherwise start every run in the same state)."""
     import os
 
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -185,6 +187,8 @@ def _prepare(seed: bool) -> None:
 
         random.seed(0)
         np.random.seed(0)
+    else:
+        np.random.seed()  # from the OS, as a fresh import seeds it
 
 
 def _short(value: Any) -> str:

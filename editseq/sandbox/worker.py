@@ -384,7 +384,7 @@ def _confine_self(iso: Isolation) -> None:
     gc.freeze()
 
 
-def main(index: int) -> None:
+def main(index: int, preload: list[str]) -> None:
     """Isolate, become (or start) the PID-1 sample forker, serve jobs until stdin closes."""
     in_fd, out_fd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -394,6 +394,10 @@ def main(index: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # PID 1 must not die from a sample's SIGINT
     for name in WARM_MODULES:
         __import__(name)
+    if preload:  # BLAS thread pools started here would not survive the forks
+        os.environ.update(dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1"))
+        for name in preload:
+            __import__(name)
     iso = isolate_worker(index, in_fd, out_fd)
     _confine_self(iso)
     _Worker(iso, in_fd, out_fd).serve()
@@ -401,4 +405,4 @@ def main(index: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), sys.argv[2:])

@@ -35,13 +35,13 @@ class ScaleOptions:
 
 
 def sandbox_pool(workers: int | None, limits: Limits, backend: str = "local",
-                 address: str | None = None) -> SandboxPool | RaySandboxPool:
+                 address: str | None = None, preload: tuple[str, ...] = ()) -> SandboxPool | RaySandboxPool:
     """Where sandboxed programs run: local warm workers (``workers`` 0 or None: all cores), or
-    the same sandbox inside Ray tasks."""
+    the same sandbox inside Ray tasks; ``preload`` as ``SandboxPool`` takes it."""
     if backend == "ray":
         from editseq.scale.ray_backend import RaySandboxPool
 
-        return RaySandboxPool(limits, address)
+        return RaySandboxPool(limits, address, preload=preload)
     if backend != "local":
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    return SandboxPool(workers or None, limits)
+    return SandboxPool(workers or None, limits, preload)

@@ -94,19 +94,21 @@ def read_records_ray(uri: str, address: str | None = None) -> Iterator[tuple[int
         yield from parse_jsonl_lines(row["bytes"].splitlines(keepends=True), name)
 
 
-def _run_batch(jobs: list[tuple], limits: Limits) -> list[tuple[Hashable, Verdict]]:
+def _run_batch(jobs: list[tuple], limits: Limits, preload: tuple[str, ...]) -> list[tuple[Hashable, Verdict]]:
     from editseq.sandbox import SandboxPool
 
-    with SandboxPool(1, limits) as pool:
+    with SandboxPool(1, limits, preload) as pool:
         return list(pool.run(jobs))
 
 
 class RaySandboxPool:
     """``SandboxPool``'s ``run`` interface, executed by Ray tasks (one sandbox worker per task)."""
 
-    def __init__(self, limits: Limits, address: str | None = None, batch: int = 64) -> None:
+    def __init__(self, limits: Limits, address: str | None = None, batch: int = 64,
+                 preload: tuple[str, ...] = ()) -> None:
         connect(address)
         self.limits = limits
+        self.preload = preload
         self.batch = batch
         self.address = address
         self.isolation = "ray"
@@ -119,7 +121,7 @@ class RaySandboxPool:
         size = 1 if concurrency == 1 else self.batch
         source = iter(jobs)
         batches = iter(lambda: list(itertools.islice(source, size)), [])
-        for results in map_ordered(_run_batch, batches, limits or self.limits,
+        for results in map_ordered(_run_batch, batches, limits or self.limits, self.preload,
                                    in_flight=1 if concurrency == 1 else None, address=self.address):
             yield from results
 

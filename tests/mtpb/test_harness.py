@@ -10,7 +10,7 @@ import pytest
 
 from editseq.mtpb import harness
 from editseq.mtpb.harness import equivalent, rewrite_with_print
-from editseq.mtpb.run import LIMITS, outcome
+from editseq.mtpb.run import LIMITS, PRELOAD, outcome
 from editseq.sandbox import SandboxPool
 
 
@@ -55,7 +55,7 @@ def test_fixed_comparison_accepts_none_and_dicts() -> None:
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[SandboxPool]:
-    with SandboxPool(2, LIMITS) as p:
+    with SandboxPool(2, LIMITS, PRELOAD) as p:  # as mtpb evaluate runs them
         yield p
 
 
@@ -105,3 +105,12 @@ def test_seeded_randomness(pool: SandboxPool) -> None:
     np.random.seed(0)
     expected = random.random() + float(np.random.rand())
     assert _run(pool, source, expected, seed=True)[0] == "passed"
+
+
+def test_unseeded_runs_draw_fresh_numbers(pool: SandboxPool) -> None:
+    """numpy is preloaded in the workers, so without a reseed every run would inherit one state."""
+    source = "import random\nprint([random.randrange(10**9), int(np.random.randint(10**9))])"
+    drawn = {_run(pool, source, [0, 0])[1] for _ in range(4)}
+    assert len(drawn) == 4, drawn  # "expected [0, 0], got [...]": a new pair each run
+    seeded = {_run(pool, source, [0, 0], seed=True)[1] for _ in range(2)}
+    assert len(seeded) == 1

@@ -60,6 +60,20 @@ def test_printing_past_the_file_size_limit_does_not_fail_a_sample(pool: SandboxP
     assert raw.status == "error" and "File too large" in raw.reason
 
 
+def test_preloaded_modules_are_warm_and_only_for_programs_allowed_site_packages() -> None:
+    from dataclasses import replace
+
+    limits = Limits(timeout=2, memory_mb=1024, site_packages=True)
+    with SandboxPool(1, limits, preload=("numpy",)) as pool:
+        v = pool.run_one("import sys\nassert 'numpy' in sys.modules\nimport numpy\nassert numpy.ones(3).sum() == 3")
+        assert v.passed, v.reason
+        with pytest.raises(ValueError, match="preloads numpy"):
+            list(pool.run([(0, "x = 1", replace(limits, site_packages=False))]))
+        assert pool.run_one("x = 1").passed  # the pool is still usable
+    with SandboxPool(1, limits) as pool:
+        assert not pool.run_one("import sys\nassert 'numpy' in sys.modules").passed
+
+
 def test_results_keep_their_keys_out_of_order(pool: SandboxPool) -> None:
     jobs = [(i, "import time\ntime.sleep(0.05)" if i % 3 == 0 else f"assert {i} != 1") for i in range(12)]
     got = dict(pool.run(jobs))
