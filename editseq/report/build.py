@@ -172,10 +172,10 @@ def make_figures(data: dict[str, Any], folder: Path) -> dict[str, str]:
 
 def write_csvs(data: dict[str, Any], out: Path) -> None:
     """The report's tables as CSV files, for spreadsheets and re-plotting."""
-    rows = [(label, k, v, (c["tokens"] or [None] * len(c["k"]))[i])
+    rows = [(label, k, v, *(ci or (None, None)), (c["tokens"] or [None] * len(c["k"]))[i])
             for label, p in data["passk"].items() for c in [p["curve"]]
-            for i, (k, v) in enumerate(zip(c["k"], c["pass@k"], strict=True))]
-    _write_csv(out / "passk.csv", ["run", "k", "pass@k", "tokens"], rows)
+            for i, (k, v, ci) in enumerate(zip(c["k"], c["pass@k"], c["ci95"], strict=True))]
+    _write_csv(out / "passk.csv", ["run", "k", "pass@k", "ci95_low", "ci95_high", "tokens"], rows)
     labels = data["per_problem"]["labels"]
     _write_csv(out / "per_problem.csv", ["problem", *labels],
                [(p, *(r.get(label, "") for label in labels)) for p, r in data["per_problem"]["rates"].items()])

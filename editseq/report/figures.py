@@ -32,12 +32,16 @@ def _text(label: str) -> str:
 
 
 def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k") -> Figure:
-    """pass@k against k (or total sampled tokens), log-x, one line per run, as in the paper."""
+    """pass@k against k (or total sampled tokens), log-x, one line per run, as in the paper,
+    shaded by its 95% bootstrap interval over problems."""
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
     for label, curve in curves.items():
         xs = curve["k"] if x == "k" else curve["tokens"]
-        ax.plot(xs, [100 * v for v in curve["pass@k"]], label=_text(label), **STYLE)
+        (line,) = ax.plot(xs, [100 * v for v in curve["pass@k"]], label=_text(label), **STYLE)
+        if all(curve["ci95"]):
+            ax.fill_between(xs, *([100 * ci[i] for ci in curve["ci95"]] for i in (0, 1)),
+                            color=line.get_color(), alpha=0.15, linewidth=0)
     ax.set_xscale("log")
     _plain_log_ticks(ax)
     ax.set_xlabel("k (samples per problem)" if x == "k" else "total sampled tokens (FLOPs proxy)")
@@ -45,7 +49,7 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k") -> Figure:
     ax.set_ylim(bottom=0)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(frameon=False)
-    ax.set_title("pass@k" + (" vs inference cost" if x == "tokens" else ""))
+    ax.set_title("pass@k" + (" vs inference cost" if x == "tokens" else "") + " (bands: 95% bootstrap CI)")
     return fig
 
 

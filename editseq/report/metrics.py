@@ -36,7 +36,8 @@ def curve_ks(n: int) -> list[int]:
 
 
 def passk_curve(attempts: list[Attempt]) -> dict:
-    """Mean pass@k for k = 1..n (n = fewest samples of any unit), plus sampled tokens per k.
+    """Mean pass@k for k = 1..n (n = fewest samples of any unit) with its 95% bootstrap interval
+    at each k (the figure's band; None with a single unit), plus sampled tokens per k.
 
     ``tokens`` is the FLOPs proxy of the paper's second axis: the mean tokens per sample,
     summed over units, times k (total tokens spent to draw k samples per problem).
@@ -44,8 +45,9 @@ def passk_curve(attempts: list[Attempt]) -> dict:
     counts = list(unit_counts(attempts).values())
     n_min = min(n for n, _ in counts)
     ks = curve_ks(n_min)
-    curve = {"k": ks, "pass@k": [mean_pass_at_k(counts, k) for k in ks], "n_min": n_min,
-             "units": len(counts), "tokens": None}
+    curve = {"k": ks, "pass@k": [mean_pass_at_k(counts, k) for k in ks],
+             "ci95": [bootstrap_ci(counts, k) for k in ks], "n_min": n_min, "units": len(counts),
+             "tokens": None}
     per_unit_tokens = _mean_tokens_per_unit(attempts)
     if per_unit_tokens is not None:
         curve["tokens"] = [k * per_unit_tokens for k in ks]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from editseq.evaluate.passk import mean_pass_at_k
+from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k
 from editseq.report import metrics
 from editseq.report.inputs import Attempt, Run
 
@@ -27,7 +27,9 @@ def test_curve_uses_the_one_estimator_and_tokens() -> None:
     assert curve["k"] == [1, 2, 3]
     assert curve["pass@k"] == [mean_pass_at_k([(3, 1), (3, 1)], k) for k in (1, 2, 3)]
     assert curve["tokens"] == [20, 40, 60]  # 2 problems x 10 tokens x k
-    assert metrics.passk_curve(_run("b", [("t", True)]).attempts)["tokens"] is None
+    assert curve["ci95"] == [bootstrap_ci([(3, 1), (3, 1)], k) for k in (1, 2, 3)]
+    alone = metrics.passk_curve(_run("b", [("t", True)]).attempts)
+    assert alone["tokens"] is None and alone["ci95"] == [None]  # one problem: no interval to show
 
 
 def test_solve_rates_and_differences() -> None:
