@@ -58,12 +58,30 @@ def bootstrap_ci(counts: Sequence[tuple[int, int]], k: int, rounds: int = 1000,
     resampled in sorted order, so the interval depends on the counts alone, not on the order
     they come in (``evaluate``'s summary and the report give the same interval).
     """
-    if len(counts) < 2:
+    return _bootstrap_mean([pass_at_k(n, c, k) for n, c in counts], rounds, level, seed)
+
+
+def paired_difference_ci(pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]], k: int,
+                         rounds: int = 1000, level: float = 0.95, seed: int = 0) -> list[float] | None:
+    """Interval of mean pass@k(A) - pass@k(B) over tasks both runs answered, given
+    ((n_a, c_a), (n_b, c_b)) per task, resampling tasks jointly (a paired bootstrap).
+
+    Pairing removes the spread between easy and hard tasks that both runs share, so it separates
+    two runs far better than comparing their own intervals. Like ``bootstrap_ci`` it covers the
+    choice of tasks, not the finite samples drawn per task.
+    """
+    return _bootstrap_mean([pass_at_k(*a, k) - pass_at_k(*b, k) for a, b in pairs], rounds, level, seed)
+
+
+def _bootstrap_mean(values: list[float], rounds: int, level: float, seed: int) -> list[float] | None:
+    """Percentile interval of the mean of ``values`` resampled with replacement (sorted first, so
+    the interval does not depend on their order); None for fewer than two values."""
+    if len(values) < 2:
         return None
-    per_task = sorted(pass_at_k(n, c, k) for n, c in counts)
+    values = sorted(values)
     rng = random.Random(seed)
-    m = len(per_task)
-    means = sorted(sum(rng.choices(per_task, k=m)) / m for _ in range(rounds))
+    m = len(values)
+    means = sorted(sum(rng.choices(values, k=m)) / m for _ in range(rounds))
     lo = means[int((1 - level) / 2 * rounds)]
     hi = means[min(rounds - 1, int((1 + level) / 2 * rounds))]
     return [lo, hi]

@@ -78,6 +78,7 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
                                       "records": len(r.attempts) or len(r.records)} for r in runs]}
     data["passk"] = {r.label: {"curve": metrics.passk_curve(r.attempts),
                                "table": metrics.passk_table(r.attempts)} for r in scored}
+    data["differences"] = metrics.paired_differences(scored)
     rates = metrics.solve_rates(scored)
     labels = [r.label for r in scored]
     data["per_problem"] = {"labels": labels, "rates": rates,
@@ -176,6 +177,9 @@ def write_csvs(data: dict[str, Any], out: Path) -> None:
             for label, p in data["passk"].items() for c in [p["curve"]]
             for i, (k, v, ci) in enumerate(zip(c["k"], c["pass@k"], c["ci95"], strict=True))]
     _write_csv(out / "passk.csv", ["run", "k", "pass@k", "ci95_low", "ci95_high", "tokens"], rows)
+    _write_csv(out / "differences.csv", ["a", "b", "problems", "k", "difference", "ci95_low", "ci95_high"],
+               [(d["a"], d["b"], d["units"], k.removeprefix("pass@"), c["difference"], *(c["ci95"] or (None, None)))
+                for d in data["differences"] for k, c in d["pass@k"].items()])
     labels = data["per_problem"]["labels"]
     _write_csv(out / "per_problem.csv", ["problem", *labels],
                [(p, *(r.get(label, "") for label in labels)) for p, r in data["per_problem"]["rates"].items()])

@@ -8,6 +8,7 @@ Everything taken from the inputs is HTML-escaped (samples are untrusted model ou
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ def render(data: dict[str, Any], out: Path) -> str:
         body.append(_diversity(data, figs))
     if data["lintseq"]:
         body.append(_lintseq(data, figs))
-    body.append('<p class="note">Numbers: report.json, passk.csv, per_problem.csv, diversity.csv, '
+    body.append('<p class="note">Numbers: report.json, passk.csv, differences.csv, per_problem.csv, diversity.csv, '
                 "mtpb.csv, lintseq.csv; figures as PNG and SVG in figures/.</p>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>editseq report</title><style>{CSS}</style></head><body>\n"
@@ -80,8 +81,9 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _interval(ci: list[float] | None) -> str:
-    return f" [{_pct(ci[0])}, {_pct(ci[1])}]" if ci else " (one task: no interval)"
+def _interval(ci: list[float] | None, fmt: Callable[[float], str] | None = None) -> str:
+    fmt = fmt or _pct
+    return f" [{fmt(ci[0])}, {fmt(ci[1])}]" if ci else " (one task: no interval)"
 
 
 def _pct(value: float) -> str:
@@ -104,7 +106,28 @@ def _passk(data: dict[str, Any], figs: dict[str, str]) -> str:
     note = ("" if "passk_tokens" in figs else
             '<p class="note">No token counts in the inputs (field "tokens"), so no inference-cost axis.</p>')
     return ("<h2>pass@k</h2>" + figs.get("passk", "") + figs.get("passk_tokens", "") + note
-            + _table(["run", "problems", "samples each (min)", *[f"{k} (95% CI)" for k in ks]], rows))
+            + _table(["run", "problems", "samples each (min)", *[f"{k} (95% CI)" for k in ks]], rows)
+            + _differences(data["differences"]))
+
+
+def _differences(differences: list[dict[str, Any]]) -> str:
+    """Run A minus run B on the problems both answered, with paired intervals."""
+    if not differences:
+        return ""
+    ks = sorted({k for d in differences for k in d["pass@k"]}, key=lambda s: int(s.removeprefix("pass@")))
+    rows = [[f"{d['a']} - {d['b']}", d["units"],
+             *(_points(c["difference"]) + _interval(c["ci95"], _points) if (c := d["pass@k"].get(k)) else "" for k in ks)]
+            for d in differences]
+    return ("<h3>Differences between runs (paired)</h3>"
+            + _table(["A - B", "shared problems", *[f"{k} (95% CI)" for k in ks]], rows)
+            + '<p class="note">Percentage points, over the problems both runs answered. The interval '
+              "resamples those problems jointly for both runs (a paired bootstrap), so an interval "
+              "that excludes 0 means the difference holds across the benchmark's problems; it does "
+              "not cover the finite number of samples drawn per problem.</p>")
+
+
+def _points(value: float) -> str:
+    return f"{100 * value:+.1f}"
 
 
 def _per_problem(data: dict[str, Any], figs: dict[str, str]) -> str:

@@ -10,7 +10,13 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, pass_at_k, tally
+from editseq.evaluate.passk import (
+    bootstrap_ci,
+    mean_pass_at_k,
+    paired_difference_ci,
+    pass_at_k,
+    tally,
+)
 from editseq.report.inputs import Attempt, Run
 
 TABLE_KS = (1, 10, 100)
@@ -70,6 +76,28 @@ def passk_table(attempts: list[Attempt], ks: Iterable[int] = TABLE_KS) -> dict[s
     n_min = min(n for n, _ in counts)
     return {f"pass@{k}": {"value": mean_pass_at_k(counts, k), "ci95": bootstrap_ci(counts, k)}
             for k in ks if k <= n_min}
+
+
+def paired_differences(runs: list[Run], ks: tuple[int, ...] = TABLE_KS) -> list[dict]:
+    """pass@k(A) - pass@k(B) with a paired bootstrap 95% interval, for each pair of runs of one
+    kind (A before B in input order) that share at least two problems (units), over the shared
+    ones: the comparison a fine-tuning experiment asks for (edit sequences vs programs)."""
+    out = []
+    for i, a in enumerate(runs):
+        for b in runs[i + 1:]:
+            if a.kind != b.kind:
+                continue
+            ca, cb = unit_counts(a.attempts), unit_counts(b.attempts)
+            shared = sorted(set(ca) & set(cb))
+            if len(shared) < 2:
+                continue
+            pairs = [(ca[u], cb[u]) for u in shared]
+            n_min = min(min(x[0], y[0]) for x, y in pairs)
+            out.append({"a": a.label, "b": b.label, "units": len(shared), "pass@k": {
+                f"pass@{k}": {"difference": mean_pass_at_k([x for x, _ in pairs], k) - mean_pass_at_k([y for _, y in pairs], k),
+                              "ci95": paired_difference_ci(pairs, k)}
+                for k in ks if k <= n_min}})
+    return out
 
 
 def solve_rates(runs: list[Run]) -> dict[str, dict[str, float]]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, pass_at_k
+from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, paired_difference_ci, pass_at_k
 
 
 def brute_force(n: int, c: int, k: int) -> float:
@@ -60,3 +60,31 @@ def test_bootstrap_width_follows_the_standard_error() -> None:
         lo, hi = bootstrap_ci([(1, task % 2) for task in range(tasks)], 1, rounds=2000)
         assert abs((hi - lo) - width) < 0.2 * width, (tasks, lo, hi)
         assert abs((lo + hi) / 2 - 0.5) < 0.01
+
+
+counts_pairs = st.lists(st.tuples(st.integers(0, 10), st.integers(0, 10)), min_size=2, max_size=30).map(
+    lambda cs: [((10, a), (10, b)) for a, b in cs])
+
+
+@given(counts_pairs, st.sampled_from([1, 5, 10]))
+def test_paired_difference_interval(pairs: list, k: int) -> None:
+    """It brackets the observed difference whichever run comes first, and is a single point when
+    the two runs agree on every task."""
+    lo, hi = paired_difference_ci(pairs, k)
+    diff = mean_pass_at_k([a for a, _ in pairs], k) - mean_pass_at_k([b for _, b in pairs], k)
+    assert lo - 1e-9 <= diff <= hi + 1e-9  # a percentile interval of means holds the mean
+    swapped = paired_difference_ci([(b, a) for a, b in pairs], k)
+    assert swapped[0] - 1e-9 <= -diff <= swapped[1] + 1e-9
+    assert paired_difference_ci([(a, a) for a, _ in pairs], k) == [0.0, 0.0]
+
+
+def test_pairing_separates_runs_that_unpaired_intervals_do_not() -> None:
+    """B solves one more sample in 10 on every task: the task mix (easy to hard) swamps that in
+    each run's own interval, but the paired interval excludes 0."""
+    pairs = [((10, c), (10, c + 1)) for c in range(10)] * 5
+    a = bootstrap_ci([x for x, _ in pairs], 1)
+    b = bootstrap_ci([y for _, y in pairs], 1)
+    assert a[1] > b[0]  # the runs' own intervals overlap
+    lo, hi = paired_difference_ci(pairs, 1)
+    assert lo == pytest.approx(-0.1) and hi == pytest.approx(-0.1)
+    assert paired_difference_ci(pairs[:1], 1) is None  # one task: nothing to resample

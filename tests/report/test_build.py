@@ -23,6 +23,10 @@ def test_outputs_exist_and_agree(built_report: Path, report_inputs: dict[str, Pa
     rows = list(csv.DictReader((built_report / "passk.csv").open()))
     mixed = {int(r["k"]): float(r["pass@k"]) for r in rows if r["run"] == "mixed"}
     assert mixed == {k: mean_pass_at_k(counts, k) for k in range(1, 9)}
+    differences = list(csv.DictReader((built_report / "differences.csv").open()))
+    assert [(r["a"], r["b"], r["k"]) for r in differences] == [("codegen", "mixed", "1")]  # results runs only
+    assert float(differences[0]["difference"]) == data["passk"]["codegen"]["table"]["pass@1"]["value"] - summary["pass@1"]
+    assert "Differences between runs (paired)" in (built_report / "report.html").read_text()
     first = next(r for r in rows if r["run"] == "mixed" and r["k"] == "1")
     assert [float(first["ci95_low"]), float(first["ci95_high"])] == summary["ci95"]["pass@1"]  # the band's
     assert all(r["tokens"] for r in rows if r["run"] == "codegen")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k
+from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, paired_difference_ci
 from editseq.report import metrics
 from editseq.report.inputs import Attempt, Run
 
@@ -55,3 +55,18 @@ def test_mtpb_categories_split_modes() -> None:
 def test_per_task_gain() -> None:
     gain = metrics.per_task_gain(_run("a", [("t", True), ("t", False), ("t", False), ("t", False)]).attempts)
     assert gain["t"]["pass@1"] == 0.25 and gain["t"]["pass@n"] == 1.0 and gain["t"]["gain"] == 0.75
+
+
+def test_paired_differences_cover_shared_problems_of_runs_of_one_kind() -> None:
+    a = _run("a", [("t1", True), ("t1", True), ("t2", False), ("t2", True), ("t3", True), ("t3", True)])
+    b = _run("b", [("t1", False), ("t1", True), ("t2", False), ("t2", False), ("t4", True), ("t4", True)])
+    c = _run("c", [("t1", True), ("t1", True), ("t2", True), ("t2", True)])
+    c.kind = "mtpb"  # another kind: never compared with results runs
+    lone = _run("lone", [("t9", True), ("t9", False)])  # nothing shared with the others
+    (d,) = metrics.paired_differences([a, b, c, lone])
+    assert (d["a"], d["b"], d["units"]) == ("a", "b", 2)  # t1 and t2 only
+    shared_a, shared_b = [(2, 2), (2, 1)], [(2, 1), (2, 0)]
+    assert list(d["pass@k"]) == ["pass@1"]  # k <= 2 samples: of the usual 1, 10, 100 only 1
+    cell = d["pass@k"]["pass@1"]
+    assert cell["difference"] == mean_pass_at_k(shared_a, 1) - mean_pass_at_k(shared_b, 1) == 0.5
+    assert cell["ci95"] == paired_difference_ci(list(zip(shared_a, shared_b, strict=True)), 1)
