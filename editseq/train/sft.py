@@ -9,8 +9,9 @@ model: pass ``--lr`` and ``--epochs`` for the model and data at hand.
 
 Training text, so that ``editseq sample`` prompts match it:
 - ``editseq``: ``render_training_text(instruction, edit_path)``, i.e. the instruction then
-  ``"\\n<|diff|>" + diff`` per edit (the LintSeq prompt is the instruction + ``"\\n<|diff|>"``);
-  ``<|diff|>`` becomes one special token and the embeddings grow to hold it.
+  ``"\\n<|diff|>" + diff`` per edit; the prompt (no loss) is the instruction + ``"\\n<|diff|>"``,
+  exactly what ``editseq sample`` feeds, so it is tokenized as sampling tokenizes it; ``<|diff|>``
+  becomes one special token and the embeddings grow to hold it.
 - ``program``: the instruction, a newline, the program.
 Each text ends with the tokenizer's end-of-sequence token so the model learns to stop. For the
 program baseline pass the original (instruction, program) data, not ``editseq lintseq``'s output,
@@ -79,12 +80,18 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
                 raise InputError(f"{record_where(opts.data, key)}: field {field!r} must be a list of diffs; "
                                  "make the data with `editseq lintseq` or pass --edit-path-field")
             text = render_training_text(instruction, body)
+            # the prompt is what `editseq sample` feeds (instruction + "\n<|diff|>"), tokenized as
+            # one text: tokenizers whose pre-tokenizer joins punctuation and line ends (Llama 3,
+            # Qwen) make "." + "\n" one token there, so training on the instruction alone would
+            # show the model a first <|diff|> after a different token than it gets when sampled
+            prompt = instruction + f"\n{DIFF_TOKEN}" if body else instruction
         else:
             if not isinstance(body, str):
                 raise InputError(f"{record_where(opts.data, key)}: field {field!r} must be text; "
                                  "name the right one with --program-field")
             text = instruction + "\n" + body
-        pairs.append((instruction, text[len(instruction):]))
+            prompt = instruction  # `editseq sample --prompt instruction` feeds the instruction alone
+        pairs.append((prompt, text[len(prompt):]))
     if not pairs:
         raise InputError(f"{opts.data}: no records to train on")
     return pairs

@@ -36,13 +36,57 @@ def test_instruction_tokens_are_masked(tiny_model_dir: Path, lintseq_jsonl: Path
     diff_ids = tokenizer(DIFF_TOKEN, add_special_tokens=False)["input_ids"]
     assert len(diff_ids) == 1  # one special token, not pieces of text
     prompt, response = training_pairs(opts)[0]
-    assert response.startswith("\n" + DIFF_TOKEN)
+    assert prompt.endswith("\n" + DIFF_TOKEN) and not response.startswith(DIFF_TOKEN)
     example = tokenize_pair(tokenizer, prompt, response, max_length=4096)
     n_prompt = len(tokenizer(prompt)["input_ids"])
     assert example["labels"][:n_prompt] == [IGNORE] * n_prompt
     assert example["labels"][n_prompt:] == example["input_ids"][n_prompt:]
     assert example["input_ids"][-1] == tokenizer.eos_token_id
     assert diff_ids[0] in example["labels"]
+
+
+def llama3_style_tokenizer(texts: list[str]) -> object:
+    """A byte-level BPE with Llama 3's pre-tokenizer pattern, which keeps line ends with the
+    punctuation before them (".\n" can be one token), plus <|diff|>."""
+    import tokenizers
+    import transformers
+    from tokenizers import Regex, pre_tokenizers
+
+    pattern = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
+               r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(pattern), "isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tok.decoder = tokenizers.decoders.ByteLevel()
+    tok.train_from_iterator(texts, tokenizers.trainers.BpeTrainer(
+        vocab_size=400, special_tokens=["<|eot|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|eot|>",
+                                                     pad_token="<|eot|>")
+    tokenizer.add_special_tokens({"additional_special_tokens": [DIFF_TOKEN]})
+    return tokenizer
+
+
+@pytest.mark.parametrize(("fmt", "style"), [("editseq", "lintseq"), ("program", "instruction")])
+def test_masked_tokens_are_the_prompt_sample_feeds(tmp_path: Path, fmt: str, style: str) -> None:
+    """The tokens without loss are `editseq sample`'s prompt, tokenized as sampling tokenizes it:
+    the instruction alone was, and with Llama 3's pre-tokenizer "." + "\n" then differs from ".\n"."""
+    from editseq.benchmarks import Problem
+    from editseq.models.prompts import build_prompt
+
+    instruction = "Return the sum of a list."
+    record = {"instruction": instruction, "program": "def f(xs):\n    return sum(xs)\n",
+              "edit_path": ["@@ -0,0 +1 @@\n+def f(xs):\n", "@@ -1 +1,2 @@\n def f(xs):\n+    return sum(xs)\n"]}
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    tokenizer = llama3_style_tokenizer([f"Do this.\n{record['program']}"] * 20)
+    assert tokenizer.decode(tokenizer("Do this.\n")["input_ids"][-1:]) == ".\n"  # one token
+    [(prompt, response)] = training_pairs(options(tmp_path, data, tmp_path / "run", format=fmt))
+    example = tokenize_pair(tokenizer, prompt, response, max_length=4096)
+    fed = build_prompt(Problem("t/0", instruction + "\n", "f", "", ""), style)  # type: ignore[arg-type]
+    masked = example["labels"].count(IGNORE)
+    assert example["input_ids"][:masked] == tokenizer(fed)["input_ids"]
+    assert example["labels"][masked:] == example["input_ids"][masked:]
 
 
 def test_trainer_keeps_the_mask(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
