@@ -49,7 +49,7 @@ class SFTOptions(TrainOptions):
     program_field: str = option("program", help="record field holding the program (--format program)")
     edit_path_field: str = option("edit_path", help="record field holding the list of diffs (--format editseq)")
     split: str = option("train", help="split of a Hugging Face dataset")
-    max_length: int = option(2048, help="tokens per example; longer examples are cut at the end")
+    max_length: int = option(2048, help="tokens per example; longer examples are cut at the end (with a warning: they lose their end-of-sequence token)")
     lr: float = option(5e-5, help="peak learning rate; paper: 5e-5 for 2-4B models, 1e-5 for >=8B, 3e-4 for tiny (150M-400M)")
     gradient_checkpointing: bool = option(False, help="recompute activations in the backward pass: less GPU memory (large models), ~30% slower (TRL's own default is on)")
     epochs: float = option(10.0, help="passes over the data; paper: 10 on programs, 2 on edit sequences (ignored when --max-steps > 0)")
@@ -97,8 +97,9 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
     return pairs
 
 
-def tokenize_pair(tokenizer: Any, prompt: str, response: str, max_length: int) -> dict[str, list[int]]:
-    """Token ids and labels of one example; the prompt's labels are ``IGNORE``.
+def tokenize_pair(tokenizer: Any, prompt: str, response: str, max_length: int | None) -> dict[str, list[int]]:
+    """Token ids and labels of one example (cut at ``max_length``, None: whole); the prompt's
+    labels are ``IGNORE``.
 
     Prompt and response are tokenized apart so the boundary is exact (a merge across it would
     otherwise leak instruction tokens into the loss or hide response tokens from it).
@@ -110,6 +111,17 @@ def tokenize_pair(tokenizer: Any, prompt: str, response: str, max_length: int) -
     ids = (prompt_ids + response_ids)[:max_length]
     labels = ([IGNORE] * len(prompt_ids) + response_ids)[:max_length]
     return {"input_ids": ids, "labels": labels}
+
+
+def fit(opts: SFTOptions, examples: list[dict[str, list[int]]]) -> list[dict[str, list[int]]]:
+    """The examples cut at ``--max-length``, warning how many lost their end: a cut response loses
+    its end-of-sequence token too, and a model trained on many such never learns to stop."""
+    long = sum(len(e["input_ids"]) > opts.max_length for e in examples)
+    if long:
+        warnings.warn(f"{long} of {len(examples)} examples are longer than --max-length {opts.max_length} "
+                      "tokens and are cut at the end (their end-of-sequence token with it); raise "
+                      "--max-length to train on them whole", stacklevel=2)
+    return [{key: ids[:opts.max_length] for key, ids in e.items()} for e in examples]
 
 
 def learnable(opts: SFTOptions, examples: list[dict[str, list[int]]]) -> list[dict[str, list[int]]]:
@@ -147,7 +159,7 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
     transformers.set_seed(opts.seed)
     pairs = training_pairs(opts)  # bad data fails before the model loads
     model, tokenizer = load_base(opts)
-    examples = learnable(opts, [tokenize_pair(tokenizer, p, r, opts.max_length) for p, r in pairs])
+    examples = learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r, None) for p, r in pairs]))
     dataset = datasets.Dataset.from_list(examples)
     # the examples arrive tokenized with their labels, so TRL neither re-tokenizes nor re-masks them
     args = training_arguments(opts, trl.SFTConfig, max_length=None, packing=False,

@@ -176,6 +176,18 @@ def test_examples_with_nothing_to_learn_are_dropped(tiny_model_dir: Path, lintse
         build_trainer(options(tiny_model_dir, lintseq_jsonl, tmp_path, max_length=8))
 
 
+def test_examples_cut_at_max_length_are_warned_about(tiny_model_dir: Path, lintseq_jsonl: Path,
+                                                     tmp_path: Path) -> None:
+    """A cut response loses its end-of-sequence token: the model would not learn to stop, silently."""
+    opts = options(tiny_model_dir, lintseq_jsonl, tmp_path, max_length=40)
+    with pytest.warns(UserWarning, match=r"24 of 24 examples are longer than --max-length 40 tokens and are cut"):
+        trainer, _ = build_trainer(opts)
+    assert all(len(ids) == 40 for ids in trainer.train_dataset["input_ids"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        build_trainer(options(tiny_model_dir, lintseq_jsonl, tmp_path))  # 2048: none cut, no warning
+
+
 def test_bad_field_names_the_record_and_fix(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"lintseq.jsonl line 1: field 'code' must be text; .*--program-field"):
         training_pairs(options(tiny_model_dir, lintseq_jsonl, tmp_path, format="program",
