@@ -47,7 +47,7 @@ class PretrainOptions(TrainOptions):
     preset: Literal["tinycodelm-150m", "tinycodelm-400m", "tiny-test"] = option("tiny-test", help="model shape (see editseq.train.pretrain)")
     tokenizer: str = option("bpe", help="bpe: train a byte-level BPE on the corpus; else a model whose tokenizer to reuse (smollm2-135m, a folder)", path=True)
     vocab_size: int = option(8192, help="vocabulary of a trained BPE tokenizer (--tokenizer bpe)")
-    block_size: int = option(0, help="tokens per training sequence; 0: the preset's context")
+    block_size: int = option(0, help="tokens per training sequence, at most the preset's context; 0: the context")
     lr: float = option(3e-4, help="peak learning rate (tiny models: 3e-4)")
 
     def __post_init__(self) -> None:
@@ -58,6 +58,12 @@ class PretrainOptions(TrainOptions):
             raise ConfigError(f"--vocab-size must be at least 300 (256 bytes + merges), got {self.vocab_size}")
         if self.block_size < 0:
             raise ConfigError(f"--block-size must be >= 0 (0: the preset's context), got {self.block_size}")
+        # the model's config records the preset's context (max_position_embeddings), which vLLM
+        # and others take as the longest sequence: training past it would go unrecorded
+        context = PRESETS[self.preset][4]
+        if self.block_size > context:
+            raise ConfigError(f"--block-size {self.block_size} exceeds --preset {self.preset}'s context of "
+                              f"{context} tokens; pass at most {context} (0: the context)")
 
 
 def documents(opts: PretrainOptions) -> Iterator[str]:

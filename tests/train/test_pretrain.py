@@ -51,3 +51,10 @@ def test_presets_have_the_papers_sizes_with_smollm2_vocab(preset: str, low: floa
 def test_missing_corpus_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--data is required"):
         PretrainOptions(output_dir=tmp_path)
+
+
+def test_block_size_past_the_presets_context_is_refused(tmp_path: Path) -> None:
+    """The saved config would claim the preset's context while the model trained on longer blocks."""
+    with pytest.raises(ConfigError, match=r"--block-size 512 exceeds --preset tiny-test's context of 256 tokens"):
+        PretrainOptions(data="corpus.jsonl", output_dir=tmp_path, preset="tiny-test", block_size=512)
+    assert PretrainOptions(data="corpus.jsonl", output_dir=tmp_path, preset="tiny-test", block_size=256).block_size == 256
