@@ -8,6 +8,7 @@ top level plus ``editseq_train.json`` (resolved options, versions, steps, losses
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,10 +140,11 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
         # finished run only rewrites the final model from its newest checkpoint
         if main:
             AutoModelForCausalLM.from_pretrained(resume).save_pretrained(str(opts.output_dir))
-        run_loss = None
+        run_loss, schedule = None, None
     else:
         run_loss = trainer.train(resume_from_checkpoint=resume).training_loss
         trainer.save_model(str(opts.output_dir))  # by the main process only
+        schedule = _schedule_change(state, trainer.state)
         state = trainer.state
     record = {
         "options": to_dict(opts),
@@ -151,6 +153,7 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
         "global_step": state.global_step,
         "losses": [(h["step"], h["loss"]) for h in state.log_history if "loss" in h],
         "run_loss": run_loss,  # mean over this run's steps; None when nothing was left to do
+        "lr_schedule_changed": schedule,  # where a resumed run's length changed, else None
         "versions": versions("torch", "transformers", "trl", "accelerate", "peft"),
         **extra,
     }
@@ -158,6 +161,21 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
         tokenizer.save_pretrained(str(opts.output_dir))
         write_json(opts.output_dir / "editseq_train.json", record)  # last: its presence means "finished"
     return record
+
+
+def _schedule_change(before: Any, after: Any) -> dict[str, int] | None:
+    """Where a resumed run's length (``--max-steps``/``--epochs``) changed, and a warning: the
+    checkpoint's optimizer and scheduler state carry the old schedule's learning rate into the
+    first resumed step, and the new schedule's (a jump) follows, so the run followed neither
+    linear schedule, which its options alone would not show."""
+    if before is None or after.max_steps == before.max_steps:
+        return None
+    warnings.warn(f"resumed checkpoint-{before.global_step} of a {before.max_steps}-step run as a "
+                  f"{after.max_steps}-step run: the learning rate followed the {before.max_steps}-step "
+                  f"schedule to step {before.global_step + 1} and the {after.max_steps}-step one after it, "
+                  "not one linear schedule (recorded as lr_schedule_changed in editseq_train.json); "
+                  "for one schedule, train the new length in a new --output-dir", stacklevel=3)
+    return {"at_step": before.global_step, "from_steps": before.max_steps, "to_steps": after.max_steps}
 
 
 def _reached(state: Any, opts: Any) -> bool:

@@ -36,7 +36,8 @@ def test_tiny_pretrain_learns_and_resumes(tmp_path: Path) -> None:
     model, tokenizer = load_model(str(tmp_path / "run"), device="cpu")
     assert model.config.num_hidden_layers == 2 and len(tokenizer) == model.config.vocab_size
 
-    again = train_pretrain(PretrainOptions(**{**opts, "max_steps": 8}))
+    with pytest.warns(UserWarning, match="resumed checkpoint-6 of a 6-step run as a 8-step run"):
+        again = train_pretrain(PretrainOptions(**{**opts, "max_steps": 8}))
     assert again["resumed_from"].endswith("checkpoint-6") and again["global_step"] == 8
 
 

@@ -130,7 +130,11 @@ def test_editseq_sft_learns_loads_samples_and_resumes(tiny_model_dir: Path, lint
 
     saved = json.loads((out / "editseq_train.json").read_text())
     assert saved["options"]["format"] == "editseq" and "transformers" in saved["versions"]
-    again = train_sft(options(tiny_model_dir, lintseq_jsonl, out, max_steps=12))
+    assert saved["lr_schedule_changed"] is None
+    # a longer run on its checkpoints follows neither linear schedule: said and recorded
+    with pytest.warns(UserWarning, match=r"resumed checkpoint-8 of a 8-step run as a 12-step run: the learning rate"):
+        again = train_sft(options(tiny_model_dir, lintseq_jsonl, out, max_steps=12))
+    assert again["lr_schedule_changed"] == {"at_step": 8, "from_steps": 8, "to_steps": 12}
     assert again["resumed_from"].endswith("checkpoint-8")
     assert again["global_step"] == 12
     assert [step for step, _ in again["losses"]][-4:] == [9, 10, 11, 12]
