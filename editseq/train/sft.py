@@ -101,11 +101,20 @@ def tokenize_pair(tokenizer: Any, prompt: str, response: str, max_length: int | 
     """Token ids and labels of one example (cut at ``max_length``, None: whole); the prompt's
     labels are ``IGNORE``.
 
-    Prompt and response are tokenized apart so the boundary is exact (a merge across it would
-    otherwise leak instruction tokens into the loss or hide response tokens from it).
+    The prompt is tokenized alone, as sampling feeds it. The response's tokens are those that
+    follow the prompt's in the whole text, as the text tokenizes when nothing spans the boundary
+    (always so after an edit sequence's ``<|diff|>``): tokenized alone, a response gets what
+    starts a text, such as the leading "▁" of SentencePiece-style tokenizers, which no later edit
+    has. Where a token does span it (``".\n"``), the response is tokenized alone, so that no
+    instruction token enters the loss and no response token leaves it.
     """
     prompt_ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
-    response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
+    alone = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    whole = tokenizer(prompt + response, add_special_tokens=False)["input_ids"]
+    if whole[:len(alone)] == alone:
+        response_ids = whole[len(alone):]
+    else:
+        response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
     if tokenizer.eos_token_id is not None:
         response_ids = [*response_ids, tokenizer.eos_token_id]
     ids = (prompt_ids + response_ids)[:max_length]

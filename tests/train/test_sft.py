@@ -48,17 +48,25 @@ def test_instruction_tokens_are_masked(tiny_model_dir: Path, lintseq_jsonl: Path
 def llama3_style_tokenizer(texts: list[str]) -> object:
     """A byte-level BPE with Llama 3's pre-tokenizer pattern, which keeps line ends with the
     punctuation before them (".\n" can be one token), plus <|diff|>."""
-    import tokenizers
-    import transformers
-    from tokenizers import Regex, pre_tokenizers
+    from tokenizers import Regex, decoders, pre_tokenizers
 
     pattern = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
                r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
-    tok = tokenizers.Tokenizer(tokenizers.models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
+    return bpe_tokenizer(texts, pre_tokenizers.Sequence([
         pre_tokenizers.Split(Regex(pattern), "isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
-    tok.decoder = tokenizers.decoders.ByteLevel()
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), decoders.ByteLevel())
+
+
+def bpe_tokenizer(texts: list[str], pre_tokenizer: object, decoder: object = None) -> object:
+    """A BPE trained on ``texts`` with ``pre_tokenizer`` (and ``decoder``), plus <|diff|>."""
+    import tokenizers
+    import transformers
+    from tokenizers import pre_tokenizers
+
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE())
+    tok.pre_tokenizer = pre_tokenizer
+    if decoder is not None:
+        tok.decoder = decoder
     tok.train_from_iterator(texts, tokenizers.trainers.BpeTrainer(
         vocab_size=400, special_tokens=["<|eot|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|eot|>",
@@ -87,6 +95,23 @@ def test_masked_tokens_are_the_prompt_sample_feeds(tmp_path: Path, fmt: str, sty
     masked = example["labels"].count(IGNORE)
     assert example["input_ids"][:masked] == tokenizer(fed)["input_ids"]
     assert example["labels"][masked:] == example["input_ids"][masked:]
+
+
+def test_a_response_tokenizes_as_in_the_whole_text(tiny_model_dir: Path, lintseq_jsonl: Path,
+                                                   tmp_path: Path) -> None:
+    """With a SentencePiece-style "▁" before the first word of a text, a response tokenized alone
+    began its first edit with "▁@@" where every later edit (and the whole text) has "@@"."""
+    from tokenizers import pre_tokenizers
+
+    records = [json.loads(line) for line in lintseq_jsonl.read_text(encoding="utf-8").splitlines()]
+    tokenizer = bpe_tokenizer([r["instruction"] + "\n" + "\n".join(r["edit_path"]) for r in records],
+                              pre_tokenizers.Metaspace(prepend_scheme="first"))
+    prompt, response = training_pairs(options(tiny_model_dir, lintseq_jsonl, tmp_path))[0]
+    example = tokenize_pair(tokenizer, prompt, response, max_length=4096)
+    assert example["input_ids"] == [*tokenizer(prompt + response)["input_ids"], tokenizer.eos_token_id]
+    assert example["labels"].count(IGNORE) == len(tokenizer(prompt)["input_ids"])
+    first = example["labels"].count(IGNORE)
+    assert tokenizer.convert_ids_to_tokens(example["input_ids"][first]) == "@@"
 
 
 def test_trainer_keeps_the_mask(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
