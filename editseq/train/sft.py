@@ -148,10 +148,18 @@ def learnable(opts: SFTOptions, examples: list[dict[str, list[int]]]) -> list[di
 
 
 def load_base(opts: SFTOptions) -> tuple[Any, Any]:
-    """Trainable (model, tokenizer) from ``--model``; ``<|diff|>`` added for edit sequences."""
+    """Trainable (model, tokenizer) from ``--model``; ``<|diff|>`` added for edit sequences.
+
+    The weights are float32 whatever dtype the checkpoint stores: transformers 5 (and TRL) load
+    a bfloat16 checkpoint (most released models) as bfloat16, and AdamW steps on bfloat16 weights
+    round a large share of the updates at fine-tuning rates (5e-5, 1e-5) away. ``--bf16`` is mixed
+    precision: bfloat16 compute over these float32 weights.
+    """
+    import torch
+
     from editseq.models.loading import load_tokenizer, load_weights
 
-    tokenizer, model = load_tokenizer(opts.model), load_weights(opts.model)
+    tokenizer, model = load_tokenizer(opts.model), load_weights(opts.model, dtype=torch.float32)
     if opts.format == "editseq" and DIFF_TOKEN not in tokenizer.get_vocab():
         tokenizer.add_special_tokens({"additional_special_tokens": [DIFF_TOKEN]})
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:

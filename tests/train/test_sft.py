@@ -114,6 +114,25 @@ def test_a_response_tokenizes_as_in_the_whole_text(tiny_model_dir: Path, lintseq
     assert tokenizer.convert_ids_to_tokens(example["input_ids"][first]) == "@@"
 
 
+def test_a_bfloat16_checkpoint_trains_in_float32(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
+    """Loaded as stored (bfloat16), about half the weights did not move in two AdamW steps at 5e-5."""
+    import shutil
+
+    import torch
+    import transformers
+
+    bf16 = tmp_path / "bf16-model"
+    transformers.AutoModelForCausalLM.from_pretrained(str(tiny_model_dir), dtype=torch.bfloat16).save_pretrained(str(bf16))
+    for file in tiny_model_dir.glob("tokenizer*"):
+        shutil.copy(file, bf16)
+    trainer, _ = build_trainer(options(bf16, lintseq_jsonl, tmp_path / "run", lr=5e-5, max_steps=2))
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    assert all(p.dtype == torch.float32 for p in before)
+    trainer.train()
+    moved = sum(int((p.detach() != old).sum()) for p, old in zip(trainer.model.parameters(), before, strict=True))
+    assert moved / sum(p.numel() for p in before) > 0.95
+
+
 def test_trainer_keeps_the_mask(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
     opts = options(tiny_model_dir, lintseq_jsonl, tmp_path)
     trainer, tokenizer = build_trainer(opts)
