@@ -18,8 +18,8 @@ program baseline pass the original (instruction, program) data, not ``editseq li
 which repeats each program once per sampled edit sequence.
 
 Trained with TRL's ``SFTTrainer`` (a transformers ``Trainer``, so accelerate and ``accelerate
-launch`` apply). The examples reach it already tokenized with their labels: prompt and response
-are tokenized apart here so the mask boundary is exact, and TRL passes such data through unchanged
+launch`` apply). The examples reach it already tokenized with their labels, the mask boundary
+exact (``tokenize_pair``), and TRL passes such data through unchanged
 (checked in tests/train/test_sft.py, since its own prompt/completion handling has changed shape
 across releases).
 """
