@@ -103,12 +103,16 @@ def train_bpe(texts: list[str], vocab_size: int) -> Any:
 
 
 def make_tokenizer(opts: PretrainOptions, texts: list[str]) -> Any:
-    """The run's tokenizer: trained (``bpe``) or reused from ``--tokenizer``'s model."""
+    """The run's tokenizer: trained (``bpe``) or reused from ``--tokenizer``'s model, less its
+    chat template: a model pretrained here never saw that chat format, and ``editseq sample
+    --prompt auto`` would prompt it in chat form where a tokenizer has one."""
     if opts.tokenizer == "bpe":
         return train_bpe(texts, opts.vocab_size)
     from editseq.models.loading import load_tokenizer
 
-    return load_tokenizer(opts.tokenizer, "--tokenizer", "use bpe, smollm2-135m or a model folder")
+    tokenizer = load_tokenizer(opts.tokenizer, "--tokenizer", "use bpe, smollm2-135m or a model folder")
+    tokenizer.chat_template = None
+    return tokenizer
 
 
 def model_config(preset: str, vocab_size: int, tokenizer: Any = None) -> Any:

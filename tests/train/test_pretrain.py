@@ -59,3 +59,24 @@ def test_block_size_past_the_presets_context_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"--block-size 512 exceeds --preset tiny-test's context of 256 tokens"):
         PretrainOptions(data="corpus.jsonl", output_dir=tmp_path, preset="tiny-test", block_size=512)
     assert PretrainOptions(data="corpus.jsonl", output_dir=tmp_path, preset="tiny-test", block_size=256).block_size == 256
+
+
+def test_a_reused_tokenizer_leaves_its_chat_template_behind(tmp_path: Path) -> None:
+    """A model pretrained from scratch never saw SmolLM2-Instruct's chat format, but with its
+    template saved `editseq sample --prompt auto` prompted it in chat form."""
+    from editseq.models.loading import ModelError
+    from editseq.train.pretrain import make_tokenizer
+
+    opts = PretrainOptions(data=str(EXAMPLES), output_dir=tmp_path, tokenizer="smollm2-135m")
+    try:
+        tokenizer = make_tokenizer(opts, [])
+    except ModelError as exc:
+        pytest.skip(str(exc))
+    assert not tokenizer.chat_template
+    tokenizer.save_pretrained(str(tmp_path / "run"))
+
+    from editseq.models.loading import load_tokenizer
+    from editseq.models.sample import SampleOptions
+
+    saved = load_tokenizer(str(tmp_path / "run"))
+    assert SampleOptions(model=str(tmp_path / "run"), out=tmp_path / "s.jsonl").style(saved) == "completion"
