@@ -133,6 +133,18 @@ def fit(opts: SFTOptions, examples: list[dict[str, list[int]]]) -> list[dict[str
     return [{key: ids[:opts.max_length] for key, ids in e.items()} for e in examples]
 
 
+def within_context(model: Any, examples: list[dict[str, list[int]]]) -> None:
+    """Warn about examples longer than the model's context (``max_position_embeddings``): they
+    train positions its pretraining never reached, and the saved config, at which vLLM caps
+    sequences, still names the shorter context."""
+    context = getattr(model.config, "max_position_embeddings", None)
+    long = sum(len(e["input_ids"]) > context for e in examples) if context else 0
+    if long:
+        warnings.warn(f"{long} of {len(examples)} examples are longer than the model's context of "
+                      f"{context} tokens (max_position_embeddings); pass --max-length {context} to cut "
+                      "them there", stacklevel=2)
+
+
 def learnable(opts: SFTOptions, examples: list[dict[str, list[int]]]) -> list[dict[str, list[int]]]:
     """The examples with at least one labelled token: an instruction that fills ``--max-length``
     leaves nothing to learn (a loss of 0 that would pass for training). The rest are dropped
@@ -177,6 +189,7 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
     pairs = training_pairs(opts)  # bad data fails before the model loads
     model, tokenizer = load_base(opts)
     examples = learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r, None) for p, r in pairs]))
+    within_context(model, examples)
     dataset = datasets.Dataset.from_list(examples)
     # the examples arrive tokenized with their labels, so TRL neither re-tokenizes nor re-masks them
     args = training_arguments(opts, trl.SFTConfig, max_length=None, packing=False,

@@ -236,6 +236,23 @@ def test_examples_cut_at_max_length_are_warned_about(tiny_model_dir: Path, lints
         build_trainer(options(tiny_model_dir, lintseq_jsonl, tmp_path))  # 2048: none cut, no warning
 
 
+def test_examples_past_the_models_context_are_warned_about(tiny_model_dir: Path, lintseq_jsonl: Path,
+                                                           tmp_path: Path) -> None:
+    """--max-length 2048 on a model of 64 positions trained past them, silently."""
+    import shutil
+
+    import transformers
+
+    short = tmp_path / "short-model"
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(tiny_model_dir))
+    model.config.max_position_embeddings = 64
+    model.save_pretrained(str(short))
+    for file in tiny_model_dir.glob("tokenizer*"):
+        shutil.copy(file, short)
+    with pytest.warns(UserWarning, match=r"of 24 examples are longer than the model's context of 64 tokens.*--max-length 64"):
+        build_trainer(options(short, lintseq_jsonl, tmp_path / "run"))
+
+
 def test_bad_field_names_the_record_and_fix(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"lintseq.jsonl line 1: field 'code' must be text; .*--program-field"):
         training_pairs(options(tiny_model_dir, lintseq_jsonl, tmp_path, format="program",
