@@ -220,7 +220,8 @@ def test_examples_with_nothing_to_learn_are_dropped(tiny_model_dir: Path, lintse
                 {"input_ids": [1] * 8, "labels": [IGNORE] * 7 + [1]}]
     with pytest.warns(UserWarning, match="1 of 2 examples dropped: their instruction fills --max-length 8"):
         assert learnable(opts, examples) == examples[1:]
-    with pytest.raises(InputError, match=r"every instruction fills --max-length 8 tokens.*raise --max-length"):
+    with pytest.raises(InputError, match=r"every instruction fills --max-length 8 tokens.*raise --max-length"), \
+            pytest.warns(UserWarning, match="24 of 24 examples are longer than --max-length 8"):
         build_trainer(options(tiny_model_dir, lintseq_jsonl, tmp_path, max_length=8))
 
 
@@ -228,7 +229,8 @@ def test_examples_cut_at_max_length_are_warned_about(tiny_model_dir: Path, lints
                                                      tmp_path: Path) -> None:
     """A cut response loses its end-of-sequence token: the model would not learn to stop, silently."""
     opts = options(tiny_model_dir, lintseq_jsonl, tmp_path, max_length=40)
-    with pytest.warns(UserWarning, match=r"24 of 24 examples are longer than --max-length 40 tokens and are cut"):
+    with pytest.warns(UserWarning, match=r"24 of 24 examples are longer than --max-length 40 tokens and are cut"), \
+            pytest.warns(UserWarning, match="14 of 24 examples dropped: their instruction fills --max-length 40"):
         trainer, _ = build_trainer(opts)
     assert all(len(ids) == 40 for ids in trainer.train_dataset["input_ids"])
     with warnings.catch_warnings():
