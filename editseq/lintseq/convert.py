@@ -40,7 +40,7 @@ from editseq.io import (
     write_json,
 )
 from editseq.lintseq.analysis import ProgramError
-from editseq.lintseq.diffs import edit_path_from_steps, split_lines
+from editseq.lintseq.diffs import DIFF_TOKEN, edit_path_from_steps, split_lines
 from editseq.lintseq.linters import LINTER_NAMES, Linter, get_linter
 from editseq.lintseq.parquet_output import jsonl_to_parquet
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError, derive_seed
@@ -163,6 +163,10 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
         return f"field {cfg.program_field!r} is not text (got {type(program).__name__})"
     if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):
         return f"field {cfg.instruction_field!r} is missing or not text"
+    for name in (cfg.program_field, cfg.instruction_field):
+        if name is not None and DIFF_TOKEN in record[name]:  # the training text would split there
+            return (f"field {name!r} contains {DIFF_TOKEN}, the separator of edits in the training text: "
+                    "its edit sequence could not be told apart from it")
     taken = [name for name in OUTPUT_FIELDS if name in record]
     if taken:  # replacing them would lose the input's values
         return (f"field {taken[0]!r} is taken: lintseq writes its own {' and '.join(map(repr, OUTPUT_FIELDS))}; "

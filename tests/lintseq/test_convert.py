@@ -35,6 +35,20 @@ def messy(tmp_path):
     return path
 
 
+def test_the_edit_separator_in_a_record_is_refused(tmp_path):
+    """A program or instruction holding <|diff|> would split the training text at the wrong place."""
+    path = tmp_path / "in.jsonl"
+    rows = [{"instruction": "ok", "program": GOOD}, {"instruction": "ok", "program": "s = '<|diff|>'\n"},
+            {"instruction": "split at <|diff|>", "program": GOOD}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    assert main(["lintseq", str(path), str(out), "--instruction-field", "instruction", "--no-progress", "--workers", "1"]) == 0
+    assert len(_records(out)) == 1
+    reasons = {e["index"]: e["reason"] for e in _records(tmp_path / "out.errors.jsonl")}
+    assert reasons[1].startswith("field 'program' contains <|diff|>, the separator of edits")
+    assert reasons[2].startswith("field 'instruction' contains <|diff|>")
+
+
 def test_every_record_ends_in_output_or_error_report(messy, tmp_path, capsys):
     out = tmp_path / "out.jsonl"
     rc = main(["lintseq", str(messy), str(out), "--samples", "2", "--max-lines", "20", "--no-progress", "--workers", "1"])
