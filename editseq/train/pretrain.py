@@ -130,12 +130,25 @@ def model_config(preset: str, vocab_size: int, tokenizer: Any = None) -> Any:
 
 
 def pack(tokenizer: Any, texts: list[str], block_size: int) -> list[list[int]]:
-    """Documents joined by end-of-sequence tokens, cut into full ``block_size`` blocks."""
+    """Documents joined by end-of-sequence tokens, cut into full ``block_size`` blocks. Each
+    document opens with what the tokenizer puts before a text (a Llama-style BOS; nothing for
+    the shipped tokenizers), as ``editseq sample`` puts it before a prompt."""
+    opening = _opening(tokenizer)
     stream: list[int] = []
     for text in texts:
+        stream.extend(opening)
         stream.extend(tokenizer(text, add_special_tokens=False)["input_ids"])
         stream.append(tokenizer.eos_token_id)
     return [stream[i:i + block_size] for i in range(0, len(stream) - block_size + 1, block_size)]
+
+
+def _opening(tokenizer: Any) -> list[int]:
+    """The special tokens the tokenizer adds before a text (its BOS, if it adds one); none added
+    after it count, since documents end with the EOS ``pack`` appends."""
+    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a", add_special_tokens=True)["input_ids"]
+    start = next((i for i in range(len(full) - len(plain) + 1) if full[i:i + len(plain)] == plain), 0)
+    return full[:start]
 
 
 def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:

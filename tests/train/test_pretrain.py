@@ -80,3 +80,23 @@ def test_a_reused_tokenizer_leaves_its_chat_template_behind(tmp_path: Path) -> N
 
     saved = load_tokenizer(str(tmp_path / "run"))
     assert SampleOptions(model=str(tmp_path / "run"), out=tmp_path / "s.jsonl").style(saved) == "completion"
+
+
+def test_documents_open_as_sampled_prompts_do(tmp_path: Path) -> None:
+    """A tokenizer that adds BOS gets it before every packed document (editseq sample adds it to
+    prompts); the shipped byte-level BPE adds none, so its documents just follow each EOS."""
+    from tokenizers.processors import TemplateProcessing
+
+    from editseq.train.pretrain import pack, train_bpe
+
+    texts = ["def f():\n    return 1\n", "x = 2\n"]
+    tok = train_bpe(texts * 20, 300)
+    plain = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+    (block,) = pack(tok, texts, sum(map(len, plain)) + 2)
+    assert block == plain[0] + [tok.eos_token_id] + plain[1] + [tok.eos_token_id]
+    tok.add_special_tokens({"bos_token": "<bos>"})
+    tok._tokenizer.post_processor = TemplateProcessing(
+        single="<bos> $A </s>", special_tokens=[("<bos>", tok.bos_token_id), ("</s>", tok.eos_token_id)])
+    bos = tok.bos_token_id
+    (block,) = pack(tok, texts, sum(map(len, plain)) + 4)
+    assert block == [bos, *plain[0], tok.eos_token_id, bos, *plain[1], tok.eos_token_id]  # one EOS each
