@@ -13,13 +13,15 @@ stays flat however large the input.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import random
 import signal
+import sys
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,6 +154,13 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise _Timeout
 
 
+def _quiet_timeouts(previous: Callable[[Any], None], unraisable: Any) -> None:
+    """An alarm that lands in a finalizer or a gc callback is swallowed there and reported as
+    unraisable (a traceback on the console); the repeating alarm ends the record anyway."""
+    if not isinstance(unraisable.exc_value, _Timeout):
+        previous(unraisable)
+
+
 def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqConfig) -> list[dict[str, Any]] | str:
     """The output records of one input record, or the reason it cannot be converted."""
     if isinstance(record, BadRecord):
@@ -179,6 +188,8 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
     global _alarm_fired
     _alarm_fired = False
     previous = signal.signal(signal.SIGALRM, _on_alarm)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = functools.partial(_quiet_timeouts, previous_hook)
     # repeating: an alarm whose exception lands where it is swallowed (a finalizer, a gc callback)
     # is followed by another one 0.1 s later
     signal.setitimer(signal.ITIMER_REAL, cfg.timeout, 0.1)
@@ -204,6 +215,7 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
         return f"linter failed: {type(exc).__name__}: {one_line(exc)}"
     finally:
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = previous_hook
 
 
 Item = tuple[int, str, str, Any]  # (index, seed key, where in the input, record or result)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import re
 from collections.abc import Iterator, Sequence
 
@@ -95,7 +96,9 @@ class PylintLinter:
         item = FileItem(_MODULE_NAME, _MODULE_NAME + ".py", _MODULE_NAME)
         get_ast = functools.partial(self._linter.get_ast, data=source)
         guard = _stdlib_imports_only() if self.stdlib_only else contextlib.nullcontext()
-        with guard, self._linter._astroid_module_checker() as check:
+        # pylint prints the traceback of an astroid failure (a time limit's alarm landing inside
+        # astroid can become one) before reporting it as a finding: not for a batch's console
+        with guard, self._linter._astroid_module_checker() as check, contextlib.redirect_stderr(io.StringIO()):
             self._linter._check_file(get_ast, check, item)
         # Pragmas recorded for this program must not count against the next one.
         self._linter._by_id_managed_msgs.clear()
