@@ -39,6 +39,12 @@ from editseq.text import listing
 DEFAULT_KS = (1, 10, 100)
 
 
+def recheck_option() -> bool:
+    """The ``--recheck/--no-recheck`` option of each command that runs programs through
+    ``run_and_store`` (documented once)."""
+    return option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
+
+
 @dataclass
 class EvaluateOptions(ScaleOptions):
     """Options of ``editseq evaluate``."""
@@ -57,7 +63,7 @@ class EvaluateOptions(ScaleOptions):
     stop: bool = option(False, help="cut completions at \\nclass, \\ndef, \\n#, \\nif, \\nprint (CodeGen/CodeT)")
     resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first (records from 'editseq sample --format editseq' are resolved already and left as they are)")
     overwrite: bool = option(False, help="replace results of another benchmark at the same place (default: refuse; --out-dir keeps both)")
-    recheck: bool = option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
+    recheck: bool = recheck_option()
     progress: bool = option(True, help="show a progress bar")
 
     def __post_init__(self) -> None:

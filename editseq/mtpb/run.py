@@ -19,7 +19,7 @@ from pathlib import Path
 
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
-from editseq.evaluate.run import output_paths, run_and_store
+from editseq.evaluate.run import output_paths, recheck_option, run_and_store
 from editseq.evaluate.store import ResultStore, cache_option, result_key
 from editseq.io import write_json, write_jsonl
 from editseq.mtpb import data, harness, prompts
@@ -42,7 +42,7 @@ class MTPBEvaluateOptions(ScaleOptions):
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
     fixed: bool = option(False, help="repair the known data quirks (57, 38/46 excluded, 41/89 comparison, 20/23 seeded)")
     cache: bool = cache_option()
-    recheck: bool = option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
+    recheck: bool = recheck_option()
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
 
     def __post_init__(self) -> None:
