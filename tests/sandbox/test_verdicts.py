@@ -60,6 +60,18 @@ def test_printing_past_the_file_size_limit_does_not_fail_a_sample(pool: SandboxP
     assert raw.status == "error" and "File too large" in raw.reason
 
 
+def test_capped_output_keeps_what_samples_use_of_stdout_and_stderr(pool: SandboxPool) -> None:
+    """The capped streams still name their descriptors: subprocess and faulthandler take
+    fileno(), and what goes through the descriptor reaches the output as before."""
+    v = pool.run_one("import faulthandler, os, subprocess, sys\nfaulthandler.enable()\n"
+                     "assert (sys.stdout.fileno(), sys.stderr.fileno()) == (1, 2)\n"
+                     "assert (sys.stdout.name, sys.stdout.mode) == ('<stdout>', 'w')\n"
+                     "print('a', flush=True)\nsubprocess.run(['echo', 'b'], stdout=sys.stdout, check=True)\n"
+                     "os.write(sys.stdout.fileno(), b'c\\n')\nprint('d', file=sys.stderr)\n")
+    assert v.passed, v.reason
+    assert v.output == "a\nb\nc\nd\n"
+
+
 def test_preloaded_modules_are_warm_and_only_for_programs_allowed_site_packages() -> None:
     from dataclasses import replace
 
