@@ -112,5 +112,8 @@ def test_unseeded_runs_draw_fresh_numbers(pool: SandboxPool) -> None:
     source = "import random\nprint([random.randrange(10**9), int(np.random.randint(10**9))])"
     drawn = {_run(pool, source, [0, 0])[1] for _ in range(4)}
     assert len(drawn) == 4, drawn  # "expected [0, 0], got [...]": a new pair each run
+    # numpy's alone: Python's random reseeds itself in every forked sample, numpy's does not
+    numpy_only = {_run(pool, "print(int(np.random.randint(10**9)))", 0)[1] for _ in range(4)}
+    assert len(numpy_only) == 4, numpy_only
     seeded = {_run(pool, source, [0, 0], seed=True)[1] for _ in range(2)}
     assert len(seeded) == 1
