@@ -259,3 +259,33 @@ def test_rewriting_the_errors_file_keeps_lines_holding_a_line_separator(tmp_path
     path.write_text("".join(dumps(r) + "\n" for r in rows), encoding="utf-8")
     _rewrite_errors(path, {0: "a"})
     assert [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line] == rows[:1]
+
+
+def test_a_timeout_swallowed_in_a_finalizer_is_not_reported_but_other_unraisables_are(tmp_path, monkeypatch):
+    """Deterministic: a finalizer raises the record's _Timeout (as an alarm landing in it would) and
+    another raises a ValueError; only the latter reaches the hook that was installed before."""
+    import gc
+    import sys
+
+    from editseq.lintseq import convert
+
+    class Dies:
+        def __init__(self, exc):
+            self.exc = exc
+
+        def __del__(self):
+            raise self.exc
+
+    class Sampler:
+        def __init__(self, *args):
+            Dies(convert._Timeout())
+            Dies(ValueError("a real one"))
+            gc.collect()
+            raise convert.SamplingError("sampled nothing")
+
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(type(u.exc_value).__name__))
+    monkeypatch.setattr(convert, "EditSampler", Sampler)
+    cfg = convert.LintseqConfig(input=str(tmp_path / "in.jsonl"), output=str(tmp_path / "o.jsonl"))
+    assert convert.convert_record({"program": "x = 1\n"}, "0", cfg) == "sampled nothing"
+    assert seen == ["ValueError"]
