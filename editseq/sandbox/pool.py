@@ -101,7 +101,8 @@ class SandboxPool:
     ``preload`` names modules each worker imports once, beyond the standard ones, for programs
     that all import them (MTPB's numpy and pandas: importing them took 30 ms of each run). A
     preloaded third-party module is importable whatever a job's limits say, so such a pool runs
-    only jobs allowed site-packages.
+    only jobs allowed site-packages. A module that cannot be imported is left out (pandas is no
+    dependency of editseq): programs importing it fail as they would without preloading.
     """
 
     def __init__(self, workers: int | None = None, limits: Limits | None = None,

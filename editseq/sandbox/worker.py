@@ -22,6 +22,7 @@ crash of the compiler would end only this worker; the pool replaces it and repor
 from __future__ import annotations
 
 import builtins
+import contextlib
 import gc
 import io
 import os
@@ -406,7 +407,8 @@ def main(index: int, preload: list[str]) -> None:
     if preload:  # BLAS thread pools started here would not survive the forks
         os.environ.update(dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1"))
         for name in preload:
-            __import__(name)
+            with contextlib.suppress(ImportError):  # not installed: samples importing it fail as unpreloaded
+                __import__(name)
     iso = isolate_worker(index, in_fd, out_fd)
     _confine_self(iso)
     _Worker(iso, in_fd, out_fd).serve()

@@ -84,6 +84,11 @@ def test_preloaded_modules_are_warm_and_only_for_programs_allowed_site_packages(
         assert pool.run_one("x = 1").passed  # the pool is still usable
     with SandboxPool(1, limits) as pool:
         assert not pool.run_one("import sys\nassert 'numpy' in sys.modules").passed
+    # one not installed (pandas is no dependency of editseq) is left out, not the end of the pool
+    with SandboxPool(1, limits, preload=("numpy", "editseq_not_installed")) as pool:
+        assert pool.run_one("import sys\nassert 'numpy' in sys.modules").passed
+        v = pool.run_one("import editseq_not_installed")
+        assert v.status == "error" and "ModuleNotFoundError" in v.reason
 
 
 def test_results_keep_their_keys_out_of_order(pool: SandboxPool) -> None:
