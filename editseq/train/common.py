@@ -146,6 +146,8 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
         trainer.save_model(str(opts.output_dir))  # by the main process only
         schedule = _schedule_change(state, trainer.state)
         state = trainer.state
+    if schedule is None and resume:  # an earlier run on these checkpoints changed it: still so
+        schedule = _recorded_change(opts.output_dir)
     record = {
         "options": to_dict(opts),
         "resumed_from": resume,
@@ -176,6 +178,16 @@ def _schedule_change(before: Any, after: Any) -> dict[str, int] | None:
                   "not one linear schedule (recorded as lr_schedule_changed in editseq_train.json); "
                   "for one schedule, train the new length in a new --output-dir", stacklevel=3)
     return {"at_step": before.global_step, "from_steps": before.max_steps, "to_steps": after.max_steps}
+
+
+def _recorded_change(output_dir: Path) -> dict[str, int] | None:
+    """``lr_schedule_changed`` of the run record already in ``output_dir`` (None without one)."""
+    import json
+
+    try:
+        return json.loads((output_dir / "editseq_train.json").read_text(encoding="utf-8")).get("lr_schedule_changed")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _reached(state: Any, opts: Any) -> bool:

@@ -39,6 +39,11 @@ def test_tiny_pretrain_learns_and_resumes(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="resumed checkpoint-6 of a 6-step run as a 8-step run"):
         again = train_pretrain(PretrainOptions(**{**opts, "max_steps": 8}))
     assert again["resumed_from"].endswith("checkpoint-6") and again["global_step"] == 8
+    # rerunning the finished run (or resuming it at its new length) keeps what its record said
+    assert again["lr_schedule_changed"] == {"at_step": 6, "from_steps": 6, "to_steps": 8}
+    assert train_pretrain(PretrainOptions(**{**opts, "max_steps": 8}))["lr_schedule_changed"] == again["lr_schedule_changed"]
+    saved = json.loads((tmp_path / "run" / "editseq_train.json").read_text())
+    assert saved["lr_schedule_changed"] == again["lr_schedule_changed"]
 
 
 @pytest.mark.parametrize(("preset", "low", "high"), [
