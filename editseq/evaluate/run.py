@@ -284,22 +284,25 @@ def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: 
 
 def run_and_store(pool: SandboxPool, store: ResultStore, bench_name: str, tasks: dict[str, str],
                   jobs: Callable[[list[str]], Iterable[tuple]], recheck: bool,
-                  done: Callable[[str], None] = lambda key: None) -> dict[str, Verdict]:
+                  done: Callable[[str], None] = lambda key: None,
+                  load_dependent: Callable[[Verdict], bool] | None = None) -> dict[str, Verdict]:
     """Run the programs of ``tasks`` (store key -> task id; ``jobs(keys)`` yields their pool jobs)
     and store each verdict as it finishes, so an interrupted run keeps what finished.
 
-    With ``recheck``, a wall-clock timeout (load-dependent) is held back and its program runs again alone
-    after all others (a loaded machine must not turn slow-but-correct programs into failures);
-    the second verdict is final. ``done(key)`` follows each first verdict (a progress bar).
+    With ``recheck``, a load-dependent verdict (``load_dependent``, by default a wall-clock
+    timeout) is held back and its program runs again alone after all others (a loaded machine
+    must not turn slow-but-correct programs into failures); the second verdict is final.
+    ``done(key)`` follows each first verdict (a progress bar).
     """
+    load_dependent = load_dependent or wall_clock_timeout
     verdicts: dict[str, Verdict] = {}
     for key, v in pool.run(jobs(list(tasks))):
-        if not (recheck and wall_clock_timeout(v)):
+        if not (recheck and load_dependent(v)):
             store.put(key, bench_name, tasks[key], v)
         verdicts[key] = v
         done(key)
     if recheck:
-        again = [k for k in tasks if wall_clock_timeout(verdicts[k])]
+        again = [k for k in tasks if load_dependent(verdicts[k])]
         for key, v in pool.run(jobs(again), concurrency=1):
             verdicts[key] = v
             store.put(key, bench_name, tasks[key], v)

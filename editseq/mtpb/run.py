@@ -3,8 +3,8 @@
 Each run's final history is wrapped by ``harness.program_for`` and executed once in the
 project's sandbox pool (all cores by default). Verdicts go to ``editseq evaluate``'s result store
 (``x_cache.sqlite`` beside the results), so identical programs run once and a rerun after an
-interruption runs only what is missing; a run stopped by the sandbox's wall-clock backstop (code
-that sleeps, or a loaded machine) runs again alone before it counts as a timeout. Metric (CodeGen): per problem, passing runs /
+interruption runs only what is missing; a run whose failure wall-clock time may have decided (the
+harness's wall-clock stop, the sandbox's backstop) runs again alone before it counts. Metric (CodeGen): per problem, passing runs /
 runs (cases x samples); the score is the mean over problems, also per category, separately for
 multi-turn and single-turn runs found in the same file.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
-from editseq.evaluate.run import output_paths, recheck_option, run_and_store
+from editseq.evaluate.run import output_paths, recheck_option, run_and_store, wall_clock_timeout
 from editseq.evaluate.store import ResultStore, cache_option, result_key
 from editseq.io import write_json, write_jsonl
 from editseq.mtpb import data, harness, prompts
@@ -29,8 +29,7 @@ from editseq.scale import ScaleOptions, sandbox_pool
 from editseq.text import listing
 
 LIMITS = Limits(timeout=harness.TIMEOUT + 5, memory_mb=4096, site_packages=True)  # the harness's
-# 20 CPU-s alarm fires first; the CPU limit only catches code that swallows it, the wall-clock
-# backstop code that sleeps
+# 20 CPU-s and 40 s wall-clock alarms fire first; these only catch code that swallows them
 PRELOAD = ("numpy", "pandas", "editseq.mtpb.harness")  # what every run imports: once per worker
 
 
@@ -110,9 +109,16 @@ def execute(runs: list[Run], bench: data.Benchmark, store: ResultStore, workers:
         with sandbox_pool(workers, LIMITS, backend, address, PRELOAD) as pool:
             known.update(run_and_store(
                 pool, store, bench.name, {key: task_ids[runnable[j]] for key, j in todo.items()},
-                lambda pending: ((key, programs[runnable[todo[key]]]) for key in pending), recheck))
+                lambda pending: ((key, programs[runnable[todo[key]]]) for key in pending), recheck,
+                load_dependent=load_dependent))
     verdicts = dict(zip(runnable, (known[k] for k in keys), strict=True))
     return [_outcome_of(run, verdicts.get(i), bench) for i, run in enumerate(runs)], len(todo)
+
+
+def load_dependent(v: Verdict) -> bool:
+    """What the machine's load may have decided: the sandbox's wall-clock backstop, or a run the
+    harness stopped after its wall-clock time that did not pass (it may not have printed yet)."""
+    return wall_clock_timeout(v) or (not v.passed and harness.WALL_STOP in v.reason)
 
 
 def _outcome_of(run: Run, verdict: Verdict | None, bench: data.Benchmark) -> Outcome:

@@ -93,8 +93,24 @@ def test_failure_reasons_and_timeout(pool: SandboxPool) -> None:
     assert _run(pool, "undefined_name", 6)[1] == "NameError: name 'undefined_name' is not defined"
     assert _run(pool, "while True:\n    pass", 6, timeout=0.5) == ("timeout", "timed out after 0.5 CPU-s")
     assert _run(pool, "print(6)\nwhile True:\n    pass", 6, timeout=0.5)[0] == "passed"
-    # the limit is CPU time, so waiting (or a loaded machine) does not use it up
-    assert _run(pool, "import time\ntime.sleep(1)\nprint(6)", 6, timeout=0.5)[0] == "passed"
+    # the limit is CPU time, so waiting (or a loaded machine) does not use it up...
+    assert _run(pool, "import time\ntime.sleep(1.5)\nprint(6)", 6, timeout=1.0)[0] == "passed"
+
+
+def test_waiting_runs_stop_after_twice_their_time_and_are_judged_on_their_prints(pool: SandboxPool) -> None:
+    """...but a run that waits for good stops after twice as long in wall-clock time, judged on what
+    it printed, as the reference judges it at its 20 s; a failure there may be the machine's load."""
+    from editseq.mtpb.run import load_dependent
+
+    wait = "import time\ntime.sleep(30)\n"
+    assert _run(pool, "print(6)\n" + wait, 6, timeout=0.5)[0] == "passed"
+    assert _run(pool, wait, 6, timeout=0.5) == ("timeout", "timed out after 1 s of wall-clock time")
+    program = harness.program_for("print(5)\n" + wait, 6, timeout=0.5)
+    failed = pool.run_one(program)
+    assert failed.status == "failed"
+    assert failed.reason.endswith("expected 6, got 5 (stopped: timed out after 1 s of wall-clock time)")
+    assert load_dependent(failed) and not load_dependent(pool.run_one(harness.program_for("print(5)", 6)))
+    assert not load_dependent(pool.run_one(harness.program_for("while True:\n    pass", 6, timeout=0.5)))
 
 
 def test_seeded_randomness(pool: SandboxPool) -> None:
