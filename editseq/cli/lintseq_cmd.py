@@ -40,7 +40,8 @@ def lintseq(config_file: Path | None, **values: object) -> int:
         f" ({summary.resumed} from an earlier run); {summary.sequences} sequences,"
         f" {summary.as_dict()['edits_per_sequence']} edits each on average, {summary.seconds:.1f} s"
     )
-    click.echo(f"output: {p['output']}" + (f"\nerrors: {p['errors']}" if summary.failed else ""))
+    shown = [f"output: {p['output']}"] if summary.converted else []
+    click.echo("\n".join(shown + ([f"errors: {p['errors']}"] if summary.failed else [])))
     for reason, count in summary.reasons.most_common(5):
         click.echo(f"  {count:6d}  {reason}")
     if cfg.show and p["jsonl"].exists():

@@ -282,7 +282,9 @@ def run_lintseq(cfg: LintseqConfig) -> Summary:
         p["errors"].unlink()
     if summary.input == 0:
         _refuse_empty_input(p, cfg.input)
-    if p["output"].suffix == ".parquet":
+    if not summary.converted:  # a failed run (a mistyped --program-field, say): no empty dataset is
+        p["jsonl"].unlink(missing_ok=True)  # left, and the corrected command starts cleanly (_prepare)
+    elif p["output"].suffix == ".parquet":
         jsonl_to_parquet(p["jsonl"], p["output"])
     summary.seconds = round(time.perf_counter() - start, 3)
     write_json(p["summary"], {**summary.as_dict(), "settings": settings, "versions": versions()})
@@ -303,11 +305,24 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -
     """Check the manifest, cut a partial tail, and count the records already done."""
     summary = Summary()
     companions = [p["jsonl"], p["errors"], p["summary"]]
+    if _converted_nothing(p):  # its error report is all it left, and no setting of it is worth keeping
+        for path in (p["errors"], p["summary"], p["manifest"]):
+            path.unlink(missing_ok=True)
     claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions,
                  options=cfg)
     done = _replay(p, cfg.samples, summary)
     summary.resumed = done
     return done, summary
+
+
+def _converted_nothing(p: dict[str, Path]) -> bool:
+    """Whether the run at ``p`` finished (its summary is written last) without converting a record."""
+    if p["jsonl"].exists() or p["output"].exists() or not p["summary"].is_file():
+        return False
+    try:
+        return json.loads(p["summary"].read_text(encoding="utf-8")).get("converted") == 0
+    except (ValueError, AttributeError):
+        return False
 
 
 def _replay(p: dict[str, Path], samples: int, summary: Summary) -> int:

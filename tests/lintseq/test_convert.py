@@ -208,6 +208,21 @@ def test_json_array_files_bom_and_taken_fields(tmp_path, capsys):
            "every reason is in" in captured.err
 
 
+def test_a_run_that_converts_nothing_leaves_no_output_and_does_not_block_the_fix(tmp_path, capsys):
+    """Was: a mistyped --program-field left an empty OUTPUT (which ``datasets`` cannot load) and a
+    manifest that refused the corrected command ("started with other settings")."""
+    _write_lines(tmp_path / "in.jsonl", [json.dumps({"code": GOOD}).encode()])
+    for out in ("o.jsonl", "p.parquet"):
+        args = ["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / out), "--no-progress", "--workers", "1"]
+        assert main(args) == 1  # the default --program-field is 'program'
+        assert "every reason is in" in capsys.readouterr().err
+        assert not (tmp_path / out).exists() and (tmp_path / out).with_suffix(".errors.jsonl").exists()
+        assert main([*args, "--program-field", "code"]) == 0
+        assert "1 records: 1 converted, 0 failed (0 from an earlier run)" in capsys.readouterr().out
+        assert not (tmp_path / out).with_suffix(".errors.jsonl").exists()
+    assert len(_records(tmp_path / "o.jsonl")) == 1
+
+
 def test_an_input_without_records_is_bad_input(tmp_path, capsys):
     """Was: exit 0 with "0 records" and an empty OUTPUT that ``datasets`` cannot load."""
     (tmp_path / "empty.jsonl").write_text("\n")
