@@ -74,6 +74,8 @@ def check_source(source: str | Path) -> None:
     p = Path(source)
     if p.is_file() and p.suffix not in (*_JSONL_SUFFIXES, ".parquet"):
         raise InputError(f"{p}: unknown file type {p.suffix!r}; expected .jsonl, .parquet or a Hugging Face dataset")
+    if p.is_file() and _is_json_document(p):
+        next(_read_jsonl(p))  # its error
     if not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or str(source).startswith((".", "/", "~"))):
         raise InputError(f"{source}: no such file (Hugging Face hub datasets are named like 'org/name')")
 
@@ -123,6 +125,9 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadReco
     if _is_json_array(path):
         yield from _read_json_array(path)
         return
+    if _is_json_document(path):
+        raise InputError(f"{path}: one JSON object over several lines (a summary or settings file?), "
+                         "not records: expected JSONL, one JSON object per line")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
         yield from parse_jsonl_lines(fh, path.name)
@@ -134,6 +139,15 @@ def _is_json_array(path: Path) -> bool:
         return False
     with path.open("rb") as fh:
         return fh.read(4096).removeprefix(_BOM).lstrip()[:1] == b"["
+
+
+def _is_json_document(path: Path) -> bool:
+    """A pretty-printed ``.json`` file (a ``_summary.json``, say): its first line is a lone ``{``,
+    which no JSONL record is; read as JSONL it would be a bad record on every line."""
+    if path.suffix != ".json":
+        return False
+    with path.open("rb") as fh:
+        return fh.read(4096).removeprefix(_BOM).lstrip().split(b"\n", 1)[0].strip() == b"{"
 
 
 def _read_json_array(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:

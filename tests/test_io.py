@@ -183,6 +183,20 @@ def test_a_json_array_file_is_read_item_by_item(tmp_path: Path) -> None:
         list(read_valid_records(path))
 
 
+def test_a_pretty_printed_json_file_is_named_as_such(tmp_path: Path) -> None:
+    """Was: a ``_summary.json`` given as samples failed as "N bad records", one per line."""
+    path = tmp_path / "x_summary.json"
+    path.write_text(json.dumps({"pass@1": 0.5, "n_tasks": 2}, indent=2))
+    with pytest.raises(InputError, match=r"x_summary\.json: one JSON object over several lines .*expected JSONL"):
+        read_valid_records(path)
+    from editseq.io import check_source
+
+    with pytest.raises(InputError, match="one JSON object over several lines"):
+        check_source(path)  # lintseq: before it writes any output file
+    path.write_text(json.dumps({"task_id": "a"}) + "\n")  # a one-line record is JSONL
+    assert len(read_valid_records(path)) == 1
+
+
 def test_resumed_records_must_hold_their_key_fields(tmp_path: Path) -> None:
     """An edited or foreign output being resumed is named by line, not a KeyError later."""
     from editseq.io import read_jsonl_records
