@@ -58,8 +58,9 @@ class ModelSource:
         return {"local_files_only": True, **({"gguf_file": self.gguf_file} if self.gguf_file else {})}
 
 
-def resolve_model(model: str) -> ModelSource:
-    """Map ``--model`` to a loadable source; aliases point into their package's folder."""
+def resolve_model(model: str, flag: str = "--model", hint: str | None = None) -> ModelSource:
+    """Map ``--model`` to a loadable source; aliases point into their package's folder. A path that
+    holds no model is a ``ModelError`` naming ``flag``, with ``hint`` (default: ``MODEL_HINT``)."""
     embedded = EMBEDDED.get(model.lower())
     if embedded is not None:
         spec = importlib.util.find_spec(embedded.package)
@@ -73,7 +74,17 @@ def resolve_model(model: str) -> ModelSource:
     path = Path(model).expanduser()
     if path.is_file() and path.suffix == ".gguf":
         return ModelSource(str(path.parent), path.name)
+    hint = hint or MODEL_HINT
+    if not path.exists() and (model.startswith((".", "/", "~")) or path.suffix == ".gguf"):
+        raise ModelError(f"{flag} {model}: no such file or folder; {hint}")  # a path, not a hub name
+    if path.is_file():
+        raise ModelError(f"{flag} {model}: a file that is no model (only .gguf files are); {hint}")
+    if path.is_dir() and not any((path / name).is_file() for name in _MODEL_FILES) and not any(path.glob("*.gguf")):
+        raise ModelError(f"{flag} {model}: a folder without a model (no {' or '.join(_MODEL_FILES)}); {hint}")
     return ModelSource(str(path) if path.exists() else model)
+
+
+_MODEL_FILES = ("config.json", "tokenizer_config.json")  # a checkpoint folder; a tokenizer's (pretrain --tokenizer)
 
 
 def trained_format(model: str) -> str | None:
@@ -110,7 +121,7 @@ def load_tokenizer(model: str, flag: str = "--model", hint: str = MODEL_HINT) ->
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import transformers
 
-    source = resolve_model(model)
+    source = resolve_model(model, flag, hint)
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **source.from_pretrained_kwargs())
     except (OSError, ValueError) as exc:  # ValueError: a folder that holds no tokenizer

@@ -65,6 +65,10 @@ def test_missing_model_names_the_fix(tmp_path: Path, shared_data: Path, capsys) 
     code = main(["sample", "--model", str(tmp_path / "no-such-model"), "--data", str(shared_data),
                  "--limit", "1", "--out", str(tmp_path / "s.jsonl"), "--no-progress"])
     assert code == 2
+    assert "no-such-model: no such file or folder; pass a local checkpoint folder" in capsys.readouterr().err
+    code = main(["sample", "--model", "org/no-such-model", "--data", str(shared_data),  # a hub name
+                 "--limit", "1", "--out", str(tmp_path / "s.jsonl"), "--no-progress"])
+    assert code == 2
     assert "cannot load it offline" in capsys.readouterr().err
 
 

@@ -37,6 +37,27 @@ def test_paths_and_kinds(tmp_path: Path) -> None:
         load_backend("smollm2-135m", kind="onnx")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("model", ["./nope", "/no/such/ckpt", "~/no/such/ckpt", "m.gguf"])
+def test_a_missing_model_path_is_named_as_missing(model: str) -> None:
+    """Was: "cannot load it offline (Repo id must use alphanumeric chars ...)", from the hub lookup."""
+    with pytest.raises(ModelError, match=r"no such file or folder; pass a local checkpoint folder"):
+        resolve_model(model)
+
+
+def test_a_path_that_holds_no_model_is_named(tmp_path: Path) -> None:
+    """Was: transformers' "config file ... is not a valid JSON file" for a .jsonl, and "Couldn't
+    instantiate the backend tokenizer ... sentencepiece" for a folder of other files."""
+    (tmp_path / "s.jsonl").write_text("{}\n")
+    with pytest.raises(ModelError, match=r"s\.jsonl: a file that is no model \(only \.gguf files are\)"):
+        resolve_model(str(tmp_path / "s.jsonl"))
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "report.html").write_text("")
+    with pytest.raises(ModelError, match=r"report: a folder without a model \(no config\.json or tokenizer_config"):
+        resolve_model(str(tmp_path / "report"))
+    (tmp_path / "report" / "config.json").write_text("{}")
+    assert resolve_model(str(tmp_path / "report")).path == str(tmp_path / "report")
+
+
 def test_backend_options_are_checked_before_a_model_loads(tmp_path: Path) -> None:
     from editseq.config import ConfigError
     from editseq.models.sample import SampleOptions
