@@ -45,6 +45,8 @@ class DocstringsOptions:
         if self.out is None:
             raise ConfigError("--out is required: the JSONL of (instruction, program) pairs")
         self.out = Path(self.out)
+        if self.out.suffix != ".jsonl":  # what `editseq lintseq` and `train sft` read
+            raise ConfigError(f"--out must end in .jsonl, got {str(self.out)!r}")
         if self.out.exists() and not self.overwrite:
             raise ConfigError(f"{self.out} exists; use --overwrite to replace it, or another --out")
         if self.min_lines < 1 or self.max_lines < self.min_lines:

@@ -47,11 +47,11 @@ def test_an_unusable_output_path_is_an_error_not_a_traceback(tmp_path, capsys, s
         assert main(argv) == 2, argv
         assert f"error: {blocker}" in capsys.readouterr().err  # the path, not "[Errno 20] ..."
     # and a folder where a file belongs: nothing left behind beside it
-    folder = tmp_path / "folder"
+    folder = tmp_path / "folder.jsonl"
     folder.mkdir()
     assert main(["data", "docstrings", "--package", "json", "--out", str(folder), "--overwrite"]) == 2
     assert f"error: {folder}: is a directory (a folder where a file is needed)" in capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder", "s.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder.jsonl", "s.jsonl"]
 
 
 def _leaf_commands(group: click.Group = cli, prefix: str = "") -> dict[str, click.Command]:

@@ -7,6 +7,9 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
+from editseq.config import ConfigError
 from editseq.corpus.docstrings import DocstringsOptions, functions, mine
 
 SOURCE = '''
@@ -81,3 +84,9 @@ def test_mine_dedups_and_decontaminates(tmp_path: Path, shared_data: Path, monke
                                             decontaminate=False))
     assert {r["source"] for r in kept_anyway} == {"minedpkg:scaled", "minedpkg.leak:has_close_elements",
                                                   "minedpkg.plusleak:similar_elements"}
+
+
+def test_out_must_be_jsonl(tmp_path: Path) -> None:
+    """Was: --out d.txt wrote JSONL to d.txt (and d.txt_summary.json), which lintseq then refused."""
+    with pytest.raises(ConfigError, match=r"--out must end in \.jsonl, got '.*d\.txt'"):
+        DocstringsOptions(out=tmp_path / "d.txt")
