@@ -86,6 +86,14 @@ def record_where(source: str | Path, key: str) -> str:
     return f"{source} {' '.join(key.rsplit(' ', 2)[-2:])}"  # the key ends in "line N" or "row N"
 
 
+def not_text(record: dict[str, Any], field: str) -> str:
+    """Why ``record[field]`` is no text: the field is missing (naming the fields it has, so a
+    mistyped name is fixed at once) or holds another type."""
+    if field not in record:
+        return f"missing field {field!r} (fields: {', '.join(sorted(record)) or 'none'})"
+    return f"field {field!r} must be text, got {type(record[field]).__name__}"
+
+
 def check_all(path: str | Path, check: Callable[[str, dict[str, Any]], T], shown: int = 10) -> list[T]:
     """``check(where, record)`` of every record of a local JSONL/Parquet file that must be whole
     (samples, results, runs), ``where`` = "PATH line N" (Parquet: "PATH row N", from 0).

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import BadRecord, InputError, read_records, record_where
+from editseq.io import BadRecord, InputError, not_text, read_records, record_where
 from editseq.train.common import TrainOptions, claim_run, run_trainer, training_arguments
 
 # preset -> (layers, hidden, heads, MLP width, context)
@@ -81,7 +81,7 @@ def documents(opts: PretrainOptions) -> Iterator[str]:
             raise InputError(f"{record_where(opts.data, key)}: {record.reason}")
         text = record.get(opts.text_field)
         if not isinstance(text, str):
-            raise InputError(f"{record_where(opts.data, key)}: field {opts.text_field!r} must be text; "
+            raise InputError(f"{record_where(opts.data, key)}: {not_text(record, opts.text_field)}; "
                              "name the right one with --text-field")
         yield text
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import BadRecord, InputError, read_records, record_where
+from editseq.io import BadRecord, InputError, not_text, read_records, record_where
 from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
 from editseq.train.common import TrainOptions, claim_run, run_trainer, training_arguments
 
@@ -73,7 +73,7 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
             raise InputError(f"{record_where(opts.data, key)}: {record.reason}")
         instruction, body = record.get(opts.instruction_field), record.get(field)
         if not isinstance(instruction, str):
-            raise InputError(f"{record_where(opts.data, key)}: field {opts.instruction_field!r} must be text; "
+            raise InputError(f"{record_where(opts.data, key)}: {not_text(record, opts.instruction_field)}; "
                              "name the right one with --instruction-field")
         if opts.format == "editseq":
             if not (isinstance(body, list) and all(isinstance(d, str) for d in body)):
@@ -87,7 +87,7 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
             prompt = instruction + f"\n{DIFF_TOKEN}" if body else instruction
         else:
             if not isinstance(body, str):
-                raise InputError(f"{record_where(opts.data, key)}: field {field!r} must be text; "
+                raise InputError(f"{record_where(opts.data, key)}: {not_text(record, field)}; "
                                  "name the right one with --program-field")
             text = instruction + "\n" + body
             prompt = instruction  # `editseq sample --prompt instruction` feeds the instruction alone

@@ -105,3 +105,14 @@ def test_documents_open_as_sampled_prompts_do(tmp_path: Path) -> None:
     bos = tok.bos_token_id
     (block,) = pack(tok, texts, sum(map(len, plain)) + 4)
     assert block == [bos, *plain[0], tok.eos_token_id, bos, *plain[1], tok.eos_token_id]  # one EOS each
+
+
+def test_a_mistyped_text_field_names_the_fields_there_are(tmp_path: Path) -> None:
+    """Was: "field 'text' must be text" for a corpus whose records have no 'text' field."""
+    from editseq.io import InputError
+    from editseq.train.pretrain import documents
+
+    opts = PretrainOptions(data=str(EXAMPLES), output_dir=tmp_path / "o")
+    with pytest.raises(InputError, match=r"line 1: missing field 'text' \(fields: id, instruction, program\); "
+                                         r"name the right one with --text-field"):
+        next(documents(opts))

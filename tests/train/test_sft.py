@@ -256,9 +256,13 @@ def test_examples_past_the_models_context_are_warned_about(tiny_model_dir: Path,
 
 
 def test_bad_field_names_the_record_and_fix(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"lintseq.jsonl line 1: field 'code' must be text; .*--program-field"):
+    """Was: "field 'code' must be text" for a field the records lack, without naming those they have."""
+    with pytest.raises(InputError, match=r"lintseq.jsonl line 1: missing field 'code' \(fields: .*instruction"
+                                         r".*program.*\); name the right one with --program-field"):
         training_pairs(options(tiny_model_dir, lintseq_jsonl, tmp_path, format="program",
                                program_field="code"))
+    with pytest.raises(InputError, match=r"line 1: field 'sample' must be text, got int; .*--instruction-field"):
+        training_pairs(options(tiny_model_dir, lintseq_jsonl, tmp_path, instruction_field="sample"))
 
 
 @pytest.mark.parametrize(("over", "message"), [
