@@ -57,6 +57,8 @@ class MTPBSampleOptions(BackendOptions):
         if self.out is None:
             self.out = Path("runs") / f"mtpb_{self.model.replace('/', '_')}_{mode}.jsonl"
         self.out = Path(self.out)
+        if self.out.suffix != ".jsonl":  # what `editseq mtpb evaluate` reads
+            raise ConfigError(f"--out must end in .jsonl, got {str(self.out)!r}")
         self.ids = data.problem_ids(self.problems)
 
     @property

@@ -73,6 +73,14 @@ def test_resuming_under_other_settings_is_refused(tmp_path: Path, shared_data: P
     assert len(out.read_text().splitlines()) == 5
 
 
+def test_out_must_be_jsonl(tmp_path: Path) -> None:
+    """Was: --out runs.txt was written, and `editseq mtpb evaluate runs.txt` refused its file type."""
+    from editseq.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"--out must end in \.jsonl, got '.*runs\.txt'"):
+        MTPBSampleOptions(model="scripted", out=tmp_path / "runs.txt", problems="3")
+
+
 def test_single_turn_and_overflow(tmp_path: Path, shared_data: Path) -> None:
     out = tmp_path / "single.jsonl"
     backend = ScriptedBackend()
