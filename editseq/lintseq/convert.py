@@ -59,7 +59,7 @@ class LintseqConfig(ScaleOptions):
     input: str = option(str(EXAMPLES), help="input: .jsonl, .parquet, or a Hugging Face dataset (path or hub name); default: the examples editseq ships", path=True, argument=True)
     output: str = option(EXAMPLES_OUTPUT, help="output file: .jsonl, or .parquet (written at the end); required with INPUT", argument=True)
     program_field: str = option("program", help="field holding the program text")
-    instruction_field: str | None = option(None, help="field holding the instruction (checked to be text if given)")
+    instruction_field: str | None = option(None, help="field holding the instruction, checked to be text (default: none checked; --show prints 'instruction')")
     key_field: str | None = option(None, help="field whose value keys the per-record seed (default: the record's position)")
     samples: int = option(1, help="independent edit sequences per program (the paper samples 5)")
     seed: int = option(0, help="global seed; each sequence's seed derives from (seed, record key, sample)")

@@ -45,12 +45,12 @@ class SampleOptions(BackendOptions):
     model: str = option("smollm2-135m", help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server", path=True)
     benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"] = option("humaneval", help="benchmark whose prompts are sampled")
     data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
-    limit: int | None = option(None, help="sample only the first K tasks")
-    task_ids: list[str] = option([], help="sample only these task ids (comma-separated, or repeat the flag)", flag="--task-ids")  # noqa: RUF009
+    limit: int | None = option(None, help="sample only the first K tasks (default: all)")
+    task_ids: list[str] = option([], help="sample only these task ids (comma-separated, or repeat the flag; default: all)", flag="--task-ids")  # noqa: RUF009
     n: int = option(1, help="samples per task")
     temperature: float = option(0.8, help="sampling temperature (0 = greedy)")
     top_p: float = option(0.95, help="nucleus sampling: keep the smallest token set with this much probability")
-    min_p: float | None = option(None, help="drop tokens below this fraction of the top token's probability")
+    min_p: float | None = option(None, help="drop tokens below this fraction of the top token's probability (default: off)")
     max_new_tokens: int = option(512, help="tokens generated at most per sample")
     seed: int = option(0, help="sampling seed")
     format: Literal["program", "editseq"] = option("program", help="what the model writes: a program, or a LintSeq edit sequence (resolved into a program)")

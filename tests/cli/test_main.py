@@ -21,6 +21,15 @@ def test_each_command_has_teaching_help(capsys):
         assert "Usage: editseq " + name in out and "--" in out
 
 
+def test_every_optional_value_option_says_its_default():
+    """Was: `editseq sample --help` showed no default for --min-p, --limit, --task-ids (nor lintseq
+    for --instruction-field, mtpb perplexity for --results/--json-out): click shows none for None."""
+    silent = [f"{name} {p.opts[0]}" for name, command in _leaf_commands().items() for p in command.params
+              if isinstance(p, click.Option) and not p.is_flag and p.name != "config_file"
+              and p.default in (None, "", ()) and not any(w in (p.help or "") for w in ("default", "[required]"))]
+    assert silent == []
+
+
 def test_unknown_command_is_a_usage_error():
     assert main(["no-such-command"]) == 2
 
