@@ -275,6 +275,9 @@ def run_lintseq(cfg: LintseqConfig) -> Summary:
                 bar.update(1)
     except Exception:  # an input that cannot be read: its error, not an empty bar, ends the output
         bar.leave = False
+        if not done and not summary.input:  # and, when nothing was read, leaves no empty files behind
+            for path in (p["jsonl"], p["errors"], p["manifest"]):
+                path.unlink(missing_ok=True)
         raise
     finally:
         bar.close()

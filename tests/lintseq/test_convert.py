@@ -223,6 +223,15 @@ def test_a_run_that_converts_nothing_leaves_no_output_and_does_not_block_the_fix
     assert len(_records(tmp_path / "o.jsonl")) == 1
 
 
+def test_an_unreadable_input_leaves_no_files(tmp_path, capsys):
+    """Was: an empty OUTPUT, an empty error report and a manifest stayed after the read failed (a
+    JSON array that does not parse; a hub dataset that cannot be reached)."""
+    (tmp_path / "bad.json").write_text('[{"program": "x = 1"},')
+    assert main(["lintseq", str(tmp_path / "bad.json"), str(tmp_path / "o.jsonl"), "--no-progress"]) == 2
+    assert "a JSON array file that does not parse" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+
+
 def test_an_input_without_records_is_bad_input(tmp_path, capsys):
     """Was: exit 0 with "0 records" and an empty OUTPUT that ``datasets`` cannot load."""
     (tmp_path / "empty.jsonl").write_text("\n")
