@@ -75,7 +75,7 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
     resolve = None
     if resolve_edits:
         from editseq.lintseq.diffs import resolve  # lazy: LintSeq is optional for evaluation
-    no_hunks = 0
+    no_hunks = unresolved = 0
     for s in samples:
         is_completion = "completion" in s.record
         text = s.record["completion" if is_completion else "solution"]
@@ -90,10 +90,16 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
             # "program" field stays as it was)
             s.record = {"program": text, **s.record, "resolve_problems": resolved.problems,
                         "edits": resolved.edits}
+        elif resolve is None:
+            unresolved += "<|diff|>" in text or text.lstrip().startswith("@@ -")
         if stop and is_completion:
             text = cut_at_stop(text, STOP_SEQUENCES)
         problem = bench.problems[s.task_id]
         s.code = candidate_code(problem, completion=text) if is_completion else candidate_code(problem, solution=text)
+    if unresolved:
+        warnings.warn(f"{unresolved} of {len(samples)} samples are LintSeq edit sequences (<|diff|>, @@ hunks) "
+                      "run as code, so they fail; pass --resolve-edits to turn them into programs",
+                      UserWarning, stacklevel=2)
     if no_hunks:
         warnings.warn(f"--resolve-edits: {no_hunks} of {len(samples)} samples hold no edit sequence (no @@ "
                       "hunk) and resolve to empty programs; are they plain programs?", UserWarning, stacklevel=2)

@@ -92,6 +92,20 @@ def test_resolve_edits_on_plain_programs_warns(tmp_path: Path, humaneval) -> Non
         build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=True)
 
 
+def test_edit_sequences_without_resolve_edits_warn(tmp_path: Path, humaneval) -> None:
+    """Was: edit sequences run as code without a word, every one an error: 0% and no hint."""
+    import json
+
+    path = tmp_path / "s.jsonl"
+    rows = [{"task_id": "HumanEval/0", "solution": "\n<|diff|>@@ -0,0 +1 @@\n+x = 1"},
+            {"task_id": "HumanEval/0", "solution": "@@ -0,0 +1 @@\n+x = 1\n"},
+            {"task_id": "HumanEval/0", "completion": "    return True\n"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    samples = read_samples(path, humaneval)
+    with pytest.warns(UserWarning, match=r"2 of 3 samples are LintSeq edit sequences .*pass --resolve-edits"):
+        build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=False)
+
+
 def test_every_bad_line_is_named_at_once(tmp_path: Path, humaneval) -> None:
     """A file is mended in one pass, not one rerun per line."""
     path = tmp_path / "s.jsonl"
