@@ -76,9 +76,10 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     scored = [r for r in runs if r.kind != "lintseq"]
     data: dict[str, Any] = {"runs": [{"label": r.label, "path": str(r.path), "kind": r.kind,
                                       "records": len(r.attempts) or len(r.records)} for r in runs]}
-    data["passk"] = {r.label: {"curve": metrics.passk_curve(r.attempts),
-                               "table": metrics.passk_table(r.attempts)} for r in scored}
-    data["differences"] = metrics.paired_differences(scored)
+    series = [(label, r.kind, attempts) for r in scored for label, attempts in _passk_series(r)]
+    data["passk"] = {label: {"curve": metrics.passk_curve(attempts), "table": metrics.passk_table(attempts)}
+                     for label, _, attempts in series}
+    data["differences"] = metrics.paired_differences(series)
     rates = metrics.solve_rates(scored)
     labels = [r.label for r in scored]
     data["per_problem"] = {"labels": labels, "rates": rates,
@@ -91,6 +92,15 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
                                  "viewer": [_viewed(rec) for rec in r.records[:opts.viewer]]}
                        for r in runs if r.kind == "lintseq"}
     return data
+
+
+def _passk_series(run: Run) -> list[tuple[str, list[Any]]]:
+    """A run's pass@k series: MTPB results holding both modes (one file may) give one per mode,
+    since the single-turn control is another condition, not more samples of the multi-turn one."""
+    modes = sorted({a.mode for a in run.attempts}) if run.kind == "mtpb" else []
+    if len(modes) < 2:
+        return [(run.label, run.attempts)]
+    return [(f"{run.label} ({mode}-turn)", [a for a in run.attempts if a.mode == mode]) for mode in modes]
 
 
 def _task_set_notes(scored: list[Run]) -> list[str]:

@@ -78,22 +78,24 @@ def passk_table(attempts: list[Attempt], ks: Iterable[int] = TABLE_KS) -> dict[s
             for k in ks if k <= n_min}
 
 
-def paired_differences(runs: list[Run], ks: tuple[int, ...] = TABLE_KS) -> list[dict]:
-    """pass@k(A) - pass@k(B) with a paired bootstrap 95% interval, for each pair of runs of one
-    kind (A before B in input order) that share at least two problems (units), over the shared
-    ones: the comparison a fine-tuning experiment asks for (edit sequences vs programs)."""
+def paired_differences(series: list[tuple[str, str, list[Attempt]]],
+                       ks: tuple[int, ...] = TABLE_KS) -> list[dict]:
+    """pass@k(A) - pass@k(B) with a paired bootstrap 95% interval, for each pair of pass@k series
+    (label, run kind, attempts) of one kind, A before B in input order, that share at least two
+    problems (units), over the shared ones: the comparison a fine-tuning experiment asks for
+    (edit sequences vs programs), or MTPB's multi- vs single-turn."""
     out = []
-    for i, a in enumerate(runs):
-        for b in runs[i + 1:]:
-            if a.kind != b.kind:
+    for i, (label_a, kind_a, attempts_a) in enumerate(series):
+        for label_b, kind_b, attempts_b in series[i + 1:]:
+            if kind_a != kind_b:
                 continue
-            ca, cb = unit_counts(a.attempts), unit_counts(b.attempts)
+            ca, cb = unit_counts(attempts_a), unit_counts(attempts_b)
             shared = sorted(set(ca) & set(cb))
             if len(shared) < 2:
                 continue
             pairs = [(ca[u], cb[u]) for u in shared]
             n_min = min(min(x[0], y[0]) for x, y in pairs)
-            out.append({"a": a.label, "b": b.label, "units": len(shared), "pass@k": {
+            out.append({"a": label_a, "b": label_b, "units": len(shared), "pass@k": {
                 f"pass@{k}": {"difference": mean_pass_at_k([x for x, _ in pairs], k) - mean_pass_at_k([y for _, y in pairs], k),
                               "ci95": paired_difference_ci(pairs, k)}
                 for k in ks if k <= n_min}})

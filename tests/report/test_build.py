@@ -52,6 +52,14 @@ def test_per_problem_and_mtpb_tables(built_report: Path) -> None:
     assert pairs == {("codegen", "mixed"), ("mixed", "codegen")}  # MTPB shares no problem with them
 
 
+def test_mtpb_modes_are_separate_pass_at_k_series(built_report: Path) -> None:
+    """Was: one "mtpb" series averaging the multi-turn runs with the single-turn control's."""
+    passk = json.loads((built_report / "report.json").read_text())["passk"]
+    assert "mtpb" not in passk
+    assert passk["mtpb (multi-turn)"]["table"]["pass@1"]["value"] == 5 / 9
+    assert passk["mtpb (single-turn)"]["table"]["pass@1"]["value"] == 4 / 9
+
+
 def test_html_is_self_contained(built_report: Path) -> None:
     html = (built_report / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') == 6

@@ -63,7 +63,7 @@ def test_paired_differences_cover_shared_problems_of_runs_of_one_kind() -> None:
     c = _run("c", [("t1", True), ("t1", True), ("t2", True), ("t2", True)])
     c.kind = "mtpb"  # another kind: never compared with results runs
     lone = _run("lone", [("t9", True), ("t9", False)])  # nothing shared with the others
-    (d,) = metrics.paired_differences([a, b, c, lone])
+    (d,) = metrics.paired_differences([(r.label, r.kind, r.attempts) for r in (a, b, c, lone)])
     assert (d["a"], d["b"], d["units"]) == ("a", "b", 2)  # t1 and t2 only
     shared_a, shared_b = [(2, 2), (2, 1)], [(2, 1), (2, 0)]
     assert list(d["pass@k"]) == ["pass@1"]  # k <= 2 samples: of the usual 1, 10, 100 only 1
