@@ -308,11 +308,20 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -
     """Check the manifest, cut a partial tail, and count the records already done."""
     summary = Summary()
     companions = [p["jsonl"], p["errors"], p["summary"]]
+    other = p["output"].with_suffix(".parquet" if p["output"].suffix == ".jsonl" else ".jsonl")
+    shared = p["manifest"].exists() and other.exists() and not (p["output"].exists() or p["jsonl"].exists())
     if _converted_nothing(p):  # its error report is all it left, and no setting of it is worth keeping
         for path in (p["errors"], p["summary"], p["manifest"]):
             path.unlink(missing_ok=True)
-    claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions,
-                 options=cfg)
+    try:
+        claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions,
+                     options=cfg)
+    except ConfigError as exc:
+        if not shared:
+            raise
+        raise ConfigError(f"{p['manifest']} belongs to {other}, made under other settings: OUTPUT "
+                          f"{p['output'].name} would share it, {p['errors'].name} and {p['summary'].name} "
+                          "with that run; choose another OUTPUT name (or --overwrite to replace them)") from exc
     done = _replay(p, cfg.samples, summary)
     summary.resumed = done
     return done, summary

@@ -223,6 +223,22 @@ def test_a_run_that_converts_nothing_leaves_no_output_and_does_not_block_the_fix
     assert len(_records(tmp_path / "o.jsonl")) == 1
 
 
+def test_jsonl_and_parquet_outputs_of_one_name_are_not_mixed_up(tmp_path, capsys):
+    """x.jsonl and x.parquet share x.manifest.json, x.errors.jsonl and x.summary.json. Was: x.parquet
+    after x.jsonl under other settings was refused as "x.parquet was started with other settings"."""
+    _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
+    args = ["lintseq", str(tmp_path / "in.jsonl"), "--no-progress", "--workers", "1"]
+    assert main([*args, str(tmp_path / "x.jsonl")]) == 0
+    assert main([*args, str(tmp_path / "x.parquet"), "--samples", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "x.manifest.json belongs to" in err and "x.jsonl, made under other settings" in err
+    assert "x.parquet would share it" in err and "choose another OUTPUT name" in err
+    assert main([*args, str(tmp_path / "x.jsonl")]) == 0  # its own run still resumes
+    assert main([*args, str(tmp_path / "x.parquet")]) == 0  # and under the same settings both may be
+    assert main([*args, str(tmp_path / "x.parquet"), "--samples", "2", "--overwrite"]) == 0
+    capsys.readouterr()
+
+
 def test_an_unreadable_input_leaves_no_files(tmp_path, capsys):
     """Was: an empty OUTPUT, an empty error report and a manifest stayed after the read failed (a
     JSON array that does not parse; a hub dataset that cannot be reached)."""
