@@ -37,6 +37,7 @@ from editseq.io import (
     check_source,
     claim_output,
     count_records,
+    not_text,
     read_records,
     truncate_torn_tail,
     write_json,
@@ -171,7 +172,7 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
     if not isinstance(program, str):
         return f"field {cfg.program_field!r} is not text (got {type(program).__name__})"
     if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):
-        return f"field {cfg.instruction_field!r} is missing or not text"
+        return f"{not_text(record, cfg.instruction_field)} (--instruction-field)"
     for name in (cfg.program_field, cfg.instruction_field):
         if name is not None and DIFF_TOKEN in record[name]:  # the training text would split there
             return (f"field {name!r} contains {DIFF_TOKEN}, the separator of edits in the training text: "

@@ -248,6 +248,15 @@ def test_an_unreadable_input_leaves_no_files(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
 
 
+def test_a_mistyped_instruction_field_names_the_fields_there_are(tmp_path):
+    """Was: "field 'prompt' is missing or not text", without the fields the record has."""
+    _write_lines(tmp_path / "in.jsonl", [json.dumps({"text": "add", "program": GOOD}).encode()])
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--instruction-field", "prompt",
+                 "--no-progress", "--workers", "1"]) == 1
+    assert _records(tmp_path / "o.errors.jsonl")[0]["reason"] == \
+        "missing field 'prompt' (fields: program, text) (--instruction-field)"
+
+
 def test_an_input_without_records_is_bad_input(tmp_path, capsys):
     """Was: exit 0 with "0 records" and an empty OUTPUT that ``datasets`` cannot load."""
     (tmp_path / "empty.jsonl").write_text("\n")
