@@ -101,6 +101,11 @@ def evaluate(opts: EvaluateOptions) -> dict:
     samples = read_samples(opts.samples, bench)
     ks = _choose_ks(samples, opts.ks)
     results_path, summary_path, cache_path = opts.output_paths()
+    if all("passed" in s.record and "status" in s.record for s in samples):
+        warnings.warn(f"{opts.samples} holds the results of an earlier `editseq evaluate` (passed, status): "
+                      f"they are evaluated again as new samples, into {results_path.name}; to recompute "
+                      "pass@k from the stored verdicts, evaluate the samples file they came from",
+                      UserWarning, stacklevel=2)
     _check_replacing(summary_path, opts.benchmark, opts.overwrite)
     store = ResultStore(cache_path if opts.cache else None)
     limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)

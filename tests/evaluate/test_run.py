@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -59,6 +60,19 @@ def test_results_summary_and_cache(tmp_path: Path, shared_data: Path) -> None:
     reasons = {json.loads(line)["reason"] for line in (tmp_path / "x_results.jsonl").read_text().splitlines()}
     assert "from cache" not in reasons, "other limits are other verdicts: the programs ran again"
     assert db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 8
+
+
+def test_a_results_file_given_as_samples_is_named(tmp_path: Path, shared_data: Path) -> None:
+    """Was: x_results.jsonl evaluated without a word, into x_results_results.jsonl, all run again."""
+    samples = tmp_path / "x.jsonl"
+    write_samples(samples, shared_data)
+    with pytest.warns(UserWarning, match="no samples"):
+        evaluate(EvaluateOptions(samples=samples, data=shared_data, workers=2, progress=False))
+    with pytest.warns(UserWarning) as caught:
+        evaluate(EvaluateOptions(samples=tmp_path / "x_results.jsonl", data=shared_data, workers=2,
+                                 progress=False))
+    assert any(re.search(r"x_results\.jsonl holds the results of an earlier `editseq evaluate`.*into "
+                         r"x_results_results\.jsonl; .*evaluate the samples file", str(w.message)) for w in caught)
 
 
 def test_evalplus_limits_scale_with_the_reference_time(tmp_path: Path, shared_data: Path) -> None:
