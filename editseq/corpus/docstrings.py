@@ -32,7 +32,7 @@ class DocstringsOptions:
     """Options of ``editseq data docstrings``."""
 
     out: Path = option(None, help="JSONL to write: instruction, program, source, package", required=True)  # noqa: RUF009
-    packages: list[str] = option([], help="import names to mine (repeat the flag; default: the standard library)", flag="--package")  # noqa: RUF009
+    packages: list[str] = option([], help="import names to mine (comma-separated, or repeat the flag; default: the standard library)", flag="--package")  # noqa: RUF009
     min_doc_chars: int = option(40, help="shortest docstring kept")
     min_lines: int = option(3, help="shortest program kept (lines, docstring removed)")
     max_lines: int = option(60, help="longest program kept")
@@ -51,6 +51,7 @@ class DocstringsOptions:
             raise ConfigError(f"{self.out} exists; use --overwrite to replace it, or another --out")
         if self.min_lines < 1 or self.max_lines < self.min_lines:
             raise ConfigError("--min-lines must be >= 1 and --max-lines >= --min-lines")
+        self.packages = [n.strip() for item in self.packages for n in item.split(",") if n.strip()]  # no import name has one
         for name in self.packages:  # before the benchmark data for decontamination is looked for
             _spec(name)
 

@@ -90,3 +90,9 @@ def test_out_must_be_jsonl(tmp_path: Path) -> None:
     """Was: --out d.txt wrote JSONL to d.txt (and d.txt_summary.json), which lintseq then refused."""
     with pytest.raises(ConfigError, match=r"--out must end in \.jsonl, got '.*d\.txt'"):
         DocstringsOptions(out=tmp_path / "d.txt")
+
+
+def test_packages_may_be_comma_separated(tmp_path: Path) -> None:
+    """Was: --package json,csv failed as "json,csv: not installed" (--task-ids takes commas)."""
+    opts = DocstringsOptions(out=tmp_path / "d.jsonl", packages=["json,csv", "textwrap"])
+    assert opts.packages == ["json", "csv", "textwrap"]
