@@ -74,6 +74,11 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     bench = data.load(opts.data, opts.fixed)
     runs = read_runs(opts.samples, bench)
     results_path, summary_path, cache_path = opts.output_paths()
+    if all("passed" in r.record and "status" in r.record for r in runs):
+        warnings.warn(f"{opts.samples} holds the results of an earlier `editseq mtpb evaluate` (passed, status): "
+                      f"they are evaluated again as new runs, into {results_path.name}; to recompute the pass "
+                      "rate from the stored verdicts, evaluate the runs file they came from",
+                      UserWarning, stacklevel=2)
     results_path.parent.mkdir(parents=True, exist_ok=True)  # an unusable --out-dir fails before the runs
     start = time.monotonic()
     store = ResultStore(cache_path if opts.cache else None)

@@ -152,6 +152,17 @@ def test_a_rerun_executes_only_what_the_store_lacks(tmp_path: Path, shared_data:
 
 
 @pytest.mark.filterwarnings("ignore:.*have no runs")
+def test_a_results_file_given_as_runs_is_named(tmp_path: Path, shared_data: Path) -> None:
+    """Was: runs_results.jsonl evaluated without a word, into runs_results_results.jsonl."""
+    samples = tmp_path / "runs.jsonl"
+    write_oracle(samples, shared_data, ["1"])
+    evaluate(MTPBEvaluateOptions(samples=samples, data=shared_data, workers=2))
+    with pytest.warns(UserWarning, match=r"runs_results\.jsonl holds the results of an earlier `editseq mtpb "
+                                         r"evaluate`.*into runs_results_results\.jsonl; .*runs file"):
+        evaluate(MTPBEvaluateOptions(samples=tmp_path / "runs_results.jsonl", data=shared_data, workers=2))
+
+
+@pytest.mark.filterwarnings("ignore:.*have no runs")
 def test_what_decides_a_verdict_is_in_its_key(tmp_path: Path, shared_data: Path, monkeypatch) -> None:
     """Another harness or numpy (the harness version), other limits or another mode run again."""
     samples = tmp_path / "runs.jsonl"
