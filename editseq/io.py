@@ -74,7 +74,7 @@ def check_source(source: str | Path) -> None:
     p = Path(source)
     if p.is_file() and p.suffix not in (*_JSONL_SUFFIXES, ".parquet"):
         raise InputError(f"{p}: unknown file type {p.suffix!r}; expected .jsonl, .parquet or a Hugging Face dataset")
-    if p.is_file() and _is_json_document(p):
+    if p.is_file() and _json_document_opening(p):
         next(_read_jsonl(p))  # its error
     if not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or str(source).startswith((".", "/", "~"))):
         raise InputError(f"{source}: no such file (Hugging Face hub datasets are named like 'org/name')")
@@ -133,9 +133,13 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadReco
     if _is_json_array(path):
         yield from _read_json_array(path)
         return
-    if _is_json_document(path):
+    opening = _json_document_opening(path)
+    if opening == b"{":
         raise InputError(f"{path}: one JSON object over several lines (a summary or settings file?), "
                          "not records: expected JSONL, one JSON object per line")
+    if opening == b"[":
+        raise InputError(f"{path}: one JSON array over several lines, not JSONL (one JSON object per "
+                         "line); name the file .json to read the array's items as records")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
         yield from parse_jsonl_lines(fh, path.name)
@@ -149,13 +153,15 @@ def _is_json_array(path: Path) -> bool:
         return fh.read(4096).removeprefix(_BOM).lstrip()[:1] == b"["
 
 
-def _is_json_document(path: Path) -> bool:
-    """A pretty-printed ``.json`` file (a ``_summary.json``, say): its first line is a lone ``{``,
-    which no JSONL record is; read as JSONL it would be a bad record on every line."""
-    if path.suffix != ".json":
-        return False
+def _json_document_opening(path: Path) -> bytes | None:
+    """``{`` or ``[`` for a pretty-printed JSON document (a ``_summary.json``; a ``json.dump(...,
+    indent=2)`` saved as .jsonl): its first line is a lone bracket, which no JSONL record is, and
+    read as JSONL it would be a bad record on every line. None otherwise (a .json array is read)."""
+    if path.suffix not in (".json", ".jsonl"):
+        return None
     with path.open("rb") as fh:
-        return fh.read(4096).removeprefix(_BOM).lstrip().split(b"\n", 1)[0].strip() == b"{"
+        first = fh.read(4096).removeprefix(_BOM).lstrip().split(b"\n", 1)[0].strip()
+    return first if first == b"{" or (first == b"[" and path.suffix == ".jsonl") else None
 
 
 def _read_json_array(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:

@@ -195,6 +195,10 @@ def test_a_pretty_printed_json_file_is_named_as_such(tmp_path: Path) -> None:
         check_source(path)  # lintseq: before it writes any output file
     path.write_text(json.dumps({"task_id": "a"}) + "\n")  # a one-line record is JSONL
     assert len(read_valid_records(path)) == 1
+    dumped = tmp_path / "records.jsonl"  # json.dump(records, fh, indent=2) into a .jsonl
+    dumped.write_text(json.dumps([{"task_id": "a"}, {"task_id": "b"}], indent=2))
+    with pytest.raises(InputError, match=r"records\.jsonl: one JSON array over several lines, not JSONL .*\.json"):
+        read_valid_records(dumped)
 
 
 def test_resumed_records_must_hold_their_key_fields(tmp_path: Path) -> None:
