@@ -73,8 +73,10 @@ class SampleOptions(BackendOptions):
         super().__post_init__()
         check_sampling(self.n, self.temperature, self.top_p, self.min_p, self.max_new_tokens)
         if self.prompt != "auto" and (self.format == "editseq") != (self.prompt == "lintseq"):
-            raise ConfigError(f"--prompt {self.prompt} does not go with --format {self.format}; "
-                              "edit sequences use --prompt lintseq (or auto)")
+            fix = ("edit sequences use --prompt lintseq (or auto)" if self.format == "editseq" else
+                   "programs use --prompt completion, chat or instruction (or auto); --prompt lintseq "
+                   "asks for an edit sequence, which --format editseq reads")
+            raise ConfigError(f"--prompt {self.prompt} does not go with --format {self.format}; {fix}")
         self._trained = trained = trained_format(self.model)  # read once: style() needs it too
         if trained is not None and trained != self.format:
             raise ConfigError(f"--model {self.model} was fine-tuned on --format {trained} data "

@@ -55,6 +55,11 @@ def test_bad_options_exit_2(tmp_path: Path, shared_data: Path, capsys) -> None:
     out = str(tmp_path / "s.jsonl")
     assert main(["sample", "--out", out, "--format", "editseq", "--prompt", "chat"]) == 2
     assert "--prompt chat does not go with --format editseq" in capsys.readouterr().err
+    # was: "...; edit sequences use --prompt lintseq (or auto)", the very prompt it refused
+    assert main(["sample", "--out", out, "--prompt", "lintseq"]) == 2
+    assert "--prompt lintseq does not go with --format program; programs use --prompt completion, chat or " \
+           "instruction (or auto); --prompt lintseq asks for an edit sequence, which --format editseq reads" \
+           in capsys.readouterr().err
     assert main(["sample", "--out", out, "--data", str(shared_data), "--task-ids", "HumanEval/1,HumanEval/999"]) == 2
     assert "HumanEval/999 not in humaneval" in capsys.readouterr().err  # the list was split at its comma
     assert main(["sample", "--out", out, "--limit", "1", "--task-ids", "HumanEval/0"]) == 2
