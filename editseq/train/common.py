@@ -54,6 +54,18 @@ class TrainOptions:
         for name in ("max_steps", "weight_decay", "save_total_limit"):  # 0 has a meaning; below, none
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
+        if self.bf16 and not _bf16_usable():  # transformers' own refusal comes as a traceback, after the model loads
+            raise ConfigError("--bf16 needs a GPU with bfloat16 support and none is usable here; "
+                              "leave --bf16 out to train in float32")
+
+
+def _bf16_usable() -> bool:
+    """Whether transformers' Trainer accepts bf16 here (what its TrainingArguments checks)."""
+    try:
+        from transformers.utils import is_torch_bf16_gpu_available, is_torch_xla_available
+    except ImportError:  # no transformers: the command says so itself
+        return True
+    return bool(is_torch_bf16_gpu_available() or is_torch_xla_available())
 
 
 def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:

@@ -275,6 +275,20 @@ def test_bad_options_name_the_flag(over: dict, message: str, tmp_path: Path) -> 
         SFTOptions(**{"model": "m", "data": "d.jsonl", "output_dir": tmp_path, **over})
 
 
+def test_bf16_without_a_gpu_for_it_is_refused_before_the_model_loads(tmp_path: Path, monkeypatch) -> None:
+    """Was: a ValueError traceback from transformers ("Your setup doesn't support bf16/gpu") after
+    the model had loaded."""
+    import transformers.utils
+
+    opts = {"model": "m", "data": "d.jsonl", "output_dir": tmp_path, "bf16": True}
+    monkeypatch.setattr(transformers.utils, "is_torch_bf16_gpu_available", lambda: False)
+    monkeypatch.setattr(transformers.utils, "is_torch_xla_available", lambda: False)
+    with pytest.raises(ConfigError, match=r"--bf16 needs a GPU with bfloat16 support .*leave --bf16 out"):
+        SFTOptions(**opts)
+    monkeypatch.setattr(transformers.utils, "is_torch_bf16_gpu_available", lambda: True)
+    assert SFTOptions(**opts).bf16
+
+
 def test_gguf_base_is_trainable(tmp_path: Path, lintseq_jsonl: Path) -> None:
     """transformers marks GGUF-loaded (de-quantized, float) models as quantized; the Trainer refused them."""
     from transformers.trainer_utils import validate_quantization_for_training
