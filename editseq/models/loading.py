@@ -170,6 +170,9 @@ def load_model(model: str, device: str = "auto") -> tuple[Any, Any]:
     elif device.startswith("cuda") and not torch.cuda.is_available():
         raise ModelError(f"--device {device}: no CUDA GPU is usable here (torch {torch.__version__}); "
                          "use --device cpu or auto")
+    elif device == "mps" and not torch.backends.mps.is_available():  # was torch's RuntimeError, as a traceback
+        raise ModelError(f"--device mps: no Apple MPS device is usable here (torch {torch.__version__}); "
+                         "use --device cpu or auto")
     return _load(model, device)
 
 
@@ -237,7 +240,7 @@ class BackendOptions:
 
     backend: Literal["auto", "transformers", "vllm", "openai"] = option("auto", help=f"sampling backend ({', '.join(KINDS)}; auto: openai for a URL, vllm where it and a GPU are present, else transformers)")
     served_model: str | None = option(None, help="model name the OpenAI-compatible server expects (default: its first model)")
-    device: str = option("auto", help="transformers device: auto, cpu, cuda, cuda:N")
+    device: str = option("auto", help="transformers device: auto, cpu, cuda, cuda:N, mps")
     batch_size: int = option(16, help="sequences generated together (transformers)")
     threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
 

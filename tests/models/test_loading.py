@@ -76,3 +76,12 @@ def test_cuda_without_a_gpu_is_named() -> None:
         pytest.skip("this machine has a GPU")
     with pytest.raises(ModelError, match="--device cuda: no CUDA GPU is usable here"):
         loading.load_model("smollm2-135m", device="cuda")
+
+
+def test_mps_without_the_device_is_named() -> None:
+    """Was: "RuntimeError: PyTorch is not linked with support for mps devices", as a traceback."""
+    torch = pytest.importorskip("torch")
+    if torch.backends.mps.is_available():
+        pytest.skip("this machine has an MPS device")
+    with pytest.raises(ModelError, match="--device mps: no Apple MPS device is usable here"):
+        loading.load_model("smollm2-135m", device="mps")
