@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import socket
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +39,7 @@ def count_records(path: str | Path) -> int | None:
     """Number of records if cheap to know (JSONL lines, Parquet rows), else None."""
     p = Path(path)
     if p.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(p).metadata.num_rows
+        return _parquet_file(p).metadata.num_rows
     if p.suffix in (".jsonl", ".json") and p.is_file() and not _is_json_array(p):
         with p.open("rb") as fh:
             return sum(1 for line in fh if line.strip())
@@ -76,6 +75,8 @@ def check_source(source: str | Path) -> None:
         raise InputError(f"{p}: unknown file type {p.suffix!r}; expected .jsonl, .parquet or a Hugging Face dataset")
     if p.is_file() and _json_document_opening(p):
         next(_read_jsonl(p))  # its error
+    if p.is_file() and p.suffix == ".parquet":
+        _parquet_file(p)  # a file that is no Parquet fails here, before any output exists
     if not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or str(source).startswith((".", "/", "~"))):
         raise InputError(f"{source}: no such file (Hugging Face hub datasets are named like 'org/name')")
 
@@ -142,7 +143,10 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadReco
                          "line); name the file .json to read the array's items as records")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
-        yield from parse_jsonl_lines(fh, path.name)
+        try:
+            yield from parse_jsonl_lines(fh, path.name)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:  # was "error: Unknown compression method"
+            raise InputError(f"{path}: not a readable gzip file ({one_line(exc)})") from exc
 
 
 def _is_json_array(path: Path) -> bool:
@@ -204,11 +208,21 @@ def parse_jsonl_lines(lines: Iterable[bytes], name: str) -> Iterator[tuple[int, 
         index += 1
 
 
-def _read_parquet(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+def _parquet_file(path: Path) -> Any:
+    """``pyarrow.parquet.ParquetFile(path)``; a file that is no Parquet is an ``InputError`` naming
+    it (pyarrow's ``ArrowInvalid`` came out as a traceback)."""
+    import pyarrow
     import pyarrow.parquet as pq
 
+    try:
+        return pq.ParquetFile(path)
+    except (pyarrow.ArrowException, OSError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({one_line(exc)})") from exc
+
+
+def _read_parquet(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
     index = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+    for batch in _parquet_file(path).iter_batches(batch_size=1024):
         for row in batch.to_pylist():
             yield index, f"{path.name} row {index}", row
             index += 1

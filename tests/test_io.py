@@ -214,3 +214,20 @@ def test_resumed_records_must_hold_their_key_fields(tmp_path: Path) -> None:
     path.write_text("[1, 2]\n")
     with pytest.raises(InputError, match=r"line 1: no 'task_id', 'sample' field"):
         list(read_jsonl_records(path, required=("task_id", "sample")))
+
+
+def test_a_file_that_is_not_what_its_name_says_is_named(tmp_path: Path) -> None:
+    """Was: pyarrow's ArrowInvalid traceback for a .parquet that is no Parquet, and a bare
+    "error: Unknown compression method" (no file named) for a .gz that is no gzip."""
+    from editseq.io import check_source
+
+    fake = tmp_path / "x.parquet"
+    fake.write_text("not parquet")
+    with pytest.raises(InputError, match=r"x\.parquet: not a readable Parquet file \(.*magic bytes"):
+        check_source(fake)
+    with pytest.raises(InputError, match=r"x\.parquet: not a readable Parquet file"):
+        read_valid_records(fake)
+    gz = tmp_path / "s.jsonl.gz"
+    gz.write_bytes(b"\x1f\x8b garbage")
+    with pytest.raises(InputError, match=r"s\.jsonl\.gz: not a readable gzip file \(.*compression method"):
+        read_valid_records(gz)
