@@ -12,7 +12,8 @@ set -euo pipefail
 OUT=${1:-runs/lintseq_smollm2}
 mkdir -p "$OUT"
 if [ "${SMOKE:-0}" = 1 ]; then
-  N=2; LIMIT="--limit 2"; STEPS="--max-steps 2"; EPOCHS_P=""; EPOCHS_E=""; TOKENS=64; PKG="--package json"
+  # batch 2: the default 8 took 13-15 GB of memory per CPU step with this model's 49k-token vocabulary
+  N=2; LIMIT="--limit 2"; STEPS="--max-steps 2 --batch-size 2"; EPOCHS_P=""; EPOCHS_E=""; TOKENS=64; PKG="--package json"
 else
   N=50; LIMIT=""; STEPS=""; EPOCHS_P="--epochs 10"; EPOCHS_E="--epochs 2"; TOKENS=512; PKG=""
 fi
