@@ -36,6 +36,18 @@ def unwrap_markdown(text: str, language: str = "python", first_only: bool = Fals
     return "".join(body if body.endswith("\n") else body + "\n" for body in chosen)
 
 
+def is_python(text: str) -> bool:
+    """Whether ``text`` parses as Python: a program holding a fence (a docstring's example, a
+    string) is code, and only text that is not code gets its fences unwrapped."""
+    import ast  # here: the sandbox's workers import this module and stay lean
+
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 def one_line(exc: BaseException | str, limit: int = 300) -> str:
     """An exception's (a library's) message as one line of at most ``limit`` characters, to go
     inside our own error messages."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from editseq.benchmarks import Benchmark, candidate_code
 from editseq.io import InputError, check_all
-from editseq.text import cut_at_stop, unwrap_markdown
+from editseq.text import cut_at_stop, is_python, unwrap_markdown
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex / CodeGen convention
 
@@ -79,7 +79,10 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
     for s in samples:
         is_completion = "completion" in s.record
         text = s.record["completion" if is_completion else "solution"]
-        if fences:
+        problem = bench.problems[s.task_id]
+        # a fence inside valid code (a string, a docstring's example) is code: only text that is not
+        # Python (a chat reply) is unwrapped; a completion counts with the prompt it continues
+        if fences and "```" in text and not is_python(problem.prompt + text if is_completion else text):
             text = unwrap_markdown(text, first_only=True)
         # `editseq sample` records hold the resolved program as their solution and the sequence in "raw"
         if resolve is not None and not ("raw" in s.record and "resolve_problems" in s.record):
@@ -94,7 +97,6 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
             unresolved += "<|diff|>" in text or text.lstrip().startswith("@@ -")
         if stop and is_completion:
             text = cut_at_stop(text, STOP_SEQUENCES)
-        problem = bench.problems[s.task_id]
         s.code = candidate_code(problem, completion=text) if is_completion else candidate_code(problem, solution=text)
     if unresolved:
         warnings.warn(f"{unresolved} of {len(samples)} samples are LintSeq edit sequences (<|diff|>, @@ hunks) "

@@ -12,7 +12,6 @@ stays flat however large the input.
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
 import os
@@ -48,7 +47,7 @@ from editseq.lintseq.linters import LINTER_NAMES, Linter, get_linter
 from editseq.lintseq.parquet_output import jsonl_to_parquet
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError, derive_seed
 from editseq.scale import ScaleOptions
-from editseq.text import one_line, unwrap_markdown
+from editseq.text import is_python, one_line, unwrap_markdown
 
 EXAMPLES_OUTPUT = "runs/lintseq_examples.jsonl"  # where the shipped examples go (the quick start)
 
@@ -181,7 +180,7 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
     if taken:  # replacing them would lose the input's values
         return (f"field {taken[0]!r} is taken: lintseq writes its own {' and '.join(map(repr, OUTPUT_FIELDS))}; "
                 "rename or drop it in the input")
-    if "```" in program and not _is_python(program):  # a fence inside valid code (a docstring's example) stays
+    if "```" in program and not is_python(program):  # a fence inside valid code (a docstring's example) stays
         program = unwrap_markdown(program)
     n_lines = len(split_lines(program))  # a final newline ends the last line, it starts none
     if n_lines > cfg.max_lines:
@@ -457,14 +456,6 @@ def _seed_key(index: int, record: dict[str, Any] | BadRecord,
     if refused is not None:
         return str(index), BadRecord(f"key field {key_field!r} is {refused}, expected text or a number (--key-field)")
     return str(record[key_field]), record
-
-
-def _is_python(text: str) -> bool:
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 def _reason_kind(reason: str) -> str:

@@ -37,6 +37,24 @@ def test_malformed_files_name_the_line(tmp_path: Path, humaneval, content: bytes
     assert message in str(err.value) and str(path) in str(err.value)
 
 
+def test_fences_are_unwrapped_only_from_text_that_is_not_python(tmp_path: Path, humaneval) -> None:
+    """A chat reply's block is the program; a fence inside valid code (here a string) is code."""
+    import json
+
+    p = humaneval.problems["HumanEval/0"]
+    in_string = '    s = """\n```python\nx = 1\n```\n"""\n    return bool(s)\n'
+    program = "def has_close_elements(a, b):\n" + in_string
+    plain = "def has_close_elements(a, b):\n    return False\n"
+    reply = "Here it is:\n```python\n" + plain + "```\nHope this helps."
+    rows = [{"task_id": "HumanEval/0", "completion": in_string}, {"task_id": "HumanEval/0", "solution": program},
+            {"task_id": "HumanEval/0", "solution": reply}]
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    samples = read_samples(path, humaneval)
+    build_programs(samples, humaneval, fences=True, stop=False, resolve_edits=False)
+    assert [s.code for s in samples] == [p.prompt + in_string, program, plain]
+
+
 def test_programs_from_completion_and_solution(tmp_path: Path, humaneval) -> None:
     p = humaneval.problems["HumanEval/0"]
     path = tmp_path / "s.jsonl"
