@@ -67,7 +67,7 @@ def sample(config_file: Path | None, **values: object) -> int:
     \b
     Examples:
       editseq mtpb sample --model smollm2-135m --n 1 --out runs/mtpb.jsonl --problems 1,2,3
-      editseq mtpb sample --model runs/sft-editseq --n 5 --single-turn --out runs/mtpb_single.jsonl
+      editseq mtpb sample --model smollm2-135m --n 5 --single-turn --out runs/mtpb_single.jsonl
       editseq mtpb sample --model http://localhost:8000/v1 --n 5 --out runs/mtpb.jsonl
     """
     opts = build(sample_mod.MTPBSampleOptions, values, config_file)

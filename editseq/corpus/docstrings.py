@@ -38,7 +38,7 @@ class DocstringsOptions:
     max_lines: int = option(60, help="longest program kept")
     private: bool = option(False, help="also keep functions whose names start with _")
     decontaminate: bool = option(True, help="drop pairs sharing a 13-token sequence with HumanEval(+) or MBPP(+) (needs their data)")
-    data: Path | None = option(None, help="benchmark data folder for decontamination (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    data: Path | None = option(None, help="benchmark data folder for decontamination (default: $EDITSEQ_DATA_DIR or ../shared/data, else the canonical release, downloaded once to ~/.cache/editseq)")  # noqa: RUF009
     overwrite: bool = option(False, help="replace an existing OUT")
 
     def __post_init__(self) -> None:

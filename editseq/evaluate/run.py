@@ -52,7 +52,7 @@ class EvaluateOptions(ScaleOptions):
     samples: Path = option(None, help="samples JSONL: task_id + completion or solution", argument=True)  # noqa: RUF009
     benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"] = option(
         "humaneval", help="benchmark the samples answer")
-    data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data, else the canonical release, downloaded once to ~/.cache/editseq)")  # noqa: RUF009
     k: str = option("", help="comma-separated k for pass@k (default: 1,10,100 where k <= samples per task)", comma=True)
     timeout: float = option(3.0, help="CPU seconds per program; wall-clock backstop is 2x + 1 s")
     memory_mb: int = option(2048, help="address-space limit per sample process, MiB")

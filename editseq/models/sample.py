@@ -44,7 +44,7 @@ class SampleOptions(BackendOptions):
 
     model: str = option("smollm2-135m", help="alias (smollm2-135m), local checkpoint folder or .gguf file, cached hub name, or http(s):// URL of an OpenAI-compatible server", path=True)
     benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"] = option("humaneval", help="benchmark whose prompts are sampled")
-    data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data, else the canonical release, downloaded once to ~/.cache/editseq)")  # noqa: RUF009
     limit: int | None = option(None, help="sample only the first K tasks (default: all)")
     task_ids: list[str] = option([], help="sample only these task ids (comma-separated, or repeat the flag; default: all)", flag="--task-ids")  # noqa: RUF009
     n: int = option(1, help="samples per task")

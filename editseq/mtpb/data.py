@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from editseq import benchmarks
 from editseq.config import ConfigError
-from editseq.env import data_dir
 from editseq.io import InputError
 from editseq.mtpb import harness
 
 RELATIVE = "mtpb/mtpb.jsonl"
+# the canonical release, pinned (see ../shared/data/mtpb/SOURCE.md): fetched once where no local copy is
+URL = ("https://raw.githubusercontent.com/salesforce/CodeGen/6f09e495f41e006375055239e4bcb18539f3a38b/"
+       "codegen1/benchmark/mtpb.jsonl")
 DEFAULT_MAX_GEN_LENGTH = 256  # the reference's default when a problem has no max_gen_length
 EXCLUDED_IN_FIXED = {"38": "reads ./datasets/mlbootcamp5_train.csv, never released",
                      "46": "reads ./datasets/melb_data.csv, never released"}
@@ -83,14 +86,17 @@ class Benchmark:
 
 
 def locate(data: Path | None) -> Path:
-    """``data`` as the jsonl file itself, or a folder holding ``mtpb/mtpb.jsonl``."""
-    if data is not None and Path(data).is_file():
+    """``data`` as the jsonl file itself, or a folder holding ``mtpb/mtpb.jsonl``; without
+    ``data``, the shared data folder's copy, else the canonical release (``URL``), downloaded
+    once into ~/.cache/editseq as the other benchmarks are."""
+    if data is None:
+        return benchmarks.locate(RELATIVE, URL, None)
+    if Path(data).is_file():
         return Path(data)
-    base = Path(data) if data is not None else data_dir()
-    path = base / RELATIVE if base is not None else None
-    if path is None or not path.is_file():
-        raise InputError(f"MTPB data not found ({path or RELATIVE}); pass --data with the folder that "
-                         "holds mtpb/mtpb.jsonl (or the file itself), or set EDITSEQ_DATA_DIR")
+    path = Path(data) / RELATIVE
+    if not path.is_file():
+        raise InputError(f"MTPB data not found ({path}); pass --data with the folder that "
+                         "holds mtpb/mtpb.jsonl (or the file itself), or leave --data out")
     return path
 
 

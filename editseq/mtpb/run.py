@@ -38,7 +38,7 @@ class MTPBEvaluateOptions(ScaleOptions):
     """Options of ``editseq mtpb evaluate``."""
 
     samples: Path = option(None, help="MTPB runs JSONL: problem_id, case, completions", argument=True)  # noqa: RUF009
-    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data, else the canonical release, downloaded once to ~/.cache/editseq)")  # noqa: RUF009
     fixed: bool = option(False, help="repair the known data quirks (57, 38/46 excluded, 41/89 comparison, 20/23 seeded)")
     cache: bool = cache_option()
     recheck: bool = recheck_option()

@@ -42,7 +42,7 @@ class MTPBSampleOptions(BackendOptions):
     max_new_tokens: int | None = option(None, help="cap on new tokens per turn (default: each problem's max_gen_length, as the reference; a cap is for quick smoke runs)")
     max_length: int = option(2048, help="context length in tokens; longer histories are counted failures")
     seed: int = option(0, help="base sampling seed (each problem and turn derives its own)")
-    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data)")  # noqa: RUF009
+    data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data, else the canonical release, downloaded once to ~/.cache/editseq)")  # noqa: RUF009
     overwrite: bool = option(False, help="start over instead of resuming an existing OUT")
     progress: bool = option(True, help="show progress: a line per problem, and the model's loading bars")
 

@@ -77,3 +77,31 @@ def test_a_damaged_data_file_is_named(tmp_path: Path, content: bytes, message: s
     with pytest.raises(InputError, match=r"SOURCE\.md") as err:
         data.load(tmp_path)
     assert message in str(err.value) and "mtpb.jsonl" in str(err.value)
+
+
+def test_without_local_data_the_canonical_release_is_fetched_once(tmp_path: Path, shared_data: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served here over loopback HTTP (no internet in the tests) in place of the pinned GitHub URL."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(shared_data / "mtpb"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/mtpb.jsonl"
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("EDITSEQ_DATA_DIR", str(tmp_path / "empty"))  # a data folder without MTPB
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(data, "URL", url)
+    try:
+        fetched = data.load()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert fetched.source == tmp_path / "home" / ".cache" / "editseq" / data.RELATIVE
+    assert fetched.sha256 == data.load(shared_data).sha256 and len(fetched.problems) == 115
+    assert data.load().source == fetched.source  # the server is gone: the cached copy serves
+    monkeypatch.setenv("HOME", str(tmp_path / "other-home"))
+    with pytest.raises(InputError, match=f"no local copy of mtpb/mtpb.jsonl and download of {url} failed"):
+        data.load()
