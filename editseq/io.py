@@ -275,8 +275,8 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
     except Exception as exc:  # the library's own errors (no such dataset, unreadable files, offline)
         hint = ("; the Hugging Face hub cannot be reached from here, so only datasets in the local cache"
                 " load: pass a .jsonl or .parquet file or a saved dataset folder") if unreachable else ""
-        raise InputError(f"{name}: not a readable dataset ({type(exc).__name__}: "
-                         f"{one_line(exc)}){hint}") from exc
+        what = "not a readable dataset" if Path(name).exists() else "no such file or folder here, nor a dataset on the hub"
+        raise InputError(f"{name}: {what} ({type(exc).__name__}: {one_line(exc)}){hint}") from exc
     if isinstance(ds, datasets.DatasetDict):
         if split not in ds:
             raise InputError(f"{name}: no split {split!r}; available: {sorted(ds)}")

@@ -103,6 +103,14 @@ def test_a_folder_that_is_no_dataset_is_an_input_error(tmp_path: Path) -> None:
         next(read_records(tmp_path))
 
 
+def test_a_name_that_is_neither_here_nor_on_the_hub_says_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'runs/nope' reads as a hub name ('org/name'): the error must also say no such path exists."""
+    pytest.importorskip("datasets", reason="reading hub datasets needs the 'hf' extra")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"^runs/nope: no such file or folder here, nor a dataset on the hub \("):
+        next(read_records("runs/nope"))
+
+
 def test_claim_output_resumes_only_under_the_same_settings(tmp_path: Path) -> None:
     from editseq.config import ConfigError
     from editseq.io import claim_output
