@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import socket
+import warnings
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int
     """
     check_source(source)
     p = Path(source)
+    if p.is_file() and split != "train":
+        warnings.warn(f"--split {split} is for Hugging Face datasets; {p} is a file, read whole", UserWarning, stacklevel=2)
     if p.is_file() and p.suffix == ".parquet":
         yield from _read_parquet(p)
     elif p.is_file() and p.suffix in _JSONL_SUFFIXES:

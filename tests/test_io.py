@@ -239,3 +239,9 @@ def test_a_file_that_is_not_what_its_name_says_is_named(tmp_path: Path) -> None:
     gz.write_bytes(b"\x1f\x8b garbage")
     with pytest.raises(InputError, match=r"s\.jsonl\.gz: not a readable gzip file \(.*compression method"):
         read_valid_records(gz)
+
+
+def test_a_split_given_for_a_local_file_is_warned_about(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"x": 1}\n')
+    with pytest.warns(UserWarning, match=r"--split test is for Hugging Face datasets; .*a.jsonl is a file, read whole"):
+        assert [r for _, _, r in read_records(tmp_path / "a.jsonl", split="test")] == [{"x": 1}]
