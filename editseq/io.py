@@ -290,7 +290,7 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
 
 def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite: bool,
                  flag: str = "--out", can_overwrite: bool = True, companions: Iterable[Path] = (),
-                 options: Any = None) -> None:
+                 options: Any = None, write: bool = True) -> None:
     """Start ``out`` (a file, or a folder such as a training run's), or resume it only under the
     ``settings`` its ``manifest`` recorded.
 
@@ -302,14 +302,15 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     dataclass) lets manifests of older editseq versions resume: a setting they lack counts as
     unchanged at the option's default (the option did not exist), and one they recorded as typed
     (before files were recorded by content) as unchanged when it is typed the same now; the
-    manifest is then rewritten in the current form.
+    manifest is then rewritten in the current form. ``write=False`` only checks (no overwrite,
+    no manifest written).
     """
     from editseq.config import ConfigError, defaults, to_dict
     from editseq.env import versions
 
     companions = list(companions)
     hint = f"use --overwrite or another {flag}" if can_overwrite else f"use another {flag}"
-    if overwrite:
+    if overwrite and write:
         for path in (out, manifest, *companions):
             path.unlink(missing_ok=True)
     files = [p for p in (out, *companions) if p.is_file() and p.stat().st_size > 0]
@@ -329,7 +330,8 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
                               f"{hint}, or rerun with the same settings to resume")
     elif files:  # no manifest; a folder (a training run's) needs none
         raise ConfigError(f"{files[0]} exists without {manifest.name}; {hint}")
-    write_json(manifest, {"settings": settings, "versions": versions()})
+    if write:
+        write_json(manifest, {"settings": settings, "versions": versions()})
 
 
 def _short(value: Any) -> str:

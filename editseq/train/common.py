@@ -122,11 +122,19 @@ def claim_run(opts: Any, args: Any) -> None:
     In a distributed run only the main process claims; callers run this inside
     ``args.main_process_first()`` so the others wait and none trains on a refused folder.
     """
-    if not args.should_save:
-        return
-    settings = run_settings(opts, RESUMABLE)
-    claim_output(opts.output_dir, opts.output_dir / SETTINGS_FILE, settings,
-                 overwrite=False, flag="--output-dir", can_overwrite=False, options=opts)
+    if args.should_save:
+        _claim(opts, write=True)
+
+
+def check_run(opts: Any) -> None:
+    """``claim_run``'s refusal before anything loads (nothing is written): a rerun under other
+    settings fails at once, not after the model has loaded."""
+    _claim(opts, write=False)
+
+
+def _claim(opts: Any, write: bool) -> None:
+    claim_output(opts.output_dir, opts.output_dir / SETTINGS_FILE, run_settings(opts, RESUMABLE),
+                 overwrite=False, flag="--output-dir", can_overwrite=False, options=opts, write=write)
 
 
 def last_checkpoint(output_dir: Path) -> str | None:

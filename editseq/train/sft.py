@@ -33,7 +33,7 @@ from typing import Any, Literal
 from editseq.config import ConfigError, option
 from editseq.io import BadRecord, InputError, not_text, read_records, record_where
 from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
-from editseq.train.common import TrainOptions, claim_run, run_trainer, training_arguments
+from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
 
 IGNORE = -100  # label of tokens the loss skips
 
@@ -200,6 +200,7 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
 
 def train_sft(opts: SFTOptions) -> dict[str, Any]:
     """Fine-tune ``opts.model`` on ``opts.data``; returns the run record (see ``common``)."""
+    check_run(opts)  # a rerun under other settings fails now, not once the model has loaded
     trainer, tokenizer = build_trainer(opts)
     # here, after the data and model loaded: a failed start claims nothing
     with trainer.args.main_process_first(local=False, desc="claiming --output-dir"):

@@ -186,6 +186,9 @@ def test_editseq_sft_learns_loads_samples_and_resumes(tiny_model_dir: Path, lint
     with pytest.raises(ConfigError, match=r"other settings \(lr: 0.003 then, 0.0001 now.*use another --output-dir"):
         train_sft(options(tiny_model_dir, lintseq_jsonl, out, max_steps=14, lr=1e-4))
     assert json.loads((out / "editseq_train.json").read_text())["global_step"] == 12
+    # refused before the model loads: a model that cannot load is not what the error names
+    with pytest.raises(ConfigError, match=r"other settings \(lr: 0.003 then, 0.0001 now; model: "):
+        train_sft(options(tmp_path / "no-model", lintseq_jsonl, out, lr=1e-4))
 
 
 def test_program_format_trains(tiny_model_dir: Path, tmp_path: Path) -> None:
