@@ -149,9 +149,10 @@ def run_every_sample(samples: Path, data: Path, workers: int, timeout: float) ->
     bench = load_benchmark("humaneval", data)
     items = read_samples(samples, bench)
     build_programs(items, bench, fences=True, stop=False, resolve_edits=False)
+    programs = [s.code + "\n" + bench.problems[s.task_id].test for s in items]  # as evaluate joins them
     with SandboxPool(workers, Limits(timeout=timeout)) as pool:
-        passed = sum(v.passed for _, v in pool.run(enumerate(s.program for s in items)))
-    return time.perf_counter() - start, passed, [s.program for s in items]
+        passed = sum(v.passed for _, v in pool.run(enumerate(programs)))
+    return time.perf_counter() - start, passed, programs
 
 
 BARE_FORKER = """
