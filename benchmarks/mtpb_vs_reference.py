@@ -73,9 +73,9 @@ def editseq_side(samples: Path, folder: Path, workers: int) -> tuple[float, list
     start = time.perf_counter()
     evaluate(MTPBEvaluateOptions(samples=samples, data=folder, cache=False, workers=workers))
     seconds = time.perf_counter() - start
-    results = [json.loads(line) for line in samples.with_name(samples.stem + "_results.jsonl").open()]
+    results = [json.loads(line) for line in samples.with_name(samples.stem + "_results.jsonl").read_text().splitlines()]
     passed = {(r["problem_id"], r["case"]): r["passed"] for r in results}
-    runs = [json.loads(line) for line in samples.open()]
+    runs = [json.loads(line) for line in samples.read_text().splitlines()]
     return seconds, [passed[(r["problem_id"], r["case"])] for r in runs]
 
 
