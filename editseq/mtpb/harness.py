@@ -37,6 +37,9 @@ from typing import Any
 
 TIMEOUT = 20.0  # CPU seconds, the reference's 20 s
 WALL_FACTOR = 2.0  # wall-clock seconds per CPU second before a waiting run is stopped
+# what every run imports, imported once per sandbox worker; here, so that this module's hash (the
+# result store's key) covers it
+PRELOAD = ("numpy", "pandas", "editseq.mtpb.harness")
 WALL_STOP = "of wall-clock time"  # in the reason of a run that failed after such a stop (load-dependent)
 _INT_TYPES = ("uint8", "int16", "int32", "int64")  # the numpy scalar types the reference converts
 _FLOAT_TYPES = ("float16", "float32", "float64")

@@ -30,7 +30,6 @@ from editseq.text import listing
 
 LIMITS = Limits(timeout=harness.TIMEOUT + 5, memory_mb=4096, site_packages=True)  # the harness's
 # 20 CPU-s and 40 s wall-clock alarms fire first; these only catch code that swallows them
-PRELOAD = ("numpy", "pandas", "editseq.mtpb.harness")  # what every run imports: once per worker
 
 
 @dataclass
@@ -111,7 +110,7 @@ def execute(runs: list[Run], bench: data.Benchmark, store: ResultStore, workers:
     keys = [result_key(bench, task_ids[i], programs[i], LIMITS) for i in runnable]
     known, todo = store.lookup(keys)
     if todo:
-        with sandbox_pool(workers, LIMITS, backend, address, PRELOAD) as pool:
+        with sandbox_pool(workers, LIMITS, backend, address, harness.PRELOAD) as pool:
             known.update(run_and_store(
                 pool, store, bench.name, {key: task_ids[runnable[j]] for key, j in todo.items()},
                 lambda pending: ((key, programs[runnable[todo[key]]]) for key in pending), recheck,

@@ -10,7 +10,7 @@ import pytest
 
 from editseq.mtpb import harness
 from editseq.mtpb.harness import equivalent, rewrite_with_print
-from editseq.mtpb.run import LIMITS, PRELOAD, outcome
+from editseq.mtpb.run import LIMITS, outcome
 from editseq.sandbox import SandboxPool
 
 
@@ -55,7 +55,7 @@ def test_fixed_comparison_accepts_none_and_dicts() -> None:
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[SandboxPool]:
-    with SandboxPool(2, LIMITS, PRELOAD) as p:  # as mtpb evaluate runs them
+    with SandboxPool(2, LIMITS, harness.PRELOAD) as p:  # as mtpb evaluate runs them
         yield p
 
 
