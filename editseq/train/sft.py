@@ -75,6 +75,9 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
         if not isinstance(instruction, str):
             raise InputError(f"{record_where(opts.data, key)}: {not_text(record, opts.instruction_field)}; "
                              "name the right one with --instruction-field")
+        # `editseq sample` strips a prompt's final newlines before adding its own "\n": trained so,
+        # an instruction ending in "\n" is followed by one newline here too, not two
+        instruction = instruction.rstrip("\n")
         if opts.format == "editseq":
             if not (isinstance(body, list) and all(isinstance(d, str) for d in body)):
                 raise InputError(f"{record_where(opts.data, key)}: field {field!r} must be a list of diffs; "

@@ -75,15 +75,17 @@ def bpe_tokenizer(texts: list[str], pre_tokenizer: object, decoder: object = Non
     return tokenizer
 
 
+@pytest.mark.parametrize("ending", ["", "\n"])
 @pytest.mark.parametrize(("fmt", "style"), [("editseq", "lintseq"), ("program", "instruction")])
-def test_masked_tokens_are_the_prompt_sample_feeds(tmp_path: Path, fmt: str, style: str) -> None:
+def test_masked_tokens_are_the_prompt_sample_feeds(tmp_path: Path, fmt: str, style: str, ending: str) -> None:
     """The tokens without loss are `editseq sample`'s prompt, tokenized as sampling tokenizes it:
-    the instruction alone was, and with Llama 3's pre-tokenizer "." + "\n" then differs from ".\n"."""
+    the instruction alone was, and with Llama 3's pre-tokenizer "." + "\n" then differs from ".\n".
+    An instruction ending in a newline trains as sampling feeds it, with one newline, not two."""
     from editseq.benchmarks import Problem
     from editseq.models.prompts import build_prompt
 
     instruction = "Return the sum of a list."
-    record = {"instruction": instruction, "program": "def f(xs):\n    return sum(xs)\n",
+    record = {"instruction": instruction + ending, "program": "def f(xs):\n    return sum(xs)\n",
               "edit_path": ["@@ -0,0 +1 @@\n+def f(xs):\n", "@@ -1 +1,2 @@\n def f(xs):\n+    return sum(xs)\n"]}
     data = tmp_path / "d.jsonl"
     data.write_text(json.dumps(record) + "\n", encoding="utf-8")
