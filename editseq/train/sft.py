@@ -100,9 +100,9 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
     return pairs
 
 
-def tokenize_pair(tokenizer: Any, prompt: str, response: str, max_length: int | None) -> dict[str, list[int]]:
-    """Token ids and labels of one example (cut at ``max_length``, None: whole); the prompt's
-    labels are ``IGNORE``.
+def tokenize_pair(tokenizer: Any, prompt: str, response: str) -> dict[str, list[int]]:
+    """Token ids and labels of one whole example (``fit`` cuts it at ``--max-length``); the
+    prompt's labels are ``IGNORE``.
 
     The prompt is tokenized alone, as sampling feeds it. The response's tokens are those that
     follow the prompt's in the whole text, as the text tokenizes when nothing spans the boundary
@@ -120,9 +120,7 @@ def tokenize_pair(tokenizer: Any, prompt: str, response: str, max_length: int | 
         response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
     if tokenizer.eos_token_id is not None:
         response_ids = [*response_ids, tokenizer.eos_token_id]
-    ids = (prompt_ids + response_ids)[:max_length]
-    labels = ([IGNORE] * len(prompt_ids) + response_ids)[:max_length]
-    return {"input_ids": ids, "labels": labels}
+    return {"input_ids": prompt_ids + response_ids, "labels": [IGNORE] * len(prompt_ids) + response_ids}
 
 
 def fit(opts: SFTOptions, examples: list[dict[str, list[int]]]) -> list[dict[str, list[int]]]:
@@ -191,7 +189,7 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
     transformers.set_seed(opts.seed)
     pairs = training_pairs(opts)  # bad data fails before the model loads
     model, tokenizer = load_base(opts)
-    examples = learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r, None) for p, r in pairs]))
+    examples = learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r) for p, r in pairs]))
     within_context(model, examples)
     dataset = datasets.Dataset.from_list(examples)
     # the examples arrive tokenized with their labels, so TRL neither re-tokenizes nor re-masks them

@@ -16,6 +16,7 @@ from editseq.train.sft import (
     IGNORE,
     SFTOptions,
     build_trainer,
+    fit,
     load_base,
     tokenize_pair,
     train_sft,
@@ -37,7 +38,7 @@ def test_instruction_tokens_are_masked(tiny_model_dir: Path, lintseq_jsonl: Path
     assert len(diff_ids) == 1  # one special token, not pieces of text
     prompt, response = training_pairs(opts)[0]
     assert prompt.endswith("\n" + DIFF_TOKEN) and not response.startswith(DIFF_TOKEN)
-    example = tokenize_pair(tokenizer, prompt, response, max_length=4096)
+    example = tokenize_pair(tokenizer, prompt, response)
     n_prompt = len(tokenizer(prompt)["input_ids"])
     assert example["labels"][:n_prompt] == [IGNORE] * n_prompt
     assert example["labels"][n_prompt:] == example["input_ids"][n_prompt:]
@@ -92,7 +93,7 @@ def test_masked_tokens_are_the_prompt_sample_feeds(tmp_path: Path, fmt: str, sty
     tokenizer = llama3_style_tokenizer([f"Do this.\n{record['program']}"] * 20)
     assert tokenizer.decode(tokenizer("Do this.\n")["input_ids"][-1:]) == ".\n"  # one token
     [(prompt, response)] = training_pairs(options(tmp_path, data, tmp_path / "run", format=fmt))
-    example = tokenize_pair(tokenizer, prompt, response, max_length=4096)
+    example = tokenize_pair(tokenizer, prompt, response)
     fed = build_prompt(Problem("t/0", instruction + "\n", "f", "", ""), style)  # type: ignore[arg-type]
     masked = example["labels"].count(IGNORE)
     assert example["input_ids"][:masked] == tokenizer(fed)["input_ids"]
@@ -109,7 +110,7 @@ def test_a_response_tokenizes_as_in_the_whole_text(tiny_model_dir: Path, lintseq
     tokenizer = bpe_tokenizer([r["instruction"] + "\n" + "\n".join(r["edit_path"]) for r in records],
                               pre_tokenizers.Metaspace(prepend_scheme="first"))
     prompt, response = training_pairs(options(tiny_model_dir, lintseq_jsonl, tmp_path))[0]
-    example = tokenize_pair(tokenizer, prompt, response, max_length=4096)
+    example = tokenize_pair(tokenizer, prompt, response)
     assert example["input_ids"] == [*tokenizer(prompt + response)["input_ids"], tokenizer.eos_token_id]
     assert example["labels"].count(IGNORE) == len(tokenizer(prompt)["input_ids"])
     first = example["labels"].count(IGNORE)
@@ -138,7 +139,7 @@ def test_a_bfloat16_checkpoint_trains_in_float32(tiny_model_dir: Path, lintseq_j
 def test_trainer_keeps_the_mask(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
     opts = options(tiny_model_dir, lintseq_jsonl, tmp_path)
     trainer, tokenizer = build_trainer(opts)
-    expected = tokenize_pair(tokenizer, *training_pairs(opts)[0], max_length=opts.max_length)
+    [expected] = fit(opts, [tokenize_pair(tokenizer, *training_pairs(opts)[0])])
     batch = trainer.data_collator([trainer.train_dataset[0]])
     assert batch["input_ids"][0].tolist() == expected["input_ids"]
     assert batch["labels"][0].tolist() == expected["labels"]
