@@ -101,11 +101,7 @@ def evaluate(opts: EvaluateOptions) -> dict:
     samples = read_samples(opts.samples, bench)
     ks = _choose_ks(samples, opts.ks)
     results_path, summary_path, cache_path = opts.output_paths()
-    if all("passed" in s.record and "status" in s.record for s in samples):
-        warnings.warn(f"{opts.samples} holds the results of an earlier `editseq evaluate` (passed, status): "
-                      f"they are evaluated again as new samples, into {results_path.name}; to recompute "
-                      "pass@k from the stored verdicts, evaluate the samples file they came from",
-                      UserWarning, stacklevel=2)
+    warn_if_results([s.record for s in samples], opts.samples, results_path, "evaluate", "samples", "pass@k")
     _check_replacing(summary_path, opts.benchmark, opts.overwrite)
     store = ResultStore(cache_path if opts.cache else None)
     limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)
@@ -132,6 +128,17 @@ def evaluate(opts: EvaluateOptions) -> dict:
                    results=str(results_path))
     write_json(summary_path, summary)
     return summary
+
+
+def warn_if_results(records: list[dict], source: Path, results: Path, command: str, items: str,
+                    metric: str) -> None:
+    """Warn when every record of ``source`` is a result of ``editseq COMMAND`` (passed, status):
+    given as input by mistake, it is evaluated again as new ``items``, into another results file."""
+    if all("passed" in r and "status" in r for r in records):
+        warnings.warn(f"{source} holds the results of an earlier `editseq {command}` (passed, status): "
+                      f"they are evaluated again as new {items}, into {results.name}; to recompute "
+                      f"{metric} from the stored verdicts, evaluate the {items} file they came from",
+                      UserWarning, stacklevel=3)
 
 
 def _check_replacing(summary_path: Path, benchmark: str, overwrite: bool) -> None:
@@ -287,10 +294,15 @@ def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: 
     return [known[k] for k in keys]
 
 
+def wall_clock_timeout(v: Verdict) -> bool:
+    """Wall-clock timeouts depend on machine load; CPU-time ones do not and are final."""
+    return v.status == "timeout" and v.reason.startswith("wall-clock")
+
+
 def run_and_store(pool: SandboxPool, store: ResultStore, bench_name: str, tasks: dict[str, str],
                   jobs: Callable[[list[str]], Iterable[tuple]], recheck: bool,
                   done: Callable[[str], None] = lambda key: None,
-                  load_dependent: Callable[[Verdict], bool] | None = None) -> dict[str, Verdict]:
+                  load_dependent: Callable[[Verdict], bool] = wall_clock_timeout) -> dict[str, Verdict]:
     """Run the programs of ``tasks`` (store key -> task id; ``jobs(keys)`` yields their pool jobs)
     and store each verdict as it finishes, so an interrupted run keeps what finished.
 
@@ -299,7 +311,6 @@ def run_and_store(pool: SandboxPool, store: ResultStore, bench_name: str, tasks:
     must not turn slow-but-correct programs into failures); the second verdict is final.
     ``done(key)`` follows each first verdict (a progress bar).
     """
-    load_dependent = load_dependent or wall_clock_timeout
     verdicts: dict[str, Verdict] = {}
     for key, v in pool.run(jobs(list(tasks))):
         if not (recheck and load_dependent(v)):
@@ -312,11 +323,6 @@ def run_and_store(pool: SandboxPool, store: ResultStore, bench_name: str, tasks:
             verdicts[key] = v
             store.put(key, bench_name, tasks[key], v)
     return verdicts
-
-
-def wall_clock_timeout(v: Verdict) -> bool:
-    """Wall-clock timeouts depend on machine load; CPU-time ones do not and are final."""
-    return v.status == "timeout" and v.reason.startswith("wall-clock")
 
 
 def _count_pending(keys: list[str], todo: dict) -> int:

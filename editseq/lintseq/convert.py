@@ -167,7 +167,7 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
         return record.reason
     program = record.get(cfg.program_field)
     if cfg.program_field not in record:
-        return f"missing field {cfg.program_field!r} (fields: {', '.join(sorted(record)) or 'none'})"
+        return not_text(record, cfg.program_field)
     if not isinstance(program, str):
         return f"field {cfg.program_field!r} is not text (got {type(program).__name__})"
     if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
-from editseq.evaluate.run import output_paths, recheck_option, run_and_store, wall_clock_timeout
+from editseq.evaluate.run import (
+    output_paths,
+    recheck_option,
+    run_and_store,
+    wall_clock_timeout,
+    warn_if_results,
+)
 from editseq.evaluate.store import ResultStore, cache_option, result_key
 from editseq.io import write_json, write_jsonl
 from editseq.mtpb import data, harness, prompts
@@ -73,11 +79,7 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     bench = data.load(opts.data, opts.fixed)
     runs = read_runs(opts.samples, bench)
     results_path, summary_path, cache_path = opts.output_paths()
-    if all("passed" in r.record and "status" in r.record for r in runs):
-        warnings.warn(f"{opts.samples} holds the results of an earlier `editseq mtpb evaluate` (passed, status): "
-                      f"they are evaluated again as new runs, into {results_path.name}; to recompute the pass "
-                      "rate from the stored verdicts, evaluate the runs file they came from",
-                      UserWarning, stacklevel=2)
+    warn_if_results([r.record for r in runs], opts.samples, results_path, "mtpb evaluate", "runs", "the pass rate")
     results_path.parent.mkdir(parents=True, exist_ok=True)  # an unusable --out-dir fails before the runs
     start = time.monotonic()
     store = ResultStore(cache_path if opts.cache else None)

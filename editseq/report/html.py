@@ -81,13 +81,17 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _interval(ci: list[float] | None, fmt: Callable[[float], str] | None = None) -> str:
-    fmt = fmt or _pct
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _interval(ci: list[float] | None, fmt: Callable[[float], str] = _pct) -> str:
     return f" [{fmt(ci[0])}, {fmt(ci[1])}]" if ci else " (one task: no interval)"
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
+def _by_k(keys: set[str]) -> list[str]:
+    """``pass@k`` keys in order of k (pass@10 after pass@2)."""
+    return sorted(keys, key=lambda key: int(key.removeprefix("pass@")))
 
 
 def _header(data: dict[str, Any]) -> str:
@@ -98,7 +102,7 @@ def _header(data: dict[str, Any]) -> str:
 
 
 def _passk(data: dict[str, Any], figs: dict[str, str]) -> str:
-    ks = sorted({k for v in data["passk"].values() for k in v["table"]}, key=lambda s: int(s.removeprefix("pass@")))
+    ks = _by_k({k for v in data["passk"].values() for k in v["table"]})
     rows = []
     for label, v in data["passk"].items():
         cells = [_pct(c["value"]) + _interval(c["ci95"]) if (c := v["table"].get(k)) else "" for k in ks]
@@ -114,7 +118,7 @@ def _differences(differences: list[dict[str, Any]]) -> str:
     """Run A minus run B on the problems both answered, with paired intervals."""
     if not differences:
         return ""
-    ks = sorted({k for d in differences for k in d["pass@k"]}, key=lambda s: int(s.removeprefix("pass@")))
+    ks = _by_k({k for d in differences for k in d["pass@k"]})
     rows = [[f"{d['a']} - {d['b']}", d["units"],
              *(_points(c["difference"]) + _interval(c["ci95"], _points) if (c := d["pass@k"].get(k)) else "" for k in ks)]
             for d in differences]
