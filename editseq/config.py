@@ -55,6 +55,15 @@ def _click_type(tp: Any) -> Any:
     return {int: int, float: float, str: str, Path: click.Path(path_type=Path), bool: bool}.get(tp, str)
 
 
+def jsonl_out(value: str | Path) -> Path:
+    """An ``--out`` file as a Path, refused unless it ends in .jsonl: the commands that read such
+    an output (lintseq, train sft, evaluate, mtpb evaluate) take no other kind of file."""
+    path = Path(value)
+    if path.suffix != ".jsonl":
+        raise ConfigError(f"--out must end in .jsonl, got {str(path)!r}")
+    return path
+
+
 def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callable]:
     """Decorate a click command with one option (or argument) per dataclass field.
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq.config import ConfigError, option
+from editseq.config import ConfigError, jsonl_out, option
 from editseq.env import versions
 from editseq.text import CODE_TOKEN_RE
 
@@ -44,9 +44,7 @@ class DocstringsOptions:
     def __post_init__(self) -> None:
         if self.out is None:
             raise ConfigError("--out is required: the JSONL of (instruction, program) pairs")
-        self.out = Path(self.out)
-        if self.out.suffix != ".jsonl":  # what `editseq lintseq` and `train sft` read
-            raise ConfigError(f"--out must end in .jsonl, got {str(self.out)!r}")
+        self.out = jsonl_out(self.out)
         if self.out.exists() and not self.overwrite:
             raise ConfigError(f"{self.out} exists; use --overwrite to replace it, or another --out")
         if self.min_lines < 1 or self.max_lines < self.min_lines:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.benchmarks import Benchmark, Problem, load_benchmark
-from editseq.config import ConfigError, option, run_settings
+from editseq.config import ConfigError, jsonl_out, option, run_settings
 from editseq.env import versions
 from editseq.io import (
     InputError,
@@ -62,9 +62,7 @@ class SampleOptions(BackendOptions):
     def __post_init__(self) -> None:
         if self.out is None:
             raise ConfigError("--out is required: the samples JSONL to write")
-        self.out = Path(self.out)
-        if self.out.suffix != ".jsonl":
-            raise ConfigError(f"--out must end in .jsonl, got {str(self.out)!r}")
+        self.out = jsonl_out(self.out)
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--limit must be at least 1, got {self.limit}")
         self.task_ids = [t for item in self.task_ids for t in item.split(",") if t]  # no id has a comma

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from editseq.config import ConfigError, option, run_settings
+from editseq.config import ConfigError, jsonl_out, option, run_settings
 from editseq.io import JsonlAppender, claim_output, read_jsonl_records, truncate_torn_tail
 from editseq.models.backend import Backend, GenerationConfig, check_sampling
 from editseq.models.loading import BackendOptions
@@ -56,9 +56,7 @@ class MTPBSampleOptions(BackendOptions):
         mode = "single" if self.single_turn else "multi"
         if self.out is None:
             self.out = Path("runs") / f"mtpb_{self.model.replace('/', '_')}_{mode}.jsonl"
-        self.out = Path(self.out)
-        if self.out.suffix != ".jsonl":  # what `editseq mtpb evaluate` reads
-            raise ConfigError(f"--out must end in .jsonl, got {str(self.out)!r}")
+        self.out = jsonl_out(self.out)
         self.ids = data.problem_ids(self.problems)
 
     @property
