@@ -49,7 +49,8 @@ def evaluate(config_file: Path | None, **values: object) -> int:
     for mode, block in summary["modes"].items():
         rate = "none" if block["pass_rate"] is None else f"{100 * block['pass_rate']:.2f}%"
         click.echo(f"{mode}-turn ({label} mode): pass rate {rate} over "
-                   f"{block['n_problems']} problems, {block['n_runs']} runs; statuses: "
+                   f"{block['n_problems']} problems, {block['n_runs']} runs"
+                   + (f" ({block['n_excluded']} more excluded)" if block["n_excluded"] else "") + "; statuses: "
                    + ", ".join(f"{k} {v}" for k, v in sorted(block["statuses"].items())))
         if block["categories"]:
             click.echo("  " + ", ".join(f"{c} {100 * v:.2f}%" for c, v in block["categories"].items()))

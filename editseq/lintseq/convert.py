@@ -167,10 +167,8 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
     if isinstance(record, BadRecord):
         return record.reason
     program = record.get(cfg.program_field)
-    if cfg.program_field not in record:
-        return not_text(record, cfg.program_field)
     if not isinstance(program, str):
-        return f"field {cfg.program_field!r} is not text (got {type(program).__name__})"
+        return not_text(record, cfg.program_field)
     if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):
         return f"{not_text(record, cfg.instruction_field)} (--instruction-field)"
     for name in (cfg.program_field, cfg.instruction_field):

@@ -174,7 +174,8 @@ def _write_results(path: Path, runs: list[Run], outcomes: list[Outcome], bench: 
 
 def _score(runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> dict:
     """pass rate (fractions) overall, per category and per problem for one mode; ``pass_rate`` is
-    None when no run was scored."""
+    None when no run was scored. ``n_runs`` counts the scored runs, ``n_excluded`` those of problems
+    ``--fixed`` excludes (also in ``statuses``)."""
     per_problem: dict[str, dict] = defaultdict(lambda: {"runs": 0, "passed": 0})
     for run, o in zip(runs, outcomes, strict=True):
         if o.status != "excluded":
@@ -191,7 +192,9 @@ def _score(runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> d
                       f"not scored: {listing(missing)}",
                       stacklevel=3)
     # no problem scored (every run excluded by --fixed): no pass rate, rather than a 0 for nothing
-    return {"pass_rate": sum(rates) / len(rates) if rates else None, "n_runs": len(runs),
+    n_scored = sum(p["runs"] for p in problems.values())
+    return {"pass_rate": sum(rates) / len(rates) if rates else None, "n_runs": n_scored,
+            "n_excluded": len(runs) - n_scored,
             "n_problems": len(problems), "problems_without_runs": missing,
             "categories": {c: rate for c, (rate, _) in categories.items()},
             "statuses": dict(Counter(o.status for o in outcomes)), "problems": problems}

@@ -46,7 +46,7 @@ def test_runs_all_excluded_have_no_pass_rate(tmp_path: Path, shared_data: Path, 
     with pytest.warns(UserWarning, match="have no runs"):
         assert main(["mtpb", "evaluate", str(samples), "--data", str(shared_data), "--fixed"]) == 0
     out = capsys.readouterr().out
-    assert "multi-turn (fixed mode): pass rate none over 0 problems, 5 runs; statuses: excluded 5\nexcluded" in out
+    assert "multi-turn (fixed mode): pass rate none over 0 problems, 0 runs (5 more excluded); statuses: excluded 5\nexcluded" in out
     summary = json.loads((tmp_path / "x_fixed_summary.json").read_text())
     assert summary["pass_rate"] is None and summary["modes"]["multi"]["pass_rate"] is None
 

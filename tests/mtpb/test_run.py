@@ -60,6 +60,8 @@ def test_fixed_mode_on_the_quirky_problems(tmp_path: Path, shared_data: Path) ->
     assert fixed["pass_rate"] == 1.0 and set(fixed["excluded"]) == {"38", "46"}
     assert fixed["modes"]["multi"]["n_problems"] == 5
     assert fixed["modes"]["multi"]["statuses"] == {"passed": 25, "excluded": 10}
+    # the runs count is of scored runs: the excluded problems' 10 are named apart
+    assert fixed["modes"]["multi"]["n_runs"] == 25 and fixed["modes"]["multi"]["n_excluded"] == 10
     assert set(fixed["fixes"]) == {"20", "23", "38", "41", "46", "57", "89"}
 
 
