@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from editseq.benchmarks import Benchmark, Problem, load_benchmark
+from editseq.benchmarks import CODEX_STOPS, Benchmark, Problem, load_benchmark
 from editseq.config import ConfigError, jsonl_out, option, run_settings
 from editseq.env import versions
 from editseq.io import (
@@ -123,7 +123,10 @@ def sample(opts: SampleOptions, backend: Backend | None = None) -> dict[str, Any
     """
     bench = load_benchmark(opts.benchmark, opts.data)
     problems = select_problems(bench, opts)
-    settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.fingerprint}")
+    # the stops are the benchmark's rule, not an option: recorded so that samples cut at other
+    # stops (MBPP's were Codex's in earlier versions) are not appended to a file
+    settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.fingerprint}",
+                            completion_stops=list(bench.completion_stops))
     earlier = _earlier_summary(opts)  # before _prepare claims OUT and rewrites the manifest
     done = _prepare(opts, settings)
     todo = [p for p in problems if p.task_id not in done]
@@ -193,7 +196,8 @@ def _earlier_summary(opts: SampleOptions) -> dict[str, Any] | None:
 
 def _prepare(opts: SampleOptions, settings: dict[str, Any]) -> set[str]:
     """Task ids already complete in ``opts.out``; refuses to resume under other settings."""
-    claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, options=opts)
+    claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, options=opts,
+                 assumed={"completion_stops": list(CODEX_STOPS)})  # every benchmark's, before they were recorded
     truncate_torn_tail(opts.out)
     records = list(read_jsonl_records(opts.out, required=("task_id", "sample")))
     counts = Counter(str(r["task_id"]) for r in records)

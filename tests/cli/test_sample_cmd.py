@@ -28,6 +28,9 @@ def test_sample_then_evaluate_two_humaneval_problems(tmp_path: Path, shared_data
     assert manifest["summary"]["tokens_per_s"] > 0 and manifest["settings"]["n"] == 2
     assert manifest["summary"]["prompt_style"] == "chat"  # auto: SmolLM2-Instruct has a chat template
 
+    # as an older editseq wrote it (no stops recorded: HumanEval's were these): resumed
+    old = {**manifest, "settings": {k: v for k, v in manifest["settings"].items() if k != "completion_stops"}}
+    (tmp_path / "s_sampling.json").write_text(json.dumps(old))
     respelled = [str(shared_data) + "/." if a == str(shared_data) else a for a in args]
     assert main(respelled) == 0  # resumed (the same data, however named): nothing left to draw
     assert "2 tasks (2 from an earlier run): 0 new samples" in capsys.readouterr().out
@@ -64,6 +67,15 @@ def test_mbpp_completions_are_not_cut_at_their_own_def(tmp_path: Path, shared_da
                  "--out", str(out), "--no-progress"]) == 0
     raws = [json.loads(line)["raw"] for line in out.read_text().splitlines()]
     assert raws[0].startswith("# write a function") and "\ndef sort_matrix(" in raws[0]
+    # a file started before the stops were recorded was cut at Codex's stops: not resumed under MBPP's
+    manifest_path = tmp_path / "c_sampling.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["settings"].pop("completion_stops")[0] == '\n"""'
+    manifest_path.write_text(json.dumps(manifest))
+    assert main(["sample", "--model", "smollm2-135m", "--benchmark", "mbpp", "--data", str(shared_data),
+                 "--task-ids", "12", "--n", "2", "--max-new-tokens", "48", "--prompt", "completion",
+                 "--out", str(out), "--no-progress"]) == 2
+    assert "other settings (completion_stops:" in capsys.readouterr().err
 
 
 def test_bad_options_exit_2(tmp_path: Path, shared_data: Path, capsys) -> None:
