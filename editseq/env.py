@@ -40,7 +40,10 @@ def sandbox_namespaces() -> bool:
     """
     value = os.environ.get(NAMESPACES_VAR, "1").strip().lower()
     if value not in ("0", "1", "true", "false", "yes", "no"):
-        raise ValueError(f"{NAMESPACES_VAR}={value!r}: expected 1 or 0")
+        # imported here, as in data_dir: the sandbox worker imports this module
+        from editseq.config import ConfigError
+
+        raise ConfigError(f"{NAMESPACES_VAR}={value!r}: expected 1 or 0")
     return value in ("1", "true", "yes")
 
 

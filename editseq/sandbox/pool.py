@@ -19,6 +19,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import astuple
 from pathlib import Path
 
+from editseq.env import sandbox_namespaces
 from editseq.sandbox import protocol
 from editseq.sandbox.verdict import WORKER_DIED, Limits, Verdict
 
@@ -112,6 +113,8 @@ class SandboxPool:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.limits = limits or Limits()
         self.preload = tuple(preload)
+        # checked here, in the caller: a worker refusing a bad setting would only die at start
+        sandbox_namespaces()
         self._workers = [_WorkerProcess(i, self.preload) for i in range(self.size)]
         hello = self._workers[0].hello
         self.isolation: str = hello["mode"]

@@ -47,6 +47,16 @@ def test_bad_option_exits_2(tmp_path: Path, capsys) -> None:
         assert f"error: {bad[0]} must be" in capsys.readouterr().err
 
 
+def test_a_bad_namespace_setting_exits_2(tmp_path: Path, shared_data: Path, monkeypatch, capsys) -> None:
+    """Refused before any worker starts: a worker refusing it died at start, read as "Aborted." (130)."""
+    samples = tmp_path / "x.jsonl"
+    samples.write_text('{"task_id": "HumanEval/0", "completion": "    return True\\n"}\n')
+    monkeypatch.setenv("EDITSEQ_SANDBOX_NAMESPACES", "maybe")
+    code = main(["evaluate", str(samples), "--data", str(shared_data), "--workers", "1", "--no-progress"])
+    assert code == 2
+    assert "error: EDITSEQ_SANDBOX_NAMESPACES='maybe': expected 1 or 0" in capsys.readouterr().err
+
+
 def test_evaluate_plus_benchmarks(tmp_path: Path, shared_data: Path) -> None:
     """HumanEval+ and MBPP+ end to end: whole-program solutions, limits scaled by the reference."""
     from editseq.benchmarks import load_benchmark
