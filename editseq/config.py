@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import math
 import types
 import typing
 from collections.abc import Iterable
@@ -49,10 +50,24 @@ def _base_type(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+class _FiniteFloat(click.ParamType):
+    """A float flag. Click's own also takes "nan" and "inf", which no option means and few checks
+    catch (a comparison with nan is false): ``--timeout inf`` crashed lintseq's workers with a
+    traceback, ``--lr inf`` and ``--weight-decay nan`` trained a model into NaN weights."""
+
+    name = "float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 def _click_type(tp: Any) -> Any:
     if typing.get_origin(tp) is typing.Literal:
         return click.Choice([str(a) for a in typing.get_args(tp)])
-    return {int: int, float: float, str: str, Path: click.Path(path_type=Path), bool: bool}.get(tp, str)
+    return {int: int, float: _FiniteFloat(), str: str, Path: click.Path(path_type=Path), bool: bool}.get(tp, str)
 
 
 def jsonl_out(value: str | Path) -> Path:
@@ -230,7 +245,10 @@ def _coerce(value: Any, hint: Any, where: str, comma: bool = False) -> Any:
                 raise wrong
             return int(number)
         if tp is float:
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):  # YAML's .inf and .nan, JSON's Infinity and NaN, "inf"
+                raise wrong
+            return number
     except (TypeError, ValueError) as exc:
         raise wrong from exc
     if tp is Path:

@@ -63,6 +63,8 @@ def test_a_home_folder_in_a_path_option_is_expanded(tmp_path: Path, monkeypatch:
     ("samples: null\n", "samples: a value is required"),
     ("samples: true\n", "samples: expected int"),
     ("timeout: [1]\n", "timeout: expected float"),
+    ("timeout: .inf\n", "timeout: expected float, got inf"),
+    ("timeout: .nan\n", "timeout: expected float, got nan"),
     ("linter: flake9\n", "linter: expected one of ['fast', 'pylint']"),
     ("packages: [1, 2]\n", "packages: expected a list of strings"),
     ("samples: [\n", "not valid YAML"),
@@ -73,6 +75,17 @@ def test_bad_values_and_files_name_the_problem(tmp_path: Path, text: str, messag
     with pytest.raises(ConfigError) as err:
         from_file(tmp_path, text)
     assert message in str(err.value) and "c.yaml" in str(err.value)
+
+
+def test_a_float_flag_must_be_finite(tmp_path: Path, capsys) -> None:
+    """Was: click took "inf" and "nan", and ``lintseq --timeout inf`` ended in a worker's traceback."""
+    from editseq.cli import main
+
+    (tmp_path / "in.jsonl").write_text('{"program": "x = 1\\n"}\n')
+    for value in ("inf", "nan", "-inf"):
+        assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "out.jsonl"), "--timeout", value]) == 2
+        assert f"Invalid value for '--timeout': {value!r} is not a finite number" in capsys.readouterr().err
+    assert not (tmp_path / "out.manifest.json").exists()
 
 
 def test_bad_json_and_bytes(tmp_path: Path) -> None:
