@@ -54,6 +54,8 @@ class TrainOptions:
         for name in ("max_steps", "weight_decay", "save_total_limit"):  # 0 has a meaning; below, none
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
+        if not 0 <= self.seed < 2**32:  # numpy's seed range; transformers' set_seed raised a traceback
+            raise ConfigError(f"--seed must be in [0, 2**32 - 1], got {self.seed}")
         if self.bf16 and not _bf16_usable():  # transformers' own refusal comes as a traceback, after the model loads
             raise ConfigError("--bf16 needs a GPU with bfloat16 support and none is usable here; "
                               "leave --bf16 out to train in float32")

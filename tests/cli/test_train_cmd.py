@@ -60,6 +60,17 @@ def test_pretrain_command(tmp_path: Path, capsys) -> None:
     assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()
 
 
+def test_a_seed_out_of_range_exits_2(tmp_path: Path, capsys) -> None:
+    """Was: a ValueError traceback from transformers' set_seed, after the tokenizer was trained."""
+    from editseq.data import EXAMPLES
+
+    for seed in ("-1", str(2**32)):
+        assert main(["train", "pretrain", "--data", str(EXAMPLES), "--text-field", "program", "--vocab-size", "400",
+                     "--block-size", "32", "--max-steps", "1", "--seed", seed, "--output-dir", str(tmp_path / "t")]) == 2
+        assert f"--seed must be in [0, 2**32 - 1], got {seed}" in capsys.readouterr().err
+    assert not (tmp_path / "t").exists()
+
+
 def test_bad_options_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["train", "sft", "--data", "x.jsonl", "--output-dir", str(tmp_path)]) == 2
     assert "--model is required" in capsys.readouterr().err
