@@ -15,7 +15,7 @@ from pathlib import Path
 
 from editseq.benchmarks.plus import PlusSpec
 from editseq.config import ConfigError
-from editseq.env import data_dir
+from editseq.env import DATA_DIR_VAR, data_dir
 from editseq.io import InputError, file_sha256
 from editseq.text import one_line
 
@@ -89,8 +89,9 @@ def locate(relative: str, url: str, data: Path | None) -> Path:
         try:
             urllib.request.urlretrieve(url, cached.with_suffix(".part"))
         except OSError as exc:
-            raise InputError(f"no local copy of {relative} and download of {url} failed ({exc}); "
-                             "pass --data or set EDITSEQ_DATA_DIR") from exc
+            looked = f" (none in {base})" if base is not None else ""
+            raise InputError(f"no local copy of {relative}{looked} and download of {url} failed ({exc}); "
+                             f"pass --data, or point {DATA_DIR_VAR} at a folder holding {relative}") from exc
         cached.with_suffix(".part").rename(cached)
     return cached
 
@@ -104,7 +105,9 @@ def load_benchmark(name: str, data: Path | None = None) -> Benchmark:
                "mbpp+": mbpp.load_mbpp_plus}
     if name not in loaders:
         raise InputError(f"unknown benchmark {name!r}; choose one of {', '.join(NAMES)}")
-    hint = "check the file under --data against its SOURCE.md, or leave --data out"
+    # the folder the file came from: --data, else $EDITSEQ_DATA_DIR or ../shared/data, else the download cache
+    folder = "--data" if data is not None else data_dir() or Path.home() / ".cache" / "editseq"
+    hint = f"check the file under {folder} against its SOURCE.md" + (", or leave --data out" if data is not None else "")
     try:
         bench = loaders[name](data)
     except (InputError, ConfigError):  # already says what is wrong

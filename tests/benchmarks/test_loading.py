@@ -19,6 +19,25 @@ def test_a_damaged_data_file_is_named(tmp_path: Path, content: bytes) -> None:
         load_benchmark("humaneval", tmp_path)
 
 
+def test_data_errors_name_the_folder_of_the_data_dir_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: without --data, a damaged file under $EDITSEQ_DATA_DIR was to be checked "under --data",
+    and a folder there lacking the file was answered with "set EDITSEQ_DATA_DIR" (it was set)."""
+    from editseq.benchmarks import locate
+
+    (tmp_path / "humaneval").mkdir()
+    (tmp_path / "humaneval" / "HumanEval.jsonl.gz").write_bytes(b"garbage")
+    monkeypatch.setenv("EDITSEQ_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(InputError) as err:
+        load_benchmark("humaneval")
+    assert f"check the file under {tmp_path} against its SOURCE.md" in str(err.value)
+    assert "--data" not in str(err.value)
+    with pytest.raises(InputError) as err:
+        locate("mbpp/mbpp.jsonl", "http://127.0.0.1:9/mbpp.jsonl", None)  # nothing listens on port 9
+    assert f"no local copy of mbpp/mbpp.jsonl (none in {tmp_path}) and download" in str(err.value)
+    assert "point EDITSEQ_DATA_DIR at a folder holding mbpp/mbpp.jsonl" in str(err.value)
+
+
 def test_an_unknown_benchmark_lists_the_names() -> None:
     with pytest.raises(InputError, match=re.escape("unknown benchmark 'humaneval++'; choose one of humaneval,")):
         load_benchmark("humaneval++")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import string
 from pathlib import Path
 
@@ -103,5 +104,6 @@ def test_without_local_data_the_canonical_release_is_fetched_once(tmp_path: Path
     assert fetched.sha256 == data.load(shared_data).sha256 and len(fetched.problems) == 115
     assert data.load().source == fetched.source  # the server is gone: the cached copy serves
     monkeypatch.setenv("HOME", str(tmp_path / "other-home"))
-    with pytest.raises(InputError, match=f"no local copy of mtpb/mtpb.jsonl and download of {url} failed"):
+    with pytest.raises(InputError, match=re.escape(f"no local copy of mtpb/mtpb.jsonl (none in {tmp_path / 'empty'}) "
+                                                   f"and download of {url} failed")):
         data.load()
