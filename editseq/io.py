@@ -80,6 +80,9 @@ def check_source(source: str | Path) -> None:
         next(_read_jsonl(p))  # its error
     if p.is_file() and p.suffix == ".parquet":
         _parquet_file(p)  # a file that is no Parquet fails here, before any output exists
+    if not p.exists() and "://" in str(source):  # no hub name holds one
+        raise InputError(f"{source}: a URI, which only `editseq lintseq --backend ray` reads (through Ray "
+                         "Data); pass a local file or folder, or a Hugging Face dataset name")
     if not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or str(source).startswith((".", "/", "~"))):
         raise InputError(f"{source}: no such file (Hugging Face hub datasets are named like 'org/name')")
 

@@ -28,6 +28,13 @@ def test_a_missing_local_file_is_named_not_looked_up(monkeypatch: pytest.MonkeyP
         next(read_records(name))
 
 
+@pytest.mark.parametrize("uri", ["s3://bucket/data.jsonl", "gs://bucket/data"])
+def test_a_uri_without_ray_names_the_ray_backend(uri: str) -> None:
+    """Was: "no such file (Hugging Face hub datasets are named like 'org/name')", or a hub lookup."""
+    with pytest.raises(InputError, match="only `editseq lintseq --backend ray` reads"):
+        next(read_records(uri))
+
+
 def test_files_that_must_be_local_never_reach_the_hub(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         next(read_valid_records(tmp_path / "samples"))  # no extension: would look like a hub name
