@@ -270,10 +270,11 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
     unreachable = not Path(name).is_dir() and not datasets.config.HF_HUB_OFFLINE and not hub_reachable()
     if unreachable:
         _go_offline()
+    saved = False  # from save_to_disk: split is ours to apply (load_dataset applies it itself)
     try:
         if Path(name).is_dir():
             try:
-                ds = datasets.load_from_disk(name)
+                ds, saved = datasets.load_from_disk(name), True
             except FileNotFoundError:  # not saved by save_to_disk: a folder of data files, or a hub repo
                 ds = datasets.load_dataset(name, split=split)
         else:
@@ -287,6 +288,9 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
         if split not in ds:
             raise InputError(f"{name}: no split {split!r}; available: {sorted(ds)}")
         ds = ds[split]
+    elif saved and split != "train":
+        warnings.warn(f"--split {split} is for datasets saved with splits; {name} has none, read whole",
+                      UserWarning, stacklevel=2)
     for index, row in enumerate(ds):
         yield index, f"{name}[{split}] row {index}", dict(row)
 

@@ -262,6 +262,14 @@ def test_a_split_given_for_a_local_file_is_warned_about(tmp_path: Path) -> None:
         assert [r for _, _, r in read_records(tmp_path / "a.jsonl", split="test")] == [{"x": 1}]
 
 
+def test_a_split_given_for_a_saved_dataset_without_splits_is_warned_about(tmp_path: Path) -> None:
+    """Was: read whole in silence, where a local file read whole is warned about."""
+    datasets = pytest.importorskip("datasets")
+    datasets.Dataset.from_list([{"x": 1}]).save_to_disk(str(tmp_path / "ds"))
+    with pytest.warns(UserWarning, match=r"--split test is for datasets saved with splits; .*ds has none, read whole"):
+        assert [r for _, _, r in read_records(tmp_path / "ds", split="test")] == [{"x": 1}]
+
+
 def test_recorded_values_are_hints_never_failures(tmp_path: Path) -> None:
     from editseq.io import recorded
 
