@@ -258,6 +258,9 @@ class BackendOptions:
         if self.backend == "openai" and not model.startswith(("http://", "https://")):
             raise ConfigError(f"--backend openai needs --model to be the server's URL "
                               f"(http://host:port), got {model!r}")
+        if self.served_model and not model.startswith(("http://", "https://")):  # no server to name it to
+            raise ConfigError(f"--served-model names a model on an OpenAI-compatible server: --model must "
+                              f"be that server's URL (http://host:port), got {model!r}")
 
 
 def open_backend(model: str, opts: BackendOptions, progress: bool = True) -> Backend:

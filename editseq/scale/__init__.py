@@ -32,6 +32,9 @@ class ScaleOptions:
             raise ConfigError(f"--workers must be 0 (all cores) or a positive number, got {self.workers}")
         if self.backend not in BACKENDS:
             raise ConfigError(f"--backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.address and self.backend != "ray":  # else a cluster the user meant to use sits idle
+            raise ConfigError(f"--address {self.address} is a Ray cluster's: add --backend ray "
+                              "(the work runs on this machine otherwise)")
 
 
 def sandbox_pool(workers: int | None, limits: Limits, backend: str = "local",

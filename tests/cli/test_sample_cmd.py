@@ -90,6 +90,9 @@ def test_bad_options_exit_2(tmp_path: Path, shared_data: Path, capsys) -> None:
     assert main(["sample", "--out", out, "--data", str(shared_data), "--task-ids", "HumanEval/1,HumanEval/999"]) == 2
     assert "HumanEval/999 not in humaneval" in capsys.readouterr().err  # the list was split at its comma
     assert main(["sample", "--out", out, "--limit", "1", "--task-ids", "HumanEval/0"]) == 2
+    # was ignored (the local model sampled) and still recorded in the run's settings
+    assert main(["sample", "--out", out, "--served-model", "qwen"]) == 2
+    assert "--served-model names a model on an OpenAI-compatible server" in capsys.readouterr().err
 
 
 def test_missing_model_names_the_fix(tmp_path: Path, shared_data: Path, capsys) -> None:
