@@ -40,6 +40,11 @@ def option(default: Any = dataclasses.MISSING, help: str = "", **meta: Any) -> A
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def _is_int(value: Any) -> bool:
+    """An integer as YAML/JSON give it (``true`` is a bool there, though Python's bool is an int)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _base_type(tp: Any) -> tuple[Any, bool]:
     """Strip ``Optional``; return (type, is_optional)."""
     origin = typing.get_origin(tp)
@@ -225,16 +230,17 @@ def _coerce(value: Any, hint: Any, where: str, comma: bool = False) -> Any:
         return str(value)
     if typing.get_origin(tp) in (list, tuple):
         items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        # YAML types bare numbers: MBPP's ``task-ids: [11, 12]`` means the ids "11" and "12"
+        if not isinstance(items, list) or not all(isinstance(v, str) or _is_int(v) for v in items):
             raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
-        return items
+        return [str(v) for v in items]
     if tp is bool:
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
             return value.strip().lower() in _TRUE
         raise wrong
-    if comma and isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+    if comma and isinstance(value, list) and all(isinstance(v, str) or _is_int(v) for v in value):
         return ",".join(map(str, value))  # a comma-separated option written as a list (``k: [1, 10]``)
     if isinstance(value, (bool, list, dict)):
         raise wrong

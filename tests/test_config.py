@@ -35,6 +35,8 @@ def test_values_take_the_fields_types(tmp_path: Path) -> None:
     assert (opts.samples, opts.timeout, opts.overwrite, opts.name) == (3, 1.0, False, None)
     assert (opts.linter, opts.packages, opts.out) == ("pylint", ["click"], Path("runs/x.jsonl"))
     assert from_file(tmp_path, "overwrite: yes\n").overwrite is True
+    # ids YAML types as numbers (MBPP's task ids) are the ids' text; was "expected a list of strings"
+    assert from_file(tmp_path, "packages: [11, b]\n").packages == ["11", "b"]
     assert from_file(tmp_path, "samples: 4\n", samples=7).samples == 7  # a flag given wins
     # keys spelled as the flags are
     assert from_file(tmp_path, "max-lines: 7\n").max_lines == 7
@@ -66,7 +68,9 @@ def test_a_home_folder_in_a_path_option_is_expanded(tmp_path: Path, monkeypatch:
     ("timeout: .inf\n", "timeout: expected float, got inf"),
     ("timeout: .nan\n", "timeout: expected float, got nan"),
     ("linter: flake9\n", "linter: expected one of ['fast', 'pylint']"),
-    ("packages: [1, 2]\n", "packages: expected a list of strings"),
+    ("packages: [1.5, 2]\n", "packages: expected a list of strings"),
+    ("packages: [true]\n", "packages: expected a list of strings"),
+    ("packages: {a: 1}\n", "packages: expected a list of strings"),
     ("samples: [\n", "not valid YAML"),
     ("- a\n- b\n", "must hold a mapping"),
     ("colour: red\n", "unknown option(s) ['colour']"),
