@@ -154,7 +154,7 @@ def _check_replacing(summary_path: Path, benchmark: str, samples: Path, overwrit
         summary, before = {}, None  # not a summary this command wrote
     if before != benchmark:
         what = f"{before} results" if before else "a file that is not an editseq summary"
-        raise ConfigError(f"{summary_path} holds {what}; pass --out-dir to keep both, "
+        raise ConfigError(f"{summary_path} holds {what}; pass another --out-dir to keep both, "
                           f"or --overwrite to replace it with {benchmark}'s")
     source = summary.get("samples_file")  # absent in summaries of older versions
     if isinstance(source, str) and source != str(samples.resolve()):

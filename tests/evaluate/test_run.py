@@ -309,7 +309,7 @@ def test_results_of_another_benchmark_are_not_replaced_silently(tmp_path: Path, 
     with pytest.warns(UserWarning):
         evaluate(EvaluateOptions(samples=samples, data=shared_data, progress=False))
     plus = EvaluateOptions(samples=samples, data=shared_data, benchmark="humaneval+", progress=False)
-    with pytest.raises(ConfigError, match=r"x_summary\.json holds humaneval results; pass --out-dir"):
+    with pytest.raises(ConfigError, match=r"x_summary\.json holds humaneval results; pass another --out-dir"):
         evaluate(plus)
     assert json.loads((tmp_path / "x_summary.json").read_text())["settings"]["benchmark"] == "humaneval"
     with pytest.warns(UserWarning):
