@@ -168,6 +168,9 @@ def _private_readonly_root(hide_unreadable: bool) -> None:
     scratch = scratch_folders()
     keep = _python_paths()
     hidden = sorted({a for p in keep if (a := _hidden_ancestor(p))}) if hide_unreadable else []
+    # one inside a scratch folder (a mkdtemp folder, mode 700, under /tmp) is covered by that
+    # folder's fresh tmpfs already, where it no longer exists to be mounted on
+    hidden = [a for a in hidden if not any(_inside(a, s) for s in scratch)]
     covers = scratch + hidden
     kept = [p for p in keep if any(_inside(p, c) for c in covers)]
     kept = [p for p in kept if not any(q != p and _inside(p, q) for q in kept)]

@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,30 @@ def test_bad_namespace_setting_is_named() -> None:
     out = subprocess.run([sys.executable, "-c", "from editseq.env import sandbox_namespaces; sandbox_namespaces()"],
                          capture_output=True, text=True, env=env, cwd=ROOT)
     assert "EDITSEQ_SANDBOX_NAMESPACES='maybe': expected 1 or 0" in out.stderr
+
+
+def test_an_import_folder_in_a_private_folder_under_tmp_keeps_the_namespaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: a checkout, venv or PYTHONPATH entry inside a private (mode 700) folder under /tmp, as
+    ``tempfile.mkdtemp`` makes them, cost every sample its namespaces: that folder was to be
+    covered inside /tmp's fresh tmpfs, where it no longer existed, and the pool fell back."""
+    with SandboxPool(1, Limits(timeout=1)) as pool:
+        if pool.isolation != "namespaces":
+            pytest.skip("no namespaces on this machine")
+    private = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        lib = private / "lib"
+        lib.mkdir()
+        lib.chmod(0o755)
+        (lib / "editseq_probe_module.py").write_text("X = 7\n")
+        (private / "secret.txt").write_text("not for samples")
+        monkeypatch.setenv("PYTHONPATH", str(lib))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SandboxWarning)
+            with SandboxPool(1, Limits(timeout=1, site_packages=True)) as pool:
+                assert pool.isolation == "namespaces"
+                v = pool.run_one("import editseq_probe_module\nassert editseq_probe_module.X == 7")
+                assert v.passed, v.reason
+                # the rest of the private folder stays out of sight, under /tmp's fresh tmpfs
+                assert pool.run_one(f"import os\nassert os.listdir({str(private)!r}) == ['lib']").passed
+    finally:
+        shutil.rmtree(private)
