@@ -60,7 +60,12 @@ class _WorkerProcess:
                                      cwd="/", close_fds=True)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.wfd, self.rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
-        self.hello: dict = protocol.recv(self.rfd)
+        try:
+            self.hello: dict = protocol.recv(self.rfd)
+        except EOFError:  # click would report the EOFError as "Aborted!", as if Ctrl-C
+            self.close()
+            raise ChildProcessError(f"sandbox worker {index} exited at start with code "
+                                    f"{self.proc.returncode} (its error is printed above)") from None
         # Jobs are written without blocking: a worker sending a large verdict does not read its
         # input until that is read, so a pool blocked writing a large program would deadlock.
         os.set_blocking(self.wfd, False)

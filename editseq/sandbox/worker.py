@@ -426,7 +426,9 @@ def main(index: int, preload: list[str]) -> None:
     if preload:  # BLAS thread pools started here would not survive the forks
         os.environ.update(dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1"))
         for name in preload:
-            with contextlib.suppress(ImportError):  # not installed: samples importing it fail as unpreloaded
+            # not installed, or broken (a pandas built for another numpy raises ValueError): samples
+            # importing it fail as they would unpreloaded, rather than every worker dying at start
+            with contextlib.suppress(Exception):
                 __import__(name)
     iso = isolate_worker(index, in_fd, out_fd)
     _confine_self(iso)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -101,6 +102,24 @@ def test_preloaded_modules_are_warm_and_only_for_programs_allowed_site_packages(
         assert pool.run_one("import sys\nassert 'numpy' in sys.modules").passed
         v = pool.run_one("import editseq_not_installed")
         assert v.status == "error" and "ModuleNotFoundError" in v.reason
+
+
+def test_a_broken_preload_is_left_out_and_a_worker_dying_at_start_is_named(tmp_path: Path, monkeypatch) -> None:
+    """Was: a preloaded module raising anything but ImportError (a pandas built for another numpy
+    raises ValueError) killed every worker at start, and the pool's EOFError reached the CLI as
+    click's "Aborted!", exit 130, as if the user had pressed Ctrl-C."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    lib.chmod(0o755)  # a sample's uid reads it
+    (lib / "editseq_broken.py").write_text("raise ValueError('built for another numpy')\n")
+    (lib / "editseq_exits.py").write_text("import os\nos._exit(3)\n")
+    monkeypatch.setenv("PYTHONPATH", str(lib))
+    limits = Limits(timeout=2, memory_mb=1024, site_packages=True)
+    with SandboxPool(1, limits, preload=("editseq_broken",)) as pool:
+        v = pool.run_one("import editseq_broken")
+        assert v.status == "error" and "ValueError: built for another numpy" in v.reason
+    with pytest.raises(ChildProcessError, match="sandbox worker 0 exited at start with code 3"):
+        SandboxPool(1, limits, preload=("editseq_exits",))
 
 
 def test_results_keep_their_keys_out_of_order(pool: SandboxPool) -> None:
