@@ -19,10 +19,23 @@ def test_python_blocks_are_joined_and_prose_dropped():
 
 def test_other_languages_only_when_nothing_else_is_fenced():
     assert unwrap_markdown("```text\nhello\n```") == "hello\n"
+    # an untagged block is taken as code, and a tag's case does not matter
+    assert unwrap_markdown("```\nx = 1\n```\n```bash\nls\n```\n```Python\ny = 2\n```") == "x = 1\ny = 2\n"
+
+
+def test_only_fences_at_line_start_count():
+    """A program holding a fence that opens no block (inside a line, or indented in a docstring's
+    markdown example) comes back whole, not cut there or emptied."""
+    inline = 'FENCE = "```"\nprint(FENCE)\n'
+    assert unwrap_markdown(inline) == inline
+    program = 'def f():\n    """Usage:\n    ```\n    f()\n    ```\n    """\n'
+    assert unwrap_markdown(f"```python\n{program}```\n") == program
 
 
 def test_truncated_output_keeps_the_open_block():
     assert unwrap_markdown("Here you go\n```python\ndef f():\n    return") == "def f():\n    return"
+    # joined with an earlier block, it ends in a newline like every joined block
+    assert unwrap_markdown("```python\nx = 1\n```\n```python\ny = 2") == "x = 1\ny = 2\n"
 
 
 @given(st.text(max_size=60).filter(lambda t: "```" not in t))
