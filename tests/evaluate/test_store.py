@@ -33,12 +33,13 @@ PARTS = st.fixed_dictionaries({
     # lone surrogates (undecodable model output) neither collide nor fail
     "program": st.sampled_from(["x = 1", "x = 1 ", "x = 2", "x = '\ud800'", "x = '\udc00'", "x = '?'"]),
     "timeout": st.sampled_from([1.0, 3.0]),
-    "memory_mb": st.sampled_from([512, 2048])})
+    "memory_mb": st.sampled_from([512, 2048]), "site_packages": st.booleans()})
 
 
 def _key(p: dict) -> str:
     bench = Bench(p["name"], p["version"], p["fingerprint"])
-    return result_key(bench, p["task"], p["program"], Limits(timeout=p["timeout"], memory_mb=p["memory_mb"]))
+    limits = Limits(timeout=p["timeout"], memory_mb=p["memory_mb"], site_packages=p["site_packages"])
+    return result_key(bench, p["task"], p["program"], limits)
 
 
 @given(PARTS, PARTS)

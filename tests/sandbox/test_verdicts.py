@@ -145,6 +145,13 @@ def test_ignoring_the_cpu_signal_ends_in_a_timeout() -> None:
     assert (v.status, v.reason) == ("timeout", "CPU time limit of 1 s exceeded")
 
 
+def test_the_wall_clock_leaves_a_second_beyond_the_cpu_limit(pool: SandboxPool) -> None:
+    """A short sleep (or a slow start on a busy machine) under a small CPU limit is no timeout:
+    the wall-clock backstop is timeout x wall_factor + 1 s."""
+    (_, v), = pool.run([(0, "import time\ntime.sleep(0.5)\n", Limits(timeout=0.2))])
+    assert v.passed, v.reason
+
+
 def test_limits_reject_nonsense() -> None:
     with pytest.raises(ValueError, match="timeout"):
         Limits(timeout=0)
@@ -154,6 +161,14 @@ def test_limits_reject_nonsense() -> None:
         Limits(wall_factor=float("nan"))
     with pytest.raises(ValueError, match="memory_mb must be int"):
         Limits(memory_mb=2.5)
+    for name in ("memory_mb", "file_size_mb", "processes", "open_files"):
+        with pytest.raises(ValueError, match=f"{name} must be positive"):
+            Limits(**{name: 0})
+    with pytest.raises(ValueError, match="timeout must be a positive finite number"):
+        Limits(timeout=float("inf"))
+    with pytest.raises(ValueError, match="output_bytes must be >= 0"):
+        Limits(output_bytes=-1)
+    assert Limits(output_bytes=0).output_bytes == 0  # keep no output at all
 
 
 class _Text(str):
