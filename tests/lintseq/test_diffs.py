@@ -22,9 +22,12 @@ LINES = st.lists(
 
 @st.composite
 def steps_for(draw, n: int) -> list[list[int]]:
+    """Deletion steps over ``n`` lines, leaving up to half of them to no step (as a program of
+    comments only leaves all): the edit path writes those first."""
     order = draw(st.permutations(range(n)))
+    prev = draw(st.integers(0, n // 2))  # order[:prev] stays
     cuts = sorted(draw(st.sets(st.integers(1, max(1, n - 1)), max_size=n)))
-    groups, prev = [], 0
+    groups = []
     for c in [*cuts, n]:
         if c > prev:
             groups.append(sorted(order[prev:c]))
@@ -37,6 +40,8 @@ def test_round_trip_is_lossless(lines, data):
     steps = data.draw(steps_for(len(lines)))
     path = edit_path_from_steps(lines, steps)
     assert apply_edit_path(path) == lines
+    cut = data.draw(st.integers(0, len(path)))  # from an intermediate state, as the report replays them
+    assert apply_edit_path(path[cut:], apply_edit_path(path[:cut])) == lines
     for edit in path:  # insert-only, never empty
         rows = edit.split("\n")
         assert rows[0].startswith("@@ -")
@@ -81,13 +86,21 @@ def test_strict_apply_rejects_bad_edits():
         apply_edit([], "@@ -0,0 +1,2 @@\n+x")  # truncated
     with pytest.raises(DiffError):
         apply_edit([], "+x")  # no header
+    with pytest.raises(DiffError, match="out of order"):
+        apply_edit(["a", "b"], "@@ -2,0 +3 @@\n+x\n@@ -0,0 +1 @@\n+y")
+    # context rows must name the line they stand on, and count on both sides
+    assert apply_edit(["a", "b"], "@@ -2 +2,2 @@\n b\n+x") == ["a", "b", "x"]
+    with pytest.raises(DiffError, match="unexpected line"):
+        apply_edit(["a", "b"], "@@ -2 +2,2 @@\n a\n+x")
+    with pytest.raises(DiffError, match=r"^edit 1: line 1 .*not a hunk header"):  # which edit failed
+        apply_edit_path(["@@ -0,0 +1 @@\n+x", "garbage"])
 
 
 def test_training_text_and_resolve_round_trip():
     lines = ["def f():", "    return 1", "", "print(f())"]
     path = edit_path_from_steps(lines, [[3], [0, 1, 2]])
     text = render_training_text("Write f.", path)
-    assert text.startswith("Write f.\n<|diff|>@@ ")
+    assert text == f"Write f.\n<|diff|>{path[0]}\n<|diff|>{path[1]}"  # the reference's layout, exactly
     resolved = resolve(text[len("Write f.") :] + "<|endoftext|>")
     assert resolved.program == "\n".join(lines)
     assert resolved.problems == []
@@ -103,12 +116,20 @@ def test_resolve_truncated_and_malformed_output():
     assert r.program == "x = 1" and any("stray" in p for p in r.problems)
     r = resolve("\n<|diff|>@@ -9,0 +10 @@\n+y = 2")
     assert r.program == "y = 2" and any("beyond" in p for p in r.problems)
+    r = resolve("\n<|diff|>@@ -0,0 +1,2 @@\n+a\n+b\n<|diff|>@@ -0,0 +0 @@\n+c")  # before the first line
+    assert r.program == "a\nb\nc" and r.problems == ["edit 1: hunk '@@ -0,0 +0 @@' beyond the end; appended"]
+    # an edit without a hunk adds nothing and is not counted; a removal row is skipped, named
+    r = resolve("\n<|diff|>@@ -0,0 +1,2 @@\n+a\n-b\n+c\n<|diff|>no hunk here")
+    assert (r.program, r.edits) == ("a\nc", 1)
+    assert r.problems == ["edit 0: non-insertion line skipped: '-b'", "edit 1: stray line skipped: 'no hunk here'",
+                          "edit 1: no hunk"]
 
 
 def test_resolve_cuts_eos_as_a_token_not_a_character_set():
     # the reference's rstrip("<|endoftext|>") would eat the trailing "t>" and "x" characters
-    r = resolve("\n<|diff|>@@ -0,0 +1,2 @@\n+s = '<t>'\n+-x + 1<|endoftext|>ignored")
-    assert r.program == "s = '<t>'\n-x + 1"
+    for eos in ("<|endoftext|>", "</s>", "<|im_end|>", "<|eot_id|>"):  # each model family's own
+        r = resolve(f"\n<|diff|>@@ -0,0 +1,2 @@\n+s = '<t>'\n+-x + 1{eos}\n<|diff|>@@ -2,0 +3 @@\n+ignored")
+        assert r.program == "s = '<t>'\n-x + 1"
 
 
 def _completion(path: list[str]) -> str:
@@ -163,6 +184,9 @@ def test_rows_beyond_an_undercounting_header_are_kept():
     r = resolve("\n<|diff|>@@ -0,0 +1 @@\n+def f(x):\n+    return x")
     assert r.program == "def f(x):\n    return x"
     assert any("declares 1 lines but has 2" in p for p in r.problems)
+    # "+2,0" (no new lines) stands after line 2, where its rows go
+    r = resolve("\n<|diff|>@@ -0,0 +1,2 @@\n+a\n+b\n<|diff|>@@ -2,0 +2,0 @@\n+c")
+    assert r.program == "a\nb\nc" and any("declares 0 lines but has 1" in p for p in r.problems)
 
 
 @given(LINES, st.data())
