@@ -58,6 +58,13 @@ def test_same_seed_same_sequence_and_seeds_differ_by_key():
     runs = [sampler.sample(random.Random(derive_seed(7, "k", 0))) for _ in range(3)]
     assert runs[0] == runs[1] == runs[2]
     assert len({derive_seed(7, "k", 0), derive_seed(7, "k", 1), derive_seed(7, "j", 0), derive_seed(8, "k", 0)}) == 4
+    assert derive_seed(7, "12", 3) != derive_seed(7, "1", 23)  # record 12's sample 3 is not record 1's 23rd
+
+
+@pytest.mark.parametrize("bad", [{"choice": "weighted"}, {"max_lint_rounds": 0}])
+def test_bad_sampler_settings_are_refused(bad: dict) -> None:
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        SamplerConfig(**bad)
 
 
 def test_deletion_closure_follows_dependencies():
@@ -75,6 +82,13 @@ def test_block_structure_is_kept():
     sampler = EditSampler(program)
     for seed in range(50):
         check_sequence(sampler.lines, sampler.sample(random.Random(seed)))
+
+
+def test_a_use_broken_in_the_full_program_goes_with_its_outer_bindings_not_one_of_them():
+    """Not strict (the reference): ``print(x)`` before the local ``x = 2`` is an error already,
+    relaxed to "some outer x is bound", so deleting ``x = 1`` alone leaves it (strict: it goes)."""
+    sampler = EditSampler("x = 1\nx = 3\ndef f():\n    print(x)\n    x = 2\n")
+    assert any(sampler.sample(random.Random(seed))[0] == [0] for seed in range(60))
 
 
 def test_random_deletion_ablation_ignores_names():
@@ -98,17 +112,21 @@ def test_comment_only_program_is_one_edit():
     assert len(path) == 1 and apply_edit_path(path) == sampler.lines
 
 
-@pytest.mark.parametrize(("choice", "deep_weight", "total"), [("indent", 2, 16), ("uniform", 1, 13)])
-def test_line_choice_weights(choice: str, deep_weight: int, total: int) -> None:
+@pytest.mark.parametrize(("choice", "deep_weight", "total", "comment"), [
+    ("indent", 2, 16, ""), ("uniform", 1, 13, ""),
+    ("indent", 2, 16, "  # an indented comment does not set the indent width\n"),
+])
+def test_line_choice_weights(choice: str, deep_weight: int, total: int, comment: str) -> None:
     """The first deletion picks a line with probability proportional to its weight: the
     indentation in units of the program's indent width ("indent", the reference; 1 at the top
     level) or 1 ("uniform"). Eight unused top-level lines and three lines two levels deep (each
     deletable alone) make the two choices differ: 6/16 vs 3/13 for a deep line."""
-    program = "".join(f"z{i} = {i}\n" for i in range(8)) + "if True:\n    if True:\n        c = 3\n        d = 4\n        e = 5\n"
+    program = "".join(f"z{i} = {i}\n" for i in range(8)) + comment + "if True:\n    if True:\n        c = 3\n        d = 4\n        e = 5\n"
     sampler = EditSampler(program, SamplerConfig(choice=choice))
     runs = 4000
     firsts = [sampler.sample(random.Random(seed))[0] for seed in range(runs)]
-    for lines, weight in ((range(10, 13), 3 * deep_weight), (range(8), 8)):
+    at = 10 + len(split_lines(comment))
+    for lines, weight in ((range(at, at + 3), 3 * deep_weight), (range(8), 8)):
         p = weight / total
         hits = sum(len(f) == 1 and f[0] in lines for f in firsts)
         assert abs(hits / runs - p) < 4 * (p * (1 - p) / runs) ** 0.5, (choice, list(lines), hits)
