@@ -35,7 +35,7 @@ def test_comparison_rules() -> None:
     assert equivalent([(1, 2), (3, 4)], [[1, 2], [3, 4]])  # list of tuples -> list of lists
     assert equivalent("True", True) and equivalent(True, True) and not equivalent(1, True)  # str space
     assert equivalent(3.0, 3) and equivalent("7980", 7980)  # coerced to the expected type
-    assert equivalent(3.0000001, 3.0) and not equivalent(3.00001, 3.0)  # 1e-6 tolerance
+    assert equivalent(3.0000009, 3.0) and not equivalent(3.000002, 3.0)  # 1e-6 tolerance
     assert equivalent("abc", ["a", "b", "c"])  # list("abc")
     assert not equivalent([1, 2], [2, 1])
     with pytest.raises(ValueError):
@@ -75,6 +75,9 @@ def _run(pool: SandboxPool, source: str, expected: object, **kw: object) -> tupl
     ("print(6)\nraise ValueError('after the print')", 6, "passed"),
     ("print(6)\nimport sys\nsys.exit(3)", 6, "passed"),
     ("print(5)", 6, "failed"),
+    ("print(5)\nprint(6)", 6, "passed"),  # the last print is judged
+    ("print(6)\nprint(5)", 6, "failed"),
+    ("if __name__ == '__main__':\n    print(6)", 6, "passed"),  # histories run as __main__
     ("for i in range(2):\n    pass", 6, "failed"),  # nothing printed
     ("print()", 6, "failed"),
     ("undefined_name", 6, "error"),
