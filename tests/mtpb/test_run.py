@@ -63,6 +63,24 @@ def test_fixed_mode_on_the_quirky_problems(tmp_path: Path, shared_data: Path) ->
     # the runs count is of scored runs: the excluded problems' 10 are named apart
     assert fixed["modes"]["multi"]["n_runs"] == 25 and fixed["modes"]["multi"]["n_excluded"] == 10
     assert set(fixed["fixes"]) == {"20", "23", "38", "41", "46", "57", "89"}
+    # only excluded runs: no pass rate at all, rather than a 0 for nothing scored
+    excluded = tmp_path / "excluded.jsonl"
+    write_oracle(excluded, shared_data, ["38", "46"])
+    with pytest.warns(UserWarning, match="113 of 113 MTPB problems have no runs"):
+        nothing = evaluate(MTPBEvaluateOptions(samples=excluded, data=shared_data, fixed=True))
+    assert nothing["pass_rate"] is None and nothing["modes"]["multi"]["statuses"] == {"excluded": 10}
+
+
+def test_only_fixed_mode_seeds_the_unseeded_problems(shared_data: Path) -> None:
+    """The reference runs 20 and 23 unseeded: so does the default mode; --fixed seeds them."""
+    from editseq.mtpb.runs import Run
+
+    for fixed in (False, True):
+        bench = data.load(shared_data, fixed)
+        for pid in data.SEEDED_IN_FIXED:
+            n = len(bench.problems[pid].prompts)
+            run = Run({}, pid, 0, 0, "multi", ["pass"] * n, "t.jsonl line 1")
+            assert f"fixed={fixed}, seed={fixed}," in run_mod.job_program(run, bench)
 
 
 def test_single_and_multi_in_one_file(tmp_path: Path, shared_data: Path) -> None:
