@@ -40,6 +40,9 @@ def pool():
     ("import os\nos._exit(3)\n", "error", "exited with code 3 before"),
     # killed by a signal it sent itself (or the OOM killer), not by the CPU limit: no timeout
     ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "crashed", "killed by SIGKILL"),
+    # Ctrl-C is a KeyboardInterrupt, as in a plain interpreter (the worker itself ignores SIGINT)
+    ("import os, signal, time\ntry:\n    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(1)\n"
+     "except KeyboardInterrupt:\n    pass\nelse:\n    assert False, 'no KeyboardInterrupt'\n", "passed", ""),
     # installed third-party packages stay out of reach unless the limits allow them
     ("import numpy\n", "error", "ModuleNotFoundError"),
     ("import os\npid = os.fork()\nif pid == 0:\n    raise KeyError('child')\nos.waitpid(pid, 0)\n", "passed", ""),
@@ -143,6 +146,12 @@ def test_ignoring_the_cpu_signal_ends_in_a_timeout() -> None:
     with SandboxPool(1, Limits(timeout=1, wall_factor=20)) as pool:
         v = pool.run_one(spin)
     assert (v.status, v.reason) == ("timeout", "CPU time limit of 1 s exceeded")
+
+
+def test_cpu_time_is_the_samples_own_not_its_wall_clock_time(pool: SandboxPool) -> None:
+    """EvalPlus time limits scale with the reference's cpu_time: a sleep takes time, not CPU."""
+    v = pool.run_one("import time\ntime.sleep(0.3)\n")
+    assert v.passed and v.duration >= 0.3 and v.cpu_time < 0.2, v
 
 
 def test_the_wall_clock_leaves_a_second_beyond_the_cpu_limit(pool: SandboxPool) -> None:
