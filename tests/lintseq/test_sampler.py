@@ -91,6 +91,17 @@ def test_a_use_broken_in_the_full_program_goes_with_its_outer_bindings_not_one_o
     assert any(sampler.sample(random.Random(seed))[0] == [0] for seed in range(60))
 
 
+def test_pylint_in_the_loop_deletes_what_breaks_and_keeps_what_was_broken():
+    """With a real linter after each deletion: deleting ``y = 1`` takes ``print(y)``; the full
+    program's own finding (the undefined name) deletes nothing (not strict)."""
+    sampler = EditSampler("x = undefined_name\ny = 1\nprint(y)\n", SamplerConfig(linter="pylint"))
+    runs = [sampler.sample(random.Random(seed)) for seed in range(5)]
+    assert [2] in [steps[0] for steps in runs]  # print(y) alone: line 0 stays, broken as before
+    for steps in runs:
+        for kept in states(len(sampler.lines), steps)[1:]:
+            assert 1 in kept or 2 not in kept
+
+
 def test_random_deletion_ablation_ignores_names():
     program = "x = 1\ny = x + 1\nprint(y)\n"
     sampler = EditSampler(program, SamplerConfig(linter="none"))
