@@ -161,24 +161,25 @@ def make_figures(data: dict[str, Any], folder: Path) -> dict[str, str]:
     """Render every figure the data supports; name -> PNG path relative to the report."""
     from editseq.report import figures  # matplotlib: only needed once a report is drawn
 
-    made: dict[str, Any] = {}
-    curves = {label: v["curve"] for label, v in data["passk"].items()}
-    if curves:
-        made["passk"] = figures.passk_figure(curves)
-        with_tokens = {label: c for label, c in curves.items() if c["tokens"] is not None}
-        if with_tokens:
-            made["passk_tokens"] = figures.passk_figure(with_tokens, x="tokens")
-    if data["per_problem"]["rates"]:
-        made["per_problem"] = figures.heatmap_figure(data["per_problem"]["rates"], data["per_problem"]["labels"])
-    if data["mtpb"]:
-        made["mtpb"] = figures.mtpb_figure(data["mtpb"])
-    points = {label: [(t["distinct_fraction"], t["gain"]) for t in d["tasks"].values()]
-              for label, d in data["diversity"].items() if d["tasks"]}
-    if points:
-        made["diversity"] = figures.diversity_figure(points)
-    for i, (label, d) in enumerate(data["lintseq"].items()):
-        made[f"lintseq_{i}"] = figures.lintseq_figure(d["stats"], label)
-    return {name: str(figures.save(fig, folder, name).relative_to(folder.parent)) for name, fig in made.items()}
+    with figures.verbatim():  # every text as it is, also the tick labels made while saving
+        made: dict[str, Any] = {}
+        curves = {label: v["curve"] for label, v in data["passk"].items()}
+        if curves:
+            made["passk"] = figures.passk_figure(curves)
+            with_tokens = {label: c for label, c in curves.items() if c["tokens"] is not None}
+            if with_tokens:
+                made["passk_tokens"] = figures.passk_figure(with_tokens, x="tokens")
+        if data["per_problem"]["rates"]:
+            made["per_problem"] = figures.heatmap_figure(data["per_problem"]["rates"], data["per_problem"]["labels"])
+        if data["mtpb"]:
+            made["mtpb"] = figures.mtpb_figure(data["mtpb"])
+        points = {label: [(t["distinct_fraction"], t["gain"]) for t in d["tasks"].values()]
+                  for label, d in data["diversity"].items() if d["tasks"]}
+        if points:
+            made["diversity"] = figures.diversity_figure(points)
+        for i, (label, d) in enumerate(data["lintseq"].items()):
+            made[f"lintseq_{i}"] = figures.lintseq_figure(d["stats"], label)
+        return {name: str(figures.save(fig, folder, name).relative_to(folder.parent)) for name, fig in made.items()}
 
 
 def write_csvs(data: dict[str, Any], out: Path) -> None:

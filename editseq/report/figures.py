@@ -10,9 +10,17 @@ import math
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 from matplotlib.figure import Figure
 
 STYLE = {"marker": "o", "markersize": 3, "linewidth": 1.6}
+
+
+def verbatim() -> Any:
+    """A context in which figures are built and saved with every text shown as it is: ``$`` would
+    start mathtext, so a run label, task id, MTPB category or dataset name like ``m_$1_$2`` ended
+    the report with a parse error. Tick labels are made while saving, so saving happens inside too."""
+    return matplotlib.rc_context({"text.parse_math": False})
 
 
 def save(fig: Figure, folder: Path, name: str) -> Path:
@@ -25,9 +33,7 @@ def save(fig: Figure, folder: Path, name: str) -> Path:
 
 
 def _text(label: str) -> str:
-    """A run label as matplotlib shows it verbatim: ``$`` would start mathtext (a label like
-    ``model_$1`` fails to parse), and a legend leaves out labels starting with ``_``."""
-    label = label.replace("$", r"\$")
+    """A legend entry shown as it is: a legend leaves out labels starting with ``_``."""
     return "\u200b" + label if label.startswith("_") else label
 
 
@@ -86,7 +92,7 @@ def heatmap_figure(rates: dict[str, dict[str, float]], labels: list[str]) -> Fig
     ax.set_facecolor("#dddddd")
     image = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap="viridis", vmin=0, vmax=1,
                       interpolation="nearest")
-    ax.set_yticks(range(len(labels)), [_text(label) for label in labels])
+    ax.set_yticks(range(len(labels)), labels)
     if len(problems) <= 40:
         ax.set_xticks(range(len(problems)), problems, rotation=90, fontsize=7)
     else:

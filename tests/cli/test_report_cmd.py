@@ -47,6 +47,21 @@ def test_labels_are_text_in_figures(tmp_path: Path) -> None:
     assert "_baseline" in svg and "m_$1_$2" in svg
 
 
+def test_task_ids_categories_and_dataset_names_are_text_in_figures(tmp_path: Path) -> None:
+    """Was: only run labels were kept from mathtext; a task id (heatmap), an MTPB category or a
+    LintSeq file name with two ``$`` ended the report with a ParseSyntaxException."""
+    odd = "x_$1_$2"
+    results = tmp_path / "a_results.jsonl"
+    results.write_text("".join(json.dumps({"task_id": t, "passed": ok}) + "\n" for t, ok in ((odd, True), ("b", False))))
+    mtpb = tmp_path / "m_results.jsonl"
+    mtpb.write_text(json.dumps({"problem_id": "1", "case": 0, "passed": True, "category": odd}) + "\n")
+    lintseq = tmp_path / f"{odd}.jsonl"
+    lintseq.write_text(json.dumps({"program": "x = 1\n", "edit_path": ["@@ -0,0 +1 @@\n+x = 1"]}) + "\n")
+    assert main(["report", str(results), str(mtpb), str(lintseq), "--out", str(tmp_path / "rep")]) == 0
+    for name in ("per_problem", "mtpb", "lintseq_0"):
+        assert odd in (tmp_path / "rep" / "figures" / f"{name}.svg").read_text(), name
+
+
 def test_bad_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = _results(tmp_path / "a_results.jsonl")
     assert main(["report", str(a), "--labels", "x,y", "--out", str(tmp_path / "r")]) == 2
