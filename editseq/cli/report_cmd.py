@@ -35,6 +35,6 @@ def report(config_file: Path | None, **values: object) -> int:
         diffs = ", ".join(f"{k} {100 * c['difference']:+.1f}"
                           + (f" [{100 * c['ci95'][0]:+.1f}, {100 * c['ci95'][1]:+.1f}]" if c["ci95"] else "")
                           for k, c in d["pass@k"].items())
-        click.echo(f"{d['a']} - {d['b']} ({d['units']} shared problems, points, paired 95% CI): {diffs}")
+        click.echo(f"{d['a']} - {d['b']} ({d['problems']} shared problems, points, paired 95% CI): {diffs}")
     click.echo(f"report: {opts.out / 'report.html'}")
     return 0

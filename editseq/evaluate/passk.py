@@ -54,6 +54,16 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - prod
 
 
+def problem_pass_at_k(units: Sequence[tuple[int, int]], k: int) -> float:
+    """pass@k of a problem scored on several units, given (n, c) per unit (MTPB: its test cases,
+    each sampled n times): their pass@k weighted by samples, so that pass@1 is the problem's
+    passing samples / samples, MTPB's per-problem pass rate. A problem of one unit (a HumanEval
+    task) has that unit's pass@k."""
+    if len(units) == 1:
+        return pass_at_k(*units[0], k)
+    return sum(n * pass_at_k(n, c, k) for n, c in units) / sum(n for n, _ in units)
+
+
 def mean_pass_at_k(counts: Sequence[tuple[int, int]], k: int) -> float:
     """Mean pass@k over tasks given (n, c) per task."""
     if not counts:
@@ -71,7 +81,7 @@ def bootstrap_ci(counts: Sequence[tuple[int, int]], k: int, rounds: int = 1000,
     resampled in sorted order, so the interval depends on the counts alone, not on the order
     they come in (``evaluate``'s summary and the report give the same interval).
     """
-    return _bootstrap_mean([pass_at_k(n, c, k) for n, c in counts], rounds, level, seed)
+    return bootstrap_mean([pass_at_k(n, c, k) for n, c in counts], rounds, level, seed)
 
 
 def paired_difference_ci(pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]], k: int,
@@ -83,12 +93,14 @@ def paired_difference_ci(pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]
     two runs far better than comparing their own intervals. Like ``bootstrap_ci`` it covers the
     choice of tasks, not the finite samples drawn per task.
     """
-    return _bootstrap_mean([pass_at_k(*a, k) - pass_at_k(*b, k) for a, b in pairs], rounds, level, seed)
+    return bootstrap_mean([pass_at_k(*a, k) - pass_at_k(*b, k) for a, b in pairs], rounds, level, seed)
 
 
-def _bootstrap_mean(values: list[float], rounds: int, level: float, seed: int) -> list[float] | None:
-    """Percentile interval of the mean of ``values`` resampled with replacement (sorted first, so
-    the interval does not depend on their order); None for fewer than two values."""
+def bootstrap_mean(values: Sequence[float], rounds: int = 1000, level: float = 0.95,
+                   seed: int = 0) -> list[float] | None:
+    """Percentile interval of the mean of ``values`` (one per task, or per problem) resampled with
+    replacement (sorted first, so the interval does not depend on their order); None for fewer
+    than two values. ``bootstrap_ci`` and ``paired_difference_ci`` are this on pass@k values."""
     if len(values) < 2:
         return None
     values = sorted(values)

@@ -189,7 +189,7 @@ def write_csvs(data: dict[str, Any], out: Path) -> None:
             for i, (k, v, ci) in enumerate(zip(c["k"], c["pass@k"], c["ci95"], strict=True))]
     _write_csv(out / "passk.csv", ["run", "k", "pass@k", "ci95_low", "ci95_high", "tokens"], rows)
     _write_csv(out / "differences.csv", ["a", "b", "problems", "k", "difference", "ci95_low", "ci95_high"],
-               [(d["a"], d["b"], d["units"], k.removeprefix("pass@"), c["difference"], *(c["ci95"] or (None, None)))
+               [(d["a"], d["b"], d["problems"], k.removeprefix("pass@"), c["difference"], *(c["ci95"] or (None, None)))
                 for d in data["differences"] for k, c in d["pass@k"].items()])
     labels = data["per_problem"]["labels"]
     _write_csv(out / "per_problem.csv", ["problem", *labels],

@@ -86,7 +86,7 @@ def _pct(value: float) -> str:
 
 
 def _interval(ci: list[float] | None, fmt: Callable[[float], str] = _pct) -> str:
-    return f" [{fmt(ci[0])}, {fmt(ci[1])}]" if ci else " (one task: no interval)"
+    return f" [{fmt(ci[0])}, {fmt(ci[1])}]" if ci else " (one problem: no interval)"
 
 
 def _by_k(keys: set[str]) -> list[str]:
@@ -106,7 +106,7 @@ def _passk(data: dict[str, Any], figs: dict[str, str]) -> str:
     rows = []
     for label, v in data["passk"].items():
         cells = [_pct(c["value"]) + _interval(c["ci95"]) if (c := v["table"].get(k)) else "" for k in ks]
-        rows.append([label, v["curve"]["units"], v["curve"]["n_min"], *cells])
+        rows.append([label, v["curve"]["problems"], v["curve"]["n_min"], *cells])
     note = ("" if "passk_tokens" in figs else
             '<p class="note">No token counts in the inputs (field "tokens"), so no inference-cost axis.</p>')
     return ("<h2>pass@k</h2>" + figs.get("passk", "") + figs.get("passk_tokens", "") + note
@@ -119,7 +119,7 @@ def _differences(differences: list[dict[str, Any]]) -> str:
     if not differences:
         return ""
     ks = _by_k({k for d in differences for k in d["pass@k"]})
-    rows = [[f"{d['a']} - {d['b']}", d["units"],
+    rows = [[f"{d['a']} - {d['b']}", d["problems"],
              *(_points(c["difference"]) + _interval(c["ci95"], _points) if (c := d["pass@k"].get(k)) else "" for k in ks)]
             for d in differences]
     return ("<h3>Differences between runs (paired)</h3>"

@@ -34,10 +34,9 @@ class Attempt:
 
     @property
     def unit(self) -> str:
-        """The pass@k unit: a task, or for MTPB one (problem, case, mode)."""
-        if self.case is None and self.mode is None:
-            return self.task
-        return f"{self.task}#{self.case}@{self.mode}"
+        """The pass@k unit: a task, or for MTPB one test case of a problem (a pass@k series holds
+        one mode, so the multi-turn run of a case pairs with the single-turn run of that case)."""
+        return self.task if self.case is None else f"{self.task}#{self.case}"
 
 
 @dataclass

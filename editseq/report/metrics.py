@@ -10,22 +10,31 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from editseq.evaluate.passk import (
-    bootstrap_ci,
-    macro_rates,
-    mean_pass_at_k,
-    paired_difference_ci,
-    pass_at_k,
-    tally,
-)
+from editseq.evaluate.passk import bootstrap_mean, macro_rates, pass_at_k, problem_pass_at_k, tally
 from editseq.report.inputs import Attempt, Run
 
 TABLE_KS = (1, 10, 100)
 
 
-def unit_counts(attempts: Iterable[Attempt]) -> dict[str, tuple[int, int]]:
-    """(samples, correct) per pass@k unit, in sorted unit order."""
-    return dict(sorted(tally((a.unit, a.passed) for a in attempts).items()))
+def problem_counts(attempts: Iterable[Attempt]) -> dict[str, dict[str, tuple[int, int]]]:
+    """problem -> pass@k unit -> (samples, correct), both in sorted order: a HumanEval or MBPP
+    task is its own one unit, an MTPB problem has one per test case."""
+    problems: dict[str, dict[str, tuple[int, int]]] = {}
+    for (task, unit), counts in sorted(tally(((a.task, a.unit), a.passed) for a in attempts).items()):
+        problems.setdefault(task, {})[unit] = counts
+    return problems
+
+
+def _by_problem(attempts: list[Attempt]) -> tuple[list[list[tuple[int, int]]], int]:
+    """Each problem's (n, c) per unit, and the fewest samples of any unit (the largest k)."""
+    problems = [list(units.values()) for units in problem_counts(attempts).values()]
+    return problems, min(n for units in problems for n, _ in units)
+
+
+def _scores(problems: list[list[tuple[int, int]]], k: int) -> tuple[float, list[float]]:
+    """Mean pass@k over problems, and each problem's (``problem_pass_at_k``)."""
+    values = [problem_pass_at_k(units, k) for units in problems]
+    return sum(values) / len(values), values
 
 
 def curve_ks(n: int) -> list[int]:
@@ -43,18 +52,20 @@ def curve_ks(n: int) -> list[int]:
 
 
 def passk_curve(attempts: list[Attempt]) -> dict:
-    """Mean pass@k for k = 1..n (n = fewest samples of any unit) with its 95% bootstrap interval
-    at each k (the figure's band; None with a single unit), plus sampled tokens per k.
+    """Mean pass@k over problems for k = 1..n (n = fewest samples of any unit) with its 95%
+    bootstrap interval over problems at each k (the figure's band; None with a single problem),
+    plus sampled tokens per k. An MTPB problem's pass@k weighs its test cases by their runs, so
+    pass@1 is ``mtpb evaluate``'s pass rate; a HumanEval run's is ``evaluate``'s pass@k.
 
     ``tokens`` is the FLOPs proxy of the paper's second axis: the mean tokens per sample,
     summed over units, times k (total tokens spent to draw k samples per problem).
     """
-    counts = list(unit_counts(attempts).values())
-    n_min = min(n for n, _ in counts)
+    problems, n_min = _by_problem(attempts)
     ks = curve_ks(n_min)
-    curve = {"k": ks, "pass@k": [mean_pass_at_k(counts, k) for k in ks],
-             "ci95": [bootstrap_ci(counts, k) for k in ks], "n_min": n_min, "units": len(counts),
-             "tokens": None}
+    scores = [_scores(problems, k) for k in ks]
+    curve = {"k": ks, "pass@k": [mean for mean, _ in scores],
+             "ci95": [bootstrap_mean(values) for _, values in scores], "n_min": n_min,
+             "problems": len(problems), "tokens": None}
     per_unit_tokens = _mean_tokens_per_unit(attempts)
     if per_unit_tokens is not None:
         curve["tokens"] = [k * per_unit_tokens for k in ks]
@@ -73,34 +84,49 @@ def _mean_tokens_per_unit(attempts: list[Attempt]) -> float | None:
 
 def passk_table(attempts: list[Attempt], ks: Iterable[int] = TABLE_KS) -> dict[str, dict]:
     """pass@k with its 95% bootstrap interval at the usual k (those the samples allow)."""
-    counts = list(unit_counts(attempts).values())
-    n_min = min(n for n, _ in counts)
-    return {f"pass@{k}": {"value": mean_pass_at_k(counts, k), "ci95": bootstrap_ci(counts, k)}
-            for k in ks if k <= n_min}
+    problems, n_min = _by_problem(attempts)
+    table = {}
+    for k in (k for k in ks if k <= n_min):
+        mean, values = _scores(problems, k)
+        table[f"pass@{k}"] = {"value": mean, "ci95": bootstrap_mean(values)}
+    return table
 
 
 def paired_differences(series: list[tuple[str, str, list[Attempt]]],
                        ks: tuple[int, ...] = TABLE_KS) -> list[dict]:
     """pass@k(A) - pass@k(B) with a paired bootstrap 95% interval, for each pair of pass@k series
     (label, run kind, attempts) of one kind, A before B in input order, that share at least two
-    problems (units), over the shared ones: the comparison a fine-tuning experiment asks for
-    (edit sequences vs programs), or MTPB's multi- vs single-turn."""
+    problems, over the units (tasks; MTPB test cases) both answered: the comparison a fine-tuning
+    experiment asks for (edit sequences vs programs), or MTPB's multi- vs single-turn. Problems
+    are resampled jointly for both series, as ``paired_difference_ci`` does."""
     out = []
     for i, (label_a, kind_a, attempts_a) in enumerate(series):
         for label_b, kind_b, attempts_b in series[i + 1:]:
             if kind_a != kind_b:
                 continue
-            ca, cb = unit_counts(attempts_a), unit_counts(attempts_b)
-            shared = sorted(set(ca) & set(cb))
-            if len(shared) < 2:
+            shared_a, shared_b = _shared(problem_counts(attempts_a), problem_counts(attempts_b))
+            if len(shared_a) < 2:
                 continue
-            pairs = [(ca[u], cb[u]) for u in shared]
-            n_min = min(min(x[0], y[0]) for x, y in pairs)
-            out.append({"a": label_a, "b": label_b, "units": len(shared), "pass@k": {
-                f"pass@{k}": {"difference": mean_pass_at_k([x for x, _ in pairs], k) - mean_pass_at_k([y for _, y in pairs], k),
-                              "ci95": paired_difference_ci(pairs, k)}
-                for k in ks if k <= n_min}})
+            n_min = min(n for units in shared_a + shared_b for n, _ in units)
+            cells = {}
+            for k in (k for k in ks if k <= n_min):
+                (mean_a, values_a), (mean_b, values_b) = _scores(shared_a, k), _scores(shared_b, k)
+                cells[f"pass@{k}"] = {"difference": mean_a - mean_b, "ci95": bootstrap_mean(
+                    [x - y for x, y in zip(values_a, values_b, strict=True)])}
+            out.append({"a": label_a, "b": label_b, "problems": len(shared_a), "pass@k": cells})
     return out
+
+
+def _shared(a: dict[str, dict[str, tuple[int, int]]],
+            b: dict[str, dict[str, tuple[int, int]]]) -> tuple[list[list[tuple[int, int]]], list[list[tuple[int, int]]]]:
+    """For each problem both answered, A's and B's (n, c) on the units both answered, in one order."""
+    shared_a, shared_b = [], []
+    for problem in sorted(a.keys() & b.keys()):
+        units = sorted(a[problem].keys() & b[problem].keys())
+        if units:
+            shared_a.append([a[problem][u] for u in units])
+            shared_b.append([b[problem][u] for u in units])
+    return shared_a, shared_b
 
 
 def solve_rates(runs: list[Run]) -> dict[str, dict[str, float]]:

@@ -117,3 +117,12 @@ def test_tally_counts_samples_and_passes_per_key(outcomes: list[tuple[str, bool]
     for key, (n, c) in counts.items():
         assert n == sum(k == key for k, _ in outcomes)
         assert c == sum(k == key and passed for k, passed in outcomes)
+
+
+def test_problem_pass_at_k_weighs_units_by_samples() -> None:
+    """An MTPB problem's test cases: pass@1 is passing runs / runs (the summary's pass rate)."""
+    from editseq.evaluate.passk import problem_pass_at_k
+
+    assert problem_pass_at_k([(4, 2)], 2) == pass_at_k(4, 2, 2)  # one unit: exactly its pass@k
+    assert problem_pass_at_k([(3, 2), (1, 0)], 1) == pytest.approx(2 / 4)
+    assert problem_pass_at_k([(2, 1), (2, 2)], 2) == pytest.approx((1 + 1) / 2)

@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from editseq.evaluate.passk import mean_pass_at_k
 
 
@@ -24,7 +26,10 @@ def test_outputs_exist_and_agree(built_report: Path, report_inputs: dict[str, Pa
     mixed = {int(r["k"]): float(r["pass@k"]) for r in rows if r["run"] == "mixed"}
     assert mixed == {k: mean_pass_at_k(counts, k) for k in range(1, 9)}
     differences = list(csv.DictReader((built_report / "differences.csv").open()))
-    assert [(r["a"], r["b"], r["k"]) for r in differences] == [("codegen", "mixed", "1")]  # results runs only
+    # runs of one kind only; MTPB's modes pair by problem and case
+    assert [(r["a"], r["b"], r["k"]) for r in differences] == [("codegen", "mixed", "1"),
+                                                              ("mtpb (multi-turn)", "mtpb (single-turn)", "1")]
+    assert float(differences[1]["difference"]) == pytest.approx(5 / 9 - 4 / 9)
     assert float(differences[0]["difference"]) == data["passk"]["codegen"]["table"]["pass@1"]["value"] - summary["pass@1"]
     assert "Differences between runs (paired)" in (built_report / "report.html").read_text()
     first = next(r for r in rows if r["run"] == "mixed" and r["k"] == "1")
@@ -56,8 +61,8 @@ def test_mtpb_modes_are_separate_pass_at_k_series(built_report: Path) -> None:
     """Was: one "mtpb" series averaging the multi-turn runs with the single-turn control's."""
     passk = json.loads((built_report / "report.json").read_text())["passk"]
     assert "mtpb" not in passk
-    assert passk["mtpb (multi-turn)"]["table"]["pass@1"]["value"] == 5 / 9
-    assert passk["mtpb (single-turn)"]["table"]["pass@1"]["value"] == 4 / 9
+    assert passk["mtpb (multi-turn)"]["table"]["pass@1"]["value"] == pytest.approx(5 / 9)
+    assert passk["mtpb (single-turn)"]["table"]["pass@1"]["value"] == pytest.approx(4 / 9)
 
 
 def test_html_is_self_contained(built_report: Path) -> None:
@@ -68,8 +73,6 @@ def test_html_is_self_contained(built_report: Path) -> None:
 
 
 def test_runs_over_different_problems_are_noted(report_inputs: dict[str, Path], tmp_path: Path) -> None:
-    import pytest
-
     pytest.importorskip("matplotlib")
     from editseq.report.build import ReportOptions, build_report
 
@@ -82,3 +85,38 @@ def test_runs_over_different_problems_are_noted(report_inputs: dict[str, Path], 
         build_report(ReportOptions(inputs=[report_inputs["mixed"], subset], out=tmp_path / "r"))
     assert json.loads((tmp_path / "r" / "report.json").read_text())["notes"][0].startswith(note)
     assert note in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_mtpb_numbers_agree_with_mtpb_evaluate(shared_data: Path, tmp_path: Path) -> None:
+    """A real ``mtpb evaluate`` of a partial file (problem 2 has one case of five): the report's
+    pass@1 per mode was the mean over (problem, case), 72.7% and 54.5% where the summary says
+    53.3% and 40.0%, and its multi- vs single-turn difference was missing."""
+    pytest.importorskip("matplotlib")
+    from editseq.cli import main
+    from editseq.mtpb import data
+
+    bench = data.load(shared_data)
+    rows = []
+    for mode in ("multi", "single"):
+        for pid, cases, passing in (("1", 5, 5), ("2", 1, 0), ("3", 5, 3 if mode == "multi" else 1)):
+            prompts = bench.problems[pid].prompts
+            for case in range(cases):
+                last = f"print({bench.problems[pid].cases[case].output!r})" if case < passing else "print('no')"
+                turns = [last] if mode == "single" else ["pass"] * (len(prompts) - 1) + [last]
+                rows.append({"problem_id": pid, "case": case, "mode": mode, "completions": turns})
+    runs = tmp_path / "m.jsonl"
+    runs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.warns(UserWarning, match="112 of 115 MTPB problems have no runs"):
+        assert main(["mtpb", "evaluate", str(runs), "--data", str(shared_data), "--no-cache"]) == 0
+    summary = json.loads((tmp_path / "m_summary.json").read_text())["modes"]
+    assert main(["report", str(tmp_path / "m_results.jsonl"), "--out", str(tmp_path / "r")]) == 0
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    for mode in ("multi", "single"):
+        series = report["passk"][f"m ({mode}-turn)"]
+        assert series["table"]["pass@1"]["value"] == pytest.approx(summary[mode]["pass_rate"])
+        assert series["curve"]["problems"] == summary[mode]["n_problems"] == 3
+        assert {c: cells[mode]["pass_rate"] for c, cells in report["mtpb"]["m"].items()} == pytest.approx(
+            summary[mode]["categories"])
+    (d,) = report["differences"]
+    assert d["pass@k"]["pass@1"]["difference"] == pytest.approx(
+        summary["multi"]["pass_rate"] - summary["single"]["pass_rate"])

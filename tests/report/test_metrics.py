@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, paired_difference_ci
 from editseq.report import metrics
 from editseq.report.inputs import Attempt, Run
@@ -49,7 +51,7 @@ def test_mtpb_categories_split_modes() -> None:
         Attempt("1", False, "failed", case="0", mode="single", category="math")])
     assert metrics.mtpb_categories(run) == {"math": {"multi": {"pass_rate": 0.5, "n": 2},
                                                      "single": {"pass_rate": 0.0, "n": 1}}}
-    assert run.attempts[0].unit == "1#0@multi"
+    assert run.attempts[0].unit == "1#0"  # the single-turn run of case 0 pairs with it
 
 
 def test_mtpb_categories_average_over_problems_as_the_summary_does() -> None:
@@ -77,9 +79,40 @@ def test_paired_differences_cover_shared_problems_of_runs_of_one_kind() -> None:
     c.kind = "mtpb"  # another kind: never compared with results runs
     lone = _run("lone", [("t9", True), ("t9", False)])  # nothing shared with the others
     (d,) = metrics.paired_differences([(r.label, r.kind, r.attempts) for r in (a, b, c, lone)])
-    assert (d["a"], d["b"], d["units"]) == ("a", "b", 2)  # t1 and t2 only
+    assert (d["a"], d["b"], d["problems"]) == ("a", "b", 2)  # t1 and t2 only
     shared_a, shared_b = [(2, 2), (2, 1)], [(2, 1), (2, 0)]
     assert list(d["pass@k"]) == ["pass@1"]  # k <= 2 samples: of the usual 1, 10, 100 only 1
     cell = d["pass@k"]["pass@1"]
     assert cell["difference"] == mean_pass_at_k(shared_a, 1) - mean_pass_at_k(shared_b, 1) == 0.5
     assert cell["ci95"] == paired_difference_ci(list(zip(shared_a, shared_b, strict=True)), 1)
+
+
+def _mtpb(mode: str, rows: list[tuple[str, int, bool]]) -> list[Attempt]:
+    return [Attempt(pid, ok, "passed" if ok else "failed", case=str(case), mode=mode, category="math")
+            for pid, case, ok in rows]
+
+
+def test_mtpb_pass_at_1_is_the_summary_pass_rate_and_problems_are_resampled() -> None:
+    """Was: every (problem, case) counted as a problem of its own, so a problem with 5 cases
+    weighed 5 times one with a single case (pass@1 5/6 here, where ``mtpb evaluate``'s summary says
+    (1 + 0) / 2), and the bootstrap resampled cases, not problems (the table said 6 problems)."""
+    attempts = _mtpb("multi", [("1", c, True) for c in range(5)] + [("2", 0, False)])
+    curve = metrics.passk_curve(attempts)
+    assert (curve["pass@k"], curve["problems"], curve["n_min"]) == ([0.5], 2, 1)
+    assert curve["ci95"] == [bootstrap_ci([(1, 1), (1, 0)], 1)] == [[0.0, 1.0]]
+    # a problem's cases weigh by their runs: its pass@1 is passing runs / runs, as in the summary
+    uneven = _mtpb("multi", [("1", 0, True), ("1", 0, True), ("1", 0, False), ("1", 1, False)])
+    assert metrics.passk_table(uneven)["pass@1"]["value"] == pytest.approx(2 / 4)
+    assert metrics.passk_curve(uneven)["pass@k"] == [pytest.approx(0.5)]
+
+
+def test_mtpb_multi_and_single_turn_are_paired_by_case() -> None:
+    """Was: the mode was part of the pairing unit, so the multi- vs single-turn difference the
+    README promises was never computed (no unit in common)."""
+    multi = _mtpb("multi", [("1", 0, True), ("1", 1, True), ("2", 0, True), ("2", 1, False), ("3", 0, False)])
+    single = _mtpb("single", [("1", 0, False), ("1", 1, True), ("2", 0, False), ("2", 1, False), ("4", 0, True)])
+    (d,) = metrics.paired_differences([("m (multi-turn)", "mtpb", multi), ("m (single-turn)", "mtpb", single)])
+    assert (d["a"], d["b"], d["problems"]) == ("m (multi-turn)", "m (single-turn)", 2)  # 1 and 2
+    cell = d["pass@k"]["pass@1"]
+    assert cell["difference"] == pytest.approx((1 + 0.5) / 2 - (0.5 + 0) / 2)
+    assert cell["ci95"] == paired_difference_ci([((2, 2), (2, 1)), ((2, 1), (2, 0))], 1)
