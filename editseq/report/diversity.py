@@ -1,8 +1,10 @@
 """Diversity of a run's samples per problem, the quantity the LintSeq paper ties to pass@k gains.
 
 Two samples count as the same program when they differ only in formatting, comments,
-docstrings or the names they choose: each is parsed, docstrings dropped, identifiers renamed
-in order of first appearance (builtins and attributes kept) and unparsed. Text that does not
+docstrings or the names they choose: each is parsed, docstrings dropped, the names it binds
+renamed in order of first appearance and unparsed. Names it does not bind (builtins, a HumanEval
+completion's parameters and the modules its prompt imports) and attributes are kept: they mean
+the same in every sample of a problem. Text that does not
 parse (HumanEval completions are function bodies, so they are first wrapped in a ``def``) falls
 back to whitespace-collapsed text. Edit distance is a token-level Levenshtein distance computed
 bit-parallel (Hyyrö 2001), on at most ``max_pairs`` sampled pairs per problem, so 200 samples
@@ -25,14 +27,34 @@ _BUILTINS = frozenset(dir(builtins))
 _COMMENT = re.compile(r"#[^\n]*")
 
 
-class _Renamer(ast.NodeTransformer):
-    """Rename identifiers to v0, v1, ... by first appearance; drop docstrings."""
+def _bound_names(tree: ast.AST) -> set[str]:
+    """Names the code binds: assigned, parameters, functions and classes it defines, ``as`` names."""
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.alias) and node.asname:
+            bound.add(node.asname)
+    return bound - _BUILTINS
 
-    def __init__(self) -> None:
+
+class _Renamer(ast.NodeTransformer):
+    """Rename the names the code binds to v0, v1, ... by first appearance; drop docstrings.
+
+    A free name is kept: renamed by first appearance, ``return a - b`` and ``return b - a`` (a
+    completion's parameters) or ``math.sqrt(x)`` and ``numpy.sqrt(x)`` were one program.
+    """
+
+    def __init__(self, bound: set[str]) -> None:
+        self.bound = bound
         self.names: dict[str, str] = {}
 
     def _new(self, name: str) -> str:
-        if name in _BUILTINS:
+        if name not in self.bound:
             return name
         return self.names.setdefault(name, f"v{len(self.names)}")
 
@@ -67,6 +89,11 @@ class _Renamer(ast.NodeTransformer):
             node.name = self._new(node.name)
         return self.generic_visit(node)
 
+    def visit_alias(self, node: ast.alias) -> ast.alias:
+        if node.asname:
+            node.asname = self._new(node.asname)
+        return node
+
 
 def normalize(text: str) -> str:
     """A canonical form: equal for programs that differ only in layout, comments, docstrings, names."""
@@ -75,7 +102,7 @@ def normalize(text: str) -> str:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
             continue
-        return ast.unparse(ast.fix_missing_locations(_Renamer().visit(tree)))
+        return ast.unparse(ast.fix_missing_locations(_Renamer(_bound_names(tree)).visit(tree)))
     return "\x00unparsed " + " ".join(_COMMENT.sub("", text).split())
 
 

@@ -31,8 +31,18 @@ def test_normalize_ignores_layout_comments_docstrings_and_names() -> None:
     b = "def g(  items ):\n    acc=0\n    for it in items: acc += it\n    return acc\n"
     assert normalize(a) == normalize(b)
     assert normalize(a) != normalize(a.replace("total += x", "total -= x"))
-    assert normalize("    return len(s)\n") == normalize("    return len( t )  # body only\n")
+    assert normalize("    n = len(s)\n    return n\n") == normalize("    k=len( s )  # body only\n    return k\n")
     assert normalize("    return len(s)\n") != normalize("    return sum(s)\n")  # builtins kept
+    assert normalize("import numpy as np\nnp.sum(x)\n") == normalize("import numpy as xx\nxx.sum(x)\n")
+
+
+def test_names_the_sample_does_not_bind_are_kept() -> None:
+    """Was: every identifier was renamed by first appearance, so a HumanEval completion's use of
+    its parameters (bound by the prompt) or of the prompt's modules lost its meaning: ``a - b`` and
+    ``b - a`` were one program, and so were ``math.sqrt`` and ``numpy.sqrt``."""
+    assert normalize("    return a - b\n") != normalize("    return b - a\n")
+    assert normalize("    return math.sqrt(x)\n") != normalize("    return numpy.sqrt(x)\n")
+    assert normalize("    for i in xs:\n        yield i\n") == normalize("    for j in xs:\n        yield j\n")
 
 
 def test_unparsable_text_falls_back_to_collapsed_whitespace() -> None:
