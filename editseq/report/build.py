@@ -124,14 +124,17 @@ def _task_set_notes(scored: list[Run]) -> list[str]:
 
 
 def _diversity(run: Run, max_pairs: int) -> dict[str, Any]:
-    """Per-task diversity joined with per-task gains, run means, and their rank correlation."""
+    """Per-task diversity joined with per-task gains, run means, and their rank correlation;
+    a task of one sample, whose diversity is None, is left out of both."""
     per_task = diversity.run_diversity(run.attempts, max_pairs)
     gains = metrics.per_task_gain(run.attempts)
     for task, row in per_task.items():
         row.update(gains[task])
-    rows = list(per_task.values())
-    mean = {key: sum(r[key] for r in rows) / len(rows) if rows else None
-            for key in ("distinct_fraction", "mean_edit_distance", "distinct_passing")}
+    mean = {}
+    for key in ("distinct_fraction", "mean_edit_distance", "distinct_passing"):
+        values = [r[key] for r in per_task.values() if r[key] is not None]
+        mean[key] = sum(values) / len(values) if values else None
+    rows = [r for r in per_task.values() if r["distinct_fraction"] is not None]
     rho = diversity.spearman([r["distinct_fraction"] for r in rows], [r["gain"] for r in rows])
     return {"tasks": per_task, "mean": mean, "spearman_distinct_vs_gain": rho}
 
@@ -173,8 +176,9 @@ def make_figures(data: dict[str, Any], folder: Path) -> dict[str, str]:
             made["per_problem"] = figures.heatmap_figure(data["per_problem"]["rates"], data["per_problem"]["labels"])
         if data["mtpb"]:
             made["mtpb"] = figures.mtpb_figure(data["mtpb"])
-        points = {label: [(t["distinct_fraction"], t["gain"]) for t in d["tasks"].values()]
-                  for label, d in data["diversity"].items() if d["tasks"]}
+        points = {label: [(t["distinct_fraction"], t["gain"]) for t in d["tasks"].values()
+                          if t["distinct_fraction"] is not None] for label, d in data["diversity"].items()}
+        points = {label: xy for label, xy in points.items() if xy}
         if points:
             made["diversity"] = figures.diversity_figure(points)
         for i, (label, d) in enumerate(data["lintseq"].items()):

@@ -142,8 +142,11 @@ def normalized_distance(a: list[str], b: list[str]) -> float:
 
 
 def problem_diversity(forms: list[str], passed: list[bool], max_pairs: int = 64,
-                      seed: int = 0) -> dict[str, float | int]:
-    """Distinct fraction, mean pairwise normalized edit distance, distinct passing programs."""
+                      seed: int = 0) -> dict[str, float | int | None]:
+    """Distinct fraction, mean pairwise normalized edit distance, distinct passing programs.
+
+    One sample has no diversity: its fraction and distance are None, not 1 ("all distinct") and
+    0 ("all alike") at once, which pulled a run's means both ways."""
     n = len(forms)
     tokens = {f: CODE_TOKEN_RE.findall(f) for f in set(forms)}
     pairs = list(combinations(range(n), 2))
@@ -156,8 +159,8 @@ def problem_diversity(forms: list[str], passed: list[bool], max_pairs: int = 64,
         if key[0] != key[1] and key not in memo:
             memo[key] = normalized_distance(tokens[key[0]], tokens[key[1]])
         total += memo.get(key, 0.0)
-    return {"samples": n, "distinct": len(tokens), "distinct_fraction": len(tokens) / n if n else 0.0,
-            "mean_edit_distance": total / len(pairs) if pairs else 0.0,
+    return {"samples": n, "distinct": len(tokens), "distinct_fraction": len(tokens) / n if n > 1 else None,
+            "mean_edit_distance": total / len(pairs) if pairs else None,
             "distinct_passing": len({f for f, ok in zip(forms, passed, strict=True) if ok})}
 
 

@@ -163,7 +163,8 @@ def _diversity(data: dict[str, Any], figs: dict[str, str]) -> str:
                       "distinct passing", "Spearman(distinct, gain)"], rows)
             + '<p class="note">Programs are compared after normalization (AST with docstrings dropped and '
               "names renamed; formatting and comments ignored). Edit distance: token Levenshtein over the "
-              "longer length, mean over sampled pairs. Gain: pass@n - pass@1 of the problem.</p>")
+              "longer length, mean over sampled pairs. Gain: pass@n - pass@1 of the problem. A problem with "
+              "a single sample has no diversity: it is left out of these means and the correlation.</p>")
 
 
 def _lintseq(data: dict[str, Any], figs: dict[str, str]) -> str:

@@ -120,3 +120,26 @@ def test_mtpb_numbers_agree_with_mtpb_evaluate(shared_data: Path, tmp_path: Path
     (d,) = report["differences"]
     assert d["pass@k"]["pass@1"]["difference"] == pytest.approx(
         summary["multi"]["pass_rate"] - summary["single"]["pass_rate"])
+
+
+def test_tasks_of_one_sample_are_left_out_of_diversity(tmp_path: Path) -> None:
+    """A greedy run (one sample per task) reported distinct fraction 1.000 and mean edit distance
+    0.000 for every task, and averaged them into the run's means beside the measured tasks."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    rows = [("t1", "    return 1\n", True), ("t1", "    return 2\n", False), ("t2", "    return 3\n", True)]
+    many = tmp_path / "many_results.jsonl"
+    many.write_text("".join(json.dumps({"task_id": t, "completion": c, "passed": ok}) + "\n" for t, c, ok in rows))
+    greedy = tmp_path / "greedy_results.jsonl"
+    greedy.write_text("".join(json.dumps({"task_id": t, "completion": c, "passed": ok}) + "\n" for t, c, ok in rows[1:]))
+    data = build_report(ReportOptions(inputs=[many, greedy], out=tmp_path / "r"))
+    t1 = data["diversity"]["many"]["tasks"]["t1"]
+    assert t1["mean_edit_distance"] > 0  # t1 alone makes the first two means
+    assert data["diversity"]["many"]["mean"] == {"distinct_fraction": 1.0, "mean_edit_distance": t1["mean_edit_distance"],
+                                                 "distinct_passing": 1.0}
+    assert data["diversity"]["greedy"]["mean"] == {"distinct_fraction": None, "mean_edit_distance": None,
+                                                   "distinct_passing": 0.5}
+    rows = list(csv.DictReader((tmp_path / "r" / "diversity.csv").open()))
+    assert [(r["run"], r["task"], r["distinct_fraction"]) for r in rows] == [
+        ("many", "t1", "1.0"), ("many", "t2", ""), ("greedy", "t1", ""), ("greedy", "t2", "")]

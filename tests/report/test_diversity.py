@@ -58,6 +58,12 @@ def test_problem_diversity_counts() -> None:
     assert abs(got["mean_edit_distance"] - 5 / 6) < 1e-9
 
 
+def test_one_sample_has_no_diversity() -> None:
+    """Was: distinct fraction 1.0 ("all distinct") beside mean edit distance 0.0 ("all alike")."""
+    got = problem_diversity(["a"], [True])
+    assert (got["distinct_fraction"], got["mean_edit_distance"], got["distinct_passing"]) == (None, None, 1)
+
+
 def test_pairs_are_capped() -> None:
     """Pairs are 0 (same form) or 1 apart: a mean over 10 sampled pairs is a multiple of 1/10,
     while the mean over all 4950 pairs is 99/4950 = 0.02."""
