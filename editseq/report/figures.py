@@ -39,15 +39,18 @@ def _text(label: str) -> str:
 
 def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k") -> Figure:
     """pass@k against k (or total sampled tokens), log-x, one line per run, as in the paper,
-    shaded by its 95% bootstrap interval over problems."""
+    shaded by its 95% bootstrap interval over problems (a bar where a run has one k)."""
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
     for label, curve in curves.items():
         xs = curve["k"] if x == "k" else curve["tokens"]
         (line,) = ax.plot(xs, [100 * v for v in curve["pass@k"]], label=_text(label), **STYLE)
-        if all(curve["ci95"]):
+        if all(curve["ci95"]) and len(xs) > 1:
             ax.fill_between(xs, *([100 * ci[i] for ci in curve["ci95"]] for i in (0, 1)),
                             color=line.get_color(), alpha=0.15, linewidth=0)
+        elif all(curve["ci95"]):  # one k (one sample per problem): a band of no width is not seen
+            y, (low, high) = 100 * curve["pass@k"][0], curve["ci95"][0]
+            ax.errorbar(xs, [y], yerr=[[y - 100 * low], [100 * high - y]], color=line.get_color(), capsize=4)
     ax.set_xscale("log")
     _plain_log_ticks(ax)
     ax.set_xlabel("k (samples per problem)" if x == "k" else "total sampled tokens (FLOPs proxy)")
@@ -55,7 +58,7 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k") -> Figure:
     ax.set_ylim(bottom=0)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(frameon=False)
-    ax.set_title("pass@k" + (" vs inference cost" if x == "tokens" else "") + " (bands: 95% bootstrap CI)")
+    ax.set_title("pass@k" + (" vs inference cost" if x == "tokens" else "") + " (95% bootstrap CI over problems)")
     return fig
 
 
@@ -112,7 +115,8 @@ def mtpb_figure(tables: dict[str, dict[str, dict[str, dict[str, float]]]]) -> Fi
     ax = fig.add_subplot()
     width = 0.8 / max(1, len(series))
     for s, (label, mode) in enumerate(series):
-        ys = [100 * tables[label].get(c, {}).get(mode, {}).get("pass_rate", 0.0) for c in categories]
+        # no bar, rather than a 0% one, where a run has no problem of the category in this mode
+        ys = [100 * tables[label].get(c, {}).get(mode, {}).get("pass_rate", math.nan) for c in categories]
         ax.bar([i + s * width for i in range(len(categories))], ys, width, label=_text(f"{label} ({mode})"),
                hatch="" if mode == "multi" else "//")
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(categories))], categories, rotation=30, ha="right")

@@ -1,0 +1,28 @@
+"""What the figures draw, read back from the matplotlib objects."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+pytest.importorskip("matplotlib", reason="editseq report needs matplotlib: pip install 'editseq[report]'")
+
+from editseq.report import figures
+
+
+def test_a_category_a_run_did_not_answer_has_no_bar() -> None:
+    """Was: a 0% bar, which reads as every run of that category failing."""
+    fig = figures.mtpb_figure({"a": {"math": {"multi": {"pass_rate": 0.5, "n": 2}}},
+                               "b": {"string": {"multi": {"pass_rate": 1.0, "n": 1}}}})
+    a, b = fig.axes[0].containers
+    assert a[0].get_height() == 50.0 and math.isnan(a[1].get_height())
+    assert math.isnan(b[0].get_height()) and b[1].get_height() == 100.0
+
+
+def test_the_interval_of_a_single_k_is_drawn_as_a_bar() -> None:
+    """Was: a band over one k has no width, so the interval the title announces was not seen."""
+    curve = {"k": [1], "pass@k": [0.5], "ci95": [[0.25, 0.75]], "tokens": None}
+    (bar,) = figures.passk_figure({"a": curve}).axes[0].containers
+    (segments,) = bar.lines[2]
+    assert segments.get_segments()[0].tolist() == [[1.0, 25.0], [1.0, 75.0]]
