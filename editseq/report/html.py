@@ -151,7 +151,7 @@ def _mtpb(data: dict[str, Any], figs: dict[str, str]) -> str:
             for label, table in data["mtpb"].items() for cat, modes in table.items()
             for mode, cell in modes.items()]
     return ("<h2>MTPB: pass rate by category, multi- vs single-turn</h2>" + figs.get("mtpb", "")
-            + _table(["category", "run (mode)", "pass rate", "samples"], rows))
+            + _table(["category", "run (mode)", "pass rate", "runs"], rows))
 
 
 def _diversity(data: dict[str, Any], figs: dict[str, str]) -> str:
@@ -162,7 +162,7 @@ def _diversity(data: dict[str, Any], figs: dict[str, str]) -> str:
             + _table(["run", "problems", "distinct fraction", "mean edit distance",
                       "distinct passing", "Spearman(distinct, gain)"], rows)
             + '<p class="note">Programs are compared after normalization (AST with docstrings dropped and '
-              "names renamed; formatting and comments ignored). Edit distance: token Levenshtein over the "
+              "the names a program binds renamed; formatting and comments ignored). Edit distance: token Levenshtein over the "
               "longer length, mean over sampled pairs. Gain: pass@n - pass@1 of the problem. A problem with "
               "a single sample has no diversity: it is left out of these means and the correlation.</p>")
 
