@@ -84,23 +84,16 @@ def bootstrap_ci(counts: Sequence[tuple[int, int]], k: int, rounds: int = 1000,
     return bootstrap_mean([pass_at_k(n, c, k) for n, c in counts], rounds, level, seed)
 
 
-def paired_difference_ci(pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]], k: int,
-                         rounds: int = 1000, level: float = 0.95, seed: int = 0) -> list[float] | None:
-    """Interval of mean pass@k(A) - pass@k(B) over tasks both runs answered, given
-    ((n_a, c_a), (n_b, c_b)) per task, resampling tasks jointly (a paired bootstrap).
-
-    Pairing removes the spread between easy and hard tasks that both runs share, so it separates
-    two runs far better than comparing their own intervals. Like ``bootstrap_ci`` it covers the
-    choice of tasks, not the finite samples drawn per task.
-    """
-    return bootstrap_mean([pass_at_k(*a, k) - pass_at_k(*b, k) for a, b in pairs], rounds, level, seed)
-
-
 def bootstrap_mean(values: Sequence[float], rounds: int = 1000, level: float = 0.95,
                    seed: int = 0) -> list[float] | None:
     """Percentile interval of the mean of ``values`` (one per task, or per problem) resampled with
     replacement (sorted first, so the interval does not depend on their order); None for fewer
-    than two values. ``bootstrap_ci`` and ``paired_difference_ci`` are this on pass@k values."""
+    than two values. ``bootstrap_ci`` is this on pass@k values.
+
+    On the differences pass@k(A) - pass@k(B) of the tasks both runs answered it is a paired
+    bootstrap: pairing removes the spread between easy and hard tasks that both runs share, so it
+    separates two runs far better than comparing their own intervals. Like ``bootstrap_ci`` it
+    covers the choice of tasks, not the finite samples drawn per task."""
     if len(values) < 2:
         return None
     values = sorted(values)

@@ -98,7 +98,7 @@ def paired_differences(series: list[tuple[str, str, list[Attempt]]],
     (label, run kind, attempts) of one kind, A before B in input order, that share at least two
     problems, over the units (tasks; MTPB test cases) both answered: the comparison a fine-tuning
     experiment asks for (edit sequences vs programs), or MTPB's multi- vs single-turn. Problems
-    are resampled jointly for both series, as ``paired_difference_ci`` does."""
+    are resampled jointly for both series (``bootstrap_mean`` of the per-problem differences)."""
     out = []
     for i, (label_a, kind_a, attempts_a) in enumerate(series):
         for label_b, kind_b, attempts_b in series[i + 1:]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, paired_difference_ci
+from editseq.evaluate.passk import bootstrap_ci, bootstrap_mean, mean_pass_at_k, pass_at_k
 from editseq.report import metrics
 from editseq.report.inputs import Attempt, Run
 
@@ -84,7 +84,7 @@ def test_paired_differences_cover_shared_problems_of_runs_of_one_kind() -> None:
     assert list(d["pass@k"]) == ["pass@1"]  # k <= 2 samples: of the usual 1, 10, 100 only 1
     cell = d["pass@k"]["pass@1"]
     assert cell["difference"] == mean_pass_at_k(shared_a, 1) - mean_pass_at_k(shared_b, 1) == 0.5
-    assert cell["ci95"] == paired_difference_ci(list(zip(shared_a, shared_b, strict=True)), 1)
+    assert cell["ci95"] == bootstrap_mean([pass_at_k(*x, 1) - pass_at_k(*y, 1) for x, y in zip(shared_a, shared_b, strict=True)])
 
 
 def _mtpb(mode: str, rows: list[tuple[str, int, bool]]) -> list[Attempt]:
@@ -115,4 +115,4 @@ def test_mtpb_multi_and_single_turn_are_paired_by_case() -> None:
     assert (d["a"], d["b"], d["problems"]) == ("m (multi-turn)", "m (single-turn)", 2)  # 1 and 2
     cell = d["pass@k"]["pass@1"]
     assert cell["difference"] == pytest.approx((1 + 0.5) / 2 - (0.5 + 0) / 2)
-    assert cell["ci95"] == paired_difference_ci([((2, 2), (2, 1)), ((2, 1), (2, 0))], 1)
+    assert cell["ci95"] == bootstrap_mean([1 - 0.5, 0.5 - 0])
