@@ -77,8 +77,8 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     data: dict[str, Any] = {"runs": [{"label": r.label, "path": str(r.path), "kind": r.kind,
                                       "records": len(r.attempts) or len(r.records)} for r in runs]}
     series = [(label, r.kind, attempts) for r in scored for label, attempts in _passk_series(r)]
-    data["passk"] = {label: {"curve": metrics.passk_curve(attempts), "table": metrics.passk_table(attempts)}
-                     for label, _, attempts in series}
+    curves = {label: metrics.passk_curve(attempts) for label, _, attempts in series}
+    data["passk"] = {label: {"curve": curve, "table": metrics.passk_table(curve)} for label, curve in curves.items()}
     data["differences"] = metrics.paired_differences(series)
     rates = metrics.solve_rates(scored)
     labels = [r.label for r in scored]

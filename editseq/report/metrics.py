@@ -82,14 +82,12 @@ def _mean_tokens_per_unit(attempts: list[Attempt]) -> float | None:
     return sum(sum(v) / len(v) for v in per.values())
 
 
-def passk_table(attempts: list[Attempt], ks: Iterable[int] = TABLE_KS) -> dict[str, dict]:
-    """pass@k with its 95% bootstrap interval at the usual k (those the samples allow)."""
-    problems, n_min = _by_problem(attempts)
-    table = {}
-    for k in (k for k in ks if k <= n_min):
-        mean, values = _scores(problems, k)
-        table[f"pass@{k}"] = {"value": mean, "ci95": bootstrap_mean(values)}
-    return table
+def passk_table(curve: dict, ks: Iterable[int] = TABLE_KS) -> dict[str, dict]:
+    """pass@k with its 95% bootstrap interval at the usual k that the samples allow, read off
+    ``passk_curve`` (whose k include 1, 10 and 100 up to n)."""
+    wanted = set(ks)
+    return {f"pass@{k}": {"value": value, "ci95": ci}
+            for k, value, ci in zip(curve["k"], curve["pass@k"], curve["ci95"], strict=True) if k in wanted}
 
 
 def paired_differences(series: list[tuple[str, str, list[Attempt]]],

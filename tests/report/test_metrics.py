@@ -20,6 +20,8 @@ def test_curve_ks_cover_one_to_n_on_a_log_grid() -> None:
     assert metrics.curve_ks(5) == [1, 2, 3, 4, 5]
     ks = metrics.curve_ks(200)
     assert ks[:10] == list(range(1, 11)) and ks[-1] == 200 and 100 in ks and len(ks) < 40
+    for n in range(1, 400):  # the table's k are read off the curve
+        assert {k for k in metrics.TABLE_KS if k <= n} <= set(metrics.curve_ks(n)), n
 
 
 def test_curve_uses_the_one_estimator_and_tokens() -> None:
@@ -102,7 +104,7 @@ def test_mtpb_pass_at_1_is_the_summary_pass_rate_and_problems_are_resampled() ->
     assert curve["ci95"] == [bootstrap_ci([(1, 1), (1, 0)], 1)] == [[0.0, 1.0]]
     # a problem's cases weigh by their runs: its pass@1 is passing runs / runs, as in the summary
     uneven = _mtpb("multi", [("1", 0, True), ("1", 0, True), ("1", 0, False), ("1", 1, False)])
-    assert metrics.passk_table(uneven)["pass@1"]["value"] == pytest.approx(2 / 4)
+    assert metrics.passk_table(metrics.passk_curve(uneven))["pass@1"]["value"] == pytest.approx(2 / 4)
     assert metrics.passk_curve(uneven)["pass@k"] == [pytest.approx(0.5)]
 
 
