@@ -26,7 +26,7 @@ from editseq.benchmarks.plus import (
     TIME_LIMIT_FACTOR,
     read_recording,
 )
-from editseq.config import ConfigError, option, to_dict
+from editseq.config import ConfigError, option, parse_ks, to_dict
 from editseq.env import versions
 from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, tally
 from editseq.evaluate.samples import Sample, build_programs, read_samples
@@ -75,12 +75,7 @@ class EvaluateOptions(ScaleOptions):
             Limits(timeout=self.timeout, memory_mb=self.memory_mb)
         except ValueError as exc:
             raise ConfigError("--" + str(exc).replace("_", "-", 1)) from exc
-        try:
-            self.ks = sorted({int(x) for x in self.k.split(",") if x.strip()})
-        except ValueError as exc:
-            raise ConfigError(f"--k must be comma-separated integers like 1,10,100, got {self.k!r}") from exc
-        if any(k < 1 for k in self.ks):
-            raise ConfigError(f"--k values must be at least 1, got {self.k!r}")
+        self.ks = parse_ks(self.k)
 
     def output_paths(self) -> tuple[Path, Path, Path]:
         """(results JSONL, summary JSON, cache SQLite) for this samples file."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq.config import ConfigError, option, to_dict
+from editseq.config import ConfigError, option, parse_ks, to_dict
 from editseq.env import versions
 from editseq.io import InputError, write_atomic, write_json
 from editseq.report import diversity, metrics
@@ -30,6 +30,7 @@ class ReportOptions:
     labels: str = option("", help="comma-separated run labels in input order (default: file names)", comma=True)
     max_pairs: int = option(64, help="sample pairs per problem for the mean edit distance (caps the cost)")
     viewer: int = option(3, help="LintSeq sequences shown step by step, per dataset")
+    k: str = option("1,10,100", help="comma-separated k of the pass@k tables and paired differences, where the samples allow (the curves show every k)", comma=True)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -41,6 +42,7 @@ class ReportOptions:
             raise ConfigError(f"--max-pairs must be at least 1, got {self.max_pairs}")
         if self.viewer < 0:
             raise ConfigError(f"--viewer must be 0 or more, got {self.viewer}")
+        self.ks = tuple(parse_ks(self.k))
 
     def label_list(self, n: int) -> list[str | None]:
         """One label (or None for the default) per input; checks the count."""
@@ -77,9 +79,10 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     data: dict[str, Any] = {"runs": [{"label": r.label, "path": str(r.path), "kind": r.kind,
                                       "records": len(r.attempts) or len(r.records)} for r in runs]}
     series = [(label, r.kind, attempts) for r in scored for label, attempts in _passk_series(r)]
-    curves = {label: metrics.passk_curve(attempts) for label, _, attempts in series}
-    data["passk"] = {label: {"curve": curve, "table": metrics.passk_table(curve)} for label, curve in curves.items()}
-    data["differences"] = metrics.paired_differences(series)
+    curves = {label: metrics.passk_curve(attempts, opts.ks) for label, _, attempts in series}
+    data["passk"] = {label: {"curve": curve, "table": metrics.passk_table(curve, opts.ks)}
+                     for label, curve in curves.items()}
+    data["differences"] = metrics.paired_differences(series, opts.ks)
     rates = metrics.solve_rates(scored)
     labels = [r.label for r in scored]
     data["per_problem"] = {"labels": labels, "rates": rates,

@@ -37,12 +37,13 @@ def _scores(problems: list[list[tuple[int, int]]], k: int) -> tuple[float, list[
     return sum(values) / len(values), values
 
 
-def curve_ks(n: int) -> list[int]:
-    """k values for a log-x curve up to n: every k to 10, then about 12 per decade, and n.
+def curve_ks(n: int, also: Iterable[int] = TABLE_KS) -> list[int]:
+    """k values for a log-x curve up to n: every k to 10, then about 12 per decade, n, and the
+    ``also`` (the tables' k) up to n.
 
     Scoring every k to n=200 costs seconds per run for no visible difference on a log axis.
     """
-    ks = set(range(1, min(n, 10) + 1))
+    ks = set(range(1, min(n, 10) + 1)) | {k for k in also if k <= n}
     k = 10.0
     while k < n:
         ks.add(round(k))
@@ -51,8 +52,8 @@ def curve_ks(n: int) -> list[int]:
     return sorted(ks)
 
 
-def passk_curve(attempts: list[Attempt]) -> dict:
-    """Mean pass@k over problems for k = 1..n (n = fewest samples of any unit) with its 95%
+def passk_curve(attempts: list[Attempt], table_ks: Iterable[int] = TABLE_KS) -> dict:
+    """Mean pass@k over problems at ``curve_ks(n, table_ks)`` (n = fewest samples of any unit) with its 95%
     bootstrap interval over problems at each k (the figure's band; None with a single problem),
     plus sampled tokens per k. An MTPB problem's pass@k weighs its test cases by their runs, so
     pass@1 is ``mtpb evaluate``'s pass rate; a HumanEval run's is ``evaluate``'s pass@k.
@@ -61,7 +62,7 @@ def passk_curve(attempts: list[Attempt]) -> dict:
     summed over units, times k (total tokens spent to draw k samples per problem).
     """
     problems, n_min = _by_problem(attempts)
-    ks = curve_ks(n_min)
+    ks = curve_ks(n_min, table_ks)
     scores = [_scores(problems, k) for k in ks]
     curve = {"k": ks, "pass@k": [mean for mean, _ in scores],
              "ci95": [bootstrap_mean(values) for _, values in scores], "n_min": n_min,
@@ -83,8 +84,8 @@ def _mean_tokens_per_unit(attempts: list[Attempt]) -> float | None:
 
 
 def passk_table(curve: dict, ks: Iterable[int] = TABLE_KS) -> dict[str, dict]:
-    """pass@k with its 95% bootstrap interval at the usual k that the samples allow, read off
-    ``passk_curve`` (whose k include 1, 10 and 100 up to n)."""
+    """pass@k with its 95% bootstrap interval at the ``ks`` that the samples allow, read off
+    ``passk_curve`` (whose k include the same ``ks`` up to n)."""
     wanted = set(ks)
     return {f"pass@{k}": {"value": value, "ci95": ci}
             for k, value, ci in zip(curve["k"], curve["pass@k"], curve["ci95"], strict=True) if k in wanted}

@@ -143,3 +143,23 @@ def test_tasks_of_one_sample_are_left_out_of_diversity(tmp_path: Path) -> None:
     rows = list(csv.DictReader((tmp_path / "r" / "diversity.csv").open()))
     assert [(r["run"], r["task"], r["distinct_fraction"]) for r in rows] == [
         ("many", "t1", "1.0"), ("many", "t2", ""), ("greedy", "t1", ""), ("greedy", "t2", "")]
+
+
+def test_the_tables_take_the_k_asked_for(tmp_path: Path, report_inputs: dict[str, Path]) -> None:
+    """Was: the tables and paired differences showed k = 1, 10, 100 only, so 8 samples per task
+    showed pass@1 alone (and n = 50, the LintSeq experiment's, no pass@50)."""
+    pytest.importorskip("matplotlib", reason="editseq report needs matplotlib: pip install 'editseq[report]'")
+    from editseq.cli import main
+
+    files = [str(report_inputs[name]) for name in ("codegen", "mixed")]
+    assert main(["report", *files, "--out", str(tmp_path), "--k", "8,3,1"]) == 0
+    data = json.loads((tmp_path / "report.json").read_text())
+    summary = json.loads(report_inputs["mixed"].with_name("mixed_summary.json").read_text())
+    counts = [(t["n"], t["c"]) for t in summary["tasks"].values()]
+    table = data["passk"]["mixed"]["table"]
+    assert list(table) == ["pass@1", "pass@3", "pass@8"]
+    assert [table[f"pass@{k}"]["value"] for k in (1, 3, 8)] == [mean_pass_at_k(counts, k) for k in (1, 3, 8)]
+    (d,) = data["differences"]
+    assert set(d["pass@k"]) == {f"pass@{k}" for k in (1, 3, 8) if k <= data["passk"]["codegen"]["curve"]["n_min"]}
+    assert "pass@3 (95% CI)" in (tmp_path / "report.html").read_text()
+    assert main(["report", *files, "--out", str(tmp_path / "x"), "--k", "0,1"]) == 2
