@@ -40,5 +40,5 @@ done
 # 5. pass@k against k for both formats
 editseq report "$OUT"/program_humaneval_results.jsonl "$OUT"/editseq_humaneval_results.jsonl \
   "$OUT"/program_mbppplus_results.jsonl "$OUT"/editseq_mbppplus_results.jsonl \
-  --labels program-humaneval,editseq-humaneval,program-mbpp+,editseq-mbpp+ --out "$OUT/report"
+  --labels program-humaneval,editseq-humaneval,program-mbpp+,editseq-mbpp+ --k 1,5,10,50 --out "$OUT/report"
 echo "report: $OUT/report/report.html"
