@@ -2,8 +2,9 @@
 
 A *unit* is the smallest set of lines that can be deleted while the rest still parses: a simple
 statement with all its physical lines, a clause header (``def f(...):``, ``elif x:``, ``else:``),
-or a decorator; statements that share a line (``if x: y``, ``a = 1; b = 2``) share a unit. Blank and
-comment lines between statements join the unit of the next statement (trailing ones join the last).
+or a decorator; statements that share a line (``if x: y``, ``a = 1; b = 2``) or a logical line (a
+backslash at a line's end joins the next one to it) share a unit. Blank and comment lines between
+statements join the unit of the next statement (trailing ones join the last).
 
 Nodes and clauses record which deletions force further ones: a compound statement dies with its
 first clause header; a clause dies when its body is empty; ``try`` dies when it no longer has a
@@ -13,6 +14,8 @@ valid set of clauses; ``match`` when its last ``case`` is gone.
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from dataclasses import dataclass, field
 
 # Clause roles
@@ -211,6 +214,11 @@ def build_structure(lines: list[str], tree: ast.Module) -> Structure:
     b = _Builder(lines)
     b.block(tree.body, -1)
     n = len(lines)
+    joined = _joined_lines(lines)
+    for item, (start, end) in enumerate(b.items):  # an item runs on to the end of its logical line
+        while end in joined:
+            end += 1
+        b.items[item] = (start, end)
     # union items that share a line
     line_item = [-1] * n
     parent = list(range(len(b.items)))
@@ -259,6 +267,23 @@ def build_structure(lines: list[str], tree: ast.Module) -> Structure:
     for nid, items in enumerate(b.node_items):
         b.nodes[nid].units = sorted({item_unit[i] for i in items})
     return Structure(lines, line_unit, unit_lines, first_code, b.nodes, b.clauses, owners)
+
+
+def _joined_lines(lines: list[str]) -> set[int]:
+    """0-based lines that end in a backslash joining them to the next line (not one in a string or
+    a comment). The AST ends a statement at such a line, but the two are one logical line: deleting
+    the next line alone (an empty line after ``x = 1 \\``, or ``b = 2`` after ``a = 1; \\``)
+    would join the statement to whatever line follows. Tokenizes only programs that have one."""
+    candidates = {i for i, line in enumerate(lines) if line.endswith("\\")}
+    if not candidates:
+        return candidates
+    source = "\n".join(lines) + "\n"
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            candidates.discard(tok.start[0] - 1)
+        else:  # a string that spans lines: its backslashes escape its own line ends
+            candidates.difference_update(range(tok.start[0] - 1, tok.end[0] - 1))
+    return candidates
 
 
 def _attach_gap_lines(line_unit: list[int]) -> None:

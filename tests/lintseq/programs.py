@@ -45,7 +45,7 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
     for _ in range(n):
         if draw(st.integers(0, 6)) == 0:
             out.append(draw(st.sampled_from(["", pad + "# a comment", pad + "   ", "#@@ -0,0 +1 @@"])))
-        kinds = ["assign", "aug", "print", "import", "multiline", "walrus"] + (["del"] if dels else [])
+        kinds = ["assign", "aug", "print", "import", "multiline", "walrus", "joined"] + (["del"] if dels else [])
         if depth:
             kinds += ["def", "if", "for", "try", "with", "class", "while", "match", "async", "try_star"]
         if in_func:
@@ -84,6 +84,8 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
             out.append(f"{pad}del {name}")
         elif kind == "multiline":
             out += [f"{pad}{name} = (", f"{pad}{indent}{e},", f"{pad}{indent}'+-x',", f"{pad})"]
+        elif kind == "joined":  # one logical line over two physical ones: a backslash joins them
+            out += [f"{pad}{name} = {e}; \\", f"{pad}{draw(st.sampled_from(['print(' + name + ')', 'pass']))}"]
         elif kind == "return":
             out.append(f"{pad}return {e}")
         elif kind == "break":

@@ -230,3 +230,14 @@ def test_a_syntax_error_without_a_line_is_reported_without_one():
     with pytest.raises(ProgramError, match="null bytes") as info:
         EditSampler("a = '\x00'\n")
     assert "None" not in str(info.value)
+
+
+def test_a_backslash_joins_lines_into_one_unit_outside_comments_and_strings():
+    """``a = 1; \\`` and ``b = 2`` are one logical line though the AST ends the first statement on
+    the first line: deleting ``b = 2`` alone left ``a = 1; \\`` joined to the line after it (or to
+    nothing: a syntax error). A backslash ending a comment or inside a string joins nothing."""
+    program = "a = 1; \\\nb = 2\nc = 3  # no join \\\nd = '''x\\\ny'''\nprint(a, b, c, d)\n"
+    line_unit = EditSampler(program).structure.line_unit
+    assert line_unit[0] == line_unit[1]
+    assert len({line_unit[1], line_unit[2], line_unit[3], line_unit[5]}) == 4
+    assert line_unit[3] == line_unit[4]  # the string's own lines
