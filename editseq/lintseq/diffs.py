@@ -153,9 +153,11 @@ def resolve(text: str, eos: tuple[str, ...] = ("<|endoftext|>", "</s>", "<|im_en
     hunk header (a ``completion`` after a prompt ending in ``<|diff|>``), else it is the prompt and
     ignored. Empty edits (the reference trains on two before end-of-sequence) change nothing and
     are skipped silently. Each edit's hunks are placed in order of their new-file positions; a
-    hunk's ``+`` rows are inserted and its context rows move the insertion point past the line
-    they name. Hunks whose line counts are wrong keep every ``+`` row up to the next header (as
-    the reference does). Text after an end-of-sequence token is dropped as a whole token, never
+    hunk's ``+`` rows are inserted, its context rows move the insertion point past the line they
+    name, and its ``-`` rows remove the line there when it is the one they name (the reference's
+    own edits hold such rows: it diffs ``strip()``ped states, so a line whose trailing whitespace
+    came back is removed and inserted again). Hunks whose line counts are wrong keep every ``+``
+    row up to the next header (as the reference does). Text after an end-of-sequence token is dropped as a whole token, never
     as a character set. Anything skipped or repaired is reported in ``problems``.
     """
     problems: list[str] = []
@@ -185,7 +187,7 @@ class _Hunk:
     header: str
     new_start: int  # 0-based index in the new file where the hunk begins
     declared: int  # new-side line count in the header
-    rows: list[str]  # "+" and " " rows, in order
+    rows: list[str]  # "+", "-" and " " rows, in order
 
 
 def _parse_hunks(chunk: str, n: int, problems: list[str]) -> list[_Hunk]:
@@ -200,15 +202,16 @@ def _parse_hunks(chunk: str, n: int, problems: list[str]) -> list[_Hunk]:
         elif not hunks:
             if row.strip():
                 problems.append(f"edit {n}: stray line skipped: {row[:60]!r}")
-        elif row.startswith(("+", " ")):
+        elif row.startswith(("+", "-", " ")):
             hunks[-1].rows.append(row)
         else:
-            problems.append(f"edit {n}: non-insertion line skipped: {row[:60]!r}")
+            problems.append(f"edit {n}: line with no +, - or space skipped: {row[:60]!r}")
     for h in hunks:
-        if len(h.rows) < h.declared:
-            problems.append(f"edit {n}: hunk {h.header!r} has {len(h.rows)} of {h.declared} lines (truncated?)")
-        elif len(h.rows) > h.declared:
-            problems.append(f"edit {n}: hunk {h.header!r} declares {h.declared} lines but has {len(h.rows)}; all kept")
+        new = sum(not row.startswith("-") for row in h.rows)  # the rows the header's new count counts
+        if new < h.declared:
+            problems.append(f"edit {n}: hunk {h.header!r} has {new} of {h.declared} lines (truncated?)")
+        elif new > h.declared:
+            problems.append(f"edit {n}: hunk {h.header!r} declares {h.declared} lines but has {new}; all kept")
     return hunks
 
 
@@ -227,6 +230,12 @@ def _apply_lenient(lines: list[str], chunk: str, n: int, problems: list[str]) ->
             problems.append(f"edit {n}: hunk {h.header!r} beyond the end; appended")
             at = len(lines)
         for row in h.rows:
+            if row.startswith("-"):
+                if at < len(lines) and lines[at] == row[1:]:
+                    del lines[at]
+                else:
+                    problems.append(f"edit {n}: hunk {h.header!r} removes a line that is not there: {row[:60]!r}")
+                continue
             if row.startswith("+"):
                 lines.insert(at, row[1:])
             at = min(at + 1, len(lines))  # a context row: its line stays, the next row goes after it
