@@ -92,11 +92,13 @@ def apply_edit(state: list[str], edit: str) -> list[str]:
         m = HUNK_RE.match(rows[i])
         if not m:
             raise DiffError(f"line {i + 1} of the edit is not a hunk header: {rows[i][:60]!r}")
-        a, alen, _c, clen = (int(g) if g is not None else 1 for g in m.groups())
+        a, alen, c, clen = (int(g) if g is not None else 1 for g in m.groups())
         start = a if alen == 0 else a - 1
         if start < pos or start > len(state):
             raise DiffError(f"hunk {m.group(0)!r} is out of order or beyond the end ({len(state)} lines)")
         out.extend(state[pos:start])
+        if c != (len(out) + 1 if clen else len(out)):  # the new side's position, as difflib writes it
+            raise DiffError(f"hunk {m.group(0)!r}: its new-side position does not follow from its old one")
         pos = start
         i += 1
         need_old, need_new = alen, clen

@@ -94,6 +94,10 @@ def test_strict_apply_rejects_bad_edits():
         apply_edit(["a", "b"], "@@ -2 +2,2 @@\n a\n+x")
     with pytest.raises(DiffError, match=r"^edit 1: line 1 .*not a hunk header"):  # which edit failed
         apply_edit_path(["@@ -0,0 +1 @@\n+x", "garbage"])
+    with pytest.raises(DiffError, match="new-side position"):
+        apply_edit(["a"], "@@ -1,0 +5 @@\n+x")  # resolve places it at new line 5: the end
+    with pytest.raises(DiffError, match="new-side position"):
+        apply_edit(["a", "b"], "@@ -1,0 +2 @@\n+x\n@@ -2,0 +3 @@\n+y")  # the first hunk's line not counted
 
 
 def test_training_text_and_resolve_round_trip():
@@ -118,11 +122,12 @@ def test_resolve_truncated_and_malformed_output():
     assert r.program == "y = 2" and any("beyond" in p for p in r.problems)
     r = resolve("\n<|diff|>@@ -0,0 +1,2 @@\n+a\n+b\n<|diff|>@@ -0,0 +0 @@\n+c")  # before the first line
     assert r.program == "a\nb\nc" and r.problems == ["edit 1: hunk '@@ -0,0 +0 @@' beyond the end; appended"]
-    # an edit without a hunk adds nothing and is not counted; a removal row is skipped, named
+    # an edit without a hunk adds nothing and is not counted; removing a line that is not there
+    # is skipped, named
     r = resolve("\n<|diff|>@@ -0,0 +1,2 @@\n+a\n-b\n+c\n<|diff|>no hunk here")
     assert (r.program, r.edits) == ("a\nc", 1)
-    assert r.problems == ["edit 0: non-insertion line skipped: '-b'", "edit 1: stray line skipped: 'no hunk here'",
-                          "edit 1: no hunk"]
+    assert r.problems == ["edit 0: hunk '@@ -0,0 +1,2 @@' removes a line that is not there: '-b'",
+                          "edit 1: stray line skipped: 'no hunk here'", "edit 1: no hunk"]
 
 
 def test_resolve_cuts_eos_as_a_token_not_a_character_set():
@@ -191,6 +196,7 @@ def test_any_difflib_diff_resolves(old, new, context):
     resolved = resolve(text)
     assert resolved.program == "\n".join(new)
     assert resolved.problems == []
+    assert apply_edit_path([edit] if edit else [], old) == new  # and the strict applier takes it
 
 
 def test_the_references_own_edits_resolve():
