@@ -19,11 +19,22 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 from collections import deque
 from dataclasses import dataclass, field
 
 BUILTINS = frozenset(dir(builtins)) | {"__file__", "__builtins__", "__annotations__", "WindowsError"}
 CLASS_MAGIC = frozenset({"__module__", "__qualname__"})
+TYPING_MODULES = frozenset({"typing", "typing_extensions"})
+# typing functions whose arguments pyflakes reads as type expressions: (positions, keywords)
+_TYPED_ARGUMENTS = {
+    "cast": ((0, 1), {"typ"}),
+    "assert_type": ((1, None), set()),
+    "TypeVar": ((1, None), {"bound", "default"}),
+    "ParamSpec": ((0, 0), {"bound", "default"}),
+    "TypeVarTuple": ((0, 0), {"bound", "default"}),
+    "NewType": ((1, None), {"tp"}),
+}
 
 MODULE, CLASS, FUNCTION, COMPREHENSION = range(4)
 
@@ -99,6 +110,8 @@ class ScopeAnalysis:
         self._conditional = 0  # depth inside if/while/ifexp (for ``del``)
         self._future_annotations: int | None = None  # unit of ``from __future__ import annotations``
         self._in_annotation = False
+        self._typed = False  # in a type expression outside annotations (``Callable[["A"], B]``)
+        self._typing: dict[int, str] = {}  # bindings of typing imports: the member's name, "" for the module
         self._decl_bindings: dict[str, list[int]] = {}  # module bindings made by global/nonlocal
         for stmt in tree.body:
             self._visit(stmt)
@@ -164,7 +177,7 @@ class ScopeAnalysis:
         else:
             self._delete(node.id, node)
 
-    def _store(self, name: str, node: ast.AST, scope: _Scope | None = None) -> None:
+    def _store(self, name: str, node: ast.AST, scope: _Scope | None = None) -> int:
         scope = scope or self._scope
         decl = scope.decls.get(name)
         if decl is not None:
@@ -173,9 +186,8 @@ class ScopeAnalysis:
                 _PendingUse(scope, self._tick(), name, self._unit(node), node.lineno, UNDEFINED_NAME, True)  # type: ignore[attr-defined]
             )
             target = self._module if decl[0] == "global" else scope
-            self._bind(name, node, target)
-            return
-        self._bind(name, node, scope)
+            return self._bind(name, node, target)
+        return self._bind(name, node, scope)
 
     def _delete(self, name: str, node: ast.AST) -> None:
         if self._conditional:
@@ -212,7 +224,7 @@ class ScopeAnalysis:
     def _visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self._annotation(node.annotation)
         if node.value is not None:
-            self._visit(node.value)
+            self._visit_typed(node.value, self._typing_member(node.annotation) == "TypeAlias")
             self._visit(node.target)
             if self._scope is self._module and isinstance(node.target, ast.Name) and node.target.id == "__all__":
                 self._exports(node.value, node)
@@ -237,15 +249,9 @@ class ScopeAnalysis:
 
     def _annotation_expr(self, node: ast.AST) -> None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                expr = ast.parse(node.value.strip(), mode="eval").body
-            except SyntaxError:
-                return
-            for sub in ast.walk(expr):
-                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-                    self._use(sub.id, node, deferred=True)
+            self._string_annotation(node)
             return
-        if isinstance(node, ast.Subscript) and _is_literal(node.value):
+        if isinstance(node, ast.Subscript) and _is_named(node.value, "Literal"):
             self._visit(node.value)
             return
         if isinstance(node, ast.Name):
@@ -253,6 +259,68 @@ class ScopeAnalysis:
             return
         for child in ast.iter_child_nodes(node):
             self._annotation_expr(child)
+
+    def _string_annotation(self, node: ast.Constant) -> None:
+        """The names of a string read as a type (a forward reference), used once the scope has run."""
+        try:
+            expr = ast.parse(node.value.strip(), mode="eval").body
+        except SyntaxError:
+            return
+        for sub in ast.walk(expr):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                self._use(sub.id, node, deferred=True)
+
+    # -- type expressions outside annotations, as pyflakes finds them ---------------------------
+    # ``Alias = Callable[["A"], B]``, ``TypeVar("T", bound="A")``, ``cast("A", x)``: pyflakes reads
+    # their strings as forward references, so deleting ``class A`` makes them undefined names
+    def _visit_typed(self, node: ast.AST, typed: bool) -> None:
+        saved, self._typed = self._typed, typed
+        try:
+            self._visit(node)
+        finally:
+            self._typed = saved
+
+    def _visit_Constant(self, node: ast.Constant) -> None:
+        if self._typed and isinstance(node.value, str):
+            self._string_annotation(node)
+
+    def _visit_Subscript(self, node: ast.Subscript) -> None:
+        self._visit(node.value)
+        if _is_named(node.value, "Literal"):
+            self._visit_typed(node.slice, False)
+        elif _is_named(node.value, "Annotated"):
+            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            self._visit(parts[0] if len(parts) > 1 else node.slice)  # the type; the rest is metadata
+            for meta in parts[1:]:
+                self._visit_typed(meta, False)
+        else:
+            self._visit_typed(node.slice, self._typed or self._typing_member(node.value) is not None)
+
+    def _visit_Call(self, node: ast.Call) -> None:
+        member = self._typing_member(node.func)
+        if member is None or (member not in _TYPED_ARGUMENTS and member not in ("TypedDict", "NamedTuple")):
+            self._children(node)
+            return
+        for child, typed in _typed_arguments(node, member):
+            self._visit_typed(child, typed)
+
+    def _typing_member(self, node: ast.AST) -> str | None:
+        """The typing member ``node`` names (``List``, ``typing.List``), by the binding its name has
+        now (pyflakes' rule: an import from ``typing`` or ``typing_extensions``), else None."""
+        if isinstance(node, ast.Name):
+            return self._typing_binding(node.id) or None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            return node.attr if self._typing_binding(node.value.id) == "" else None
+        return None
+
+    def _typing_binding(self, name: str) -> str | None:
+        scope: _Scope | None = self._scope
+        while scope is not None:
+            ids = scope.bindings.get(name)
+            if ids:
+                return self._typing.get(ids[-1])
+            scope = scope.parent
+        return None
 
     # -- definitions -----------------------------------------------------------------------
     def _visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
@@ -327,7 +395,12 @@ class ScopeAnalysis:
             if isinstance(node, ast.ImportFrom) and node.module == "__future__" and alias.name == "annotations":
                 self._future_annotations = self._unit(node)
             name = alias.asname or alias.name.split(".")[0]
-            self._store(name, node)
+            bid = self._store(name, node)
+            if isinstance(node, ast.ImportFrom):
+                if node.module in TYPING_MODULES and not node.level:
+                    self._typing[bid] = alias.name
+            elif alias.name in TYPING_MODULES:
+                self._typing[bid] = ""
 
     _visit_ImportFrom = _visit_Import
 
@@ -481,7 +554,35 @@ def _export_lists(value: ast.AST) -> list[ast.List | ast.Tuple]:
     return found
 
 
-def _is_literal(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Name) and node.id == "Literal") or (
-        isinstance(node, ast.Attribute) and node.attr == "Literal"
+def _is_named(node: ast.AST, name: str) -> bool:
+    """``name`` or ``anything.name`` (how pyflakes spots ``Literal`` and ``Annotated``)."""
+    return (isinstance(node, ast.Name) and node.id == name) or (
+        isinstance(node, ast.Attribute) and node.attr == name
     )
+
+
+def _typed_arguments(call: ast.Call, member: str) -> list[tuple[ast.AST, bool]]:
+    """The parts of a call of a typing function in pyflakes' order, each with whether pyflakes
+    reads it as a type: ``cast``'s first argument, ``TypeVar``'s constraints and bound, the field
+    types of ``TypedDict("D", {"k": "A"})`` and ``NamedTuple("N", [("k", "A")])``, ..."""
+    args = call.args
+    out: list[tuple[ast.AST, bool]] = [(call.func, False)]
+    if member in _TYPED_ARGUMENTS:
+        positions, keywords = _TYPED_ARGUMENTS[member]
+        typed = range(len(args))[slice(*positions)]
+        out += [(arg, i in typed) for i, arg in enumerate(args)]
+        return out + [(kw, kw.arg in keywords) for kw in call.keywords]
+    out += [(arg, False) for arg in args[:1]]  # the name
+    fields = args[1] if len(args) > 1 else None
+    if member == "TypedDict" and isinstance(fields, ast.Dict):
+        for key, value in zip(fields.keys, fields.values, strict=True):
+            out += [*([(key, False)] if key is not None else []), (value, True)]
+    elif member == "NamedTuple" and isinstance(fields, (ast.List, ast.Tuple)):
+        for elt in fields.elts:
+            pair = elt.elts if isinstance(elt, (ast.List, ast.Tuple)) else [elt]
+            out += [(part, i > 0) for i, part in enumerate(pair)]
+    elif fields is not None:
+        out += [(fields, False)]
+    out += [(arg, False) for arg in args[2:]]
+    keywords_typed = sys.version_info < ((3, 13) if member == "TypedDict" else (3, 15))
+    return out + [(kw, keywords_typed) for kw in call.keywords]

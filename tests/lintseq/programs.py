@@ -45,7 +45,7 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
     for _ in range(n):
         if draw(st.integers(0, 6)) == 0:
             out.append(draw(st.sampled_from(["", pad + "# a comment", pad + "   ", "#@@ -0,0 +1 @@"])))
-        kinds = ["assign", "aug", "print", "import", "multiline", "walrus", "joined"] + (["del"] if dels else [])
+        kinds = ["assign", "aug", "print", "import", "multiline", "walrus", "joined", "typing"] + (["del"] if dels else [])
         if depth:
             kinds += ["def", "if", "for", "try", "with", "class", "while", "match", "async", "try_star"]
         if in_func:
@@ -65,7 +65,8 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
         elif kind == "print":
             out.append(f"{pad}print({e}){draw(st.sampled_from(['', '  ', '; ' + name + ' = 1']))}")
         elif kind == "import":
-            out.append(pad + draw(st.sampled_from(["import os", "from os import path as a", "import os.path as b"]
+            out.append(pad + draw(st.sampled_from(["import os", "from os import path as a", "import os.path as b",
+                                                   "from typing import TypeVar, cast", "import typing as g"]
                                                   + (["from os.path import *"] if not level else []))))
         elif kind == "walrus":
             out.append(f"{pad}print(({name} := {e}), {name})")
@@ -86,6 +87,11 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
             out += [f"{pad}{name} = (", f"{pad}{indent}{e},", f"{pad}{indent}'+-x',", f"{pad})"]
         elif kind == "joined":  # one logical line over two physical ones: a backslash joins them
             out += [f"{pad}{name} = {e}; \\", f"{pad}{draw(st.sampled_from(['print(' + name + ')', 'pass']))}"]
+        elif kind == "typing":  # strings pyflakes reads as forward references (when typing is imported)
+            other = draw(st.sampled_from(NAMES))
+            out.append(pad + draw(st.sampled_from([f"{name} = TypeVar('{name}', bound='{other}')",
+                                                   f"print(cast('{other}', {e}))",
+                                                   f"{name} = g.Callable[['{other}'], g.Literal['{other}']]"])))
         elif kind == "return":
             out.append(f"{pad}return {e}")
         elif kind == "break":

@@ -241,3 +241,33 @@ def test_a_backslash_joins_lines_into_one_unit_outside_comments_and_strings():
     assert line_unit[0] == line_unit[1]
     assert len({line_unit[1], line_unit[2], line_unit[3], line_unit[5]}) == 4
     assert line_unit[3] == line_unit[4]  # the string's own lines
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        'T = TypeVar("T", bound="A")',  # pip's temp_dir.py
+        'print(cast("A", 1))',
+        'Handler = typing.Callable[["A"], None]',  # prompt_toolkit's mouse_handlers.py
+        'Fields = TypedDict("Fields", {"a": "A"})',  # moto's events/utils.py
+        'Alias: TypeAlias = "list[A]"',  # pydantic's plugin/__init__.py
+    ],
+)
+def test_strings_that_pyflakes_reads_as_types_are_uses(use):
+    """pyflakes reads the strings of typing's subscripts and functions (and of a ``TypeAlias``) as
+    forward references; only annotations' strings were, so deleting ``class A`` left states that
+    pyflakes flags (undefined name 'A'), found on third-party packages."""
+    from editseq.lintseq.analysis import FastLinter
+
+    imports = "import typing\nfrom typing import TypeAlias, TypedDict, TypeVar, cast\n"
+    assert [f.message for f in FastLinter().lint(imports + use + "\n")] == ["undefined name 'A'"]
+    program = imports + "class A:\n    pass\n" + use + "\n"
+    assert FastLinter().lint(program) == []
+    sampler = EditSampler(program)
+    for seed in range(20):
+        steps = sampler.sample(random.Random(seed))
+        for kept in states(len(sampler.lines), steps)[1:]:
+            assert 2 in kept or 4 not in kept  # the use never outlives class A
+        check_sequence(sampler.lines, steps)
+    literal = imports + "x: typing.Literal['A'] = typing.cast(typing.Literal['A'], 1)\n"
+    assert FastLinter().lint(literal) == []  # Literal's strings are values, not types
