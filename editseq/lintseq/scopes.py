@@ -83,6 +83,7 @@ class _PendingUse:
     line: int
     code: str
     deferred: bool
+    escapes: tuple[int, ...] = ()  # bindings any one of which, alive, makes the use no use (see _typing_member)
 
 
 def _ordered_fields(cls: type) -> tuple[str, ...]:
@@ -110,7 +111,7 @@ class ScopeAnalysis:
         self._conditional = 0  # depth inside if/while/ifexp (for ``del``)
         self._future_annotations: int | None = None  # unit of ``from __future__ import annotations``
         self._in_annotation = False
-        self._typed = False  # in a type expression outside annotations (``Callable[["A"], B]``)
+        self._typed: tuple[int, ...] | None = None  # in a type expression outside annotations: its escapes
         self._typing: dict[int, str] = {}  # bindings of typing imports: the member's name, "" for the module
         self._decl_bindings: dict[str, list[int]] = {}  # module bindings made by global/nonlocal
         for stmt in tree.body:
@@ -136,10 +137,11 @@ class ScopeAnalysis:
         scope.bindings.setdefault(name, []).append(bid)
         return bid
 
-    def _use(self, name: str, node: ast.AST, code: str = UNDEFINED_NAME, deferred: bool = False) -> None:
+    def _use(self, name: str, node: ast.AST, code: str = UNDEFINED_NAME, deferred: bool = False,
+             escapes: tuple[int, ...] = ()) -> None:
         deferred = deferred or (self._in_annotation and self._future_annotations is not None)
         self._pending.append(
-            _PendingUse(self._scope, self._tick(), name, self._unit(node), node.lineno, code, deferred)  # type: ignore[attr-defined]
+            _PendingUse(self._scope, self._tick(), name, self._unit(node), node.lineno, code, deferred, escapes)  # type: ignore[attr-defined]
         )
 
     def _visit(self, node: ast.AST) -> None:
@@ -224,7 +226,8 @@ class ScopeAnalysis:
     def _visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self._annotation(node.annotation)
         if node.value is not None:
-            self._visit_typed(node.value, self._typing_member(node.annotation) == "TypeAlias")
+            alias = self._typing_member(node.annotation)
+            self._visit_typed(node.value, alias[1] if alias is not None and alias[0] == "TypeAlias" else None)
             self._visit(node.target)
             if self._scope is self._module and isinstance(node.target, ast.Name) and node.target.id == "__all__":
                 self._exports(node.value, node)
@@ -260,7 +263,7 @@ class ScopeAnalysis:
         for child in ast.iter_child_nodes(node):
             self._annotation_expr(child)
 
-    def _string_annotation(self, node: ast.Constant) -> None:
+    def _string_annotation(self, node: ast.Constant, escapes: tuple[int, ...] = ()) -> None:
         """The names of a string read as a type (a forward reference), used once the scope has run."""
         try:
             expr = ast.parse(node.value.strip(), mode="eval").body
@@ -268,12 +271,12 @@ class ScopeAnalysis:
             return
         for sub in ast.walk(expr):
             if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-                self._use(sub.id, node, deferred=True)
+                self._use(sub.id, node, deferred=True, escapes=escapes)
 
     # -- type expressions outside annotations, as pyflakes finds them ---------------------------
     # ``Alias = Callable[["A"], B]``, ``TypeVar("T", bound="A")``, ``cast("A", x)``: pyflakes reads
     # their strings as forward references, so deleting ``class A`` makes them undefined names
-    def _visit_typed(self, node: ast.AST, typed: bool) -> None:
+    def _visit_typed(self, node: ast.AST, typed: tuple[int, ...] | None) -> None:
         saved, self._typed = self._typed, typed
         try:
             self._visit(node)
@@ -281,44 +284,54 @@ class ScopeAnalysis:
             self._typed = saved
 
     def _visit_Constant(self, node: ast.Constant) -> None:
-        if self._typed and isinstance(node.value, str):
-            self._string_annotation(node)
+        if self._typed is not None and isinstance(node.value, str):
+            self._string_annotation(node, self._typed)
 
     def _visit_Subscript(self, node: ast.Subscript) -> None:
         self._visit(node.value)
         if _is_named(node.value, "Literal"):
-            self._visit_typed(node.slice, False)
+            self._visit_typed(node.slice, None)
         elif _is_named(node.value, "Annotated"):
             parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
             self._visit(parts[0] if len(parts) > 1 else node.slice)  # the type; the rest is metadata
             for meta in parts[1:]:
-                self._visit_typed(meta, False)
+                self._visit_typed(meta, None)
         else:
-            self._visit_typed(node.slice, self._typed or self._typing_member(node.value) is not None)
+            member = self._typing_member(node.value)
+            self._visit_typed(node.slice, _either(self._typed, member[1] if member is not None else None))
 
     def _visit_Call(self, node: ast.Call) -> None:
         member = self._typing_member(node.func)
-        if member is None or (member not in _TYPED_ARGUMENTS and member not in ("TypedDict", "NamedTuple")):
+        if member is None or (member[0] not in _TYPED_ARGUMENTS and member[0] not in ("TypedDict", "NamedTuple")):
             self._children(node)
             return
-        for child, typed in _typed_arguments(node, member):
-            self._visit_typed(child, typed)
+        escapes = member[1]
+        untyped = self._typed if escapes else None  # escaped, the call is no typing call: context as is
+        for child, typed in _typed_arguments(node, member[0]):
+            self._visit_typed(child, _either(self._typed, escapes) if typed else untyped)
 
-    def _typing_member(self, node: ast.AST) -> str | None:
-        """The typing member ``node`` names (``List``, ``typing.List``), by the binding its name has
-        now (pyflakes' rule: an import from ``typing`` or ``typing_extensions``), else None."""
+    def _typing_member(self, node: ast.AST) -> tuple[str, tuple[int, ...]] | None:
+        """The typing member ``node`` names (``List``, ``typing.List``) by pyflakes' rule (its name's
+        binding is an import from ``typing`` or ``typing_extensions``), and the escapes: the bindings
+        that shadow that import (``List = list`` after it). pyflakes looks at the binding a name
+        has now, which deletions change: while an escape is alive, it sees no typing member."""
         if isinstance(node, ast.Name):
-            return self._typing_binding(node.id) or None
+            return self._typing_binding(node.id, module=False)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            return node.attr if self._typing_binding(node.value.id) == "" else None
+            found = self._typing_binding(node.value.id, module=True)
+            return (node.attr, found[1]) if found is not None else None
         return None
 
-    def _typing_binding(self, name: str) -> str | None:
+    def _typing_binding(self, name: str, module: bool) -> tuple[str, tuple[int, ...]] | None:
+        escapes: list[int] = []
         scope: _Scope | None = self._scope
         while scope is not None:
-            ids = scope.bindings.get(name)
-            if ids:
-                return self._typing.get(ids[-1])
+            for bid in reversed(scope.bindings.get(name, ())):
+                member = self._typing.get(bid)
+                if member is not None and (member == "") == module:
+                    return member, tuple(escapes)
+                if self.bindings[bid].end_pos is None:  # an ended ``except ... as`` binding shadows nothing
+                    escapes.append(bid)
             scope = scope.parent
         return None
 
@@ -502,7 +515,7 @@ class ScopeAnalysis:
         if self._future_annotations is not None and p.deferred and p.code == UNDEFINED_NAME:
             use.requires.append(self._future_annotations)
         in_order = not p.deferred
-        use.local_before = self._visible(scope, name, p.pos if in_order else None)
+        use.local_before = self._visible(scope, name, p.pos if in_order else None) + list(p.escapes)
         if p.code == UNDEFINED_DEL:
             use.outer.extend(self._decl_bindings.get(name, ()))
             return use
@@ -559,6 +572,14 @@ def _is_named(node: ast.AST, name: str) -> bool:
     return (isinstance(node, ast.Name) and node.id == name) or (
         isinstance(node, ast.Attribute) and node.attr == name
     )
+
+
+def _either(outer: tuple[int, ...] | None, inner: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """The escapes of a string that either of two nested contexts makes a type (None: neither):
+    it is none only while both are escaped, so only a binding that escapes both lets it be."""
+    if outer is None or inner is None:
+        return inner if outer is None else outer
+    return tuple(b for b in outer if b in inner)
 
 
 def _typed_arguments(call: ast.Call, member: str) -> list[tuple[ast.AST, bool]]:

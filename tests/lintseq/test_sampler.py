@@ -271,3 +271,20 @@ def test_strings_that_pyflakes_reads_as_types_are_uses(use):
         check_sequence(sampler.lines, steps)
     literal = imports + "x: typing.Literal['A'] = typing.cast(typing.Literal['A'], 1)\n"
     assert FastLinter().lint(literal) == []  # Literal's strings are values, not types
+
+
+def test_a_typing_import_shadowed_by_a_later_binding_reads_no_types_until_that_binding_goes():
+    """pyflakes reads ``typing.Callable[["A"], None]``'s string as a type only while ``typing`` is
+    bound by its import: ``typing = None`` after it makes the string a string, and deleting that
+    line makes it a type again (found by the generated programs)."""
+    from editseq.lintseq.analysis import FastLinter
+
+    shadowed = "import typing\ntyping = None\nX = typing.Callable[['A'], None]\n"
+    assert FastLinter().lint(shadowed) == []
+    program = "import typing\nclass A:\n    pass\ntyping = None\nX = typing.Callable[['A'], None]\n"
+    sampler = EditSampler(program)
+    for seed in range(30):
+        steps = sampler.sample(random.Random(seed))
+        for kept in states(len(sampler.lines), steps)[1:]:
+            assert 1 in kept or 3 in kept or 4 not in kept
+        check_sequence(sampler.lines, steps)
