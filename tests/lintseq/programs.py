@@ -196,6 +196,25 @@ def used_before_import(lines: list[str]) -> set[tuple[str, tuple, int, bool]]:
     return out
 
 
+def undefined_in_functions(lines: list[str]) -> set[tuple[str, tuple, int, bool]]:
+    """pyflakes' other blind spot, in ``pyflakes_errors``' keys: it misses a use before a local
+    assignment when a later comprehension in the function uses the name too (``await c``, then
+    ``[c for a in x]``, then ``c = 0``), and reports it once that comprehension is deleted. The
+    fast linter reports it in the full program: a function's undefined names it finds there are
+    the full program's faults, not new ones."""
+    source = "\n".join(lines)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bodies = _function_bodies(ast.parse(source))
+    out = set()
+    for f in FastLinter().lint(source):
+        around = [node for start, end, node in bodies if start[0] <= f.line <= end[0]]
+        if f.code == "undefined-name" and around:
+            func = max(around, key=lambda n: (n.lineno, n.col_offset))
+            out.add(("UndefinedName", (f.message.split("'")[1],), func.lineno - 1, True))
+    return out
+
+
 def pyflakes_errors(lines: list[str], kept: list[int]) -> set[tuple[str, tuple, int, bool]]:
     """pyflakes' error-class messages of the state ``kept``, keyed by original line index.
 
@@ -243,7 +262,8 @@ def states(n_lines: int, steps: list[list[int]]) -> list[list[int]]:
 def check_sequence(lines: list[str], steps: list[list[int]], pyflakes: bool = True) -> None:
     """Every intermediate state compiles and has no error the full program lacks."""
     full_fast = fast_errors(lines, list(range(len(lines))))
-    full_flakes = pyflakes_errors(lines, list(range(len(lines)))) | used_before_import(lines) if pyflakes else set()
+    full_flakes = (pyflakes_errors(lines, list(range(len(lines)))) | used_before_import(lines)
+                   | undefined_in_functions(lines)) if pyflakes else set()
     for kept in states(len(lines), steps)[1:]:
         source = "\n".join(lines[i] for i in kept)
         with warnings.catch_warnings():
