@@ -69,15 +69,16 @@ class PretrainOptions(TrainOptions):
 
 def documents(opts: PretrainOptions) -> Iterator[str]:
     """The corpus's documents, in a stable order (sorted file names). In a folder, hidden files and
-    folders (``.git``, ``.venv``, ``.tox``) are left out: ``--data .`` means the project's code."""
+    folders (``.git``, ``.venv``, ``.tox``) are left out: ``--data .`` means the project's code.
+    A file that is not UTF-8 raises naming it, as a JSONL line does (``read_records``)."""
     path = Path(opts.data)
     if path.is_dir() and not any((path / name).is_file() for name in HF_SAVED):
         for file in sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file()
                            and not any(part.startswith(".") for part in p.relative_to(path).parts)):
-            yield file.read_text(encoding="utf-8", errors="replace")
+            yield _read_text(file)
         return
     if path.is_file() and path.suffix in TEXT_SUFFIXES:
-        yield path.read_text(encoding="utf-8", errors="replace")
+        yield _read_text(path)
         return
     for _, key, record in read_records(opts.data):
         if isinstance(record, BadRecord):
@@ -87,6 +88,16 @@ def documents(opts: PretrainOptions) -> Iterator[str]:
             raise InputError(f"{record_where(opts.data, key)}: {not_text(record, opts.text_field)}; "
                              "name the right one with --text-field")
         yield text
+
+
+def _read_text(path: Path) -> str:
+    """``path``'s text. Decoding with replacement would train on U+FFFD in place of the bytes (a
+    Latin-1 file, a binary one named .txt) with no word of it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); re-encode the file "
+                         "as UTF-8 or leave it out of --data") from exc
 
 
 def train_bpe(texts: list[str], vocab_size: int) -> Any:

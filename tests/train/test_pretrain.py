@@ -180,3 +180,15 @@ def test_hidden_folders_of_a_corpus_folder_are_left_out(tmp_path: Path) -> None:
         (tmp_path / name).write_text(name, encoding="utf-8")
     opts = PretrainOptions(data=str(tmp_path), output_dir=tmp_path / "o")
     assert list(documents(opts)) == ["a.py", "pkg/b.md"]
+
+
+def test_a_corpus_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    """Was: decoded with replacement, so the model trained on U+FFFD in place of its bytes, silently."""
+    from editseq.io import InputError
+    from editseq.train.pretrain import documents
+
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "b.py").write_bytes("y = 'café'\n".encode("latin-1"))
+    for data in (tmp_path, tmp_path / "b.py"):
+        with pytest.raises(InputError, match=r"b\.py: not UTF-8 \(invalid continuation byte at byte 8\)"):
+            list(documents(PretrainOptions(data=str(data), output_dir=tmp_path / "o")))
