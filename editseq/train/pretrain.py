@@ -19,6 +19,7 @@ document plus end-of-sequence, concatenated and cut into ``block_size``-token bl
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,19 @@ def documents(opts: PretrainOptions) -> Iterator[str]:
             raise InputError(f"{record_where(opts.data, key)}: {not_text(record, opts.text_field)}; "
                              "name the right one with --text-field")
         yield text
+
+
+def with_text(opts: PretrainOptions, texts: list[str]) -> list[str]:
+    """The documents that hold more than whitespace; the rest are dropped with a warning. An empty
+    one (an ``__init__.py``) packs as the opening and EOS alone, teaching the model that a text
+    may end where it begins. None left is an error."""
+    kept = [text for text in texts if text.strip()]
+    if not kept:
+        raise InputError(f"{opts.data}: no documents found" + (f" ({len(texts)} empty)" if texts else ""))
+    if len(kept) < len(texts):
+        warnings.warn(f"{len(texts) - len(kept)} of {len(texts)} documents dropped: empty or "
+                      "whitespace only", stacklevel=2)
+    return kept
 
 
 def _read_text(path: Path) -> str:
@@ -178,9 +192,7 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
 
     transformers.set_seed(opts.seed)
     args = training_arguments(opts)
-    texts = list(documents(opts))
-    if not texts:
-        raise InputError(f"{opts.data}: no documents found")
+    texts = with_text(opts, list(documents(opts)))
     with args.main_process_first(local=False, desc="making the tokenizer"):  # all nodes wait
         saved = opts.output_dir / "tokenizer.json"
         tokenizer = (transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))

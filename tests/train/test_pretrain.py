@@ -192,3 +192,23 @@ def test_a_corpus_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     for data in (tmp_path, tmp_path / "b.py"):
         with pytest.raises(InputError, match=r"b\.py: not UTF-8 \(invalid continuation byte at byte 8\)"):
             list(documents(PretrainOptions(data=str(data), output_dir=tmp_path / "o")))
+
+
+def test_empty_documents_are_dropped(tmp_path: Path) -> None:
+    """Was: each empty file (an ``__init__.py``) packed as a lone EOS, so the blocks taught an
+    end-of-sequence right after the previous one's."""
+    from editseq.io import InputError
+    from editseq.train.pretrain import documents, pack, train_bpe, with_text
+
+    src = corpus(tmp_path / "src")
+    (src / "__init__.py").write_text("", encoding="utf-8")
+    (src / "blank.py").write_text("\n\n", encoding="utf-8")
+    opts = PretrainOptions(data=str(src), output_dir=tmp_path / "run")
+    with pytest.warns(UserWarning, match="2 of 14 documents dropped: empty or whitespace only"):
+        texts = with_text(opts, list(documents(opts)))
+    assert len(texts) == 12
+    tokenizer = train_bpe(texts, 400)
+    stream = [i for block in pack(tokenizer, texts, 1) for i in block]
+    assert stream.count(tokenizer.eos_token_id) == 12  # one per document: no lone EOS
+    with pytest.raises(InputError, match=r"no documents found \(2 empty\)"):
+        with_text(opts, ["", "\n"])
