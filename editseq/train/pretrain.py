@@ -14,7 +14,8 @@ LayerNorm). Parameter counts depend on the tokenizer's vocabulary; with SmolLM2'
 
 Tokenizer: ``bpe`` trains a byte-level BPE on the corpus itself (no download; what the tests use),
 or name a model (``smollm2-135m``, a checkpoint folder) to reuse its tokenizer. Text is packed: each
-document plus end-of-sequence, concatenated and cut into ``block_size``-token blocks.
+document plus end-of-sequence, concatenated and cut into ``block_size``-token blocks (the tokens
+after the last full block are left out, with a warning).
 """
 
 from __future__ import annotations
@@ -162,13 +163,19 @@ def pack(tokenizer: Any, texts: list[str], block_size: int) -> list[list[int]]:
     document opens with what the tokenizer puts before a text (a Llama-style BOS; nothing for
     the shipped tokenizers), as ``editseq sample`` puts it before a prompt. A special token's
     text inside a document (``"<|endoftext|>"`` in code that handles tokenizers) is read as
-    text: as the special token, it would end the document mid-way for the model."""
+    text: as the special token, it would end the document mid-way for the model. The tokens
+    after the last full block are left out with a warning saying how many (up to ``block_size``
+    - 1: in a small corpus, a large part of it)."""
     opening = _opening(tokenizer)
     stream: list[int] = []
     for text in texts:
         stream.extend(opening)
         stream.extend(tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
         stream.append(tokenizer.eos_token_id)
+    left = len(stream) % block_size
+    if left and len(stream) > block_size:  # with no full block at all, the caller's error says so
+        warnings.warn(f"the corpus's last {left} of {len(stream)} tokens fill no whole --block-size "
+                      f"{block_size} block and are not trained on", stacklevel=2)
     return [stream[i:i + block_size] for i in range(0, len(stream) - block_size + 1, block_size)]
 
 

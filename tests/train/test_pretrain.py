@@ -212,3 +212,19 @@ def test_empty_documents_are_dropped(tmp_path: Path) -> None:
     assert stream.count(tokenizer.eos_token_id) == 12  # one per document: no lone EOS
     with pytest.raises(InputError, match=r"no documents found \(2 empty\)"):
         with_text(opts, ["", "\n"])
+
+
+def test_tokens_past_the_last_block_are_warned_about() -> None:
+    """Was: left out silently, which in a small corpus is much of it."""
+    import warnings
+
+    from editseq.train.pretrain import pack, train_bpe
+
+    texts = ["def f():\n    return 1\n", "x = 2\n"]
+    tokenizer = train_bpe(texts, 300)
+    total = sum(len(tokenizer(t)["input_ids"]) + 1 for t in texts)  # each document and its EOS
+    with pytest.warns(UserWarning, match=f"last {total - 8} of {total} tokens fill no whole --block-size 8 block"):
+        assert len(pack(tokenizer, texts, 8)) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing left out, nothing said
+        assert sum(map(len, pack(tokenizer, texts, 1))) == total
