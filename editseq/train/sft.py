@@ -66,7 +66,7 @@ class SFTOptions(TrainOptions):
 
 def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
     """(prompt, response) texts of every record; a bad record raises naming where it is."""
-    pairs, empty = [], 0
+    pairs, empty, unasked = [], 0, 0
     field = opts.edit_path_field if opts.format == "editseq" else opts.program_field
     for _, key, record in read_records(opts.data, opts.split):
         if isinstance(record, BadRecord):
@@ -78,6 +78,9 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
         # `editseq sample` strips a prompt's final newlines before adding its own "\n": trained so,
         # an instruction ending in "\n" is followed by one newline here too, not two
         instruction = instruction.rstrip("\n")
+        if not instruction.strip():  # no prompt to condition on: it would teach writing unasked
+            unasked += 1
+            continue
         if opts.format == "editseq":
             if not (isinstance(body, list) and all(isinstance(d, str) for d in body)):
                 raise InputError(f"{record_where(opts.data, key)}: field {field!r} must be a list of diffs; "
@@ -101,11 +104,14 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
             text = instruction + "\n" + body
             prompt = instruction  # `editseq sample --prompt instruction` feeds the instruction alone
         pairs.append((prompt, text[len(prompt):]))
+    why = {f"an empty {field}, nothing to learn to write": empty,
+           f"an empty {opts.instruction_field}, nothing to write it for": unasked}
+    why = {reason: count for reason, count in why.items() if count}
     if not pairs:
-        raise InputError(f"{opts.data}: no records to train on" + (f" ({empty} with an empty {field})" if empty else ""))
-    if empty:
-        warnings.warn(f"{empty} of {len(pairs) + empty} records dropped: their {field} is empty, "
-                      "nothing to learn to write", stacklevel=2)
+        raise InputError(f"{opts.data}: no records to train on"
+                         + "".join(f" ({count} with {reason.split(',')[0]})" for reason, count in why.items()))
+    for reason, count in why.items():
+        warnings.warn(f"{count} of {len(pairs) + empty + unasked} records dropped: {reason}", stacklevel=2)
     repeats = len(pairs) - len(set(pairs))
     if opts.format == "program" and repeats:
         warnings.warn(f"{repeats} of {len(pairs)} examples repeat an earlier (instruction, program) pair, "

@@ -269,11 +269,15 @@ def test_records_with_nothing_to_write_are_dropped(tmp_path: Path, fmt: str, emp
     data.write_text(json.dumps(bad) + "\n" + json.dumps(good) + "\n", encoding="utf-8")
     opts = options("unused", data, tmp_path / "o", format=fmt)
     field = "program" if fmt == "program" else "edit_path"
-    with pytest.warns(UserWarning, match=f"1 of 2 records dropped: their {field} is empty"):
+    with pytest.warns(UserWarning, match=f"1 of 2 records dropped: an empty {field}, nothing to learn to write"):
         assert [prompt for prompt, _ in training_pairs(opts)] == ["Set x." + (f"\n{DIFF_TOKEN}" if fmt == "editseq" else "")]
     data.write_text(json.dumps(bad) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=f"no records to train on \\(1 with an empty {field}\\)"):
         training_pairs(opts)
+    # was trained in silence: an example with no prompt teaches writing unasked
+    data.write_text(json.dumps({**good, "instruction": "\n"}) + "\n" + json.dumps(good) + "\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="1 of 2 records dropped: an empty instruction, nothing to write it for"):
+        assert len(training_pairs(opts)) == 1
 
 
 def test_examples_cut_at_max_length_are_warned_about(tiny_model_dir: Path, lintseq_jsonl: Path,
