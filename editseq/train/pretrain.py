@@ -164,8 +164,8 @@ def pack(tokenizer: Any, texts: list[str], block_size: int) -> list[list[int]]:
     the shipped tokenizers), as ``editseq sample`` puts it before a prompt. A special token's
     text inside a document (``"<|endoftext|>"`` in code that handles tokenizers) is read as
     text: as the special token, it would end the document mid-way for the model. The tokens
-    after the last full block are left out with a warning saying how many (up to ``block_size``
-    - 1: in a small corpus, a large part of it)."""
+    after the last full block are left out (up to ``block_size`` - 1), with a warning saying how
+    many where they are over 5% of the corpus (a small corpus): fewer is every packing's rounding."""
     opening = _opening(tokenizer)
     stream: list[int] = []
     for text in texts:
@@ -173,7 +173,8 @@ def pack(tokenizer: Any, texts: list[str], block_size: int) -> list[list[int]]:
         stream.extend(tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
         stream.append(tokenizer.eos_token_id)
     left = len(stream) % block_size
-    if left and len(stream) > block_size:  # with no full block at all, the caller's error says so
+    # with no full block at all, the caller's error says so
+    if left > 0.05 * len(stream) and len(stream) > block_size:
         warnings.warn(f"the corpus's last {left} of {len(stream)} tokens fill no whole --block-size "
                       f"{block_size} block and are not trained on", stacklevel=2)
     return [stream[i:i + block_size] for i in range(0, len(stream) - block_size + 1, block_size)]
