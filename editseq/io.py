@@ -416,6 +416,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_writable(*paths: Path) -> None:
+    """Fail now, not when the work is done, where ``write_atomic`` could not write ``paths``: a
+    folder in a file's place, or a file in its folder's (the parent is created). Results written
+    only at the end of a long run (an evaluation without its cache) would otherwise be lost."""
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` in one step: a reader, or a crash, never sees half a file."""
     if path.is_dir():

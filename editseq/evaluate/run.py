@@ -31,7 +31,7 @@ from editseq.env import versions
 from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, tally
 from editseq.evaluate.samples import Sample, build_programs, read_samples
 from editseq.evaluate.store import ResultStore, cache_option, result_key
-from editseq.io import InputError, write_json, write_jsonl
+from editseq.io import InputError, check_writable, write_json, write_jsonl
 from editseq.sandbox import Limits, SandboxPool, Verdict
 from editseq.scale import ScaleOptions, sandbox_pool
 from editseq.text import listing
@@ -98,6 +98,7 @@ def evaluate(opts: EvaluateOptions) -> dict:
     results_path, summary_path, cache_path = opts.output_paths()
     warn_if_results([s.record for s in samples], opts.samples, results_path, "evaluate", "samples", "pass@k")
     _check_replacing(summary_path, opts.benchmark, opts.samples, opts.overwrite)
+    check_writable(results_path, summary_path)  # before the samples run
     store = ResultStore(cache_path if opts.cache else None)
     limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)
     tasks = {s.task_id for s in samples}

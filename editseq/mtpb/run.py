@@ -28,7 +28,7 @@ from editseq.evaluate.run import (
     warn_if_results,
 )
 from editseq.evaluate.store import ResultStore, cache_option, result_key
-from editseq.io import recorded, write_json, write_jsonl
+from editseq.io import check_writable, recorded, write_json, write_jsonl
 from editseq.mtpb import data, harness, prompts
 from editseq.mtpb.runs import Run, read_runs
 from editseq.sandbox import Limits, Verdict
@@ -82,7 +82,7 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     _check_sampled_data(opts.samples, bench)
     results_path, summary_path, cache_path = opts.output_paths()
     warn_if_results([r.record for r in runs], opts.samples, results_path, "mtpb evaluate", "runs", "the pass rate")
-    results_path.parent.mkdir(parents=True, exist_ok=True)  # an unusable --out-dir fails before the runs
+    check_writable(results_path, summary_path)  # an unusable --out-dir fails before the runs
     start = time.monotonic()
     store = ResultStore(cache_path if opts.cache else None)
     try:  # closing commits what finished, also when interrupted

@@ -28,6 +28,21 @@ def test_evaluate_command(tmp_path: Path, shared_data: Path, capsys) -> None:
     assert not (out / "x_cache.sqlite").exists()
 
 
+def test_an_unwritable_results_file_fails_before_any_sample_runs(tmp_path: Path, shared_data: Path,
+                                                                 capsys) -> None:
+    """A folder where the results file belongs is refused at the start: found after the run (the
+    results are written last), it cost the whole evaluation, all of it lost under --no-cache."""
+    samples = tmp_path / "x.jsonl"
+    write_samples(samples, shared_data)
+    out = tmp_path / "out"
+    (out / "x_results.jsonl").mkdir(parents=True)
+    code = main(["evaluate", str(samples), "--benchmark", "humaneval", "--data", str(shared_data),
+                 "--workers", "1", "--no-progress", "--out-dir", str(out)])
+    assert code == 2
+    assert "x_results.jsonl: is a directory" in capsys.readouterr().err
+    assert not (out / "x_cache.sqlite").exists()  # no verdict was computed, none stored
+
+
 def test_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> None:
     samples = tmp_path / "bad.jsonl"
     samples.write_text('{"task_id": "HumanEval/999", "completion": "x"}\n')
