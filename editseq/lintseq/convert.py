@@ -34,6 +34,7 @@ from editseq.io import (
     InputError,
     JsonlAppender,
     check_source,
+    check_writable,
     claim_output,
     count_records,
     not_text,
@@ -319,6 +320,7 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -
     if _converted_nothing(p):  # its error report is all it left, and no setting of it is worth keeping
         for path in (p["errors"], p["summary"], p["manifest"]):
             path.unlink(missing_ok=True)
+    check_writable(p["output"], p["jsonl"])  # a folder there: refused before its manifest is written
     try:
         claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions,
                      options=cfg)

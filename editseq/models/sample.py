@@ -23,6 +23,7 @@ from editseq.env import versions
 from editseq.io import (
     InputError,
     JsonlAppender,
+    check_writable,
     claim_output,
     read_jsonl_records,
     recorded,
@@ -196,6 +197,7 @@ def _earlier_summary(opts: SampleOptions) -> dict[str, Any] | None:
 
 def _prepare(opts: SampleOptions, settings: dict[str, Any]) -> set[str]:
     """Task ids already complete in ``opts.out``; refuses to resume under other settings."""
+    check_writable(opts.out)  # a folder there: refused before its manifest is written
     claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, options=opts,
                  assumed={"completion_stops": list(CODEX_STOPS)})  # every benchmark's, before they were recorded
     truncate_torn_tail(opts.out)

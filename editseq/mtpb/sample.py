@@ -21,7 +21,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from editseq.config import ConfigError, jsonl_out, option, run_settings
-from editseq.io import JsonlAppender, claim_output, read_jsonl_records, truncate_torn_tail
+from editseq.io import (
+    JsonlAppender,
+    check_writable,
+    claim_output,
+    read_jsonl_records,
+    truncate_torn_tail,
+)
 from editseq.models.backend import Backend, GenerationConfig, check_sampling
 from editseq.models.loading import BackendOptions
 from editseq.mtpb import data, prompts
@@ -94,6 +100,7 @@ def prepare(opts: MTPBSampleOptions) -> data.Benchmark:
     bench = data.load(opts.data)
     data.check_ids(bench, opts.ids)
     settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.sha256}", sampler_version=SAMPLER_VERSION)
+    check_writable(opts.out)  # a folder there: refused before its settings file is written
     claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite,
                  options=opts, assumed={"sampler_version": 1})
     return bench

@@ -35,6 +35,17 @@ def messy(tmp_path):
     return path
 
 
+def test_a_folder_as_output_is_refused_before_any_file_is_written(tmp_path, capsys):
+    """OUTPUT naming a folder was refused only once the manifest was written: a stray
+    out.manifest.json was left beside it (and `mtpb sample` loaded its model first)."""
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"program": GOOD}) + "\n")
+    (tmp_path / "out.jsonl").mkdir()
+    assert main(["lintseq", str(path), str(tmp_path / "out.jsonl"), "--no-progress", "--workers", "1"]) == 2
+    assert "out.jsonl: is a directory" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
 def test_the_edit_separator_in_a_record_is_refused(tmp_path):
     """A program or instruction holding <|diff|> would split the training text at the wrong place."""
     path = tmp_path / "in.jsonl"
