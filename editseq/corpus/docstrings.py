@@ -45,7 +45,7 @@ class DocstringsOptions:
         if self.out is None:
             raise ConfigError("--out is required: the JSONL of (instruction, program) pairs")
         self.out = jsonl_out(self.out)
-        if self.out.exists() and not self.overwrite:
+        if self.out.is_file() and not self.overwrite:  # a folder: refused by run_docstrings, which --overwrite does not mend
             raise ConfigError(f"{self.out} exists; use --overwrite to replace it, or another --out")
         if self.min_lines < 1 or self.max_lines < self.min_lines:
             raise ConfigError("--min-lines must be >= 1 and --max-lines >= --min-lines")
@@ -170,8 +170,9 @@ def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
 def run_docstrings(opts: DocstringsOptions) -> Counter:
     """Mine pairs into ``opts.out`` (JSONL) and ``OUT_summary.json`` (counts, settings, versions)."""
     from editseq.config import to_dict
-    from editseq.io import write_json, write_jsonl
+    from editseq.io import check_writable, write_json, write_jsonl
 
+    check_writable(opts.out)  # before the mining, which it would otherwise cost
     records, counts = mine(opts)
     write_jsonl(opts.out, records)
     summary = {"counts": dict(counts), "settings": to_dict(opts), "versions": versions()}

@@ -26,6 +26,16 @@ def test_docstrings_from_json_package(tmp_path: Path, capsys) -> None:
                  "--overwrite"]) == 0
 
 
+def test_a_folder_as_out_is_named_not_offered_overwrite(tmp_path: Path, capsys) -> None:
+    """A folder at OUT was called an existing OUT to --overwrite, which then failed after mining."""
+    (tmp_path / "d.jsonl").mkdir()
+    for extra in ([], ["--overwrite"]):
+        assert main(["data", "docstrings", "--package", "json", "--no-decontaminate",
+                     "--out", str(tmp_path / "d.jsonl"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert "d.jsonl: is a directory (a folder where a file is needed)" in err and "--overwrite" not in err
+
+
 def test_unknown_package_exits_2(tmp_path: Path, capsys) -> None:
     assert main(["data", "docstrings", "--package", "no_such_pkg_x", "--out", str(tmp_path / "d.jsonl")]) == 2
     assert "--package no_such_pkg_x: not installed" in capsys.readouterr().err
