@@ -15,7 +15,7 @@ from typing import Any
 
 from editseq.config import ConfigError, option, parse_ks, to_dict
 from editseq.env import versions
-from editseq.io import InputError, write_atomic, write_json
+from editseq.io import InputError, check_writable, write_atomic, write_json
 from editseq.report import diversity, metrics
 from editseq.report.inputs import Run, load_run
 from editseq.report.lintseq_stats import dataset_stats, viewer_steps
@@ -149,11 +149,11 @@ def _viewed(record: dict[str, Any]) -> dict[str, Any]:
 
 def build_report(opts: ReportOptions) -> dict[str, Any]:
     """Write DIR/report.html with its JSON, CSVs and figures; returns the numbers."""
+    check_writable(opts.out / "report.json", opts.out / "report.html")  # before the inputs' work
     runs = load_runs(opts.inputs, opts)
     data = compute(runs, opts)
     data["settings"] = to_dict(opts)
     data["versions"] = versions("matplotlib")
-    opts.out.mkdir(parents=True, exist_ok=True)
     data["figures"] = make_figures(data, opts.out / "figures")
     write_json(opts.out / "report.json", data)
     write_csvs(data, opts.out)

@@ -75,6 +75,18 @@ def test_bad_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "give at least one INPUT" in capsys.readouterr().err
 
 
+def test_an_unwritable_out_is_named_before_the_inputs_are_read(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Was: found only once every input was loaded and scored, the figures drawn."""
+    missing = str(tmp_path / "nope.jsonl")  # reading it first would be this error instead
+    (tmp_path / "f").write_text("a file")
+    assert main(["report", missing, "--out", str(tmp_path / "f")]) == 2
+    assert "f: file exists (a file where a folder is needed?)" in capsys.readouterr().err
+    (tmp_path / "r" / "report.html").mkdir(parents=True)
+    assert main(["report", missing, "--out", str(tmp_path / "r")]) == 2
+    assert "report.html: is a directory (a folder where a file is needed)" in capsys.readouterr().err
+
+
 def test_a_config_file_can_name_the_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a, b = _results(tmp_path / "a_results.jsonl"), _results(tmp_path / "b_results.jsonl")
     config = tmp_path / "report.yaml"
