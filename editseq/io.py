@@ -428,9 +428,7 @@ def check_writable(*paths: Path) -> None:
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` in one step: a reader, or a crash, never sees half a file."""
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(path)
     tmp = path.with_name(path.name + ".part")
     try:
         tmp.write_text(text, encoding="utf-8")
