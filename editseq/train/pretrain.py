@@ -15,7 +15,7 @@ LayerNorm). Parameter counts depend on the tokenizer's vocabulary; with SmolLM2'
 Tokenizer: ``bpe`` trains a byte-level BPE on the corpus itself (no download; what the tests use),
 or name a model (``smollm2-135m``, a checkpoint folder) to reuse its tokenizer. Text is packed: each
 document plus end-of-sequence, concatenated and cut into ``block_size``-token blocks (the tokens
-after the last full block are left out, with a warning).
+after the last full block are left out, with a warning where they are over 5% of the corpus).
 """
 
 from __future__ import annotations

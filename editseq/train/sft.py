@@ -104,14 +104,14 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
             text = instruction + "\n" + body
             prompt = instruction  # `editseq sample --prompt instruction` feeds the instruction alone
         pairs.append((prompt, text[len(prompt):]))
-    why = {f"an empty {field}, nothing to learn to write": empty,
-           f"an empty {opts.instruction_field}, nothing to write it for": unasked}
-    why = {reason: count for reason, count in why.items() if count}
+    dropped = [(count, what, why) for count, what, why in (
+        (empty, f"an empty {field}", "nothing to learn to write"),
+        (unasked, f"an empty {opts.instruction_field}", "nothing to write it for")) if count]
     if not pairs:
         raise InputError(f"{opts.data}: no records to train on"
-                         + "".join(f" ({count} with {reason.split(',')[0]})" for reason, count in why.items()))
-    for reason, count in why.items():
-        warnings.warn(f"{count} of {len(pairs) + empty + unasked} records dropped: {reason}", stacklevel=2)
+                         + "".join(f" ({count} with {what})" for count, what, _ in dropped))
+    for count, what, why in dropped:
+        warnings.warn(f"{count} of {len(pairs) + empty + unasked} records dropped: {what}, {why}", stacklevel=2)
     repeats = len(pairs) - len(set(pairs))
     if opts.format == "program" and repeats:
         warnings.warn(f"{repeats} of {len(pairs)} examples repeat an earlier (instruction, program) pair, "
