@@ -45,6 +45,11 @@ def recheck_option() -> bool:
     return option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
 
 
+def overwrite_option() -> bool:
+    """The ``--overwrite`` option of each command that writes ``x_summary.json`` (see ``check_replacing``)."""
+    return option(False, help="replace results of another benchmark or samples file at the same place (default: refuse; --out-dir keeps both)")
+
+
 @dataclass
 class EvaluateOptions(ScaleOptions):
     """Options of ``editseq evaluate``."""
@@ -62,7 +67,7 @@ class EvaluateOptions(ScaleOptions):
     strip_fences: bool = option(True, help="use the first ```-fenced block of a sample when present")
     stop: bool = option(False, help="cut completions at the benchmark's stop sequences: HumanEval(+) at \\nclass, \\ndef, \\n#, \\nif, \\nprint (CodeGen/CodeT); MBPP(+), whose completions are whole programs, at \\n\"\"\", \\nassert, \\nif __name__, \\ndef main(, \\nprint( (EvalPlus); programs resolved by --resolve-edits are left whole")
     resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first (records from 'editseq sample --format editseq' are resolved already and left as they are)")
-    overwrite: bool = option(False, help="replace results of another benchmark or samples file at the same place (default: refuse; --out-dir keeps both)")
+    overwrite: bool = overwrite_option()
     recheck: bool = recheck_option()
     progress: bool = option(True, help="show a progress bar")
 
@@ -97,7 +102,7 @@ def evaluate(opts: EvaluateOptions) -> dict:
     ks = _choose_ks(samples, opts.ks)
     results_path, summary_path, cache_path = opts.output_paths()
     warn_if_results([s.record for s in samples], opts.samples, results_path, "evaluate", "samples", "pass@k")
-    _check_replacing(summary_path, opts.benchmark, opts.samples, opts.overwrite)
+    check_replacing(summary_path, opts.benchmark, opts.samples, opts.overwrite)
     check_writable(results_path, summary_path)  # before the samples run
     store = ResultStore(cache_path if opts.cache else None)
     limits = Limits(timeout=opts.timeout, memory_mb=opts.memory_mb, site_packages=opts.site_packages)
@@ -137,16 +142,18 @@ def warn_if_results(records: list[dict], source: Path, results: Path, command: s
                       UserWarning, stacklevel=3)
 
 
-def _check_replacing(summary_path: Path, benchmark: str, samples: Path, overwrite: bool) -> None:
+def check_replacing(summary_path: Path, benchmark: str, samples: Path, overwrite: bool) -> None:
     """Refuse to replace another benchmark's results (``humaneval`` then ``humaneval+`` on one
-    samples file), or another samples file's (``base/s.jsonl`` then ``sft/s.jsonl`` into one
-    ``--out-dir``): rerunning the same evaluation recomputes them (verdicts come from the cache)."""
+    samples file, or ``mtpb``), or another samples file's (``base/s.jsonl`` then ``sft/s.jsonl``
+    into one ``--out-dir``): rerunning the same evaluation recomputes them (verdicts come from the cache)."""
     if overwrite or not summary_path.is_file():
         return
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        before = summary["settings"]["benchmark"]
-    except (ValueError, KeyError, TypeError):
+        settings = summary["settings"]
+        # MTPB summaries written before they named their benchmark are known by their modes
+        before = settings.get("benchmark", "mtpb" if "modes" in summary else None)
+    except (ValueError, KeyError, TypeError, AttributeError):
         summary, before = {}, None  # not a summary this command wrote
     if before != benchmark:
         what = f"{before} results" if before else "a file that is not an editseq summary"

@@ -21,7 +21,9 @@ from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
 from editseq.evaluate.passk import macro_rates
 from editseq.evaluate.run import (
+    check_replacing,
     output_paths,
+    overwrite_option,
     recheck_option,
     run_and_store,
     wall_clock_timeout,
@@ -49,6 +51,7 @@ class MTPBEvaluateOptions(ScaleOptions):
     cache: bool = cache_option()
     recheck: bool = recheck_option()
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
+    overwrite: bool = overwrite_option()
 
     def __post_init__(self) -> None:
         if self.samples is None:
@@ -82,6 +85,7 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     _check_sampled_data(opts.samples, bench)
     results_path, summary_path, cache_path = opts.output_paths()
     warn_if_results([r.record for r in runs], opts.samples, results_path, "mtpb evaluate", "runs", "the pass rate")
+    check_replacing(summary_path, "mtpb", opts.samples, opts.overwrite)
     check_writable(results_path, summary_path)  # an unusable --out-dir fails before the runs
     start = time.monotonic()
     store = ResultStore(cache_path if opts.cache else None)
@@ -94,8 +98,9 @@ def evaluate(opts: MTPBEvaluateOptions) -> dict:
     runs, outcomes = [runs[i] for i in order], [outcomes[i] for i in order]
     _write_results(results_path, runs, outcomes, bench)
     summary = summarize(runs, outcomes, bench)
-    summary.update(executed=executed, settings=to_dict(opts), seconds=round(seconds, 2),
-                   versions=versions("numpy", "pandas"), data={"file": str(bench.source), "sha256": bench.sha256}, results=str(results_path))
+    summary.update(executed=executed, settings={**to_dict(opts), "benchmark": "mtpb"}, seconds=round(seconds, 2),
+                   versions=versions("numpy", "pandas"), data={"file": str(bench.source), "sha256": bench.sha256},
+                   results=str(results_path), samples_file=str(opts.samples.resolve()))
     write_json(summary_path, summary)
     return summary
 

@@ -155,11 +155,11 @@ def test_a_rerun_executes_only_what_the_store_lacks(tmp_path: Path, shared_data:
     whole = run(samples, tmp_path / "whole")
     assert whole["executed"] == 17 and _stored(tmp_path / "whole") == 17  # the repeated program ran once
     assert whole["modes"]["multi"]["statuses"] == {"passed": 15, "failed": 2, "error": 1}
-    first = tmp_path / "first" / "runs.jsonl"
-    first.parent.mkdir()
-    first.write_text("".join(samples.read_text().splitlines(keepends=True)[:7]))
+    full = samples.read_text()
+    samples.write_text("".join(full.splitlines(keepends=True)[:7]))
     part = tmp_path / "part"
-    assert run(first, part)["executed"] == 7 and _stored(part) == 7
+    assert run(samples, part)["executed"] == 7 and _stored(part) == 7
+    samples.write_text(full)
     resumed = run(samples, part)
     assert resumed["executed"] == 10 and _stored(part) == 17
     assert _verdicts(part) == _verdicts(tmp_path / "whole") and resumed["modes"] == whole["modes"]
@@ -201,3 +201,45 @@ def test_what_decides_a_verdict_is_in_its_key(tmp_path: Path, shared_data: Path,
     with closing(sqlite3.connect(tmp_path / "runs_cache.sqlite")) as db:
         assert db.execute("SELECT DISTINCT benchmark FROM verdicts").fetchall() == [("mtpb",)]
         assert {t for (t,) in db.execute("SELECT task_id FROM verdicts")} == {f"3/{c}" for c in range(5)}
+
+
+@pytest.mark.filterwarnings("ignore:.*have no runs")
+def test_results_of_another_runs_file_are_not_replaced_silently(tmp_path: Path, shared_data: Path,
+                                                                monkeypatch) -> None:
+    """Two models' ``runs.jsonl`` evaluated into one --out-dir: the second replaced the first's
+    results and summary without a word (``editseq evaluate`` refused already), and an MTPB summary
+    replaced a HumanEval one of the same name."""
+    from editseq.config import ConfigError
+
+    base, tuned, out = tmp_path / "base" / "runs.jsonl", tmp_path / "tuned" / "runs.jsonl", tmp_path / "out"
+    for runs in (base, tuned):
+        runs.parent.mkdir()
+        write_oracle(runs, shared_data, ["1"])
+    evaluate(MTPBEvaluateOptions(samples=base, data=shared_data, out_dir=out))
+    with pytest.raises(ConfigError, match=r"runs_summary\.json holds the results of .*base/runs\.jsonl; pass another --out-dir"):
+        evaluate(MTPBEvaluateOptions(samples=tuned, data=shared_data, out_dir=out))
+    assert json.loads((out / "runs_summary.json").read_text())["samples_file"] == str(base.resolve())
+    monkeypatch.chdir(tmp_path)  # the same file, named otherwise: a rerun
+    evaluate(MTPBEvaluateOptions(samples=Path("base/runs.jsonl"), data=shared_data, out_dir=out))
+    evaluate(MTPBEvaluateOptions(samples=tuned, data=shared_data, out_dir=out, overwrite=True))
+    assert json.loads((out / "runs_summary.json").read_text())["samples_file"] == str(tuned.resolve())
+
+    humaneval = out / "he_summary.json"
+    humaneval.write_text(json.dumps({"settings": {"benchmark": "humaneval"}}))
+    (tmp_path / "he.jsonl").write_text((tmp_path / "base" / "runs.jsonl").read_text())
+    with pytest.raises(ConfigError, match=r"he_summary\.json holds humaneval results"):
+        evaluate(MTPBEvaluateOptions(samples=tmp_path / "he.jsonl", data=shared_data, out_dir=out))
+
+
+@pytest.mark.filterwarnings("ignore:.*have no runs")
+def test_an_older_summary_without_its_benchmark_is_rerun_over(tmp_path: Path, shared_data: Path) -> None:
+    """MTPB summaries written before they recorded ``benchmark`` and ``samples_file`` are the same
+    command's: a rerun replaces them rather than calling them foreign."""
+    runs = tmp_path / "runs.jsonl"
+    write_oracle(runs, shared_data, ["1"])
+    evaluate(MTPBEvaluateOptions(samples=runs, data=shared_data))
+    summary_path = tmp_path / "runs_summary.json"
+    old = json.loads(summary_path.read_text())
+    del old["settings"]["benchmark"], old["samples_file"]
+    summary_path.write_text(json.dumps(old))
+    assert evaluate(MTPBEvaluateOptions(samples=runs, data=shared_data))["pass_rate"] == 1.0
