@@ -349,8 +349,12 @@ def _count_pending(keys: list[str], todo: dict) -> int:
 
 
 def _write_results(path: Path, samples: list[Sample], verdicts: list[Verdict]) -> None:
-    write_jsonl(path, ({**s.record, "passed": v.passed, "status": v.status, "reason": v.reason,
-                        "duration": v.duration} for s, v in zip(samples, verdicts, strict=True)))
+    """Each sample's record with its verdict, and ``executed_program``: the code that ran before
+    the task's test (the prompt + the completion, or the solution, after --strip-fences, --stop
+    and --resolve-edits), so that what is read later (a report's diversity) is what was judged."""
+    write_jsonl(path, ({**s.record, "executed_program": s.code, "passed": v.passed, "status": v.status,
+                        "reason": v.reason, "duration": v.duration}
+                       for s, v in zip(samples, verdicts, strict=True)))
 
 
 def summarize(samples: list[Sample], verdicts: list[Verdict], ks: list[int],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,9 @@ def _task_set_notes(scored: list[Run]) -> list[str]:
 
 def _diversity(run: Run, max_pairs: int) -> dict[str, Any]:
     """Per-task diversity joined with per-task gains, run means, and their rank correlation;
-    a task of one sample, whose diversity is None, is left out of both."""
+    a task of one sample, whose diversity is None, is left out of both. ``measured`` counts the
+    samples by the field their code was read from: ``executed_program`` (what evaluate ran), or
+    in older results the sample's own text, which still holds what a stop sequence cut off."""
     per_task = diversity.run_diversity(run.attempts, max_pairs)
     gains = metrics.per_task_gain(run.attempts)
     for task, row in per_task.items():
@@ -139,7 +142,9 @@ def _diversity(run: Run, max_pairs: int) -> dict[str, Any]:
         mean[key] = sum(values) / len(values) if values else None
     rows = [r for r in per_task.values() if r["distinct_fraction"] is not None]
     rho = diversity.spearman([r["distinct_fraction"] for r in rows], [r["gain"] for r in rows])
-    return {"tasks": per_task, "mean": mean, "spearman_distinct_vs_gain": rho}
+    measured = Counter(a.program_field for a in run.attempts if a.program is not None)
+    return {"tasks": per_task, "mean": mean, "spearman_distinct_vs_gain": rho,
+            "measured": dict(sorted(measured.items()))}
 
 
 def _viewed(record: dict[str, Any]) -> dict[str, Any]:

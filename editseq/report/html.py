@@ -156,13 +156,16 @@ def _mtpb(data: dict[str, Any], figs: dict[str, str]) -> str:
 
 def _diversity(data: dict[str, Any], figs: dict[str, str]) -> str:
     rows = [[label, len(d["tasks"]), d["mean"]["distinct_fraction"], d["mean"]["mean_edit_distance"],
-             d["mean"]["distinct_passing"], d["spearman_distinct_vs_gain"]]
+             d["mean"]["distinct_passing"], d["spearman_distinct_vs_gain"], ", ".join(d["measured"])]
             for label, d in data["diversity"].items()]
     return ("<h2>Diversity of samples</h2>" + figs.get("diversity", "")
             + _table(["run", "problems", "distinct fraction", "mean edit distance",
-                      "distinct passing", "Spearman(distinct, gain)"], rows)
+                      "distinct passing", "Spearman(distinct, gain)", "measured on"], rows)
             + '<p class="note">Programs are compared after normalization (AST with docstrings dropped and '
-              "the names a program binds renamed; formatting and comments ignored). Edit distance: token Levenshtein over the "
+              "the names a program binds renamed; formatting and comments ignored). Measured on: "
+              "executed_program is the code editseq evaluate ran (after --stop, fence stripping and "
+              "--resolve-edits); results written before it recorded that are measured on the sample's "
+              "text (completion, solution, or the resolved program). Edit distance: token Levenshtein over the "
               "longer length, mean over sampled pairs. Gain: pass@n - pass@1 of the problem. A problem with "
               "a single sample has no diversity: it is left out of these means and the correlation.</p>")
 

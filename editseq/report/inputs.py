@@ -26,7 +26,8 @@ class Attempt:
     task: str  # HumanEval/MBPP task_id, or MTPB problem_id
     passed: bool
     status: str
-    program: str | None = None  # the sample's text (completion/solution/turns), for diversity
+    program: str | None = None  # the code evaluate ran, else the sample's text, for diversity
+    program_field: str | None = None  # the record field ``program`` came from
     tokens: int | None = None  # sampled tokens, when the sampler recorded them
     case: str | None = None  # MTPB test case
     mode: str | None = None  # MTPB "multi" | "single"
@@ -100,9 +101,11 @@ def _attempt(rec: dict[str, Any], where: str, kind: Kind) -> Attempt:
         raise InputError(f"{where}: {id_field!r} must be a non-empty string or integer, got {task!r}")
     if not isinstance(rec["passed"], bool):
         raise InputError(f"{where}: 'passed' must be true or false, got {rec['passed']!r}")
+    program_field = _program_field(rec)
     attempt = Attempt(task=str(task), passed=rec["passed"],
                       status=str(rec.get("status", "passed" if rec["passed"] else "failed")),
-                      program=_program_text(rec), tokens=_tokens(rec))
+                      program=_program_text(rec, program_field), program_field=program_field,
+                      tokens=_tokens(rec))
     if kind == "mtpb":
         case, mode = rec.get("case", 0), rec.get("mode", "multi")
         if type(case) is not int or case < 0:
@@ -114,22 +117,35 @@ def _attempt(rec: dict[str, Any], where: str, kind: Kind) -> Attempt:
     return attempt
 
 
-def _program_text(rec: dict[str, Any]) -> str | None:
-    """The sampled code: a completion, a whole solution, or MTPB's per-turn completions joined.
+def _program_field(rec: dict[str, Any]) -> str | None:
+    """The field holding the sampled code, best first: ``executed_program``, what ``editseq
+    evaluate`` ran (after --stop, fence stripping and --resolve-edits: text after a stop sequence
+    is no part of the program); else, in results written before evaluate recorded it, the
+    sample's text: a completion, a whole solution, or MTPB's per-turn completions.
 
-    An edit sequence that ``evaluate --resolve-edits`` resolved counts as its ``program`` (its
-    completion or solution is the sequence: two orders of writing one program are one program).
-    ``editseq sample --format editseq`` records (with ``raw``) hold the program as their solution.
+    There an edit sequence that ``evaluate --resolve-edits`` resolved counts as its ``program``
+    (its completion or solution is the sequence: two orders of writing one program are one
+    program); ``editseq sample --format editseq`` records (with ``raw``) hold the program as their
+    solution.
     """
+    if isinstance(rec.get("executed_program"), str):
+        return "executed_program"
     if "resolve_problems" in rec and "raw" not in rec and isinstance(rec.get("program"), str):
-        return rec["program"]
+        return "program"
     for name in ("completion", "solution"):
         if isinstance(rec.get(name), str):
-            return rec[name]
+            return name
     turns = rec.get("completions")
     if isinstance(turns, list) and all(isinstance(t, str) for t in turns):
-        return "\n".join(turns)
+        return "completions"
     return None
+
+
+def _program_text(rec: dict[str, Any], name: str | None) -> str | None:
+    """The code in field ``name`` (``_program_field``); MTPB's turns joined."""
+    if name is None:
+        return None
+    return "\n".join(rec[name]) if name == "completions" else rec[name]
 
 
 def _tokens(rec: dict[str, Any]) -> int | None:

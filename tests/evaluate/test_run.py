@@ -41,7 +41,10 @@ def test_results_summary_and_cache(tmp_path: Path, shared_data: Path) -> None:
         ("HumanEval/0", 0), ("HumanEval/0", 1), ("HumanEval/0", 2),
         ("HumanEval/1", 0), ("HumanEval/1", 1), ("HumanEval/1", 2)]
     assert [r["status"] for r in results] == ["passed", "failed", "passed", "passed", "error", "passed"]
-    assert all({"passed", "status", "reason", "duration", "completion"} <= set(r) for r in results)
+    assert all({"passed", "status", "reason", "duration", "completion", "executed_program"} <= set(r) for r in results)
+    # what ran: the prompt + the completion, its fence stripped
+    assert results[5]["executed_program"] == results[3]["executed_program"] != results[5]["completion"]
+    assert results[3]["executed_program"].startswith(load_benchmark("humaneval", shared_data).problems["HumanEval/1"].prompt)
     assert summary["pass@1"] == pytest.approx(4 / 6)
     assert summary["tasks"] == {"HumanEval/0": {"n": 3, "c": 2}, "HumanEval/1": {"n": 3, "c": 2}}
     assert len(summary["tasks_without_samples"]) == 162

@@ -163,3 +163,49 @@ def test_the_tables_take_the_k_asked_for(tmp_path: Path, report_inputs: dict[str
     assert set(d["pass@k"]) == {f"pass@{k}" for k in (1, 3, 8) if k <= data["passk"]["codegen"]["curve"]["n_min"]}
     assert "pass@3 (95% CI)" in (tmp_path / "report.html").read_text()
     assert main(["report", *files, "--out", str(tmp_path / "x"), "--k", "0,1"]) == 2
+
+
+def _evaluated(samples: Path, rows: list[dict], shared_data: Path, *flags: str) -> Path:
+    """``rows`` run through the real ``editseq evaluate``; returns the results file."""
+    from editseq.cli import main
+
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.warns(UserWarning, match="have no samples"):
+        assert main(["evaluate", str(samples), "--data", str(shared_data), *flags, "--k", "1",
+                     "--workers", "1", "--no-cache", "--no-progress"]) == 0
+    return samples.with_name(samples.stem + "_results.jsonl")
+
+
+def test_diversity_is_measured_on_the_programs_evaluate_ran(tmp_path: Path, shared_data: Path) -> None:
+    """Was: diversity read the sample's text as written, so two completions that differ only
+    after a stop sequence (cut off by --stop, never run) were two distinct programs. Results now
+    carry ``executed_program``; older ones fall back to the text, and the report says which."""
+    pytest.importorskip("matplotlib")
+    from editseq.benchmarks import load_benchmark
+    from editseq.lintseq.diffs import DIFF_TOKEN, edit_path_from_steps
+    from editseq.report.build import ReportOptions, build_report
+
+    p = load_benchmark("humaneval", shared_data).problems["HumanEval/0"]
+    good = p.canonical_solution[len(p.prompt):]
+    cut = _evaluated(tmp_path / "cut.jsonl", [{"task_id": "HumanEval/0", "completion": good},
+                                              {"task_id": "HumanEval/0", "completion": good + "\ndef junk():\n    return 1\n"}],
+                     shared_data, "--stop")
+    # one program written in two orders: its helper first, or its entry point first
+    lines = ["def _frac(x):", "    return x % 1.0", "", "", "def truncate_number(number: float) -> float:",
+             "    return _frac(number)"]
+    orders = ([[0, 1], [4, 5]], [[4, 5], [0, 1]])
+    edits = _evaluated(tmp_path / "edits.jsonl", [
+        {"task_id": "HumanEval/2", "completion": f"\n{DIFF_TOKEN}".join(edit_path_from_steps(lines, steps))}
+        for steps in orders], shared_data, "--resolve-edits")
+    old = tmp_path / "old_results.jsonl"  # results written before evaluate recorded the program
+    old.write_text("".join(json.dumps({k: v for k, v in json.loads(line).items() if k != "executed_program"}) + "\n"
+                           for line in cut.read_text().splitlines()))
+    with pytest.warns(UserWarning, match="different problems"):
+        data = build_report(ReportOptions(inputs=[cut, edits, old], out=tmp_path / "r"))["diversity"]
+    assert data["cut"]["tasks"]["HumanEval/0"]["distinct"] == 1
+    assert data["cut"]["measured"] == {"executed_program": 2}
+    assert data["edits"]["tasks"]["HumanEval/2"]["distinct"] == 1
+    assert data["edits"]["tasks"]["HumanEval/2"]["distinct_passing"] == 1
+    assert data["old"]["tasks"]["HumanEval/0"]["distinct"] == 2
+    assert data["old"]["measured"] == {"completion": 2}
+    assert "measured on" in (tmp_path / "r" / "report.html").read_text()
