@@ -65,13 +65,20 @@ def load_runs(inputs: list[Path], opts: ReportOptions) -> list[Run]:
     runs = [load_run(p, label) for p, label in zip(inputs, opts.label_list(len(inputs)), strict=True)]
     taken: set[str] = set()
     for run in runs:
+        # a label is taken with its series' names: an MTPB run "m" of both modes and a run
+        # labelled "m (multi-turn)" gave two series of one name, and one overwrote the other
         label, i = run.label, 1
-        while label in taken:  # "a", "a", "a (2)" -> "a", "a (2)", "a (2) (2)": never two alike
+        while taken & _names(label, run):  # "a", "a", "a (2)" -> "a", "a (2)", "a (2) (2)"
             i += 1
             label = f"{run.label} ({i})"
         run.label = label
-        taken.add(label)
+        taken |= _names(label, run)
     return runs
+
+
+def _names(label: str, run: Run) -> set[str]:
+    """The names a run labelled ``label`` would use: the label and its pass@k series'."""
+    return {label, *(_series_label(label, mode) for mode in _series_modes(run))}
 
 
 def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
@@ -101,10 +108,20 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
 def _passk_series(run: Run) -> list[tuple[str, list[Any]]]:
     """A run's pass@k series: MTPB results holding both modes (one file may) give one per mode,
     since the single-turn control is another condition, not more samples of the multi-turn one."""
-    modes = sorted({a.mode for a in run.attempts}) if run.kind == "mtpb" else []
-    if len(modes) < 2:
+    modes = _series_modes(run)
+    if not modes:
         return [(run.label, run.attempts)]
-    return [(f"{run.label} ({mode}-turn)", [a for a in run.attempts if a.mode == mode]) for mode in modes]
+    return [(_series_label(run.label, mode), [a for a in run.attempts if a.mode == mode]) for mode in modes]
+
+
+def _series_modes(run: Run) -> list[str]:
+    """The MTPB modes a run is split by, in order; none when it holds one series."""
+    modes = sorted({a.mode for a in run.attempts if a.mode is not None}) if run.kind == "mtpb" else []
+    return modes if len(modes) > 1 else []
+
+
+def _series_label(label: str, mode: str) -> str:
+    return f"{label} ({mode}-turn)"
 
 
 def _task_set_notes(scored: list[Run]) -> list[str]:

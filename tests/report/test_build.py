@@ -209,3 +209,26 @@ def test_diversity_is_measured_on_the_programs_evaluate_ran(tmp_path: Path, shar
     assert data["old"]["tasks"]["HumanEval/0"]["distinct"] == 2
     assert data["old"]["measured"] == {"completion": 2}
     assert "measured on" in (tmp_path / "r" / "report.html").read_text()
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_label_never_names_two_series(tmp_path: Path, order: int) -> None:
+    """Was: an MTPB run "m" of both modes gives series "m (multi-turn)" and "m (single-turn)",
+    so a run labelled "m (multi-turn)" silently overwrote (or was overwritten by) one of them."""
+    from editseq.report.build import ReportOptions, compute, load_runs
+
+    both, multi = tmp_path / "both.jsonl", tmp_path / "multi.jsonl"
+    for path, modes in ((both, ("multi", "single")), (multi, ("multi",))):
+        path.write_text("".join(json.dumps({"problem_id": "1", "case": c, "mode": m, "passed": c == 0 or path == multi})
+                                + "\n" for c in range(2) for m in modes))
+    inputs, labels = [both, multi][::order], ["m", "m (multi-turn)"][::order]
+    opts = ReportOptions(inputs=inputs, out=tmp_path / "r", labels=",".join(labels))
+    runs = load_runs(opts.inputs, opts)
+    data = compute(runs, opts)
+    assert len(data["passk"]) == 3, sorted(data["passk"])
+    by_path = {r.path.name: r.label for r in runs}
+    # the later of the two gives way, as a repeated label does
+    assert by_path == ({"both.jsonl": "m", "multi.jsonl": "m (multi-turn) (2)"} if order == 1
+                       else {"both.jsonl": "m (2)", "multi.jsonl": "m (multi-turn)"})
+    assert data["passk"][by_path["multi.jsonl"]]["table"]["pass@1"]["value"] == 1.0
+    assert data["passk"][f"{by_path['both.jsonl']} (multi-turn)"]["table"]["pass@1"]["value"] == 0.5
