@@ -407,7 +407,8 @@ def _results(cfg: LintseqConfig, workers: int, skip: int) -> Iterator[Item]:
         for batch in batches:
             yield from _convert_batch(batch, cfg)
         return
-    with ProcessPoolExecutor(workers) as pool:
+    pool = ProcessPoolExecutor(workers, initializer=_leave_interrupts_to_the_parent)
+    try:
         pending: deque[Future] = deque()
         for batch in batches:
             pending.append(pool.submit(_convert_batch, batch, cfg))
@@ -415,6 +416,15 @@ def _results(cfg: LintseqConfig, workers: int, skip: int) -> Iterator[Item]:
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+    finally:  # interrupted: wait for the batches under way, not for the queued ones
+        pool.shutdown(cancel_futures=True)
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """A terminal's Ctrl-C reaches every process of the group: a worker waiting for work died of
+    it with a traceback. The parent stops the run, keeping what was written, and its workers
+    finish the batch under way."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _ray_uri(cfg: LintseqConfig) -> bool:

@@ -399,3 +399,42 @@ def test_an_alarm_landing_where_the_timer_is_stopped_leaves_no_timer_running():
         signal.setitimer(signal.ITIMER_REAL, 0)
     assert result == "time limit of 30 s exceeded (--timeout)"
     assert running == (0.0, 0.0)
+
+
+def test_ctrl_c_with_workers_stops_quietly_and_the_rerun_resumes(tmp_path):
+    """A terminal's Ctrl-C sends SIGINT to the whole process group. Was: a worker waiting for work
+    printed a KeyboardInterrupt traceback under the parent's clean message. Records 16-31 wait on
+    one slow record (it always runs into --timeout), so the other worker has nothing left to do
+    when the interruption comes, after the first 16 records are written."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    slow = "".join(f"def f{i}(a):\n    if a:\n        return a + {i}\n    return 0\n" for i in range(1250))
+    programs = [f"x = {i}\nprint(x)\n" for i in range(40)]
+    programs[16] = slow  # ~20 s of sampling at --samples 400, cut at 2 s
+    _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": p}).encode() for p in programs])
+    out = tmp_path / "out.jsonl"
+    argv = ["lintseq", str(tmp_path / "in.jsonl"), str(out), "--samples", "400", "--timeout", "2",
+            "--workers", "2", "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", "editseq", *argv], env=env, text=True, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not out.exists() or out.stat().st_size == 0:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    time.sleep(0.3)  # the other worker finishes records 32-39 and waits for work
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.endswith("Aborted. Rerun the same command to resume: finished work is kept.\n")
+    assert main(argv) == 0
+    assert main([*argv[:2], str(tmp_path / "fresh.jsonl"), *argv[3:]]) == 0
+    assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+    assert _records(tmp_path / "out.errors.jsonl") == _records(tmp_path / "fresh.errors.jsonl")
+    assert json.loads((tmp_path / "out.summary.json").read_text())["resumed"] >= 16
