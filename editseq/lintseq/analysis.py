@@ -12,7 +12,7 @@ import ast
 import warnings
 from dataclasses import dataclass
 
-from editseq.lintseq.diffs import split_lines
+from editseq.lintseq.diffs import join_lines, split_lines
 from editseq.lintseq.linters import Finding
 from editseq.lintseq.scopes import (
     NO_NONLOCAL_BINDING,
@@ -92,8 +92,9 @@ class Analysis:
 
 
 def parse(lines: list[str]) -> ast.Module:
-    """Parse and compile ``"\\n".join(lines)``; raise ``ProgramError`` naming the line on failure."""
-    source = "\n".join(lines)
+    """Parse and compile the program of ``lines`` (``join_lines``); raise ``ProgramError`` naming
+    the line on failure."""
+    source = join_lines(lines)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not an error

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 DIFF_TOKEN = "<|diff|>"
@@ -33,6 +34,14 @@ def split_lines(program: str) -> list[str]:
     if lines[-1] == "":
         lines.pop()
     return lines
+
+
+def join_lines(lines: Iterable[str]) -> str:
+    """The program file of ``lines``: every line ended by ``\\n``, the last one too, as
+    ``split_lines`` read it. Python needs that last line end when a backslash continues a line onto
+    an empty last line (``"x = 1 \\\\\\n\\n"``, valid): ``"\\n".join`` ends that program in
+    the backslash, a syntax error. So programs and their states are parsed and linted in this form."""
+    return "".join(line + "\n" for line in lines)
 
 
 class DiffError(ValueError):

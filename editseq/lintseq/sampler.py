@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from editseq.lintseq.analysis import Analysis, ProgramError, analyze, parse, split_lines
+from editseq.lintseq.diffs import join_lines
 from editseq.lintseq.linters import Linter, get_linter
 from editseq.lintseq.structure import CASE, ELSE, EXCEPT, FINALLY, PRIMARY, Structure, is_code_line
 
@@ -86,7 +87,7 @@ class EditSampler:
         if self.config.linter != "fast":
             self._linter = linter or get_linter(self.config.linter)
             if not self.config.strict:
-                self._known = {(f.line - 1, f.code) for f in self._linter.lint("\n".join(self.lines))}
+                self._known = {(f.line - 1, f.code) for f in self._linter.lint(join_lines(self.lines))}
 
     # -- public ------------------------------------------------------------------------------
     def sample(self, rng: random.Random) -> list[list[int]]:
@@ -184,7 +185,7 @@ class EditSampler:
             kept = [i for i, u in enumerate(s.line_unit) if u < 0 or st.alive[u]]
             if not kept:
                 return deleted
-            findings = self._linter.lint("\n".join(self.lines[i] for i in kept))
+            findings = self._linter.lint(join_lines(self.lines[i] for i in kept))
             bad = set()
             for f in findings:
                 orig = kept[min(max(f.line, 1), len(kept)) - 1]

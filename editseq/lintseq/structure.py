@@ -18,6 +18,8 @@ import io
 import tokenize
 from dataclasses import dataclass, field
 
+from editseq.lintseq.diffs import join_lines
+
 # Clause roles
 PRIMARY, ELIF, ELSE, EXCEPT, FINALLY, CASE = range(6)
 
@@ -277,7 +279,7 @@ def _joined_lines(lines: list[str]) -> set[int]:
     candidates = {i for i, line in enumerate(lines) if line.endswith("\\")}
     if not candidates:
         return candidates
-    source = "\n".join(lines) + "\n"
+    source = join_lines(lines)
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.COMMENT:
             candidates.discard(tok.start[0] - 1)

@@ -11,6 +11,7 @@ from pyflakes import messages as pm
 from pyflakes.checker import Checker
 
 from editseq.lintseq.analysis import FastLinter
+from editseq.lintseq.diffs import join_lines
 
 NAMES = ["a", "b", "c", "f", "g", "x", "os"]
 PYFLAKES_ERRORS = (
@@ -245,7 +246,7 @@ def pyflakes_errors(lines: list[str], kept: list[int]) -> set[tuple[str, tuple, 
 
 
 def fast_errors(lines: list[str], kept: list[int]) -> set[tuple[str, str, int]]:
-    source = "\n".join(lines[i] for i in kept)
+    source = join_lines(lines[i] for i in kept)
     return {(f.code, f.message, kept[f.line - 1]) for f in FastLinter().lint(source)}
 
 
@@ -265,7 +266,7 @@ def check_sequence(lines: list[str], steps: list[list[int]], pyflakes: bool = Tr
     full_flakes = (pyflakes_errors(lines, list(range(len(lines)))) | used_before_import(lines)
                    | undefined_in_functions(lines)) if pyflakes else set()
     for kept in states(len(lines), steps)[1:]:
-        source = "\n".join(lines[i] for i in kept)
+        source = join_lines(lines[i] for i in kept)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences in real data
             compile(source, "<state>", "exec")

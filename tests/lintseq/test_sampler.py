@@ -290,3 +290,32 @@ def test_a_typing_import_shadowed_by_a_later_binding_reads_no_types_until_that_b
         for kept in states(len(sampler.lines), steps)[1:]:
             assert 1 in kept or 3 in kept or 4 not in kept
         check_sequence(sampler.lines, steps)
+
+
+@pytest.mark.parametrize("program", ["x = 1 \\\n\n", "y = 2\nx = y \\\n\nprint(x)\n", "a = 1; \\\n\n\n",
+                                     "if True:\n    x = 1 \\\n\n"])
+def test_a_backslash_onto_an_empty_last_line_converts_losslessly(program):
+    """Python compiles these (the backslash joins the empty line, whose line end ends the
+    statement); they were refused as "unexpected EOF", parsed without their final line end."""
+    compile(program, "<program>", "exec")
+    sampler = EditSampler(program)
+    for seed in range(10):
+        steps = sampler.sample(random.Random(seed))
+        assert apply_edit_path(edit_path_from_steps(sampler.lines, steps)) == split_lines(program)
+        check_sequence(sampler.lines, steps, pyflakes=False)
+
+
+def test_pylint_in_the_loop_reads_a_state_ending_in_a_backslash_onto_an_empty_line_as_valid():
+    """Was: the state left by deleting ``y = 2`` was linted without its final line end, a syntax
+    error to pylint, so ``x = 1 \\\\`` was deleted in the same step."""
+    sampler = EditSampler("y = 2\nx = 1 \\\n\n", SamplerConfig(linter="pylint", strict=True))
+    assert sorted(sampler.sample(random.Random(seed)) for seed in range(6)) == [[[0], [1, 2]]] * 3 + [[[1, 2], [0]]] * 3
+
+
+@pytest.mark.parametrize("program", ["x = 1 + \\\n", "x = 1 + \\\n\n", "x = \\\n\n", "x = 1 \\"])
+def test_a_backslash_with_nothing_to_join_is_the_syntax_error_python_reports(program):
+    with pytest.raises(SyntaxError) as python:
+        compile(program, "<program>", "exec")
+    with pytest.raises(ProgramError) as ours:
+        EditSampler(program)
+    assert str(ours.value) == f"syntax error: {python.value.msg} (line {python.value.lineno})"
