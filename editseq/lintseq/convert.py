@@ -44,7 +44,7 @@ from editseq.io import (
     write_json,
 )
 from editseq.lintseq.analysis import ProgramError
-from editseq.lintseq.diffs import DIFF_TOKEN, edit_path_from_steps, split_lines
+from editseq.lintseq.diffs import DIFF_TOKEN, EOS_TEXTS, edit_path_from_steps, split_lines
 from editseq.lintseq.linters import LINTER_NAMES, Linter, get_linter
 from editseq.lintseq.parquet_output import jsonl_to_parquet
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError, derive_seed
@@ -127,6 +127,14 @@ class Summary:
 # -- one record ----------------------------------------------------------------------------------
 OUTPUT_FIELDS = ("edit_path", "sample")  # what each output record adds to its input record
 
+# texts that ``diffs.resolve`` splits or stops at, so that the training text of a record holding
+# one would not resolve to its program: such records are refused, never converted and cut later
+_MARKERS = {
+    DIFF_TOKEN: "the separator of edits in the training text: its edit sequence could not be told apart from it",
+    **{eos: "an end-of-sequence text, where resolving the training text (or a model's output) stops: "
+            "its program would be cut there" for eos in EOS_TEXTS},
+}
+
 _LINTER: Linter | None = None
 _LINTER_NAME: str | None = None
 
@@ -173,9 +181,9 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
     if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):
         return f"{not_text(record, cfg.instruction_field)} (--instruction-field)"
     for name in (cfg.program_field, cfg.instruction_field):
-        if name is not None and DIFF_TOKEN in record[name]:  # the training text would split there
-            return (f"field {name!r} contains {DIFF_TOKEN}, the separator of edits in the training text: "
-                    "its edit sequence could not be told apart from it")
+        marker = next((m for m in _MARKERS if m in record[name]), None) if name is not None else None
+        if marker is not None:
+            return f"field {name!r} contains {marker}, {_MARKERS[marker]}"
     taken = [name for name in OUTPUT_FIELDS if name in record]
     if taken:  # replacing them would lose the input's values
         return (f"field {taken[0]!r} is taken: lintseq writes its own {' and '.join(map(repr, OUTPUT_FIELDS))}; "

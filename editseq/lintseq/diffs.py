@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 DIFF_TOKEN = "<|diff|>"
+EOS_TEXTS = ("<|endoftext|>", "</s>", "<|im_end|>", "<|eot_id|>")  # each model family's own: resolve stops at them
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")  # Python's own line ends, and only those
 
@@ -157,7 +158,7 @@ class Resolved:
     edits: int = 0  # edits that contributed at least one line
 
 
-def resolve(text: str, eos: tuple[str, ...] = ("<|endoftext|>", "</s>", "<|im_end|>", "<|eot_id|>")) -> Resolved:
+def resolve(text: str, eos: tuple[str, ...] = EOS_TEXTS) -> Resolved:
     """Turn a (possibly truncated or malformed) edit sequence into the best program it describes.
 
     Edits are split on ``<|diff|>``. Text before the first ``<|diff|>`` is edit 0 when it holds a

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from editseq.cli import main
-from editseq.lintseq.diffs import apply_edit_path
+from editseq.lintseq.diffs import apply_edit_path, render_training_text, resolve, split_lines
 
 GOOD = "def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n"
 
@@ -58,6 +58,30 @@ def test_the_edit_separator_in_a_record_is_refused(tmp_path):
     reasons = {e["index"]: e["reason"] for e in _records(tmp_path / "out.errors.jsonl")}
     assert reasons[1].startswith("field 'program' contains <|diff|>, the separator of edits")
     assert reasons[2].startswith("field 'instruction' contains <|diff|>")
+
+
+
+def test_end_of_sequence_text_in_a_record_is_refused_and_what_converts_resolves_to_its_program(tmp_path):
+    """Was: a program holding "</s>" (an HTML tag) converted, but its training text, resolved,
+    stopped at that end-of-sequence text: the program came back cut after 's = "<s>a'."""
+    path = tmp_path / "in.jsonl"
+    rows = [{"instruction": "ok", "program": GOOD}, {"instruction": "ok", "program": 's = "<s>a</s>"\nprint(s)\n'},
+            {"instruction": "ok", "program": "END = '<|endoftext|>'\n"},
+            {"instruction": "stop <|im_end|> here", "program": GOOD}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    assert main(["lintseq", str(path), str(out), "--instruction-field", "instruction", "--no-progress", "--workers", "1"]) == 0
+    for record in _records(out):
+        resolved = resolve(render_training_text(record["instruction"], record["edit_path"]))
+        assert resolved.program == "\n".join(split_lines(rows[0]["program"]))
+    reasons = {e["index"]: e["reason"] for e in _records(tmp_path / "out.errors.jsonl")}
+    assert reasons == {
+        1: "field 'program' contains </s>, an end-of-sequence text, where resolving the training text (or a "
+           "model's output) stops: its program would be cut there",
+        2: "field 'program' contains <|endoftext|>, an end-of-sequence text, where resolving the training text "
+           "(or a model's output) stops: its program would be cut there",
+        3: "field 'instruction' contains <|im_end|>, an end-of-sequence text, where resolving the training text "
+           "(or a model's output) stops: its program would be cut there"}
 
 
 def test_every_record_ends_in_output_or_error_report(messy, tmp_path, capsys):
