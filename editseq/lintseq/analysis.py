@@ -95,6 +95,11 @@ def parse(lines: list[str]) -> ast.Module:
     """Parse and compile the program of ``lines`` (``join_lines``); raise ``ProgramError`` naming
     the line on failure."""
     source = join_lines(lines)
+    # a file's byte-order mark, kept by decoding it as "utf-8" (not "utf-8-sig"): compile() would
+    # report an "invalid non-printable character U+FEFF", which no editor shows
+    if source.startswith("\ufeff"):
+        raise ProgramError("the program starts with a byte-order mark (U+FEFF), which Python skips "
+                           "in a file's bytes but refuses in program text: strip it from the program")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not an error

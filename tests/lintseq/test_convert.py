@@ -462,3 +462,13 @@ def test_ctrl_c_with_workers_stops_quietly_and_the_rerun_resumes(tmp_path):
     assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
     assert _records(tmp_path / "out.errors.jsonl") == _records(tmp_path / "fresh.errors.jsonl")
     assert json.loads((tmp_path / "out.summary.json").read_text())["resumed"] >= 16
+
+
+def test_a_program_starting_with_a_byte_order_mark_is_refused_naming_it(tmp_path):
+    """Was: "syntax error: invalid non-printable character U+FEFF (line 1)", which leaves the
+    reader to find an invisible character that an editor shows as nothing."""
+    _write_lines(tmp_path / "in.jsonl", [json.dumps({"program": "\ufeff" + GOOD}).encode()])
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress", "--workers", "1"]) == 1
+    assert _records(tmp_path / "o.errors.jsonl")[0]["reason"] == (
+        "the program starts with a byte-order mark (U+FEFF), which Python skips in a file's bytes but "
+        "refuses in program text: strip it from the program")
