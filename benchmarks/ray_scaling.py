@@ -20,7 +20,7 @@ import ray
 
 from editseq.env import data_dir
 from editseq.evaluate.run import EvaluateOptions, evaluate
-from editseq.lintseq.convert import LintseqConfig, run_lintseq
+from editseq.lintseq.run import LintseqConfig, run_lintseq
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import click
 
 from editseq.cli import Resumable
 from editseq.config import build, click_options, config_file_option
-from editseq.lintseq.convert import LintseqConfig, paths, run_lintseq
+from editseq.lintseq.run import LintseqConfig, paths, run_lintseq
 
 
 @click.command(cls=Resumable, context_settings={"show_default": True})

@@ -7,9 +7,9 @@ import tracemalloc
 import pytest
 
 from editseq.lintseq.analysis import FastLinter
-from editseq.lintseq.convert import LintseqConfig, run_lintseq
 from editseq.lintseq.diffs import apply_edit_path, edit_path_from_steps, resolve, split_lines
 from editseq.lintseq.linters import Finding
+from editseq.lintseq.run import LintseqConfig, run_lintseq
 from editseq.lintseq.sampler import EditSampler, SamplerConfig, SamplingError
 
 PROGRAM = "import os\n\ndef f(a):\n    b = a + 1\n    if b:\n        return os.sep\n    return b\n\nprint(f(1))\n"

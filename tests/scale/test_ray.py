@@ -10,7 +10,7 @@ ray = pytest.importorskip("ray", reason="Ray backend tests need the 'ray' extra:
 
 from editseq.evaluate.run import EvaluateOptions  # noqa: E402
 from editseq.evaluate.run import evaluate as evaluate_samples  # noqa: E402
-from editseq.lintseq.convert import LintseqConfig, run_lintseq  # noqa: E402
+from editseq.lintseq.run import LintseqConfig, run_lintseq  # noqa: E402
 
 # Ray's own deprecation notices (its config names, `local://` paths used here to stand in for an
 # object store) are not ours to fix

@@ -1,0 +1,299 @@
+"""Whole runs of ``editseq lintseq`` (editseq.lintseq.run): every record accounted for, resume, inputs and outputs."""
+
+import json
+
+import pytest
+
+from editseq.cli import main
+from editseq.lintseq.diffs import apply_edit_path
+from tests.lintseq.records import GOOD, output_records, write_lines
+
+
+@pytest.fixture
+def messy(tmp_path):
+    rows = [
+        json.dumps({"instruction": "add", "program": GOOD}).encode(),
+        json.dumps({"instruction": "no program"}).encode(),
+        json.dumps({"instruction": "number", "program": 7}).encode(),
+        b"{not json",
+        json.dumps({"instruction": "x", "program": "ok = 1"}).encode()[:-2] + b"\xff\xfe\"}",
+        json.dumps({"instruction": "empty", "program": "   \n"}).encode(),
+        json.dumps({"instruction": "syntax", "program": "def f(:\n    pass"}).encode(),
+        json.dumps({"instruction": "huge", "program": "x = 1\n" * 50}).encode(),
+        json.dumps({"instruction": "fenced", "program": "Sure!\n```python\n" + GOOD + "```\nDone."}).encode(),
+        b"[1, 2]",
+    ]
+    path = tmp_path / "in.jsonl"
+    write_lines(path, rows)
+    return path
+
+
+def test_a_folder_as_output_is_refused_before_any_file_is_written(tmp_path, capsys):
+    """OUTPUT naming a folder was refused only once the manifest was written: a stray
+    out.manifest.json was left beside it (and `mtpb sample` loaded its model first)."""
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"program": GOOD}) + "\n")
+    (tmp_path / "out.jsonl").mkdir()
+    assert main(["lintseq", str(path), str(tmp_path / "out.jsonl"), "--no-progress", "--workers", "1"]) == 2
+    assert "out.jsonl: is a directory" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_every_record_ends_in_output_or_error_report(messy, tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    rc = main(["lintseq", str(messy), str(out), "--samples", "2", "--max-lines", "20", "--no-progress", "--workers", "1"])
+    assert rc == 0
+    records = output_records(out)
+    errors = output_records(tmp_path / "out.errors.jsonl")
+    assert sorted({r["instruction"] for r in records}) == ["add", "fenced"]
+    assert [r["sample"] for r in records] == [0, 1, 0, 1]
+    for r in records:
+        assert "\n".join(apply_edit_path(r["edit_path"])) == GOOD.rstrip("\n")
+    reasons = {e["index"]: e["reason"] for e in errors}
+    assert sorted(reasons) == [1, 2, 3, 4, 5, 6, 7, 9]
+    assert "missing field 'program'" in reasons[1]
+    assert reasons[2] == "field 'program' must be text, got int"  # the wording of every other command
+    assert "not valid JSON" in reasons[3]
+    assert "not UTF-8" in reasons[4]
+    assert "empty program" in reasons[5]
+    assert "syntax error" in reasons[6]
+    assert reasons[7] == "over --max-lines: the program has 50 lines, the limit is 20"
+    assert "expected a JSON object" in reasons[9]
+    assert errors[0]["where"] == "in.jsonl line 2"
+    summary = json.loads((tmp_path / "out.summary.json").read_text())
+    assert summary["converted"] + summary["failed"] == summary["input"] == 10
+    assert "2 converted, 8 failed" in capsys.readouterr().out
+    assert summary["reasons"]["over --max-lines"] == 1  # grouped by kind, not cut mid-sentence
+
+
+def test_resume_after_a_torn_write_matches_a_fresh_run(tmp_path):
+    rows = [json.dumps({"program": GOOD.replace("1, 2", f"{i}, 2")}).encode() for i in range(30)]
+    rows.insert(7, b"{broken")
+    write_lines(tmp_path / "in.jsonl", rows)
+    args = ["--samples", "3", "--no-progress", "--workers", "2"]
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "fresh.jsonl"), *args]) == 0
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "cut.jsonl"), *args]) == 0
+    data = (tmp_path / "cut.jsonl").read_bytes()
+    lines = data.splitlines(keepends=True)
+    # keep 10 whole lines (three records and one sequence of the fourth) plus half a line
+    (tmp_path / "cut.jsonl").write_bytes(b"".join(lines[:10]) + lines[10][:25])
+    errors = (tmp_path / "cut.errors.jsonl").read_bytes()
+    (tmp_path / "cut.errors.jsonl").write_bytes(b"")
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "cut.jsonl"), *args]) == 0
+    assert (tmp_path / "cut.jsonl").read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+    assert (tmp_path / "cut.errors.jsonl").read_bytes() == errors
+
+
+def test_changed_settings_refuse_to_resume(tmp_path, capsys):
+    write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress"]) == 0
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress", "--seed", "9"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress", "--seed", "9", "--overwrite"]) == 0
+
+
+def test_resume_knows_the_input_by_content_not_by_how_it_is_named(tmp_path, capsys, monkeypatch):
+    write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress"]) == 0
+    monkeypatch.chdir(tmp_path)
+    assert main(["lintseq", "./in.jsonl", "o.jsonl", "--no-progress"]) == 0  # the same run, named from its folder
+    assert "1 from an earlier run" in capsys.readouterr().out and len(output_records(tmp_path / "o.jsonl")) == 1
+    write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD.replace("1, 2", "3, 4")}).encode()])
+    assert main(["lintseq", "in.jsonl", "o.jsonl", "--no-progress"]) == 2  # the input was edited: not a resume
+    assert "(input: content sha256" in capsys.readouterr().err
+
+
+def test_bad_options_and_missing_input_exit_2(tmp_path, capsys):
+    assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.jsonl"), "--no-progress"]) == 2
+    assert "nope.jsonl: no such file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # a mistyped INPUT leaves no output, report or manifest
+    assert main(["lintseq", str(tmp_path / "nope.jsonl"), str(tmp_path / "o.txt")]) == 2
+    assert main(["lintseq", "x.jsonl", "o.jsonl", "--linter", "flake9"]) == 2
+    assert "--linter" in capsys.readouterr().err
+    # never onto the input, even with --overwrite
+    write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "in.jsonl"), "--overwrite", "--no-progress"]) == 2
+    assert "is INPUT" in capsys.readouterr().err and json.loads((tmp_path / "in.jsonl").read_text())
+    # INPUT without OUTPUT: never into the shipped examples' output file
+    assert main(["lintseq", str(tmp_path / "nope.jsonl"), "--no-progress"]) == 2
+    assert "OUTPUT is required" in capsys.readouterr().err
+
+
+def test_parquet_in_and_out(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"instruction": ["add", "bad"], "program": [GOOD, "def ("]}), tmp_path / "in.parquet")
+    assert main(["lintseq", str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), "--no-progress", "--samples", "2"]) == 0
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.num_rows == 2 and set(table.column_names) == {"instruction", "program", "edit_path", "sample"}
+    assert "\n".join(apply_edit_path(table.column("edit_path")[0].as_py())) == GOOD.rstrip("\n")
+
+
+def test_hugging_face_dataset_in(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    datasets.Dataset.from_list([{"instruction": "add", "code": GOOD}]).save_to_disk(str(tmp_path / "ds"))
+    out = tmp_path / "out.jsonl"
+    assert main(["lintseq", str(tmp_path / "ds"), str(out), "--program-field", "code", "--no-progress"]) == 0
+    (record,) = output_records(out)
+    assert record["instruction"] == "add" and record["sample"] == 0
+    loaded = datasets.load_dataset("json", data_files=str(out), split="train")
+    assert loaded[0]["edit_path"] == record["edit_path"]
+
+
+def test_json_array_files_bom_and_taken_fields(tmp_path, capsys):
+    """MBPP's sanitized release is one JSON array: its items are the records. A byte-order mark is
+    not part of the JSON. Input fields that lintseq writes itself are refused, not overwritten."""
+    items = [{"prompt": "add", "code": GOOD}, [1, 2], {"prompt": "mine", "code": GOOD, "sample": "keep me"}]
+    (tmp_path / "in.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(items, indent=1).encode())
+    args = ["--program-field", "code", "--instruction-field", "prompt", "--no-progress", "--workers", "1"]
+    assert main(["lintseq", str(tmp_path / "in.json"), str(tmp_path / "o.jsonl"), *args]) == 0
+    assert [r["prompt"] for r in output_records(tmp_path / "o.jsonl")] == ["add"]
+    errors = {e["where"]: e["reason"] for e in output_records(tmp_path / "o.errors.jsonl")}
+    assert errors == {"in.json item 1": "expected a JSON object, got list",
+                      "in.json item 2": "field 'sample' is taken: lintseq writes its own 'edit_path' and "
+                                        "'sample'; rename or drop it in the input"}
+    assert "3 records: 1 converted, 2 failed" in capsys.readouterr().out
+
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps({"program": GOOD}).encode() + b"\n")
+    assert main(["lintseq", str(tmp_path / "bom.jsonl"), str(tmp_path / "b.jsonl"), "--no-progress"]) == 0
+    assert len(output_records(tmp_path / "b.jsonl")) == 1
+
+    # a field no record has: every record fails, and the exit status and message say so
+    assert main(["lintseq", str(tmp_path / "bom.jsonl"), str(tmp_path / "n.jsonl"), "--no-progress",
+                 "--program-field", "nope"]) == 1
+    captured = capsys.readouterr()
+    assert "error: no record could be converted (bom.jsonl line 1: missing field 'nope' (fields: program)); " \
+           "every reason is in" in captured.err
+
+
+def test_a_run_that_converts_nothing_leaves_no_output_and_does_not_block_the_fix(tmp_path, capsys):
+    """Was: a mistyped --program-field left an empty OUTPUT (which ``datasets`` cannot load) and a
+    manifest that refused the corrected command ("started with other settings")."""
+    write_lines(tmp_path / "in.jsonl", [json.dumps({"code": GOOD}).encode()])
+    for out in ("o.jsonl", "p.parquet"):
+        args = ["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / out), "--no-progress", "--workers", "1"]
+        assert main(args) == 1  # the default --program-field is 'program'
+        assert "every reason is in" in capsys.readouterr().err
+        assert not (tmp_path / out).exists() and (tmp_path / out).with_suffix(".errors.jsonl").exists()
+        assert main([*args, "--program-field", "code"]) == 0
+        assert "1 records: 1 converted, 0 failed (0 from an earlier run)" in capsys.readouterr().out
+        assert not (tmp_path / out).with_suffix(".errors.jsonl").exists()
+    assert len(output_records(tmp_path / "o.jsonl")) == 1
+
+
+def test_jsonl_and_parquet_outputs_of_one_name_are_not_mixed_up(tmp_path, capsys):
+    """x.jsonl and x.parquet share x.manifest.json, x.errors.jsonl and x.summary.json. Was: x.parquet
+    after x.jsonl under other settings was refused as "x.parquet was started with other settings"."""
+    write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
+    args = ["lintseq", str(tmp_path / "in.jsonl"), "--no-progress", "--workers", "1"]
+    assert main([*args, str(tmp_path / "x.jsonl")]) == 0
+    assert main([*args, str(tmp_path / "x.parquet"), "--samples", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "x.manifest.json belongs to" in err and "x.jsonl, made under other settings" in err
+    assert "x.parquet would share it" in err and "choose another OUTPUT name" in err
+    assert main([*args, str(tmp_path / "x.jsonl")]) == 0  # its own run still resumes
+    assert main([*args, str(tmp_path / "x.parquet")]) == 0  # and under the same settings both may be
+    assert main([*args, str(tmp_path / "x.parquet"), "--samples", "2", "--overwrite"]) == 0
+    capsys.readouterr()
+
+
+def test_an_unreadable_input_leaves_no_files(tmp_path, capsys):
+    """Was: an empty OUTPUT, an empty error report and a manifest stayed after the read failed (a
+    JSON array that does not parse; a hub dataset that cannot be reached)."""
+    (tmp_path / "bad.json").write_text('[{"program": "x = 1"},')
+    assert main(["lintseq", str(tmp_path / "bad.json"), str(tmp_path / "o.jsonl"), "--no-progress"]) == 2
+    assert "a JSON array file that does not parse" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
+
+
+def test_a_mistyped_instruction_field_names_the_fields_there_are(tmp_path):
+    """Was: "field 'prompt' is missing or not text", without the fields the record has."""
+    write_lines(tmp_path / "in.jsonl", [json.dumps({"text": "add", "program": GOOD}).encode()])
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--instruction-field", "prompt",
+                 "--no-progress", "--workers", "1"]) == 1
+    assert output_records(tmp_path / "o.errors.jsonl")[0]["reason"] == \
+        "missing field 'prompt' (fields: program, text) (--instruction-field)"
+
+
+def test_an_input_without_records_is_bad_input(tmp_path, capsys):
+    """Was: exit 0 with "0 records" and an empty OUTPUT that ``datasets`` cannot load."""
+    (tmp_path / "empty.jsonl").write_text("\n")
+    for out in ("o.jsonl", "o.parquet"):
+        assert main(["lintseq", str(tmp_path / "empty.jsonl"), str(tmp_path / out), "--no-progress"]) == 2
+        assert "INPUT holds no records" in capsys.readouterr().err
+        assert not (tmp_path / out).exists() and not (tmp_path / "o.manifest.json").exists()
+
+
+def test_a_record_without_its_key_fails_alone(tmp_path, capsys):
+    """Was: 'no key field' stopped the run, leaving an empty output that only --overwrite could
+    restart. A record --key-field cannot key goes to the error report; the others keep their seeds."""
+    rows = [{"id": "a", "program": GOOD}, {"program": GOOD}, {"id": None, "program": GOOD},
+            {"id": ["b"], "program": GOOD}, {"id": 4, "program": GOOD}]
+    write_lines(tmp_path / "keys.jsonl", [json.dumps(r).encode() for r in rows])
+    args = ["--key-field", "id", "--no-progress", "--workers", "1"]
+    assert main(["lintseq", str(tmp_path / "keys.jsonl"), str(tmp_path / "o.jsonl"), *args]) == 0
+    assert "5 records: 2 converted, 3 failed" in capsys.readouterr().out
+    assert [r["id"] for r in output_records(tmp_path / "o.jsonl")] == ["a", 4]
+    errors = output_records(tmp_path / "o.errors.jsonl")
+    assert [(e["index"], e["where"]) for e in errors] == [(1, "keys.jsonl line 2"), (2, "keys.jsonl line 3"),
+                                                         (3, "keys.jsonl line 4")]
+    assert errors[0]["reason"] == "missing key field 'id' (--key-field; fields: program)"
+    assert errors[1]["reason"] == "key field 'id' is null, expected text or a number (--key-field)"
+    assert errors[2]["reason"] == "key field 'id' is a list, expected text or a number (--key-field)"
+    # the same seeds as a run of the good records alone
+    write_lines(tmp_path / "good.jsonl", [json.dumps(rows[i]).encode() for i in (0, 4)])
+    assert main(["lintseq", str(tmp_path / "good.jsonl"), str(tmp_path / "g.jsonl"), *args]) == 0
+    assert (tmp_path / "g.jsonl").read_bytes() == (tmp_path / "o.jsonl").read_bytes()
+
+
+def test_rewriting_the_errors_file_keeps_lines_holding_a_line_separator(tmp_path):
+    """Errors are JSONL with non-ASCII kept: a reason holding U+2028 is still one line."""
+    from editseq.io import dumps
+    from editseq.lintseq.run import _rewrite_errors
+
+    path = tmp_path / "out.errors.jsonl"
+    rows = [{"index": 0, "key": "a", "where": "x", "reason": "bad\u2028line"},
+            {"index": 1, "key": "b", "where": "x", "reason": "gone"}]
+    path.write_text("".join(dumps(r) + "\n" for r in rows), encoding="utf-8")
+    _rewrite_errors(path, {0: "a"})
+    assert [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line] == rows[:1]
+
+
+def test_ctrl_c_with_workers_stops_quietly_and_the_rerun_resumes(tmp_path):
+    """A terminal's Ctrl-C sends SIGINT to the whole process group. Was: a worker waiting for work
+    printed a KeyboardInterrupt traceback under the parent's clean message. Records 16-31 wait on
+    one slow record (it always runs into --timeout), so the other worker has nothing left to do
+    when the interruption comes, after the first 16 records are written."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    slow = "".join(f"def f{i}(a):\n    if a:\n        return a + {i}\n    return 0\n" for i in range(1250))
+    programs = [f"x = {i}\nprint(x)\n" for i in range(40)]
+    programs[16] = slow  # ~20 s of sampling at --samples 400, cut at 2 s
+    write_lines(tmp_path / "in.jsonl", [json.dumps({"program": p}).encode() for p in programs])
+    out = tmp_path / "out.jsonl"
+    argv = ["lintseq", str(tmp_path / "in.jsonl"), str(out), "--samples", "400", "--timeout", "2",
+            "--workers", "2", "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", "editseq", *argv], env=env, text=True, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not out.exists() or out.stat().st_size == 0:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    time.sleep(0.3)  # the other worker finishes records 32-39 and waits for work
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.endswith("Aborted. Rerun the same command to resume: finished work is kept.\n")
+    assert main(argv) == 0
+    assert main([*argv[:2], str(tmp_path / "fresh.jsonl"), *argv[3:]]) == 0
+    assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+    assert output_records(tmp_path / "out.errors.jsonl") == output_records(tmp_path / "fresh.errors.jsonl")
+    assert json.loads((tmp_path / "out.summary.json").read_text())["resumed"] >= 16
