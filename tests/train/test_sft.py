@@ -146,6 +146,37 @@ def test_trainer_keeps_the_mask(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_p
     assert batch["labels"][0].tolist().count(IGNORE) == len(tokenizer(training_pairs(opts)[0][0])["input_ids"])
 
 
+def test_both_formats_train_with_the_papers_recipe(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
+    """AdamW with weight decay 0.01 (biases and norms exempt), the learning rate warmed up
+    linearly over the first 5% of the steps and then decayed linearly to 0: the same in both
+    formats, on the options' defaults."""
+    import torch
+
+    optimizers = {}
+    for fmt in ("program", "editseq"):
+        opts = SFTOptions(model=str(tiny_model_dir), data=str(lintseq_jsonl), output_dir=tmp_path / fmt,
+                          format=fmt, max_steps=40)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # lintseq data as programs repeats them
+            trainer, _ = build_trainer(opts)
+        trainer.create_optimizer_and_scheduler(num_training_steps=40)
+        optimizer, scheduler = trainer.optimizer, trainer.lr_scheduler
+        assert isinstance(optimizer, torch.optim.AdamW)
+        decays = {id(p): group["weight_decay"] for group in optimizer.param_groups for p in group["params"]}
+        for name, p in trainer.model.named_parameters():
+            assert decays[id(p)] == (0.0 if "norm" in name or name.endswith("bias") else 0.01), name
+        lrs = []
+        for _ in range(40):
+            lrs.append(scheduler.get_last_lr()[0])
+            optimizer.step()
+            scheduler.step()
+        peak = opts.lr
+        assert lrs[:3] == pytest.approx([0.0, peak / 2, peak])  # warmup: ceil(5% of 40) = 2 steps
+        assert lrs[2:] == pytest.approx([peak * (40 - s) / 38 for s in range(2, 40)])
+        optimizers[fmt] = (peak, optimizer.defaults["betas"], optimizer.defaults["eps"])
+    assert optimizers["program"] == optimizers["editseq"]
+
+
 @pytest.mark.parametrize("checkpointing", [False, True])
 def test_checkpointing_choice_reaches_the_trainer(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path,
                                                   checkpointing: bool) -> None:
