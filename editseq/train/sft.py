@@ -4,8 +4,8 @@ The LintSeq paper trains both formats with one recipe so that only the data diff
 schedule with warmup, weight decay 0.01, loss on the response only (the instruction's tokens get
 label -100). Its learning rates: 5e-5 for 2-4B models, 1e-5 for 8B and larger, 3e-4 for tiny
 (150M-400M) models; 10 epochs on programs vs 2 on the edit-sequence data (5 sequences per program,
-so about the same number of steps). Those are this module's documented defaults, not guesses per
-model: pass ``--lr`` and ``--epochs`` for the model and data at hand.
+so about the same number of steps), which is what ``--epochs`` defaults to for each format. The
+learning rate is not guessed per model: pass ``--lr`` for the model at hand.
 
 Training text, so that ``editseq sample`` prompts match it:
 - ``editseq``: ``render_training_text(instruction, edit_path)``, i.e. the instruction then
@@ -36,6 +36,7 @@ from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
 from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
 
 IGNORE = -100  # label of tokens the loss skips
+EPOCHS = {"program": 10.0, "editseq": 2.0}  # the paper's passes over each format's data
 
 
 @dataclass
@@ -52,9 +53,11 @@ class SFTOptions(TrainOptions):
     max_length: int = option(2048, help="tokens per example; longer examples are cut at the end (with a warning: they lose their end-of-sequence token)")
     lr: float = option(5e-5, help="peak learning rate; paper: 5e-5 for 2-4B models, 1e-5 for >=8B, 3e-4 for tiny (150M-400M)")
     gradient_checkpointing: bool = option(False, help="recompute activations in the backward pass: less GPU memory (large models), ~30% slower (TRL's own default is on)")
-    epochs: float = option(10.0, help="passes over the data; paper: 10 on programs, 2 on edit sequences (ignored when --max-steps > 0)")
+    epochs: float | None = option(None, help="passes over the data (ignored when --max-steps > 0); default: the paper's, 10 with --format program, 2 with --format editseq")
 
     def __post_init__(self) -> None:
+        if self.epochs is None:  # LintSeq data holds ~5 edit sequences per program: ~as many steps
+            self.epochs = EPOCHS[self.format]
         super().__post_init__()
         if not self.model:
             raise ConfigError("--model is required: a local checkpoint folder, a .gguf file or an alias")

@@ -177,6 +177,17 @@ def test_both_formats_train_with_the_papers_recipe(tiny_model_dir: Path, lintseq
     assert optimizers["program"] == optimizers["editseq"]
 
 
+@pytest.mark.parametrize(("fmt", "epochs"), [("program", 10), ("editseq", 2)])
+def test_epochs_default_to_the_papers_for_each_format(tmp_path: Path, fmt: str, epochs: int) -> None:
+    """Was 10 for both: edit-sequence data, ~5 sequences per program, trained ~5x the steps the
+    paper's recipe gives it (its 2 epochs match the programs' 10 in steps)."""
+    from editseq.train.common import training_arguments
+
+    opts = SFTOptions(model="m", data="d.jsonl", output_dir=tmp_path, format=fmt)
+    assert training_arguments(opts).num_train_epochs == epochs
+    assert SFTOptions(model="m", data="d.jsonl", output_dir=tmp_path, format=fmt, epochs=3.0).epochs == 3.0
+
+
 @pytest.mark.parametrize("checkpointing", [False, True])
 def test_checkpointing_choice_reaches_the_trainer(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path,
                                                   checkpointing: bool) -> None:
