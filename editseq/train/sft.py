@@ -4,8 +4,9 @@ The LintSeq paper trains both formats with one recipe so that only the data diff
 schedule with warmup, weight decay 0.01, loss on the response only (the instruction's tokens get
 label -100). Its learning rates: 5e-5 for 2-4B models, 1e-5 for 8B and larger, 3e-4 for tiny
 (150M-400M) models; 10 epochs on programs vs 2 on the edit-sequence data (5 sequences per program,
-so about the same number of steps), which is what ``--epochs`` defaults to for each format. The
-learning rate is not guessed per model: pass ``--lr`` for the model at hand.
+so about the same number of steps). The defaults are its tiny-model recipe (``--lr`` 3e-4; the
+models this project ships and pretrains are that size) and each format's epochs; the learning
+rate is not guessed per model: pass ``--lr`` for a larger one.
 
 Training text, so that ``editseq sample`` prompts match it:
 - ``editseq``: ``render_training_text(instruction, edit_path)``, i.e. the instruction then
@@ -51,7 +52,7 @@ class SFTOptions(TrainOptions):
     edit_path_field: str = option("edit_path", help="record field holding the list of diffs (--format editseq)")
     split: str = option("train", help="split of a Hugging Face dataset")
     max_length: int = option(2048, help="tokens per example; longer examples are cut at the end (with a warning: they lose their end-of-sequence token)")
-    lr: float = option(5e-5, help="peak learning rate; paper: 5e-5 for 2-4B models, 1e-5 for >=8B, 3e-4 for tiny (150M-400M)")
+    lr: float = option(3e-4, help="peak learning rate; default: the paper's for tiny (150M-400M) models such as smollm2-135m; it used 5e-5 for 2-4B models, 1e-5 for >=8B")
     gradient_checkpointing: bool = option(False, help="recompute activations in the backward pass: less GPU memory (large models), ~30% slower (TRL's own default is on)")
     epochs: float | None = option(None, help="passes over the data (ignored when --max-steps > 0); default: the paper's, 10 with --format program, 2 with --format editseq")
 

@@ -148,8 +148,8 @@ def test_trainer_keeps_the_mask(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_p
 
 def test_both_formats_train_with_the_papers_recipe(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
     """AdamW with weight decay 0.01 (biases and norms exempt), the learning rate warmed up
-    linearly over the first 5% of the steps and then decayed linearly to 0: the same in both
-    formats, on the options' defaults."""
+    linearly over the first 5% of the steps to 3e-4 and then decayed linearly to 0: the same in
+    both formats, on the options' defaults (the lr was 5e-5, the paper's for 2-4B models)."""
     import torch
 
     optimizers = {}
@@ -171,6 +171,7 @@ def test_both_formats_train_with_the_papers_recipe(tiny_model_dir: Path, lintseq
             optimizer.step()
             scheduler.step()
         peak = opts.lr
+        assert peak == 3e-4  # the paper's rate for tiny models (smollm2-135m, the pretrain presets)
         assert lrs[:3] == pytest.approx([0.0, peak / 2, peak])  # warmup: ceil(5% of 40) = 2 steps
         assert lrs[2:] == pytest.approx([peak * (40 - s) / 38 for s in range(2, 40)])
         optimizers[fmt] = (peak, optimizer.defaults["betas"], optimizer.defaults["eps"])
