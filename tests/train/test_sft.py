@@ -100,6 +100,25 @@ def test_masked_tokens_are_the_prompt_sample_feeds(tmp_path: Path, fmt: str, sty
     assert example["labels"][masked:] == example["input_ids"][masked:]
 
 
+@pytest.mark.parametrize("fmt", ["program", "editseq"])
+def test_data_may_be_jsonl_parquet_or_a_hf_dataset(lintseq_jsonl: Path, tmp_path: Path, fmt: str) -> None:
+    """The same records train the same pairs from each form --data takes (edit_path, a list
+    column in Parquet and Arrow, included)."""
+    import datasets
+
+    records = [json.loads(line) for line in lintseq_jsonl.read_text(encoding="utf-8").splitlines()]
+    dataset = datasets.Dataset.from_list(records)
+    dataset.to_parquet(str(tmp_path / "d.parquet"))
+    dataset.save_to_disk(str(tmp_path / "saved"))
+    datasets.DatasetDict({"train": dataset}).save_to_disk(str(tmp_path / "splits"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # lintseq data as programs repeats them
+        expected = training_pairs(options("m", lintseq_jsonl, tmp_path / "o", format=fmt))
+        for data in ("d.parquet", "saved", "splits"):
+            assert training_pairs(options("m", tmp_path / data, tmp_path / "o", format=fmt)) == expected, data
+    assert len(expected) == len(records)
+
+
 def test_a_response_tokenizes_as_in_the_whole_text(tiny_model_dir: Path, lintseq_jsonl: Path,
                                                    tmp_path: Path) -> None:
     """With a SentencePiece-style "▁" before the first word of a text, a response tokenized alone
