@@ -232,10 +232,12 @@ def test_editseq_sft_learns_loads_samples_and_resumes(tiny_model_dir: Path, lint
     from editseq.models.backend import GenerationConfig
     from editseq.models.loading import load_backend
 
-    backend = load_backend(str(out), device="cpu")
     prompt = "Return the sum of the squares of the even numbers in a list.\n" + DIFF_TOKEN
-    [[generation]] = backend.generate([prompt], GenerationConfig(n=1, max_new_tokens=16, temperature=1.0))
-    assert generation.tokens > 0 and isinstance(generation.text, str)
+    for folder in (out, out / "checkpoint-4"):  # the final model, and a checkpoint as saved
+        backend = load_backend(str(folder), device="cpu")
+        assert len(backend.tokenizer(DIFF_TOKEN, add_special_tokens=False)["input_ids"]) == 1
+        [[generation]] = backend.generate([prompt], GenerationConfig(n=1, max_new_tokens=16, temperature=1.0))
+        assert generation.tokens > 0 and isinstance(generation.text, str)
 
     saved = json.loads((out / "editseq_train.json").read_text())
     assert saved["options"]["format"] == "editseq" and "transformers" in saved["versions"]
