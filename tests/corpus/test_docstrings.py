@@ -65,7 +65,8 @@ def test_mine_dedups_and_decontaminates(tmp_path: Path, shared_data: Path, monke
     pkg = tmp_path / "minedpkg"
     pkg.mkdir()
     (pkg / "__init__.py").write_text(SOURCE)
-    (pkg / "copy.py").write_text(SOURCE)  # the same function again: a duplicate
+    # the same function again, indented by 2 and spaced apart: a duplicate all the same
+    (pkg / "copy.py").write_text(SOURCE.replace("    ", "  ").replace("out = []\n", "out = []\n\n"))
     (pkg / "leak.py").write_text(leaked)
     # Mbpp/2 is outside MBPP's test split: only MBPP+ (and sanitized MBPP) hold it
     (pkg / "plusleak.py").write_text(
