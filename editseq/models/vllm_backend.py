@@ -1,4 +1,4 @@
-"""Sampling with vLLM on a GPU (optional: ``pip install vllm`` where CUDA is available).
+"""Sampling with vLLM on a GPU (optional: ``pip install 'editseq[vllm]'`` where CUDA is available).
 
 vLLM batches and schedules all requests itself, so every prompt goes in one ``generate`` call with
 ``n`` samples each; the seed is per request, derived like the HTTP backend's, so a prompt's
@@ -21,7 +21,7 @@ class VLLMBackend:
         try:
             import vllm
         except ImportError as exc:
-            raise ModelError("the vllm backend needs vLLM and a CUDA GPU: pip install vllm "
+            raise ModelError("the vllm backend needs vLLM and a CUDA GPU: pip install 'editseq[vllm]' "
                              "(or use --backend transformers)") from exc
         source = resolve_model(model)
         path = source.path if source.gguf_file is None else f"{source.path}/{source.gguf_file}"

@@ -1,12 +1,27 @@
-"""vLLM backend (opt-in: needs vLLM and a CUDA GPU; run with ``pytest -m gpu``)."""
+"""vLLM backend (sampling opt-in: needs vLLM and a CUDA GPU; run with ``pytest -m gpu``)."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import pytest
 
 from editseq.models.backend import GenerationConfig
 
-pytestmark = pytest.mark.gpu
+
+def test_without_vllm_the_error_names_the_extra(tmp_path: Path, shared_data: Path,
+                                                monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """The issue's "optional extra": pyproject had none, and the error said `pip install vllm`."""
+    from editseq.cli import main
+
+    monkeypatch.setitem(sys.modules, "vllm", None)  # not installed, as the import system sees it
+    assert main(["sample", "--backend", "vllm", "--model", "smollm2-135m", "--data", str(shared_data),
+                 "--limit", "1", "--out", str(tmp_path / "s.jsonl"), "--no-progress"]) == 2
+    assert "needs vLLM and a CUDA GPU: pip install 'editseq[vllm]'" in capsys.readouterr().err
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert any(r.startswith("vllm") for r in pyproject["project"]["optional-dependencies"]["vllm"])
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +35,7 @@ def vllm_backend():
     return VLLMBackend("smollm2-135m", gpu_memory_utilization=0.3)
 
 
+@pytest.mark.gpu
 def test_n_samples_seeded_and_cut_at_stop(vllm_backend) -> None:
     config = GenerationConfig(n=3, temperature=1.0, max_new_tokens=16, stop=("\n\n",), seed=1)
     gens = vllm_backend.generate(["def add(a, b):\n", "# count to 3\n"], config)
@@ -28,6 +44,7 @@ def test_n_samples_seeded_and_cut_at_stop(vllm_backend) -> None:
     assert vllm_backend.generate(["def add(a, b):\n"], config)[0] == gens[0]
 
 
+@pytest.mark.gpu
 def test_greedy_n_copies_one_decode(vllm_backend) -> None:
     """vLLM refuses n > 1 at temperature 0: the backend decodes once and copies."""
     gens = vllm_backend.generate(["def add(a, b):\n"], GenerationConfig(n=3, temperature=0, max_new_tokens=8))
