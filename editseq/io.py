@@ -416,6 +416,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def files_sha256(root: Path, files: Iterable[Path]) -> str:
+    """Hex sha256 of ``files`` (under ``root``) together: over their paths relative to ``root``,
+    sorted, each with its ``file_sha256``. A folder's identity by what it holds: an edited, added,
+    removed or renamed file changes it, moving the folder elsewhere does not."""
+    digest = hashlib.sha256()
+    for name, path in sorted((p.relative_to(root).as_posix(), p) for p in files):
+        digest.update(json.dumps([name, file_sha256(path)]).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
 def check_writable(*paths: Path) -> None:
     """Fail now, not when the work is done, where ``write_atomic`` could not write ``paths``: a
     folder in a file's place, or a file in its folder's (the parent is created). Results written

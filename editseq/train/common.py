@@ -132,13 +132,15 @@ def claim_run(opts: Any, args: Any, settings: dict[str, Any] | None = None) -> N
         _claim(opts, write=True, settings=settings)
 
 
-def check_run(opts: Any) -> dict[str, Any]:
+def check_run(opts: Any, **identity: str) -> dict[str, Any]:
     """``claim_run``'s refusal before anything loads (nothing is written): a rerun under other
-    settings fails at once, not after the model has loaded. Returns the run's settings."""
-    return _claim(opts, write=False)
+    settings fails at once, not after the model has loaded. Returns the run's settings;
+    ``identity`` adds what identifies the data beyond its option (pretrain's ``data_files``)."""
+    return _claim(opts, write=False, identity=identity)
 
 
-def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
+           identity: dict[str, str] | None = None) -> dict[str, Any]:
     folder, manifest = opts.output_dir, opts.output_dir / SETTINGS_FILE
     if folder.is_dir() and not manifest.exists():
         # no run of ours started here: the final model's config.json, README.md (the model card)
@@ -148,10 +150,13 @@ def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None) -> di
             shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
             raise ConfigError(f"--output-dir {folder} holds files no `editseq train` run wrote ({shown}), "
                               "which the model's files would replace; pass a new or empty folder")
-    settings = settings or run_settings(opts, RESUMABLE, data_parallel=data_parallel())
+    settings = settings or run_settings(opts, RESUMABLE, data_parallel=data_parallel(), **(identity or {}))
+    # settings that manifests of older editseq versions lack: their run had one process, and a
+    # folder's files went unrecorded, so they are taken as they are now (the manifest is then
+    # rewritten with them, and checked from this resume on)
     claim_output(folder, manifest, settings, overwrite=False,
                  flag="--output-dir", can_overwrite=False, options=opts, write=write,
-                 assumed={"data_parallel": 1})
+                 assumed={"data_parallel": 1, "data_files": settings.get("data_files")})
     return settings
 
 

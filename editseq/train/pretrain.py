@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import BadRecord, InputError, not_text, read_records, record_where
-from editseq.train.common import TrainOptions, claim_run, run_trainer, training_arguments
+from editseq.io import BadRecord, InputError, files_sha256, not_text, read_records, record_where
+from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
 
 # preset -> (layers, hidden, heads, MLP width, context)
 PRESETS: dict[str, tuple[int, int, int, int, int]] = {
@@ -69,14 +69,33 @@ class PretrainOptions(TrainOptions):
                               f"{context} tokens; pass at most {context} (0: the context)")
 
 
-def documents(opts: PretrainOptions) -> Iterator[str]:
-    """The corpus's documents, in a stable order (sorted file names). In a folder, hidden files and
-    folders (``.git``, ``.venv``, ``.tox``) are left out: ``--data .`` means the project's code.
-    A file that is not UTF-8 raises naming it, as a JSONL line does (``read_records``)."""
+def corpus_files(opts: PretrainOptions) -> list[Path] | None:
+    """The files a folder ``--data`` holds as documents, sorted: its .py/.txt/.md files, hidden
+    files and folders (``.git``, ``.venv``, ``.tox``) left out, so ``--data .`` means the
+    project's code. None where ``--data`` is no such folder (a file, a saved Hugging Face dataset)."""
     path = Path(opts.data)
-    if path.is_dir() and not any((path / name).is_file() for name in HF_SAVED):
-        for file in sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts)):
+    if not path.is_dir() or any((path / name).is_file() for name in HF_SAVED):
+        return None
+    return sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(path).parts))
+
+
+def data_identity(opts: PretrainOptions) -> dict[str, str]:
+    """What identifies a folder ``--data`` beyond its path, for resuming (``claim_run``):
+    ``data_files``, the sha256 of the files read (``io.files_sha256``), so that a file edited,
+    added or removed between a run and its resume is refused, not trained on in silence. A file
+    ``--data`` is identified by its content already (``config.run_settings``)."""
+    files = corpus_files(opts)
+    return {} if files is None else {"data_files": "sha256:" + files_sha256(Path(opts.data), files)}
+
+
+def documents(opts: PretrainOptions) -> Iterator[str]:
+    """The corpus's documents, in a stable order (``corpus_files`` of a folder). A file that is
+    not UTF-8 raises naming it, as a JSONL line does (``read_records``)."""
+    path = Path(opts.data)
+    files = corpus_files(opts)
+    if files is not None:
+        for file in files:
             yield _read_text(file)
         return
     if path.is_file() and path.suffix in TEXT_SUFFIXES:
@@ -198,6 +217,7 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
     import datasets
     import transformers
 
+    settings = check_run(opts, **data_identity(opts))  # a rerun under other settings fails now
     transformers.set_seed(opts.seed)
     args = training_arguments(opts)
     texts = with_text(opts, list(documents(opts)))
@@ -210,7 +230,7 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
         if not blocks:
             raise InputError(f"{opts.data}: the corpus has fewer than --block-size {block} tokens; "
                              "pass a smaller --block-size or more text")
-        claim_run(opts, args)  # before the tokenizer lands there: a rerun reuses it only under these settings
+        claim_run(opts, args, settings)  # before the tokenizer lands there: a rerun reuses it only under these settings
         if args.should_save:
             tokenizer.save_pretrained(str(opts.output_dir))
     model = transformers.AutoModelForCausalLM.from_config(model_config(opts.preset, len(tokenizer), tokenizer))

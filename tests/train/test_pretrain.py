@@ -46,6 +46,39 @@ def test_tiny_pretrain_learns_and_resumes(tmp_path: Path) -> None:
     assert saved["lr_schedule_changed"] == again["lr_schedule_changed"]
 
 
+def test_a_corpus_folder_changed_before_a_resume_is_refused(tmp_path: Path) -> None:
+    """Was: a folder --data counted by its path alone, so a resume trained on its edited, added
+    or removed files in silence (a single file counted by its content)."""
+    from editseq.train.common import SETTINGS_FILE
+
+    src, manifest = corpus(tmp_path / "src"), tmp_path / "run" / SETTINGS_FILE
+    opts = {"data": str(src), "output_dir": tmp_path / "run", "vocab_size": 400, "block_size": 32,
+            "batch_size": 2, "max_steps": 1, "save_steps": 1}
+    train_pretrain(PretrainOptions(**opts))
+    written = json.loads(manifest.read_text(encoding="utf-8"))
+    del written["settings"]["data_files"]  # as editseq wrote it before: still resumes, and records them
+    manifest.write_text(json.dumps(written), encoding="utf-8")
+    with pytest.warns(UserWarning, match="resumed checkpoint-1 of a 1-step run as a 2-step run"):
+        assert train_pretrain(PretrainOptions(**{**opts, "max_steps": 2}))["global_step"] == 2
+    assert json.loads(manifest.read_text(encoding="utf-8"))["settings"]["data_files"].startswith("sha256:")
+    opts["max_steps"] = 2
+
+    (src / "notes.json").write_text("{}", encoding="utf-8")  # files pretraining does not read count not
+    (src / ".hidden.py").write_text("x = 1\n", encoding="utf-8")
+    assert train_pretrain(PretrainOptions(**opts))["run_loss"] is None  # unchanged: finished already
+    first = (src / "p00.py").read_text(encoding="utf-8")
+    for change in (lambda: (src / "p00.py").write_text(first + "# edited\n", encoding="utf-8"),
+                   lambda: (src / "p00.py").rename(src / "p00.txt"),
+                   lambda: (src / "new.md").write_text("more text\n", encoding="utf-8")):
+        change()
+        with pytest.raises(ConfigError, match=r"was started with other settings \(data_files: content sha256 "):
+            train_pretrain(PretrainOptions(**opts))
+        for extra in ("p00.txt", "new.md"):
+            (src / extra).unlink(missing_ok=True)
+        (src / "p00.py").write_text(first, encoding="utf-8")
+    assert train_pretrain(PretrainOptions(**opts))["global_step"] == 2
+
+
 @pytest.mark.parametrize(("preset", "low", "high"), [
     ("tinycodelm-150m", 140e6, 170e6),
     ("tinycodelm-400m", 380e6, 420e6),
