@@ -72,12 +72,25 @@ class PretrainOptions(TrainOptions):
 def corpus_files(opts: PretrainOptions) -> list[Path] | None:
     """The files a folder ``--data`` holds as documents, sorted: its .py/.txt/.md files, hidden
     files and folders (``.git``, ``.venv``, ``.tox``) left out, so ``--data .`` means the
-    project's code. None where ``--data`` is no such folder (a file, a saved Hugging Face dataset)."""
+    project's code. None where ``--data`` is no such folder (a file, a saved Hugging Face dataset);
+    a folder with no such file raises, naming what it holds instead."""
     path = Path(opts.data)
     if not path.is_dir() or any((path / name).is_file() for name in HF_SAVED):
         return None
-    return sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    files = sorted(p for p in _visible_files(path) if p.suffix in TEXT_SUFFIXES)
+    if not files:  # "no documents found" left a folder of JSONL files (say) unexplained
+        others = sorted(p.relative_to(path).as_posix() for p in _visible_files(path))
+        held = f" (it holds {', '.join(others[:3])}" + (f" and {len(others) - 3} more)" if len(others) > 3 else ")")
+        raise InputError(f"{path}: a folder with no .py, .txt or .md files, hidden ones left out"
+                         f"{held if others else ''}; pass a JSONL/Parquet corpus file itself as --data, "
+                         "or a folder of text files")
+    return files
+
+
+def _visible_files(folder: Path) -> Iterator[Path]:
+    """The files under ``folder`` but hidden ones and those in hidden folders."""
+    return (p for p in folder.rglob("*") if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def data_identity(opts: PretrainOptions) -> dict[str, str]:

@@ -215,6 +215,23 @@ def test_hidden_folders_of_a_corpus_folder_are_left_out(tmp_path: Path) -> None:
     assert list(documents(opts)) == ["a.py", "pkg/b.md"]
 
 
+def test_a_folder_with_no_text_files_says_what_it_holds(tmp_path: Path) -> None:
+    """Was: "no documents found", for a folder of JSONL files that --data reads one at a time."""
+    from editseq.io import InputError
+    from editseq.train.pretrain import documents
+
+    for name in ("a.jsonl", "b.jsonl", "c.parquet", "d.json", ".hidden.py"):
+        (tmp_path / "data" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "data" / name).write_text("{}", encoding="utf-8")
+    with pytest.raises(InputError, match=r"data: a folder with no \.py, \.txt or \.md files, hidden ones left out "
+                                         r"\(it holds a\.jsonl, b\.jsonl, c\.parquet and 1 more\); pass a JSONL/Parquet "
+                                         r"corpus file itself as --data"):
+        list(documents(PretrainOptions(data=str(tmp_path / "data"), output_dir=tmp_path / "o")))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=r"empty: a folder with no \.py, \.txt or \.md files, hidden ones left out; "):
+        list(documents(PretrainOptions(data=str(tmp_path / "empty"), output_dir=tmp_path / "o")))
+
+
 def test_a_corpus_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     """Was: decoded with replacement, so the model trained on U+FFFD in place of its bytes, silently."""
     from editseq.io import InputError
