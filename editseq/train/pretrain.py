@@ -20,6 +20,7 @@ after the last full block are left out, with a warning where they are over 5% of
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,9 +89,19 @@ def corpus_files(opts: PretrainOptions) -> list[Path] | None:
 
 
 def _visible_files(folder: Path) -> Iterator[Path]:
-    """The files under ``folder`` but hidden ones and those in hidden folders."""
-    return (p for p in folder.rglob("*") if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    """The files under ``folder`` but hidden ones and those in hidden folders. Linked folders
+    are walked, as linked files are read (``rglob`` left them out: a corpus of links to
+    projects trained on none of their files, in silence); one whose real folder was walked
+    already (a link to an ancestor, a loop) is not walked again."""
+    walked = set()
+    for top, folders, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in walked:
+            folders.clear()
+            continue
+        walked.add(real)
+        folders[:] = sorted(name for name in folders if not name.startswith("."))  # walked in a stable order
+        yield from (Path(top, name) for name in names if not name.startswith(".") and Path(top, name).is_file())
 
 
 def data_identity(opts: PretrainOptions) -> dict[str, str]:

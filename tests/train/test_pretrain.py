@@ -232,6 +232,21 @@ def test_a_folder_with_no_text_files_says_what_it_holds(tmp_path: Path) -> None:
         list(documents(PretrainOptions(data=str(tmp_path / "empty"), output_dir=tmp_path / "o")))
 
 
+def test_linked_folders_of_a_corpus_folder_are_read(tmp_path: Path) -> None:
+    """Was: a linked file was read but a linked folder's files were left out, in silence (a
+    corpus of links to projects trained on none of them)."""
+    from editseq.train.pretrain import documents
+
+    for name in ("elsewhere/pkg/b.py", "elsewhere/c.py", "corpus/a.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    (tmp_path / "corpus" / "linked").symlink_to(tmp_path / "elsewhere" / "pkg", target_is_directory=True)
+    (tmp_path / "corpus" / "c.py").symlink_to(tmp_path / "elsewhere" / "c.py")
+    (tmp_path / "corpus" / "loop").symlink_to(tmp_path / "corpus", target_is_directory=True)  # walked once
+    opts = PretrainOptions(data=str(tmp_path / "corpus"), output_dir=tmp_path / "o")
+    assert list(documents(opts)) == ["corpus/a.py", "elsewhere/c.py", "elsewhere/pkg/b.py"]
+
+
 def test_a_corpus_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     """Was: decoded with replacement, so the model trained on U+FFFD in place of its bytes, silently."""
     from editseq.io import InputError
