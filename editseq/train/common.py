@@ -142,6 +142,11 @@ def check_run(opts: Any, **identity: str) -> dict[str, Any]:
 def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
            identity: dict[str, str] | None = None) -> dict[str, Any]:
     folder, manifest = opts.output_dir, opts.output_dir / SETTINGS_FILE
+    # found at the first write, after the model (sft) loaded or the tokenizer (pretrain) trained
+    file = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if file is not None:
+        where = f"--output-dir {folder}" + (f": {file}" if file != folder else "")
+        raise ConfigError(f"{where} is a file, not a folder; pass a folder")
     if folder.is_dir() and not manifest.exists():
         # no run of ours started here: the final model's config.json, README.md (the model card)
         # and tokenizer files would replace whatever the folder holds

@@ -103,3 +103,18 @@ def test_bad_options_exit_2(tmp_path: Path, capsys) -> None:
         assert f"{flag} must be >= 0" in capsys.readouterr().err
     assert main(["train", "sft", "--model", "m", "--data", str(tmp_path / "none.jsonl"),
                  "--output-dir", str(tmp_path), "--max-steps", "1"]) == 2
+
+
+def test_an_output_dir_in_a_files_place_is_refused_first(tmp_path: Path, capsys) -> None:
+    """Was: found at the first write, after sft's model loaded (here: its mistyped name was
+    reported instead) or pretrain's tokenizer trained."""
+    from editseq.data import EXAMPLES
+
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    for out, said in (("file", "file"), ("file/run", f"file/run: {tmp_path / 'file'}")):
+        assert main(["train", "sft", "--model", str(tmp_path / "no-such-model"), "--data", str(EXAMPLES),
+                     "--output-dir", str(tmp_path / out), "--max-steps", "1"]) == 2
+        assert f"--output-dir {tmp_path / said} is a file, not a folder" in capsys.readouterr().err
+        assert main(["train", "pretrain", "--data", str(EXAMPLES), "--text-field", "program", "--max-steps", "1",
+                     "--output-dir", str(tmp_path / out), "--tokenizer", str(tmp_path / "no-such-model")]) == 2
+        assert f"--output-dir {tmp_path / said} is a file, not a folder" in capsys.readouterr().err
