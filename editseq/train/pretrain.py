@@ -150,9 +150,12 @@ def with_text(opts: PretrainOptions, texts: list[str]) -> list[str]:
 
 def _read_text(path: Path) -> str:
     """``path``'s text. Decoding with replacement would train on U+FFFD in place of the bytes (a
-    Latin-1 file, a binary one named .txt) with no word of it."""
+    Latin-1 file, a binary one named .txt) with no word of it. A byte-order mark that some
+    Windows editors write says how the file is encoded, and is no part of its text (nor of its
+    program, for Python; JSONL lines lose it too): left out, or each such document would teach
+    the model a U+FEFF at its opening."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); re-encode the file "
                          "as UTF-8 or leave it out of --data") from exc

@@ -259,6 +259,15 @@ def test_a_corpus_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
             list(documents(PretrainOptions(data=str(data), output_dir=tmp_path / "o")))
 
 
+def test_a_byte_order_mark_is_no_part_of_a_document(tmp_path: Path) -> None:
+    """Was: read as text, so each such file taught the model a U+FEFF at a document's opening."""
+    from editseq.train.pretrain import documents
+
+    (tmp_path / "a.py").write_bytes(b"\xef\xbb\xbfx = 1\n")
+    for data in (tmp_path, tmp_path / "a.py"):
+        assert list(documents(PretrainOptions(data=str(data), output_dir=tmp_path / "o"))) == ["x = 1\n"]
+
+
 def test_empty_documents_are_dropped(tmp_path: Path) -> None:
     """Was: each empty file (an ``__init__.py``) packed as a lone EOS, so the blocks taught an
     end-of-sequence right after the previous one's."""
