@@ -295,6 +295,31 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
         yield index, f"{name}[{split}] row {index}", dict(row)
 
 
+def dataset_files(source: str | Path, split: str = "train") -> list[Path] | None:
+    """The files ``read_records`` reads records of ``split`` from, for a local folder ``source``:
+    a ``save_to_disk`` folder's Arrow shards (as its state lists them; a saved ``DatasetDict``'s,
+    those of ``split``), else the data files ``datasets`` finds in the folder for ``split``. What a
+    resumed run checks a folder by; None for a file, a hub name, or a folder ``datasets`` cannot
+    read (reading it says why), or a split given as an expression (``train[:10%]``)."""
+    folder = Path(source)
+    if not folder.is_dir():
+        return None
+    saved = folder / split if (folder / "dataset_dict.json").is_file() else folder
+    if (saved / "state.json").is_file():
+        names = [entry.get("filename") if isinstance(entry, dict) else None
+                 for entry in recorded(saved / "state.json", "_data_files") or [None]]
+        return [saved / name for name in names] if all(isinstance(name, str) for name in names) else None
+    if (folder / "dataset_dict.json").is_file():
+        return None  # no such split: reading it says which there are
+    try:
+        import datasets
+
+        found = datasets.load_dataset_builder(str(folder)).config.data_files or {}
+    except Exception:  # the library's own errors, as in _read_hf: reading it reports them
+        return None
+    return [Path(name) for name in found[split]] if split in found else None
+
+
 def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite: bool,
                  flag: str = "--out", can_overwrite: bool = True, companions: Iterable[Path] = (),
                  options: Any = None, write: bool = True, assumed: dict[str, Any] | None = None) -> None:
@@ -421,7 +446,7 @@ def files_sha256(root: Path, files: Iterable[Path]) -> str:
     sorted, each with its ``file_sha256``. A folder's identity by what it holds: an edited, added,
     removed or renamed file changes it, moving the folder elsewhere does not."""
     digest = hashlib.sha256()
-    for name, path in sorted((p.relative_to(root).as_posix(), p) for p in files):
+    for name, path in sorted((Path(os.path.relpath(p, root)).as_posix(), p) for p in files):
         digest.update(json.dumps([name, file_sha256(path)]).encode("utf-8") + b"\n")
     return digest.hexdigest()
 

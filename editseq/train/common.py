@@ -15,7 +15,7 @@ from typing import Any
 
 from editseq.config import ConfigError, option, run_settings, to_dict
 from editseq.env import versions
-from editseq.io import claim_output, recorded, write_json
+from editseq.io import claim_output, files_sha256, recorded, write_json
 
 SETTINGS_FILE = "editseq_train_settings.json"  # what a run was started with (``sample`` reads its format)
 
@@ -132,10 +132,15 @@ def claim_run(opts: Any, args: Any, settings: dict[str, Any] | None = None) -> N
         _claim(opts, write=True, settings=settings)
 
 
-def check_run(opts: Any, **identity: str) -> dict[str, Any]:
+def check_run(opts: Any, files: list[Path] | None = None) -> dict[str, Any]:
     """``claim_run``'s refusal before anything loads (nothing is written): a rerun under other
-    settings fails at once, not after the model has loaded. Returns the run's settings;
-    ``identity`` adds what identifies the data beyond its option (pretrain's ``data_files``)."""
+    settings fails at once, not after the model has loaded. Returns the run's settings.
+
+    ``files``: those the run reads where ``--data`` is a folder (``run_settings`` knows a folder
+    by its path alone), recorded as ``data_files``, their ``io.files_sha256``: a file edited, added
+    or removed between a run and its resume is refused, not trained on in silence. A file
+    ``--data`` is known by its content already."""
+    identity = {} if files is None else {"data_files": "sha256:" + files_sha256(Path(opts.data), files)}
     return _claim(opts, write=False, identity=identity)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import BadRecord, InputError, files_sha256, not_text, read_records, record_where
+from editseq.io import BadRecord, InputError, dataset_files, not_text, read_records, record_where
 from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
 
 # preset -> (layers, hidden, heads, MLP width, context)
@@ -102,15 +102,6 @@ def _visible_files(folder: Path) -> Iterator[Path]:
         walked.add(real)
         folders[:] = sorted(name for name in folders if not name.startswith("."))  # walked in a stable order
         yield from (Path(top, name) for name in names if not name.startswith(".") and Path(top, name).is_file())
-
-
-def data_identity(opts: PretrainOptions) -> dict[str, str]:
-    """What identifies a folder ``--data`` beyond its path, for resuming (``claim_run``):
-    ``data_files``, the sha256 of the files read (``io.files_sha256``), so that a file edited,
-    added or removed between a run and its resume is refused, not trained on in silence. A file
-    ``--data`` is identified by its content already (``config.run_settings``)."""
-    files = corpus_files(opts)
-    return {} if files is None else {"data_files": "sha256:" + files_sha256(Path(opts.data), files)}
 
 
 def documents(opts: PretrainOptions) -> Iterator[str]:
@@ -244,7 +235,9 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
     import datasets
     import transformers
 
-    settings = check_run(opts, **data_identity(opts))  # a rerun under other settings fails now
+    files = corpus_files(opts)
+    # a rerun under other settings (a folder's files included) fails now
+    settings = check_run(opts, dataset_files(opts.data) if files is None else files)
     transformers.set_seed(opts.seed)
     args = training_arguments(opts)
     texts = with_text(opts, list(documents(opts)))

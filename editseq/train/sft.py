@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import BadRecord, InputError, not_text, read_records, record_where
+from editseq.io import BadRecord, InputError, dataset_files, not_text, read_records, record_where
 from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
 from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
 
@@ -260,7 +260,8 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
 
 def train_sft(opts: SFTOptions) -> dict[str, Any]:
     """Fine-tune ``opts.model`` on ``opts.data``; returns the run record (see ``common``)."""
-    settings = check_run(opts)  # a rerun under other settings fails now, not once the model has loaded
+    # a rerun under other settings (a folder's files included) fails now, not once the model has loaded
+    settings = check_run(opts, dataset_files(opts.data, opts.split))
     trainer, tokenizer = build_trainer(opts)
     # here, after the data and model loaded: a failed start claims nothing
     with trainer.args.main_process_first(local=False, desc="claiming --output-dir"):

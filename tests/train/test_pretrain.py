@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,23 @@ def test_a_saved_hugging_face_dataset_is_a_corpus(tmp_path: Path, dict_of_splits
     (datasets.DatasetDict({"train": dataset}) if dict_of_splits else dataset).save_to_disk(str(tmp_path / "ds"))
     opts = PretrainOptions(data=str(tmp_path / "ds"), text_field="content", output_dir=tmp_path / "o")
     assert list(documents(opts)) == texts
+
+
+def test_a_saved_dataset_changed_before_a_resume_is_refused(tmp_path: Path) -> None:
+    """Was: a save_to_disk folder counted by its path alone, so a resume trained on the dataset
+    saved over it in silence."""
+    import datasets
+
+    texts = [json.loads(line)["program"] for line in EXAMPLES.read_text(encoding="utf-8").splitlines()]
+    datasets.Dataset.from_dict({"text": texts}).save_to_disk(str(tmp_path / "ds"))
+    opts = PretrainOptions(data=str(tmp_path / "ds"), output_dir=tmp_path / "run", vocab_size=400,
+                           block_size=32, batch_size=2, max_steps=1)
+    train_pretrain(opts)
+    assert train_pretrain(opts)["run_loss"] is None  # unchanged: finished already
+    shutil.rmtree(tmp_path / "ds")
+    datasets.Dataset.from_dict({"text": texts[:-1]}).save_to_disk(str(tmp_path / "ds"))
+    with pytest.raises(ConfigError, match=r"was started with other settings \(data_files: content sha256 "):
+        train_pretrain(opts)
 
 
 def test_a_folder_of_other_files_is_not_taken_as_output(tmp_path: Path) -> None:

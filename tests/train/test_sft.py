@@ -262,6 +262,21 @@ def test_editseq_sft_learns_loads_samples_and_resumes(tiny_model_dir: Path, lint
         train_sft(options(tiny_model_dir, lintseq_jsonl, out, max_steps=14))
 
 
+def test_a_data_folder_changed_before_a_resume_is_refused(tiny_model_dir: Path, lintseq_jsonl: Path,
+                                                         tmp_path: Path) -> None:
+    """Was: a folder --data (of data files, read through datasets) counted by its path alone, so
+    a resume trained on its edited files in silence."""
+    lines = lintseq_jsonl.read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "part.jsonl").write_text("".join(lines), encoding="utf-8")
+    opts = options(tiny_model_dir, tmp_path / "data", tmp_path / "run", max_steps=1)
+    train_sft(opts)
+    assert train_sft(opts)["run_loss"] is None  # unchanged: finished already
+    (tmp_path / "data" / "part.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"was started with other settings \(data_files: content sha256 "):
+        train_sft(opts)
+
+
 def test_program_format_trains(tiny_model_dir: Path, tmp_path: Path) -> None:
     from editseq.data import EXAMPLES
 
