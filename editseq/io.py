@@ -349,8 +349,10 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     files = [p for p in (out, *companions) if p.is_file() and p.stat().st_size > 0]
     holds = bool(files) or (out.is_dir() and any(p != manifest for p in out.iterdir()))
     if manifest.exists() and holds:
-        previous = json.loads(manifest.read_text(encoding="utf-8")).get("settings")
-        previous = previous if isinstance(previous, dict) else {}
+        previous = recorded(manifest, "settings")
+        if not isinstance(previous, dict):  # was a traceback (edited by hand, say, or cut short)
+            raise ConfigError(f"{manifest} does not parse as the settings {out} was started with, so whether "
+                              f"it may resume under these cannot be told; restore it, or {hint}")
         unset = "(not set)"
         default, given = (defaults(type(options)), to_dict(options)) if options is not None else ({}, {})
         default = {**(assumed or {}), **default}

@@ -138,6 +138,22 @@ def test_claim_output_resumes_only_under_the_same_settings(tmp_path: Path) -> No
         claim_output(out, manifest, {"n": 3}, overwrite=False)
 
 
+def test_an_unreadable_manifest_is_named(tmp_path: Path) -> None:
+    """Was: a JSONDecodeError (or AttributeError) traceback."""
+    from editseq.config import ConfigError
+    from editseq.io import claim_output
+
+    out, manifest = tmp_path / "run", tmp_path / "run" / "settings.json"
+    out.mkdir()
+    (out / "checkpoint-1").mkdir()
+    for text in ("garbage{", "[1]", '{"versions": {}}'):
+        manifest.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError, match=r"settings\.json does not parse as the settings .*run was started with, "
+                                              r"so whether it may resume under these cannot be told; restore it, "
+                                              r"or use another --output-dir"):
+            claim_output(out, manifest, {"n": 1}, overwrite=False, flag="--output-dir", can_overwrite=False)
+
+
 def test_claim_output_counts_and_clears_companion_files(tmp_path: Path) -> None:
     from editseq.config import ConfigError
     from editseq.io import claim_output
