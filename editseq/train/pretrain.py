@@ -171,13 +171,18 @@ def train_bpe(texts: list[str], vocab_size: int) -> Any:
 def make_tokenizer(opts: PretrainOptions, texts: list[str]) -> Any:
     """The run's tokenizer: trained (``bpe``) or reused from ``--tokenizer``'s model, less its
     chat template: a model pretrained here never saw that chat format, and ``editseq sample
-    --prompt auto`` would prompt it in chat form where a tokenizer has one."""
+    --prompt auto`` would prompt it in chat form where a tokenizer has one. One with no
+    end-of-sequence token (BERT's) gets ``EOS`` added: ``pack`` ends each document with it (a
+    missing one packed as None, and the batch holding it failed with a traceback), and sampling
+    stops at it."""
     if opts.tokenizer == "bpe":
         return train_bpe(texts, opts.vocab_size)
     from editseq.models.loading import load_tokenizer
 
     tokenizer = load_tokenizer(opts.tokenizer, "--tokenizer", "use bpe, smollm2-135m or a model folder")
     tokenizer.chat_template = None
+    if tokenizer.eos_token_id is None:
+        tokenizer.add_special_tokens({"eos_token": EOS})
     return tokenizer
 
 

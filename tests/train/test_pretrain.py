@@ -121,6 +121,21 @@ def test_a_reused_tokenizer_leaves_its_chat_template_behind(tmp_path: Path) -> N
     assert SampleOptions(model=str(tmp_path / "run"), out=tmp_path / "s.jsonl").style(saved) == "completion"
 
 
+def test_a_reused_tokenizer_without_an_end_of_sequence_token_gets_one(tmp_path: Path) -> None:
+    """Was: documents ended in None (BERT's tokenizer has no EOS), and the batch holding one
+    failed with a traceback ("Could not infer dtype of NoneType")."""
+    import transformers
+
+    from editseq.train.pretrain import EOS, make_tokenizer, pack
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "x", "=", "1"]
+    transformers.BertTokenizer(vocab={token: i for i, token in enumerate(vocab)}).save_pretrained(str(tmp_path / "bert"))
+    tokenizer = make_tokenizer(PretrainOptions(data="c.jsonl", output_dir=tmp_path / "o", tokenizer=str(tmp_path / "bert")), [])
+    assert tokenizer.eos_token == EOS and tokenizer.eos_token_id == len(vocab)
+    (block,) = pack(tokenizer, ["x = 1"], 5)
+    assert block == [2, 5, 6, 7, len(vocab)]  # [CLS] (what BERT opens a text with), the text, EOS
+
+
 def test_documents_open_as_sampled_prompts_do(tmp_path: Path) -> None:
     """A tokenizer that adds BOS gets it before every packed document (editseq sample adds it to
     prompts); the shipped byte-level BPE adds none, so its documents just follow each EOS."""
