@@ -51,7 +51,7 @@ class PretrainOptions(TrainOptions):
     preset: Literal["tinycodelm-150m", "tinycodelm-400m", "tiny-test"] = option("tiny-test", help="model shape (see editseq.train.pretrain)")
     tokenizer: str = option("bpe", help="bpe: train a byte-level BPE on the corpus; else a model whose tokenizer to reuse (smollm2-135m, a folder)", path=True)
     vocab_size: int = option(8192, help="vocabulary of a trained BPE tokenizer (--tokenizer bpe)")
-    block_size: int = option(0, help="tokens per training sequence, at most the preset's context; 0: the context")
+    block_size: int = option(0, help="tokens per training sequence, from 2 to the preset's context; 0: the context")
     lr: float = option(3e-4, help="peak learning rate (tiny models: 3e-4)")
 
     def __post_init__(self) -> None:
@@ -62,6 +62,9 @@ class PretrainOptions(TrainOptions):
             raise ConfigError(f"--vocab-size must be at least 300 (256 bytes + merges), got {self.vocab_size}")
         if self.block_size < 0:
             raise ConfigError(f"--block-size must be >= 0 (0: the preset's context), got {self.block_size}")
+        if self.block_size == 1:  # trained "to" a loss of 0 on nothing
+            raise ConfigError("--block-size 1 leaves nothing to learn: each token is predicted from those "
+                              "before it in its block, and a block's first has none; pass 2 or more (0: the context)")
         # the model's config records the preset's context (max_position_embeddings), which vLLM
         # and others take as the longest sequence: training past it would go unrecorded
         context = PRESETS[self.preset][4]

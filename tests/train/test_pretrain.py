@@ -98,6 +98,9 @@ def test_block_size_past_the_presets_context_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"--block-size 512 exceeds --preset tiny-test's context of 256 tokens"):
         PretrainOptions(data="corpus.jsonl", output_dir=tmp_path, preset="tiny-test", block_size=512)
     assert PretrainOptions(data="corpus.jsonl", output_dir=tmp_path, preset="tiny-test", block_size=256).block_size == 256
+    # was trained to a loss of 0 on nothing: a block's first token has no token before it to be predicted from
+    with pytest.raises(ConfigError, match=r"--block-size 1 leaves nothing to learn: .*; pass 2 or more \(0: the context\)"):
+        PretrainOptions(data="corpus.jsonl", output_dir=tmp_path, block_size=1)
 
 
 def test_a_reused_tokenizer_leaves_its_chat_template_behind(tmp_path: Path) -> None:
