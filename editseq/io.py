@@ -68,14 +68,16 @@ def read_records(source: str | Path, split: str = "train") -> Iterator[tuple[int
         yield from _read_hf(str(source), split)
 
 
-def check_source(source: str | Path) -> None:
+def check_source(source: str | Path, also: tuple[str, ...] = ()) -> None:
     """Refuse, at once, a local file ``read_records`` cannot read: one of an unknown type, or a
     mistyped file name (not a hub dataset: asking the hub for it would take a minute; a bare
     name may still be a cached or legacy hub dataset, such as "mbpp"). Callers check before they
-    create any output."""
+    create any output. ``also``: the suffixes of files the caller reads itself (pretraining's
+    text files), named among those expected."""
     p = Path(source)
-    if p.is_file() and p.suffix not in (*_JSONL_SUFFIXES, ".parquet"):
-        raise InputError(f"{p}: unknown file type {p.suffix!r}; expected .jsonl, .parquet or a Hugging Face dataset")
+    if p.is_file() and p.suffix not in (*_JSONL_SUFFIXES, ".parquet", *also):
+        raise InputError(f"{p}: unknown file type {p.suffix!r}; expected {', '.join(('.jsonl', '.parquet', *also))} "
+                         "or a Hugging Face dataset")
     if p.is_file() and _json_document_opening(p):
         next(_read_jsonl(p))  # its error
     if p.is_file() and p.suffix == ".parquet":
@@ -83,7 +85,7 @@ def check_source(source: str | Path) -> None:
     if not p.exists() and "://" in str(source):  # no hub name holds one
         raise InputError(f"{source}: a URI, which only `editseq lintseq --backend ray` reads (through Ray "
                          "Data); pass a local file or folder, or a Hugging Face dataset name")
-    if not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet") or str(source).startswith((".", "/", "~"))):
+    if not p.exists() and (p.suffix in (*_JSONL_SUFFIXES, ".parquet", *also) or str(source).startswith((".", "/", "~"))):
         raise InputError(f"{source}: no such file (Hugging Face hub datasets are named like 'org/name')")
 
 

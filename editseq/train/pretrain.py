@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import BadRecord, InputError, dataset_files, not_text, read_records, record_where
+from editseq.io import (
+    BadRecord,
+    InputError,
+    check_source,
+    dataset_files,
+    not_text,
+    read_records,
+    record_where,
+)
 from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
 
 # preset -> (layers, hidden, heads, MLP width, context)
@@ -111,6 +119,7 @@ def documents(opts: PretrainOptions) -> Iterator[str]:
     """The corpus's documents, in a stable order (``corpus_files`` of a folder). A file that is
     not UTF-8 raises naming it, as a JSONL line does (``read_records``)."""
     path = Path(opts.data)
+    check_source(path, also=TEXT_SUFFIXES)
     files = corpus_files(opts)
     if files is not None:
         for file in files:

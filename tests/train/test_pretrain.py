@@ -283,6 +283,20 @@ def test_linked_folders_of_a_corpus_folder_are_read(tmp_path: Path) -> None:
     assert list(documents(opts)) == ["corpus/a.py", "elsewhere/c.py", "elsewhere/pkg/b.py"]
 
 
+def test_a_corpus_file_of_another_type_is_named_with_the_types_read(tmp_path: Path) -> None:
+    """Was: "expected .jsonl, .parquet or a Hugging Face dataset", leaving out the text files
+    pretraining reads; and a mistyped .py file name was looked for on the hub."""
+    from editseq.io import InputError
+    from editseq.train.pretrain import documents
+
+    (tmp_path / "corpus.c").write_text("int x;\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"corpus\.c: unknown file type '\.c'; expected \.jsonl, \.parquet, \.py, "
+                                         r"\.txt, \.md or a Hugging Face dataset"):
+        list(documents(PretrainOptions(data=str(tmp_path / "corpus.c"), output_dir=tmp_path / "o")))
+    with pytest.raises(InputError, match=r"corpus\.py: no such file"):
+        list(documents(PretrainOptions(data="corpus.py", output_dir=tmp_path / "o")))
+
+
 def test_a_corpus_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     """Was: decoded with replacement, so the model trained on U+FFFD in place of its bytes, silently."""
     from editseq.io import InputError
