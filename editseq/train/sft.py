@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
@@ -66,6 +67,13 @@ class SFTOptions(TrainOptions):
             raise ConfigError("--data is required: JSONL/Parquet with instruction and program/edit_path")
         if self.max_length < 8:
             raise ConfigError(f"--max-length must be at least 8 tokens, got {self.max_length}")
+        data, out = Path(self.data).resolve(), Path(self.output_dir).resolve()
+        if data.is_dir() and (out == data or data in out.parents):
+            # datasets reads the data files anywhere under a folder: a rerun read the run's own
+            # JSON files (settings, state) as its data
+            raise ConfigError(f"--output-dir {self.output_dir} lies inside --data {self.data}, whose data files "
+                              "a rerun would read with the run's own JSON files among them; pass an "
+                              "--output-dir outside --data")
 
 
 def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:

@@ -277,6 +277,17 @@ def test_a_data_folder_changed_before_a_resume_is_refused(tiny_model_dir: Path, 
         train_sft(opts)
 
 
+def test_an_output_dir_inside_a_data_folder_is_refused(lintseq_jsonl: Path, tmp_path: Path) -> None:
+    """Was: a rerun read the run's own JSON files under the folder as its data (datasets finds data
+    files anywhere in it), not the records it started on."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "part.jsonl").write_text(lintseq_jsonl.read_text(encoding="utf-8"), encoding="utf-8")
+    for out in ("data/run", "data"):
+        with pytest.raises(ConfigError, match=rf"--output-dir {tmp_path / out} lies inside --data {tmp_path / 'data'}, "
+                                              r"whose data files a rerun would read"):
+            options("m", tmp_path / "data", tmp_path / out)
+
+
 def test_program_format_trains(tiny_model_dir: Path, tmp_path: Path) -> None:
     from editseq.data import EXAMPLES
 
