@@ -297,6 +297,14 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
         yield index, f"{name}[{split}] row {index}", dict(row)
 
 
+def saved_dataset(folder: Path) -> bool:
+    """Whether ``folder`` holds a dataset that ``datasets``' ``save_to_disk`` wrote, as its
+    ``load_from_disk`` tells (a state and an info file, or a dataset dict's): a project folder
+    with a file of one such name alone (its own ``state.json``) is none."""
+    return ((folder / "state.json").is_file() and (folder / "dataset_info.json").is_file()) \
+        or (folder / "dataset_dict.json").is_file()
+
+
 def dataset_files(source: str | Path, split: str = "train") -> list[Path] | None:
     """The files ``read_records`` reads records of ``split`` from, for a local folder ``source``:
     a ``save_to_disk`` folder's Arrow shards (as its state lists them; a saved ``DatasetDict``'s,
@@ -307,7 +315,7 @@ def dataset_files(source: str | Path, split: str = "train") -> list[Path] | None
     if not folder.is_dir():
         return None
     saved = folder / split if (folder / "dataset_dict.json").is_file() else folder
-    if (saved / "state.json").is_file():
+    if saved_dataset(saved):
         names = [entry.get("filename") if isinstance(entry, dict) else None
                  for entry in recorded(saved / "state.json", "_data_files") or [None]]
         return [saved / name for name in names] if all(isinstance(name, str) for name in names) else None

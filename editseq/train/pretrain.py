@@ -36,6 +36,7 @@ from editseq.io import (
     not_text,
     read_records,
     record_where,
+    saved_dataset,
 )
 from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
 
@@ -46,7 +47,6 @@ PRESETS: dict[str, tuple[int, int, int, int, int]] = {
     "tiny-test": (2, 128, 4, 256, 256),
 }
 TEXT_SUFFIXES = (".py", ".txt", ".md")
-HF_SAVED = ("state.json", "dataset_dict.json")  # what marks a datasets save_to_disk folder
 EOS = "<|endoftext|>"
 
 
@@ -87,7 +87,7 @@ def corpus_files(opts: PretrainOptions) -> list[Path] | None:
     project's code. None where ``--data`` is no such folder (a file, a saved Hugging Face dataset);
     a folder with no such file raises, naming what it holds instead."""
     path = Path(opts.data)
-    if not path.is_dir() or any((path / name).is_file() for name in HF_SAVED):
+    if not path.is_dir() or saved_dataset(path):
         return None
     files = sorted(p for p in _visible_files(path) if p.suffix in TEXT_SUFFIXES)
     if not files:  # "no documents found" left a folder of JSONL files (say) unexplained

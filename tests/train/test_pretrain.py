@@ -197,6 +197,16 @@ def test_a_saved_hugging_face_dataset_is_a_corpus(tmp_path: Path, dict_of_splits
     assert list(documents(opts)) == texts
 
 
+def test_a_project_with_its_own_state_json_is_a_corpus_folder(tmp_path: Path) -> None:
+    """Was: taken for a saved dataset, failing "not a readable dataset (ValueError: You are trying
+    to load a dataset that was saved using `save_to_disk`...)"."""
+    from editseq.train.pretrain import documents
+
+    (tmp_path / "state.json").write_text('{"step": 1}', encoding="utf-8")
+    (tmp_path / "app.py").write_text("x = 1\n", encoding="utf-8")
+    assert list(documents(PretrainOptions(data=str(tmp_path), output_dir=tmp_path / "o"))) == ["x = 1\n"]
+
+
 def test_a_saved_dataset_changed_before_a_resume_is_refused(tmp_path: Path) -> None:
     """Was: a save_to_disk folder counted by its path alone, so a resume trained on the dataset
     saved over it in silence."""
