@@ -288,7 +288,7 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
         raise InputError(f"{name}: {what} ({type(exc).__name__}: {one_line(exc)}){hint}") from exc
     if isinstance(ds, datasets.DatasetDict):
         if split not in ds:
-            raise InputError(f"{name}: no split {split!r}; available: {sorted(ds)}")
+            raise InputError(f"{name}: no split {split!r}; available: {sorted(ds)}; pass one with --split")
         ds = ds[split]
     elif saved and split != "train":
         warnings.warn(f"--split {split} is for datasets saved with splits; {name} has none, read whole",

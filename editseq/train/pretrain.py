@@ -56,6 +56,7 @@ class PretrainOptions(TrainOptions):
 
     data: str = option("", help="corpus: a JSONL/Parquet file or a Hugging Face dataset (save_to_disk folder; text in --text-field), a text file, or a folder of .py/.txt/.md files (hidden ones, such as .git and .venv, left out)", path=True, required=True)
     text_field: str = option("text", help="record field holding a document (JSONL/Parquet corpora)")
+    split: str = option("train", help="split of a Hugging Face dataset")
     preset: Literal["tinycodelm-150m", "tinycodelm-400m", "tiny-test"] = option("tiny-test", help="model shape (see editseq.train.pretrain)")
     tokenizer: str = option("bpe", help="bpe: train a byte-level BPE on the corpus; else a model whose tokenizer to reuse (smollm2-135m, a folder)", path=True)
     vocab_size: int = option(8192, help="vocabulary of a trained BPE tokenizer (--tokenizer bpe)")
@@ -128,7 +129,7 @@ def documents(opts: PretrainOptions) -> Iterator[str]:
     if path.is_file() and path.suffix in TEXT_SUFFIXES:
         yield _read_text(path)
         return
-    for _, key, record in read_records(opts.data):
+    for _, key, record in read_records(opts.data, opts.split):
         if isinstance(record, BadRecord):
             raise InputError(f"{record_where(opts.data, key)}: {record.reason}")
         text = record.get(opts.text_field)
@@ -254,7 +255,7 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
 
     files = corpus_files(opts)
     # a rerun under other settings (a folder's files included) fails now
-    settings = check_run(opts, dataset_files(opts.data) if files is None else files)
+    settings = check_run(opts, dataset_files(opts.data, opts.split) if files is None else files)
     transformers.set_seed(opts.seed)
     args = training_arguments(opts)
     texts = with_text(opts, list(documents(opts)))

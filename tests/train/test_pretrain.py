@@ -197,6 +197,19 @@ def test_a_saved_hugging_face_dataset_is_a_corpus(tmp_path: Path, dict_of_splits
     assert list(documents(opts)) == texts
 
 
+def test_a_saved_dataset_without_a_train_split_is_read_by_its_split(tmp_path: Path) -> None:
+    """Was: "no split 'train'; available: ['validation']", and pretrain had no --split to name one."""
+    import datasets
+
+    from editseq.io import InputError
+    from editseq.train.pretrain import documents
+
+    datasets.DatasetDict({"validation": datasets.Dataset.from_dict({"text": ["x = 1\n"]})}).save_to_disk(str(tmp_path / "ds"))
+    with pytest.raises(InputError, match=r"no split 'train'; available: \['validation'\]; pass one with --split"):
+        list(documents(PretrainOptions(data=str(tmp_path / "ds"), output_dir=tmp_path / "o")))
+    assert list(documents(PretrainOptions(data=str(tmp_path / "ds"), split="validation", output_dir=tmp_path / "o"))) == ["x = 1\n"]
+
+
 def test_a_project_with_its_own_state_json_is_a_corpus_folder(tmp_path: Path) -> None:
     """Was: taken for a saved dataset, failing "not a readable dataset (ValueError: You are trying
     to load a dataset that was saved using `save_to_disk`...)"."""
