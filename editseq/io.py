@@ -95,12 +95,20 @@ def record_where(source: str | Path, key: str) -> str:
     return f"{source} {' '.join(key.rsplit(' ', 2)[-2:])}"  # the key ends in "line N" or "row N"
 
 
-def not_text(record: dict[str, Any], field: str) -> str:
+def not_text(record: dict[str, Any], field: str, flag: str = "") -> str:
     """Why ``record[field]`` is no text: the field is missing (naming the fields it has, so a
-    mistyped name is fixed at once) or holds another type."""
+    mistyped name is fixed at once), is null (a Parquet column's missing value) or holds another
+    type. ``flag``, the option naming the field, adds the fix: another field for a missing one or
+    one of another type; for a null, the record mended or left out (the field is the right one)."""
     if field not in record:
-        return f"missing field {field!r} (fields: {', '.join(sorted(record)) or 'none'})"
-    return f"field {field!r} must be text, got {type(record[field]).__name__}"
+        why, fix = f"missing field {field!r} (fields: {', '.join(sorted(record)) or 'none'})", "field"
+    elif record[field] is None:
+        why, fix = f"field {field!r} is null, not text", "record"
+    else:
+        why, fix = f"field {field!r} must be text, got {type(record[field]).__name__}", "field"
+    if not flag:
+        return why
+    return why + ("; fill it in, or leave the record out" if fix == "record" else f"; name the right one with {flag}")
 
 
 def check_all(path: str | Path, check: Callable[[str, dict[str, Any]], T], shown: int = 10) -> list[T]:

@@ -134,8 +134,7 @@ def documents(opts: PretrainOptions) -> Iterator[str]:
             raise InputError(f"{record_where(opts.data, key)}: {record.reason}")
         text = record.get(opts.text_field)
         if not isinstance(text, str):
-            raise InputError(f"{record_where(opts.data, key)}: {not_text(record, opts.text_field)}; "
-                             "name the right one with --text-field")
+            raise InputError(f"{record_where(opts.data, key)}: {not_text(record, opts.text_field, '--text-field')}")
         yield text
 
 

@@ -85,8 +85,8 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
             raise InputError(f"{record_where(opts.data, key)}: {record.reason}")
         instruction, body = record.get(opts.instruction_field), record.get(field)
         if not isinstance(instruction, str):
-            raise InputError(f"{record_where(opts.data, key)}: {not_text(record, opts.instruction_field)}; "
-                             "name the right one with --instruction-field")
+            raise InputError(f"{record_where(opts.data, key)}: "
+                             f"{not_text(record, opts.instruction_field, '--instruction-field')}")
         # `editseq sample` strips a prompt's final newlines before adding its own "\n": trained so,
         # an instruction ending in "\n" is followed by one newline here too, not two
         instruction = instruction.rstrip("\n")
@@ -108,8 +108,7 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
             prompt = instruction + f"\n{DIFF_TOKEN}"
         else:
             if not isinstance(body, str):
-                raise InputError(f"{record_where(opts.data, key)}: {not_text(record, field)}; "
-                                 "name the right one with --program-field")
+                raise InputError(f"{record_where(opts.data, key)}: {not_text(record, field, '--program-field')}")
             if not body.strip():
                 empty += 1
                 continue

@@ -170,6 +170,20 @@ def test_a_mistyped_text_field_names_the_fields_there_are(tmp_path: Path) -> Non
         next(documents(opts))
 
 
+def test_a_null_text_says_so_and_not_to_name_another_field(tmp_path: Path) -> None:
+    """Was: "field 'text' must be text, got NoneType; name the right one with --text-field", for
+    a Parquet corpus whose text column has a missing value in one row (the field is right)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from editseq.io import InputError
+    from editseq.train.pretrain import documents
+
+    pq.write_table(pa.table({"text": ["x = 1\n", None]}), tmp_path / "c.parquet")
+    with pytest.raises(InputError, match=r"c\.parquet row 1: field 'text' is null, not text; fill it in, or leave the record out$"):
+        list(documents(PretrainOptions(data=str(tmp_path / "c.parquet"), output_dir=tmp_path / "o")))
+
+
 def test_special_token_text_in_a_document_stays_text() -> None:
     """Was: a document holding the text ``<|endoftext|>`` (code that handles tokenizers) packed
     an end-of-sequence token in its middle, teaching the model to stop there."""
