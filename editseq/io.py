@@ -111,6 +111,18 @@ def not_text(record: dict[str, Any], field: str, flag: str = "") -> str:
     return why + ("; fill it in, or leave the record out" if fix == "record" else f"; name the right one with {flag}")
 
 
+def check_unicode(where: str, field: str, text: str) -> None:
+    """Refuse ``text`` holding a lone surrogate, which a JSON ``\\ud800`` escape spells but no
+    Unicode text holds: tokenizers fail on it with a traceback (``UnicodeEncodeError``, or
+    "TextEncodeInput must be Union[...]"), in training after the data has all been read."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{where}: field {field!r} holds a lone surrogate (U+{ord(text[exc.start]):04X}, a JSON "
+                         "escape of no Unicode character), which no tokenizer encodes; mend or leave out "
+                         "the record") from exc
+
+
 def check_all(path: str | Path, check: Callable[[str, dict[str, Any]], T], shown: int = 10) -> list[T]:
     """``check(where, record)`` of every record of a local JSONL/Parquet file that must be whole
     (samples, results, runs), ``where`` = "PATH line N" (Parquet: "PATH row N", from 0).

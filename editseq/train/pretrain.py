@@ -32,6 +32,7 @@ from editseq.io import (
     BadRecord,
     InputError,
     check_source,
+    check_unicode,
     dataset_files,
     not_text,
     read_records,
@@ -135,6 +136,7 @@ def documents(opts: PretrainOptions) -> Iterator[str]:
         text = record.get(opts.text_field)
         if not isinstance(text, str):
             raise InputError(f"{record_where(opts.data, key)}: {not_text(record, opts.text_field, '--text-field')}")
+        check_unicode(record_where(opts.data, key), opts.text_field, text)
         yield text
 
 

@@ -33,7 +33,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import BadRecord, InputError, dataset_files, not_text, read_records, record_where
+from editseq.io import (
+    BadRecord,
+    InputError,
+    check_unicode,
+    dataset_files,
+    not_text,
+    read_records,
+    record_where,
+)
 from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
 from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
 
@@ -114,6 +122,8 @@ def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
                 continue
             text = instruction + "\n" + body
             prompt = instruction  # `editseq sample --prompt instruction` feeds the instruction alone
+        check_unicode(record_where(opts.data, key), opts.instruction_field, instruction)
+        check_unicode(record_where(opts.data, key), field, text[len(instruction):])
         pairs.append((prompt, text[len(prompt):]))
     dropped = [(count, what, why) for count, what, why in (
         (empty, f"an empty {field}", "nothing to learn to write"),

@@ -184,6 +184,17 @@ def test_a_null_text_says_so_and_not_to_name_another_field(tmp_path: Path) -> No
         list(documents(PretrainOptions(data=str(tmp_path / "c.parquet"), output_dir=tmp_path / "o")))
 
 
+def test_a_lone_surrogate_in_a_document_is_named(tmp_path: Path) -> None:
+    """Was: a UnicodeEncodeError traceback from training the tokenizer, the corpus read whole."""
+    from editseq.io import InputError
+    from editseq.train.pretrain import documents
+
+    (tmp_path / "c.jsonl").write_text('{"text": "x = 1"}\n{"text": "s = \\ud800"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"c\.jsonl line 2: field 'text' holds a lone surrogate \(U\+D800, a JSON "
+                                         r"escape of no Unicode character\), which no tokenizer encodes"):
+        list(documents(PretrainOptions(data=str(tmp_path / "c.jsonl"), output_dir=tmp_path / "o")))
+
+
 def test_special_token_text_in_a_document_stays_text() -> None:
     """Was: a document holding the text ``<|endoftext|>`` (code that handles tokenizers) packed
     an end-of-sequence token in its middle, teaching the model to stop there."""

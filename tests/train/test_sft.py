@@ -288,6 +288,20 @@ def test_an_output_dir_inside_a_data_folder_is_refused(lintseq_jsonl: Path, tmp_
             options("m", tmp_path / "data", tmp_path / out)
 
 
+@pytest.mark.parametrize(("fmt", "field", "record"), [
+    ("program", "instruction", {"instruction": "w \ud800", "program": "x = 1"}),
+    ("editseq", "edit_path", {"instruction": "w", "edit_path": ["@@ -0,0 +1 @@\n+s = '\udfff'"]}),
+])
+def test_a_lone_surrogate_in_a_record_is_named(tmp_path: Path, fmt: str, field: str, record: dict) -> None:
+    """Was: "TextEncodeInput must be Union[...]" (a tokenizer's TypeError) as a traceback."""
+    from editseq.io import dumps
+
+    (tmp_path / "d.jsonl").write_text(dumps({"instruction": "w", "program": "x", "edit_path": ["@@ -0,0 +1 @@\n+x"]})
+                                      + "\n" + dumps(record) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=rf"d\.jsonl line 2: field '{field}' holds a lone surrogate \(U\+D"):
+        training_pairs(options("m", tmp_path / "d.jsonl", tmp_path / "o", format=fmt))
+
+
 def test_program_format_trains(tiny_model_dir: Path, tmp_path: Path) -> None:
     from editseq.data import EXAMPLES
 
