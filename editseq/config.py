@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
-from editseq.io import file_sha256
+from editseq.io.records import file_sha256
 from editseq.text import one_line
 
 T = TypeVar("T")
@@ -322,14 +322,14 @@ def defaults(cls: type) -> dict[str, Any]:
 
 
 def run_settings(cfg: Any, leave_out: Iterable[str] = (), **identity: Any) -> dict[str, Any]:
-    """What a resumed run must share with the run that started its output (``io.claim_output``).
+    """What a resumed run must share with the run that started its output (``io.outputs.claim_output``).
 
     Every option of ``cfg`` but ``leave_out`` (what only changes how long, where or how fast).
     Options that name files or folders (typed ``Path``, or marked ``option(..., path=True)``)
     count by what they name: a local file by its content (sha256), so ``./x.jsonl`` and
     ``runs/../x.jsonl`` match and an edited input does not; a local folder by its absolute path
     only (which of its files count is the caller's to know: one that reads them adds their
-    ``io.files_sha256`` through ``identity``, as `editseq train` does). Other text
+    ``io.records.files_sha256`` through ``identity``, as `editseq train` does). Other text
     options stay as given, whatever lies in the working folder. ``identity`` adds, or replaces,
     what the caller knows better (a benchmark's data fingerprint, whichever folder it was found in).
     """

@@ -167,7 +167,7 @@ def test_only_path_options_count_by_what_they_name(tmp_path: Path, monkeypatch) 
 def test_a_manifest_from_before_paths_counted_by_content_still_resumes(tmp_path: Path) -> None:
     import json
 
-    from editseq.io import claim_output
+    from editseq.io.outputs import claim_output
 
     @dataclass
     class Run:

@@ -16,7 +16,7 @@ from pathlib import Path
 from editseq.benchmarks.plus import PlusSpec
 from editseq.config import ConfigError
 from editseq.env import DATA_DIR_VAR, data_dir
-from editseq.io import InputError, file_sha256
+from editseq.io.records import InputError, file_sha256
 from editseq.text import one_line
 
 NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+")

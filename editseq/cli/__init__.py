@@ -19,7 +19,7 @@ import click
 
 from editseq import __version__
 from editseq.config import ConfigError
-from editseq.io import InputError
+from editseq.io.records import InputError
 from editseq.models.loading import ModelError
 
 # what a command reports as "error: ..." with exit 2: bad options or input, models that cannot be

@@ -57,7 +57,7 @@ def lintseq(config_file: Path | None, **values: object) -> int:
 
 def _show(path: Path, n: int, instruction_field: str) -> None:
     """Print the first ``n`` records in the reference's training-text format."""
-    from editseq.io import read_jsonl_records
+    from editseq.io.outputs import read_jsonl_records
     from editseq.lintseq.diffs import render_training_text
 
     for i, record in enumerate(read_jsonl_records(path)):

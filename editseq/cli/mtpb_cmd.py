@@ -8,7 +8,7 @@ import click
 
 from editseq.cli import Resumable, keeps_work
 from editseq.config import build, click_options, config_file_option
-from editseq.io import write_json
+from editseq.io.outputs import write_json
 from editseq.models.loading import BackendOptions, open_backend
 from editseq.mtpb import perplexity as ppl_mod
 from editseq.mtpb import run as run_mod

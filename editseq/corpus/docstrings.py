@@ -170,7 +170,7 @@ def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
 def run_docstrings(opts: DocstringsOptions) -> Counter:
     """Mine pairs into ``opts.out`` (JSONL) and ``OUT_summary.json`` (counts, settings, versions)."""
     from editseq.config import to_dict
-    from editseq.io import check_writable, write_json, write_jsonl
+    from editseq.io.outputs import check_writable, write_json, write_jsonl
 
     check_writable(opts.out)  # before the mining, which it would otherwise cost
     records, counts = mine(opts)

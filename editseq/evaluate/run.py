@@ -31,7 +31,8 @@ from editseq.env import versions
 from editseq.evaluate.passk import bootstrap_ci, mean_pass_at_k, tally
 from editseq.evaluate.samples import Sample, build_programs, read_samples
 from editseq.evaluate.store import ResultStore, cache_option, result_key
-from editseq.io import InputError, check_writable, write_json, write_jsonl
+from editseq.io.outputs import check_writable, write_json, write_jsonl
+from editseq.io.records import InputError
 from editseq.sandbox import Limits, SandboxPool, Verdict
 from editseq.scale import ScaleOptions, sandbox_pool
 from editseq.text import listing

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from editseq.benchmarks import Benchmark, candidate_code
-from editseq.io import InputError, check_all
+from editseq.io.records import InputError, check_all
 from editseq.text import cut_at_stop, is_python, unwrap_markdown
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from editseq.config import option
-from editseq.io import InputError
+from editseq.io.records import InputError
 from editseq.sandbox import Limits, Verdict
 
 COMMIT_SECONDS = 1.0

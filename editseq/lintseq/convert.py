@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from editseq.io import BadRecord, not_text
+from editseq.io.records import BadRecord, not_text
 from editseq.lintseq.analysis import ProgramError
 from editseq.lintseq.diffs import DIFF_TOKEN, EOS_TEXTS, edit_path_from_steps, split_lines
 from editseq.lintseq.linters import Linter, get_linter

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from editseq.io import InputError
+from editseq.io.records import InputError
 
 if TYPE_CHECKING:
     import pyarrow as pa

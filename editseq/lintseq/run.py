@@ -26,18 +26,20 @@ from typing import Any
 from editseq.config import ConfigError, option, run_settings
 from editseq.data import EXAMPLES
 from editseq.env import versions
-from editseq.io import (
-    BadRecord,
-    InputError,
+from editseq.io.outputs import (
     JsonlAppender,
-    check_source,
     check_writable,
     claim_output,
+    truncate_torn_tail,
+    write_json,
+)
+from editseq.io.records import (
+    BadRecord,
+    InputError,
+    check_source,
     count_records,
     read_records,
     recorded,
-    truncate_torn_tail,
-    write_json,
 )
 from editseq.lintseq.convert import Item, convert_batch
 from editseq.lintseq.linters import LINTER_NAMES

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import recorded
+from editseq.io.records import recorded
 from editseq.models.backend import Backend
 from editseq.text import one_line
 

@@ -20,17 +20,16 @@ from typing import Any, Literal
 from editseq.benchmarks import CODEX_STOPS, Benchmark, Problem, load_benchmark
 from editseq.config import ConfigError, jsonl_out, option, run_settings
 from editseq.env import versions
-from editseq.io import (
-    InputError,
+from editseq.io.outputs import (
     JsonlAppender,
     check_writable,
     claim_output,
     read_jsonl_records,
-    recorded,
     truncate_torn_tail,
     write_json,
     write_jsonl,
 )
+from editseq.io.records import InputError, recorded
 from editseq.lintseq.diffs import DIFF_TOKEN
 from editseq.models.backend import Backend, GenerationConfig, check_sampling
 from editseq.models.loading import BackendOptions, open_backend, trained_format

@@ -16,7 +16,7 @@ from typing import Any
 
 from editseq import benchmarks
 from editseq.config import ConfigError
-from editseq.io import InputError
+from editseq.io.records import InputError
 from editseq.mtpb import harness
 
 RELATIVE = "mtpb/mtpb.jsonl"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from editseq.config import ConfigError, option
-from editseq.io import InputError
+from editseq.io.records import InputError
 from editseq.mtpb import data, prompts
 from editseq.mtpb.runs import read_runs
 

@@ -30,7 +30,8 @@ from editseq.evaluate.run import (
     warn_if_results,
 )
 from editseq.evaluate.store import ResultStore, cache_option, result_key
-from editseq.io import check_writable, recorded, write_json, write_jsonl
+from editseq.io.outputs import check_writable, write_json, write_jsonl
+from editseq.io.records import recorded
 from editseq.mtpb import data, harness, prompts
 from editseq.mtpb.runs import Run, read_runs
 from editseq.sandbox import Limits, Verdict

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq.io import InputError, check_all
+from editseq.io.records import InputError, check_all
 from editseq.mtpb.data import Benchmark
 
 MODES = ("multi", "single")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from editseq.config import ConfigError, jsonl_out, option, run_settings
-from editseq.io import (
+from editseq.io.outputs import (
     JsonlAppender,
     check_writable,
     claim_output,

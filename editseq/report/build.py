@@ -16,7 +16,8 @@ from typing import Any
 
 from editseq.config import ConfigError, option, parse_ks, to_dict
 from editseq.env import versions
-from editseq.io import InputError, check_writable, write_atomic, write_json
+from editseq.io.outputs import check_writable, write_atomic, write_json
+from editseq.io.records import InputError
 from editseq.report import diversity, metrics
 from editseq.report.inputs import Run, load_run
 from editseq.report.lintseq_stats import dataset_stats, viewer_steps

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from editseq.io import InputError, read_valid_records
+from editseq.io.records import InputError, read_valid_records
 
 Kind = Literal["results", "mtpb", "lintseq"]
 TOKEN_FIELDS = ("tokens", "n_tokens", "num_tokens", "completion_tokens", "output_tokens")

@@ -105,12 +105,12 @@ def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *args: Any, in_fli
 
 
 def read_records_ray(uri: str, address: str | None = None) -> Iterator[tuple[int, str, Any]]:
-    """``editseq.io.read_records``'s stream for a URI Ray Data reads (``s3://``, ``gs://``,
+    """``editseq.io.records.read_records``'s stream for a URI Ray Data reads (``s3://``, ``gs://``,
     ``local://`` ...): Parquet rows, or JSONL parsed line by line by the same code as local files,
     so malformed lines become the same error records."""
     import ray.data
 
-    from editseq.io import parse_jsonl_lines
+    from editseq.io.records import parse_jsonl_lines
 
     connect(address)
     name = uri.rstrip("/").rsplit("/", 1)[-1]

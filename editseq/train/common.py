@@ -15,7 +15,8 @@ from typing import Any
 
 from editseq.config import ConfigError, option, run_settings, to_dict
 from editseq.env import versions
-from editseq.io import claim_output, files_sha256, recorded, write_json
+from editseq.io.outputs import claim_output, write_json
+from editseq.io.records import files_sha256, recorded
 
 SETTINGS_FILE = "editseq_train_settings.json"  # what a run was started with (``sample`` reads its format)
 
@@ -137,7 +138,7 @@ def check_run(opts: Any, files: list[Path] | None = None) -> dict[str, Any]:
     settings fails at once, not after the model has loaded. Returns the run's settings.
 
     ``files``: those the run reads where ``--data`` is a folder (``run_settings`` knows a folder
-    by its path alone), recorded as ``data_files``, their ``io.files_sha256``: a file edited, added
+    by its path alone), recorded as ``data_files``, their ``io.records.files_sha256``: a file edited, added
     or removed between a run and its resume is refused, not trained on in silence. A file
     ``--data`` is known by its content already."""
     identity = {} if files is None else {"data_files": "sha256:" + files_sha256(Path(opts.data), files)}

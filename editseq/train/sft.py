@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
-from editseq.io import (
+from editseq.io.records import (
     BadRecord,
     InputError,
     check_unicode,

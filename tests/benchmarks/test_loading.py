@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from editseq.benchmarks import load_benchmark
-from editseq.io import InputError
+from editseq.io.records import InputError
 
 
 @pytest.mark.parametrize("content", [b"garbage", b""])

@@ -12,7 +12,7 @@ import pytest
 
 from editseq.benchmarks import load_benchmark
 from editseq.evaluate.run import EvaluateOptions, evaluate
-from editseq.io import InputError
+from editseq.io.records import InputError
 
 
 def write_samples(path: Path, shared_data: Path) -> list[dict]:

@@ -8,7 +8,7 @@ import pytest
 
 from editseq.benchmarks import load_benchmark
 from editseq.evaluate.samples import build_programs, read_samples
-from editseq.io import InputError
+from editseq.io.records import InputError
 
 
 @pytest.fixture(scope="module")

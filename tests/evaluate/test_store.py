@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from editseq.evaluate import store as store_module
 from editseq.evaluate.store import ResultStore, result_key
-from editseq.io import InputError
+from editseq.io.records import InputError
 from editseq.sandbox import Limits, Verdict
 from editseq.sandbox.verdict import NOT_STARTED, WORKER_DIED
 

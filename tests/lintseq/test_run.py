@@ -249,7 +249,7 @@ def test_a_record_without_its_key_fails_alone(tmp_path, capsys):
 
 def test_rewriting_the_errors_file_keeps_lines_holding_a_line_separator(tmp_path):
     """Errors are JSONL with non-ASCII kept: a reason holding U+2028 is still one line."""
-    from editseq.io import dumps
+    from editseq.io.outputs import dumps
     from editseq.lintseq.run import _rewrite_errors
 
     path = tmp_path / "out.errors.jsonl"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from editseq.io import InputError
+from editseq.io.records import InputError
 from editseq.mtpb import data
 
 

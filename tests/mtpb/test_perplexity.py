@@ -98,7 +98,7 @@ def test_problems_excluded_by_fixed_are_neither_solved_nor_unsolved(tmp_path: Pa
 ])
 def test_results_are_checked_before_any_scoring(tmp_path: Path, shared_data: Path, row: dict,
                                                 message: str) -> None:
-    from editseq.io import InputError
+    from editseq.io.records import InputError
 
     results = tmp_path / "r_results.jsonl"
     results.write_text(json.dumps(row) + "\n")

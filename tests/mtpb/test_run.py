@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from editseq.io import InputError
+from editseq.io.records import InputError
 from editseq.mtpb import data, harness
 from editseq.mtpb import run as run_mod
 from editseq.mtpb.run import MTPBEvaluateOptions, evaluate

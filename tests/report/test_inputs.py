@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from editseq.io import InputError
+from editseq.io.records import InputError
 from editseq.report.inputs import load_run
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from editseq.io import read_jsonl_records
+from editseq.io.outputs import read_jsonl_records
 from editseq.report.lintseq_stats import dataset_stats, lines_added, viewer_steps
 
 

@@ -182,7 +182,7 @@ def test_documents_open_as_sampled_prompts_do(tmp_path: Path) -> None:
 
 def test_a_mistyped_text_field_names_the_fields_there_are(tmp_path: Path) -> None:
     """Was: "field 'text' must be text" for a corpus whose records have no 'text' field."""
-    from editseq.io import InputError
+    from editseq.io.records import InputError
     from editseq.train.pretrain import documents
 
     opts = PretrainOptions(data=str(EXAMPLES), output_dir=tmp_path / "o")
@@ -197,7 +197,7 @@ def test_a_null_text_says_so_and_not_to_name_another_field(tmp_path: Path) -> No
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from editseq.io import InputError
+    from editseq.io.records import InputError
     from editseq.train.pretrain import documents
 
     pq.write_table(pa.table({"text": ["x = 1\n", None]}), tmp_path / "c.parquet")
@@ -207,7 +207,7 @@ def test_a_null_text_says_so_and_not_to_name_another_field(tmp_path: Path) -> No
 
 def test_a_lone_surrogate_in_a_document_is_named(tmp_path: Path) -> None:
     """Was: a UnicodeEncodeError traceback from training the tokenizer, the corpus read whole."""
-    from editseq.io import InputError
+    from editseq.io.records import InputError
     from editseq.train.pretrain import documents
 
     (tmp_path / "c.jsonl").write_text('{"text": "x = 1"}\n{"text": "s = \\ud800"}\n', encoding="utf-8")
@@ -247,7 +247,7 @@ def test_a_saved_dataset_without_a_train_split_is_read_by_its_split(tmp_path: Pa
     """Was: "no split 'train'; available: ['validation']", and pretrain had no --split to name one."""
     import datasets
 
-    from editseq.io import InputError
+    from editseq.io.records import InputError
     from editseq.train.pretrain import documents
 
     datasets.DatasetDict({"validation": datasets.Dataset.from_dict({"text": ["x = 1\n"]})}).save_to_disk(str(tmp_path / "ds"))
@@ -322,7 +322,7 @@ def test_hidden_folders_of_a_corpus_folder_are_left_out(tmp_path: Path) -> None:
 
 def test_a_folder_with_no_text_files_says_what_it_holds(tmp_path: Path) -> None:
     """Was: "no documents found", for a folder of JSONL files that --data reads one at a time."""
-    from editseq.io import InputError
+    from editseq.io.records import InputError
     from editseq.train.pretrain import documents
 
     for name in ("a.jsonl", "b.jsonl", "c.parquet", "d.json", ".hidden.py"):
@@ -355,7 +355,7 @@ def test_linked_folders_of_a_corpus_folder_are_read(tmp_path: Path) -> None:
 def test_a_corpus_file_of_another_type_is_named_with_the_types_read(tmp_path: Path) -> None:
     """Was: "expected .jsonl, .parquet or a Hugging Face dataset", leaving out the text files
     pretraining reads; and a mistyped .py file name was looked for on the hub."""
-    from editseq.io import InputError
+    from editseq.io.records import InputError
     from editseq.train.pretrain import documents
 
     (tmp_path / "corpus.c").write_text("int x;\n", encoding="utf-8")
@@ -368,7 +368,7 @@ def test_a_corpus_file_of_another_type_is_named_with_the_types_read(tmp_path: Pa
 
 def test_a_corpus_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     """Was: decoded with replacement, so the model trained on U+FFFD in place of its bytes, silently."""
-    from editseq.io import InputError
+    from editseq.io.records import InputError
     from editseq.train.pretrain import documents
 
     (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
@@ -390,7 +390,7 @@ def test_a_byte_order_mark_is_no_part_of_a_document(tmp_path: Path) -> None:
 def test_empty_documents_are_dropped(tmp_path: Path) -> None:
     """Was: each empty file (an ``__init__.py``) packed as a lone EOS, so the blocks taught an
     end-of-sequence right after the previous one's."""
-    from editseq.io import InputError
+    from editseq.io.records import InputError
     from editseq.train.pretrain import documents, pack, train_bpe, with_text
 
     src = corpus(tmp_path / "src")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from editseq.config import ConfigError
-from editseq.io import InputError
+from editseq.io.records import InputError
 from editseq.lintseq.diffs import DIFF_TOKEN
 from editseq.train.sft import (
     IGNORE,
@@ -294,7 +294,7 @@ def test_an_output_dir_inside_a_data_folder_is_refused(lintseq_jsonl: Path, tmp_
 ])
 def test_a_lone_surrogate_in_a_record_is_named(tmp_path: Path, fmt: str, field: str, record: dict) -> None:
     """Was: "TextEncodeInput must be Union[...]" (a tokenizer's TypeError) as a traceback."""
-    from editseq.io import dumps
+    from editseq.io.outputs import dumps
 
     (tmp_path / "d.jsonl").write_text(dumps({"instruction": "w", "program": "x", "edit_path": ["@@ -0,0 +1 @@\n+x"]})
                                       + "\n" + dumps(record) + "\n", encoding="utf-8")

@@ -1,5 +1,5 @@
-"""Reading and writing records: a mistyped file name is an error at once (never a Hugging Face hub
-lookup); every string, lone surrogates included, is written as UTF-8 JSON that reads back."""
+"""Reading records: a mistyped file name is an error at once (never a Hugging Face hub lookup);
+JSON arrays, Parquet rows and saved datasets are named where they fail."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-import editseq
-from editseq.io import InputError, dumps, hub_reachable, read_records, read_valid_records
+from editseq.io.records import InputError, hub_reachable, read_records, read_valid_records
 
 
 @pytest.mark.parametrize("name", ["runs/missing.jsonl", "missing.parquet", "./data", "/no/such/folder",
@@ -89,20 +86,6 @@ def test_an_existing_file_of_unknown_type_is_refused(tmp_path: Path) -> None:
         next(read_records(tmp_path / "x.csv"))
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=())))  # lone surrogates included
-def test_dumps_writes_any_string_as_utf8_json_that_reads_back(text: str) -> None:
-    line = dumps({"program": text, "task_id": "t"})
-    line.encode("utf-8")  # what the writers do with it: never fails
-    assert json.loads(line) == {"program": text, "task_id": "t"}
-
-
-def test_a_lone_surrogate_keeps_its_escape(tmp_path: Path) -> None:
-    (tmp_path / "s.jsonl").write_text('{"task_id": "a", "completion": "x\\ud800y"}\n', encoding="utf-8")
-    [(_, record)] = read_valid_records(tmp_path / "s.jsonl")
-    assert record["completion"] == "x\ud800y"
-    assert dumps(record) == '{"task_id": "a", "completion": "x\\ud800y"}'
-
-
 def test_a_folder_that_is_no_dataset_is_an_input_error(tmp_path: Path) -> None:
     pytest.importorskip("datasets", reason="reading folders as datasets needs the 'hf' extra")
     (tmp_path / "a.json").write_text("not json\n")
@@ -118,58 +101,6 @@ def test_a_name_that_is_neither_here_nor_on_the_hub_says_both(tmp_path: Path, mo
         next(read_records("runs/nope"))
 
 
-def test_claim_output_resumes_only_under_the_same_settings(tmp_path: Path) -> None:
-    from editseq.config import ConfigError
-    from editseq.io import claim_output
-
-    out, manifest = tmp_path / "o.jsonl", tmp_path / "o.settings.json"
-    claim_output(out, manifest, {"n": 1}, overwrite=False)
-    claim_output(out, manifest, {"n": 2}, overwrite=False)  # nothing written yet: a failed start is redone
-    out.write_text('{"a": 1}\n')
-    claim_output(out, manifest, {"n": 2}, overwrite=False)  # same settings: resume
-    with pytest.raises(ConfigError, match=r"other settings \(n: 2 then, 3 now; see .*use --overwrite or another --out, or rerun"):
-        claim_output(out, manifest, {"n": 3}, overwrite=False)
-    claim_output(out, manifest, {"n": 3}, overwrite=True)
-    recorded = json.loads(manifest.read_text())
-    assert not out.exists() and recorded["settings"] == {"n": 3} and recorded["versions"]["editseq"] == editseq.__version__
-    out.write_text('{"a": 1}\n')
-    manifest.unlink()
-    with pytest.raises(ConfigError, match=r"exists without o\.settings\.json"):
-        claim_output(out, manifest, {"n": 3}, overwrite=False)
-
-
-def test_an_unreadable_manifest_is_named(tmp_path: Path) -> None:
-    """Was: a JSONDecodeError (or AttributeError) traceback."""
-    from editseq.config import ConfigError
-    from editseq.io import claim_output
-
-    out, manifest = tmp_path / "run", tmp_path / "run" / "settings.json"
-    out.mkdir()
-    (out / "checkpoint-1").mkdir()
-    for text in ("garbage{", "[1]", '{"versions": {}}'):
-        manifest.write_text(text, encoding="utf-8")
-        with pytest.raises(ConfigError, match=r"settings\.json does not parse as the settings .*run was started with, "
-                                              r"so whether it may resume under these cannot be told; restore it, "
-                                              r"or use another --output-dir"):
-            claim_output(out, manifest, {"n": 1}, overwrite=False, flag="--output-dir", can_overwrite=False)
-
-
-def test_claim_output_counts_and_clears_companion_files(tmp_path: Path) -> None:
-    from editseq.config import ConfigError
-    from editseq.io import claim_output
-
-    out, errors, manifest = tmp_path / "o.jsonl", tmp_path / "o.errors.jsonl", tmp_path / "o.json"
-    claim_output(out, manifest, {"n": 1}, overwrite=False, companions=[errors])
-    errors.write_text('{"index": 0}\n')  # only errors so far: still a run with settings
-    with pytest.raises(ConfigError, match=r"other settings \(n: 1 then, 2 now"):
-        claim_output(out, manifest, {"n": 2}, overwrite=False, companions=[errors])
-    manifest.unlink()
-    with pytest.raises(ConfigError, match=r"o\.errors\.jsonl exists without o\.json; use --overwrite or another OUT"):
-        claim_output(out, manifest, {"n": 2}, overwrite=False, flag="OUT", companions=[errors])
-    claim_output(out, manifest, {"n": 2}, overwrite=True, companions=[errors])
-    assert not errors.exists()
-
-
 def test_parquet_records_are_named_by_row(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -182,36 +113,8 @@ def test_parquet_records_are_named_by_row(tmp_path: Path) -> None:
     assert [where for where, _ in read_valid_records(jsonl)] == [f"{jsonl} line 1", f"{jsonl} line 3"]
 
 
-def test_a_manifest_from_before_an_option_existed_resumes_at_its_default(tmp_path: Path) -> None:
-    from dataclasses import dataclass
-
-    from editseq.config import ConfigError
-    from editseq.io import claim_output
-
-    @dataclass
-    class Opts:
-        n: int = 1
-        backend: str = "auto"
-
-    out, manifest = tmp_path / "o.jsonl", tmp_path / "o.settings.json"
-    manifest.write_text(json.dumps({"settings": {"n": 1}}))  # written before "backend" was an option
-    out.write_text('{"a": 1}\n')
-    claim_output(out, manifest, {"n": 1, "backend": "auto"}, overwrite=False, options=Opts())
-    manifest.write_text(json.dumps({"settings": {"n": 1}}))
-    with pytest.raises(ConfigError, match=r"other settings \(backend: \"auto\" then, \"vllm\" now"):
-        claim_output(out, manifest, {"n": 1, "backend": "vllm"}, overwrite=False, options=Opts(backend="vllm"))
-    # a setting that is no option: its older value is the caller's to give
-    manifest.write_text(json.dumps({"settings": {"n": 1}}))
-    claim_output(out, manifest, {"n": 1, "data_parallel": 1}, overwrite=False, options=Opts(),
-                 assumed={"data_parallel": 1})
-    manifest.write_text(json.dumps({"settings": {"n": 1}}))
-    with pytest.raises(ConfigError, match=r"other settings \(data_parallel: 1 then, 2 now"):
-        claim_output(out, manifest, {"n": 1, "data_parallel": 2}, overwrite=False, options=Opts(),
-                     assumed={"data_parallel": 1})
-
-
 def test_a_json_array_file_is_read_item_by_item(tmp_path: Path) -> None:
-    from editseq.io import count_records
+    from editseq.io.records import count_records
 
     path = tmp_path / "a.json"
     path.write_text(json.dumps([{"task_id": "a"}, {"task_id": "b"}]))
@@ -228,7 +131,7 @@ def test_a_pretty_printed_json_file_is_named_as_such(tmp_path: Path) -> None:
     path.write_text(json.dumps({"pass@1": 0.5, "n_tasks": 2}, indent=2))
     with pytest.raises(InputError, match=r"x_summary\.json: one JSON object over several lines .*expected JSONL"):
         read_valid_records(path)
-    from editseq.io import check_source
+    from editseq.io.records import check_source
 
     with pytest.raises(InputError, match="one JSON object over several lines"):
         check_source(path)  # lintseq: before it writes any output file
@@ -240,25 +143,10 @@ def test_a_pretty_printed_json_file_is_named_as_such(tmp_path: Path) -> None:
         read_valid_records(dumped)
 
 
-def test_resumed_records_must_hold_their_key_fields(tmp_path: Path) -> None:
-    """An edited or foreign output being resumed is named by line, not a KeyError later."""
-    from editseq.io import read_jsonl_records
-
-    path = tmp_path / "s.jsonl"
-    path.write_text('{"task_id": "T/0", "sample": 0}\n\n{"sample": 1}\n[1, 2]\n')
-    records = read_jsonl_records(path, required=("task_id", "sample"))
-    assert next(records) == {"task_id": "T/0", "sample": 0}
-    with pytest.raises(InputError, match=r"s.jsonl line 3: no 'task_id' field .*--overwrite"):
-        next(records)
-    path.write_text("[1, 2]\n")
-    with pytest.raises(InputError, match=r"line 1: no 'task_id', 'sample' field"):
-        list(read_jsonl_records(path, required=("task_id", "sample")))
-
-
 def test_a_file_that_is_not_what_its_name_says_is_named(tmp_path: Path) -> None:
     """Was: pyarrow's ArrowInvalid traceback for a .parquet that is no Parquet, and a bare
     "error: Unknown compression method" (no file named) for a .gz that is no gzip."""
-    from editseq.io import check_source
+    from editseq.io.records import check_source
 
     fake = tmp_path / "x.parquet"
     fake.write_text("not parquet")
@@ -287,7 +175,7 @@ def test_a_split_given_for_a_saved_dataset_without_splits_is_warned_about(tmp_pa
 
 
 def test_recorded_values_are_hints_never_failures(tmp_path: Path) -> None:
-    from editseq.io import recorded
+    from editseq.io.records import recorded
 
     path = tmp_path / "m.json"
     assert recorded(path, "settings") is None  # no file

@@ -1,13 +1,14 @@
-"""Records in and out: JSONL, Parquet and Hugging Face ``datasets``; resumable, append-only writers.
+"""Records in: JSONL (and JSON arrays), Parquet and Hugging Face ``datasets``, and what identifies them.
 
-Every reader yields ``(key, record)`` where ``key`` locates the record for error messages
+Every reader yields ``(index, key, record)`` where ``key`` locates the record for error messages
 (``"file.jsonl line 12"``, ``"file.parquet row 12"``). Malformed JSONL lines are not skipped
 silently: they come back as ``BadRecord`` so the caller can report them with their reason.
+Inputs are known by their content (``file_sha256``, ``files_sha256``), so a resumed run can tell
+that its input changed.
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from editseq.text import one_line
@@ -350,120 +351,6 @@ def dataset_files(source: str | Path, split: str = "train") -> list[Path] | None
     return [Path(name) for name in found[split]] if split in found else None
 
 
-def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite: bool,
-                 flag: str = "--out", can_overwrite: bool = True, companions: Iterable[Path] = (),
-                 options: Any = None, write: bool = True, assumed: dict[str, Any] | None = None) -> None:
-    """Start ``out`` (a file, or a folder such as a training run's), or resume it only under the
-    ``settings`` its ``manifest`` recorded.
-
-    Appending runs drawn under other settings would mix them silently, so that is refused (with
-    the keys that differ); ``overwrite`` removes ``out``, the manifest and the ``companions`` (files
-    a run writes beside ``out``, such as an errors file) and starts over. An ``out`` that holds
-    nothing yet (a start that failed, say on a mistyped model) may be claimed again. The manifest
-    also records the versions that started the run. ``options`` (the command's options
-    dataclass) lets manifests of older editseq versions resume: a setting they lack counts as
-    unchanged at the option's default (the option did not exist), and one they recorded as typed
-    (before files were recorded by content) as unchanged when it is typed the same now; the
-    manifest is then rewritten in the current form; ``assumed`` gives the same treatment to
-    settings that are no option (the value they had before editseq recorded them).
-    ``write=False`` only checks (no overwrite, no manifest written).
-    """
-    from editseq.config import ConfigError, defaults, to_dict
-    from editseq.env import versions
-
-    companions = list(companions)
-    hint = f"use --overwrite or another {flag}" if can_overwrite else f"use another {flag}"
-    if overwrite and write:
-        for path in (out, manifest, *companions):
-            path.unlink(missing_ok=True)
-    files = [p for p in (out, *companions) if p.is_file() and p.stat().st_size > 0]
-    holds = bool(files) or (out.is_dir() and any(p != manifest for p in out.iterdir()))
-    if manifest.exists() and holds:
-        previous = recorded(manifest, "settings")
-        if not isinstance(previous, dict):  # was a traceback (edited by hand, say, or cut short)
-            raise ConfigError(f"{manifest} does not parse as the settings {out} was started with, so whether "
-                              f"it may resume under these cannot be told; restore it, or {hint}")
-        unset = "(not set)"
-        default, given = (defaults(type(options)), to_dict(options)) if options is not None else ({}, {})
-        default = {**(assumed or {}), **default}
-        changed = {k: previous.get(k, default.get(k, unset)) for k in sorted(settings)}
-        changed = {k: old for k, old in changed.items() if old not in (settings[k], given.get(k, unset))}
-        if changed:
-            shown = "; ".join(f"{k}: {_short(old)} then, {_short(settings[k])} now"
-                              for k, old in list(changed.items())[:3])
-            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
-            raise ConfigError(f"{out} was started with other settings ({shown}{more}; see {manifest}); "
-                              f"{hint}, or rerun with the same settings to resume")
-    elif files:  # no manifest; a folder (a training run's) needs none
-        raise ConfigError(f"{files[0]} exists without {manifest.name}; {hint}")
-    if write:
-        write_json(manifest, {"settings": settings, "versions": versions()})
-
-
-def _short(value: Any) -> str:
-    """A setting's value for an error message (a file's digest shortened; "sha256:" says what it is)."""
-    text = json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value.startswith("sha256:"):
-        return f"content sha256 {value[7:19]}..."
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def dumps(record: dict[str, Any]) -> str:
-    """One JSONL line (no trailing newline); non-ASCII kept as is.
-
-    A lone surrogate (valid in JSON's ``\\ud800`` escapes, not encodable as UTF-8) keeps its
-    escape instead of crashing the writer: the line stays valid JSON and reads back the same.
-    """
-    text = json.dumps(record, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(record)
-    return text
-
-
-class JsonlAppender:
-    """Append-only JSONL writer that survives ``kill -9``: a torn last line is cut on reopen.
-
-    Every write is flushed, so after a crash of this process a record is either fully on disk or
-    not at all; an fsync every ``FSYNC_EVERY`` records (and on close) bounds what a machine crash
-    can take.
-    """
-
-    FSYNC_EVERY = 256
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        truncate_torn_tail(self.path)
-        self._fh: TextIO = self.path.open("a", encoding="utf-8")
-        self._since_sync = 0
-
-    def write(self, record: dict[str, Any]) -> None:
-        self.write_many([record])
-
-    def write_many(self, records: Iterable[dict[str, Any]]) -> None:
-        """Write several records in one write call (one record's sequences land together)."""
-        lines = [dumps(r) + "\n" for r in records]
-        self._fh.write("".join(lines))
-        self._fh.flush()
-        self._since_sync += len(lines)
-        if self._since_sync >= self.FSYNC_EVERY:
-            os.fsync(self._fh.fileno())
-            self._since_sync = 0
-
-    def close(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-
-    def __enter__(self) -> JsonlAppender:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file, read in chunks (training corpora and model files can be large)."""
     digest = hashlib.sha256()
@@ -483,27 +370,6 @@ def files_sha256(root: Path, files: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def check_writable(*paths: Path) -> None:
-    """Fail now, not when the work is done, where ``write_atomic`` could not write ``paths``: a
-    folder in a file's place, or a file in its folder's (the parent is created). Results written
-    only at the end of a long run (an evaluation without its cache) would otherwise be lost."""
-    for path in paths:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step: a reader, or a crash, never sees half a file."""
-    check_writable(path)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def recorded(path: Path, *keys: str) -> Any:
     """The value under ``keys`` of a JSON file an earlier run wrote (a manifest, a summary, a run
     record), or None where the file, a key or a level is missing or the file is unreadable: what a
@@ -517,59 +383,3 @@ def recorded(path: Path, *keys: str) -> Any:
             return None
         value = value.get(key)
     return value
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """A JSON document (a summary, a manifest), written atomically."""
-    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
-    """A whole JSONL file (results), written atomically."""
-    write_atomic(path, "".join(dumps(r) + "\n" for r in records))
-
-
-def truncate_torn_tail(path: Path) -> None:
-    """Cut a partially written last line (no trailing newline) left by a crash."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with path.open("rb+") as fh:
-        fh.seek(0, os.SEEK_END)
-        size = fh.tell()
-        fh.seek(max(0, size - 1))
-        if fh.read(1) == b"\n":
-            return
-        # walk back to the previous newline
-        pos = size - 1
-        chunk = 65536
-        while pos > 0:
-            start = max(0, pos - chunk)
-            fh.seek(start)
-            data = fh.read(pos - start)
-            nl = data.rfind(b"\n")
-            if nl != -1:
-                fh.truncate(start + nl + 1)
-                return
-            pos = start
-        fh.truncate(0)
-
-
-def read_jsonl_records(path: str | Path, required: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
-    """Records of a JSONL file written by this package; a malformed line, or a record without
-    the ``required`` fields (an edited or foreign file being resumed), raises naming the line."""
-    p = Path(path)
-    if not p.exists():
-        return
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{p} line {lineno}: not valid JSON ({exc.msg}); delete the line or the file") from exc
-            missing = [f for f in required if f not in record] if isinstance(record, dict) else list(required)
-            if missing:
-                raise InputError(f"{p} line {lineno}: no {', '.join(map(repr, missing))} field (editseq "
-                                 "did not write this record); delete the line, or start over with --overwrite")
-            yield record

@@ -1,0 +1,1 @@
+"""Records in (``records``) and outputs out (``outputs``): every file editseq reads or writes goes through here."""
