@@ -134,6 +134,22 @@ def load_tokenizer(model: str, flag: str = "--model", hint: str = MODEL_HINT) ->
     return tokenizer
 
 
+EOS = "<|endoftext|>"  # the end-of-sequence token ``with_eos`` gives (and pretrain's trained BPE has)
+
+
+def with_eos(tokenizer: Any) -> bool:
+    """Give ``tokenizer`` ``EOS`` as its end-of-sequence token where it has none (BERT's), and as
+    its pad token where that is missing too; returns whether it was added. Training ends each
+    document (pretrain) and response (sft) with it, so the model learns where a text ends and
+    sampling stops there: without one, pretrain packed None and sft ended responses with nothing."""
+    if tokenizer.eos_token_id is not None:
+        return False
+    tokenizer.add_special_tokens({"eos_token": EOS})
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = EOS
+    return True
+
+
 def load_weights(model: str, **kwargs: Any) -> Any:
     """``model``'s causal LM, offline; ``kwargs`` go to ``from_pretrained`` (``dtype``).
 

@@ -39,6 +39,7 @@ from editseq.io.records import (
     record_where,
     saved_dataset,
 )
+from editseq.models.loading import EOS
 from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
 
 # preset -> (layers, hidden, heads, MLP width, context)
@@ -48,7 +49,6 @@ PRESETS: dict[str, tuple[int, int, int, int, int]] = {
     "tiny-test": (2, 128, 4, 256, 256),
 }
 TEXT_SUFFIXES = (".py", ".txt", ".md")
-EOS = "<|endoftext|>"
 
 
 @dataclass
@@ -186,17 +186,15 @@ def make_tokenizer(opts: PretrainOptions, texts: list[str]) -> Any:
     """The run's tokenizer: trained (``bpe``) or reused from ``--tokenizer``'s model, less its
     chat template: a model pretrained here never saw that chat format, and ``editseq sample
     --prompt auto`` would prompt it in chat form where a tokenizer has one. One with no
-    end-of-sequence token (BERT's) gets ``EOS`` added: ``pack`` ends each document with it (a
-    missing one packed as None, and the batch holding it failed with a traceback), and sampling
-    stops at it."""
+    end-of-sequence token (BERT's) gets ``EOS`` (``loading.with_eos``): ``pack`` ends each document
+    with it (a missing one packed as None, and the batch holding it failed with a traceback)."""
     if opts.tokenizer == "bpe":
         return train_bpe(texts, opts.vocab_size)
-    from editseq.models.loading import load_tokenizer
+    from editseq.models.loading import load_tokenizer, with_eos
 
     tokenizer = load_tokenizer(opts.tokenizer, "--tokenizer", "use bpe, smollm2-135m or a model folder")
     tokenizer.chat_template = None
-    if tokenizer.eos_token_id is None:
-        tokenizer.add_special_tokens({"eos_token": EOS})
+    with_eos(tokenizer)
     return tokenizer
 
 

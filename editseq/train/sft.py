@@ -236,7 +236,8 @@ def learnable(opts: SFTOptions, examples: list[dict[str, list[int]]]) -> list[di
 
 
 def load_base(opts: SFTOptions) -> tuple[Any, Any]:
-    """Trainable (model, tokenizer) from ``--model``; ``<|diff|>`` added for edit sequences.
+    """Trainable (model, tokenizer) from ``--model``; ``<|diff|>`` added for edit sequences, and
+    ``EOS`` where the tokenizer has no end-of-sequence token (as pretrain adds it).
 
     The weights are float32 whatever dtype the checkpoint stores: transformers 5 (and TRL) load
     a bfloat16 checkpoint (most released models) as bfloat16, and AdamW steps on bfloat16 weights
@@ -245,9 +246,13 @@ def load_base(opts: SFTOptions) -> tuple[Any, Any]:
     """
     import torch
 
-    from editseq.models.loading import load_tokenizer, load_weights
+    from editseq.models.loading import load_tokenizer, load_weights, with_eos
 
     tokenizer, model = load_tokenizer(opts.model), load_weights(opts.model, dtype=torch.float32)
+    if with_eos(tokenizer):  # else no response ended, and the model never learned to stop
+        model.config.eos_token_id = model.generation_config.eos_token_id = tokenizer.eos_token_id
+        warnings.warn(f"--model {opts.model}'s tokenizer has no end-of-sequence token: {tokenizer.eos_token} is added "
+                      "as one and ends each response, a new token the fine-tuning learns", stacklevel=2)
     if opts.format == "editseq" and DIFF_TOKEN not in tokenizer.get_vocab():
         tokenizer.add_special_tokens({"additional_special_tokens": [DIFF_TOKEN]})
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:

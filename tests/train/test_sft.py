@@ -524,6 +524,35 @@ def test_plain_added_tokens_are_text_not_special(tiny_model_dir: Path, lintseq_j
     assert any(tokenizer.convert_tokens_to_ids("    ") in ids for ids in trainer.train_dataset["input_ids"])
 
 
+@pytest.mark.parametrize("pad", ["[PAD]", None])
+def test_a_base_tokenizer_without_an_end_of_sequence_token_gets_one(tiny_model_dir: Path, lintseq_jsonl: Path,
+                                                                   tmp_path: Path, pad: str | None) -> None:
+    """Was: with a pad token (BERT's), responses got no end token, so the model never learned to
+    stop, and nothing said so; without one either, TRL failed with a traceback ("The specified
+    `pad_token` ('None') is not found"). Now it gets pretrain's ``EOS``, which ends every response
+    and pads where nothing else does."""
+    import shutil
+
+    import transformers
+
+    from editseq.models.loading import EOS
+
+    model = tmp_path / "no-eos-model"
+    shutil.copytree(tiny_model_dir, model)
+    for path in model.glob("*.json"):
+        if path.name.startswith(("tokenizer", "special_tokens")):
+            path.unlink()
+    backend = transformers.AutoTokenizer.from_pretrained(str(tiny_model_dir)).backend_tokenizer
+    transformers.PreTrainedTokenizerFast(tokenizer_object=backend, pad_token=pad).save_pretrained(str(model))
+    with pytest.warns(UserWarning, match=r"tokenizer has no end-of-sequence token: <\|endoftext\|> is added"):
+        trainer, tokenizer = build_trainer(options(model, lintseq_jsonl, tmp_path / "o"))
+    eos = tokenizer.eos_token_id
+    assert tokenizer.eos_token == EOS and eos is not None and tokenizer.pad_token == (pad or EOS)
+    assert trainer.model.config.eos_token_id == trainer.model.generation_config.eos_token_id == eos
+    assert all(ids[-1] == eos for ids in trainer.train_dataset["labels"])
+    assert trainer.model.get_input_embeddings().num_embeddings >= len(tokenizer)
+
+
 def test_a_folder_of_other_files_is_not_taken_as_output(tiny_model_dir: Path, lintseq_jsonl: Path,
                                                         tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     # was trained into: the final model's README.md (its model card) and config.json replaced the
