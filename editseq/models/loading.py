@@ -117,6 +117,12 @@ def _require_transformers() -> None:
 MODEL_HINT = f"pass a local checkpoint folder, a .gguf file, or one of {', '.join(EMBEDDED)}"
 
 
+# what a saved tokenizer consists of: its fast (tokenizers) file, its config, or the files of a
+# SentencePiece, BPE (GPT-2) or WordPiece (BERT) vocabulary
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json", "merges.txt",
+                   "vocab.txt")
+
+
 def load_tokenizer(model: str, flag: str = "--model", hint: str = MODEL_HINT) -> Any:
     """``model``'s tokenizer, offline (ModelError naming ``flag`` and ``hint`` otherwise); its
     pad token is its end-of-sequence token where it has none (batches are padded)."""
@@ -128,6 +134,13 @@ def load_tokenizer(model: str, flag: str = "--model", hint: str = MODEL_HINT) ->
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source.path, **source.from_pretrained_kwargs())
     except (OSError, ValueError) as exc:  # ValueError: a folder that holds no tokenizer
+        folder = Path(source.path)
+        if folder.is_dir() and not source.gguf_file and not any((folder / f).is_file() for f in TOKENIZER_FILES):
+            # transformers' own words ("Couldn't instantiate the backend tokenizer ... sentencepiece")
+            # sent users to install packages, not to the files the folder lacks
+            raise ModelError(f"{flag} {model}: the model folder holds no tokenizer (none of "
+                             f"{', '.join(TOKENIZER_FILES)}); save the tokenizer the model was made with "
+                             f"into it (tokenizer.save_pretrained({str(folder)!r})), or {hint}") from exc
         raise ModelError(f"{flag} {model}: cannot load it offline ({one_line(exc)}); {hint}") from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -68,6 +68,18 @@ def test_a_path_that_holds_no_model_is_named(tmp_path: Path) -> None:
     assert resolve_model(str(tmp_path / "report")).path == str(tmp_path / "report")
 
 
+def test_a_model_folder_without_a_tokenizer_names_the_missing_files(tmp_path: Path) -> None:
+    """Was: "cannot load it offline (Couldn't instantiate the backend tokenizer ... You need to
+    have sentencepiece or tiktoken installed ...)", for a model saved without its tokenizer."""
+    transformers = pytest.importorskip("transformers")
+    transformers.LlamaConfig(vocab_size=32, hidden_size=8, intermediate_size=16, num_hidden_layers=1,
+                             num_attention_heads=1).save_pretrained(str(tmp_path / "m"))
+    with pytest.raises(ModelError, match=r"^--tokenizer .*m: the model folder holds no tokenizer \(none of "
+                                         r"tokenizer\.json, tokenizer_config\.json, .*\); save the tokenizer "
+                                         r"the model was made with into it \(tokenizer\.save_pretrained\(.*, or use bpe"):
+        loading.load_tokenizer(str(tmp_path / "m"), "--tokenizer", "use bpe")
+
+
 def test_backend_options_are_checked_before_a_model_loads(tmp_path: Path) -> None:
     from editseq.config import ConfigError
     from editseq.models.sample import SampleOptions
