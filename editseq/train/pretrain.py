@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from editseq.config import ConfigError, option
+from editseq.config import ConfigError, defaults, option
 from editseq.io.records import (
     BadRecord,
     InputError,
@@ -124,10 +124,12 @@ def documents(opts: PretrainOptions) -> Iterator[str]:
     check_source(path, also=TEXT_SUFFIXES)
     files = corpus_files(opts)
     if files is not None:
+        _unused_record_options(opts, "a folder of text files, each read whole as a document")
         for file in files:
             yield _read_text(file)
         return
     if path.is_file() and path.suffix in TEXT_SUFFIXES:
+        _unused_record_options(opts, "a text file, read whole as one document")
         yield _read_text(path)
         return
     for _, key, record in read_records(opts.data, opts.split):
@@ -138,6 +140,19 @@ def documents(opts: PretrainOptions) -> Iterator[str]:
             raise InputError(f"{record_where(opts.data, key)}: {not_text(record, opts.text_field, '--text-field')}")
         check_unicode(record_where(opts.data, key), opts.text_field, text)
         yield text
+
+
+def _unused_record_options(opts: PretrainOptions, what: str) -> None:
+    """Warn of ``--text-field`` and ``--split`` given for text files, whose documents are whole
+    files: they name a field and a split of records, and went unused in silence (as
+    ``io.records.read_records`` warns of ``--split`` for a file)."""
+    default = defaults(PretrainOptions)
+    given = [f"--{name.replace('_', '-')} {getattr(opts, name)}" for name in ("text_field", "split")
+             if getattr(opts, name) != default[name]]
+    if given:
+        warnings.warn(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} for JSONL/Parquet corpora "
+                      f"and Hugging Face datasets; {opts.data} is {what}",
+                      UserWarning, stacklevel=3)
 
 
 def with_text(opts: PretrainOptions, texts: list[str]) -> list[str]:

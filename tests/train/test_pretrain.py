@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -241,6 +242,24 @@ def test_a_saved_hugging_face_dataset_is_a_corpus(tmp_path: Path, dict_of_splits
     (datasets.DatasetDict({"train": dataset}) if dict_of_splits else dataset).save_to_disk(str(tmp_path / "ds"))
     opts = PretrainOptions(data=str(tmp_path / "ds"), text_field="content", output_dir=tmp_path / "o")
     assert list(documents(opts)) == texts
+
+
+def test_record_options_given_for_text_files_are_warned_about(tmp_path: Path) -> None:
+    """Was: --text-field (and --split) went unused in silence where --data is text files, whose
+    documents are whole files."""
+    from editseq.train.pretrain import documents
+
+    src = corpus(tmp_path / "src")
+    with pytest.warns(UserWarning, match=r"^--text-field content is for JSONL/Parquet corpora and Hugging Face "
+                                         r"datasets; .*src is a folder of text files, each read whole as a document$"):
+        assert len(list(documents(PretrainOptions(data=str(src), text_field="content", output_dir=tmp_path / "o")))) == 12
+    with pytest.warns(UserWarning, match=r"^--text-field content and --split test are for .*p00\.py is a text file, "
+                                         r"read whole as one document$"):
+        list(documents(PretrainOptions(data=str(src / "p00.py"), text_field="content", split="test",
+                                       output_dir=tmp_path / "o")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the defaults: nothing said
+        list(documents(PretrainOptions(data=str(src), output_dir=tmp_path / "o")))
 
 
 def test_a_saved_dataset_without_a_train_split_is_read_by_its_split(tmp_path: Path) -> None:
