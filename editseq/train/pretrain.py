@@ -197,14 +197,14 @@ def train_bpe(texts: list[str], vocab_size: int) -> Any:
                                                 pad_token=EOS, unk_token=EOS)
 
 
-def make_tokenizer(opts: PretrainOptions, texts: list[str]) -> Any:
-    """The run's tokenizer: trained (``bpe``) or reused from ``--tokenizer``'s model, less its
-    chat template: a model pretrained here never saw that chat format, and ``editseq sample
+def reused_tokenizer(opts: PretrainOptions) -> Any | None:
+    """``--tokenizer``'s model's tokenizer (None for ``bpe``, trained once the corpus is read), less
+    its chat template: a model pretrained here never saw that chat format, and ``editseq sample
     --prompt auto`` would prompt it in chat form where a tokenizer has one. One with no
     end-of-sequence token (BERT's) gets ``EOS`` (``loading.with_eos``): ``pack`` ends each document
     with it (a missing one packed as None, and the batch holding it failed with a traceback)."""
     if opts.tokenizer == "bpe":
-        return train_bpe(texts, opts.vocab_size)
+        return None
     from editseq.models.loading import load_tokenizer, with_eos
 
     tokenizer = load_tokenizer(opts.tokenizer, "--tokenizer", "use bpe, smollm2-135m or a model folder")
@@ -272,11 +272,15 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
     settings = check_run(opts, dataset_files(opts.data, opts.split) if files is None else files)
     transformers.set_seed(opts.seed)
     args = training_arguments(opts)
+    saved = opts.output_dir / "tokenizer.json"
+    # a --tokenizer that does not load fails now, not once the whole corpus has been read
+    reused = None if saved.is_file() else reused_tokenizer(opts)
     texts = with_text(opts, list(documents(opts)))
     with args.main_process_first(local=False, desc="making the tokenizer"):  # all nodes wait
-        saved = opts.output_dir / "tokenizer.json"
-        tokenizer = (transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))
-                     if saved.is_file() else make_tokenizer(opts, texts))
+        if saved.is_file():
+            tokenizer = transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))
+        else:
+            tokenizer = reused if reused is not None else train_bpe(texts, opts.vocab_size)
         block = opts.block_size or PRESETS[opts.preset][4]
         blocks = pack(tokenizer, texts, block)
         if not blocks:

@@ -125,15 +125,26 @@ def test_block_size_past_the_presets_context_is_refused(tmp_path: Path) -> None:
         PretrainOptions(data="corpus.jsonl", output_dir=tmp_path, block_size=1)
 
 
+def test_a_tokenizer_that_does_not_load_fails_before_the_corpus_is_read(tmp_path: Path) -> None:
+    """Was: a mistyped --tokenizer was reported only once the whole corpus had been read (here
+    the corpus's own error came first)."""
+    from editseq.models.loading import ModelError
+
+    (tmp_path / "c.jsonl").write_text('{"text": "x = 1\\n"}\n{"txt": "unread"}\n', encoding="utf-8")
+    opts = PretrainOptions(data=str(tmp_path / "c.jsonl"), output_dir=tmp_path / "run", tokenizer="./smollm2")
+    with pytest.raises(ModelError, match=r"^--tokenizer ./smollm2: no such file or folder; use bpe"):
+        train_pretrain(opts)
+
+
 def test_a_reused_tokenizer_leaves_its_chat_template_behind(tmp_path: Path) -> None:
     """A model pretrained from scratch never saw SmolLM2-Instruct's chat format, but with its
     template saved `editseq sample --prompt auto` prompted it in chat form."""
     from editseq.models.loading import ModelError
-    from editseq.train.pretrain import make_tokenizer
+    from editseq.train.pretrain import reused_tokenizer
 
     opts = PretrainOptions(data=str(EXAMPLES), output_dir=tmp_path, tokenizer="smollm2-135m")
     try:
-        tokenizer = make_tokenizer(opts, [])
+        tokenizer = reused_tokenizer(opts)
     except ModelError as exc:
         pytest.skip(str(exc))
     assert not tokenizer.chat_template
@@ -151,11 +162,11 @@ def test_a_reused_tokenizer_without_an_end_of_sequence_token_gets_one(tmp_path: 
     failed with a traceback ("Could not infer dtype of NoneType")."""
     import transformers
 
-    from editseq.train.pretrain import EOS, make_tokenizer, pack
+    from editseq.train.pretrain import EOS, pack, reused_tokenizer
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "x", "=", "1"]
     transformers.BertTokenizer(vocab={token: i for i, token in enumerate(vocab)}).save_pretrained(str(tmp_path / "bert"))
-    tokenizer = make_tokenizer(PretrainOptions(data="c.jsonl", output_dir=tmp_path / "o", tokenizer=str(tmp_path / "bert")), [])
+    tokenizer = reused_tokenizer(PretrainOptions(data="c.jsonl", output_dir=tmp_path / "o", tokenizer=str(tmp_path / "bert")))
     assert tokenizer.eos_token == EOS and tokenizer.eos_token_id == len(vocab)
     (block,) = pack(tokenizer, ["x = 1"], 5)
     assert block == [2, 5, 6, 7, len(vocab)]  # [CLS] (what BERT opens a text with), the text, EOS
