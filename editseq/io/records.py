@@ -284,6 +284,13 @@ def _go_offline() -> None:
 
 
 def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+    for index, row in enumerate(_load_hf(name, split)):
+        yield index, f"{name}[{split}] row {index}", dict(row)
+
+
+def _load_hf(name: str, split: str) -> Any:
+    """``split`` of the dataset ``name`` (a folder or a hub name) as a ``datasets.Dataset``; what
+    fails to load is an ``InputError`` naming it."""
     try:
         import datasets
     except ImportError as exc:
@@ -314,8 +321,7 @@ def _read_hf(name: str, split: str) -> Iterator[tuple[int, str, dict[str, Any] |
     elif saved and split != "train":
         warnings.warn(f"--split {split} is for datasets saved with splits; {name} has none, read whole",
                       UserWarning, stacklevel=2)
-    for index, row in enumerate(ds):
-        yield index, f"{name}[{split}] row {index}", dict(row)
+    return ds
 
 
 def saved_dataset(folder: Path) -> bool:
@@ -329,10 +335,14 @@ def saved_dataset(folder: Path) -> bool:
 def dataset_files(source: str | Path, split: str = "train") -> list[Path] | None:
     """The files ``read_records`` reads records of ``split`` from, for a local folder ``source``:
     a ``save_to_disk`` folder's Arrow shards (as its state lists them; a saved ``DatasetDict``'s,
-    those of ``split``), else the data files ``datasets`` finds in the folder for ``split``. What a
-    resumed run checks a folder by; None for a file, a hub name, or a folder ``datasets`` cannot
-    read (reading it says why), or a split given as an expression (``train[:10%]``)."""
+    those of ``split``), else the data files ``datasets`` finds in the folder for ``split``; for a
+    hub dataset's name, the cache files (Arrow) it loads from, which a newer revision replaces
+    (``hub_dataset_files``). What a resumed run checks such data by; None for a file, a folder
+    ``datasets`` cannot read (reading it says why), or a split given as an expression
+    (``train[:10%]``) of a folder."""
     folder = Path(source)
+    if not folder.exists():
+        return hub_dataset_files(str(source), split)
     if not folder.is_dir():
         return None
     saved = folder / split if (folder / "dataset_dict.json").is_file() else folder
@@ -346,9 +356,19 @@ def dataset_files(source: str | Path, split: str = "train") -> list[Path] | None
         import datasets
 
         found = datasets.load_dataset_builder(str(folder)).config.data_files or {}
-    except Exception:  # the library's own errors, as in _read_hf: reading it reports them
+    except Exception:  # the library's own errors, as in _load_hf: reading it reports them
         return None
     return [Path(name) for name in found[split]] if split in found else None
+
+
+def hub_dataset_files(name: str, split: str = "train") -> list[Path] | None:
+    """The cache files ``datasets`` loads the hub dataset ``name``'s ``split`` from, downloading
+    it where it is not cached (as reading it would); None where it holds its records in memory.
+    A name that is no dataset, or a mistyped file, fails here as reading it would
+    (``check_source``, ``InputError``)."""
+    check_source(name)
+    files = [Path(entry["filename"]) for entry in _load_hf(name, split).cache_files]
+    return files or None
 
 
 def file_sha256(path: Path) -> str:

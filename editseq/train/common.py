@@ -137,12 +137,17 @@ def check_run(opts: Any, files: list[Path] | None = None) -> dict[str, Any]:
     """``claim_run``'s refusal before anything loads (nothing is written): a rerun under other
     settings fails at once, not after the model has loaded. Returns the run's settings.
 
-    ``files``: those the run reads where ``--data`` is a folder (``run_settings`` knows a folder
-    by its path alone), recorded as ``data_files``, their ``io.records.files_sha256``: a file edited, added
-    or removed between a run and its resume is refused, not trained on in silence. A file
-    ``--data`` is known by its content already."""
-    identity = {} if files is None else {"data_files": "sha256:" + files_sha256(Path(opts.data), files)}
-    return _claim(opts, write=False, identity=identity)
+    ``files``: those the run reads where ``--data`` is a folder or a hub dataset's name
+    (``run_settings`` knows either by its path or name alone; a hub dataset's are its cache
+    files), recorded as ``data_files``, their ``io.records.files_sha256``: a file edited, added or
+    removed, or a newer revision of the dataset, between a run and its resume is refused, not
+    trained on in silence. A file ``--data`` is known by its content already."""
+    if files is None:
+        return _claim(opts, write=False)
+    data = Path(opts.data)
+    # named relative to the folder, or to the folder of the hub dataset's revision in the cache
+    root = data if data.is_dir() else Path(os.path.commonpath([p.parent for p in files]))
+    return _claim(opts, write=False, identity={"data_files": "sha256:" + files_sha256(root, files)})
 
 
 def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
@@ -163,8 +168,8 @@ def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
                               "which the model's files would replace; pass a new or empty folder")
     settings = settings or run_settings(opts, RESUMABLE, data_parallel=data_parallel(), **(identity or {}))
     # settings that manifests of older editseq versions lack: their run had one process, and a
-    # folder's files went unrecorded, so they are taken as they are now (the manifest is then
-    # rewritten with them, and checked from this resume on)
+    # folder's (or hub dataset's) files went unrecorded, so they are taken as they are now (the
+    # manifest is then rewritten with them, and checked from this resume on)
     claim_output(folder, manifest, settings, overwrite=False,
                  flag="--output-dir", can_overwrite=False, options=opts, write=write,
                  assumed={"data_parallel": 1, "data_files": settings.get("data_files")})

@@ -267,8 +267,9 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
     import datasets
     import transformers
 
+    check_source(opts.data, also=TEXT_SUFFIXES)  # a mistyped text file is no hub dataset to look up
     files = corpus_files(opts)
-    # a rerun under other settings (a folder's files included) fails now
+    # a rerun under other settings (a folder's or hub dataset's files included) fails now
     settings = check_run(opts, dataset_files(opts.data, opts.split) if files is None else files)
     transformers.set_seed(opts.seed)
     args = training_arguments(opts)

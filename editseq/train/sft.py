@@ -282,7 +282,8 @@ def build_trainer(opts: SFTOptions) -> tuple[Any, Any]:
 
 def train_sft(opts: SFTOptions) -> dict[str, Any]:
     """Fine-tune ``opts.model`` on ``opts.data``; returns the run record (see ``common``)."""
-    # a rerun under other settings (a folder's files included) fails now, not once the model has loaded
+    # a rerun under other settings (a folder's or hub dataset's files included) fails now, not once
+    # the model has loaded
     settings = check_run(opts, dataset_files(opts.data, opts.split))
     trainer, tokenizer = build_trainer(opts)
     # here, after the data and model loaded: a failed start claims nothing
