@@ -40,14 +40,14 @@ def option(default: Any = dataclasses.MISSING, help: str = "", **meta: Any) -> A
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def parse_ks(text: str, flag: str = "--k") -> list[int]:
+def parse_ks(text: str) -> list[int]:
     """The k of a comma-separated pass@k option (``1,10,100``), sorted, each at least 1."""
     try:
         ks = sorted({int(x) for x in text.split(",") if x.strip()})
     except ValueError as exc:
-        raise ConfigError(f"{flag} must be comma-separated integers like 1,10,100, got {text!r}") from exc
+        raise ConfigError(f"--k must be comma-separated integers like 1,10,100, got {text!r}") from exc
     if any(k < 1 for k in ks):
-        raise ConfigError(f"{flag} values must be at least 1, got {text!r}")
+        raise ConfigError(f"--k values must be at least 1, got {text!r}")
     return ks
 
 
