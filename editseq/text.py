@@ -11,10 +11,10 @@ CODE_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 _FENCE_RE = re.compile(r"^```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^```[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
 
 
-def unwrap_markdown(text: str, language: str = "python", first_only: bool = False) -> str:
+def unwrap_markdown(text: str, first_only: bool = False) -> str:
     """The code inside markdown fences, or ``text`` unchanged when it has no fenced block.
 
-    Blocks tagged with ``language`` (or untagged) are kept, in order, so prose around them (a
+    Blocks tagged ``python``/``py`` (or untagged) are kept, in order, so prose around them (a
     model's explanation) is dropped; blocks in other languages count only if nothing else is
     fenced. ``first_only`` keeps just the first such block (evaluation: a usage example in a
     second block must not become part of the program); otherwise they are concatenated, each
@@ -27,7 +27,7 @@ def unwrap_markdown(text: str, language: str = "python", first_only: bool = Fals
     blocks = [(tag.lower(), body) for tag, body in _FENCE_RE.findall(text)]
     if not blocks:
         return text
-    wanted = [body for tag, body in blocks if tag in ("", language, language[:2])]
+    wanted = [body for tag, body in blocks if tag in ("", "python", "py")]
     chosen = wanted or [body for _, body in blocks]
     if first_only:
         chosen = chosen[:1]
