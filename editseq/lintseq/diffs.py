@@ -158,7 +158,7 @@ class Resolved:
     edits: int = 0  # edits that contributed at least one line
 
 
-def resolve(text: str, eos: tuple[str, ...] = EOS_TEXTS) -> Resolved:
+def resolve(text: str) -> Resolved:
     """Turn a (possibly truncated or malformed) edit sequence into the best program it describes.
 
     Edits are split on ``<|diff|>``. Text before the first ``<|diff|>`` is edit 0 when it holds a
@@ -173,7 +173,7 @@ def resolve(text: str, eos: tuple[str, ...] = EOS_TEXTS) -> Resolved:
     as a character set. Anything skipped or repaired is reported in ``problems``.
     """
     problems: list[str] = []
-    for token in eos:
+    for token in EOS_TEXTS:
         cut = text.find(token)
         if cut != -1:
             text = text[:cut]
