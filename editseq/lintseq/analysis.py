@@ -81,14 +81,10 @@ class Analysis:
     preexisting: list[int]  # deps that fail in the full program
     exempt: list[int]  # pre-existing deps that fail even relaxed: nothing they use can be deleted
 
-    def findings(self, alive: bytearray | list[int] | None = None) -> list[Finding]:
-        alive = alive if alive is not None else bytearray([1]) * self.structure.n_units
-        out = [
-            Finding(d.line, d.code, d.message())
-            for d in self.deps
-            if alive[d.unit] and not d.holds(alive)
-        ]
-        return sorted(set(out))
+    def findings(self) -> list[Finding]:
+        """What the linter reports of the whole program: its uses that are not defined."""
+        alive = bytearray([1]) * self.structure.n_units
+        return sorted({Finding(d.line, d.code, d.message()) for d in self.deps if not d.holds(alive)})
 
 
 def parse(lines: list[str]) -> ast.Module:
