@@ -130,10 +130,10 @@ class ScopeAnalysis:
     def _unit(self, node: ast.AST) -> int:
         return self.line_unit[node.lineno - 1]  # type: ignore[attr-defined]
 
-    def _bind(self, name: str, node: ast.AST, scope: _Scope | None = None, end_pos: int | None = None) -> int:
+    def _bind(self, name: str, node: ast.AST, scope: _Scope | None = None) -> int:
         scope = scope or self._scope
         bid = len(self.bindings)
-        self.bindings.append(Binding(self._unit(node), self._tick(), end_pos))
+        self.bindings.append(Binding(self._unit(node), self._tick()))
         scope.bindings.setdefault(name, []).append(bid)
         return bid
 
