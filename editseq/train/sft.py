@@ -84,46 +84,54 @@ class SFTOptions(TrainOptions):
                               "--output-dir outside --data")
 
 
+def _prompt_and_text(opts: SFTOptions, field: str, where: str, record: dict[str, Any],
+                     instruction: str) -> tuple[str, str] | None:
+    """The prompt and whole training text of one record in ``opts.format``, or None when its
+    program or edit sequence is empty (nothing to learn to write)."""
+    body = record.get(field)
+    if opts.format == "editseq":
+        if not (isinstance(body, list) and all(isinstance(d, str) for d in body)):
+            raise InputError(f"{where}: field {field!r} must be a list of diffs; "
+                             "make the data with `editseq lintseq` or pass --edit-path-field")
+        if not "".join(body).strip():  # nothing to write: it would teach stopping at the prompt
+            return None
+        # the prompt is what `editseq sample` feeds (instruction + "\n<|diff|>"), tokenized as
+        # one text: tokenizers whose pre-tokenizer joins punctuation and line ends (Llama 3,
+        # Qwen) make "." + "\n" one token there, so training on the instruction alone would
+        # show the model a first <|diff|> after a different token than it gets when sampled
+        return instruction + f"\n{DIFF_TOKEN}", render_training_text(instruction, body)
+    if not isinstance(body, str):
+        raise InputError(f"{where}: {not_text(record, field, '--program-field')}")
+    if not body.strip():
+        return None
+    # `editseq sample --prompt instruction` feeds the instruction alone
+    return instruction, instruction + "\n" + body
+
+
 def training_pairs(opts: SFTOptions) -> list[tuple[str, str]]:
     """(prompt, response) texts of every record; a bad record raises naming where it is."""
     pairs, empty, unasked = [], 0, 0
     field = opts.edit_path_field if opts.format == "editseq" else opts.program_field
     for _, key, record in read_records(opts.data, opts.split):
+        where = record_where(opts.data, key)
         if isinstance(record, BadRecord):
-            raise InputError(f"{record_where(opts.data, key)}: {record.reason}")
-        instruction, body = record.get(opts.instruction_field), record.get(field)
+            raise InputError(f"{where}: {record.reason}")
+        instruction = record.get(opts.instruction_field)
         if not isinstance(instruction, str):
-            raise InputError(f"{record_where(opts.data, key)}: "
-                             f"{not_text(record, opts.instruction_field, '--instruction-field')}")
+            raise InputError(f"{where}: {not_text(record, opts.instruction_field, '--instruction-field')}")
         # `editseq sample` strips a prompt's final newlines before adding its own "\n": trained so,
         # an instruction ending in "\n" is followed by one newline here too, not two
         instruction = instruction.rstrip("\n")
         if not instruction.strip():  # no prompt to condition on: it would teach writing unasked
             unasked += 1
             continue
-        if opts.format == "editseq":
-            if not (isinstance(body, list) and all(isinstance(d, str) for d in body)):
-                raise InputError(f"{record_where(opts.data, key)}: field {field!r} must be a list of diffs; "
-                                 "make the data with `editseq lintseq` or pass --edit-path-field")
-            if not "".join(body).strip():  # nothing to write: it would teach stopping at the prompt
-                empty += 1
-                continue
-            text = render_training_text(instruction, body)
-            # the prompt is what `editseq sample` feeds (instruction + "\n<|diff|>"), tokenized as
-            # one text: tokenizers whose pre-tokenizer joins punctuation and line ends (Llama 3,
-            # Qwen) make "." + "\n" one token there, so training on the instruction alone would
-            # show the model a first <|diff|> after a different token than it gets when sampled
-            prompt = instruction + f"\n{DIFF_TOKEN}"
-        else:
-            if not isinstance(body, str):
-                raise InputError(f"{record_where(opts.data, key)}: {not_text(record, field, '--program-field')}")
-            if not body.strip():
-                empty += 1
-                continue
-            text = instruction + "\n" + body
-            prompt = instruction  # `editseq sample --prompt instruction` feeds the instruction alone
-        check_unicode(record_where(opts.data, key), opts.instruction_field, instruction)
-        check_unicode(record_where(opts.data, key), field, text[len(instruction):])
+        texts = _prompt_and_text(opts, field, where, record, instruction)
+        if texts is None:
+            empty += 1
+            continue
+        prompt, text = texts
+        check_unicode(where, opts.instruction_field, instruction)
+        check_unicode(where, field, text[len(instruction):])
         pairs.append((prompt, text[len(prompt):]))
     dropped = [(count, what, why) for count, what, why in (
         (empty, f"an empty {field}", "nothing to learn to write"),
