@@ -71,12 +71,10 @@ def _quiet_timeouts(previous: Callable[[Any], None], unraisable: Any) -> None:
         previous(unraisable)
 
 
-def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqConfig) -> list[dict[str, Any]] | str:
-    """The output records of one input record, or the reason it cannot be converted."""
-    if isinstance(record, BadRecord):
-        return record.reason
-    program = record.get(cfg.program_field)
-    if not isinstance(program, str):
+def _refusal(record: dict[str, Any], cfg: LintseqConfig) -> str | None:
+    """Why ``record``'s fields cannot be converted (not text, holding a marker, an output field
+    taken), or None: checked before any sampling, so a refused record costs no time."""
+    if not isinstance(record.get(cfg.program_field), str):
         return not_text(record, cfg.program_field)
     if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):
         return f"{not_text(record, cfg.instruction_field)} (--instruction-field)"
@@ -88,6 +86,17 @@ def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqCon
     if taken:  # replacing them would lose the input's values
         return (f"field {taken[0]!r} is taken: lintseq writes its own {' and '.join(map(repr, OUTPUT_FIELDS))}; "
                 "rename or drop it in the input")
+    return None
+
+
+def convert_record(record: dict[str, Any] | BadRecord, key: str, cfg: LintseqConfig) -> list[dict[str, Any]] | str:
+    """The output records of one input record, or the reason it cannot be converted."""
+    if isinstance(record, BadRecord):
+        return record.reason
+    refusal = _refusal(record, cfg)
+    if refusal is not None:
+        return refusal
+    program = record[cfg.program_field]
     if "```" in program and not is_python(program):  # a fence inside valid code (a docstring's example) stays
         program = unwrap_markdown(program)
     n_lines = len(split_lines(program))  # a final newline ends the last line, it starts none
