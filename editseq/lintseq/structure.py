@@ -221,33 +221,8 @@ def build_structure(lines: list[str], tree: ast.Module) -> Structure:
         while end in joined:
             end += 1
         b.items[item] = (start, end)
-    # union items that share a line
-    line_item = [-1] * n
-    parent = list(range(len(b.items)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for item, (start, end) in enumerate(b.items):
-        for line in range(start, end + 1):
-            other = line_item[line]
-            if other == -1:
-                line_item[line] = item
-            else:
-                ra, rb = find(other), find(item)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-    root_unit: dict[int, int] = {}
-    item_unit = [0] * len(b.items)
-    for item in range(len(b.items)):
-        root = find(item)
-        if root not in root_unit:
-            root_unit[root] = len(root_unit)
-        item_unit[item] = root_unit[root]
-    n_units = len(root_unit)
+    line_item, item_unit = _unite(b.items, n)
+    n_units = len(set(item_unit))
     line_unit = [-1 if it == -1 else item_unit[it] for it in line_item]
     _attach_gap_lines(line_unit)
     unit_lines: list[list[int]] = [[] for _ in range(n_units)]
@@ -269,6 +244,37 @@ def build_structure(lines: list[str], tree: ast.Module) -> Structure:
     for nid, items in enumerate(b.node_items):
         b.nodes[nid].units = sorted({item_unit[i] for i in items})
     return Structure(lines, line_unit, unit_lines, first_code, b.nodes, b.clauses, owners)
+
+
+def _unite(items: list[tuple[int, int]], n_lines: int) -> tuple[list[int], list[int]]:
+    """Items that share a line are one unit (union-find): the first item on each line (-1 for
+    none), and each item's unit, units numbered in the order of their first item."""
+    line_item = [-1] * n_lines
+    parent = list(range(len(items)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for item, (start, end) in enumerate(items):
+        for line in range(start, end + 1):
+            other = line_item[line]
+            if other == -1:
+                line_item[line] = item
+            else:
+                ra, rb = find(other), find(item)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+    root_unit: dict[int, int] = {}
+    item_unit = [0] * len(items)
+    for item in range(len(items)):
+        root = find(item)
+        if root not in root_unit:
+            root_unit[root] = len(root_unit)
+        item_unit[item] = root_unit[root]
+    return line_item, item_unit
 
 
 def _joined_lines(lines: list[str]) -> set[int]:
