@@ -19,22 +19,19 @@ from __future__ import annotations
 
 import ast
 import builtins
-import sys
 from collections import deque
 from dataclasses import dataclass, field
 
+from editseq.lintseq.pyflakes_rules import (
+    TYPED_ARGUMENTS,
+    TYPING_MODULES,
+    export_lists,
+    is_named,
+    typed_arguments,
+)
+
 BUILTINS = frozenset(dir(builtins)) | {"__file__", "__builtins__", "__annotations__", "WindowsError"}
 CLASS_MAGIC = frozenset({"__module__", "__qualname__"})
-TYPING_MODULES = frozenset({"typing", "typing_extensions"})
-# typing functions whose arguments pyflakes reads as type expressions: (positions, keywords)
-_TYPED_ARGUMENTS = {
-    "cast": ((0, 1), {"typ"}),
-    "assert_type": ((1, None), set()),
-    "TypeVar": ((1, None), {"bound", "default"}),
-    "ParamSpec": ((0, 0), {"bound", "default"}),
-    "TypeVarTuple": ((0, 0), {"bound", "default"}),
-    "NewType": ((1, None), {"tp"}),
-}
 
 MODULE, CLASS, FUNCTION, COMPREHENSION = range(4)
 
@@ -235,7 +232,7 @@ class ScopeAnalysis:
             self._visit(node.target)
 
     def _exports(self, value: ast.AST, stmt: ast.AST) -> None:
-        for container in _export_lists(value):
+        for container in export_lists(value):
             for elt in container.elts:
                 if isinstance(elt, ast.Constant) and isinstance(elt.value, str):
                     self._use(elt.value, stmt, UNDEFINED_EXPORT, deferred=True)
@@ -254,7 +251,7 @@ class ScopeAnalysis:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             self._string_annotation(node)
             return
-        if isinstance(node, ast.Subscript) and _is_named(node.value, "Literal"):
+        if isinstance(node, ast.Subscript) and is_named(node.value, "Literal"):
             self._visit(node.value)
             return
         if isinstance(node, ast.Name):
@@ -289,9 +286,9 @@ class ScopeAnalysis:
 
     def _visit_Subscript(self, node: ast.Subscript) -> None:
         self._visit(node.value)
-        if _is_named(node.value, "Literal"):
+        if is_named(node.value, "Literal"):
             self._visit_typed(node.slice, None)
-        elif _is_named(node.value, "Annotated"):
+        elif is_named(node.value, "Annotated"):
             parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
             self._visit(parts[0] if len(parts) > 1 else node.slice)  # the type; the rest is metadata
             for meta in parts[1:]:
@@ -302,12 +299,12 @@ class ScopeAnalysis:
 
     def _visit_Call(self, node: ast.Call) -> None:
         member = self._typing_member(node.func)
-        if member is None or (member[0] not in _TYPED_ARGUMENTS and member[0] not in ("TypedDict", "NamedTuple")):
+        if member is None or (member[0] not in TYPED_ARGUMENTS and member[0] not in ("TypedDict", "NamedTuple")):
             self._children(node)
             return
         escapes = member[1]
         untyped = self._typed if escapes else None  # escaped, the call is no typing call: context as is
-        for child, typed in _typed_arguments(node, member[0]):
+        for child, typed in typed_arguments(node, member[0]):
             self._visit_typed(child, _either(self._typed, escapes) if typed else untyped)
 
     def _typing_member(self, node: ast.AST) -> tuple[str, tuple[int, ...]] | None:
@@ -551,59 +548,9 @@ class ScopeAnalysis:
         return in_order
 
 
-def _export_lists(value: ast.AST) -> list[ast.List | ast.Tuple]:
-    """The lists and tuples whose strings an ``__all__`` value exports, as pyflakes' ExportBinding
-    reads them: the value itself, or the lists of a concatenation ``x + [...] + [...]`` read from
-    the right until a term is no list."""
-    if isinstance(value, (ast.List, ast.Tuple)):
-        return [value]
-    found: list[ast.List | ast.Tuple] = []
-    while isinstance(value, ast.BinOp) and isinstance(value.right, (ast.List, ast.Tuple)):
-        found.append(value.right)
-        if isinstance(value.left, (ast.List, ast.Tuple)):
-            found.append(value.left)
-            break
-        value = value.left
-    return found
-
-
-def _is_named(node: ast.AST, name: str) -> bool:
-    """``name`` or ``anything.name`` (how pyflakes spots ``Literal`` and ``Annotated``)."""
-    return (isinstance(node, ast.Name) and node.id == name) or (
-        isinstance(node, ast.Attribute) and node.attr == name
-    )
-
-
 def _either(outer: tuple[int, ...] | None, inner: tuple[int, ...] | None) -> tuple[int, ...] | None:
     """The escapes of a string that either of two nested contexts makes a type (None: neither):
     it is none only while both are escaped, so only a binding that escapes both lets it be."""
     if outer is None or inner is None:
         return inner if outer is None else outer
     return tuple(b for b in outer if b in inner)
-
-
-def _typed_arguments(call: ast.Call, member: str) -> list[tuple[ast.AST, bool]]:
-    """The parts of a call of a typing function in pyflakes' order, each with whether pyflakes
-    reads it as a type: ``cast``'s first argument, ``TypeVar``'s constraints and bound, the field
-    types of ``TypedDict("D", {"k": "A"})`` and ``NamedTuple("N", [("k", "A")])``, ..."""
-    args = call.args
-    out: list[tuple[ast.AST, bool]] = [(call.func, False)]
-    if member in _TYPED_ARGUMENTS:
-        positions, keywords = _TYPED_ARGUMENTS[member]
-        typed = range(len(args))[slice(*positions)]
-        out += [(arg, i in typed) for i, arg in enumerate(args)]
-        return out + [(kw, kw.arg in keywords) for kw in call.keywords]
-    out += [(arg, False) for arg in args[:1]]  # the name
-    fields = args[1] if len(args) > 1 else None
-    if member == "TypedDict" and isinstance(fields, ast.Dict):
-        for key, value in zip(fields.keys, fields.values, strict=True):
-            out += [*([(key, False)] if key is not None else []), (value, True)]
-    elif member == "NamedTuple" and isinstance(fields, (ast.List, ast.Tuple)):
-        for elt in fields.elts:
-            pair = elt.elts if isinstance(elt, (ast.List, ast.Tuple)) else [elt]
-            out += [(part, i > 0) for i, part in enumerate(pair)]
-    elif fields is not None:
-        out += [(fields, False)]
-    out += [(arg, False) for arg in args[2:]]
-    keywords_typed = sys.version_info < ((3, 13) if member == "TypedDict" else (3, 15))
-    return out + [(kw, keywords_typed) for kw in call.keywords]
