@@ -66,6 +66,8 @@ class Benchmark:
         return candidate_code(problem, completion, solution) + "\n" + problem.test
 
     def canonical_program(self, problem: Problem) -> str:
+        """The test run on the task's reference solution: its time sets EvalPlus-style limits
+        (``evaluate.run``), and its passing shows the data and the sandbox are sound."""
         return self.program(problem, solution=problem.canonical_solution)
 
 

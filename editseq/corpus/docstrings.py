@@ -115,6 +115,9 @@ def functions(source: str, opts: DocstringsOptions) -> Iterator[tuple[str, str, 
 
 
 def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
+    """The ``n``-grams of ``text``'s code tokens (words and single punctuation marks, whitespace
+    ignored): a mined pair sharing one with a benchmark is a near-duplicate even when it is
+    reformatted or renamed elsewhere."""
     tokens = CODE_TOKEN_RE.findall(text)
     return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
 

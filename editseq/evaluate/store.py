@@ -92,6 +92,7 @@ class ResultStore:
         self._last_commit = time.monotonic()
 
     def get(self, keys: list[str]) -> dict[str, Verdict]:
+        """The stored verdicts of ``keys``; a key with none is absent, so the caller runs it."""
         rows = self._rows("SELECT key, status, reason, duration, cpu_time, peak_memory_kb FROM verdicts", keys)
         return {key: Verdict(*fields) for key, *fields in rows}
 
@@ -122,6 +123,8 @@ class ResultStore:
         self._maybe_commit()
 
     def get_recordings(self, keys: list[str]) -> dict[str, str]:
+        """Recorded reference outputs by key (``''``: recorded as unusable, so the reference runs
+        beside each sample instead of being recorded again); an unrecorded key is absent."""
         return dict(self._rows("SELECT key, outputs FROM recordings", keys))
 
     def put_recording(self, key: str, task_id: str, outputs: str) -> None:

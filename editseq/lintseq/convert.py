@@ -146,5 +146,7 @@ Item = tuple[int, str, str, Any]  # (index, seed key, where in the input, record
 
 
 def convert_batch(batch: list[Item], cfg: LintseqConfig) -> list[Item]:
+    """A worker's (process or Ray task's) unit of work: records travel in batches so the per-task
+    overhead and the linter's setup (built once per process) are not paid per record."""
     _worker_init(cfg.linter)
     return [(index, key, where, convert_record(rec, key, cfg)) for index, key, where, rec in batch]

@@ -43,6 +43,9 @@ NO_NONLOCAL_BINDING = "nonlocal-without-binding"
 
 @dataclass
 class Binding:
+    """One binding of a name: the unit that makes it (deleting the unit removes it) and its
+    position in the walk, which orders it against uses and ``del``s."""
+
     unit: int
     pos: int
     end_pos: int | None = None  # ``except ... as name`` is unbound after its handler
@@ -50,6 +53,9 @@ class Binding:
 
 @dataclass
 class Use:
+    """One use of a name, reduced to the ``defined(use)`` predicate of the module docstring, so
+    the sampler re-checks it after a deletion without linting again."""
+
     unit: int
     line: int  # 1-based
     name: str

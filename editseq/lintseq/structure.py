@@ -48,6 +48,9 @@ class Clause:
 
 @dataclass
 class Structure:
+    """A program's units and the nodes and clauses that tie them: what a deletion must take
+    along so that the rest still parses (see the module docstring)."""
+
     lines: list[str]
     line_unit: list[int]  # unit id of every line
     unit_lines: list[list[int]]  # 0-based line indices of each unit, sorted
