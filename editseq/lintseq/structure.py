@@ -121,7 +121,7 @@ class _Builder:
             return nid
         node = self.nodes[nid]
         node.is_try = isinstance(s, (ast.Try, getattr(ast, "TryStar", ast.Try)))
-        node.is_match = isinstance(s, getattr(ast, "Match", ()))
+        node.is_match = isinstance(s, ast.Match)
         for dec in getattr(s, "decorator_list", []):
             item = self._item(dec.lineno - 1, dec.end_lineno - 1, None)  # type: ignore[operator]
             self.node_items[nid].append(item)
@@ -197,7 +197,7 @@ def _clauses_of(s: ast.stmt, b: _Builder) -> list[tuple[int, int, int, list[ast.
         if s.finalbody:
             spec.append(_else_clause(b, prev, s.finalbody, "finally", FINALLY))
         return spec
-    if isinstance(s, getattr(ast, "Match", ())):
+    if isinstance(s, ast.Match):
         spec = [(PRIMARY, start, _max_end(start, [s.subject]), [])]
         for case in s.cases:
             cstart = case.pattern.lineno - 1
