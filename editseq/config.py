@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
-from editseq.io.records import file_sha256
+from editseq.io.identity import file_sha256
 from editseq.text import one_line
 
 T = TypeVar("T")
@@ -329,7 +329,7 @@ def run_settings(cfg: Any, leave_out: Iterable[str] = (), **identity: Any) -> di
     count by what they name: a local file by its content (sha256), so ``./x.jsonl`` and
     ``runs/../x.jsonl`` match and an edited input does not; a local folder by its absolute path
     only (which of its files count is the caller's to know: one that reads them adds their
-    ``io.records.files_sha256`` through ``identity``, as `editseq train` does). Other text
+    ``io.identity.files_sha256`` through ``identity``, as `editseq train` does). Other text
     options stay as given, whatever lies in the working folder. ``identity`` adds, or replaces,
     what the caller knows better (a benchmark's data fingerprint, whichever folder it was found in).
     """

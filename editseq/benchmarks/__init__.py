@@ -16,7 +16,8 @@ from pathlib import Path
 from editseq.benchmarks.plus import PlusSpec
 from editseq.config import ConfigError
 from editseq.env import DATA_DIR_VAR, data_dir
-from editseq.io.records import InputError, file_sha256
+from editseq.io.identity import file_sha256
+from editseq.io.records import InputError
 from editseq.text import one_line
 
 NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+")

@@ -15,8 +15,9 @@ from typing import Any
 
 from editseq.config import ConfigError, option, run_settings, to_dict
 from editseq.env import versions
+from editseq.io.identity import files_sha256
 from editseq.io.outputs import claim_output, write_json
-from editseq.io.records import files_sha256, recorded
+from editseq.io.records import recorded
 
 SETTINGS_FILE = "editseq_train_settings.json"  # what a run was started with (``sample`` reads its format)
 
@@ -139,7 +140,7 @@ def check_run(opts: Any, files: list[Path] | None = None) -> dict[str, Any]:
 
     ``files``: those the run reads where ``--data`` is a folder or a hub dataset's name
     (``run_settings`` knows either by its path or name alone; a hub dataset's are its cache
-    files), recorded as ``data_files``, their ``io.records.files_sha256``: a file edited, added or
+    files), recorded as ``data_files``, their ``io.identity.files_sha256``: a file edited, added or
     removed, or a newer revision of the dataset, between a run and its resume is refused, not
     trained on in silence. A file ``--data`` is known by its content already."""
     if files is None:

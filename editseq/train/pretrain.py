@@ -28,16 +28,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, defaults, option
+from editseq.io.identity import dataset_files, saved_dataset
 from editseq.io.records import (
     BadRecord,
     InputError,
     check_source,
     check_unicode,
-    dataset_files,
     not_text,
     read_records,
     record_where,
-    saved_dataset,
 )
 from editseq.models.loading import EOS
 from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments

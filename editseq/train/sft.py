@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from editseq.config import ConfigError, option
+from editseq.io.identity import dataset_files
 from editseq.io.records import (
     BadRecord,
     InputError,
     check_unicode,
-    dataset_files,
     not_text,
     read_records,
     record_where,
