@@ -3,9 +3,11 @@
 It also keeps the reference outputs recorded for EvalPlus tasks, under the recording program's key.
 
 A verdict is keyed by (benchmark, version, data file hash, task, program hash, limits): change
-any of them (an edited test file included) and the program runs again. Writes are committed at
-least every ``COMMIT_SECONDS``, so a killed run loses at most that much work. ``editseq
-evaluate`` and ``editseq mtpb evaluate`` both keep their verdicts here.
+any of them (an edited test file included) and the program runs again. Writes wait in memory and
+reach the file in one short transaction at least every ``COMMIT_SECONDS``, so a killed run loses
+at most that much work, and two runs sharing a store (one samples file evaluated twice at once)
+never hold its write lock between verdicts: each waits up to ``BUSY_SECONDS`` for the other's
+brief write. ``editseq evaluate`` and ``editseq mtpb evaluate`` both keep their verdicts here.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from editseq.io.records import InputError
 from editseq.sandbox import Limits, Verdict
 
 COMMIT_SECONDS = 1.0
+BUSY_SECONDS = 60.0
 
 _COLUMNS = "key, benchmark, task_id, status, reason, duration, cpu_time, peak_memory_kb"
 _SCHEMA = """CREATE TABLE IF NOT EXISTS verdicts (
@@ -79,7 +82,7 @@ class ResultStore:
     def __init__(self, path: Path | None) -> None:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(":memory:" if path is None else str(path))
+        self.db = sqlite3.connect(":memory:" if path is None else str(path), timeout=BUSY_SECONDS)
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(_SCHEMA)
@@ -90,6 +93,8 @@ class ResultStore:
             raise InputError(f"the result store {path} cannot be used ({exc}); delete it, or run "
                              "with --no-cache") from exc
         self._last_commit = time.monotonic()
+        self._verdicts: dict[str, tuple] = {}  # rows not yet written, by key
+        self._recordings: dict[str, tuple] = {}
 
     def get(self, keys: list[str]) -> dict[str, Verdict]:
         """The stored verdicts of ``keys``; a key with none is absent, so the caller runs it."""
@@ -107,7 +112,9 @@ class ResultStore:
         return known, todo
 
     def _rows(self, select: str, keys: list[str]) -> Iterator[tuple]:
-        """``select`` restricted to ``keys``, in chunks that stay under SQLite's variable limit."""
+        """``select`` restricted to ``keys``, in chunks that stay under SQLite's variable limit
+        (rows not yet written included)."""
+        self.commit()
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             yield from self.db.execute(f"{select} WHERE key IN ({','.join('?' * len(chunk))})", chunk)
@@ -117,9 +124,8 @@ class ResultStore:
         not kept, so the next run tries the program again."""
         if v.transient:
             return
-        self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?)",
-                        (key, benchmark, task_id, v.status, v.reason, v.duration, v.cpu_time,
-                         v.peak_memory_kb))
+        self._verdicts[key] = (key, benchmark, task_id, v.status, v.reason, v.duration, v.cpu_time,
+                               v.peak_memory_kb)
         self._maybe_commit()
 
     def get_recordings(self, keys: list[str]) -> dict[str, str]:
@@ -128,14 +134,25 @@ class ResultStore:
         return dict(self._rows("SELECT key, outputs FROM recordings", keys))
 
     def put_recording(self, key: str, task_id: str, outputs: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO recordings VALUES (?,?,?)", (key, task_id, outputs))
+        self._recordings[key] = (key, task_id, outputs)
         self._maybe_commit()
 
     def _maybe_commit(self) -> None:
         if time.monotonic() - self._last_commit > COMMIT_SECONDS:
-            self.db.commit()
-            self._last_commit = time.monotonic()
+            self.commit()
+
+    def commit(self) -> None:
+        """Write the waiting rows now, in one transaction: the write lock is held only that long."""
+        if self._verdicts or self._recordings:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?)",
+                                    list(self._verdicts.values()))
+                self.db.executemany("INSERT OR REPLACE INTO recordings VALUES (?,?,?)",
+                                    list(self._recordings.values()))
+            self._verdicts.clear()
+            self._recordings.clear()
+        self._last_commit = time.monotonic()
 
     def close(self) -> None:
-        self.db.commit()
+        self.commit()
         self.db.close()

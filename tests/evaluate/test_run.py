@@ -89,6 +89,7 @@ def test_evalplus_limits_scale_with_the_reference_time(tmp_path: Path, shared_da
     tasks = {"HumanEval/0", "HumanEval/75"}  # 75's reference alone takes ~0.1 s per input set
     with SandboxPool(2, Limits(timeout=0.5)) as pool:
         limits = _task_limits(bench, pool, store, pool.limits, tasks, False)
+        store.commit()  # the rows waiting in memory
         rows = store.db.execute("SELECT task_id, status, cpu_time FROM verdicts").fetchall()
         assert {r[0] for r in rows} == tasks and {r[1] for r in rows} == {"passed"}  # references, calibrated
         for task, _, cpu in rows:
@@ -170,6 +171,7 @@ def test_a_sandbox_failure_is_run_again(tmp_path: Path, shared_data: Path) -> No
         verdicts = _run_all(samples, bench, pool, store, {}, replace(opts, recheck=False))
         killer.join()
     assert [v.status for v in verdicts] == ["failed", "passed"]  # its own verdict: returns False
+    store.commit()  # the rows waiting in memory
     assert sorted(store.db.execute("SELECT task_id FROM verdicts").fetchall()) == [("HumanEval/0",), ("HumanEval/2",)]
     store.close()
 
@@ -190,6 +192,7 @@ def test_a_sandbox_failure_twice_is_warned_about_and_not_stored(tmp_path: Path, 
             verdicts = _run_all(samples, bench, pool, store, {}, opts)
         killer.join()
     assert verdicts[0].transient and verdicts[1].passed
+    store.commit()  # the rows waiting in memory
     assert store.db.execute("SELECT task_id FROM verdicts").fetchall() == [("HumanEval/2",)]
     store.close()
 
@@ -248,6 +251,7 @@ def test_a_recording_that_crashed_is_retried_and_one_that_failed_is_kept(tmp_pat
     store = ResultStore(tmp_path / "c.sqlite")
     with SandboxPool(1, Limits(timeout=1)) as pool:
         assert record_references(bench, pool, store, pool.limits, set(references), False) == ["t/crash", "t/raise"]
+    store.commit()  # the rows waiting in memory
     kept = dict(store.db.execute("SELECT task_id, outputs FROM recordings"))
     assert set(kept) == {"t/raise", "t/ok"} and kept["t/raise"] == "" and kept["t/ok"]
     store.close()

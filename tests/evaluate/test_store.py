@@ -136,6 +136,20 @@ def test_a_killed_run_keeps_what_it_committed(tmp_path: Path, monkeypatch: pytes
     store.close()
 
 
+def test_two_runs_share_a_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One samples file evaluated twice at once: a run between two of its writes holds no lock
+    that makes the other's store fail ("database is locked", once called an unusable file)."""
+    monkeypatch.setattr(store_module, "COMMIT_SECONDS", 3600.0)
+    first = ResultStore(tmp_path / "c.sqlite")
+    first.put("a", "humaneval", "t", Verdict("passed"))
+    first.put_recording("r", "t", "[1]")
+    second = ResultStore(tmp_path / "c.sqlite")
+    second.put("b", "humaneval", "t", Verdict("failed", "AssertionError"))
+    second.close()
+    assert set(first.get(["a", "b"])) == {"a", "b"} and first.get_recordings(["r"]) == {"r": "[1]"}
+    first.close()
+
+
 def test_an_unusable_store_file_is_an_input_error(tmp_path: Path) -> None:
     foreign = tmp_path / "foreign.sqlite"
     foreign.write_bytes(b"not a database at all" * 100)
