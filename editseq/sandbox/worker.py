@@ -239,7 +239,9 @@ def judge(message: bytes, nonce: bytes, status: int, walled: bool, cpu: float,
           limits: Limits) -> tuple[str, str]:
     """Turn the child's report and exit status into (status, reason).
 
-    Only the nonce, written after the program's last statement returned, means passed.
+    Only the nonce, written after the program's last statement returned, means passed. A
+    MemoryError names the memory limit: its own text is empty, and a correct program that needs
+    more than its limit allows must not read as a bug of its own.
     """
     if message.startswith(b"P" + nonce):
         return "passed", ""
@@ -252,8 +254,10 @@ def judge(message: bytes, nonce: bytes, status: int, walled: bool, cpu: float,
         return "crashed", f"killed by {signal.Signals(sig).name}"
     if message[:1] in (b"F", b"E"):
         status_ = "failed" if message[:1] == b"F" else "error"
-        first = message[1:].split(b"\0", 1)[0]  # forked children may have reported too
-        return status_, first.decode("utf-8", "replace")[:500]
+        first = message[1:].split(b"\0", 1)[0].decode("utf-8", "replace")  # forked children may have reported too
+        if first.startswith("MemoryError"):  # bare ("MemoryError: "): say which limit it met
+            first = f"{first.removesuffix(': ')} (under a memory limit of {limits.memory_mb} MiB)"
+        return status_, first[:500]
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
     return "error", f"exited with code {code} before its tests finished"
 

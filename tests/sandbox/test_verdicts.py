@@ -270,10 +270,11 @@ def test_pathological_sources_are_errors_and_the_worker_survives(pool: SandboxPo
 
 def test_the_memory_limit_is_the_samples_address_space() -> None:
     """Under 512 MiB a 1 GiB buffer is a MemoryError (not a slow swap or an OOM kill of the
-    worker), and 200 MiB fits; the same program under the default limit passes."""
+    worker) whose reason names the limit, and 200 MiB fits; the same program under the default
+    limit passes."""
     big = "x = bytearray(1 << 30)\nx[-1] = 1\n"
     with SandboxPool(1, Limits(timeout=10, memory_mb=512)) as pool:
-        assert (pool.run_one(big).status, pool.run_one(big).reason) == ("error", "MemoryError: ")
+        assert (pool.run_one(big).status, pool.run_one(big).reason) == ("error", "MemoryError (under a memory limit of 512 MiB)")
         assert pool.run_one("x = bytearray(200 << 20)\nx[-1] = 1\n").passed
     with SandboxPool(1, Limits(timeout=10, memory_mb=2048)) as pool:
         assert pool.run_one(big).passed
