@@ -55,9 +55,12 @@ class _WorkerProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         env["PYTHONHASHSEED"] = "0"  # set/dict-order-dependent samples get the same verdict every run
+        # a session of its own: a Ctrl-C at the terminal signals its whole process group, and
+        # samples in it would die of KeyboardInterrupt, an error that is not theirs; the caller
+        # stops (the workers die with it) or rides it out, and its samples run on undisturbed
         self.proc = subprocess.Popen([sys.executable, "-m", "editseq.sandbox.worker", str(index), *preload],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-                                     cwd="/", close_fds=True)
+                                     cwd="/", close_fds=True, start_new_session=True)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.wfd, self.rfd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         try:

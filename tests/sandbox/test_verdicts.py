@@ -245,6 +245,24 @@ def test_long_programs_compile_in_the_sample(pool: SandboxPool) -> None:
     assert v.status == "error" and v.reason.startswith("SyntaxError") and v.cpu_time == 0.0
 
 
+def test_a_ctrl_c_at_the_caller_does_not_reach_its_samples() -> None:
+    """Ctrl-C signals the terminal's whole process group. Samples in it raised KeyboardInterrupt
+    and were kept as errors (in the result store too, so a rerun repeated them): the workers
+    now run in a session of their own, and the caller alone decides to stop."""
+    probe = ("import signal, sys\n"
+             "from editseq.sandbox import Limits, SandboxPool\n"
+             "signal.signal(signal.SIGINT, signal.SIG_IGN)  # this caller rides the Ctrl-C out\n"
+             "with SandboxPool(1, Limits(timeout=5)) as pool:\n"
+             "    print('ready', flush=True)\n"
+             "    print(pool.run_one('import time\\ntime.sleep(1.5)').status)")
+    proc = subprocess.Popen([sys.executable, "-c", probe], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own group: the Ctrl-C stays off pytest
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    threading.Event().wait(0.7)  # the sample is asleep now
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.communicate(timeout=30)[0].strip() == "passed"
+
+
 def test_compile_warnings_stay_off_the_callers_terminal() -> None:
     probe = ("from editseq.sandbox import SandboxPool\n"
              "with SandboxPool(1) as pool:\n"
