@@ -241,16 +241,19 @@ def judge(message: bytes, nonce: bytes, status: int, walled: bool, cpu: float,
 
     Only the nonce, written after the program's last statement returned, means passed. A
     MemoryError names the memory limit: its own text is empty, and a correct program that needs
-    more than its limit allows must not read as a bug of its own.
+    more than its limit allows must not read as a bug of its own. RLIMIT_CPU counts whole
+    seconds, so a program that ran past a fractional limit (0.5 s, a calibrated 4.3 s) without
+    being stopped is a timeout here.
     """
-    if message.startswith(b"P" + nonce):
+    over_cpu = cpu >= limits.timeout
+    if message.startswith(b"P" + nonce) and not over_cpu:
         return "passed", ""
     if walled:
         return "timeout", f"wall-clock limit of {limits.wall:g} s exceeded"
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= limits.timeout):
-            return "timeout", f"CPU time limit of {limits.timeout:g} s exceeded"
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    if over_cpu or sig == signal.SIGXCPU:
+        return "timeout", f"CPU time limit of {limits.timeout:g} s exceeded"
+    if sig is not None:
         return "crashed", f"killed by {signal.Signals(sig).name}"
     if message[:1] in (b"F", b"E"):
         status_ = "failed" if message[:1] == b"F" else "error"

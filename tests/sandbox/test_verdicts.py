@@ -263,6 +263,16 @@ def test_a_ctrl_c_at_the_caller_does_not_reach_its_samples() -> None:
     assert proc.communicate(timeout=30)[0].strip() == "passed"
 
 
+def test_a_fractional_cpu_limit_holds() -> None:
+    """RLIMIT_CPU counts whole seconds: under --timeout 0.5 a program spending 0.7 s of CPU
+    passed, as if the limit were 1 s."""
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < {}:\n    pass\n"
+    with SandboxPool(1, Limits(timeout=0.5)) as pool:
+        v = pool.run_one(busy.format(0.7))
+        assert (v.status, v.reason) == ("timeout", "CPU time limit of 0.5 s exceeded")
+        assert pool.run_one(busy.format(0.1)).passed
+
+
 def test_compile_warnings_stay_off_the_callers_terminal() -> None:
     probe = ("from editseq.sandbox import SandboxPool\n"
              "with SandboxPool(1) as pool:\n"
