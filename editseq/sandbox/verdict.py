@@ -16,6 +16,9 @@ WORKER_DIED = "sandbox worker died"
 
 
 _KINDS = {"float": float, "int": int, "bool": bool}
+# the longest wall-clock wait for one sample: a week is surely a mistake already, and a wait near
+# 1e10 s overflows the worker's select(), killing it (every sample then read as a crash)
+MAX_WALL_SECONDS = 7 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Limits:
         for name in ("timeout", "wall_factor"):
             if not getattr(self, name) > 0 or not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be a positive finite number, got {getattr(self, name)!r}")
+        if self.wall > MAX_WALL_SECONDS:
+            raise ValueError(f"timeout must be at most {(MAX_WALL_SECONDS - 1) / self.wall_factor:g} s "
+                             f"(a wall-clock backstop of {MAX_WALL_SECONDS:g} s), got {self.timeout!r}")
         for name in ("memory_mb", "file_size_mb", "processes", "open_files"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")

@@ -57,7 +57,7 @@ def test_bad_option_exits_2(tmp_path: Path, capsys) -> None:
     assert main(["evaluate", str(samples), "--workers", "-1"]) == 2
     assert main(["evaluate", str(samples), "--benchmark", "nope"]) == 2
     capsys.readouterr()
-    for bad in (["--memory-mb", "0"], ["--timeout", "-1"]):
+    for bad in (["--memory-mb", "0"], ["--timeout", "-1"], ["--timeout", "1e20"]):
         assert main(["evaluate", str(samples), *bad]) == 2, bad  # the sandbox's limits, checked up front
         assert f"error: {bad[0]} must be" in capsys.readouterr().err
 

@@ -175,6 +175,8 @@ def test_limits_reject_nonsense() -> None:
             Limits(**{name: 0})
     with pytest.raises(ValueError, match="timeout must be a positive finite number"):
         Limits(timeout=float("inf"))
+    with pytest.raises(ValueError, match="timeout must be at most"):  # once: every sample "crashed"
+        Limits(timeout=1e20)
     with pytest.raises(ValueError, match="output_bytes must be >= 0"):
         Limits(output_bytes=-1)
     assert Limits(output_bytes=0).output_bytes == 0  # keep no output at all
