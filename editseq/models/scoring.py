@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 
+class ContextTooLong(ValueError):
+    """``context + target`` has more tokens than the model has positions: past them a model's
+    log-probabilities are meaningless numbers, not an error, so they are refused here."""
+
+
 def continuation_nll(model: Any, tokenizer: Any, context: str, target: str) -> tuple[float, int]:
     """(sum of negative log-likelihoods in nats, token count) of ``target``'s tokens after ``context``.
 
@@ -12,7 +17,8 @@ def continuation_nll(model: Any, tokenizer: Any, context: str, target: str) -> t
     the target's tokens are those whose characters start at or after ``len(context)`` (a token
     straddling the boundary counts as context). Perplexity is ``exp(nll / count)``; sums and
     counts add up across pieces, so per-turn values give a whole-problem perplexity. An empty
-    target scores (0.0, 0).
+    target scores (0.0, 0). Raises ContextTooLong when the text outgrows the model's positions
+    (``config.max_position_embeddings``).
     """
     import torch
 
@@ -27,6 +33,10 @@ def continuation_nll(model: Any, tokenizer: Any, context: str, target: str) -> t
         ids, first = [bos, *ids], 1
     if first >= len(ids):
         return 0.0, 0
+    limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    if limit is not None and len(ids) > limit:
+        raise ContextTooLong(f"context and target are {len(ids)} tokens, more than the model's "
+                             f"{limit} positions")
     input_ids = torch.tensor([ids], device=model.device)
     with torch.inference_mode():
         logits = model(input_ids=input_ids).logits[0, first - 1:-1].float()

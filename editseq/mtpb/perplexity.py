@@ -21,6 +21,7 @@ from typing import Any
 
 from editseq.config import ConfigError, option
 from editseq.io.records import InputError
+from editseq.models.scoring import ContextTooLong
 from editseq.mtpb import data, prompts
 from editseq.mtpb.runs import read_runs
 
@@ -119,7 +120,7 @@ def perplexity(opts: MTPBPerplexityOptions, score: Scorer, inputs: Inputs | None
     per_problem: dict[str, dict[str, float]] = {}
     for pid in ids:
         problem = bench.problems[pid]
-        cases = [run_perplexity(problem, c, completions.get((pid, c)), score)
+        cases = [_case_perplexity(problem, c, completions.get((pid, c)), score)
                  for c in range(len(problem.cases))]
         per_problem[pid] = {m: sum(c[m] for c in cases) / len(cases) for m in ("multi", "single")}
     out: dict[str, Any] = {m: _mean([p[m] for p in per_problem.values()]) for m in ("multi", "single")}
@@ -130,6 +131,17 @@ def perplexity(opts: MTPBPerplexityOptions, score: Scorer, inputs: Inputs | None
             out[label] = {"problems": len(group), **{m: _mean([p[m] for p in group]) for m in ("multi", "single")}}
     out["problems"] = per_problem
     return out
+
+
+def _case_perplexity(problem: data.Problem, case: int, completions: list[str] | None,
+                     score: Scorer) -> dict[str, float]:
+    """``run_perplexity``, with a history the model cannot read refused by problem and case."""
+    try:
+        return run_perplexity(problem, case, completions, score)
+    except ContextTooLong as exc:
+        raise InputError(f"problem {problem.id}, case {case}: {exc}; its multi-turn history (the first "
+                         "run of the case in --results) is too long for this model: drop that run from "
+                         "--results (the case's next run is used) or score with a longer-context model") from exc
 
 
 def _mean(values: list[float]) -> float | None:

@@ -141,3 +141,23 @@ def test_real_model(shared_data: Path) -> None:
         single.append(math.exp(nll / tokens))
     assert out["problems"]["3"]["single"] == pytest.approx(sum(single) / len(single))
     print("SmolLM2-135M prompt perplexity on MTPB 3, 4:", out["multi"], out["single"])
+
+
+def test_history_longer_than_the_model_is_refused_by_problem_and_case(shared_data: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its positions the real model still returns numbers (meaningless ones); a run whose
+    history outgrows them is refused, naming problem and case, not averaged in."""
+    pytest.importorskip("transformers")
+    from editseq.io.records import InputError
+    from editseq.models.loading import load_backend
+
+    backend = load_backend("smollm2-135m", "transformers")
+    monkeypatch.setattr(backend.model.config, "max_position_embeddings", 64)  # 8192 would take minutes
+    problem = data.load(shared_data).problems["3"]
+    run = {"problem_id": "3", "case": 1, "completions": ["x = 1\n" * 40] + [""] * (len(problem.prompts) - 1)}
+    results = tmp_path / "r.jsonl"
+    results.write_text(json.dumps(run) + "\n")
+    opts = MTPBPerplexityOptions(model="smollm2-135m", results=results, problems="3", data=shared_data)
+    with pytest.raises(InputError, match=r"problem 3, case 1: context and target are \d+ tokens, more than "
+                                         r"the model's 64 positions"):
+        perplexity(opts, backend_scorer(backend))
