@@ -194,8 +194,9 @@ def _score(runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> d
     rates = [p["pass_rate"] for p in problems.values()]
     missing = sorted(set(bench.problems) - set(problems), key=int)
     if missing:
-        warnings.warn(f"{len(missing)} of {len(bench.problems)} MTPB problems have no runs and are "
-                      f"not scored: {listing(missing)}",
+        mode = runs[0].mode  # one mode's runs; a file with both warns once per mode, so name it
+        warnings.warn(f"{len(missing)} of {len(bench.problems)} MTPB problems have no runs "
+                      f"({mode}-turn) and are not scored: {listing(missing)}",
                       stacklevel=3)
     # no problem scored (every run excluded by --fixed): no pass rate, rather than a 0 for nothing
     n_scored = sum(p["runs"] for p in problems.values())
