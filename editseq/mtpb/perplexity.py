@@ -14,6 +14,7 @@ and problems no run solved are averaged separately (Table 5).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from editseq.io.records import InputError
 from editseq.models.scoring import ContextTooLong
 from editseq.mtpb import data, prompts
 from editseq.mtpb.runs import read_runs
+from editseq.text import listing
 
 Scorer = Callable[[str, str], tuple[float, int]]  # (context, target) -> (sum NLL, tokens)
 
@@ -117,6 +119,7 @@ def perplexity(opts: MTPBPerplexityOptions, score: Scorer, inputs: Inputs | None
     # without --problems: with results, the problems they have runs for (a problem without
     # completions would score prompts only, multi = single, diluting the comparison)
     ids = opts.ids or [pid for pid in bench.problems if not covered or pid in covered]
+    _warn_prompts_only(bench, ids, completions)
     per_problem: dict[str, dict[str, float]] = {}
     for pid in ids:
         problem = bench.problems[pid]
@@ -131,6 +134,20 @@ def perplexity(opts: MTPBPerplexityOptions, score: Scorer, inputs: Inputs | None
             out[label] = {"problems": len(group), **{m: _mean([p[m] for p in group]) for m in ("multi", "single")}}
     out["problems"] = per_problem
     return out
+
+
+def _warn_prompts_only(bench: data.Benchmark, ids: list[str],
+                       completions: dict[tuple[str, int], list[str]]) -> None:
+    """With completions, a case without any (not in --results, or only errored runs) has a
+    prompts-only history, multi = single: averaged in silently it would dilute the comparison."""
+    if not completions:
+        return
+    bare = [f"{pid}/{c}" for pid in ids for c in range(len(bench.problems[pid].cases))
+            if (pid, c) not in completions]
+    if bare:
+        warnings.warn(f"{len(bare)} cases (problem/case) have no multi-turn completions in --results and are "
+                      f"scored with prompts-only histories: {listing(bare)}; leave them out of --problems "
+                      "to compare only histories with completions", stacklevel=3)
 
 
 def _case_perplexity(problem: data.Problem, case: int, completions: list[str] | None,

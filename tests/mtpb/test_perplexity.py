@@ -152,12 +152,26 @@ def test_history_longer_than_the_model_is_refused_by_problem_and_case(shared_dat
     from editseq.models.loading import load_backend
 
     backend = load_backend("smollm2-135m", "transformers")
-    monkeypatch.setattr(backend.model.config, "max_position_embeddings", 64)  # 8192 would take minutes
+    monkeypatch.setattr(backend.model.config, "max_position_embeddings", 100)  # 8192 would take minutes
     problem = data.load(shared_data).problems["3"]
-    run = {"problem_id": "3", "case": 1, "completions": ["x = 1\n" * 40] + [""] * (len(problem.prompts) - 1)}
+    rest = [""] * (len(problem.prompts) - 1)
+    runs = [{"problem_id": "3", "case": c, "completions": ["x = 1\n" * (40 if c == 1 else 1), *rest]}
+            for c in range(len(problem.cases))]
     results = tmp_path / "r.jsonl"
-    results.write_text(json.dumps(run) + "\n")
+    results.write_text("".join(json.dumps(r) + "\n" for r in runs))
     opts = MTPBPerplexityOptions(model="smollm2-135m", results=results, problems="3", data=shared_data)
     with pytest.raises(InputError, match=r"problem 3, case 1: context and target are \d+ tokens, more than "
-                                         r"the model's 64 positions"):
+                                         r"the model's 100 positions"):
         perplexity(opts, backend_scorer(backend))
+
+
+def test_cases_without_completions_are_named_when_results_are_given(tmp_path: Path, shared_data: Path) -> None:
+    """Was: --problems 3,4 with results of problem 3's cases 0-3 averaged problem 4 and case 3/4 in
+    with prompts-only histories (multi = single) under "prompts and completions", silently."""
+    results = tmp_path / "r_results.jsonl"
+    rows = [{"problem_id": "3", "case": c, "completions": ["a = 1", "b = 2", "print(3)"]} for c in range(4)]
+    results.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    opts = MTPBPerplexityOptions(model="m", results=results, problems="3,4", data=shared_data)
+    with pytest.warns(UserWarning, match=r"6 cases \(problem/case\) have no multi-turn completions in --results "
+                                         r"and are scored with prompts-only histories: 3/4, 4/0, 4/1, 4/2, 4/3, 4/4;"):
+        perplexity(opts, LengthScorer())
