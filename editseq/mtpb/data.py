@@ -104,15 +104,26 @@ _HINT = "check the file against its SOURCE.md, or leave --data out"
 
 
 def problem_ids(text: str) -> list[str]:
-    """``--problems`` ("3, 41,3") as ids in order, each once."""
-    return list(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+    """``--problems`` ("3, 41,3" or "1-3,41") as ids in order, each once; a range ``a-b`` of
+    integers stands for a through b (a subset as "1-20" is how one is usually asked for)."""
+    ids: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        low, dash, high = part.partition("-")
+        if dash and low.strip().isdigit() and high.strip().isdigit():
+            if int(low) > int(high):  # empty, it would leave no ids: all 115 problems
+                raise ConfigError(f"--problems: range {part!r} is empty; write it low to high")
+            ids += [str(i) for i in range(int(low), int(high) + 1)]
+        elif part:
+            ids.append(part)
+    return list(dict.fromkeys(ids))
 
 
 def check_ids(bench: Benchmark, ids: list[str]) -> None:
     """ConfigError naming the ``--problems`` ids this benchmark does not have."""
     unknown = [i for i in ids if i not in bench.problems]
     if unknown:
-        raise ConfigError(f"--problems: unknown ids {unknown}; MTPB ids are 1 to 115")
+        raise ConfigError(f"--problems: unknown ids {unknown}; MTPB ids are 1 to 115, given as a "
+                          "comma-separated list of ids or ranges (3,41 or 1-20)")
 
 
 def load(data: Path | None = None, fixed: bool = False) -> Benchmark:

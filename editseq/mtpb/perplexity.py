@@ -36,7 +36,7 @@ class MTPBPerplexityOptions:
 
     model: str = option(None, help="alias (smollm2-135m), local checkpoint folder or .gguf file, or cached hub name (a local model: perplexity needs its token probabilities)", path=True, required=True)
     results: Path | None = option(None, help="MTPB results (or runs) JSONL: completions for multi-turn histories, passed for the solved/unsolved split (default: none; histories of prompts only)")  # noqa: RUF009
-    problems: str = option("", help="comma-separated problem ids (default: all 115; with --results, the problems it has runs for)", comma=True)
+    problems: str = option("", help="comma-separated problem ids or ranges, e.g. 1-20,41 (default: all 115; with --results, the problems it has runs for)", comma=True)
     data: Path | None = option(None, help="folder holding mtpb/mtpb.jsonl, or the file (default: $EDITSEQ_DATA_DIR or ../shared/data, else the canonical release, downloaded once to ~/.cache/editseq)")  # noqa: RUF009
     threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
     json_out: Path | None = option(None, help="also write the figures to this JSON file (default: printed only)")  # noqa: RUF009

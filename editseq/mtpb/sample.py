@@ -46,7 +46,7 @@ class MTPBSampleOptions(BackendOptions):
     temperature: float = option(0.2, help="sampling temperature (CodeGen: 0.2)")
     top_p: float = option(0.95, help="nucleus sampling top-p (CodeGen: 0.95)")
     single_turn: bool = option(False, help="single-turn control: one generation for the joined prompts")
-    problems: str = option("", help="comma-separated problem ids (default: all 115)", comma=True)
+    problems: str = option("", help="comma-separated problem ids or ranges, e.g. 1-20,41 (default: all 115)", comma=True)
     max_new_tokens: int | None = option(None, help="cap on new tokens per turn; --single-turn's one generation gets it once per turn, as a multi-turn run does (default: each problem's max_gen_length, as the reference; a cap is for quick smoke runs)")
     max_length: int = option(2048, help="context length in tokens; longer histories are counted failures")
     seed: int = option(0, help="base sampling seed (each problem and turn derives its own)")

@@ -107,3 +107,16 @@ def test_without_local_data_the_canonical_release_is_fetched_once(tmp_path: Path
     with pytest.raises(InputError, match=re.escape(f"no local copy of mtpb/mtpb.jsonl (none in {tmp_path / 'empty'}) "
                                                    f"and download of {url} failed")):
         data.load()
+
+
+def test_problems_take_ranges(shared_data: Path) -> None:
+    """Was: --problems 1-3 was refused as the unknown id '1-3'."""
+    from editseq.config import ConfigError
+
+    assert data.problem_ids("1-3, 41,2 ,5 - 6") == ["1", "2", "3", "41", "5", "6"]
+    with pytest.raises(ConfigError, match="range '3-1' is empty"):  # no ids would mean all 115
+        data.problem_ids("3-1")
+    bench = data.load(shared_data)
+    data.check_ids(bench, data.problem_ids("113-115"))
+    with pytest.raises(ConfigError, match=r"unknown ids \['116'\]; MTPB ids are 1 to 115, given as a comma"):
+        data.check_ids(bench, data.problem_ids("114-116"))
