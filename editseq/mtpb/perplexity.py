@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from editseq.config import ConfigError, option
+from editseq.config import ConfigError, option, to_dict
+from editseq.env import versions
 from editseq.io.records import InputError
 from editseq.models.scoring import ContextTooLong
 from editseq.mtpb import data, prompts
@@ -133,6 +134,9 @@ def perplexity(opts: MTPBPerplexityOptions, score: Scorer, inputs: Inputs | None
             group = [p for pid, p in per_problem.items() if solved.get(pid) is want]
             out[label] = {"problems": len(group), **{m: _mean([p[m] for p in group]) for m in ("multi", "single")}}
     out["problems"] = per_problem
+    # what produced the figures, as evaluate's summary records it: a saved file names its model
+    out.update(settings=to_dict(opts), data={"file": str(bench.source), "sha256": bench.sha256},
+               versions=versions("torch", "transformers"))
     return out
 
 

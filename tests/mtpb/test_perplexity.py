@@ -175,3 +175,16 @@ def test_cases_without_completions_are_named_when_results_are_given(tmp_path: Pa
     with pytest.warns(UserWarning, match=r"6 cases \(problem/case\) have no multi-turn completions in --results "
                                          r"and are scored with prompts-only histories: 3/4, 4/0, 4/1, 4/2, 4/3, 4/4;"):
         perplexity(opts, LengthScorer())
+
+
+def test_the_figures_name_what_produced_them(tmp_path: Path, shared_data: Path) -> None:
+    """Was: --json-out held the figures alone, so two saved files could not tell which model,
+    results or data each came from."""
+    results = tmp_path / "r_results.jsonl"
+    results.write_text("".join(json.dumps({"problem_id": "3", "case": c, "completions": ["a", "b", "c"]}) + "\n"
+                               for c in range(5)))
+    opts = MTPBPerplexityOptions(model="m", results=results, data=shared_data)
+    out = json.loads(json.dumps(perplexity(opts, LengthScorer())))
+    assert out["settings"]["model"] == "m" and out["settings"]["results"] == str(results)
+    assert out["data"]["sha256"] == data.load(shared_data).sha256
+    assert "transformers" in out["versions"]
