@@ -79,7 +79,11 @@ def read_results(path: Path, bench: data.Benchmark) -> tuple[dict[tuple[str, int
     solved nor unsolved); runs are validated as ``mtpb evaluate`` validates them (InputError names the line)."""
     first: dict[tuple[str, int], list[str]] = {}
     solved: dict[str, bool] = {}
-    for run in read_runs(path, bench):
+    runs = read_runs(path, bench)
+    if all(run.mode != "multi" for run in runs):  # ignored, they would leave all 115 prompts-only
+        raise InputError(f"{path}: no multi-turn runs (all {len(runs)} are single-turn); --results needs "
+                         "the runs of a multi-turn sample (mtpb sample without --single-turn)")
+    for run in runs:
         if run.mode != "multi":
             continue
         if not run.error:

@@ -188,3 +188,15 @@ def test_the_figures_name_what_produced_them(tmp_path: Path, shared_data: Path) 
     assert out["settings"]["model"] == "m" and out["settings"]["results"] == str(results)
     assert out["data"]["sha256"] == data.load(shared_data).sha256
     assert "transformers" in out["versions"]
+
+
+def test_results_of_single_turn_runs_only_are_refused(tmp_path: Path, shared_data: Path) -> None:
+    """Was: they were skipped without a word, and with nothing covered all 115 problems were
+    scored prompts-only, with no solved/unsolved split."""
+    from editseq.io.records import InputError
+
+    results = tmp_path / "s_results.jsonl"
+    results.write_text(json.dumps({"problem_id": "3", "case": 0, "mode": "single", "completions": ["x"],
+                                   "passed": True}) + "\n")
+    with pytest.raises(InputError, match=r"s_results\.jsonl: no multi-turn runs \(all 1 are single-turn\)"):
+        prepare(MTPBPerplexityOptions(model="m", results=results, data=shared_data))
