@@ -51,8 +51,11 @@ def read_runs(path: Path, bench: Benchmark) -> list[Run]:
         seen[group] = seen.get(group, 0) + 1
         key = (*group, run.sample)
         if key in first:  # counted twice, it would weigh twice in the pass rate
-            raise InputError(f"{where}: problem {run.problem_id}, case {run.case}, sample {run.sample} "
-                             f"({run.mode}-turn) is already in {first[key]}; remove the duplicate")
+            implicit = "" if "sample" in rec else (f" (it has no 'sample' field: numbered {run.sample} "
+                                                   "by its place among the case's runs)")
+            fix = "remove the duplicate" if not implicit else "give every run of the case its own 'sample'"
+            raise InputError(f"{where}: problem {run.problem_id}, case {run.case}, sample {run.sample}{implicit} "
+                             f"({run.mode}-turn) is already in {first[key]}; {fix}")
         first[key] = where
         return run
 
