@@ -88,9 +88,12 @@ def _validate(rec: dict, where: str, bench: Benchmark) -> Run:
         raise InputError(f"{where}, problem {pid}: 'completions' must be a list of strings "
                          "(the truncated code of each turn)")
     error = rec.get("error") or ""
+    if not isinstance(error, str):  # true or 5 would become the reason "True" or "5"
+        raise InputError(f"{where}, problem {pid}: 'error' must be a string saying why the run could not be "
+                         f"completed, got {error!r}; leave it out for a completed run")
     if not error and pid in bench.problems:
         turns = 1 if mode == "single" else len(bench.problems[pid].prompts)
         if len(comps) != turns:
             raise InputError(f"{where}, problem {pid}: {len(comps)} completions for a {mode}-turn run "
                              f"of {turns} turn(s); give one string per turn")
-    return Run(rec, pid, case, sample, mode, comps, where, str(error))
+    return Run(rec, pid, case, sample, mode, comps, where, error)

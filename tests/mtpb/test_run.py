@@ -113,6 +113,7 @@ def test_single_and_multi_in_one_file(tmp_path: Path, shared_data: Path) -> None
     ('{"problem_id": "3", "case": 0, "sample": 0, "completions": ["a", "b", "c"]}\n'
      '{"problem_id": "3", "case": 0, "sample": 0, "completions": ["d", "e", "f"]}',
      "bad.jsonl line 2: problem 3, case 0, sample 0 (multi-turn) is already in "),
+    ('{"problem_id": "3", "case": 0, "error": true, "completions": []}', "'error' must be a string"),  # was: reason "True"
     # was: "sample 1 ... remove the duplicate" for a line that gives no sample and duplicates nothing
     ('{"problem_id": "3", "case": 0, "sample": 1, "completions": ["a", "b", "c"]}\n'
      '{"problem_id": "3", "case": 0, "completions": ["d", "e", "f"]}',
