@@ -61,7 +61,7 @@ class EvaluateOptions(ScaleOptions):
     data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data, else the canonical release, downloaded once to ~/.cache/editseq)")  # noqa: RUF009
     k: str = option("", help="comma-separated k for pass@k (default: 1,10,100 where k <= samples per task)", comma=True)
     timeout: float = option(3.0, help="CPU seconds per program; wall-clock backstop is 2x + 1 s")
-    memory_mb: int = option(2048, help="address-space limit per sample process, MiB")
+    memory_mb: int = option(2048, help="address-space limit per sample process, MiB (HumanEval+ and MBPP+ samples get at least EvalPlus's 4096; the summary's sample_memory_mb says what was used)")
     site_packages: bool = option(False, help="let samples import installed third-party packages (default: stdlib only, so verdicts do not depend on this environment)")
     cache: bool = cache_option()
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
@@ -123,7 +123,8 @@ def evaluate(opts: EvaluateOptions) -> dict:
     summary = summarize(samples, verdicts, ks, bench)
     if bench.scaled_timeouts:
         summary["reference_run_per_sample"] = unrecorded
-    summary.update(settings=to_dict(opts), isolation=isolation,
+    # the plus benchmarks raise --memory-mb to what their tests need: the summary says what held
+    summary.update(settings=to_dict(opts), sample_memory_mb=max(opts.memory_mb, bench.memory_mb), isolation=isolation,
                    versions={**versions(), "benchmark": f"{bench.name} {bench.version}"},
                    data={"file": str(bench.source), "sha256": bench.fingerprint, "url": bench.url,
                          "license": bench.license},

@@ -45,7 +45,7 @@ def test_results_summary_and_cache(tmp_path: Path, shared_data: Path) -> None:
     # what ran: the prompt + the completion, its fence stripped
     assert results[5]["executed_program"] == results[3]["executed_program"] != results[5]["completion"]
     assert results[3]["executed_program"].startswith(load_benchmark("humaneval", shared_data).problems["HumanEval/1"].prompt)
-    assert summary["pass@1"] == pytest.approx(4 / 6)
+    assert summary["pass@1"] == pytest.approx(4 / 6) and summary["sample_memory_mb"] == 2048
     assert summary["tasks"] == {"HumanEval/0": {"n": 3, "c": 2}, "HumanEval/1": {"n": 3, "c": 2}}
     assert len(summary["tasks_without_samples"]) == 162
     on_disk = json.loads((tmp_path / "x_summary.json").read_text())
@@ -220,6 +220,7 @@ def test_evalplus_references_are_recorded_once_and_kept(tmp_path: Path, shared_d
         summary = evaluate(opts)
     assert summary["tasks"] == {"HumanEval/0": {"n": 2, "c": 1}, "HumanEval/15": {"n": 2, "c": 1}}
     assert summary["reference_run_per_sample"] == ["HumanEval/15"]
+    assert summary["settings"]["memory_mb"] == 2048 and summary["sample_memory_mb"] == 4096  # EvalPlus's need
     db = sqlite3.connect(tmp_path / "x_cache.sqlite")
     recorded = dict(db.execute("SELECT task_id, length(outputs) FROM recordings"))
     assert recorded["HumanEval/15"] == 0 and recorded["HumanEval/0"] > 0
