@@ -73,12 +73,13 @@ def run_perplexity(problem: data.Problem, case: int, completions: list[str] | No
     return {"multi": _ppl(parts), "single": _ppl([score(prompts.PREFIX, spec)])}
 
 
-def read_results(path: Path, bench: data.Benchmark) -> tuple[dict[tuple[str, int], list[str]], dict[str, bool]]:
+def read_results(path: Path, bench: data.Benchmark) -> tuple[dict[tuple[str, int], list[str]], dict[str, bool | None]]:
     """First multi-turn run's completions per (problem, case), and whether any run solved each
-    problem (runs ``mtpb evaluate --fixed`` excluded, status ``excluded``, were never run: neither
-    solved nor unsolved); runs are validated as ``mtpb evaluate`` validates them (InputError names the line)."""
+    problem (None where ``mtpb evaluate --fixed`` excluded its runs, status ``excluded``: never
+    run, neither solved nor unsolved); runs are validated as ``mtpb evaluate`` validates them
+    (InputError names the line)."""
     first: dict[tuple[str, int], list[str]] = {}
-    solved: dict[str, bool] = {}
+    solved: dict[str, bool | None] = {}
     runs = read_runs(path, bench)
     if all(run.mode != "multi" for run in runs):  # ignored, they would leave all 115 prompts-only
         raise InputError(f"{path}: no multi-turn runs (all {len(runs)} are single-turn); --results needs "
@@ -89,10 +90,12 @@ def read_results(path: Path, bench: data.Benchmark) -> tuple[dict[tuple[str, int
         if not run.error:
             first.setdefault((run.problem_id, run.case), run.completions)
         passed = run.record.get("passed")
-        if passed is not None and run.record.get("status") != "excluded":  # --fixed left it unrun
+        if run.record.get("status") == "excluded":  # --fixed left it unrun
+            solved.setdefault(run.problem_id, None)
+        elif passed is not None:
             if not isinstance(passed, bool):
                 raise InputError(f"{run.where}: 'passed' must be true or false, got {passed!r}")
-            solved[run.problem_id] = solved.get(run.problem_id, False) or passed
+            solved[run.problem_id] = solved.get(run.problem_id) or passed
     return first, solved
 
 
@@ -102,7 +105,7 @@ class Inputs:
 
     bench: data.Benchmark
     completions: dict[tuple[str, int], list[str]]
-    solved: dict[str, bool]
+    solved: dict[str, bool | None]
 
 
 def prepare(opts: MTPBPerplexityOptions) -> Inputs:
@@ -134,6 +137,7 @@ def perplexity(opts: MTPBPerplexityOptions, score: Scorer, inputs: Inputs | None
     out: dict[str, Any] = {m: _mean([p[m] for p in per_problem.values()]) for m in ("multi", "single")}
     out["history"] = "prompts and completions" if completions else "prompts only"
     if solved:
+        _warn_unjudged([pid for pid in per_problem if pid not in solved])
         for label, want in (("solved", True), ("unsolved", False)):
             group = [p for pid, p in per_problem.items() if solved.get(pid) is want]
             out[label] = {"problems": len(group), **{m: _mean([p[m] for p in group]) for m in ("multi", "single")}}
@@ -156,6 +160,15 @@ def _warn_prompts_only(bench: data.Benchmark, ids: list[str],
         warnings.warn(f"{len(bare)} cases (problem/case) have no multi-turn completions in --results and are "
                       f"scored with prompts-only histories: {listing(bare)}; leave them out of --problems "
                       "to compare only histories with completions", stacklevel=3)
+
+
+def _warn_unjudged(pids: list[str]) -> None:
+    """Problems whose runs in --results carry no verdict (``passed``: a runs file, not results)
+    fall in neither group: said, or the solved and unsolved counts silently miss the total."""
+    if pids:
+        warnings.warn(f"{len(pids)} problems have no verdict ('passed') in --results and are in neither the "
+                      f"solved nor the unsolved group: {listing(pids)}; give the results of `mtpb evaluate` "
+                      "for them, or leave them out of --problems", stacklevel=3)
 
 
 def _case_perplexity(problem: data.Problem, case: int, completions: list[str] | None,

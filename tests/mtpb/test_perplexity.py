@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -84,8 +85,10 @@ def test_problems_excluded_by_fixed_are_neither_solved_nor_unsolved(tmp_path: Pa
              "status": "excluded" if pid == "38" else "passed" if pid == "3" else "failed"}
             for pid, n in (("3", 3), ("38", 5), ("4", 3)) for c in range(5)]
     results.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    out = perplexity(MTPBPerplexityOptions(model="m", results=results, problems="3,38,4", data=shared_data),
-                     LengthScorer())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 38 is excluded, not unjudged: no warning
+        out = perplexity(MTPBPerplexityOptions(model="m", results=results, problems="3,38,4", data=shared_data),
+                         LengthScorer())
     assert out["solved"]["problems"] == 1 and out["unsolved"]["problems"] == 1
     assert out["unsolved"]["multi"] == out["problems"]["4"]["multi"]
 
@@ -200,3 +203,16 @@ def test_results_of_single_turn_runs_only_are_refused(tmp_path: Path, shared_dat
                                    "passed": True}) + "\n")
     with pytest.raises(InputError, match=r"s_results\.jsonl: no multi-turn runs \(all 1 are single-turn\)"):
         prepare(MTPBPerplexityOptions(model="m", results=results, data=shared_data))
+
+
+def test_problems_without_a_verdict_are_named(tmp_path: Path, shared_data: Path) -> None:
+    """Was: with ``passed`` on problem 3's runs only, problem 4 fell in neither group without a
+    word, and the solved and unsolved counts (1 + 0) missed the 2 problems scored."""
+    results = tmp_path / "r_results.jsonl"
+    rows = [{"problem_id": "3", "case": c, "completions": ["a", "b", "c"], "passed": True} for c in range(5)]
+    rows += [{"problem_id": "4", "case": c, "completions": ["x", "y", "z"]} for c in range(5)]
+    results.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.warns(UserWarning, match=r"1 problems have no verdict \('passed'\) in --results .*: 4;"):
+        out = perplexity(MTPBPerplexityOptions(model="m", results=results, problems="3,4", data=shared_data),
+                         LengthScorer())
+    assert out["solved"]["problems"] == 1 and out["unsolved"]["problems"] == 0 and len(out["problems"]) == 2
