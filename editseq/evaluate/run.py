@@ -123,8 +123,10 @@ def evaluate(opts: EvaluateOptions) -> dict:
     summary = summarize(samples, verdicts, ks, bench)
     if bench.scaled_timeouts:
         summary["reference_run_per_sample"] = unrecorded
-    # the plus benchmarks raise --memory-mb to what their tests need: the summary says what held
-    summary.update(settings=to_dict(opts), sample_memory_mb=max(opts.memory_mb, bench.memory_mb), isolation=isolation,
+    # the plus benchmarks' task limits raise --memory-mb to what their tests need: the summary
+    # says what the samples ran under, read from those limits rather than worked out again
+    sample_memory_mb = next(iter(task_limits.values()), limits).memory_mb
+    summary.update(settings=to_dict(opts), sample_memory_mb=sample_memory_mb, isolation=isolation,
                    versions={**versions(), "benchmark": f"{bench.name} {bench.version}"},
                    data={"file": str(bench.source), "sha256": bench.fingerprint, "url": bench.url,
                          "license": bench.license},
