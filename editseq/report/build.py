@@ -68,18 +68,19 @@ def load_runs(inputs: list[Path], opts: ReportOptions) -> list[Run]:
     for run in runs:
         # a label is taken with its series' names: an MTPB run "m" of both modes and a run
         # labelled "m (multi-turn)" gave two series of one name, and one overwrote the other
+        modes = _series_modes(run)
         label, i = run.label, 1
-        while taken & _names(label, run):  # "a", "a", "a (2)" -> "a", "a (2)", "a (2) (2)"
+        while taken & (names := _names(label, modes)):  # "a", "a", "a (2)" -> "a", "a (2)", "a (2) (2)"
             i += 1
             label = f"{run.label} ({i})"
         run.label = label
-        taken |= _names(label, run)
+        taken |= names
     return runs
 
 
-def _names(label: str, run: Run) -> set[str]:
-    """The names a run labelled ``label`` would use: the label and its pass@k series'."""
-    return {label, *(_series_label(label, mode) for mode in _series_modes(run))}
+def _names(label: str, modes: list[str]) -> set[str]:
+    """The names a run labelled ``label`` would use: the label and its pass@k series' (``modes``)."""
+    return {label, *(_series_label(label, mode) for mode in modes)}
 
 
 def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
