@@ -119,9 +119,14 @@ def _visible_files(folder: Path) -> Iterator[Path]:
 def documents(opts: PretrainOptions) -> Iterator[str]:
     """The corpus's documents, in a stable order (``corpus_files`` of a folder). A file that is
     not UTF-8 raises naming it, as a JSONL line does (``read_records``)."""
+    check_source(Path(opts.data), also=TEXT_SUFFIXES)
+    yield from _documents(opts, corpus_files(opts))
+
+
+def _documents(opts: PretrainOptions, files: list[Path] | None) -> Iterator[str]:
+    """``documents`` of a checked ``--data`` whose ``corpus_files`` are ``files``: a run reads
+    the very files its settings fingerprinted, found by one walk of the folder."""
     path = Path(opts.data)
-    check_source(path, also=TEXT_SUFFIXES)
-    files = corpus_files(opts)
     if files is not None:
         _unused_record_options(opts, "a folder of text files, each read whole as a document")
         for file in files:
@@ -275,7 +280,7 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
     saved = opts.output_dir / "tokenizer.json"
     # a --tokenizer that does not load fails now, not once the whole corpus has been read
     reused = None if saved.is_file() else reused_tokenizer(opts)
-    texts = with_text(opts, list(documents(opts)))
+    texts = with_text(opts, list(_documents(opts, files)))
     with args.main_process_first(local=False, desc="making the tokenizer"):  # all nodes wait
         if saved.is_file():
             tokenizer = transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))
