@@ -1,4 +1,4 @@
-"""Records in: JSONL (and JSON arrays), Parquet and Hugging Face ``datasets``, and what identifies them.
+"""Records in: JSONL (and JSON arrays), Parquet and Hugging Face ``datasets``.
 
 Every reader yields ``(index, key, record)`` where ``key`` locates the record for error messages
 (``"file.jsonl line 12"``, ``"file.parquet row 12"``). Malformed JSONL lines are not skipped
