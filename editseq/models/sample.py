@@ -76,7 +76,11 @@ class SampleOptions(BackendOptions):
         self.out = jsonl_out(self.out)
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--limit must be at least 1, got {self.limit}")
-        self.task_ids = [t for item in self.task_ids for t in item.split(",") if t]  # no id has a comma
+        given, self.task_ids = self.task_ids, [t.strip() for item in self.task_ids for t in item.split(",")
+                                               if t.strip()]  # no id has a comma, or spaces at its ends
+        if given and not self.task_ids:  # an empty shell variable: sampling every task instead was hours
+            raise ConfigError(f"--task-ids names no task (got {', '.join(map(repr, given))}); "
+                              "give task ids, or leave --task-ids out to sample every task")
         if self.limit is not None and self.task_ids:
             raise ConfigError("give --limit or --task-ids, not both")
         super().__post_init__()

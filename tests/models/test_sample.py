@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from editseq.benchmarks import load_benchmark
+from editseq.config import ConfigError
 from editseq.models.sample import SampleOptions, sample, select_problems
 
 
@@ -33,3 +36,14 @@ def test_a_run_shows_progress_with_tokens_per_second(smollm2, tmp_path: Path, sh
     assert summary["tokens_per_s"] > 0 and summary["tokens"] == 4
     records = [json.loads(line) for line in opts.out.read_text().splitlines()]
     assert [r["task_id"] for r in records] == ["HumanEval/3", "HumanEval/1"]
+
+
+def test_task_ids_are_read_as_typed_and_an_empty_list_is_refused(tmp_path: Path, shared_data: Path) -> None:
+    """Was: "HumanEval/1, HumanEval/2" was refused as " HumanEval/2 not in humaneval" (the
+    space kept), and ``--task-ids ""`` (an unset shell variable) or "," sampled every task."""
+    bench = load_benchmark("humaneval", shared_data)
+    opts = SampleOptions(out=tmp_path / "s.jsonl", task_ids=["HumanEval/1, HumanEval/2 "])
+    assert [p.task_id for p in select_problems(bench, opts)] == ["HumanEval/1", "HumanEval/2"]
+    for given in ([""], [","], [" , "]):
+        with pytest.raises(ConfigError, match="--task-ids names no task"):
+            SampleOptions(out=tmp_path / "s.jsonl", task_ids=given)
