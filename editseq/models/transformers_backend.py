@@ -7,7 +7,7 @@ on which other prompts shared the call or the batch, so a resumed or sharded run
 run draws (up to the last-bit differences padding can make in the logits). Prompts are tokenized
 as ``editseq train sft`` tokenizes them (with BOS where the tokenizer adds one). Stop sequences end
 a row early and the text is cut before the first one; the token count is what the model generated
-up to its end-of-sequence or stop.
+up to its end-of-sequence or stop. A row ends where the model's context does, as in vLLM.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from editseq.models.backend import Generation, GenerationConfig, sample_seed
+from editseq.models.loading import ModelError
 from editseq.text import cut_at_stop
 
 
@@ -53,7 +54,8 @@ class TransformersBackend:
         texts = [p for p, _ in rows]
         enc = self.tokenizer(texts, return_tensors="pt", padding=True,
                              add_special_tokens=self._adds_bos(texts)).to(self.model.device)
-        kwargs: dict[str, Any] = {"max_new_tokens": config.max_new_tokens,
+        rooms = self._rooms(enc["attention_mask"].sum(dim=1).tolist(), config.max_new_tokens)
+        kwargs: dict[str, Any] = {"max_new_tokens": max(rooms),
                                   "pad_token_id": self.tokenizer.pad_token_id}
         if config.temperature > 0:
             # transformers' own warpers would run after any processor of ours and sample with the
@@ -68,7 +70,22 @@ class TransformersBackend:
         with torch.inference_mode():
             out = self.model.generate(**enc, **kwargs)
         new = out[:, enc["input_ids"].shape[1]:].tolist()
-        return [self._decode(ids, config.stop) for ids in new]
+        return [self._decode(ids[:room], config.stop) for ids, room in zip(new, rooms, strict=True)]
+
+    def _rooms(self, lengths: list[int], max_new_tokens: int) -> list[int]:
+        """Tokens each row (of prompt ``lengths``) may generate: ``max_new_tokens``, up to where
+        the model's context (``max_position_embeddings``) ends, as vLLM caps them; transformers
+        would generate past it, into positions the model never learned, and its tokens there
+        are noise. A row is cut at its own end, after the batch, so what it draws does not
+        depend on the prompts beside it. A prompt that fills the context is refused."""
+        context = getattr(self.model.config, "max_position_embeddings", None)
+        if not context:
+            return [max_new_tokens] * len(lengths)
+        if max(lengths) >= context:
+            raise ModelError(f"--model {self.name}: a prompt of {max(lengths)} tokens fills the model's "
+                             f"context of {context} tokens (max_position_embeddings), leaving no room to "
+                             "generate; sample a model with a longer context")
+        return [min(max_new_tokens, context - n) for n in lengths]
 
     def _adds_bos(self, prompts: list[str]) -> bool:
         """Whether the tokenizer adds its special tokens (BOS): yes, as ``editseq train sft``

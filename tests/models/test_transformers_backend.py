@@ -143,3 +143,26 @@ def test_prompts_are_tokenized_as_sft_tokenizes_them(tmp_path) -> None:
     new = expected[0, enc["input_ids"].shape[1]:].tolist()
     assert gen.text == backend._decode(new, ()).text
     assert backend._adds_bos([prompt]) and not backend._adds_bos(["<bos>user: hi"])
+
+
+def test_rows_stop_where_the_models_context_ends(tmp_path) -> None:
+    """transformers generates past ``max_position_embeddings`` (its warning silenced), into
+    positions the model never saw: a tiny pretrained model's samples (256 or 2048 positions) ran
+    on as noise. Each row now stops where its own context ends, as vLLM caps it, whatever else
+    its batch holds; a prompt that fills the context is refused, as vLLM and servers refuse it."""
+    from editseq.models.loading import ModelError, load_model
+    from tests.train.tiny import tiny_model
+
+    model, tok = load_model(str(tiny_model(tmp_path)), device="cpu")
+    context = model.config.max_position_embeddings  # 512
+    long, short = "x = 1\n" * 120, "x = 1\n" * 115
+    rooms = [context - len(tok(p)["input_ids"]) for p in (long, short)]
+    assert 0 < rooms[0] < rooms[1] < 64
+    backend = TransformersBackend(model, tok)
+    for temperature in (0, 1.0):
+        config = GenerationConfig(n=2, temperature=temperature, max_new_tokens=64)
+        both = backend.generate([long, short], config)
+        assert [[g.tokens for g in per] for per in both] == [[room] * 2 for room in rooms]
+        assert backend.generate([short], config) == both[1:]  # not cut at the long prompt's room
+    with pytest.raises(ModelError, match=f"prompt of 5.. tokens fills the model's context of {context} tokens"):
+        backend.generate(["x = 1\n" * 130], GenerationConfig(max_new_tokens=4))
