@@ -18,6 +18,15 @@ from editseq.models.backend import Generation, GenerationConfig, sample_seed
 from editseq.models.loading import ModelError
 from editseq.text import cut_at_stop
 
+# what transformers would take from a model's generation_config.json that changes the draw
+# (Qwen2.5-Coder-Instruct ships repetition_penalty 1.05; the logits processors act before ours),
+# each turned off: samples follow the recorded --temperature, --top-p and --min-p alone, as vLLM's do
+_SHIPPED_OFF = {"repetition_penalty": 1.0, "no_repeat_ngram_size": 0, "min_length": 0, "min_new_tokens": None,
+                "bad_words_ids": None, "sequence_bias": None, "suppress_tokens": None,
+                "begin_suppress_tokens": None, "forced_bos_token_id": None, "forced_eos_token_id": None,
+                "exponential_decay_length_penalty": None, "guidance_scale": None, "num_beams": 1,
+                "num_return_sequences": 1}
+
 
 class TransformersBackend:
     """``Backend`` over a loaded causal LM and its tokenizer (see ``loading.load_model``)."""
@@ -56,7 +65,7 @@ class TransformersBackend:
                              add_special_tokens=self._adds_bos(texts)).to(self.model.device)
         rooms = self._rooms(enc["attention_mask"].sum(dim=1).tolist(), config.max_new_tokens)
         kwargs: dict[str, Any] = {"max_new_tokens": max(rooms),
-                                  "pad_token_id": self.tokenizer.pad_token_id}
+                                  "pad_token_id": self.tokenizer.pad_token_id, **_SHIPPED_OFF}
         if config.temperature > 0:
             # transformers' own warpers would run after any processor of ours and sample with the
             # global generator: the row sampler does both, and hands back a one-token choice

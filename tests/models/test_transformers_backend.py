@@ -166,3 +166,26 @@ def test_rows_stop_where_the_models_context_ends(tmp_path) -> None:
         assert backend.generate([short], config) == both[1:]  # not cut at the long prompt's room
     with pytest.raises(ModelError, match=f"prompt of 5.. tokens fills the model's context of {context} tokens"):
         backend.generate(["x = 1\n" * 130], GenerationConfig(max_new_tokens=4))
+
+
+def test_a_models_shipped_sampling_defaults_do_not_apply(tmp_path) -> None:
+    """Samples follow --temperature, --top-p and --min-p alone, as vLLM's and the settings
+    recorded say. Was: the penalties of a model's generation_config.json (Qwen2.5-Coder-Instruct
+    ships repetition_penalty 1.05) applied under them unrecorded, and changed what was drawn."""
+    import json
+    import shutil
+
+    from editseq.models.loading import load_model
+    from tests.train.tiny import tiny_model
+
+    plain = tiny_model(tmp_path)
+    shipped = shutil.copytree(plain, tmp_path / "shipped")
+    config = json.loads((shipped / "generation_config.json").read_text())
+    config.update(repetition_penalty=1.3, no_repeat_ngram_size=2, min_new_tokens=20, num_beams=2, do_sample=True,
+                  temperature=0.7, top_k=20, top_p=0.8)
+    (shipped / "generation_config.json").write_text(json.dumps(config))
+    for temperature in (0, 1.0):
+        sampling = GenerationConfig(n=2, temperature=temperature, max_new_tokens=24)
+        expected, got = (TransformersBackend(*load_model(str(folder), device="cpu")).generate(PROMPTS, sampling)
+                         for folder in (plain, shipped))
+        assert got == expected
