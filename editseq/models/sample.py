@@ -152,8 +152,14 @@ def _sample(opts: SampleOptions, backend: Backend | None) -> dict[str, Any]:
     # chat replies begun with a prefix (local models) are not mixed with older ones drawn without
     chat = ({"chat_response_prefix": "" if is_server_url(opts.model) else CHAT_RESPONSE_PREFIX}
             if opts.may_chat() else {})
+    # what a server serves at the URL may change (restarted with the next checkpoint): its name is
+    # recorded, so that a rerun does not append another model's samples
+    if backend is None and is_server_url(opts.model):
+        backend = open_backend(opts.model, opts, progress=opts.progress)
+    served = getattr(backend, "served_model", None)
     settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.fingerprint}",
-                            completion_stops=list(bench.completion_stops), **chat)
+                            completion_stops=list(bench.completion_stops), **chat,
+                            **({"served_model": served} if served else {}))
     earlier = _earlier_summary(opts)  # before _prepare claims OUT and rewrites the manifest
     done = _prepare(opts, settings, chatted=bool(earlier) and earlier.get("prompt_style") == "chat")
     todo = [p for p in problems if p.task_id not in done]

@@ -27,12 +27,14 @@ def _send_json(handler: BaseHTTPRequestHandler, code: int, payload: dict[str, An
     handler.wfile.write(data)
 
 
-def _handler(backend: TransformersBackend, seen: list[dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
+def _handler(backend: TransformersBackend, seen: list[dict[str, Any]],
+             name: str = "smollm2-135m") -> type[BaseHTTPRequestHandler]:
+    """Serves ``backend``'s model under ``name``, as ``vllm serve`` does."""
     lock = threading.Lock()  # one generate at a time: the model is shared
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self._reply(200, {"data": [{"id": "smollm2-135m"}]} if self.path == "/v1/models" else {})
+            self._reply(200, {"data": [{"id": name}]} if self.path == "/v1/models" else {})
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -41,7 +43,7 @@ def _handler(backend: TransformersBackend, seen: list[dict[str, Any]]) -> type[B
             if len(body.get("stop", ())) > 4:  # as OpenAI's API and TGI's default refuse more
                 self._reply(422, {"error": "stop: at most 4 sequences"})
                 return
-            if self.path not in ("/v1/completions", "/v1/chat/completions") or body.get("model") != "smollm2-135m":
+            if self.path not in ("/v1/completions", "/v1/chat/completions") or body.get("model") != name:
                 self._reply(404, {"error": f"no route {self.path} for {body.get('model')}"})
                 return
             config = GenerationConfig(n=1, temperature=body["temperature"], top_p=body["top_p"],

@@ -47,3 +47,37 @@ def test_task_ids_are_read_as_typed_and_an_empty_list_is_refused(tmp_path: Path,
     for given in ([""], [","], [" , "]):
         with pytest.raises(ConfigError, match="--task-ids names no task"):
             SampleOptions(out=tmp_path / "s.jsonl", task_ids=given)
+
+
+def test_a_server_serving_another_model_does_not_resume(smollm2, tmp_path: Path, shared_data: Path) -> None:
+    """The model a server serves is part of what was drawn. Was: a rerun after the server at the
+    URL was restarted with another model (the next checkpoint, say) appended that model's samples
+    to the first one's file; the served model's name is now recorded, and another refused."""
+    from http.server import ThreadingHTTPServer
+    from threading import Thread
+
+    from editseq.models.transformers_backend import TransformersBackend
+    from tests.models.test_openai_backend import _handler
+
+    def serve(name: str, port: int = 0) -> ThreadingHTTPServer:
+        httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(TransformersBackend(*smollm2), [], name))
+        Thread(target=httpd.serve_forever, daemon=True).start()
+        return httpd
+
+    httpd = serve("ckpt-1000")
+    port = httpd.server_address[1]
+    opts = dict(model=f"http://127.0.0.1:{port}", data=shared_data, temperature=0, max_new_tokens=2,
+                out=tmp_path / "s.jsonl", progress=False)
+    try:
+        sample(SampleOptions(task_ids=["HumanEval/2"], **opts))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    httpd = serve("ckpt-2000", port)
+    try:
+        with pytest.raises(ConfigError, match='served_model: "ckpt-1000" then, "ckpt-2000" now'):
+            sample(SampleOptions(task_ids=["HumanEval/2", "HumanEval/3"], **opts))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert len(opts["out"].read_text().splitlines()) == 1
