@@ -12,6 +12,7 @@ used, so this backend needs no extra.
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +27,9 @@ MAX_SERVER_STOPS = 4
 
 
 class OpenAIBackend:
-    """``Backend`` over an OpenAI-compatible HTTP server at ``url`` (with or without ``/v1``)."""
+    """``Backend`` over an OpenAI-compatible HTTP server at ``url`` (with or without ``/v1``);
+    ``api_key`` (default: ``$OPENAI_API_KEY``, as OpenAI's own clients read it) for a server
+    started with one (``vllm serve --api-key``) or a hosted endpoint."""
 
     def __init__(self, url: str, served_model: str | None = None, concurrency: int = 8,
                  timeout: float = 600.0, retries: int = 2, api_key: str | None = None) -> None:
@@ -38,6 +41,7 @@ class OpenAIBackend:
         self.timeout = timeout
         self.retries = retries
         self.headers = {"Content-Type": "application/json"}
+        api_key = api_key or os.environ.get("OPENAI_API_KEY")
         if api_key:
             self.headers["Authorization"] = f"Bearer {api_key}"
         self.served_model = served_model or self._first_model()
@@ -95,6 +99,8 @@ class OpenAIBackend:
                     return json.loads(response.read().decode("utf-8"))
             except urllib.error.HTTPError as exc:
                 detail = exc.read().decode("utf-8", "replace")[:300]
+                if exc.code == 401:
+                    detail += "; set OPENAI_API_KEY to the server's key"
                 if exc.code < 500 or attempt == self.retries:
                     raise ModelError(f"{self.base}{path}: HTTP {exc.code}: {detail}") from exc
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:

@@ -27,17 +27,21 @@ def _send_json(handler: BaseHTTPRequestHandler, code: int, payload: dict[str, An
     handler.wfile.write(data)
 
 
-def _handler(backend: TransformersBackend, seen: list[dict[str, Any]],
-             name: str = "smollm2-135m") -> type[BaseHTTPRequestHandler]:
-    """Serves ``backend``'s model under ``name``, as ``vllm serve`` does."""
+def _handler(backend: TransformersBackend, seen: list[dict[str, Any]], name: str = "smollm2-135m",
+             key: str | None = None) -> type[BaseHTTPRequestHandler]:
+    """Serves ``backend``'s model under ``name``, as ``vllm serve`` does (``--api-key key``: a
+    request without it gets vLLM's 401)."""
     lock = threading.Lock()  # one generate at a time: the model is shared
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self._reply(200, {"data": [{"id": name}]} if self.path == "/v1/models" else {})
+            if self._authorized():
+                self._reply(200, {"data": [{"id": name}]} if self.path == "/v1/models" else {})
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if not self._authorized():
+                return
             seen.append(body)
             chat = self.path == "/v1/chat/completions"
             if len(body.get("stop", ())) > 4:  # as OpenAI's API and TGI's default refuse more
@@ -56,6 +60,12 @@ def _handler(backend: TransformersBackend, seen: list[dict[str, Any]],
             choice = {"message": {"role": "assistant", "content": gen.text}} if chat else {"text": gen.text}
             self._reply(200, {"choices": [{"index": 0, **choice, "finish_reason": "stop"}],
                               "usage": {"completion_tokens": gen.tokens}})
+
+        def _authorized(self) -> bool:
+            if key is None or self.headers.get("Authorization") == f"Bearer {key}":
+                return True
+            self._reply(401, {"error": "Unauthorized"})
+            return False
 
         def _reply(self, code: int, payload: dict[str, Any]) -> None:
             _send_json(self, code, payload)
@@ -176,3 +186,25 @@ def test_stops_past_a_servers_four_still_stop(server) -> None:
     assert seen[-1]["stop"] == ["@@1", "@@2", "@@3", "@@4"]
     assert remote.text == local.generate(PROMPTS[1:], config)[0][0].text
     assert " range" not in remote.text and "\n" not in remote.text
+
+
+def test_a_server_started_with_an_api_key_takes_openai_api_key(smollm2, tmp_path, shared_data,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: the backend could send a key but nothing gave it one, so a server started with
+    ``--api-key`` (vLLM, llama.cpp) or a hosted endpoint answered every run with HTTP 401."""
+    from editseq.cli import main
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(TransformersBackend(*smollm2), [], key="sk-test"))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    argv = ["sample", "--model", f"http://127.0.0.1:{httpd.server_address[1]}", "--data", str(shared_data),
+            "--task-ids", "HumanEval/2", "--max-new-tokens", "2", "--out", str(tmp_path / "s.jsonl"), "--no-progress"]
+    try:
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        with pytest.raises(ModelError, match=r"HTTP 401: .*; set OPENAI_API_KEY to the server's key"):
+            OpenAIBackend(f"http://127.0.0.1:{httpd.server_address[1]}")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        assert main(argv) == 0
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 1
