@@ -42,14 +42,18 @@ COMMANDS = {
 
 
 _KEEPS_WORK = "editseq.keeps_work"  # click context meta: does this run keep its finished work?
+_RERUN = "editseq.rerun"  # click context meta: which rerun continues it
+SAME_COMMAND = "the same command"
 
 
 class Interrupted(click.exceptions.Abort):
-    """Ctrl-C (or an abort) during a ``Resumable`` command; ``resumes``: a rerun continues its work."""
+    """Ctrl-C (or an abort) during a ``Resumable`` command; ``resumes``: a rerun (``rerun``)
+    continues its work."""
 
-    def __init__(self, resumes: bool) -> None:
+    def __init__(self, resumes: bool, rerun: str = SAME_COMMAND) -> None:
         super().__init__()
         self.resumes = resumes
+        self.rerun = rerun
 
 
 class Resumable(click.Command):
@@ -62,13 +66,15 @@ class Resumable(click.Command):
         try:
             return super().invoke(ctx)
         except (click.exceptions.Abort, KeyboardInterrupt) as exc:
-            raise Interrupted(ctx.meta.get(_KEEPS_WORK, True)) from exc
+            raise Interrupted(ctx.meta.get(_KEEPS_WORK, True), ctx.meta.get(_RERUN, SAME_COMMAND)) from exc
 
 
-def keeps_work(kept: bool) -> None:
+def keeps_work(kept: bool, rerun: str = SAME_COMMAND) -> None:
     """Say, from inside a ``Resumable`` command, whether this run keeps its finished work
-    (``False`` for ``--no-cache``), so an interruption is reported truthfully."""
-    click.get_current_context().meta[_KEEPS_WORK] = kept
+    (``False`` for ``--no-cache``) and which rerun continues it (not the same command where that
+    starts over: ``--overwrite``), so an interruption is reported truthfully."""
+    meta = click.get_current_context().meta
+    meta[_KEEPS_WORK], meta[_RERUN] = kept, rerun
 
 
 class LazyGroup(click.Group):
@@ -128,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 def abort_message(exc: BaseException) -> str:
     """What an interruption says: that a rerun resumes only where the command keeps its work."""
     if isinstance(exc, Interrupted) and exc.resumes:
-        return "Aborted. Rerun the same command to resume: finished work is kept."
+        return f"Aborted. Rerun {exc.rerun} to resume: finished work is kept."
     return "Aborted."
 
 

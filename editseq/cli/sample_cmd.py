@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from editseq.cli import Resumable
+from editseq.cli import SAME_COMMAND, Resumable, keeps_work
 from editseq.config import build, click_options, config_file_option
 from editseq.models.sample import SampleOptions, sample
 
@@ -22,9 +22,10 @@ def sample_command(config_file: Path | None, **values: object) -> int:
       editseq sample --model smollm2-135m --benchmark humaneval --limit 2 --n 2 --out runs/s.jsonl
       editseq sample --model ckpt/ --format editseq --n 50 --temperature 1 --out runs/e.jsonl
       editseq sample --model http://127.0.0.1:8000 --benchmark mbpp+ --out runs/m.jsonl
-    Rerunning the same command after an interruption skips the tasks already written.
+    Rerunning the same command (without --overwrite) after an interruption skips the tasks already written.
     """
     opts = build(SampleOptions, values, config_file)
+    keeps_work(True, "it without --overwrite" if opts.overwrite else SAME_COMMAND)  # it would start over again
     summary = sample(opts)
     rate = summary["tokens_per_s"]
     click.echo(f"{summary['tasks']} tasks ({summary['resumed']} from an earlier run): "

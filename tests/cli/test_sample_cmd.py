@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -166,3 +171,40 @@ def test_greedy_tokens_count_one_decode(tmp_path: Path, shared_data: Path) -> No
     assert len(records) == 3 and len({r["raw"] for r in records}) == 1
     summary = json.loads((tmp_path / "g_sampling.json").read_text())["summary"]
     assert summary["tokens"] == records[0]["tokens"]
+
+
+def test_an_interrupted_overwrite_says_how_to_resume(tmp_path: Path, shared_data: Path, capsys) -> None:
+    """Ctrl-C's SIGINT during a run started with --overwrite. Was: "Rerun the same command to
+    resume", and the same command, --overwrite in it, deleted the finished work and started over."""
+    pytest.importorskip("torch")
+    from http.server import ThreadingHTTPServer
+    from threading import Thread
+
+    from editseq.models.loading import load_model
+    from editseq.models.transformers_backend import TransformersBackend
+    from tests.models.test_openai_backend import _handler
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(TransformersBackend(*load_model("smollm2-135m")), []))
+    Thread(target=httpd.serve_forever, daemon=True).start()
+    out = tmp_path / "s.jsonl"
+    argv = ["sample", "--model", f"http://127.0.0.1:{httpd.server_address[1]}", "--data", str(shared_data),
+            "--limit", "20", "--max-new-tokens", "8", "--batch-size", "1", "--out", str(out), "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "editseq", *argv, "--overwrite"], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while not (out.is_file() and out.read_text()):  # a task is written: the interruption comes mid-run
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        assert err.endswith("Aborted. Rerun it without --overwrite to resume: finished work is kept.\n")
+        kept = len(out.read_text().splitlines())
+        assert 0 < kept < 20
+        assert main(argv) == 0
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert f"20 tasks ({kept} from an earlier run)" in capsys.readouterr().out
