@@ -289,6 +289,9 @@ class BackendOptions:
         if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", self.device):
             raise ConfigError(f"--device must be auto, cpu, mps, cuda or cuda:N, got {self.device!r}")
         model = str(getattr(self, "model", ""))
+        if self.backend in ("transformers", "vllm") and is_server_url(model):  # no hub name
+            raise ConfigError(f"--backend {self.backend} loads weights, and --model {model!r} is a server's "
+                              "URL; use --backend openai (or auto) to sample from the server")
         if self.backend == "openai" and not is_server_url(model):
             raise ConfigError(f"--backend openai needs --model to be the server's URL "
                               f"(http://host:port), got {model!r}")

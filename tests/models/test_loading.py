@@ -90,6 +90,11 @@ def test_backend_options_are_checked_before_a_model_loads(tmp_path: Path) -> Non
     with pytest.raises(ConfigError, match="--backend openai needs --model to be the server's URL"):
         SampleOptions(backend="openai", model="smollm2-135m", out=out)
     assert SampleOptions(device="cuda:1", out=out).device == "cuda:1"
+    # was: the URL went to transformers as a hub name ("Repo id must be in the form 'repo_name'")
+    for backend in ("transformers", "vllm"):
+        with pytest.raises(ConfigError, match=f"--backend {backend} loads weights, and --model "
+                                              "'http://127.0.0.1:8000' is a server's URL; use --backend openai"):
+            SampleOptions(backend=backend, model="http://127.0.0.1:8000", out=out)
 
 
 def test_cuda_without_a_gpu_is_named() -> None:
