@@ -147,6 +147,16 @@ def load_tokenizer(model: str, flag: str = "--model", hint: str = MODEL_HINT) ->
     return tokenizer
 
 
+def opening_tokens(tokenizer: Any) -> list[int]:
+    """The special tokens ``tokenizer`` adds before a text (its BOS, if it adds one; none added
+    after it): what a text opens with in training (pretrain's documents, sft's prompts), so
+    in sampling and scoring too."""
+    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    full = tokenizer("a", add_special_tokens=True)["input_ids"]
+    start = next((i for i in range(len(full) - len(plain) + 1) if full[i:i + len(plain)] == plain), 0)
+    return full[:start]
+
+
 EOS = "<|endoftext|>"  # the end-of-sequence token ``with_eos`` gives (and pretrain's trained BPE has)
 
 

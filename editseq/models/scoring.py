@@ -13,14 +13,17 @@ class ContextTooLong(ValueError):
 def continuation_nll(model: Any, tokenizer: Any, context: str, target: str) -> tuple[float, int]:
     """(sum of negative log-likelihoods in nats, token count) of ``target``'s tokens after ``context``.
 
-    ``context + target`` is tokenized as one text, so tokens are the ones the model would see;
-    the target's tokens are those whose characters start at or after ``len(context)`` (a token
-    straddling the boundary counts as context). Perplexity is ``exp(nll / count)``; sums and
-    counts add up across pieces, so per-turn values give a whole-problem perplexity. An empty
-    target scores (0.0, 0). Raises ContextTooLong when the text outgrows the model's positions
-    (``config.max_position_embeddings``).
+    ``context + target`` is tokenized as one text, so tokens are the ones the model would see,
+    after the BOS the tokenizer puts before a text (``loading.opening_tokens``: sampling feeds
+    and training tokenized texts so); the target's tokens are those whose characters start at
+    or after ``len(context)`` (a token straddling the boundary counts as context). Perplexity is
+    ``exp(nll / count)``; sums and counts add up across pieces, so per-turn values give a
+    whole-problem perplexity. An empty target scores (0.0, 0). Raises ContextTooLong when the
+    text outgrows the model's positions (``config.max_position_embeddings``).
     """
     import torch
+
+    from editseq.models.loading import opening_tokens
 
     if not target:
         return 0.0, 0
@@ -28,9 +31,10 @@ def continuation_nll(model: Any, tokenizer: Any, context: str, target: str) -> t
     enc = tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
     ids, offsets = enc["input_ids"], enc["offset_mapping"]
     first = next((i for i, (start, _) in enumerate(offsets) if start >= len(context)), len(ids))
-    if first == 0:  # no context token to predict the first target token from: use BOS if any
-        bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
-        ids, first = [bos, *ids], 1
+    opening = opening_tokens(tokenizer)
+    if first == 0 and not opening:  # no token to predict the first target token from: use BOS if any
+        opening = [tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id]
+    ids, first = [*opening, *ids], first + len(opening)
     if first >= len(ids):
         return 0.0, 0
     limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)

@@ -39,7 +39,7 @@ from editseq.io.records import (
     read_records,
     record_where,
 )
-from editseq.models.loading import EOS
+from editseq.models.loading import EOS, opening_tokens
 from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
 
 # preset -> (layers, hidden, heads, MLP width, context)
@@ -242,7 +242,7 @@ def pack(tokenizer: Any, texts: list[str], block_size: int) -> list[list[int]]:
     text: as the special token, it would end the document mid-way for the model. The tokens
     after the last full block are left out (up to ``block_size`` - 1), with a warning saying how
     many where they are over 5% of the corpus (a small corpus): fewer is every packing's rounding."""
-    opening = _opening(tokenizer)
+    opening = opening_tokens(tokenizer)  # documents end with the EOS appended here
     stream: list[int] = []
     for text in texts:
         stream.extend(opening)
@@ -254,15 +254,6 @@ def pack(tokenizer: Any, texts: list[str], block_size: int) -> list[list[int]]:
         warnings.warn(f"the corpus's last {left} of {len(stream)} tokens fill no whole --block-size "
                       f"{block_size} block and are not trained on", stacklevel=2)
     return [stream[i:i + block_size] for i in range(0, len(stream) - block_size + 1, block_size)]
-
-
-def _opening(tokenizer: Any) -> list[int]:
-    """The special tokens the tokenizer adds before a text (its BOS, if it adds one); none added
-    after it count, since documents end with the EOS ``pack`` appends."""
-    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
-    full = tokenizer("a", add_special_tokens=True)["input_ids"]
-    start = next((i for i in range(len(full) - len(plain) + 1) if full[i:i + len(plain)] == plain), 0)
-    return full[:start]
 
 
 def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
