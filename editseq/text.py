@@ -9,25 +9,27 @@ CODE_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 
 # a fenced block; the closing fence may be missing when model output was cut off
 _FENCE_RE = re.compile(r"^```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^```[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
+_PYTHON_TAGS = ("", "python", "py", "python3", "py3")  # a fence's language tags that mean python (or none)
 
 
 def unwrap_markdown(text: str, first_only: bool = False) -> str:
     """The code inside markdown fences, or ``text`` unchanged when it has no fenced block.
 
-    Blocks tagged ``python``/``py`` (or untagged) are kept, in order, so prose around them (a
-    model's explanation) is dropped; blocks in other languages count only if nothing else is
-    fenced. ``first_only`` keeps just the first such block (evaluation: a usage example in a
-    second block must not become part of the program); otherwise they are concatenated, each
-    ending in a newline (the LintSeq reference's rule for datasets). Block bodies are kept
-    verbatim, final newline included, so a fenced program and the same program unfenced are
-    identical. A final fence left open by truncated output still counts.
+    Blocks tagged ``python``/``py`` (or ``python3``/``py3``, as models also write; or untagged)
+    are kept, in order, so prose around them (a model's explanation) is dropped; blocks in other
+    languages count only if nothing else is fenced. ``first_only`` keeps just the first such
+    block (evaluation: a usage example in a second block must not become part of the program);
+    otherwise they are concatenated, each ending in a newline (the LintSeq reference's rule for
+    datasets). Block bodies are kept verbatim, final newline included, so a fenced program and
+    the same program unfenced are identical. A final fence left open by truncated output still
+    counts.
     """
     if "```" not in text:
         return text
     blocks = [(tag.lower(), body) for tag, body in _FENCE_RE.findall(text)]
     if not blocks:
         return text
-    wanted = [body for tag, body in blocks if tag in ("", "python", "py")]
+    wanted = [body for tag, body in blocks if tag in _PYTHON_TAGS]
     chosen = wanted or [body for _, body in blocks]
     if first_only:
         chosen = chosen[:1]

@@ -23,6 +23,14 @@ def test_other_languages_only_when_nothing_else_is_fenced():
     assert unwrap_markdown("```\nx = 1\n```\n```bash\nls\n```\n```Python\ny = 2\n```") == "x = 1\ny = 2\n"
 
 
+def test_python3_blocks_are_python():
+    """Was: a reply's ```python3 block counted as another language, so the untagged output block
+    after it became the program ("6")."""
+    reply = "Here:\n```python3\ndef f():\n    return 6\n```\nOutput:\n```\n6\n```\n"
+    assert unwrap_markdown(reply, first_only=True) == "def f():\n    return 6\n"
+    assert unwrap_markdown("```py3\nx = 1\n```\n```bash\nls\n```") == "x = 1\n"
+
+
 def test_only_fences_at_line_start_count():
     """A program holding a fence that opens no block (inside a line, or indented in a docstring's
     markdown example) comes back whole, not cut there or emptied."""
