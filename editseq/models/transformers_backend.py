@@ -61,8 +61,9 @@ class TransformersBackend:
         import torch
 
         texts = [p for p, _ in rows]
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True,
-                             add_special_tokens=self._adds_bos(texts)).to(self.model.device)
+        # no token_type_ids (BERT-style tokenizers give them), which a causal LM's generate refuses
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=self._adds_bos(texts),
+                             return_token_type_ids=False).to(self.model.device)
         rooms = self._rooms(enc["attention_mask"].sum(dim=1).tolist(), config.max_new_tokens)
         kwargs: dict[str, Any] = {"max_new_tokens": max(rooms),
                                   "pad_token_id": self.tokenizer.pad_token_id, **_SHIPPED_OFF}

@@ -189,3 +189,23 @@ def test_a_models_shipped_sampling_defaults_do_not_apply(tmp_path) -> None:
         expected, got = (TransformersBackend(*load_model(str(folder), device="cpu")).generate(PROMPTS, sampling)
                          for folder in (plain, shipped))
         assert got == expected
+
+
+def test_a_tokenizer_with_token_type_ids_samples(tmp_path) -> None:
+    """A BERT-style tokenizer (`editseq train pretrain --tokenizer` takes one) also returns
+    token_type_ids, which a causal LM's generate refuses. Was: a ValueError traceback."""
+    import transformers
+
+    from editseq.models.loading import load_model, with_eos
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "x", "=", "1"]
+    tokenizer = transformers.BertTokenizer(vocab={token: i for i, token in enumerate(vocab)})
+    with_eos(tokenizer)
+    tokenizer.save_pretrained(str(tmp_path))
+    transformers.LlamaForCausalLM(transformers.LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)).save_pretrained(str(tmp_path))
+    model, tok = load_model(str(tmp_path), device="cpu")
+    assert "token_type_ids" in tok("x = 1")
+    [[gen]] = TransformersBackend(model, tok).generate(["x = 1"], GenerationConfig(temperature=0, max_new_tokens=3))
+    assert 1 <= gen.tokens <= 3
