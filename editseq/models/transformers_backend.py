@@ -80,7 +80,8 @@ class TransformersBackend:
         with torch.inference_mode():
             out = self.model.generate(**enc, **kwargs)
         new = out[:, enc["input_ids"].shape[1]:].tolist()
-        return [self._decode(ids[:room], config.stop) for ids, room in zip(new, rooms, strict=True)]
+        lasts = enc["input_ids"][:, -1].tolist()  # each prompt's last token (padding is on the left)
+        return [self._decode(ids[:room], config.stop, last) for ids, room, last in zip(new, rooms, lasts, strict=True)]
 
     def _rooms(self, lengths: list[int], max_new_tokens: int) -> list[int]:
         """Tokens each row (of prompt ``lengths``) may generate: ``max_new_tokens``, up to where
@@ -103,13 +104,20 @@ class TransformersBackend:
         bos = self.tokenizer.bos_token
         return not (bos and any(p.startswith(bos) for p in prompts))
 
-    def _decode(self, ids: list[int], stop: tuple[str, ...]) -> Generation:
+    def _decode(self, ids: list[int], stop: tuple[str, ...], after: int | None = None) -> Generation:
         """Text up to the first end token (kept: ``<|diff|>`` and other added tokens), then stops.
 
-        The count includes the end-of-sequence token the model drew, but not the padding that
-        follows a row ended by a stop sequence (padding is often the same token)."""
+        The tokens are decoded as they follow ``after``, the prompt's last token: decoded alone,
+        under a tokenizer that drops a text's leading space (SentencePiece's: Llama 2, CodeLlama,
+        Mistral), a completion's first line lost a space of its indentation. The count includes
+        the end-of-sequence token the model drew, but not the padding that follows a row ended by
+        a stop sequence (padding is often the same token)."""
         end = next((i for i, t in enumerate(ids) if t in self._ends), None)
         text = self.tokenizer.decode(ids[:end], skip_special_tokens=False)
+        if after is not None:
+            head = self.tokenizer.decode([after], skip_special_tokens=False)
+            whole = self.tokenizer.decode([after, *ids[:end]], skip_special_tokens=False)
+            text = whole[len(head):] if whole.startswith(head) else text  # else: a character split there
         stopped = end is not None and any(s in text for s in stop)
         tokens = len(ids) if end is None else end + (not stopped)
         return Generation(cut_at_stop(text, stop), tokens)

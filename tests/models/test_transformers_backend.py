@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from editseq.models.backend import GenerationConfig
+from editseq.models.backend import Generation, GenerationConfig
 from editseq.models.transformers_backend import TransformersBackend
 
 PROMPTS = ["def add(a, b):\n    return", "# print the numbers 1 to 3\nfor i in"]
@@ -209,3 +209,25 @@ def test_a_tokenizer_with_token_type_ids_samples(tmp_path) -> None:
     assert "token_type_ids" in tok("x = 1")
     [[gen]] = TransformersBackend(model, tok).generate(["x = 1"], GenerationConfig(temperature=0, max_new_tokens=3))
     assert 1 <= gen.tokens <= 3
+
+
+def test_a_first_line_keeps_its_indentation_under_a_sentencepiece_tokenizer(tmp_path) -> None:
+    """Llama 2's, CodeLlama's and Mistral's tokenizers drop a text's leading space when decoding
+    it. Was: the new tokens were decoded alone, so a completion's first line lost one space of its
+    indentation (an IndentationError in every HumanEval completion); they are decoded as they
+    follow the prompt. The model here writes four "▁" (spaces) whatever it is given."""
+    import transformers
+
+    from editseq.models.loading import load_model
+
+    vocab = ["▁", "<unk>", "<s>", "</s>", "x", "=", "1", "\n"]
+    transformers.LlamaTokenizer(vocab={token: i for i, token in enumerate(vocab)}, merges=[]).save_pretrained(str(tmp_path))
+    lm = transformers.LlamaForCausalLM(transformers.LlamaConfig(
+        vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+        bos_token_id=2, eos_token_id=3, pad_token_id=3))
+    lm.lm_head.weight.data.zero_()  # every logit 0: greedy takes token 0, "▁"
+    lm.save_pretrained(str(tmp_path))
+    model, tok = load_model(str(tmp_path), device="cpu")
+    assert tok.decode([0, 0]) == " "  # the tokenizer's own way: one of the two spaces dropped
+    [[gen]] = TransformersBackend(model, tok).generate(["x = 1\n"], GenerationConfig(temperature=0, max_new_tokens=4))
+    assert gen == Generation("    ", 4)
