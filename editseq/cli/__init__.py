@@ -69,12 +69,13 @@ class Resumable(click.Command):
             raise Interrupted(ctx.meta.get(_KEEPS_WORK, True), ctx.meta.get(_RERUN, SAME_COMMAND)) from exc
 
 
-def keeps_work(kept: bool, rerun: str = SAME_COMMAND) -> None:
+def keeps_work(kept: bool = True, *, overwrite: bool = False) -> None:
     """Say, from inside a ``Resumable`` command, whether this run keeps its finished work
-    (``False`` for ``--no-cache``) and which rerun continues it (not the same command where that
-    starts over: ``--overwrite``), so an interruption is reported truthfully."""
+    (``False`` for ``--no-cache``) and whether it was started with ``--overwrite`` (then the same
+    command would start over again: the rerun that continues it leaves that out), so an
+    interruption is reported truthfully."""
     meta = click.get_current_context().meta
-    meta[_KEEPS_WORK], meta[_RERUN] = kept, rerun
+    meta[_KEEPS_WORK], meta[_RERUN] = kept, ("it without --overwrite" if overwrite else SAME_COMMAND)
 
 
 class LazyGroup(click.Group):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from editseq.cli import Resumable
+from editseq.cli import Resumable, keeps_work
 from editseq.config import build, click_options, config_file_option
 from editseq.lintseq.run import LintseqConfig, paths, run_lintseq
 
@@ -33,6 +33,7 @@ def lintseq(config_file: Path | None, **values: object) -> int:
     after an interruption resumes where it stopped.
     """
     cfg = build(LintseqConfig, values, config_file)
+    keeps_work(overwrite=cfg.overwrite)
     summary = run_lintseq(cfg)
     p = paths(cfg.output)
     click.echo(

@@ -75,6 +75,7 @@ def sample(config_file: Path | None, **values: object) -> int:
       editseq mtpb sample --model http://localhost:8000/v1 --n 5 --out runs/mtpb.jsonl
     """
     opts = build(sample_mod.MTPBSampleOptions, values, config_file)
+    keeps_work(overwrite=opts.overwrite)
     with writing(opts.out):  # from the resume check on, while the model loads and samples
         bench = sample_mod.prepare(opts)  # bad ids, data or --out fail before the model loads
         backend = open_backend(opts.model, opts, progress=opts.progress)

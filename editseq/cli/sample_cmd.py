@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from editseq.cli import SAME_COMMAND, Resumable, keeps_work
+from editseq.cli import Resumable, keeps_work
 from editseq.config import build, click_options, config_file_option
 from editseq.models.sample import SampleOptions, sample
 
@@ -25,7 +25,7 @@ def sample_command(config_file: Path | None, **values: object) -> int:
     Rerunning the same command (without --overwrite) after an interruption skips the tasks already written.
     """
     opts = build(SampleOptions, values, config_file)
-    keeps_work(True, "it without --overwrite" if opts.overwrite else SAME_COMMAND)  # it would start over again
+    keeps_work(overwrite=opts.overwrite)
     summary = sample(opts)
     rate = summary["tokens_per_s"]
     click.echo(f"{summary['tasks']} tasks ({summary['resumed']} from an earlier run): "

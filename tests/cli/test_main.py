@@ -87,6 +87,7 @@ def _interrupt(*args: object, **kwargs: object) -> None:
 
 
 RESUMES = "Aborted. Rerun the same command to resume: finished work is kept.\n"
+RESUMES_WITHOUT = "Aborted. Rerun it without --overwrite to resume: finished work is kept.\n"  # it would start over
 
 
 @pytest.mark.parametrize(("argv", "target", "said"), [
@@ -97,6 +98,11 @@ RESUMES = "Aborted. Rerun the same command to resume: finished work is kept.\n"
     (["evaluate", "{samples}", "--no-cache"], "editseq.evaluate.run.evaluate", "Aborted.\n"),
     (["mtpb", "perplexity", "--model", "m"], "editseq.mtpb.perplexity.prepare", "Aborted.\n"),
     (["report", "{samples}"], "editseq.cli.report_cmd.build_report", "Aborted.\n"),
+    (["lintseq", "{samples}", "{out}"], "editseq.cli.lintseq_cmd.run_lintseq", RESUMES),
+    (["lintseq", "{samples}", "{out}", "--overwrite"], "editseq.cli.lintseq_cmd.run_lintseq", RESUMES_WITHOUT),
+    (["mtpb", "sample", "--model", "m", "--out", "{out}"], "editseq.mtpb.sample.prepare", RESUMES),
+    (["mtpb", "sample", "--model", "m", "--out", "{out}", "--overwrite"], "editseq.mtpb.sample.prepare",
+     RESUMES_WITHOUT),
 ])
 def test_an_interruption_says_a_rerun_resumes_only_where_it_does(tmp_path, monkeypatch, capsys, argv,
                                                                    target, said):
@@ -105,6 +111,6 @@ def test_an_interruption_says_a_rerun_resumes_only_where_it_does(tmp_path, monke
     no_cache.write_text("cache: false\n")
     module, attr = target.rsplit(".", 1)
     monkeypatch.setattr(importlib.import_module(module), attr, _interrupt)
-    argv = [a.format(samples=samples, no_cache=no_cache) for a in argv]
+    argv = [a.format(samples=samples, no_cache=no_cache, out=tmp_path / "out.jsonl") for a in argv]
     assert main(argv) == 130
     assert capsys.readouterr().err.endswith(said)
