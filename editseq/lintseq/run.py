@@ -326,14 +326,26 @@ def _results(cfg: LintseqConfig, workers: int, skip: int, loaded: Any) -> Iterat
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
-    finally:  # interrupted: wait for the batches under way, not for the queued ones
+    except BaseException:  # interrupted, or the caller stopped reading: the batches under way are unwanted
+        _stop_workers(pool)
+        raise
+    finally:
         pool.shutdown(cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the workers at once. Waiting for their batches under way (up to --timeout per record)
+    left a second Ctrl-C to land inside the pool's shutdown, after which the process hung at exit,
+    its workers never told to stop; ended, they need no telling, and Ctrl-C stops the run at once.
+    (Python 3.14 has ``terminate_workers`` for this; before it, the pool's own table of processes.)"""
+    for process in list((pool._processes or {}).values()):
+        process.terminate()
 
 
 def _leave_interrupts_to_the_parent() -> None:
     """A terminal's Ctrl-C reaches every process of the group: a worker waiting for work died of
-    it with a traceback. The parent stops the run, keeping what was written, and its workers
-    finish the batch under way."""
+    it with a traceback. The parent stops the run, keeping what was written, and ends its
+    workers (``_stop_workers``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 

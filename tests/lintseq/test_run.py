@@ -281,9 +281,11 @@ def test_rewriting_the_errors_file_keeps_lines_holding_a_line_separator(tmp_path
 
 def test_ctrl_c_with_workers_stops_quietly_and_the_rerun_resumes(tmp_path):
     """A terminal's Ctrl-C sends SIGINT to the whole process group. Was: a worker waiting for work
-    printed a KeyboardInterrupt traceback under the parent's clean message. Records 16-31 wait on
-    one slow record (it always runs into --timeout), so the other worker has nothing left to do
-    when the interruption comes, after the first 16 records are written."""
+    printed a KeyboardInterrupt traceback under the parent's clean message; and a second Ctrl-C,
+    pressed while the first waited for the batch under way, landed inside the pool's shutdown and
+    the process hung at exit for good, its workers never told to stop. Records 16-31 wait on one
+    slow record (it always runs into --timeout), so the other worker has nothing left to do when
+    the interruption comes, after the first 16 records are written."""
     import os
     import signal
     import subprocess
@@ -307,7 +309,13 @@ def test_ctrl_c_with_workers_stops_quietly_and_the_rerun_resumes(tmp_path):
         time.sleep(0.05)
     time.sleep(0.3)  # the other worker finishes records 32-39 and waits for work
     os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)  # pressed again
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:  # a hung run is not left behind
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert err.endswith("Aborted. Rerun the same command to resume: finished work is kept.\n")
