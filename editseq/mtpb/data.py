@@ -160,8 +160,21 @@ def _parse(row: dict, where: str, fixed: bool) -> Problem:
             inputs = [{k: v for k, v in inp.items() if k != "B"} for inp in inputs]
             outputs = outputs[:len(inputs)]
         cases = tuple(Case(i, o) for i, o in zip(inputs, outputs, strict=False))  # the reference pairs by zip
-        return Problem(str(row["id"]), row["name"], row["category"], tuple(row["prompts"]), cases,
-                       int(row.get("max_gen_length") or DEFAULT_MAX_GEN_LENGTH))
+        problem = Problem(str(row["id"]), row["name"], row["category"], tuple(row["prompts"]), cases,
+                          int(row.get("max_gen_length") or DEFAULT_MAX_GEN_LENGTH))
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{where}: not an MTPB problem ({type(exc).__name__}: {exc}); expected "
                          "id, name, category, prompts, inputs, outputs") from exc
+    _check_filling(problem, where)
+    return problem
+
+
+def _check_filling(problem: Problem, where: str) -> None:
+    """Fill every case's prompts now: a template its inputs cannot fill (a key they lack, a stray
+    brace) would otherwise stop `mtpb sample`, its model loaded, or `mtpb evaluate` with a traceback."""
+    for case in range(len(problem.cases)):
+        try:
+            problem.turn_prompts(case)
+        except (KeyError, IndexError, AttributeError, TypeError, ValueError) as exc:
+            raise InputError(f"{where}: problem {problem.id}, case {case}: its turn prompts cannot be filled with "
+                             f"its inputs ({type(exc).__name__}: {exc}); {_HINT}") from exc

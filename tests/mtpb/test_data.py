@@ -80,6 +80,26 @@ def test_a_damaged_data_file_is_named(tmp_path: Path, content: bytes, message: s
     assert message in str(err.value) and "mtpb.jsonl" in str(err.value)
 
 
+
+@pytest.mark.parametrize(("prompt", "good", "bad", "why"), [
+    ("Assign {X} to x.", {"X": 1}, {"A": 1}, "KeyError: 'X'"),
+    ("Assign {A:d} to x.", {"A": 1}, {"A": "a"}, "ValueError: Unknown format code 'd'"),
+    ("Assign {A[1]} to x.", {"A": [1, 2]}, {"A": [1]}, "IndexError"),
+    ("Assign {A} to x.", {"A": 1}, 5, "TypeError"),
+])
+def test_prompts_their_inputs_cannot_fill_are_named_when_loading(tmp_path: Path, prompt: str, good: dict,
+                                                                 bad: object, why: str) -> None:
+    """Was: a --data file whose turn prompt names an input its case lacks (or another template the
+    inputs cannot fill) loaded, and `mtpb sample` (after loading its model) and `mtpb evaluate`
+    then stopped with a traceback from str.format; the load now names the file, line, problem and case."""
+    row = {"id": "1", "name": "n", "category": "c", "prompts": ["Start.", prompt],
+           "inputs": [good, bad], "outputs": [1, 1]}
+    path = tmp_path / "mtpb.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    with pytest.raises(InputError, match=rf"{re.escape(str(path))} line 1: problem 1, case 1: its turn prompts "
+                                         rf"cannot be filled with its inputs \({re.escape(why)}"):
+        data.load(path)
+
 def test_without_local_data_the_canonical_release_is_fetched_once(tmp_path: Path, shared_data: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Served here over loopback HTTP (no internet in the tests) in place of the pinned GitHub URL."""
