@@ -1,14 +1,15 @@
 """One record -> its edit sequences, or the reason it has none (``editseq lintseq``'s unit of work).
 
 A record is checked (program text, markers ``resolve`` would cut at, fields the output would
-take), its program sampled ``samples`` times under a per-record time limit, and each sequence of
-states written as ``edit_path`` diffs. Workers (processes or Ray tasks) run ``convert_batch``;
-``run`` reads the input, spreads batches and writes the output.
+take or could not hold), its program sampled ``samples`` times under a per-record time limit,
+and each sequence of states written as ``edit_path`` diffs. Workers (processes or Ray tasks) run
+``convert_batch``; ``run`` reads the input, spreads batches and writes the output.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import random
 import signal
 import sys
@@ -73,7 +74,7 @@ def _quiet_timeouts(previous: Callable[[Any], None], unraisable: Any) -> None:
 
 def _refusal(record: dict[str, Any], cfg: LintseqConfig) -> str | None:
     """Why ``record``'s fields cannot be converted (not text, holding a marker, an output field
-    taken), or None: checked before any sampling, so a refused record costs no time."""
+    taken, a value JSON cannot hold), or None: checked before any sampling, so a refused record costs no time."""
     if not isinstance(record.get(cfg.program_field), str):
         return not_text(record, cfg.program_field)
     if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):
@@ -86,6 +87,24 @@ def _refusal(record: dict[str, Any], cfg: LintseqConfig) -> str | None:
     if taken:  # replacing them would lose the input's values
         return (f"field {taken[0]!r} is taken: lintseq writes its own {' and '.join(map(repr, OUTPUT_FIELDS))}; "
                 "rename or drop it in the input")
+    return _unwritable(record)
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _unwritable(record: dict[str, Any]) -> str | None:
+    """Why a field of ``record`` cannot go into the output (JSONL, also on the way to Parquet), or
+    None. Parquet and hub datasets hold values JSON has no type for (timestamps, decimals, bytes):
+    written as they are, the first one stopped the whole run with a traceback."""
+    for name, value in record.items():
+        if isinstance(value, _JSON_SCALARS):  # the program's text is not serialised twice
+            continue
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            return (f"field {name!r} cannot be written to the JSONL output ({one_line(exc)}); "
+                    "drop it from the input or make it text")
     return None
 
 

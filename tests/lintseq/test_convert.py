@@ -173,3 +173,31 @@ def test_a_program_starting_with_a_byte_order_mark_is_refused_naming_it(tmp_path
     assert output_records(tmp_path / "o.errors.jsonl")[0]["reason"] == (
         "the program starts with a byte-order mark (U+FEFF), which Python skips in a file's bytes but "
         "refuses in program text: strip it from the program")
+
+
+def test_a_field_json_cannot_hold_is_refused_naming_it(tmp_path):
+    """Parquet and hub datasets hold values JSON has no type for (timestamps, dates, decimals,
+    bytes). Was: the first such record stopped the whole run with a TypeError traceback from the
+    JSONL writer (and every rerun again); such a record now goes to the error report, naming the
+    field, and the others convert."""
+    import datetime
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({
+        "program": [GOOD] * 4,
+        "created": pa.array([datetime.datetime(2024, 1, 1), None, None, None], pa.timestamp("us")),
+        "price": pa.array([None, decimal.Decimal("1.50"), None, None], pa.decimal128(5, 2)),
+        "blob": pa.array([None, None, b"\x00\xff", None], pa.binary()),
+    }), tmp_path / "in.parquet")
+    for out in ("o.jsonl", "o.parquet"):
+        assert main(["lintseq", str(tmp_path / "in.parquet"), str(tmp_path / out), "--no-progress", "--workers", "1"]) == 0
+        errors = output_records(tmp_path / "o.errors.jsonl")
+        assert [(e["index"], e["reason"].split(" (")[0]) for e in errors] == [
+            (0, "field 'created' cannot be written to the JSONL output"),
+            (1, "field 'price' cannot be written to the JSONL output"),
+            (2, "field 'blob' cannot be written to the JSONL output")]
+        assert "datetime" in errors[0]["reason"] and "Decimal" in errors[1]["reason"] and "bytes" in errors[2]["reason"]
+    assert [r["blob"] for r in output_records(tmp_path / "o.jsonl")] == [None]
