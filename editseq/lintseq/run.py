@@ -19,6 +19,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -326,6 +327,10 @@ def _results(cfg: LintseqConfig, workers: int, skip: int, loaded: Any) -> Iterat
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+    except BrokenProcessPool as exc:  # a worker killed (the OOM killer): the pool ends the others itself
+        raise ConfigError("a worker process died (killed by the system when memory ran out, say), "
+                          "so the run stopped; the records written so far are kept: rerun the same command to "
+                          "resume, with fewer --workers if memory ran out") from exc
     except BaseException:  # interrupted, or the caller stopped reading: the batches under way are unwanted
         _stop_workers(pool)
         raise

@@ -279,13 +279,11 @@ def test_rewriting_the_errors_file_keeps_lines_holding_a_line_separator(tmp_path
     assert [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line] == rows[:1]
 
 
-def test_ctrl_c_with_workers_stops_quietly_and_the_rerun_resumes(tmp_path):
-    """A terminal's Ctrl-C sends SIGINT to the whole process group. Was: a worker waiting for work
-    printed a KeyboardInterrupt traceback under the parent's clean message; and a second Ctrl-C,
-    pressed while the first waited for the batch under way, landed inside the pool's shutdown and
-    the process hung at exit for good, its workers never told to stop. Records 16-31 wait on one
-    slow record (it always runs into --timeout), so the other worker has nothing left to do when
-    the interruption comes, after the first 16 records are written."""
+def _stopped_midway(tmp_path, stop) -> tuple[int, str]:
+    """(exit status, stderr) of `editseq lintseq --workers 2` on which ``stop(pid)`` was called once
+    its first 16 records were written; then checks that rerunning resumes to what an uninterrupted
+    run writes. Records 16-31 wait on one slow record (it always runs into --timeout), so one worker
+    is busy and the other has nothing left to do when ``stop`` comes."""
     import os
     import signal
     import subprocess
@@ -308,22 +306,55 @@ def test_ctrl_c_with_workers_stops_quietly_and_the_rerun_resumes(tmp_path):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.05)
     time.sleep(0.3)  # the other worker finishes records 32-39 and waits for work
-    os.killpg(proc.pid, signal.SIGINT)
-    time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGINT)  # pressed again
+    stop(proc.pid)
     try:
         _, err = proc.communicate(timeout=60)
     finally:  # a hung run is not left behind
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err
-    assert err.endswith("Aborted. Rerun the same command to resume: finished work is kept.\n")
     assert main(argv) == 0
     assert main([*argv[:2], str(tmp_path / "fresh.jsonl"), *argv[3:]]) == 0
     assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
     assert output_records(tmp_path / "out.errors.jsonl") == output_records(tmp_path / "fresh.errors.jsonl")
     assert json.loads((tmp_path / "out.summary.json").read_text())["resumed"] >= 16
+    return proc.returncode, err
+
+
+def test_ctrl_c_with_workers_stops_quietly_and_the_rerun_resumes(tmp_path):
+    """A terminal's Ctrl-C sends SIGINT to the whole process group. Was: a worker waiting for work
+    printed a KeyboardInterrupt traceback under the parent's clean message; and a second Ctrl-C,
+    pressed while the first waited for the batch under way, landed inside the pool's shutdown and
+    the process hung at exit for good, its workers never told to stop."""
+    import os
+    import signal
+    import time
+
+    def ctrl_c_twice(pid: int) -> None:
+        os.killpg(pid, signal.SIGINT)
+        time.sleep(0.1)
+        os.killpg(pid, signal.SIGINT)  # pressed again
+
+    status, err = _stopped_midway(tmp_path, ctrl_c_twice)
+    assert status == 130, err
+    assert "Traceback" not in err
+    assert err.endswith("Aborted. Rerun the same command to resume: finished work is kept.\n")
+
+
+def test_a_worker_killed_from_outside_is_reported_and_the_rerun_resumes(tmp_path):
+    """Was: a worker killed by the system (the OOM killer, say) ended the run with a BrokenProcessPool
+    traceback; it is now an error saying so, and that a rerun resumes."""
+    import os
+    import signal
+    from pathlib import Path
+
+    def kill_a_worker(pid: int) -> None:
+        worker = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0]
+        os.kill(int(worker), signal.SIGKILL)
+
+    status, err = _stopped_midway(tmp_path, kill_a_worker)
+    assert status == 2, err
+    assert "Traceback" not in err
+    assert err.startswith("error: a worker process died") and "rerun the same command to resume" in err
 
 
 def test_a_newer_revision_of_a_hub_dataset_is_not_resumed_on(tmp_path, hub_cache, monkeypatch, capsys):
