@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from editseq.config import ConfigError
 
@@ -20,6 +20,14 @@ def sample_seed(seed: int, prompt: str, index: int) -> int:
     and sharded runs draw what a whole run draws. 31 bits, which every server accepts."""
     digest = hashlib.sha256(repr((seed, prompt, index)).encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "big") >> 1
+
+
+def adds_bos(tokenizer: Any, prompts: list[str]) -> bool:
+    """Whether tokenizing ``prompts`` adds the tokenizer's special tokens (its BOS): yes, as
+    ``editseq train sft`` tokenizes its prompts, unless they start with BOS already (a chat
+    template's text does), which would then be doubled."""
+    bos = tokenizer.bos_token
+    return not (bos and any(p.startswith(bos) for p in prompts))
 
 
 @dataclass(frozen=True)

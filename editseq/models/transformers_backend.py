@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from editseq.models.backend import Generation, GenerationConfig, sample_seed
+from editseq.models.backend import Generation, GenerationConfig, adds_bos, sample_seed
 from editseq.models.loading import ModelError
 from editseq.text import cut_at_stop
 
@@ -62,7 +62,7 @@ class TransformersBackend:
 
         texts = [p for p, _ in rows]
         # no token_type_ids (BERT-style tokenizers give them), which a causal LM's generate refuses
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=self._adds_bos(texts),
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=adds_bos(self.tokenizer, texts),
                              return_token_type_ids=False).to(self.model.device)
         rooms = self._rooms(enc["attention_mask"].sum(dim=1).tolist(), config.max_new_tokens)
         kwargs: dict[str, Any] = {"max_new_tokens": max(rooms),
@@ -97,12 +97,6 @@ class TransformersBackend:
                              f"context of {context} tokens (max_position_embeddings), leaving no room to "
                              "generate; sample a model with a longer context")
         return [min(max_new_tokens, context - n) for n in lengths]
-
-    def _adds_bos(self, prompts: list[str]) -> bool:
-        """Whether the tokenizer adds its special tokens (BOS): yes, as ``editseq train sft``
-        tokenizes its prompts, unless the prompts already start with BOS (a chat template's)."""
-        bos = self.tokenizer.bos_token
-        return not (bos and any(p.startswith(bos) for p in prompts))
 
     def _decode(self, ids: list[int], stop: tuple[str, ...], after: int | None = None) -> Generation:
         """Text up to the first end token (kept: ``<|diff|>`` and other added tokens), then stops.

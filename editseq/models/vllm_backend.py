@@ -1,15 +1,16 @@
 """Sampling with vLLM on a GPU (optional: ``pip install 'editseq[vllm]'`` where CUDA is available).
 
-vLLM batches and schedules all requests itself, so every prompt goes in one ``generate`` call with
-``n`` samples each; the seed is per request, derived like the HTTP backend's, so a prompt's
-samples do not depend on the other prompts in the call.
+vLLM batches and schedules all requests itself, so every prompt of a call goes in one ``generate``
+with ``n`` samples each; the seed is per request, derived like the HTTP backend's, so a prompt's
+samples do not depend on the other prompts in the call. Prompts are tokenized as the transformers
+backend tokenizes them (one BOS, also before a chat template's text).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from editseq.models.backend import Generation, GenerationConfig, sample_seed
+from editseq.models.backend import Generation, GenerationConfig, adds_bos, sample_seed
 from editseq.models.loading import ModelError, resolve_model
 from editseq.text import cut_at_stop
 
@@ -39,7 +40,15 @@ class VLLMBackend:
             seed=sample_seed(config.seed, prompt, 0), skip_special_tokens=False,
             spaces_between_special_tokens=False)
             for prompt in prompts]
-        outputs = self.llm.generate(prompts, params, use_tqdm=False)
+        outputs = self.llm.generate(token_prompts(self.tokenizer, prompts), params, use_tqdm=False)
         gens = [[Generation(cut_at_stop(c.text, config.stop), len(c.token_ids)) for c in out.outputs]
                 for out in outputs]
         return [g * (config.n // config.draws) for g in gens]
+
+
+def token_prompts(tokenizer: Any, prompts: list[str]) -> list[dict[str, list[int]]]:
+    """vLLM's token prompts of ``prompts``, tokenized as the transformers backend tokenizes them:
+    given text, vLLM adds BOS to every prompt, a second one before a chat template's own
+    (vllm-project/vllm#9519), which the model never saw in training."""
+    return [{"prompt_token_ids": tokenizer(p, add_special_tokens=adds_bos(tokenizer, [p]))["input_ids"]}
+            for p in prompts]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from editseq.models.backend import Generation, GenerationConfig
+from editseq.models.backend import Generation, GenerationConfig, adds_bos
 from editseq.models.transformers_backend import TransformersBackend
 
 PROMPTS = ["def add(a, b):\n    return", "# print the numbers 1 to 3\nfor i in"]
@@ -142,7 +142,7 @@ def test_prompts_are_tokenized_as_sft_tokenizes_them(tmp_path) -> None:
     [[gen]] = backend.generate([prompt], GenerationConfig(n=1, temperature=0, max_new_tokens=6))
     new = expected[0, enc["input_ids"].shape[1]:].tolist()
     assert gen.text == backend._decode(new, ()).text
-    assert backend._adds_bos([prompt]) and not backend._adds_bos(["<bos>user: hi"])
+    assert adds_bos(tok, [prompt]) and not adds_bos(tok, ["<bos>user: hi"])
 
 
 def test_rows_stop_where_the_models_context_ends(tmp_path) -> None:

@@ -49,3 +49,22 @@ def test_greedy_n_copies_one_decode(vllm_backend) -> None:
     """vLLM refuses n > 1 at temperature 0: the backend decodes once and copies."""
     gens = vllm_backend.generate(["def add(a, b):\n"], GenerationConfig(n=3, temperature=0, max_new_tokens=8))
     assert len(gens[0]) == 3 and len(set(gens[0])) == 1
+
+
+def test_prompts_reach_vllm_with_one_bos(tmp_path: Path) -> None:
+    """Given text, vLLM adds BOS to every prompt, so a chat template's text (which starts with
+    BOS) had two; the prompts now go as token ids, with BOS added only where the text lacks it."""
+    from tokenizers.processors import TemplateProcessing
+
+    from editseq.models.loading import load_tokenizer
+    from editseq.models.vllm_backend import token_prompts
+    from tests.train.tiny import tiny_model
+
+    tok = load_tokenizer(str(tiny_model(tmp_path)))
+    tok.add_special_tokens({"bos_token": "<bos>"})
+    tok._tokenizer.post_processor = TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", tok.bos_token_id)])
+    raw, chat = token_prompts(tok, ["def f(x):\n", "<bos>user: hi\nassistant:"])
+    assert raw["prompt_token_ids"] == tok("def f(x):\n")["input_ids"]
+    assert raw["prompt_token_ids"][0] == tok.bos_token_id
+    assert chat["prompt_token_ids"].count(tok.bos_token_id) == 1
+    assert chat["prompt_token_ids"] == tok("<bos>user: hi\nassistant:", add_special_tokens=False)["input_ids"]
