@@ -288,7 +288,7 @@ class BackendOptions:
     backend: Literal["auto", "transformers", "vllm", "openai"] = option("auto", help=f"sampling backend ({', '.join(KINDS)}; auto: openai for a URL, vllm where it and a GPU are present, else transformers)")
     served_model: str | None = option(None, help="model name the OpenAI-compatible server expects (default: its first model)")
     device: str = option("auto", help="transformers device: auto, cpu, cuda, cuda:N, mps")
-    batch_size: int = option(16, help="sequences generated together (transformers)")
+    batch_size: int = option(16, help="sequences generated together: a transformers batch, an HTTP server's requests in flight, and in `sample` the sequences sent per backend call (written before the next; on a GPU raise it: ~1000 for vLLM)")
     threads: int | None = option(None, help="CPU threads for torch (default: torch's choice, all cores; 1 is far faster when other jobs share the cores)")
 
     def __post_init__(self) -> None:
@@ -318,8 +318,8 @@ def open_backend(model: str, opts: BackendOptions, progress: bool = True) -> Bac
     if kind == "transformers":
         options = {"device": opts.device, "batch_size": opts.batch_size}
         set_threads(opts.threads)
-    elif kind == "openai" and opts.served_model:
-        options = {"served_model": opts.served_model}
+    elif kind == "openai":  # the server batches what is in flight
+        options = {"served_model": opts.served_model, "concurrency": opts.batch_size}
     if progress or kind != "transformers":
         return load_backend(model, kind, **options)
     from transformers.utils import logging

@@ -208,3 +208,13 @@ def test_a_server_started_with_an_api_key_takes_openai_api_key(smollm2, tmp_path
         httpd.shutdown()
         httpd.server_close()
     assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 1
+
+
+def test_batch_size_sets_the_requests_in_flight(server) -> None:
+    """--batch-size reached only the transformers backend: a server was sent 8 requests at a
+    time whatever it could batch."""
+    from editseq.models.loading import BackendOptions, open_backend
+
+    url, _, _ = server
+    assert open_backend(url, BackendOptions(batch_size=64)).concurrency == 64
+    assert open_backend(url, BackendOptions(batch_size=3)).concurrency == 3
