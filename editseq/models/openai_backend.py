@@ -35,7 +35,8 @@ class OpenAIBackend:
                  timeout: float = 600.0, retries: int = 2, api_key: str | None = None) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-        self.base = url.rstrip("/").removesuffix("/v1") + "/v1"
+        # an endpoint's whole address (what a server's docs show) names the same server
+        self.base = url.rstrip("/").removesuffix("/completions").removesuffix("/chat").removesuffix("/v1") + "/v1"
         self.name = url
         self.concurrency = concurrency
         self.timeout = timeout

@@ -218,3 +218,11 @@ def test_batch_size_sets_the_requests_in_flight(server) -> None:
     url, _, _ = server
     assert open_backend(url, BackendOptions(batch_size=64)).concurrency == 64
     assert open_backend(url, BackendOptions(batch_size=3)).concurrency == 3
+
+
+@pytest.mark.parametrize("url", ["http://h:1", "http://h:1/", "http://h:1/v1", "http://h:1/v1/completions",
+                                 "http://h:1/v1/chat/completions/"])
+def test_a_server_is_named_by_its_address_or_an_endpoints(url: str) -> None:
+    """An endpoint's whole address, as servers' docs print it, was taken for the server's:
+    requests went to .../v1/completions/v1/models and failed with HTTP 404."""
+    assert OpenAIBackend(url, served_model="m").base == "http://h:1/v1"
