@@ -34,7 +34,13 @@ from editseq.io.outputs import (
 from editseq.io.records import InputError, recorded
 from editseq.lintseq.diffs import DIFF_TOKEN
 from editseq.models.backend import Backend, GenerationConfig, check_sampling
-from editseq.models.loading import BackendOptions, is_server_url, open_backend, trained_format
+from editseq.models.loading import (
+    BackendOptions,
+    ModelError,
+    is_server_url,
+    open_backend,
+    trained_format,
+)
 from editseq.models.prompts import (
     CHAT_RESPONSE_PREFIX,
     PromptStyle,
@@ -208,7 +214,10 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, bench: Benc
             group = todo[start:start + per_call]
             prompts = [build_prompt(p, style, tokenizer) for p in group]
             began = time.perf_counter()
-            generations = backend.generate(prompts, config)
+            try:
+                generations = backend.generate(prompts, config)
+            except ModelError as exc:  # a prompt over the model's context, a server's refusal
+                raise ModelError(f"{', '.join(p.task_id for p in group)}: {exc}") from exc
             seconds += time.perf_counter() - began
             for problem, gens in zip(group, generations, strict=True):
                 out.write_many([{"task_id": problem.task_id, "sample": k,

@@ -208,3 +208,18 @@ def test_an_interrupted_overwrite_says_how_to_resume(tmp_path: Path, shared_data
         httpd.shutdown()
         httpd.server_close()
     assert f"20 tasks ({kept} from an earlier run)" in capsys.readouterr().out
+
+
+def test_a_prompt_over_the_models_context_names_its_task(tmp_path: Path, shared_data: Path, capsys) -> None:
+    """The error said a prompt filled the context, not whose: with --limit 40 a user could not
+    tell which task to leave out."""
+    pytest.importorskip("torch")
+    from tests.train.tiny import tiny_model
+
+    model = tiny_model(tmp_path)
+    config = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**config, "max_position_embeddings": 64}))
+    args = ["sample", "--model", str(model), "--data", str(shared_data), "--task-ids", "HumanEval/3",
+            "--prompt", "completion", "--max-new-tokens", "4", "--out", str(tmp_path / "s.jsonl"), "--no-progress"]
+    assert main(args) == 2
+    assert "HumanEval/3: --model" in capsys.readouterr().err
