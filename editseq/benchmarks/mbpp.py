@@ -2,7 +2,8 @@
 
 The test split is task_ids 11-510 (the google-research README's evaluation range, also the Hugging
 Face ``test`` split). A completion is appended to a docstring prompt holding the task text and
-its first test, the prompt format MBPP+ ships; a ``solution`` is used as is. A completion is
+its first test (bigcode-evaluation-harness's prompt, after InCoder; MBPP+ ships the same format);
+a ``solution`` is used as is. A completion is
 thus a whole program (imports, comments, helpers): it ends at ``MBPP_STOPS``, not at a ``def``.
 """
 
@@ -65,7 +66,10 @@ RESTORE = {task: rule for rule, tasks in _RESTORE_GROUPS.items() for task in tas
 
 
 def _docstring_prompt(text: str, first_test: str) -> str:
-    return f'"""\n{text.strip()}\n{first_test.strip()}\n"""\n'
+    """bigcode-evaluation-harness's MBPP prompt, byte for byte (its text and test unstripped: 15
+    first tests of the test split end in a space), so its saved generations, which start with
+    it, are found by their prompt (``evaluate.samples.harness_records``)."""
+    return f'"""\n{text}\n{first_test}\n"""\n'
 
 
 def load_mbpp(data: Path | None = None, split: range | None = TEST_SPLIT) -> Benchmark:

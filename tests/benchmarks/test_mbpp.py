@@ -3,13 +3,16 @@ evalplus/eval/_special_oracle.py), with the reference beside the candidate and r
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from editseq.benchmarks import Benchmark, load_benchmark
+from editseq.benchmarks.mbpp import TEST_SPLIT
 from editseq.evaluate.run import record_references
+from editseq.evaluate.samples import read_samples
 from editseq.evaluate.store import ResultStore
 from editseq.sandbox import Limits, SandboxPool
 
@@ -99,3 +102,17 @@ def test_tasks_outside_v0_2_0_have_no_rules(shared_data: Path) -> None:
     tasks = set(load_benchmark("mbpp+", shared_data).problems)
     assert {f"Mbpp/{n}" for n in [*PLUS_ORACLES, *PLUS_ALTERNATIVES]} <= tasks
     assert not {"Mbpp/164", "Mbpp/249", "Mbpp/295"} & tasks
+
+
+def test_mbpp_prompts_are_the_bigcode_harness_prompts(tmp_path: Path, shared_data: Path) -> None:
+    """bigcode-evaluation-harness (bigcode_eval/tasks/mbpp.py, get_prompt) writes the task text and
+    its first test unstripped. Stripped here, the prompts of the 15 tasks whose first test ends in a
+    space differed from it, and the harness's generations of those tasks matched no prompt."""
+    rows = [json.loads(line) for line in (shared_data / "mbpp" / "mbpp.jsonl").read_text().splitlines()]
+    harness = {str(r["task_id"]): f'"""\n{r["text"]}\n{r["test_list"][0]}\n"""\n'
+               for r in rows if r["task_id"] in TEST_SPLIT}
+    bench = load_benchmark("mbpp", shared_data)
+    assert {tid: p.prompt for tid, p in bench.problems.items()} == harness
+    generations = tmp_path / "generations_mbpp.json"
+    generations.write_text(json.dumps([[harness["96"] + "def divisor(n):\n    return 0\n"]]))
+    assert [s.task_id for s in read_samples(generations, bench)] == ["96"]
