@@ -116,6 +116,7 @@ def load_mbpp_plus(data: Path | None = None) -> Benchmark:
             spec = PlusSpec(r["entry_point"], r["canonical_solution"], r["base_input"] + plus,
                             r["atol"], oracle=PLUS_ORACLES.get(number, ""), restore=RESTORE.get(number, ""),
                             alternative=PLUS_ALTERNATIVES.get(number, ""))
-            bench.problems[r["task_id"]] = Problem(r["task_id"], r["prompt"] + "\n", r["entry_point"],
+            # the prompt as shipped: EvalPlus's direct-completion prompt (evalplus/codegen.py)
+            bench.problems[r["task_id"]] = Problem(r["task_id"], r["prompt"], r["entry_point"],
                                                    r["canonical_solution"], spec.test(), spec)
     return bench

@@ -3,13 +3,14 @@ evalplus/eval/_special_oracle.py), with the reference beside the candidate and r
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from editseq.benchmarks import Benchmark, load_benchmark
+from editseq.benchmarks import Benchmark, candidate_code, load_benchmark
 from editseq.benchmarks.mbpp import TEST_SPLIT
 from editseq.evaluate.run import record_references
 from editseq.evaluate.samples import read_samples
@@ -116,3 +117,16 @@ def test_mbpp_prompts_are_the_bigcode_harness_prompts(tmp_path: Path, shared_dat
     generations = tmp_path / "generations_mbpp.json"
     generations.write_text(json.dumps([[harness["96"] + "def divisor(n):\n    return 0\n"]]))
     assert [s.task_id for s in read_samples(generations, bench)] == ["96"]
+
+
+def test_mbpp_plus_prompts_are_evalplus_prompts(shared_data: Path) -> None:
+    """EvalPlus prompts a base model with the prompt as shipped (evalplus/codegen.py: its
+    ``strip() + "\\n"`` leaves it as it is) and appends a completion to it (evalplus/evaluate.py);
+    a newline added here ended every prompt in a blank line the model had to continue from."""
+    with gzip.open(shared_data / "mbppplus" / "MbppPlus.jsonl.gz", "rt", encoding="utf-8") as fh:
+        rows = {r["task_id"]: r for r in map(json.loads, fh)}
+    bench = load_benchmark("mbpp+", shared_data)
+    assert {tid: p.prompt for tid, p in bench.problems.items()} == {
+        tid: r["prompt"].strip() + "\n" for tid, r in rows.items()}
+    completion = "def similar_elements(a, b):\n    return set(a) & set(b)\n"
+    assert candidate_code(bench.problems["Mbpp/2"], completion) == rows["Mbpp/2"]["prompt"] + completion
