@@ -8,6 +8,8 @@ sees these rules: it gets a finished program.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import urllib.request
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -60,6 +62,12 @@ class Benchmark:
     def fingerprint(self) -> str:
         """sha256 of the data file (goes in summaries and the result store's keys)."""
         return file_sha256(self.source)
+
+    @cached_property
+    def prompts_fingerprint(self) -> str:
+        """sha256 of every task's prompt, in order: ``editseq sample`` records it, since the same
+        data file gave other prompts in other editseq versions (MBPP's, MBPP+'s)."""
+        return hashlib.sha256(json.dumps([p.prompt for p in self.problems.values()]).encode()).hexdigest()
 
     def program(self, problem: Problem, completion: str | None = None,
                 solution: str | None = None) -> str:

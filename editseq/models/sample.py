@@ -53,6 +53,9 @@ from editseq.models.prompts import (
 
 # Settings that may differ between a run and its resumption (they do not change what is drawn).
 _RESUMABLE = ("out", "limit", "task_ids", "batch_size", "device", "threads", "overwrite", "progress")
+# Benchmarks whose prompts changed before editseq recorded them (MBPP's stripped its first test,
+# MBPP+'s ended in a blank line): a run of them begun then is not resumed under these prompts.
+_PROMPTS_CHANGED = ("mbpp", "mbpp+")
 
 
 @dataclass
@@ -164,6 +167,7 @@ def _sample(opts: SampleOptions, backend: Backend | None) -> dict[str, Any]:
         backend = open_backend(opts.model, opts, progress=opts.progress)
     served = getattr(backend, "served_model", None)
     settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.fingerprint}",
+                            prompts=f"sha256:{bench.prompts_fingerprint}",
                             completion_stops=list(bench.completion_stops), **chat,
                             **({"served_model": served} if served else {}))
     earlier = _earlier_summary(opts)  # before _prepare claims OUT and rewrites the manifest
@@ -241,10 +245,12 @@ def _prepare(opts: SampleOptions, settings: dict[str, Any], chatted: bool) -> se
     """Task ids already complete in ``opts.out``; refuses to resume under other settings.
 
     Settings an older editseq did not record count as they were then: every benchmark's stops
-    were Codex's, and a chat reply began with nothing (``chatted``: the run that drew OUT's samples
-    resolved its prompt style to chat; a run that did not never prefixed a reply)."""
+    were Codex's, a chat reply began with nothing (``chatted``: the run that drew OUT's samples
+    resolved its prompt style to chat; a run that did not never prefixed a reply), and the
+    prompts were these but for the benchmarks in ``_PROMPTS_CHANGED``."""
     check_writable(opts.out)  # a folder there: refused before its manifest is written
-    assumed = {"completion_stops": list(CODEX_STOPS),
+    earlier_prompts = "(before editseq recorded them)" if opts.benchmark in _PROMPTS_CHANGED else settings["prompts"]
+    assumed = {"completion_stops": list(CODEX_STOPS), "prompts": earlier_prompts,
                "chat_response_prefix": "" if chatted else settings.get("chat_response_prefix")}
     claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, options=opts, assumed=assumed)
     truncate_torn_tail(opts.out)

@@ -81,3 +81,27 @@ def test_a_server_serving_another_model_does_not_resume(smollm2, tmp_path: Path,
         httpd.shutdown()
         httpd.server_close()
     assert len(opts["out"].read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("benchmark", "task", "resumes"), [("mbpp+", "Mbpp/2", False), ("humaneval", "HumanEval/2", True)])
+def test_a_run_begun_under_other_prompts_does_not_resume(smollm2, tmp_path: Path, shared_data: Path,
+                                                         benchmark: str, task: str, resumes: bool) -> None:
+    """The prompts are part of what was drawn. MBPP's and MBPP+'s changed (the bigcode harness's
+    and EvalPlus's now): a run of them begun before the prompts were recorded (its manifest has
+    none) is refused, so the rest of its tasks are not drawn under other prompts; another
+    benchmark's resumes."""
+    from editseq.models.transformers_backend import TransformersBackend
+
+    backend = TransformersBackend(*smollm2)
+    opts = SampleOptions(benchmark=benchmark, data=shared_data, task_ids=[task], temperature=0,
+                         max_new_tokens=2, out=tmp_path / "s.jsonl", progress=False)
+    sample(opts, backend)
+    manifest = json.loads(opts.manifest_path().read_text())
+    assert manifest["settings"]["prompts"].startswith("sha256:")
+    del manifest["settings"]["prompts"]  # as an earlier editseq wrote it
+    opts.manifest_path().write_text(json.dumps(manifest))
+    if resumes:
+        assert sample(opts, backend)["resumed"] == 1
+    else:
+        with pytest.raises(ConfigError, match=r"prompts: \"\(before editseq recorded them\)\" then"):
+            sample(opts, backend)
