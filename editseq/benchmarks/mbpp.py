@@ -107,7 +107,8 @@ def load_mbpp_sanitized(data: Path | None = None, split: range | None = TEST_SPL
 
 
 def load_mbpp_plus(data: Path | None = None) -> Benchmark:
-    """MBPP+ v0.2.0 (378 tasks, ids ``Mbpp/N``): differential tests against the canonical solution."""
+    """MBPP+ v0.2.0 (378 tasks, ids ``Mbpp/N``): differential tests against the canonical solution
+    on base and plus inputs together (EvalPlus's plus score; its base score is not ``load_mbpp``'s)."""
     path = locate("mbppplus/MbppPlus.jsonl.gz", MBPP_PLUS_URL, data)
     bench = Benchmark("mbpp+", "v0.2.0", "Apache-2.0 (EvalPlus); MBPP CC-BY-4.0", MBPP_PLUS_URL, path,
                       memory_mb=4096, scaled_timeouts=True, completion_stops=MBPP_STOPS)
