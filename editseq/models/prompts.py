@@ -3,9 +3,10 @@
 - ``completion``: the benchmark prompt as is (a base model continues it); the output is a
   ``completion`` cut at the benchmark's stop sequences (``Benchmark.completion_stops``: Codex's
   for HumanEval, EvalPlus's for MBPP, whose completions are whole programs).
-- ``chat``: the task in the tokenizer's chat template (instruction-tuned models), the reply begun
-  with ``CHAT_RESPONSE_PREFIX`` (EvalPlus's device: the model writes code at once, and generation
-  stops at the block's closing fence instead of spending tokens on an explanation); the reply's
+- ``chat``: EvalPlus's chat prompt in the tokenizer's chat template (instruction-tuned models),
+  the reply begun with ``CHAT_RESPONSE_PREFIX``, which opens a python block (the model writes code
+  at once, and generation stops at the block's closing fence instead of spending tokens on an
+  explanation); the reply's
   first python block (``editseq.text.unwrap_markdown``) becomes a whole-program ``solution``, so
   a usage example in a later block never runs. An HTTP backend, which has no tokenizer, gets the
   messages themselves and its server applies the model's template (no reply can be begun for it:
@@ -34,9 +35,14 @@ from editseq.text import unwrap_markdown
 PromptStyle = Literal["completion", "chat", "instruction", "lintseq"]
 STYLES: tuple[str, ...] = ("completion", "chat", "instruction", "lintseq")
 FENCE_STOP = "\n```"  # instruction models also close a code fence
-CHAT_RESPONSE_PREFIX = "```python\n"  # a chat reply's start, written for the model
-CHAT_INSTRUCTION = ("Write a Python program that solves the task below. Reply with the complete "
-                    "code in one ```python block.\n\n```python\n{prompt}```")
+# EvalPlus's chat prompt (codegen.py, provider/utility.py make_raw_chat_prompt), so that chat
+# models' pass@k is comparable with its leaderboard: the task in a bare fence, and the reply begun
+# for the model, inside its python block
+CHAT_INSTRUCTION = ("Please provide a self-contained Python script that solves the following problem "
+                    "in a markdown code block:\n```\n{prompt}\n```\n")
+CHAT_RESPONSE_PREFIX = ("Below is a Python script with a self-contained function that solves the problem "
+                        "and passes corresponding tests:\n```python\n")
+_SPLIT = "<editseq: the reply goes on here>"  # where the templated reply is cut, as EvalPlus cuts it
 
 
 def build_prompt(problem: Problem, style: PromptStyle, tokenizer: Any = None) -> Prompt:
@@ -49,12 +55,18 @@ def build_prompt(problem: Problem, style: PromptStyle, tokenizer: Any = None) ->
     if style == "lintseq":
         return problem.prompt.rstrip("\n") + "\n" + DIFF_TOKEN
     if style == "chat":
-        messages = [{"role": "user", "content": CHAT_INSTRUCTION.format(prompt=problem.prompt)}]
+        messages = [{"role": "user", "content": CHAT_INSTRUCTION.format(prompt=problem.prompt.strip())}]
         if tokenizer is None:
             return messages
         check_chat(tokenizer)
-        templated = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return templated + CHAT_RESPONSE_PREFIX
+        # the whole exchange templated, cut where the reply goes on (EvalPlus's way: the template
+        # renders the reply's start as it renders any reply)
+        reply = {"role": "assistant", "content": f"{CHAT_RESPONSE_PREFIX}{_SPLIT}\n```\n"}
+        templated = tokenizer.apply_chat_template([*messages, reply], tokenize=False)
+        if _SPLIT in templated:
+            return templated.split(_SPLIT)[0]
+        # a template that does not render a last reply's text: the reply begun after its header
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) + CHAT_RESPONSE_PREFIX
     raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
 
 

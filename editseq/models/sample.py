@@ -42,6 +42,7 @@ from editseq.models.loading import (
     trained_format,
 )
 from editseq.models.prompts import (
+    CHAT_INSTRUCTION,
     CHAT_RESPONSE_PREFIX,
     PromptStyle,
     build_prompt,
@@ -158,8 +159,9 @@ def _sample(opts: SampleOptions, backend: Backend | None) -> dict[str, Any]:
     problems = select_problems(bench, opts)
     # the stops are the benchmark's rule, not an option: recorded so that samples cut at other
     # stops (MBPP's were Codex's in earlier versions) are not appended to a file
-    # chat replies begun with a prefix (local models) are not mixed with older ones drawn without
-    chat = ({"chat_response_prefix": "" if is_server_url(opts.model) else CHAT_RESPONSE_PREFIX}
+    # chat replies are not mixed with older ones drawn under another instruction or reply start
+    chat = ({"chat_instruction": CHAT_INSTRUCTION,
+             "chat_response_prefix": "" if is_server_url(opts.model) else CHAT_RESPONSE_PREFIX}
             if opts.may_chat() else {})
     # what a server serves at the URL may change (restarted with the next checkpoint): its name is
     # recorded, so that a rerun does not append another model's samples
@@ -245,13 +247,14 @@ def _prepare(opts: SampleOptions, settings: dict[str, Any], chatted: bool) -> se
     """Task ids already complete in ``opts.out``; refuses to resume under other settings.
 
     Settings an older editseq did not record count as they were then: every benchmark's stops
-    were Codex's, a chat reply began with nothing (``chatted``: the run that drew OUT's samples
-    resolved its prompt style to chat; a run that did not never prefixed a reply), and the
-    prompts were these but for the benchmarks in ``_PROMPTS_CHANGED``."""
+    were Codex's, a chat reply began with nothing under another instruction (``chatted``: the run
+    that drew OUT's samples resolved its prompt style to chat; a run that did not never chatted),
+    and the prompts were these but for the benchmarks in ``_PROMPTS_CHANGED``."""
     check_writable(opts.out)  # a folder there: refused before its manifest is written
     earlier_prompts = "(before editseq recorded them)" if opts.benchmark in _PROMPTS_CHANGED else settings["prompts"]
     assumed = {"completion_stops": list(CODEX_STOPS), "prompts": earlier_prompts,
-               "chat_response_prefix": "" if chatted else settings.get("chat_response_prefix")}
+               "chat_response_prefix": "" if chatted else settings.get("chat_response_prefix"),
+               "chat_instruction": "(before editseq recorded it)" if chatted else settings.get("chat_instruction")}
     claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, options=opts, assumed=assumed)
     truncate_torn_tail(opts.out)
     records = list(read_jsonl_records(opts.out, required=("task_id", "sample")))

@@ -33,7 +33,8 @@ def test_sample_then_evaluate_two_humaneval_problems(tmp_path: Path, shared_data
     assert manifest["summary"]["tokens_per_s"] > 0 and manifest["settings"]["n"] == 2
     assert manifest["summary"]["prompt_style"] == "chat"  # auto: SmolLM2-Instruct has a chat template
     # the reply was begun inside a code block, so the model wrote code and stopped at its fence
-    assert manifest["settings"]["chat_response_prefix"] == "```python\n"
+    assert manifest["settings"]["chat_response_prefix"].endswith("```python\n")
+    assert manifest["settings"]["chat_instruction"].startswith("Please provide a self-contained Python script")
     assert not any("```" in r["raw"] for r in records)
 
     # as an older editseq wrote it (no stops recorded: HumanEval's were these): resumed
@@ -60,7 +61,12 @@ def test_sample_then_evaluate_two_humaneval_problems(tmp_path: Path, shared_data
                                           if k != "chat_response_prefix"}}
     (tmp_path / "s_sampling.json").write_text(json.dumps(chat_then))
     assert main(args) == 2
-    assert 'chat_response_prefix: "" then, "```python\\n" now' in capsys.readouterr().err
+    assert 'chat_response_prefix: "" then, "Below is' in capsys.readouterr().err
+    # nor is one drawn under an instruction that editseq did not record (EvalPlus's came later)
+    chat_then = {**manifest, "settings": {k: v for k, v in manifest["settings"].items() if k != "chat_instruction"}}
+    (tmp_path / "s_sampling.json").write_text(json.dumps(chat_then))
+    assert main(args) == 2
+    assert 'chat_instruction: "(before editseq recorded it)" then' in capsys.readouterr().err
     (tmp_path / "s_sampling.json").write_text(json.dumps(manifest))
 
     with pytest.warns(UserWarning, match="162 of 164"):

@@ -50,6 +50,23 @@ def test_chat_style_unwraps_markdown_after_the_prompt(smollm2) -> None:
     assert "```" not in cut_off
 
 
+def test_chat_prompt_is_evalplus_s(smollm2) -> None:
+    """EvalPlus's chat prompt (evalplus 0.3.1 codegen.py and provider/utility.py
+    make_raw_chat_prompt), so that a chat model's pass@k compares with its leaderboard: the task
+    stripped in a bare fence after its instruction, the whole exchange templated and cut where
+    the reply's python block opens."""
+    _, tok = smollm2
+    user = ("Please provide a self-contained Python script that solves the following problem in a "
+            f"markdown code block:\n```\n{PROBLEM.prompt.strip()}\n```\n")
+    reply = ("Below is a Python script with a self-contained function that solves the problem and "
+             "passes corresponding tests:\n```python\n")
+    assert build_prompt(PROBLEM, "chat") == [{"role": "user", "content": user}]
+    whole = tok.apply_chat_template([{"role": "user", "content": user},
+                                     {"role": "assistant", "content": reply + "@@SPLIT@@\n```\n"}], tokenize=False)
+    assert build_prompt(PROBLEM, "chat", tok) == whole.split("@@SPLIT@@")[0]
+    assert response_prefix("chat", tok) == reply
+
+
 def test_chat_reply_begins_inside_a_code_block_and_stops_at_its_fence(smollm2) -> None:
     """The prompt writes the reply's opening fence, so the model writes code at once and its
     closing fence ends generation: no tokens are spent on an explanation after it."""
