@@ -157,7 +157,7 @@ def _convert(cfg: LintseqConfig, p: dict[str, Path]) -> Summary:
         check_source(cfg.input)  # a mistyped INPUT leaves no output files behind
     # a hub dataset is loaded once, for its cache files (the resume check) and its records
     loaded = None if _ray_uri(cfg) else hub_dataset(cfg.input, cfg.split)
-    settings = run_settings(cfg, _NOT_SETTINGS, **_input_identity(cfg, loaded))
+    settings = run_settings(cfg, _NOT_SETTINGS, output_format=_format(p["output"]), **_input_identity(cfg, loaded))
     done, summary = _prepare(p, cfg, settings)
     total = count_records(cfg.input) if Path(cfg.input).is_file() else None
     workers = cfg.workers or os.cpu_count() or 1
@@ -224,25 +224,37 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -
     summary = Summary()
     companions = [p["jsonl"], p["errors"], p["summary"]]
     other = p["output"].with_suffix(".parquet" if p["output"].suffix == ".jsonl" else ".jsonl")
-    shared = p["manifest"].exists() and other.exists() and not (p["output"].exists() or p["jsonl"].exists())
+    holder = recorded(p["manifest"], "settings", "output_format")
+    shared = holder == _format(other) or (holder is None and p["manifest"].exists() and other.exists()
+                                          and not (p["output"].exists() or p["jsonl"].exists()))
     if _converted_nothing(p):  # its error report is all it left, and no setting of it is worth keeping
         for path in (p["errors"], p["summary"], p["manifest"]):
             path.unlink(missing_ok=True)
     check_writable(p["output"], p["jsonl"])  # a folder there: refused before its manifest is written
     try:
         # a manifest of an older editseq lacks input_files: the folder is taken as it is now
+        # (and output_format: whichever output resumes, as then)
         claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions,
-                     options=cfg, assumed={"input_files": settings.get("input_files")},
+                     options=cfg, assumed={"input_files": settings.get("input_files"),
+                                           "output_format": settings["output_format"]},
                      located={"input": "input_files"})
     except ConfigError as exc:
         if not shared:
             raise
-        raise ConfigError(f"{p['manifest']} belongs to {other}, made under other settings: OUTPUT "
-                          f"{p['output'].name} would share it, {p['errors'].name} and {p['summary'].name} "
-                          "with that run; choose another OUTPUT name (or --overwrite to replace them)") from exc
+        raise ConfigError(f"{p['manifest']} belongs to {other}: OUTPUT {p['output'].name} would share it, "
+                          f"{p['errors'].name} and {p['summary'].name} with that run, each taking the other's "
+                          "records for its own; choose another OUTPUT name (or --overwrite to replace them)") from exc
     done = _replay(p, cfg.samples, summary)
     summary.resumed = done
     return done, summary
+
+
+def _format(output: Path) -> str:
+    """The setting that makes a manifest one output's: ``x.jsonl`` and ``x.parquet`` share it, with
+    the error report and summary, so under the same settings each took the other's records as its
+    own (x.parquet after x.jsonl "resumed" x.jsonl's failures, and cut its error report); a run of
+    one is now refused the other's files."""
+    return output.suffix.lstrip(".")
 
 
 def _converted_nothing(p: dict[str, Path]) -> bool:

@@ -192,9 +192,9 @@ def test_a_field_json_cannot_hold_is_refused_naming_it(tmp_path):
         "price": pa.array([None, decimal.Decimal("1.50"), None, None], pa.decimal128(5, 2)),
         "blob": pa.array([None, None, b"\x00\xff", None], pa.binary()),
     }), tmp_path / "in.parquet")
-    for out in ("o.jsonl", "o.parquet"):
+    for out in ("o.jsonl", "p.parquet"):
         assert main(["lintseq", str(tmp_path / "in.parquet"), str(tmp_path / out), "--no-progress", "--workers", "1"]) == 0
-        errors = output_records(tmp_path / "o.errors.jsonl")
+        errors = output_records((tmp_path / out).with_suffix(".errors.jsonl"))
         assert [(e["index"], e["reason"].split(" (")[0]) for e in errors] == [
             (0, "field 'created' cannot be written to the JSONL output"),
             (1, "field 'price' cannot be written to the JSONL output"),

@@ -203,18 +203,28 @@ def test_a_run_that_converts_nothing_leaves_no_output_and_does_not_block_the_fix
 
 def test_jsonl_and_parquet_outputs_of_one_name_are_not_mixed_up(tmp_path, capsys):
     """x.jsonl and x.parquet share x.manifest.json, x.errors.jsonl and x.summary.json. Was: x.parquet
-    after x.jsonl under other settings was refused as "x.parquet was started with other settings"."""
-    write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()])
+    after x.jsonl under other settings was refused as "x.parquet was started with other settings";
+    under the same settings it ran on x.jsonl's files, reporting x.jsonl's failures "from an earlier
+    run" and cutting x.jsonl's error report to resume (interrupted, x.jsonl's rerun then misplaced
+    its records). The manifest now names its output's format, and the other output is refused."""
+    rows = [{"code": GOOD}, {"program": "def f(:"}, {"program": GOOD}, {"program": 7}]
+    write_lines(tmp_path / "in.jsonl", [json.dumps(r).encode() for r in rows])
     args = ["lintseq", str(tmp_path / "in.jsonl"), "--no-progress", "--workers", "1"]
     assert main([*args, str(tmp_path / "x.jsonl")]) == 0
-    assert main([*args, str(tmp_path / "x.parquet"), "--samples", "2"]) == 2
-    err = capsys.readouterr().err
-    assert "x.manifest.json belongs to" in err and "x.jsonl, made under other settings" in err
-    assert "x.parquet would share it" in err and "choose another OUTPUT name" in err
-    assert main([*args, str(tmp_path / "x.jsonl")]) == 0  # its own run still resumes
-    assert main([*args, str(tmp_path / "x.parquet")]) == 0  # and under the same settings both may be
-    assert main([*args, str(tmp_path / "x.parquet"), "--samples", "2", "--overwrite"]) == 0
+    report = (tmp_path / "x.errors.jsonl").read_bytes()
     capsys.readouterr()
+    for settings in ([], ["--samples", "2"]):
+        assert main([*args, str(tmp_path / "x.parquet"), *settings]) == 2
+        err = capsys.readouterr().err
+        assert "x.manifest.json belongs to" in err and "x.jsonl: OUTPUT x.parquet would share it" in err
+        assert "choose another OUTPUT name" in err
+        assert (tmp_path / "x.errors.jsonl").read_bytes() == report and not (tmp_path / "x.parquet").exists()
+    assert main([*args, str(tmp_path / "x.jsonl")]) == 0  # its own run still resumes
+    assert "4 records: 1 converted, 3 failed (4 from an earlier run)" in capsys.readouterr().out
+    assert main([*args, str(tmp_path / "x.parquet"), "--overwrite"]) == 0
+    assert "4 records: 1 converted, 3 failed (0 from an earlier run)" in capsys.readouterr().out
+    assert main([*args, str(tmp_path / "x.jsonl")]) == 2  # its files are x.parquet's now
+    assert "belongs to" in capsys.readouterr().err and (tmp_path / "x.errors.jsonl").read_bytes() == report
 
 
 def test_an_unreadable_input_leaves_no_files(tmp_path, capsys):
