@@ -159,7 +159,8 @@ def _convert(cfg: LintseqConfig, p: dict[str, Path]) -> Summary:
     loaded = None if _ray_uri(cfg) else hub_dataset(cfg.input, cfg.split)
     settings = run_settings(cfg, _NOT_SETTINGS, output_format=_format(p["output"]), **_input_identity(cfg, loaded))
     done, summary = _prepare(p, cfg, settings)
-    total = count_records(cfg.input) if Path(cfg.input).is_file() else None
+    # counting a JSONL's records reads it whole: only for a bar that shows the total
+    total = count_records(cfg.input) if cfg.progress and Path(cfg.input).is_file() else None
     workers = cfg.workers or os.cpu_count() or 1
     from tqdm import tqdm
 

@@ -1,6 +1,7 @@
 """Whole runs of ``editseq lintseq`` (editseq.lintseq.run): every record accounted for, resume, inputs and outputs."""
 
 import json
+import os
 
 import pytest
 
@@ -388,3 +389,28 @@ def test_a_newer_revision_of_a_hub_dataset_is_not_resumed_on(tmp_path, hub_cache
     hub_cached(hub_cache, "editseq-test/programs", "rev2", [{"program": GOOD.replace("1, 2", "3, 4")}])
     assert main(["lintseq", "editseq-test/programs", str(out), "--no-progress"]) == 2
     assert "input_files: content sha256" in capsys.readouterr().err
+
+
+def _bytes_read(argv: list[str]) -> int:
+    """What ``editseq`` ``argv`` read through read calls, from the process's I/O counters."""
+    def rchar() -> int:
+        with open("/proc/self/io", encoding="ascii") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("rchar:"))
+
+    before = rchar()
+    assert main(argv) == 0
+    return rchar() - before
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/io"), reason="bytes read, from /proc")
+def test_no_progress_does_not_read_the_input_to_count_it(tmp_path):
+    """Was: the records of a JSONL INPUT were counted for the progress bar even with --no-progress,
+    one more read of the whole file, however large, for a total nobody sees."""
+    rows = [json.dumps({"program": "x = 1\n", "pad": "#" * 100_000}).encode() for _ in range(40)]
+    write_lines(tmp_path / "in.jsonl", rows)
+    size = (tmp_path / "in.jsonl").stat().st_size
+    args = ["lintseq", str(tmp_path / "in.jsonl"), "--linter", "none", "--workers", "1"]
+    _bytes_read([*args, str(tmp_path / "warm.jsonl"), "--no-progress"])  # the imports a first run reads
+    shown = _bytes_read([*args, str(tmp_path / "shown.jsonl")])
+    quiet = _bytes_read([*args, str(tmp_path / "quiet.jsonl"), "--no-progress"])
+    assert shown - quiet > size // 2, (shown, quiet, size)  # one whole read (less a few bytes of other reads)
