@@ -51,3 +51,20 @@ def test_two_types_within_one_batch_are_named_too(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "o.partial.jsonl line 3: field 'note' is int64 here but string at line 1" in err
     assert not (tmp_path / "o.parquet").exists()
+
+
+@pytest.mark.parametrize("notes, line, since", [
+    ([2**53 + 1] + [None] * 5049 + [0.5] * (ROWS - 5050), 1, 5051),  # the float in a later batch
+    ([0.5, None, 2**53 + 1], 3, 1),
+])
+def test_an_integer_a_double_cannot_hold_beside_a_float_is_named(tmp_path, capsys, notes, line, since):
+    """An integer beyond 2**53 and a float in one field unify to a double column, which cannot hold
+    the integer exactly. Was: pyarrow's ArrowInvalid traceback from the writing pass when the float
+    came in another batch, and "lines 1-3 ... fits no one Parquet type" within one. Now: the field,
+    the integer's line and the line that made the column a double."""
+    _write(tmp_path / "in.jsonl", notes)
+    assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.parquet"), *ARGS]) == 2
+    err = capsys.readouterr().err
+    assert f"o.partial.jsonl line {line}: field 'note' is int64 here but double at line {since}" in err
+    assert "exactly representable" in err and "OUTPUT ending in .jsonl" in err and "Traceback" not in err
+    assert not (tmp_path / "o.parquet").exists() and not (tmp_path / "o.parquet.part").exists()
