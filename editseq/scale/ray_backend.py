@@ -107,19 +107,31 @@ def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *args: Any, in_fli
 def read_records_ray(uri: str, address: str | None = None) -> Iterator[tuple[int, str, Any]]:
     """``editseq.io.records.read_records``'s stream for a URI Ray Data reads (``s3://``, ``gs://``,
     ``local://`` ...): Parquet rows, or JSONL parsed line by line by the same code as local files,
-    so malformed lines become the same error records."""
+    so malformed lines become the same error records. A folder's (or a glob's) files are one input,
+    read in the order of their paths and numbered across them, each record keyed by its own file:
+    a record's number is its seeds' key and what a resume skips to."""
     import ray.data
 
     from editseq.io.records import parse_jsonl_lines
 
     connect(address)
-    name = uri.rstrip("/").rsplit("/", 1)[-1]
     if uri.endswith(".parquet"):
-        for index, row in enumerate(ray.data.read_parquet(uri).iter_rows()):
+        name = uri.rstrip("/").rsplit("/", 1)[-1]
+        for index, row in enumerate(_in_order(ray.data.read_parquet(uri)).iter_rows()):
             yield index, f"{name} row {index}", dict(row)
         return
-    for row in ray.data.read_binary_files(uri).iter_rows():
-        yield from parse_jsonl_lines(row["bytes"].splitlines(keepends=True), name)
+    index = 0
+    for row in _in_order(ray.data.read_binary_files(uri, include_paths=True)).iter_rows():
+        for _, key, record in parse_jsonl_lines(row["bytes"].splitlines(keepends=True), row["path"].rsplit("/", 1)[-1]):
+            yield index, key, record
+            index += 1
+
+
+def _in_order(dataset: Any) -> Any:
+    """``dataset``, read in its files' order: by default Ray Data hands on blocks as its read tasks
+    finish, so records' numbers could change from one run to the next."""
+    dataset.context.execution_options.preserve_order = True
+    return dataset
 
 
 def _run_batch(jobs: list[tuple], limits: Limits,

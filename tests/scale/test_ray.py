@@ -11,6 +11,7 @@ ray = pytest.importorskip("ray", reason="Ray backend tests need the 'ray' extra:
 from editseq.evaluate.run import EvaluateOptions  # noqa: E402
 from editseq.evaluate.run import evaluate as evaluate_samples  # noqa: E402
 from editseq.lintseq.run import LintseqConfig, run_lintseq  # noqa: E402
+from tests.lintseq.records import output_records  # noqa: E402
 
 # Ray's own deprecation notices (its config names, `local://` paths used here to stand in for an
 # object store) are not ours to fix
@@ -48,6 +49,30 @@ def test_lintseq_reads_uris_through_ray_data(tmp_path):
     errors = (tmp_path / "ray.errors.jsonl").read_text()
     assert errors == (tmp_path / "local.errors.jsonl").read_text()
     assert "in.jsonl line 4" in errors and "not UTF-8" in errors
+
+
+def test_a_folder_uri_is_one_input_numbered_across_its_files(tmp_path):
+    """Was: each file of a folder URI numbered its records from 0, so records of different files
+    shared seeds and error-report indices, a resume skipped the first N records of every file (and
+    lost them), and every record was keyed by the folder's name. The folder now reads as its files
+    in path order, one input: what a local run of them joined writes, resumed alike."""
+    rows = [json.dumps({"program": f"def f(x):\n    y = x + {i}\n    return y\n"}) for i in range(30)]
+    rows[12] = "{broken"
+    (tmp_path / "parts").mkdir()
+    for part in range(3):
+        (tmp_path / "parts" / f"part{part}.jsonl").write_text("\n".join(rows[10 * part:10 * part + 10]) + "\n")
+    (tmp_path / "all.jsonl").write_text("\n".join(rows) + "\n")
+    settings = {"samples": 2, "seed": 1, "workers": 2, "progress": False}
+    run_lintseq(LintseqConfig(str(tmp_path / "all.jsonl"), str(tmp_path / "local.jsonl"), **settings))
+    on_ray = LintseqConfig(f"local://{tmp_path}/parts", str(tmp_path / "ray.jsonl"), backend="ray", **settings)
+    run_lintseq(on_ray)
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    (error,) = output_records(tmp_path / "ray.errors.jsonl")
+    assert (error["index"], error["where"]) == (12, "part1.jsonl line 3")
+    lines = (tmp_path / "ray.jsonl").read_bytes().splitlines(keepends=True)
+    (tmp_path / "ray.jsonl").write_bytes(b"".join(lines[:30]))  # 15 records done: a run cut short
+    assert run_lintseq(on_ray).resumed == 16
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
 def test_evaluate_on_ray_gives_the_local_verdicts(tmp_path, shared_data):
