@@ -321,10 +321,14 @@ def _results(cfg: LintseqConfig, workers: int, skip: int, loaded: Any) -> Iterat
     """Converted records in input order; at most a few batches per worker in flight (``loaded``:
     the hub dataset INPUT names, loaded already)."""
     if cfg.backend == "ray":  # bigger batches: a Ray task costs milliseconds to schedule
-        from editseq.scale.ray_backend import map_ordered
+        from editseq.scale.ray_backend import lost_workers, map_ordered
 
-        for results in map_ordered(convert_batch, _batches(cfg, skip, loaded, size=256), cfg, address=cfg.address):
-            yield from results
+        try:
+            for results in map_ordered(convert_batch, _batches(cfg, skip, loaded, size=256), cfg, address=cfg.address):
+                yield from results
+        except lost_workers() as exc:
+            raise _worker_died("on nodes with more memory if it ran out (Ray retried the batch on new "
+                               "workers, which died too)") from exc
         return
     batches = _batches(cfg, skip, loaded)
     if workers == 1:
@@ -341,14 +345,20 @@ def _results(cfg: LintseqConfig, workers: int, skip: int, loaded: Any) -> Iterat
         while pending:
             yield from pending.popleft().result()
     except BrokenProcessPool as exc:  # a worker killed (the OOM killer): the pool ends the others itself
-        raise ConfigError("a worker process died (killed by the system when memory ran out, say), "
-                          "so the run stopped; the records written so far are kept: rerun the same command to "
-                          "resume, with fewer --workers if memory ran out") from exc
+        raise _worker_died("with fewer --workers if memory ran out") from exc
     except BaseException:  # interrupted, or the caller stopped reading: the batches under way are unwanted
         _stop_workers(pool)
         raise
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def _worker_died(remedy: str) -> ConfigError:
+    """The error of a worker killed from outside (by the OOM killer, say), locally or on Ray: a
+    traceback (BrokenProcessPool, Ray's WorkerCrashedError) said neither what happened nor that a
+    rerun resumes; ``remedy``: what to change if memory ran out."""
+    return ConfigError("a worker process died (killed by the system when memory ran out, say), so the run "
+                       f"stopped; the records written so far are kept: rerun the same command to resume, {remedy}")
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

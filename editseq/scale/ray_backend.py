@@ -104,6 +104,14 @@ def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *args: Any, in_fli
         yield ray.get(pending.popleft())
 
 
+def lost_workers() -> tuple[type[Exception], ...]:
+    """Ray's errors for a task whose worker or node died under it (the OOM killer, a node gone),
+    after Ray's own retries; not the errors a task raised itself (``RayTaskError``, shown as they are)."""
+    from ray.exceptions import NodeDiedError, OutOfMemoryError, WorkerCrashedError
+
+    return WorkerCrashedError, OutOfMemoryError, NodeDiedError
+
+
 def read_records_ray(uri: str, address: str | None = None) -> Iterator[tuple[int, str, Any]]:
     """``editseq.io.records.read_records``'s stream for a URI Ray Data reads (``s3://``, ``gs://``,
     ``local://`` ...): Parquet rows, or JSONL parsed line by line by the same code as local files,

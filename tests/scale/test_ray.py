@@ -75,6 +75,36 @@ def test_a_folder_uri_is_one_input_numbered_across_its_files(tmp_path):
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
+def _dies_on_its_second_batch(batch, cfg):
+    """``convert_batch``, but the worker running the second batch (records from 256) dies, as under
+    the OOM killer, each time Ray retries it."""
+    from editseq.lintseq.convert import convert_batch
+
+    if batch[0][0] >= 256:
+        os._exit(1)
+    return convert_batch(batch, cfg)
+
+
+def test_a_batch_whose_workers_die_is_reported_and_the_rerun_resumes(tmp_path, monkeypatch, capsys):
+    """Was: Ray's WorkerCrashedError traceback once its retries were spent; it is now the error
+    the local backend gives (a worker died, the records written are kept, a rerun resumes)."""
+    import editseq.lintseq.run
+    from editseq.cli import main
+
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"program": f"x = {i}\n"}) + "\n" for i in range(300)))
+    argv = ["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--linter", "none", "--no-progress"]
+    monkeypatch.setattr(editseq.lintseq.run, "convert_batch", _dies_on_its_second_batch)
+    assert main([*argv, "--backend", "ray"]) == 2
+    err = capsys.readouterr().err
+    assert "error: a worker process died" in err and "rerun the same command to resume" in err
+    assert "Traceback" not in err and len(output_records(tmp_path / "o.jsonl")) == 256
+    monkeypatch.undo()
+    assert main([*argv, "--backend", "ray"]) == 0
+    assert "(256 from an earlier run)" in capsys.readouterr().out
+    assert main([*argv[:2], str(tmp_path / "local.jsonl"), *argv[3:]]) == 0
+    assert (tmp_path / "o.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
 def test_evaluate_on_ray_gives_the_local_verdicts(tmp_path, shared_data):
     with gzip.open(shared_data / "humaneval" / "HumanEval.jsonl.gz", "rt") as fh:
         problems = [json.loads(line) for line in fh][:6]
