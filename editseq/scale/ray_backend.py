@@ -88,7 +88,11 @@ def _speaks_grpc(target: str, seconds: float) -> bool:
 
 def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *args: Any, in_flight: int | None = None,
                 address: str | None = None) -> Iterator[Any]:
-    """``fn(item, *args)`` for each item as Ray tasks, results in input order, bounded in flight."""
+    """``fn(item, *args)`` for each item as Ray tasks, results in input order, bounded in flight.
+    Stopped early (an error, Ctrl-C, a caller that stops reading), it ends the tasks still out: on
+    a cluster that outlives the run they went on to the end, each batch up to its records' time
+    limits, holding the CPUs of the next run. Forced, as Ray's interrupt of a task just starting
+    can be lost (the driver keeps all the work; a killed worker holds none)."""
     import ray
 
     connect(address)
@@ -96,12 +100,16 @@ def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *args: Any, in_fli
     limit = in_flight or 4 * max(1, int(ray.cluster_resources().get("CPU", 1)))
     shared = [ray.put(a) for a in args]
     pending: deque = deque()
-    for item in items:
-        pending.append(remote.remote(item, *shared))
-        if len(pending) >= limit:
+    try:
+        for item in items:
+            pending.append(remote.remote(item, *shared))
+            if len(pending) >= limit:
+                yield ray.get(pending.popleft())
+        while pending:
             yield ray.get(pending.popleft())
-    while pending:
-        yield ray.get(pending.popleft())
+    finally:
+        for task in pending:
+            ray.cancel(task, force=True)
 
 
 def lost_workers() -> tuple[type[Exception], ...]:

@@ -144,6 +144,36 @@ def test_the_ray_pool_takes_jobs_as_its_tasks_go_out():
     assert len(taken) == 400 and {i for i, v in got.items() if not v.passed} == set(range(0, 400, 7))
 
 
+def _waits_for_go(item, folder):
+    """``item`` at once for 0, else once a file ``go`` appears in ``folder``."""
+    import time
+    from pathlib import Path
+
+    while item and not (Path(folder) / "go").exists():
+        time.sleep(0.05)
+    return item
+
+
+def test_tasks_still_out_when_the_caller_stops_reading_are_cancelled(tmp_path):
+    """Was: a run stopped early (an error, Ctrl-C) left its tasks in flight running on the cluster,
+    holding its CPUs, to their end (a LintSeq batch: up to its records' --timeout each)."""
+    import time
+
+    from editseq.scale.ray_backend import map_ordered
+
+    idle = ray.available_resources().get("CPU", 0)  # the CPUs no other work holds
+    results = map_ordered(_waits_for_go, range(8), str(tmp_path), in_flight=4)
+    try:
+        assert next(results) == 0
+        results.close()
+        deadline = time.monotonic() + 30
+        while ray.available_resources().get("CPU", 0) < idle:  # they were all held by waiting tasks
+            assert time.monotonic() < deadline, f"tasks still hold CPUs: {ray.available_resources()}"
+            time.sleep(0.1)
+    finally:
+        (tmp_path / "go").touch()  # ends any task still waiting, for the tests after this one
+
+
 def test_mtpb_evaluate_on_ray_gives_the_local_outcomes(tmp_path, shared_data):
     from editseq.mtpb.run import MTPBEvaluateOptions, evaluate
     from tests.mtpb.test_run import write_oracle
