@@ -63,7 +63,7 @@ def read_records(source: str | Path, split: str = "train",
     if p.is_file() and split != "train":
         warnings.warn(f"--split {split} is for Hugging Face datasets; {p} is a file, read whole", UserWarning, stacklevel=2)
     if p.is_file() and p.suffix == ".parquet":
-        yield from _read_parquet(p)
+        yield from parquet_rows(p, p.name)
     elif p.is_file() and p.suffix in _JSONL_SUFFIXES:
         yield from _read_jsonl(p)
     else:
@@ -249,23 +249,26 @@ def parse_jsonl_lines(lines: Iterable[bytes], name: str) -> Iterator[tuple[int, 
         index += 1
 
 
-def _parquet_file(path: Path) -> Any:
-    """``pyarrow.parquet.ParquetFile(path)``; a file that is no Parquet is an ``InputError`` naming
-    it (pyarrow's ``ArrowInvalid`` came out as a traceback)."""
+def _parquet_file(path: Path | Any, name: str | None = None) -> Any:
+    """``pyarrow.parquet.ParquetFile(path)`` (``path`` a file object: ``name``, the file it holds);
+    a file that is no Parquet is an ``InputError`` naming it (pyarrow's ``ArrowInvalid`` came out
+    as a traceback)."""
     import pyarrow
     import pyarrow.parquet as pq
 
     try:
         return pq.ParquetFile(path)
     except (pyarrow.ArrowException, OSError) as exc:
-        raise InputError(f"{path}: not a readable Parquet file ({one_line(exc)})") from exc
+        raise InputError(f"{name or path}: not a readable Parquet file ({one_line(exc)})") from exc
 
 
-def _read_parquet(path: Path) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+def parquet_rows(source: Path | Any, name: str) -> Iterator[tuple[int, str, dict[str, Any] | BadRecord]]:
+    """``(index, "NAME row N", row)`` for the rows of the Parquet file ``source`` (a path, or a file
+    object: a file Ray Data read), a batch at a time."""
     index = 0
-    for batch in _parquet_file(path).iter_batches(batch_size=1024):
+    for batch in _parquet_file(source, name).iter_batches(batch_size=1024):
         for row in batch.to_pylist():
-            yield index, f"{path.name} row {index}", row
+            yield index, f"{name} row {index}", row
             index += 1
 
 

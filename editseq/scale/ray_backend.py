@@ -128,8 +128,6 @@ def read_records_ray(uri: str, address: str | None = None) -> Iterator[tuple[int
     a record's number is its seeds' key and what a resume skips to."""
     import ray.data
 
-    from editseq.io.records import parse_jsonl_lines
-
     connect(address)
     if uri.endswith(".parquet"):
         name = uri.rstrip("/").rsplit("/", 1)[-1]
@@ -138,9 +136,21 @@ def read_records_ray(uri: str, address: str | None = None) -> Iterator[tuple[int
         return
     index = 0
     for row in _in_order(ray.data.read_binary_files(uri, include_paths=True)).iter_rows():
-        for _, key, record in parse_jsonl_lines(row["bytes"].splitlines(keepends=True), row["path"].rsplit("/", 1)[-1]):
+        for _, key, record in _file_records(row["path"].rsplit("/", 1)[-1], row["bytes"]):
             yield index, key, record
             index += 1
+
+
+def _file_records(name: str, data: bytes) -> Iterator[tuple[int, str, Any]]:
+    """The records of one file of a folder URI: a Parquet file's rows (its bytes were parsed as
+    JSONL, every "line" an error), else its JSONL lines."""
+    from editseq.io.records import parquet_rows, parse_jsonl_lines
+
+    if name.endswith(".parquet"):
+        import pyarrow as pa
+
+        return parquet_rows(pa.BufferReader(data), name)
+    return parse_jsonl_lines(data.splitlines(keepends=True), name)
 
 
 def _in_order(dataset: Any) -> Any:

@@ -75,6 +75,24 @@ def test_a_folder_uri_is_one_input_numbered_across_its_files(tmp_path):
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
+def test_a_folder_uri_of_parquet_files_reads_their_rows(tmp_path):
+    """Was: a folder URI's Parquet files were parsed as JSONL text, every "line" of their bytes an
+    error record, and nothing converted."""
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    programs = [f"def f(x):\n    return x + {i}\n" for i in range(12)]
+    pq.write_table(pa.table({"program": programs}), tmp_path / "all.parquet")
+    (tmp_path / "parts").mkdir()
+    for part in range(2):
+        pq.write_table(pa.table({"program": programs[6 * part:6 * part + 6]}), tmp_path / "parts" / f"p{part}.parquet")
+    settings = {"samples": 2, "workers": 2, "progress": False}
+    run_lintseq(LintseqConfig(str(tmp_path / "all.parquet"), str(tmp_path / "local.jsonl"), **settings))
+    summary = run_lintseq(LintseqConfig(f"local://{tmp_path}/parts", str(tmp_path / "ray.jsonl"), backend="ray", **settings))
+    assert (summary.converted, summary.failed) == (12, 0)
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
 def _dies_on_its_second_batch(batch, cfg):
     """``convert_batch``, but the worker running the second batch (records from 256) dies, as under
     the OOM killer, each time Ray retries it."""
