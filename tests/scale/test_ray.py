@@ -180,9 +180,14 @@ def test_tasks_still_out_when_the_caller_stops_reading_are_cancelled(tmp_path):
     from editseq.scale.ray_backend import map_ordered
 
     idle = ray.available_resources().get("CPU", 0)  # the CPUs no other work holds
+    assert idle >= 1, f"no CPU is free for this test's tasks: {ray.available_resources()}"
     results = map_ordered(_waits_for_go, range(8), str(tmp_path), in_flight=4)
     try:
         assert next(results) == 0
+        deadline = time.monotonic() + 30
+        while ray.available_resources().get("CPU", 0) >= idle:  # the waiting tasks took CPUs
+            assert time.monotonic() < deadline, "the waiting tasks never started"
+            time.sleep(0.05)
         results.close()
         deadline = time.monotonic() + 30
         while ray.available_resources().get("CPU", 0) < idle:  # they were all held by waiting tasks
