@@ -66,7 +66,9 @@ def _run(cls: type, values: dict[str, Any], config_file: Path | None, fn: Any) -
 
     opts = build(cls, values, config_file)
     record = fn(opts)
-    if not PartialState().is_main_process:
+    main = PartialState().is_main_process
+    _leave_process_group()
+    if not main:
         return 0
     resumed = f" (resumed from {record['resumed_from']})" if record["resumed_from"] else ""
     if record["run_loss"] is None:
@@ -76,3 +78,14 @@ def _run(cls: type, values: dict[str, Any], config_file: Path | None, fn: Any) -
                    f"mean loss of this run {record['run_loss']:.4f}")
     click.echo(f"model: {opts.output_dir}")
     return 0
+
+
+def _leave_process_group() -> None:
+    """Leave a distributed run's process group once training has ended well (after an error a
+    rank could wait on the others for good). Left to the interpreter's exit, gloo's threads can
+    abort a finished process ("terminate called without an active exception", SIGABRT; see
+    pytorch/pytorch#179291), and torchrun then reports the whole run failed."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

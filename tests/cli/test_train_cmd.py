@@ -118,3 +118,22 @@ def test_an_output_dir_in_a_files_place_is_refused_first(tmp_path: Path, capsys)
         assert main(["train", "pretrain", "--data", str(EXAMPLES), "--text-field", "program", "--max-steps", "1",
                      "--output-dir", str(tmp_path / out), "--tokenizer", str(tmp_path / "no-such-model")]) == 2
         assert f"--output-dir {tmp_path / said} is a file, not a folder" in capsys.readouterr().err
+
+
+def test_a_finished_run_leaves_its_process_group(tmp_path: Path) -> None:
+    """A distributed run's processes left their gloo group to the interpreter's exit, where its
+    threads can abort a finished process (SIGABRT), failing a torchrun that had trained and saved
+    (seen in CI). The command now leaves the group once it has ended well."""
+    import torch.distributed as dist
+
+    from editseq.data import EXAMPLES
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        args = ["train", "pretrain", "--data", str(EXAMPLES), "--text-field", "program", "--vocab-size", "300",
+                "--block-size", "32", "--max-steps", "1", "--output-dir", str(tmp_path / "tiny")]
+        assert main(args) == 0
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
