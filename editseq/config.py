@@ -257,7 +257,9 @@ def _coerce(value: Any, hint: Any, where: str, comma: bool = False) -> Any:
         raise wrong
     try:
         if tp is int:
-            number = float(value)
+            if _is_int(value) or (isinstance(value, str) and value.strip().lstrip("+-").isdigit()):
+                return int(value)  # exactly: float() rounds integers past 2**53 (a seed: 12345678901234567891)
+            number = float(value)  # "1e3", "1_000", 2.0
             if not number.is_integer():
                 raise wrong
             return int(number)

@@ -42,6 +42,14 @@ def test_values_take_the_fields_types(tmp_path: Path) -> None:
     assert from_file(tmp_path, "max-lines: 7\n").max_lines == 7
 
 
+def test_a_large_integer_is_kept_exactly(tmp_path: Path) -> None:
+    # was read through float(): a seed of 12345678901234567891 became 12345678901234567168
+    assert from_file(tmp_path, "samples: 12345678901234567891\n").samples == 12345678901234567891
+    assert from_file(tmp_path, 'samples: "12345678901234567891"\n').samples == 12345678901234567891
+    assert from_file(tmp_path, '{"samples": 12345678901234567891}', ".json").samples == 12345678901234567891
+    assert from_file(tmp_path, 'samples: "1e3"\n').samples == 1000
+
+
 def test_a_home_folder_in_a_path_option_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Was: ``out: ~/runs/x`` in a config file (or ``--out=~/x``, which the shell leaves alone)
     made a folder named ``~`` in the working folder."""
