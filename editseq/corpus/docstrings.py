@@ -64,7 +64,20 @@ def _spec(name: str) -> Any:
 
 
 def package_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
-    """(package, .py file) for each import name, without importing it; the stdlib when empty."""
+    """(package, .py file) for each import name, without importing it; the stdlib when empty.
+
+    Each file once, under the first name that holds it: ``--package json --package json.decoder``
+    (or a name given twice) would otherwise count its files twice and their functions as duplicates.
+    """
+    seen: set[Path] = set()
+    for package, path in _named_files(names):
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            yield package, path
+
+
+def _named_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
+    """Every (package, file) of each name in turn, a file that two names reach given for both."""
     names = list(names)
     if not names:
         stdlib = Path(sysconfig.get_paths()["stdlib"])

@@ -138,3 +138,18 @@ def test_a_package_installed_under_a_tests_folder_is_mined(tmp_path: Path, monke
     (package / "tests" / "test_core.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path / "tests" / "site"))
     assert [p.relative_to(package).as_posix() for _, p in package_files(["minedpkg"])] == ["__init__.py", "core.py"]
+
+
+def test_a_file_two_package_names_reach_is_mined_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a name given twice, or a module of a package given too, was mined twice: its files counted
+    # twice and every function of them reported as a duplicate
+    pkg = tmp_path / "minedpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "core.py").write_text(SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["minedpkg", "minedpkg.core", "minedpkg"],
+                             decontaminate=False)
+    records, counts = mine(opts)
+    assert (counts["files"], counts["functions"], counts["duplicates"]) == (2, 1, 0)
+    assert [r["package"] for r in records] == ["minedpkg"]
