@@ -60,7 +60,18 @@ def _spec(name: str) -> Any:
         spec = None
     if spec is None:
         raise ConfigError(f"--package {name}: not installed (import name, e.g. 'json', 'click')")
+    if not spec.submodule_search_locations and _module_source(spec) is None:
+        raise ConfigError(f"--package {name}: no Python source to mine ({spec.origin}: built in or compiled)")
     return spec
+
+
+def _module_source(spec: Any) -> Path | None:
+    """The .py file of a single-module spec: its origin, or for a module Python 3.11+ freezes into
+    the interpreter (os, codecs, posixpath: origin "frozen") the file it was frozen from."""
+    for origin in (spec.origin, getattr(spec.loader_state, "filename", None)):
+        if isinstance(origin, str) and origin.endswith(".py"):
+            return Path(origin)
+    return None
 
 
 def package_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
@@ -94,8 +105,8 @@ def _named_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
                     # the package's own test folders; not those of the path it is installed under
                     if not {"test", "tests"} & set(path.relative_to(folder).parts):
                         yield name, path
-        elif spec.origin and spec.origin.endswith(".py"):
-            yield name, Path(spec.origin)
+        elif (source := _module_source(spec)) is not None:
+            yield name, source
 
 
 def functions(source: str, opts: DocstringsOptions) -> Iterator[tuple[str, str, str]]:

@@ -153,3 +153,19 @@ def test_a_file_two_package_names_reach_is_mined_once(tmp_path: Path, monkeypatc
     records, counts = mine(opts)
     assert (counts["files"], counts["functions"], counts["duplicates"]) == (2, 1, 0)
     assert [r["package"] for r in records] == ["minedpkg"]
+
+
+def test_a_frozen_stdlib_module_is_mined_from_its_source(tmp_path: Path) -> None:
+    # Python 3.11+ freezes os, codecs, posixpath into the interpreter (spec origin "frozen"): was "0 files"
+    from editseq.corpus.docstrings import package_files
+
+    assert [p.name for _, p in package_files(["posixpath"])] == ["posixpath.py"]
+
+
+def test_a_package_without_python_source_is_named(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # a compiled module (math) mined nothing and the run ended well: "0 files"
+    from editseq.cli import main
+
+    assert main(["data", "docstrings", "--package", "math", "--out", str(tmp_path / "d.jsonl")]) == 2
+    assert "--package math: no Python source to mine" in capsys.readouterr().err
+    assert not (tmp_path / "d.jsonl").exists()
