@@ -214,11 +214,12 @@ def _file_keys(raw: dict[str, Any], fields: dict[str, dataclasses.Field], path: 
             if alias:
                 spelled[alias] = name
     out: dict[str, Any] = {}
+    keys: dict[str, str] = {}  # field name -> the key that gave it, to name both spellings
     for key, value in raw.items():
         name = spelled.get(str(key), str(key))  # unknown keys stay, and are reported by the caller
         if name in out:
-            raise ConfigError(f"{path}: option {name!r} is given twice (as {key!r} too); keep one")
-        out[name] = value
+            raise ConfigError(f"{path}: option {name!r} is given twice (as {keys[name]!r} and {key!r}); keep one")
+        out[name], keys[name] = value, str(key)
     return out
 
 

@@ -207,7 +207,8 @@ def test_config_keys_as_flags_and_comma_lists(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="name: expected str"):
         build(Cmd, {}, path)
     path.write_text("k: 1\nk-: 2\n".replace("k-", "packages") + "package: [c]\n")
-    with pytest.raises(ConfigError, match="option 'packages' is given twice"):
+    # named only the second key: "(as 'package' too)", not the 'packages' it clashed with
+    with pytest.raises(ConfigError, match=r"option 'packages' is given twice \(as 'packages' and 'package'\)"):
         build(Cmd, {}, path)
 
 
