@@ -177,18 +177,26 @@ def build(cls: type[T], values: dict[str, Any], config_file: Path | None = None)
             continue
         merged[key] = value
     for key in _path_fields(cls) & merged.keys():  # the shell expands ~ only in some places (not in files, not after =)
-        value = merged[key]
-        if isinstance(value, (str, Path)) and str(value).startswith("~"):
-            merged[key] = type(value)(Path(value).expanduser())
+        merged[key] = _expand_home(merged[key])
     _check_required(fields, merged, config_file)
     return cls(**merged)
 
 
 def _path_fields(cls: type) -> set[str]:
-    """Options that name files or folders: typed ``Path``, or marked ``option(..., path=True)``."""
+    """Options that name files or folders: typed ``Path`` or ``list[Path]`` (report's INPUTS), or
+    marked ``option(..., path=True)``."""
     hints = typing.get_type_hints(cls)
     return {f.name for f in dataclasses.fields(cls)
-            if f.metadata.get("path") or _base_type(hints[f.name])[0] is Path}
+            if f.metadata.get("path") or _base_type(hints[f.name])[0] in (Path, list[Path])}
+
+
+def _expand_home(value: Any) -> Any:
+    """``value`` (or each item of a list) with a leading ``~`` made the home folder."""
+    if isinstance(value, list):
+        return [_expand_home(v) for v in value]
+    if isinstance(value, (str, Path)) and str(value).startswith("~"):
+        return type(value)(Path(value).expanduser())
+    return value
 
 
 def _check_required(fields: dict[str, dataclasses.Field], values: dict[str, Any], config_file: Path | None) -> None:

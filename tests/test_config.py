@@ -64,6 +64,11 @@ def test_a_home_folder_in_a_path_option_is_expanded(tmp_path: Path, monkeypatch:
     opts = build(WithModel, {"model": "~/m", "name": "~/m"})
     assert (opts.model, opts.name) == (str(tmp_path / "home" / "m"), "~/m")  # only paths are expanded
     assert build(WithModel, {"model": "smollm2-135m"}).model == "smollm2-135m"
+    # a list of paths too (report's INPUTS): `inputs: [~/a.jsonl]` was looked for under ./~
+    from editseq.report.build import ReportOptions
+
+    (tmp_path / "r.yaml").write_text("inputs: [~/a.jsonl, b.jsonl]\n")
+    assert build(ReportOptions, {}, tmp_path / "r.yaml").inputs == [tmp_path / "home" / "a.jsonl", Path("b.jsonl")]
 
 
 @pytest.mark.parametrize(("text", "message"), [
