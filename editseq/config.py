@@ -249,8 +249,8 @@ def _coerce(value: Any, hint: Any, where: str, comma: bool = False) -> Any:
             raise ConfigError(f"{where}: expected one of {choices}, got {value!r}")
         return str(value)
     if typing.get_origin(tp) in (list, tuple):
-        items = [value] if isinstance(value, str) else value
-        # YAML types bare numbers: MBPP's ``task-ids: [11, 12]`` means the ids "11" and "12"
+        # YAML types bare numbers: MBPP's ``task-ids: [11, 12]`` means the ids "11" and "12", ``task-ids: 11`` the id "11"
+        items = [value] if isinstance(value, str) or _is_int(value) else value
         if not isinstance(items, list) or not all(isinstance(v, str) or _is_int(v) for v in items):
             raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
         return [str(v) for v in items]

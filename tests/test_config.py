@@ -37,6 +37,7 @@ def test_values_take_the_fields_types(tmp_path: Path) -> None:
     assert from_file(tmp_path, "overwrite: yes\n").overwrite is True
     # ids YAML types as numbers (MBPP's task ids) are the ids' text; was "expected a list of strings"
     assert from_file(tmp_path, "packages: [11, b]\n").packages == ["11", "b"]
+    assert from_file(tmp_path, "packages: 11\n").packages == ["11"]  # one id alone: was "expected a list"
     assert from_file(tmp_path, "samples: 4\n", samples=7).samples == 7  # a flag given wins
     # keys spelled as the flags are
     assert from_file(tmp_path, "max-lines: 7\n").max_lines == 7
