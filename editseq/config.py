@@ -309,17 +309,30 @@ def load_config_file(path: Path) -> dict[str, Any]:
         except ImportError as exc:  # pragma: no cover - depends on environment
             raise ConfigError(f"{path}: YAML configs need PyYAML: pip install pyyaml") from exc
         try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            if isinstance(node, yaml.MappingNode):
+                _unique([(str(key.value), value) for key, value in node.value], path)
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path}: not valid YAML ({one_line(exc)})") from exc
     else:
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=lambda pairs: _unique(pairs, path))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config file must hold a mapping of option names to values")
     return data
+
+
+def _unique(pairs: list[tuple[str, Any]], path: Path) -> dict[str, Any]:
+    """A mapping of a config file as a dict, or ConfigError for a key it gives twice: YAML and
+    JSON readers keep the last value and drop the first without a word."""
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ConfigError(f"{path}: {', '.join(map(repr, repeated))} given more than once; keep one")
+    return dict(pairs)
 
 
 def defaults(cls: type) -> dict[str, Any]:

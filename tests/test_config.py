@@ -106,6 +106,15 @@ def test_a_float_flag_must_be_finite(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "out.manifest.json").exists()
 
 
+def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
+    # YAML and JSON readers kept the last value: samples: 2 was dropped without a word
+    with pytest.raises(ConfigError, match=r"c.yaml: 'samples' given more than once"):
+        from_file(tmp_path, "samples: 2\ntimeout: 1\nsamples: 3\n")
+    with pytest.raises(ConfigError, match=r"c.json: 'samples' given more than once"):
+        from_file(tmp_path, '{"samples": 2, "samples": 3}', suffix=".json")
+    assert from_file(tmp_path, "samples: 2\n").samples == 2
+
+
 def test_bad_json_and_bytes(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"not valid JSON .* line 1, column 2"):
         from_file(tmp_path, "{samples: 2}", suffix=".json")
