@@ -25,6 +25,8 @@ from editseq.env import versions
 from editseq.text import CODE_TOKEN_RE
 
 NGRAM = 13
+COUNTS = ("files", "unreadable", "unparsable", "functions", "duplicates", "contaminated", "kept")
+"""What ``mine`` counts: files, then the documented functions of those that parse, and what became of them."""
 
 
 @dataclass
@@ -159,7 +161,8 @@ def benchmark_ngrams(data: Path | None) -> set[tuple[str, ...]]:
 
 def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
     """The deduplicated, decontaminated pairs, and counts of what was seen and dropped."""
-    counts: Counter = Counter()
+    # every count named, 0 too: a summary without "contaminated" read as if nothing was checked
+    counts: Counter = Counter(dict.fromkeys(COUNTS, 0))
     banned = benchmark_ngrams(opts.data) if opts.decontaminate else set()
     seen: set[str] = set()
     records: list[dict[str, Any]] = []

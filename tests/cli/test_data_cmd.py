@@ -19,6 +19,8 @@ def test_docstrings_from_json_package(tmp_path: Path, capsys) -> None:
         assert r["instruction"] and r["program"].lstrip().startswith(("def ", "@"))
     summary = json.loads((tmp_path / "d_summary.json").read_text())
     assert summary["counts"]["kept"] == len(records)
+    # counts of nothing were left out: a summary without "duplicates" or "contaminated"
+    assert summary["counts"]["duplicates"] == summary["counts"]["unparsable"] == 0
     # an existing OUT is not replaced silently
     assert main(["data", "docstrings", "--package", "json", "--no-decontaminate", "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err
