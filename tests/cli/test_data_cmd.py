@@ -52,3 +52,15 @@ def test_a_second_run_into_an_out_being_mined_is_refused(tmp_path: Path, capsys)
         assert main(["data", "docstrings", "--package", "json", "--no-decontaminate", "--out", str(out)]) == 2
     assert f"d.jsonl is being written by another run (pid {holder.pid}, " in capsys.readouterr().err
     assert main(["data", "docstrings", "--package", "json", "--no-decontaminate", "--out", str(out)]) == 0
+
+
+def test_files_that_could_not_be_read_are_said(tmp_path: Path, capsys, monkeypatch) -> None:
+    # a file in Python 2 (or newer syntax, or not UTF-8) was only counted in the summary: "2 files, ..."
+    pkg = tmp_path / "unreadpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "py2.py").write_text('print "python 2"\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    args = ["data", "docstrings", "--package", "unreadpkg", "--no-decontaminate", "--out", str(tmp_path / "d.jsonl")]
+    assert main(args) == 0
+    assert "2 files (1 not read: not UTF-8 or not parsed by this Python)" in capsys.readouterr().out
