@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import gzip
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,16 +144,17 @@ def test_a_package_installed_under_a_tests_folder_is_mined(tmp_path: Path, monke
 def test_a_file_two_package_names_reach_is_mined_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a name given twice, or a module of a package given too, was mined twice: its files counted
     # twice and every function of them reported as a duplicate
-    pkg = tmp_path / "minedpkg"
+    pkg = tmp_path / "twicepkg"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     (pkg / "core.py").write_text(SOURCE)
     monkeypatch.syspath_prepend(str(tmp_path))
-    opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["minedpkg", "minedpkg.core", "minedpkg"],
+    opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["twicepkg", "twicepkg.core", "twicepkg"],
                              decontaminate=False)
     records, counts = mine(opts)
+    sys.modules.pop("twicepkg", None)  # imported to find twicepkg.core: not left to later tests
     assert (counts["files"], counts["functions"], counts["duplicates"]) == (2, 1, 0)
-    assert [r["package"] for r in records] == ["minedpkg"]
+    assert [r["package"] for r in records] == ["twicepkg"]
 
 
 def test_a_frozen_stdlib_module_is_mined_from_its_source(tmp_path: Path) -> None:
