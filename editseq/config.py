@@ -303,7 +303,7 @@ def load_config_file(path: Path) -> dict[str, Any]:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    if Path(path).suffix in (".yaml", ".yml"):
+    if Path(path).suffix.lower() in (".yaml", ".yml"):  # sft.YAML too, not parsed as JSON
         try:
             import yaml
         except ImportError as exc:  # pragma: no cover - depends on environment

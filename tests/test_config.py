@@ -115,6 +115,11 @@ def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
     assert from_file(tmp_path, "samples: 2\n").samples == 2
 
 
+def test_a_yaml_suffix_in_capitals_is_yaml(tmp_path: Path) -> None:
+    # was read as JSON: "not valid JSON (Expecting value at line 1, column 1)"
+    assert from_file(tmp_path, "samples: 2\n", suffix=".YAML").samples == 2
+
+
 def test_bad_json_and_bytes(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"not valid JSON .* line 1, column 2"):
         from_file(tmp_path, "{samples: 2}", suffix=".json")
