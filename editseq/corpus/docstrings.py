@@ -14,6 +14,7 @@ import hashlib
 import importlib.util
 import sys
 import sysconfig
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -147,7 +148,8 @@ def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
 
 
 def benchmark_ngrams(data: Path | None) -> set[tuple[str, ...]]:
-    """13-grams of every prompt and reference solution of every benchmark ``editseq sample`` takes
+    """13-grams of every prompt and reference solution (also without its docstrings, as mined
+    programs are) of every benchmark ``editseq sample`` takes
     (MBPP+ holds tasks from outside MBPP's test split, and HumanEval+ has its own solutions)."""
     from editseq.benchmarks import NAMES, load_benchmark
 
@@ -155,8 +157,27 @@ def benchmark_ngrams(data: Path | None) -> set[tuple[str, ...]]:
     for name in NAMES:
         bench = load_benchmark(name, data)
         for problem in bench.problems.values():
-            grams |= ngrams(problem.prompt) | ngrams(problem.canonical_solution)
+            solution = problem.canonical_solution
+            # a mined program has lost its docstring, so the signature meets the body as in no
+            # benchmark text: HumanEval/53 with its docstring reworded was kept
+            grams |= ngrams(problem.prompt) | ngrams(solution) | ngrams(_without_docstrings(solution))
     return grams
+
+
+def _without_docstrings(code: str) -> str:
+    """``code`` less the lines of its docstrings ("" when it does not parse)."""
+    try:
+        with warnings.catch_warnings():  # benchmark regexes such as '\w' (invalid escapes): not ours to report
+            warnings.simplefilter("ignore")
+            tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return ""
+    dropped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node):
+            dropped |= set(range(node.body[0].lineno, node.body[0].end_lineno + 1))
+    lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as ast numbers them
+    return "\n".join(line for number, line in enumerate(lines, 1) if number not in dropped)
 
 
 def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:

@@ -171,3 +171,20 @@ def test_a_package_without_python_source_is_named(tmp_path: Path, capsys: pytest
     assert main(["data", "docstrings", "--package", "math", "--out", str(tmp_path / "d.jsonl")]) == 2
     assert "--package math: no Python source to mine" in capsys.readouterr().err
     assert not (tmp_path / "d.jsonl").exists()
+
+
+def test_a_benchmark_function_with_its_docstring_reworded_is_contaminated(
+        tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # HumanEval/53 (add) under another docstring was kept: with the docstring removed its signature
+    # meets its body, a 13-gram of neither the prompt nor the solution
+    pkg = tmp_path / "rewordpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        'def add(x: int, y: int):\n'
+        '    """Return the sum of the two given integers, as a plain int value."""\n'
+        '\n'
+        '    return x + y\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["rewordpkg"], min_lines=2, data=shared_data)
+    records, counts = mine(opts)
+    assert (records, counts["contaminated"]) == ([], 1)
