@@ -32,7 +32,7 @@ def docstrings(config_file: Path | None, **values: object) -> int:
     opts = build(DocstringsOptions, values, config_file)
     counts = run_docstrings(opts)
     skipped = counts["unreadable"] + counts["unparsable"]
-    click.echo(f"{counts['files']} files ({skipped} not read: not UTF-8 or not parsed by this Python), "
+    click.echo(f"{counts['files']} files ({skipped} not read: not decoded or not parsed by this Python), "
                f"{counts['functions']} documented functions: "
                f"{counts['kept']} kept, {counts['duplicates']} duplicates, "
                f"{counts['contaminated']} overlapping HumanEval(+)/MBPP(+)")

@@ -191,8 +191,9 @@ def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
     for package, path in package_files(opts.packages):
         counts["files"] += 1
         try:
-            source = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
+            # as Python reads it: a PEP 263 coding line (latin-1), a UTF-8 byte-order mark
+            source = importlib.util.decode_source(path.read_bytes())
+        except (UnicodeDecodeError, SyntaxError, LookupError, OSError):  # SyntaxError, LookupError: a bad coding line
             counts["unreadable"] += 1
             continue
         try:

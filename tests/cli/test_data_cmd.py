@@ -63,4 +63,4 @@ def test_files_that_could_not_be_read_are_said(tmp_path: Path, capsys, monkeypat
     monkeypatch.syspath_prepend(str(tmp_path))
     args = ["data", "docstrings", "--package", "unreadpkg", "--no-decontaminate", "--out", str(tmp_path / "d.jsonl")]
     assert main(args) == 0
-    assert "2 files (1 not read: not UTF-8 or not parsed by this Python)" in capsys.readouterr().out
+    assert "2 files (1 not read: not decoded or not parsed by this Python)" in capsys.readouterr().out

@@ -188,3 +188,19 @@ def test_a_benchmark_function_with_its_docstring_reworded_is_contaminated(
     opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["rewordpkg"], min_lines=2, data=shared_data)
     records, counts = mine(opts)
     assert (records, counts["contaminated"]) == ([], 1)
+
+
+def test_files_in_an_encoding_python_reads_are_mined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # were read as plain UTF-8: a latin-1 file with its coding line counted unreadable, one starting
+    # with a UTF-8 byte-order mark unparsable
+    body = '    """Return the price with the tax of this café added, as a float."""\n    rate = 1.2\n    return x * rate\n'
+    pkg = tmp_path / "encodedpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "latin.py").write_bytes(("# -*- coding: latin-1 -*-\ndef taxed(x):\n" + body).encode("latin-1"))
+    (pkg / "bom.py").write_bytes(("def priced(x):\n" + body.replace("café", "shop")).encode("utf-8-sig"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    records, counts = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["encodedpkg"], decontaminate=False))
+    assert (counts["unreadable"], counts["unparsable"]) == (0, 0)
+    assert sorted(r["source"] for r in records) == ["encodedpkg.bom:priced", "encodedpkg.latin:taxed"]
+    assert any("café" in r["instruction"] for r in records)
