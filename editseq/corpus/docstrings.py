@@ -50,7 +50,10 @@ class DocstringsOptions:
         self.out = jsonl_out(self.out)
         if self.min_lines < 1 or self.max_lines < self.min_lines:
             raise ConfigError("--min-lines must be >= 1 and --max-lines >= --min-lines")
-        self.packages = [n.strip() for item in self.packages for n in item.split(",") if n.strip()]  # no import name has one
+        given = self.packages
+        self.packages = [n.strip() for item in given for n in item.split(",") if n.strip()]  # no import name has one
+        if given and not self.packages:  # an empty $PKG in --package "$PKG": not the whole standard library
+            raise ConfigError(f"--package {','.join(given)!r} names no package; leave it out to mine the standard library")
         for name in self.packages:  # before the benchmark data for decontamination is looked for
             _spec(name)
 

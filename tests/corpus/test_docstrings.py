@@ -204,3 +204,11 @@ def test_files_in_an_encoding_python_reads_are_mined(tmp_path: Path, monkeypatch
     assert (counts["unreadable"], counts["unparsable"]) == (0, 0)
     assert sorted(r["source"] for r in records) == ["encodedpkg.bom:priced", "encodedpkg.latin:taxed"]
     assert any("café" in r["instruction"] for r in records)
+
+
+@pytest.mark.parametrize("given", [[""], [" , "], ["", ""]])
+def test_a_package_option_naming_nothing_is_refused(tmp_path: Path, given: list[str]) -> None:
+    # meant the default, the whole standard library (an empty $PKG in --package "$PKG")
+    with pytest.raises(ConfigError, match="names no package"):
+        DocstringsOptions(out=tmp_path / "o.jsonl", packages=given)
+    assert DocstringsOptions(out=tmp_path / "o.jsonl").packages == []
