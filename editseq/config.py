@@ -139,7 +139,7 @@ def click_options(cls: type) -> typing.Callable[[typing.Callable], typing.Callab
 
 config_file_option = click.option(
     "--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-    help="YAML/JSON file of these options; flags given on the command line win.")
+    help="YAML/JSON file of these options (keys as the flags without --); flags given on the command line win, and paths in it are read from the working folder, as flags are.")
 """The ``--config FILE`` option every command built from an options dataclass takes."""
 
 
