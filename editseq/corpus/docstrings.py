@@ -150,15 +150,19 @@ def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
     return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
 
 
-def benchmark_ngrams(data: Path | None) -> set[tuple[str, ...]]:
+def benchmark_ngrams(data: Path | None, used: dict[str, Any] | None = None) -> set[tuple[str, ...]]:
     """13-grams of every prompt and reference solution (also without its docstrings, as mined
     programs are) of every benchmark ``editseq sample`` takes
-    (MBPP+ holds tasks from outside MBPP's test split, and HumanEval+ has its own solutions)."""
+    (MBPP+ holds tasks from outside MBPP's test split, and HumanEval+ has its own solutions).
+    ``used`` gets each benchmark's file and sha256: without ``--data`` the folder is found, not
+    given, and the pairs are clean only of the data they were checked against."""
     from editseq.benchmarks import NAMES, load_benchmark
 
     grams: set[tuple[str, ...]] = set()
     for name in NAMES:
         bench = load_benchmark(name, data)
+        if used is not None:
+            used[name] = {"file": str(bench.source), "sha256": bench.fingerprint}
         for problem in bench.problems.values():
             solution = problem.canonical_solution
             # a mined program has lost its docstring, so the signature meets the body as in no
@@ -183,11 +187,12 @@ def _without_docstrings(code: str) -> str:
     return "\n".join(line for number, line in enumerate(lines, 1) if number not in dropped)
 
 
-def mine(opts: DocstringsOptions) -> tuple[list[dict[str, Any]], Counter]:
-    """The deduplicated, decontaminated pairs, and counts of what was seen and dropped."""
+def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], Counter]:
+    """The deduplicated, decontaminated pairs, and counts of what was seen and dropped (``used``:
+    see ``benchmark_ngrams``)."""
     # every count named, 0 too: a summary without "contaminated" read as if nothing was checked
     counts: Counter = Counter(dict.fromkeys(COUNTS, 0))
-    banned = benchmark_ngrams(opts.data) if opts.decontaminate else set()
+    banned = benchmark_ngrams(opts.data, used) if opts.decontaminate else set()
     seen: set[str] = set()
     records: list[dict[str, Any]] = []
     roots = _roots()
@@ -231,9 +236,11 @@ def run_docstrings(opts: DocstringsOptions) -> Counter:
         if opts.out.is_file() and not opts.overwrite:  # a folder: refused below, which --overwrite does not mend
             raise ConfigError(f"{opts.out} exists; use --overwrite to replace it, or another --out")
         check_writable(opts.out)  # before the mining, which it would otherwise cost
-        records, counts = mine(opts)
+        used: dict[str, Any] = {}
+        records, counts = mine(opts, used)
         write_jsonl(opts.out, records)
-        summary = {"counts": dict(counts), "settings": to_dict(opts), "versions": versions()}
+        summary = {"counts": dict(counts), "settings": to_dict(opts), "decontaminated_against": used,
+                   "versions": versions()}
         write_json(opts.out.with_name(opts.out.name.removesuffix(".jsonl") + "_summary.json"), summary)
         return counts
 

@@ -64,3 +64,21 @@ def test_files_that_could_not_be_read_are_said(tmp_path: Path, capsys, monkeypat
     args = ["data", "docstrings", "--package", "unreadpkg", "--no-decontaminate", "--out", str(tmp_path / "d.jsonl")]
     assert main(args) == 0
     assert "2 files (1 not read: not decoded or not parsed by this Python)" in capsys.readouterr().out
+
+
+def test_the_summary_names_the_benchmark_data_it_decontaminated_against(tmp_path: Path, shared_data: Path,
+                                                                        monkeypatch) -> None:
+    """Without --data the benchmark folder is found ($EDITSEQ_DATA_DIR, ../shared/data, the cache),
+    and the summary's settings said "data": null: which data the pairs are clean of was unknown."""
+    from editseq.benchmarks import NAMES, load_benchmark
+
+    monkeypatch.setenv("EDITSEQ_DATA_DIR", str(shared_data))
+    out = tmp_path / "d.jsonl"
+    assert main(["data", "docstrings", "--package", "json", "--out", str(out)]) == 0
+    summary = json.loads((tmp_path / "d_summary.json").read_text())
+    assert summary["settings"]["data"] is None
+    used = summary["decontaminated_against"]
+    assert set(used) == set(NAMES)
+    for name in NAMES:
+        bench = load_benchmark(name, shared_data)
+        assert used[name] == {"file": str(bench.source), "sha256": bench.fingerprint}
