@@ -23,6 +23,7 @@ from typing import Any
 
 from editseq.config import ConfigError, jsonl_out, option
 from editseq.env import versions
+from editseq.lintseq.diffs import split_lines
 from editseq.text import CODE_TOKEN_RE
 
 NGRAM = 13
@@ -121,9 +122,7 @@ def functions(source: str, opts: DocstringsOptions) -> Iterator[tuple[str, str, 
     Raises SyntaxError or ValueError for a source that does not parse (the caller counts it).
     """
     tree = ast.parse(source)
-    # the lines ast numbers: str.splitlines also breaks at form feeds, vertical tabs, \x1c-\x1e, \x85 and
-    # \u2028/\u2029, which Python reads as spaces or as characters of a string or comment
-    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = split_lines(source)  # the lines ast numbers (str.splitlines also breaks inside them)
     for node in tree.body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
@@ -183,8 +182,7 @@ def _without_docstrings(code: str) -> str:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node):
             dropped |= set(range(node.body[0].lineno, node.body[0].end_lineno + 1))
-    lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as ast numbers them
-    return "\n".join(line for number, line in enumerate(lines, 1) if number not in dropped)
+    return "\n".join(line for number, line in enumerate(split_lines(code), 1) if number not in dropped)
 
 
 def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], Counter]:
