@@ -107,11 +107,13 @@ class TransformersBackend:
         the end-of-sequence token the model drew, but not the padding that follows a row ended by
         a stop sequence (padding is often the same token)."""
         end = next((i for i, t in enumerate(ids) if t in self._ends), None)
-        text = self.tokenizer.decode(ids[:end], skip_special_tokens=False)
+        text = None
         if after is not None:
             head = self.tokenizer.decode([after], skip_special_tokens=False)
             whole = self.tokenizer.decode([after, *ids[:end]], skip_special_tokens=False)
-            text = whole[len(head):] if whole.startswith(head) else text  # else: a character split there
+            text = whole[len(head):] if whole.startswith(head) else None  # None: a character split there
+        if text is None:
+            text = self.tokenizer.decode(ids[:end], skip_special_tokens=False)
         stopped = end is not None and any(s in text for s in stop)
         tokens = len(ids) if end is None else end + (not stopped)
         return Generation(cut_at_stop(text, stop), tokens)
