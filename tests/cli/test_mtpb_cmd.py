@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from editseq.cli import main
+from tests.cli.interrupt import interrupted
 from tests.mtpb.test_run import write_oracle
 
 
@@ -135,17 +131,9 @@ def test_an_interrupted_mtpb_evaluate_resumes_where_it_stopped(tmp_path: Path, s
         rec["completions"][0] = "import time; time.sleep(0.5)\n" + rec["completions"][0]
     samples.write_text("".join(json.dumps(rec) + "\n" for rec in records))
     argv = ["mtpb", "evaluate", str(samples), "--data", str(shared_data), "--workers", "1"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([sys.executable, "-m", "editseq", *argv], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     cache = tmp_path / "slow_cache.sqlite"
-    deadline = time.monotonic() + 120
-    while not _stored(cache):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    code, err = interrupted(argv, lambda: bool(_stored(cache)), poll=0.1, exit_within=60)
+    assert code == 130, err
     assert err.endswith("Aborted. Rerun the same command to resume: finished work is kept.\n")
     kept = _stored(cache)
     assert 0 < kept < n

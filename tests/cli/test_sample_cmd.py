@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from editseq.cli import main
+from tests.cli.interrupt import interrupted
 
 
 def test_sample_then_evaluate_two_humaneval_problems(tmp_path: Path, shared_data: Path, capsys) -> None:
@@ -195,17 +191,10 @@ def test_an_interrupted_overwrite_says_how_to_resume(tmp_path: Path, shared_data
     out = tmp_path / "s.jsonl"
     argv = ["sample", "--model", f"http://127.0.0.1:{httpd.server_address[1]}", "--data", str(shared_data),
             "--limit", "20", "--max-new-tokens", "8", "--batch-size", "1", "--out", str(out), "--no-progress"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "editseq", *argv, "--overwrite"], env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 120
-        while not (out.is_file() and out.read_text()):  # a task is written: the interruption comes mid-run
-            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 130, err
+        # a task is written: the interruption comes mid-run
+        code, err = interrupted([*argv, "--overwrite"], lambda: out.is_file() and bool(out.read_text()))
+        assert code == 130, err
         assert err.endswith("Aborted. Rerun it without --overwrite to resume: finished work is kept.\n")
         kept = len(out.read_text().splitlines())
         assert 0 < kept < 20
