@@ -41,4 +41,3 @@ done
 editseq report "$OUT"/program_humaneval_results.jsonl "$OUT"/editseq_humaneval_results.jsonl \
   "$OUT"/program_mbppplus_results.jsonl "$OUT"/editseq_mbppplus_results.jsonl \
   --labels program-humaneval,editseq-humaneval,program-mbpp+,editseq-mbpp+ --k 1,5,10,50 --out "$OUT/report"
-echo "report: $OUT/report/report.html"
