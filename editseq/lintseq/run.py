@@ -48,6 +48,7 @@ from editseq.lintseq.convert import Item, convert_batch
 from editseq.lintseq.linters import LINTER_NAMES
 from editseq.lintseq.parquet_output import jsonl_to_parquet
 from editseq.lintseq.sampler import SamplerConfig
+from editseq.sandbox.isolation import set_parent_death_signal
 from editseq.scale import ScaleOptions
 
 EXAMPLES_OUTPUT = "runs/lintseq_examples.jsonl"  # where the shipped examples go (the quick start)
@@ -335,7 +336,7 @@ def _results(cfg: LintseqConfig, workers: int, skip: int, loaded: Any) -> Iterat
         for batch in batches:
             yield from convert_batch(batch, cfg)
         return
-    pool = ProcessPoolExecutor(workers, initializer=_leave_interrupts_to_the_parent)
+    pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(os.getpid(),))
     try:
         pending: deque[Future] = deque()
         for batch in batches:
@@ -370,11 +371,16 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         process.terminate()
 
 
-def _leave_interrupts_to_the_parent() -> None:
+def _start_worker(parent: int) -> None:
     """A terminal's Ctrl-C reaches every process of the group: a worker waiting for work died of
-    it with a traceback. The parent stops the run, keeping what was written, and ends its
-    workers (``_stop_workers``)."""
+    it with a traceback, so workers ignore it; the parent stops the run, keeping what was written,
+    and ends its workers (``_stop_workers``). A parent that cannot do so (``kill -9``) left them
+    waiting for work for good: they die with it (``parent``, checked once the signal is set, in
+    case it died first)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    set_parent_death_signal()
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _ray_uri(cfg: LintseqConfig) -> bool:

@@ -1,5 +1,6 @@
 """Whole runs of ``editseq lintseq`` (editseq.lintseq.run): every record accounted for, resume, inputs and outputs."""
 
+import contextlib
 import json
 import os
 
@@ -8,6 +9,7 @@ import pytest
 from editseq.cli import main
 from editseq.lintseq.diffs import apply_edit_path
 from tests.lintseq.records import GOOD, output_records, write_lines
+from tests.processes import ends
 
 
 @pytest.fixture
@@ -366,6 +368,31 @@ def test_a_worker_killed_from_outside_is_reported_and_the_rerun_resumes(tmp_path
     assert status == 2, err
     assert "Traceback" not in err
     assert err.startswith("error: a worker process died") and "rerun the same command to resume" in err
+
+
+def test_kill_9_of_the_run_ends_its_workers_and_the_rerun_resumes(tmp_path):
+    """Was: `kill -9` of `editseq lintseq --workers N` left its N worker processes behind for good,
+    orphaned and idle (each holding its linter's memory), one set more for every killed run; they
+    now die with the run."""
+    import os
+    import signal
+    from pathlib import Path
+
+    workers: list[int] = []
+
+    def kill_9(pid: int) -> None:
+        workers.extend(map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split()))
+        os.kill(pid, signal.SIGKILL)
+
+    try:
+        status, _ = _stopped_midway(tmp_path, kill_9)
+        assert status == -signal.SIGKILL
+        assert len(workers) == 2
+        assert all(ends(worker) for worker in workers)
+    finally:
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signal.SIGKILL)
 
 
 def test_a_newer_revision_of_a_hub_dataset_is_not_resumed_on(tmp_path, hub_cache, monkeypatch, capsys):

@@ -7,13 +7,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import pytest
 
 from editseq.sandbox import Limits, SandboxPool, SandboxWarning
+from tests.processes import ends
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
@@ -56,20 +56,7 @@ def test_fallback_warns_and_still_judges(monkeypatch: pytest.MonkeyPatch) -> Non
         sleeper = pool.run_one("import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(30)\n"
                                "    os._exit(0)\nprint(pid)\n")
         assert sleeper.passed, sleeper.reason
-        assert _ends(int(sleeper.output))
-
-
-def _ends(pid: int) -> bool:
-    """Whether ``pid`` is gone or dead (a zombie) within 2 s: SIGKILL lands asynchronously."""
-    for _ in range(20):
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return True
-        if state in ("Z", "X"):
-            return True
-        time.sleep(0.1)
-    return False
+        assert ends(int(sleeper.output))
 
 
 def test_bad_namespace_setting_is_named() -> None:
