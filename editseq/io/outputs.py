@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -159,12 +160,20 @@ class JsonlAppender:
 
 def check_writable(*paths: Path) -> None:
     """Fail now, not when the work is done, where ``write_atomic`` could not write ``paths``: a
-    folder in a file's place, or a file in its folder's (the parent is created). Results written
-    only at the end of a long run (an evaluation without its cache) would otherwise be lost."""
+    folder in a file's place, a file in its folder's (the parent is created), or a folder that
+    takes no new file (no permission, a read-only file system: tried, as only trying tells).
+    Results written only at the end of a long run (an evaluation without its cache) would
+    otherwise be lost."""
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        try:
+            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+        except OSError as exc:  # named by the probe's random name: name the file the run would write
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        os.close(fd)
+        os.unlink(probe)
 
 
 def write_atomic(path: Path, text: str) -> None:

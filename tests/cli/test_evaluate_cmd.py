@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -41,6 +46,30 @@ def test_an_unwritable_results_file_fails_before_any_sample_runs(tmp_path: Path,
     assert code == 2
     assert "x_results.jsonl: is a directory" in capsys.readouterr().err
     assert not (out / "x_cache.sqlite").exists()  # no verdict was computed, none stored
+
+
+@pytest.mark.skipif(os.geteuid() == 0 and not shutil.which("setpriv"), reason="root writes anywhere; needs setpriv")
+@pytest.mark.parametrize("cache", ["--cache", "--no-cache"])
+def test_a_folder_the_run_may_not_write_in_fails_before_any_sample_runs(shared_data: Path, cache: str) -> None:
+    """Was: with the cache, a traceback (sqlite3's "unable to open database file"); under
+    --no-cache the whole evaluation ran, and was lost when its results could not be written."""
+    home = Path(tempfile.mkdtemp())  # not tmp_path: another user (below) must reach it
+    try:
+        home.chmod(0o755)
+        samples, out = home / "x.jsonl", home / "out"
+        write_samples(samples, shared_data)
+        out.mkdir(mode=0o555)
+        out.chmod(0o555)
+        user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        proc = subprocess.run([*user, sys.executable, "-m", "editseq", "evaluate", str(samples), "--data",
+                               str(shared_data), "--workers", "1", "--no-progress", cache, "--out-dir", str(out)],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == f"error: {out / 'x_results.jsonl'}: permission denied (no permission)\n"
+        assert list(out.iterdir()) == []
+    finally:
+        shutil.rmtree(home)
 
 
 def test_bad_input_exits_2(tmp_path: Path, shared_data: Path, capsys) -> None:
