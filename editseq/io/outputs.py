@@ -7,6 +7,7 @@ line is cut on reopen; summaries and results are replaced in one step (``write_a
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -139,16 +140,18 @@ class JsonlAppender:
     def write_many(self, records: Iterable[dict[str, Any]]) -> None:
         """Write several records in one write call (one record's sequences land together)."""
         lines = [dumps(r) + "\n" for r in records]
-        self._fh.write("".join(lines))
-        self._fh.flush()
-        self._since_sync += len(lines)
-        if self._since_sync >= self.FSYNC_EVERY:
-            os.fsync(self._fh.fileno())
-            self._since_sync = 0
+        with _naming(self.path):
+            self._fh.write("".join(lines))
+            self._fh.flush()
+            self._since_sync += len(lines)
+            if self._since_sync >= self.FSYNC_EVERY:
+                os.fsync(self._fh.fileno())
+                self._since_sync = 0
 
     def close(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        with _naming(self.path):
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
         self._fh.close()
 
     def __enter__(self) -> JsonlAppender:
@@ -156,6 +159,18 @@ class JsonlAppender:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Name ``path`` in an error of writing it that names no file: a full disk's write fails with
+    "[Errno 28] No space left on device" alone, leaving which disk to free to guess."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def check_writable(*paths: Path) -> None:
@@ -181,7 +196,8 @@ def write_atomic(path: Path, text: str) -> None:
     check_writable(path)
     tmp = path.with_name(path.name + ".part")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        with _naming(path):
+            tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

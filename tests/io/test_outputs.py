@@ -3,6 +3,7 @@ back; an output is resumed only under the settings that started it."""
 
 from __future__ import annotations
 
+import errno
 import json
 import warnings
 from pathlib import Path
@@ -12,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import editseq
-from editseq.io.outputs import dumps
+from editseq.io.outputs import JsonlAppender, dumps, write_json
 from editseq.io.records import InputError, read_valid_records
 
 
@@ -160,3 +161,18 @@ def test_resumed_records_must_hold_their_key_fields(tmp_path: Path) -> None:
     path.write_text("[1, 2]\n")
     with pytest.raises(InputError, match=r"line 1: no 'task_id', 'sample' field"):
         list(read_jsonl_records(path, required=("task_id", "sample")))
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device every write to fails as a full disk")
+def test_a_full_disk_names_the_file_it_stopped(tmp_path: Path) -> None:
+    """Was: "error: [Errno 28] No space left on device", naming no file, so which disk (the
+    output's, its cache's) to free was left to guess."""
+    out = tmp_path / "x.jsonl"
+    out.symlink_to("/dev/full")
+    with pytest.raises(OSError) as appending, JsonlAppender(out) as writer:
+        writer.write({"task_id": "a"})
+    (tmp_path / "s.json.part").symlink_to("/dev/full")  # where write_atomic writes first
+    with pytest.raises(OSError) as replacing:
+        write_json(tmp_path / "s.json", {"pass@1": 0.5})
+    for raised, path in ((appending, out), (replacing, tmp_path / "s.json")):
+        assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(path)
