@@ -108,6 +108,27 @@ def trained_format(model: str) -> str | None:
     return None
 
 
+def model_identity(model: str) -> dict[str, str]:
+    """``model_files`` of a local checkpoint folder: the content of the files its model loads from
+    (``io.identity.files_identity``), which ``config.run_settings`` knows by its path alone. So a
+    run resumed after the folder's weights were saved over (a training resumed into it) is refused,
+    and one after the folder moved elsewhere goes on. Nothing for any other model: a .gguf file
+    counts by its content already, an alias, hub name or URL by its name."""
+    from editseq.io.identity import files_identity
+
+    folder = Path(model).expanduser()
+    if model.lower() in EMBEDDED or not folder.is_dir():
+        return {}
+    files = [p for p in folder.iterdir() if p.is_file() and _loaded_from(p.name)]
+    return {"model_files": files_identity(folder, files)} if files else {}
+
+
+def _loaded_from(name: str) -> bool:
+    """Whether a checkpoint folder's file of this name is part of its model: its weights, configs
+    and tokenizer, not what else lies there (samples written beside it, a training's logs)."""
+    return name.endswith((".safetensors", ".bin", ".gguf", ".index.json")) or name in _CHECKPOINT_FILES
+
+
 def _require_transformers() -> None:
     for name in ("torch", "transformers"):
         if importlib.util.find_spec(name) is None:
@@ -121,6 +142,9 @@ MODEL_HINT = f"pass a local checkpoint folder, a .gguf file, or one of {', '.joi
 # SentencePiece, BPE (GPT-2) or WordPiece (BERT) vocabulary
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json", "merges.txt",
                    "vocab.txt")
+# the other files transformers reads of a checkpoint folder (besides weights and TOKENIZER_FILES)
+_CHECKPOINT_FILES = ("config.json", "generation_config.json", "special_tokens_map.json", "added_tokens.json",
+                     "chat_template.jinja", "chat_template.json", *TOKENIZER_FILES)
 
 
 def load_tokenizer(model: str, flag: str = "--model", hint: str = MODEL_HINT) -> Any:

@@ -38,6 +38,7 @@ from editseq.models.loading import (
     BackendOptions,
     ModelError,
     is_server_url,
+    model_identity,
     open_backend,
     trained_format,
 )
@@ -170,7 +171,7 @@ def _sample(opts: SampleOptions, backend: Backend | None) -> dict[str, Any]:
     served = getattr(backend, "served_model", None)
     settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.fingerprint}",
                             prompts=f"sha256:{bench.prompts_fingerprint}",
-                            completion_stops=list(bench.completion_stops), **chat,
+                            completion_stops=list(bench.completion_stops), **chat, **model_identity(opts.model),
                             **({"served_model": served} if served else {}))
     earlier = _earlier_summary(opts)  # before _prepare claims OUT and rewrites the manifest
     done = _prepare(opts, settings, chatted=bool(earlier) and earlier.get("prompt_style") == "chat")
@@ -254,8 +255,10 @@ def _prepare(opts: SampleOptions, settings: dict[str, Any], chatted: bool) -> se
     earlier_prompts = "(before editseq recorded them)" if opts.benchmark in _PROMPTS_CHANGED else settings["prompts"]
     assumed = {"completion_stops": list(CODEX_STOPS), "prompts": earlier_prompts,
                "chat_response_prefix": "" if chatted else settings.get("chat_response_prefix"),
-               "chat_instruction": "(before editseq recorded it)" if chatted else settings.get("chat_instruction")}
-    claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, options=opts, assumed=assumed)
+               "chat_instruction": "(before editseq recorded it)" if chatted else settings.get("chat_instruction"),
+               "model_files": settings.get("model_files")}  # not recorded before: the folder as it is now
+    claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, options=opts, assumed=assumed,
+                 located={"model": "model_files"})
     truncate_torn_tail(opts.out)
     records = list(read_jsonl_records(opts.out, required=("task_id", "sample")))
     counts = Counter(str(r["task_id"]) for r in records)

@@ -30,7 +30,7 @@ from editseq.io.outputs import (
     truncate_torn_tail,
 )
 from editseq.models.backend import Backend, GenerationConfig, check_sampling
-from editseq.models.loading import BackendOptions
+from editseq.models.loading import BackendOptions, model_identity
 from editseq.mtpb import data, prompts
 
 # may change between a run and its resumption (each run records its mode: one file can hold both)
@@ -100,10 +100,13 @@ def prepare(opts: MTPBSampleOptions) -> data.Benchmark:
     """Load the data, check ``--problems`` and claim ``--out``: all that can fail before a model loads."""
     bench = data.load(opts.data)
     data.check_ids(bench, opts.ids)
-    settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.sha256}", sampler_version=SAMPLER_VERSION)
+    settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.sha256}", sampler_version=SAMPLER_VERSION,
+                            **model_identity(opts.model))
     check_writable(opts.out)  # a folder there: refused before its settings file is written
+    # a folder's model files, not recorded before, are taken as they are now; moved, it resumes
     claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite,
-                 options=opts, assumed={"sampler_version": 1})
+                 options=opts, assumed={"sampler_version": 1, "model_files": settings.get("model_files")},
+                 located={"model": "model_files"})
     return bench
 
 

@@ -83,6 +83,33 @@ def test_a_server_serving_another_model_does_not_resume(smollm2, tmp_path: Path,
     assert len(opts["out"].read_text().splitlines()) == 1
 
 
+def test_a_checkpoint_folder_trained_further_in_place_does_not_resume(tmp_path: Path, shared_data: Path) -> None:
+    """A local checkpoint folder counted by its path alone: samples drawn before and after it was
+    trained further in place (`editseq train` resumed into the same --output-dir) went into one
+    file in silence. Its model files are now what it is (model_files): moved elsewhere, it
+    resumes, with a warning; with other weights it is refused."""
+    pytest.importorskip("torch")
+    import torch
+    import transformers
+
+    from tests.train.tiny import tiny_model
+
+    model = tiny_model(tmp_path)
+    opts = dict(data=shared_data, temperature=0, max_new_tokens=2, out=tmp_path / "s.jsonl", progress=False)
+    sample(SampleOptions(model=str(model), task_ids=["HumanEval/2"], **opts))
+    moved = model.rename(tmp_path / "moved")
+    with pytest.warns(UserWarning, match="moved to"):
+        sample(SampleOptions(model=str(moved), task_ids=["HumanEval/2", "HumanEval/3"], **opts))
+    weights = transformers.AutoModelForCausalLM.from_pretrained(str(moved))
+    with torch.no_grad():
+        for parameter in weights.parameters():
+            parameter.add_(0.01)
+    weights.save_pretrained(str(moved))
+    with pytest.raises(ConfigError, match=r"other settings \(model_files: content sha256"):
+        sample(SampleOptions(model=str(moved), task_ids=["HumanEval/2", "HumanEval/3", "HumanEval/4"], **opts))
+    assert len(opts["out"].read_text().splitlines()) == 2
+
+
 @pytest.mark.parametrize(("benchmark", "task", "resumes"), [("mbpp+", "Mbpp/2", False), ("humaneval", "HumanEval/2", True)])
 def test_a_run_begun_under_other_prompts_does_not_resume(smollm2, tmp_path: Path, shared_data: Path,
                                                          benchmark: str, task: str, resumes: bool) -> None:

@@ -123,6 +123,27 @@ def test_resuming_under_other_settings_is_refused(tmp_path: Path, shared_data: P
         sample(MTPBSampleOptions(**{**opts, "problems": "3,4"}, max_new_tokens=32), ScriptedBackend())
 
 
+def test_a_checkpoint_folder_trained_further_in_place_does_not_resume(tmp_path: Path, shared_data: Path) -> None:
+    """Was: a --model folder counted by its path alone, so runs drawn before and after its weights
+    were saved over in place went into one file in silence; moved elsewhere, it resumes."""
+    from editseq.config import ConfigError
+
+    model = tmp_path / "ckpt"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "llama"}')
+    (model / "model.safetensors").write_bytes(b"step 1000")
+    out = tmp_path / "runs.jsonl"
+    assert sample(MTPBSampleOptions(model=str(model), out=out, problems="3", data=shared_data), ScriptedBackend()) == 5
+    moved = model.rename(tmp_path / "moved")
+    with pytest.warns(UserWarning, match="moved to"):
+        assert sample(MTPBSampleOptions(model=str(moved), out=out, problems="3,4", data=shared_data),
+                      ScriptedBackend()) == 5
+    (moved / "model.safetensors").write_bytes(b"step 2000")
+    with pytest.raises(ConfigError, match=r"other settings \(model_files: content sha256"):
+        sample(MTPBSampleOptions(model=str(moved), out=out, problems="3,4,5", data=shared_data), ScriptedBackend())
+    assert len(out.read_text().splitlines()) == 10
+
+
 def test_evaluating_against_other_data_than_sampled_is_warned_about(tmp_path: Path, shared_data: Path) -> None:
     """Was silent: runs sampled from one MTPB data file were checked against another's tests."""
     import warnings
