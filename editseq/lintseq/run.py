@@ -146,9 +146,11 @@ _NOT_SETTINGS = ("output", "workers", "overwrite", "backend", "address", "progre
 def run_lintseq(cfg: LintseqConfig) -> Summary:
     """Convert ``cfg.input`` to ``cfg.output``, resuming a previous run with the same settings
     (one run at a time: ``x.jsonl`` and ``x.parquet`` share their manifest, so its lock is theirs;
-    not ``x``'s, a folder's, which a training's ``--output-dir x`` or a report's ``--out x`` holds)."""
+    not ``x``'s, a folder's, which a training's ``--output-dir x`` or a report's ``--out x`` holds).
+    The JSONL written as the run goes is locked too: a reader (``editseq report``) asks its lock
+    whether it is finished."""
     p = paths(cfg.output)
-    with writing(p["manifest"], flag="OUTPUT"):
+    with writing(p["manifest"], p["jsonl"], flag="OUTPUT"):
         return _convert(cfg, p)
 
 

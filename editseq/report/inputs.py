@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from editseq.io.lock import check_finished
 from editseq.io.records import InputError, read_valid_records, recorded
 
 Kind = Literal["results", "mtpb", "lintseq"]
@@ -55,6 +56,7 @@ class Run:
 def load_run(path: Path, label: str | None = None) -> Run:
     """Read one input; raises InputError naming the file, line and missing field."""
     path = _results_path(Path(path))
+    check_finished(path, "that input")  # a live run's output (LintSeq's grows as it goes): half-written
     rows = list(read_valid_records(path))
     if not rows:
         raise InputError(f"{path}: no records; expected evaluation results, MTPB results or LintSeq output")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,33 @@ def test_a_sample_given_twice_is_refused_not_counted(tmp_path: Path) -> None:
         load_run(_write(tmp_path / "m2_results.jsonl", [*mtpb, mtpb[-1]]))
     unnumbered = [{k: v for k, v in r.items() if k != "sample"} for r in rows]
     assert len(load_run(_write(tmp_path / "u_results.jsonl", unnumbered * 2)).attempts) == 6  # no number to tell
+
+
+def test_a_lintseq_dataset_still_being_written_is_not_reported(tmp_path: Path) -> None:
+    """Was: `editseq report` on the output of a live `editseq lintseq` took its records so far for
+    the dataset, in silence (lintseq locked only its manifest, and report looked at no lock)."""
+    import subprocess
+    import sys
+    import time
+
+    from editseq.config import ConfigError
+
+    slow = "".join(f"def f{i}(a):\n    if a:\n        return a + {i}\n    return 0\n" for i in range(1250))
+    source = tmp_path / "in.jsonl"
+    programs = [f"x = {i}\nprint(x)\n" for i in range(16)] + [slow]  # a batch written, the next under way
+    source.write_text("".join(json.dumps({"program": p}) + "\n" for p in programs))
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", "editseq", "lintseq", str(source), str(out), "--samples", "400",
+                             "--timeout", "30", "--workers", "1", "--no-progress"], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not out.exists() or out.read_bytes().count(b"\n") < 16 * 400:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        with pytest.raises(ConfigError, match=rf"out.jsonl is being written by another run \(pid {proc.pid}, "):
+            load_run(out)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert len(load_run(out).records) == 16 * 400  # the run ended: what it left is read
