@@ -16,6 +16,7 @@ from typing import Any
 from editseq.config import ConfigError, option, run_settings, to_dict
 from editseq.env import versions
 from editseq.io.identity import files_identity
+from editseq.io.lock import check_finished
 from editseq.io.outputs import claim_output, write_json
 from editseq.io.records import recorded
 
@@ -142,7 +143,12 @@ def check_run(opts: Any, files: list[Path] | None = None) -> dict[str, Any]:
     (``run_settings`` knows either by its path or name alone; a hub dataset's are its cache
     files), recorded as ``data_files``, their ``io.identity.files_sha256``: a file edited, added or
     removed, or a newer revision of the dataset, between a run and its resume is refused, not
-    trained on in silence. A file ``--data`` is known by its content already."""
+    trained on in silence. A file ``--data`` is known by its content already; one that a live run
+    still writes (``editseq lintseq``'s output grows as it goes) is refused: its records so far are
+    no dataset. The main process alone asks, as it alone claims: processes asking at one moment
+    would each find the lock held by another's asking."""
+    if Path(opts.data).is_file() and os.environ.get("RANK", "0") == "0":
+        check_finished(Path(opts.data), "--data")
     if files is None:
         return _claim(opts, write=False)
     return _claim(opts, write=False, identity={"data_files": files_identity(opts.data, files)})

@@ -333,6 +333,19 @@ def test_an_output_dir_inside_a_data_folder_is_refused(lintseq_jsonl: Path, tmp_
             options("m", tmp_path / "data", tmp_path / out)
 
 
+def test_data_still_being_written_is_refused_before_the_model_loads(lintseq_jsonl: Path, tmp_path: Path) -> None:
+    """Was: `editseq train` on the output of a live `editseq lintseq` trained on its records so far,
+    in silence."""
+    from tests.io.test_lock import held_elsewhere
+
+    data = tmp_path / "edits.jsonl"
+    data.write_text(lintseq_jsonl.read_text(encoding="utf-8"), encoding="utf-8")
+    with held_elsewhere(data) as writer, pytest.raises(
+            ConfigError, match=rf"being written by another run \(pid {writer.pid}, .*; --data is not finished"):
+        train_sft(options("no-model-is-loaded", data, tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize(("fmt", "field", "record"), [
     ("program", "instruction", {"instruction": "w \ud800", "program": "x = 1"}),
     ("editseq", "edit_path", {"instruction": "w", "edit_path": ["@@ -0,0 +1 @@\n+s = '\udfff'"]}),
