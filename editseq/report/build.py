@@ -168,7 +168,9 @@ def _series_label(label: str, mode: str) -> str:
 
 def _task_set_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
     """Runs of one benchmark that answer different problems: their pass@k are not comparable as
-    is; and runs of several benchmarks, which are drawn and compared apart.
+    is; runs of several benchmarks, which are drawn and compared apart; and runs that answer part
+    of their benchmark (its summary lists tasks without samples): a run of 30 HumanEval tasks
+    showed a pass@100 over those 30 under "humaneval", as if it were the benchmark's.
 
     Said in the report (and as a warning), not refused: comparing a subset run is sometimes the
     point, and the per-problem table shows the overlap.
@@ -188,6 +190,12 @@ def _task_set_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
             counts = ", ".join(f"{r.label}: {len(s)}" for r, s in zip(runs, sets, strict=True))
             notes.append(f"these runs answer different problems ({counts}; {len(shared)} in common): "
                          "their pass@k average over different problem sets")
+    for r in scored:
+        if r.unanswered:
+            answered = len({a.task for a in r.attempts})
+            notes.append(f"{r.label} answers {answered} of the {answered + len(r.unanswered)} {r.benchmark} problems "
+                         f"(no samples of {listing(sorted(r.unanswered, key=metrics.natural), 5)}): its pass@k is "
+                         f"the mean over those {answered}, not the benchmark's")
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=3)
     return notes

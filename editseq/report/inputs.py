@@ -51,6 +51,7 @@ class Run:
     attempts: list[Attempt] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)  # LintSeq records only
     benchmark: str | None = None  # from the summary beside the results; None where unknown
+    unanswered: list[str] = field(default_factory=list)  # benchmark problems it has no samples of (summary)
 
 
 def load_run(path: Path, label: str | None = None) -> Run:
@@ -77,21 +78,24 @@ def load_run(path: Path, label: str | None = None) -> Run:
         if not run.attempts:
             raise InputError(f"{path}: every run is excluded (mtpb evaluate --fixed leaves these problems "
                              "out); nothing to report")
-        run.benchmark = "mtpb" if kind == "mtpb" else _benchmark(path)
+        if kind == "mtpb":
+            run.benchmark = "mtpb"
+        elif (summary := _summary(path)) is not None:
+            benchmark, unanswered = recorded(summary, "settings", "benchmark"), recorded(summary, "tasks_without_samples")
+            run.benchmark = benchmark if isinstance(benchmark, str) else None
+            run.unanswered = [str(t) for t in unanswered] if isinstance(unanswered, list) else []
     return run
 
 
-def _benchmark(results: Path) -> str | None:
-    """The benchmark ``editseq evaluate`` wrote ``x_results.jsonl`` for, from ``x_summary.json``
-    beside it (the results records do not name it: HumanEval and HumanEval+ share their task ids);
-    None without a summary that names these results."""
+def _summary(results: Path) -> Path | None:
+    """``x_summary.json`` that ``editseq evaluate`` wrote beside ``x_results.jsonl`` for these
+    results: what names their benchmark (the results records do not: HumanEval and HumanEval+
+    share their task ids) and the benchmark's tasks they have no samples of; None without one."""
     if not results.name.endswith("_results.jsonl"):
         return None
     summary = results.with_name(results.name.removesuffix("_results.jsonl") + "_summary.json")
-    named, benchmark = recorded(summary, "results"), recorded(summary, "settings", "benchmark")
-    if not isinstance(named, str) or Path(named).name != results.name:
-        return None
-    return benchmark if isinstance(benchmark, str) else None
+    named = recorded(summary, "results")
+    return summary if isinstance(named, str) and Path(named).name == results.name else None
 
 
 def _check_unique(rows: list[tuple[str, dict[str, Any]]], kind: Kind) -> None:

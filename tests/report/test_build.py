@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -365,3 +366,17 @@ def test_the_default_table_gives_each_runs_pass_at_n(report_inputs: dict[str, Pa
     assert table["pass@8"]["value"] == data["passk"]["mixed"]["curve"]["pass@k"][-1]  # k = n, the curve's end
     explicit = build_report(ReportOptions(inputs=[report_inputs["mixed"]], out=tmp_path / "r2", k="1,5"))
     assert list(explicit["passk"]["mixed"]["table"]) == ["pass@1", "pass@5"]  # --k given: those alone
+
+
+def test_a_run_of_part_of_its_benchmark_is_noted(report_inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Was: a run of 4 of HumanEval's 164 tasks, alone, showed its pass@k under "humaneval" without
+    a word that it is the mean over those 4 (its summary lists the 160 tasks without samples)."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    with pytest.warns(UserWarning, match=re.escape("mixed answers 4 of the 164 humaneval problems (no samples of "
+                                                   "HumanEval/4, HumanEval/5, HumanEval/6, HumanEval/7, HumanEval/8 ...)")):
+        data = build_report(ReportOptions(inputs=[report_inputs["mixed"]], out=tmp_path / "r"))
+    (note,) = data["notes"]
+    assert note.endswith("its pass@k is the mean over those 4, not the benchmark's")
+    assert escape(note) in (tmp_path / "r" / "report.html").read_text()
