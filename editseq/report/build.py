@@ -17,6 +17,7 @@ from typing import Any
 
 from editseq.config import ConfigError, option, parse_ks, to_dict
 from editseq.env import versions
+from editseq.io.identity import file_sha256
 from editseq.io.lock import writing
 from editseq.io.outputs import check_writable, write_atomic, write_json
 from editseq.io.records import InputError
@@ -110,8 +111,10 @@ def _names(label: str, modes: list[str]) -> set[str]:
 def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     """All of the report's numbers, as one JSON-ready dict."""
     scored = [r for r in runs if r.kind != "lintseq"]
+    # each input's sha256: the report names the exact files it was built from, not only their paths
     data: dict[str, Any] = {"runs": [{"label": r.label, "path": str(r.path), "kind": r.kind, "benchmark": r.benchmark,
-                                      "records": len(r.attempts) or len(r.records)} for r in runs]}
+                                      "records": len(r.attempts) or len(r.records), "sha256": file_sha256(r.path)}
+                                     for r in runs]}
     benchmarks = _compared_within(scored)
     series = [(label, benchmarks[r.label], attempts) for r in scored for label, attempts in _passk_series(r)]
     ks = opts.ks or metrics.TABLE_KS

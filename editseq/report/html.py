@@ -95,9 +95,14 @@ def _by_k(keys: set[str]) -> list[str]:
 
 
 def _header(data: dict[str, Any]) -> str:
-    rows = [[r["label"], r["kind"], r.get("benchmark") or "", r["records"], r["path"]] for r in data["runs"]]
-    return ("<h1>editseq report</h1>" + _table(["run", "kind", "benchmark", "records", "file"], rows)
-            + f'<p class="note">editseq {escape(data["versions"]["editseq"])}, '
+    """The inputs (file and sha256, in full in report.json), the report's settings and versions."""
+    rows = [[r["label"], r["kind"], r.get("benchmark") or "", r["records"], r["path"], r["sha256"][:16]]
+            for r in data["runs"]]
+    settings = ", ".join(f"--{key.replace('_', '-')} {value if value != '' else '(default)'}"
+                         for key, value in data["settings"].items()
+                         if key not in ("inputs", "out", "labels"))
+    return ("<h1>editseq report</h1>" + _table(["run", "kind", "benchmark", "records", "file", "sha256"], rows)
+            + f'<p class="note">report settings: {escape(settings)}; editseq {escape(data["versions"]["editseq"])}, '
               f'Python {escape(data["versions"]["python"])}</p>')
 
 

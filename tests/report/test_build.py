@@ -380,3 +380,19 @@ def test_a_run_of_part_of_its_benchmark_is_noted(report_inputs: dict[str, Path],
     (note,) = data["notes"]
     assert note.endswith("its pass@k is the mean over those 4, not the benchmark's")
     assert escape(note) in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_the_report_names_its_inputs_by_sha256_and_its_settings(report_inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Was: the report named its inputs by path alone (a results file rewritten by a later
+    evaluate kept its name) and the HTML did not say which --k or --max-pairs it was built with."""
+    pytest.importorskip("matplotlib")
+    from editseq.io.identity import file_sha256
+    from editseq.report.build import ReportOptions, build_report
+
+    files = [report_inputs["mixed"], report_inputs["lintseq"]]
+    with pytest.warns(UserWarning, match="answers 4 of the 164"):
+        data = build_report(ReportOptions(inputs=files, out=tmp_path / "r", k="1,2", max_pairs=5))
+    assert [r["sha256"] for r in data["runs"]] == [file_sha256(f) for f in files]
+    head = (tmp_path / "r" / "report.html").read_text().split("<h2>")[0]
+    assert all(f"<td>{file_sha256(f)[:16]}</td>" in head for f in files)
+    assert "report settings: --max-pairs 5, --viewer 3, --k 1,2;" in head
