@@ -170,9 +170,12 @@ def _diversity(data: dict[str, Any], figs: dict[str, str]) -> str:
               "the names a program binds renamed; formatting and comments ignored). Measured on: "
               "executed_program is the code editseq evaluate ran (after --stop, fence stripping and "
               "--resolve-edits); results written before it recorded that are measured on the sample's "
-              "text (completion, solution, or the resolved program). Edit distance: token Levenshtein over the "
-              "longer length, mean over sampled pairs. Gain: pass@n - pass@1 of the problem. A problem with "
-              "a single sample has no diversity: it is left out of these means and the correlation.</p>")
+              "text (completion, solution, or the resolved program). Distinct fraction: distinct programs / "
+              "samples of a problem. Edit distance: token Levenshtein over the longer length, mean over sampled "
+              "pairs. Distinct passing: distinct programs among a problem's passing samples (a count, which "
+              "grows with the samples). Gain: pass@n - pass@1 of the problem. Each column is the mean over "
+              "problems. A problem with a single sample has no distinct fraction or edit distance: it is left "
+              "out of those two means and the correlation (its distinct passing, 0 or 1, is counted).</p>")
 
 
 def _lintseq(data: dict[str, Any], figs: dict[str, str]) -> str:

@@ -142,6 +142,9 @@ def test_tasks_of_one_sample_are_left_out_of_diversity(tmp_path: Path) -> None:
                                                  "distinct_passing": 1.0}
     assert data["diversity"]["greedy"]["mean"] == {"distinct_fraction": None, "mean_edit_distance": None,
                                                    "distinct_passing": 0.5}
+    # the page says which means leave them out: it said all three, and greedy's distinct passing is 0.5
+    assert ("left out of those two means and the correlation (its distinct passing, 0 or 1, is counted)"
+            in (tmp_path / "r" / "report.html").read_text())
     rows = list(csv.DictReader((tmp_path / "r" / "diversity.csv").open()))
     assert [(r["run"], r["task"], r["distinct_fraction"]) for r in rows] == [
         ("many", "t1", "1.0"), ("many", "t2", ""), ("greedy", "t1", ""), ("greedy", "t2", "")]
