@@ -144,13 +144,15 @@ def natural(key: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", key))
 
 
-def solved_differences(rates: dict[str, dict[str, float]], labels: list[str]) -> list[dict]:
-    """For each ordered pair of runs that share problems, those the first solves at least once and
-    the second never (pairs of runs on different benchmarks are left out)."""
+def solved_differences(rates: dict[str, dict[str, float]], benchmarks: dict[str, str]) -> list[dict]:
+    """For each ordered pair of runs (``benchmarks``: label -> its benchmark, in order) of one
+    benchmark that share problems, those the first solves at least once and the second never.
+    Runs of different benchmarks are left out: HumanEval and HumanEval+ share their task ids, and
+    a problem "solved by the HumanEval run, never by the HumanEval+ one" was the stricter tests."""
     out = []
-    for a in labels:
-        for b in labels:
-            if a == b or not any(a in r and b in r for r in rates.values()):
+    for a in benchmarks:
+        for b in benchmarks:
+            if a == b or benchmarks[a] != benchmarks[b] or not any(a in r and b in r for r in rates.values()):
                 continue
             only = [p for p, r in rates.items() if r.get(a, 0) > 0 and b in r and r[b] == 0]
             out.append({"solved_by": a, "not_by": b, "problems": only})

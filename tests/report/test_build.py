@@ -289,6 +289,7 @@ def test_runs_of_different_benchmarks_are_drawn_and_compared_apart(report_inputs
     assert {label: v["benchmark"] for label, v in data["passk"].items()} == {
         "mixed": "humaneval", "mixed (2)": "humaneval+", "mtpb (multi-turn)": "mtpb", "mtpb (single-turn)": "mtpb"}
     assert [(d["a"], d["b"]) for d in data["differences"]] == [("mtpb (multi-turn)", "mtpb (single-turn)")]
+    assert data["per_problem"]["differences"] == []  # nor "solved on HumanEval, never on HumanEval+"
     assert [name for name in data["figures"] if name.startswith("passk")] == ["passk", "passk_1", "passk_2"]
     html = (tmp_path / "r" / "report.html").read_text()
     assert all(f'id="fig-{name}"' in html for name in ("passk", "passk_1", "passk_2"))
