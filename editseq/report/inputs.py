@@ -79,7 +79,9 @@ def load_run(path: Path, label: str | None = None) -> Run:
             raise InputError(f"{path}: every run is excluded (mtpb evaluate --fixed leaves these problems "
                              "out); nothing to report")
         if kind == "mtpb":
-            run.benchmark = "mtpb"
+            # --fixed repairs some problems' tests and drops two: a benchmark of its own, as
+            # HumanEval+ is HumanEval's, so a reference and a fixed run are not paired as two models
+            run.benchmark = "mtpb (fixed)" if (summary := _summary(path)) and recorded(summary, "fixed") is True else "mtpb"
         elif (summary := _summary(path)) is not None:
             benchmark, unanswered = recorded(summary, "settings", "benchmark"), recorded(summary, "tasks_without_samples")
             run.benchmark = benchmark if isinstance(benchmark, str) else None
@@ -88,9 +90,10 @@ def load_run(path: Path, label: str | None = None) -> Run:
 
 
 def _summary(results: Path) -> Path | None:
-    """``x_summary.json`` that ``editseq evaluate`` wrote beside ``x_results.jsonl`` for these
-    results: what names their benchmark (the results records do not: HumanEval and HumanEval+
-    share their task ids) and the benchmark's tasks they have no samples of; None without one."""
+    """``x_summary.json`` that ``editseq evaluate`` (or ``mtpb evaluate``) wrote beside
+    ``x_results.jsonl`` for these results: what names their benchmark (the results records do not:
+    HumanEval and HumanEval+ share their task ids; MTPB's say nothing of --fixed) and the
+    benchmark's tasks they have no samples of; None without one."""
     if not results.name.endswith("_results.jsonl"):
         return None
     summary = results.with_name(results.name.removesuffix("_results.jsonl") + "_summary.json")

@@ -400,3 +400,29 @@ def test_the_report_names_its_inputs_by_sha256_and_its_settings(report_inputs: d
     head = (tmp_path / "r" / "report.html").read_text().split("<h2>")[0]
     assert all(f"<td>{file_sha256(f)[:16]}</td>" in head for f in files)
     assert "report settings: --max-pairs 5, --viewer 3, --k 1,2;" in head
+
+
+def test_mtpb_runs_with_and_without_fixed_are_compared_apart(shared_data: Path, tmp_path: Path) -> None:
+    """Was: ``mtpb evaluate`` and ``mtpb evaluate --fixed`` of one file (other tests for the
+    repaired problems) were both "mtpb": one figure, and their pass rates paired as two models'."""
+    pytest.importorskip("matplotlib")
+    from editseq.cli import main
+    from editseq.mtpb import data
+
+    bench = data.load(shared_data)
+    rows = [{"problem_id": pid, "case": case, "mode": "multi",
+             "completions": ["pass"] * (len(bench.problems[pid].prompts) - 1)
+             + [f"print({bench.problems[pid].cases[case].output!r})" if case % 2 else "print('no')"]}
+            for pid in ("1", "57") for case in range(5)]
+    runs = tmp_path / "m.jsonl"
+    runs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for fixed in ([], ["--fixed"]):
+        with pytest.warns(UserWarning, match="problems have no runs"):
+            assert main(["mtpb", "evaluate", str(runs), "--data", str(shared_data), "--no-cache", *fixed]) == 0
+    files = [tmp_path / "m_results.jsonl", tmp_path / "m_fixed_results.jsonl"]
+    with pytest.warns(UserWarning, match=re.escape("different benchmarks (mtpb: m; mtpb (fixed): m_fixed)")):
+        assert main(["report", *map(str, files), "--out", str(tmp_path / "r")]) == 0
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert [r["benchmark"] for r in report["runs"]] == ["mtpb", "mtpb (fixed)"]
+    assert report["differences"] == []
+    assert [name for name in report["figures"] if name.startswith("passk")] == ["passk", "passk_1"]
