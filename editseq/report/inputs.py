@@ -78,15 +78,27 @@ def load_run(path: Path, label: str | None = None) -> Run:
         if not run.attempts:
             raise InputError(f"{path}: every run is excluded (mtpb evaluate --fixed leaves these problems "
                              "out); nothing to report")
+        summary = _summary(path)
         if kind == "mtpb":
             # --fixed repairs some problems' tests and drops two: a benchmark of its own, as
             # HumanEval+ is HumanEval's, so a reference and a fixed run are not paired as two models
-            run.benchmark = "mtpb (fixed)" if (summary := _summary(path)) and recorded(summary, "fixed") is True else "mtpb"
-        elif (summary := _summary(path)) is not None:
+            run.benchmark = "mtpb (fixed)" if summary and recorded(summary, "fixed") is True else "mtpb"
+            run.unanswered = _mtpb_unanswered(summary)
+        elif summary is not None:
             benchmark, unanswered = recorded(summary, "settings", "benchmark"), recorded(summary, "tasks_without_samples")
             run.benchmark = benchmark if isinstance(benchmark, str) else None
             run.unanswered = [str(t) for t in unanswered] if isinstance(unanswered, list) else []
     return run
+
+
+def _mtpb_unanswered(summary: Path | None) -> list[str]:
+    """The MTPB problems a run has no runs of in any mode (its summary lists each mode's)."""
+    modes = recorded(summary, "modes") if summary else None
+    if not isinstance(modes, dict):
+        return []
+    missing = [set(map(str, m["problems_without_runs"])) for m in modes.values()
+               if isinstance(m, dict) and isinstance(m.get("problems_without_runs"), list)]
+    return sorted(set.intersection(*missing)) if missing else []
 
 
 def _summary(results: Path) -> Path | None:

@@ -426,3 +426,9 @@ def test_mtpb_runs_with_and_without_fixed_are_compared_apart(shared_data: Path, 
     assert [r["benchmark"] for r in report["runs"]] == ["mtpb", "mtpb (fixed)"]
     assert report["differences"] == []
     assert [name for name in report["figures"] if name.startswith("passk")] == ["passk", "passk_1"]
+    # and each answers 2 of its benchmark's problems (fixed mode drops 38 and 46: 113)
+    assert report["notes"][1:] == [
+        "m answers 2 of the 115 mtpb problems (no samples of 2, 3, 4, 5, 6 ...): its pass@k is the mean over "
+        "those 2, not the benchmark's",
+        "m_fixed answers 2 of the 113 mtpb (fixed) problems (no samples of 2, 3, 4, 5, 6 ...): its pass@k is the "
+        "mean over those 2, not the benchmark's"]
