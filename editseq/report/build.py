@@ -113,7 +113,8 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     scored = [r for r in runs if r.kind != "lintseq"]
     # each input's sha256: the report names the exact files it was built from, not only their paths
     data: dict[str, Any] = {"runs": [{"label": r.label, "path": str(r.path), "kind": r.kind, "benchmark": r.benchmark,
-                                      "records": len(r.attempts) or len(r.records), "sha256": file_sha256(r.path)}
+                                      "records": len(r.attempts) or len(r.records), "sha256": file_sha256(r.path),
+                                      "judged_under": r.judged}
                                      for r in runs]}
     benchmarks = _compared_within(scored)
     series = [(label, benchmarks[r.label], attempts) for r in scored for label, attempts in _passk_series(r)]
@@ -130,7 +131,8 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     data["per_problem"] = {"labels": labels, "rates": rates,
                            "differences": metrics.solved_differences(rates, benchmarks)}
     data["mtpb"] = {r.label: metrics.mtpb_categories(r) for r in scored if r.kind == "mtpb"}
-    data["notes"] = _task_set_notes(scored, benchmarks) + _sample_count_notes(series, ks)
+    data["notes"] = (_task_set_notes(scored, benchmarks) + _judging_notes(scored, benchmarks)
+                     + _sample_count_notes(series, ks))
     # MTPB samples of one problem answer different cases, so their spread is not diversity
     data["diversity"] = {r.label: _diversity(r, opts.max_pairs) for r in scored if r.kind == "results"}
     data["notes"] += _diversity_notes(data["diversity"])
@@ -202,6 +204,32 @@ def _task_set_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=3)
     return notes
+
+
+def _judging_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
+    """Runs of one benchmark whose samples were judged under different settings (a 3 s and a 10 s
+    timeout, with and without ``--stop``, other benchmark data): their pass@k differ by that as
+    well as by the models, which the pass@k table alone does not show. Said, not refused."""
+    groups: dict[str, list[Run]] = {}
+    for r in scored:
+        groups.setdefault(benchmarks[r.label], []).append(r)
+    notes = []
+    for bench, runs in groups.items():
+        names = sorted({name for r in runs for name in r.judged})
+        differ = [name for name in names if len({repr(r.judged.get(name)) for r in runs if name in r.judged}) > 1]
+        if differ:
+            which = "; ".join(f"{name}: " + ", ".join(f"{_short(r.judged[name])} ({r.label})" for r in runs if name in r.judged)
+                              for name in differ)
+            notes.append(f"these {bench} runs were judged under different settings ({which}): their pass@k "
+                         "differ by that as well as by their samples")
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=3)
+    return notes
+
+
+def _short(value: Any) -> str:
+    """A setting as a note shows it: a sha256 by its first 12 digits."""
+    return value[:12] if isinstance(value, str) and len(value) == 64 else str(value)
 
 
 def _sample_count_notes(series: list[tuple[str, str, list[Any]]], ks: tuple[int, ...]) -> list[str]:

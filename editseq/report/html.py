@@ -96,14 +96,21 @@ def _by_k(keys: set[str]) -> list[str]:
 
 def _header(data: dict[str, Any]) -> str:
     """The inputs (file and sha256, in full in report.json), the report's settings and versions."""
-    rows = [[r["label"], r["kind"], r.get("benchmark") or "", r["records"], r["path"], r["sha256"][:16]]
-            for r in data["runs"]]
+    rows = [[r["label"], r["kind"], r.get("benchmark") or "", r["records"], r["path"], r["sha256"][:16],
+             _judged(r.get("judged_under") or {})] for r in data["runs"]]
     settings = ", ".join(f"--{key.replace('_', '-')} {value if value != '' else '(default)'}"
                          for key, value in data["settings"].items()
                          if key not in ("inputs", "out", "labels"))
-    return ("<h1>editseq report</h1>" + _table(["run", "kind", "benchmark", "records", "file", "sha256"], rows)
+    return ("<h1>editseq report</h1>" + _table(["run", "kind", "benchmark", "records", "file", "sha256", "judged under"], rows)
             + f'<p class="note">report settings: {escape(settings)}; editseq {escape(data["versions"]["editseq"])}, '
               f'Python {escape(data["versions"]["python"])}</p>')
+
+
+def _judged(settings: dict[str, Any]) -> str:
+    """A results file's verdict settings as the evaluating command took them, and its data's sha256."""
+    shown = [f"{'--' + key.replace('_', '-') if key != 'data_sha256' else 'data'} "
+             f"{value[:12] if key == 'data_sha256' else value}" for key, value in settings.items()]
+    return ", ".join(shown)
 
 
 def _passk(data: dict[str, Any], figs: dict[str, str]) -> str:

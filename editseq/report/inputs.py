@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from editseq.evaluate.run import VERDICT_SETTINGS
 from editseq.io.lock import check_finished
 from editseq.io.records import InputError, read_valid_records, recorded
 
@@ -52,6 +53,8 @@ class Run:
     records: list[dict[str, Any]] = field(default_factory=list)  # LintSeq records only
     benchmark: str | None = None  # from the summary beside the results; None where unknown
     unanswered: list[str] = field(default_factory=list)  # benchmark problems it has no samples of (summary)
+    # what its samples were judged under (summary): evaluate's --stop, --timeout, ... and the data's sha256
+    judged: dict[str, Any] = field(default_factory=dict)
 
 
 def load_run(path: Path, label: str | None = None) -> Run:
@@ -79,6 +82,7 @@ def load_run(path: Path, label: str | None = None) -> Run:
             raise InputError(f"{path}: every run is excluded (mtpb evaluate --fixed leaves these problems "
                              "out); nothing to report")
         summary = _summary(path)
+        run.judged = _judged_under(summary)
         if kind == "mtpb":
             # --fixed repairs some problems' tests and drops two: a benchmark of its own, as
             # HumanEval+ is HumanEval's, so a reference and a fixed run are not paired as two models
@@ -89,6 +93,18 @@ def load_run(path: Path, label: str | None = None) -> Run:
             run.benchmark = benchmark if isinstance(benchmark, str) else None
             run.unanswered = [str(t) for t in unanswered] if isinstance(unanswered, list) else []
     return run
+
+
+def _judged_under(summary: Path | None) -> dict[str, Any]:
+    """The settings a summary says its samples were judged under (``evaluate``'s verdict settings;
+    ``mtpb evaluate`` has none to choose) and the benchmark data's sha256: runs of one benchmark
+    judged under a 3 s and a 10 s timeout, or with and without ``--stop``, differ by that too."""
+    if summary is None:
+        return {}
+    settings = recorded(summary, "settings")
+    judged = {name: settings[name] for name in VERDICT_SETTINGS if isinstance(settings, dict) and name in settings}
+    data = recorded(summary, "data", "sha256")
+    return {**judged, "data_sha256": data} if isinstance(data, str) else judged
 
 
 def _mtpb_unanswered(summary: Path | None) -> list[str]:

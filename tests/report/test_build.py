@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import re
+import warnings
 from html import escape
 from pathlib import Path
 
 import pytest
 
 from editseq.evaluate.passk import mean_pass_at_k
+from editseq.io.identity import file_sha256
 
 
 def test_outputs_exist_and_agree(built_report: Path, report_inputs: dict[str, Path]) -> None:
@@ -432,3 +434,33 @@ def test_mtpb_runs_with_and_without_fixed_are_compared_apart(shared_data: Path, 
         "those 2, not the benchmark's",
         "m_fixed answers 2 of the 113 mtpb (fixed) problems (no samples of 2, 3, 4, 5, 6 ...): its pass@k is the "
         "mean over those 2, not the benchmark's"]
+
+
+def test_runs_judged_under_different_settings_are_noted(report_inputs: dict[str, Path], shared_data: Path,
+                                                        tmp_path: Path) -> None:
+    """Was: the same samples judged with ``--stop`` and a 3 s timeout, and again without
+    ``--stop`` under 5 s, were reported side by side with nothing saying that their pass@k differ
+    by the judging too; the summaries record it, and the report now shows and notes it."""
+    pytest.importorskip("matplotlib")
+    from editseq.cli import main
+
+    first = report_inputs["mixed"]
+    samples = first.with_name("mixed.jsonl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "160 of 164 tasks have no samples"
+        assert main(["evaluate", str(samples), "--data", str(shared_data), "--k", "1", "--timeout", "5",
+                     "--no-cache", "--no-progress", "--out-dir", str(tmp_path / "again")]) == 0
+    second = tmp_path / "again" / first.name
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # besides: each answers 4 of the 164 problems
+        assert main(["report", str(first), str(second), "--out", str(tmp_path / "r")]) == 0
+    label = f"{first.parent.name}/mixed"
+    expected = (f"these humaneval runs were judged under different settings (stop: True ({label}), False (again/mixed); "
+                f"timeout: 3.0 ({label}), 5.0 (again/mixed)): their pass@k differ by that")
+    assert any(str(w.message).startswith(expected) for w in caught)
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    judged = [r["judged_under"] for r in report["runs"]]
+    assert [(j["stop"], j["timeout"]) for j in judged] == [(True, 3.0), (False, 5.0)]
+    assert judged[0]["data_sha256"] == judged[1]["data_sha256"] == file_sha256(shared_data / "humaneval" / "HumanEval.jsonl.gz")
+    head = (tmp_path / "r" / "report.html").read_text().split("<h2>")[0]
+    assert "--stop False" in head and "--timeout 5.0" in head
