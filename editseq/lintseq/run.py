@@ -13,6 +13,7 @@ stays flat however large the input. What happens to one record is ``convert``.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import time
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -334,21 +336,25 @@ def _results(cfg: LintseqConfig, workers: int, skip: int, loaded: Any) -> Iterat
                                "workers, which died too)") from exc
         return
     batches = _batches(cfg, skip, loaded)
-    if workers == 1:
+    if workers == 1:  # in this process: a record that kills it (a segfault, the OOM killer) ends the run
         for batch in batches:
             yield from convert_batch(batch, cfg)
         return
-    pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(os.getpid(),))
+    pool = _pool(workers)
     try:
-        pending: deque[Future] = deque()
+        pending: deque[tuple[list[Item], Future]] = deque()
         for batch in batches:
-            pending.append(pool.submit(convert_batch, batch, cfg))
+            try:
+                future = pool.submit(convert_batch, batch, cfg)
+            except BrokenProcessPool:  # a worker died (the OOM killer, say): the pool ended the others
+                pool.shutdown()
+                pool = _pool(workers)
+                future = pool.submit(convert_batch, batch, cfg)
+            pending.append((batch, future))
             if len(pending) >= 4 * workers:
-                yield from pending.popleft().result()
+                yield from _outcome(*pending.popleft(), cfg)
         while pending:
-            yield from pending.popleft().result()
-    except BrokenProcessPool as exc:  # a worker killed (the OOM killer): the pool ends the others itself
-        raise _worker_died("with fewer --workers if memory ran out") from exc
+            yield from _outcome(*pending.popleft(), cfg)
     except BaseException:  # interrupted, or the caller stopped reading: the batches under way are unwanted
         _stop_workers(pool)
         raise
@@ -356,10 +362,60 @@ def _results(cfg: LintseqConfig, workers: int, skip: int, loaded: Any) -> Iterat
         pool.shutdown(cancel_futures=True)
 
 
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(os.getpid(),))
+
+
+def _outcome(batch: list[Item], future: Future, cfg: LintseqConfig) -> list[Item]:
+    """The results of ``batch``. One whose pool broke, a worker having died under some record of
+    the batches in flight, converts again record by record, each in a process of its own: a record
+    that kills its process (the OOM killer on a huge program, a segfault) fails alone, with the
+    reason, and the run goes on; before, it ended the run, and every rerun, at the same record."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return [_alone(item, cfg) for item in batch]
+
+
+def _alone(item: Item, cfg: LintseqConfig) -> Item:
+    """``item`` converted in a fresh process, or the reason that process died."""
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.Process(target=_convert_alone, args=(item, cfg, sending, os.getpid()))
+    process.start()
+    sending.close()
+    try:
+        return receiving.recv()
+    except EOFError:  # it died before sending its result
+        process.join()
+        return (*item[:3], _death(process.exitcode))
+    except BaseException:  # interrupted: it is ended, as the pool's workers are
+        process.kill()
+        raise
+    finally:
+        receiving.close()
+        process.join()
+
+
+def _convert_alone(item: Item, cfg: LintseqConfig, sending: Connection, parent: int) -> None:
+    _start_worker(parent)
+    sending.send(convert_batch([item], cfg)[0])
+
+
+def _death(exitcode: int | None) -> str:
+    """The error report's reason for a record whose process died (its ``exitcode``, as
+    ``multiprocessing`` gives it: minus the signal that killed it)."""
+    if exitcode is not None and exitcode < 0:
+        memory = ", out of memory?" if -exitcode == signal.SIGKILL else ""
+        how = f"signal {-exitcode}: {signal.strsignal(-exitcode)}{memory}"
+    else:
+        how = f"exit status {exitcode}"
+    return f"the worker converting this record died ({how})"
+
+
 def _worker_died(remedy: str) -> ConfigError:
-    """The error of a worker killed from outside (by the OOM killer, say), locally or on Ray: a
-    traceback (BrokenProcessPool, Ray's WorkerCrashedError) said neither what happened nor that a
-    rerun resumes; ``remedy``: what to change if memory ran out."""
+    """The error of a Ray worker killed from outside (by the OOM killer, say) after Ray's retries:
+    a traceback (WorkerCrashedError) said neither what happened nor that a rerun resumes; ``remedy``:
+    what to change if memory ran out. (Local workers' deaths cost only the record: ``_outcome``.)"""
     return ConfigError("a worker process died (killed by the system when memory ran out, say), so the run "
                        f"stopped; the records written so far are kept: rerun the same command to resume, {remedy}")
 
