@@ -6,8 +6,8 @@ order. Every input record ends either in the output (``samples`` records) or in
 
 Runs resume: results are appended in input order, one record's sequences in a single write, and
 on restart the existing output is replayed against the errors file to find where to continue
-(a torn or partial last record is cut). Workers receive bounded windows of records, so memory
-stays flat however large the input. What happens to one record is ``convert``.
+(a torn or partial last record is cut), each record checked against the input record it places
+there. Workers receive bounded windows of records, so memory stays flat however large the input. What happens to one record is ``convert``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from editseq.io.outputs import (
     JsonlAppender,
     check_writable,
     claim_output,
+    dumps,
     truncate_torn_tail,
     write_json,
 )
@@ -163,7 +164,7 @@ def _convert(cfg: LintseqConfig, p: dict[str, Path]) -> Summary:
     # a hub dataset is loaded once, for its cache files (the resume check) and its records
     loaded = None if _ray_uri(cfg) else hub_dataset(cfg.input, cfg.split)
     settings = run_settings(cfg, _NOT_SETTINGS, output_format=_format(p["output"]), **_input_identity(cfg, loaded))
-    done, summary = _prepare(p, cfg, settings)
+    done, summary = _prepare(p, cfg, settings, loaded)
     # counting a JSONL's records reads it whole: only for a bar that shows the total
     total = count_records(cfg.input) if cfg.progress and Path(cfg.input).is_file() else None
     workers = cfg.workers or os.cpu_count() or 1
@@ -225,7 +226,7 @@ def _refuse_empty_input(p: dict[str, Path], source: str) -> None:
                      "dataset to write; give an input with at least one record")
 
 
-def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -> tuple[int, Summary]:
+def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any], loaded: Any) -> tuple[int, Summary]:
     """Check the manifest, cut a partial tail, and count the records already done."""
     summary = Summary()
     companions = [p["jsonl"], p["errors"], p["summary"]]
@@ -250,7 +251,7 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any]) -
         raise ConfigError(f"{p['manifest']} belongs to {other}: OUTPUT {p['output'].name} would share it, "
                           f"{p['errors'].name} and {p['summary'].name} with that run, each taking the other's "
                           "records for its own; choose another OUTPUT name (or --overwrite to replace them)") from exc
-    done = _replay(p, cfg.samples, summary)
+    done = _replay(p, cfg.samples, summary, _items(cfg, loaded))
     summary.resumed = done
     return done, summary
 
@@ -270,8 +271,11 @@ def _converted_nothing(p: dict[str, Path]) -> bool:
     return recorded(p["summary"], "converted") == 0
 
 
-def _replay(p: dict[str, Path], samples: int, summary: Summary) -> int:
-    """Records completed by an earlier run: errors by index, outputs as groups of ``samples``."""
+def _replay(p: dict[str, Path], samples: int, summary: Summary, items: Iterator[Item]) -> int:
+    """Records completed by an earlier run: errors by index, outputs as groups of ``samples``, each
+    checked to hold the input record (of ``items``, INPUT's) where the errors place it. Unchecked,
+    an error report deleted, or cut short by a crash (it is synced apart from the output), shifted
+    every later group onto an earlier record, and the resume converted the records over again."""
     for path in (p["jsonl"], p["errors"]):
         truncate_torn_tail(path)
     failed: dict[int, str] = {}
@@ -285,7 +289,7 @@ def _replay(p: dict[str, Path], samples: int, summary: Summary) -> int:
     if p["jsonl"].exists():
         with p["jsonl"].open("rb") as fh:
             group, offset, edits = 0, 0, 0
-            for raw in fh:
+            for line, raw in enumerate(fh, 1):
                 offset += len(raw)
                 if group == 0:
                     while index in failed:
@@ -293,6 +297,8 @@ def _replay(p: dict[str, Path], samples: int, summary: Summary) -> int:
                 record = json.loads(raw)
                 if record.get("sample") != group:
                     break
+                if group == 0:
+                    _check_lined_up(p, line, raw, record, next((i for i in items if i[0] == index), None))
                 group += 1
                 edits += len(record.get("edit_path", ()))
                 if group == samples:
@@ -313,6 +319,20 @@ def _replay(p: dict[str, Path], samples: int, summary: Summary) -> int:
         if i < index:
             summary.reasons[_reason_kind(reason)] += 1
     return index
+
+
+def _check_lined_up(p: dict[str, Path], line: int, raw: bytes, written: dict[str, Any], item: Item | None) -> None:
+    """Refuse to resume when OUTPUT's ``line`` (``raw``, read as ``written``) is not a sequence of
+    input ``item``: every input field, then ``edit_path`` and ``sample``, as the run wrote it."""
+    if item is not None and not isinstance(item[3], BadRecord):
+        expected = {**item[3], "edit_path": written.get("edit_path"), "sample": written.get("sample")}
+        if (dumps(expected) + "\n").encode("utf-8") == raw:
+            return
+    where = f"record {item[0]} ({item[2]})" if item is not None else "a record: INPUT has fewer"
+    raise ConfigError(f"{p['jsonl']} line {line} is not a sequence of INPUT {where}, where the error report "
+                      f"{p['errors'].name} places it: the report is missing or lost its last records (deleted, "
+                      "or cut short by a crash), and resuming would convert records twice; rerun with "
+                      "--overwrite to start over")
 
 
 def _rewrite_errors(path: Path, keep: dict[int, str]) -> None:
@@ -446,8 +466,8 @@ def _ray_uri(cfg: LintseqConfig) -> bool:
     return cfg.backend == "ray" and "://" in cfg.input
 
 
-def _batches(cfg: LintseqConfig, skip: int, loaded: Any, size: int = 16) -> Iterator[list[Item]]:
-    batch: list[Item] = []
+def _items(cfg: LintseqConfig, loaded: Any) -> Iterator[Item]:
+    """INPUT's records, each with its seed key (``loaded``: the hub dataset INPUT names, if any)."""
     if _ray_uri(cfg):
         from editseq.scale.ray_backend import read_records_ray
 
@@ -455,10 +475,16 @@ def _batches(cfg: LintseqConfig, skip: int, loaded: Any, size: int = 16) -> Iter
     else:
         records = read_records(cfg.input, cfg.split, loaded)
     for index, where, record in records:
-        if index < skip:
-            continue
         key, record = _seed_key(index, record, cfg.key_field)
-        batch.append((index, key, where, record))
+        yield index, key, where, record
+
+
+def _batches(cfg: LintseqConfig, skip: int, loaded: Any, size: int = 16) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in _items(cfg, loaded):
+        if item[0] < skip:
+            continue
+        batch.append(item)
         if len(batch) == size:
             yield batch
             batch = []

@@ -491,3 +491,28 @@ def test_a_record_whose_worker_always_dies_fails_alone_and_the_run_goes_on(tmp_p
     assert errors[0]["reason"] == "the worker converting this record died (signal 9: Killed, out of memory?)"
     assert main(["lintseq", str(tmp_path / "clean.jsonl"), str(tmp_path / "clean_out.jsonl"), *args]) == 0
     assert (tmp_path / "out.jsonl").read_bytes() == (tmp_path / "clean_out.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("loss", ["deleted", "last record lost"])
+def test_a_resume_whose_error_report_is_missing_or_cut_short_is_refused(tmp_path, capsys, loss):
+    """Was: resuming placed the output's records by the error report alone, so one deleted, or cut
+    short by a crash (it is synced apart from the output), shifted them onto earlier input records
+    and the rerun converted the last ones again: 34 records out of 32. It is now refused, and the
+    output left as it was."""
+    programs = ["def f(:\n" if i % 4 == 1 else f"x = {i}\nprint(x)\n" for i in range(32)]
+    write_lines(tmp_path / "in.jsonl", [json.dumps({"program": p}).encode() for p in programs])
+    out, errors = tmp_path / "out.jsonl", tmp_path / "out.errors.jsonl"
+    argv = ["lintseq", str(tmp_path / "in.jsonl"), str(out), "--workers", "1", "--no-progress"]
+    assert main(argv) == 0
+    written = out.read_bytes()
+    if loss == "deleted":
+        errors.unlink()
+    else:
+        errors.write_text("".join(errors.read_text().splitlines(keepends=True)[:-1]))
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{out} line" in err and "out.errors.jsonl" in err and "--overwrite" in err
+    assert out.read_bytes() == written
+    assert main([*argv, "--overwrite"]) == 0
+    assert len(output_records(out)) == 24 and len(output_records(errors)) == 8
