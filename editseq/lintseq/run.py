@@ -346,14 +346,16 @@ def _results(cfg: LintseqConfig, workers: int, skip: int, loaded: Any) -> Iterat
     """Converted records in input order; at most a few batches per worker in flight (``loaded``:
     the hub dataset INPUT names, loaded already)."""
     if cfg.backend == "ray":  # bigger batches: a Ray task costs milliseconds to schedule
-        from editseq.scale.ray_backend import lost_workers, map_ordered
+        from editseq.scale.ray_backend import map_ordered
 
-        try:
-            for results in map_ordered(convert_batch, _batches(cfg, skip, loaded, size=256), cfg, address=cfg.address):
-                yield from results
-        except lost_workers() as exc:
-            raise _worker_died("on nodes with more memory if it ran out (Ray retried the batch on new "
-                               "workers, which died too)") from exc
+        def record_by_record(batch: list[Item], _: Exception) -> list[Item]:  # as _outcome, on Ray
+            singles = map_ordered(convert_batch, ([item] for item in batch), cfg, address=cfg.address,
+                                  lost=_lost_on_ray)
+            return [item for results in singles for item in results]
+
+        for results in map_ordered(convert_batch, _batches(cfg, skip, loaded, size=256), cfg, address=cfg.address,
+                                   lost=record_by_record):
+            yield from results
         return
     batches = _batches(cfg, skip, loaded)
     if workers == 1:  # in this process: a record that kills it (a segfault, the OOM killer) ends the run
@@ -421,6 +423,9 @@ def _convert_alone(item: Item, cfg: LintseqConfig, sending: Connection, parent: 
     sending.send(convert_batch([item], cfg)[0])
 
 
+_DIED = "the worker converting this record died"  # the reason of a record that kills its process, alone too
+
+
 def _death(exitcode: int | None) -> str:
     """The error report's reason for a record whose process died (its ``exitcode``, as
     ``multiprocessing`` gives it: minus the signal that killed it)."""
@@ -429,15 +434,13 @@ def _death(exitcode: int | None) -> str:
         how = f"signal {-exitcode}: {signal.strsignal(-exitcode)}{memory}"
     else:
         how = f"exit status {exitcode}"
-    return f"the worker converting this record died ({how})"
+    return f"{_DIED} ({how})"
 
 
-def _worker_died(remedy: str) -> ConfigError:
-    """The error of a Ray worker killed from outside (by the OOM killer, say) after Ray's retries:
-    a traceback (WorkerCrashedError) said neither what happened nor that a rerun resumes; ``remedy``:
-    what to change if memory ran out. (Local workers' deaths cost only the record: ``_outcome``.)"""
-    return ConfigError("a worker process died (killed by the system when memory ran out, say), so the run "
-                       f"stopped; the records written so far are kept: rerun the same command to resume, {remedy}")
+def _lost_on_ray(single: list[Item], exc: Exception) -> list[Item]:
+    """The result of a one-record Ray task whose workers died each time Ray retried it."""
+    index, key, where, _ = single[0]
+    return [(index, key, where, f"{_DIED} ({type(exc).__name__}, each time Ray retried it)")]
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -87,9 +87,10 @@ def _speaks_grpc(target: str, seconds: float) -> bool:
 
 
 def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *args: Any, in_flight: int | None = None,
-                address: str | None = None) -> Iterator[Any]:
-    """``fn(item, *args)`` for each item as Ray tasks, results in input order, bounded in flight.
-    Stopped early (an error, Ctrl-C, a caller that stops reading), it ends the tasks still out: on
+                address: str | None = None, lost: Callable[[Any, Exception], Any] | None = None) -> Iterator[Any]:
+    """``fn(item, *args)`` for each item as Ray tasks, results in input order, bounded in flight;
+    for an item whose workers died under it through Ray's retries (``lost_workers``), ``lost(item,
+    error)`` in its place, if given (else the error is raised). Stopped early (an error, Ctrl-C, a caller that stops reading), it ends the tasks still out: on
     a cluster that outlives the run they went on to the end, each batch up to its records' time
     limits, holding the CPUs of the next run. Forced, as Ray's interrupt of a task just starting
     can be lost (the driver keeps all the work; a killed worker holds none)."""
@@ -102,14 +103,25 @@ def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *args: Any, in_fli
     pending: deque = deque()
     try:
         for item in items:
-            pending.append(remote.remote(item, *shared))
+            pending.append((item, remote.remote(item, *shared)))
             if len(pending) >= limit:
-                yield ray.get(pending.popleft())
+                yield _result(*pending.popleft(), lost)
         while pending:
-            yield ray.get(pending.popleft())
+            yield _result(*pending.popleft(), lost)
     finally:
-        for task in pending:
+        for _, task in pending:
             ray.cancel(task, force=True)
+
+
+def _result(item: Any, task: Any, lost: Callable[[Any, Exception], Any] | None) -> Any:
+    import ray
+
+    try:
+        return ray.get(task)
+    except lost_workers() as exc:
+        if lost is None:
+            raise
+        return lost(item, exc)
 
 
 def lost_workers() -> tuple[type[Exception], ...]:

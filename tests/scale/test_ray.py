@@ -93,34 +93,36 @@ def test_a_folder_uri_of_parquet_files_reads_their_rows(tmp_path):
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
-def _dies_on_its_second_batch(batch, cfg):
-    """``convert_batch``, but the worker running the second batch (records from 256) dies, as under
-    the OOM killer, each time Ray retries it."""
+def _dies_on_record_260(batch, cfg):
+    """``convert_batch``, but the worker converting record 260 dies, as under the OOM killer, each
+    time Ray retries it."""
     from editseq.lintseq.convert import convert_batch
 
-    if batch[0][0] >= 256:
+    if any(index == 260 for index, *_ in batch):
         os._exit(1)
     return convert_batch(batch, cfg)
 
 
-def test_a_batch_whose_workers_die_is_reported_and_the_rerun_resumes(tmp_path, monkeypatch, capsys):
-    """Was: Ray's WorkerCrashedError traceback once its retries were spent; it is now the error
-    the local backend gives (a worker died, the records written are kept, a rerun resumes)."""
+def test_a_record_whose_workers_die_fails_alone_and_the_run_goes_on(tmp_path, monkeypatch, capsys):
+    """Was: Ray's WorkerCrashedError once its retries were spent stopped the run, and every rerun, at
+    the same batch; its records now convert again one task each, and only the record whose workers
+    die goes to the error report."""
     import editseq.lintseq.run
     from editseq.cli import main
 
     (tmp_path / "in.jsonl").write_text("".join(json.dumps({"program": f"x = {i}\n"}) + "\n" for i in range(300)))
     argv = ["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--linter", "none", "--no-progress"]
-    monkeypatch.setattr(editseq.lintseq.run, "convert_batch", _dies_on_its_second_batch)
-    assert main([*argv, "--backend", "ray"]) == 2
-    err = capsys.readouterr().err
-    assert "error: a worker process died" in err and "rerun the same command to resume" in err
-    assert "Traceback" not in err and len(output_records(tmp_path / "o.jsonl")) == 256
-    monkeypatch.undo()
+    monkeypatch.setattr(editseq.lintseq.run, "convert_batch", _dies_on_record_260)
     assert main([*argv, "--backend", "ray"]) == 0
-    assert "(256 from an earlier run)" in capsys.readouterr().out
+    assert "Traceback" not in capsys.readouterr().err
+    errors = output_records(tmp_path / "o.errors.jsonl")
+    assert [(e["index"], e["reason"]) for e in errors] == [
+        (260, "the worker converting this record died (WorkerCrashedError, each time Ray retried it)")]
+    monkeypatch.undo()
     assert main([*argv[:2], str(tmp_path / "local.jsonl"), *argv[3:]]) == 0
-    assert (tmp_path / "o.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    local = [line for line in (tmp_path / "local.jsonl").read_text().splitlines(keepends=True)
+             if json.loads(line)["program"] != "x = 260\n"]
+    assert (tmp_path / "o.jsonl").read_text() == "".join(local)
 
 
 def test_evaluate_on_ray_gives_the_local_verdicts(tmp_path, shared_data):
