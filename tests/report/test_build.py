@@ -14,6 +14,9 @@ import pytest
 from editseq.evaluate.passk import mean_pass_at_k
 from editseq.io.identity import file_sha256
 
+# the inputs answer a few problems of their benchmark on purpose: the note it gives is tested on its own
+pytestmark = pytest.mark.filterwarnings("ignore:.* problems \\(no samples of .*its pass@k is the mean over those")
+
 
 def test_outputs_exist_and_agree(built_report: Path, report_inputs: dict[str, Path]) -> None:
     data = json.loads((built_report / "report.json").read_text())
@@ -183,6 +186,7 @@ def _evaluated(samples: Path, rows: list[dict], shared_data: Path, *flags: str) 
     return samples.with_name(samples.stem + "_results.jsonl")
 
 
+@pytest.mark.filterwarnings("ignore:.*judged under different settings")  # --stop, then --resolve-edits
 def test_diversity_is_measured_on_the_programs_evaluate_ran(tmp_path: Path, shared_data: Path) -> None:
     """Was: diversity read the sample's text as written, so two completions that differ only
     after a stop sequence (cut off by --stop, never run) were two distinct programs. Results now
