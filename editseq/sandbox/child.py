@@ -32,6 +32,7 @@ SAMPLE_FILENAME = "<sample>"
 # ``exec(code, {})``, so a sample's ``if __name__ == "__main__":`` block (``unittest.main()``,
 # ``input()``, a demo) stays out of its verdict.
 SAMPLE_NAME = "__sample__"
+REPORT_CHARS = 600  # of a failure's report: at most 2,400 bytes in UTF-8, well inside a pipe's buffer
 
 
 class Plan:
@@ -140,9 +141,11 @@ def _execute(program: CodeType | str, wfd: int, nonce: bytes) -> None:
         text = _text(str, exc)
         report = "F" + (f"AssertionError: {text}" if text else "AssertionError")
     except SystemExit as exc:
-        report = f"ESystemExit({_text(repr, exc.code)}): the program exited before its tests finished"
+        report = f"ESystemExit({_text(repr, exc.code)[:200]}): the program exited before its tests finished"
     except BaseException as exc:  # every other failure is the sample's error, reported by type
-        report = "E" + describe(exc)[:600]
+        report = "E" + describe(exc)
     if _getpid() == sample:
-        _write(wfd, report.encode("utf-8", "replace") + b"\0")
+        # cut to what the pipe holds: the worker reads it only after this process ended, so a longer
+        # report (an assert message quoting a test's whole input) would block here until the wall clock
+        _write(wfd, report[:REPORT_CHARS].encode("utf-8", "replace") + b"\0")
     _exit_now(1)

@@ -53,6 +53,9 @@ def pool():
     ("class E(AssertionError):\n    def __str__(self):\n        raise ValueError\nraise E()\n", "failed", "AssertionError: <str() raised ValueError>"),
     ("class E(Exception):\n    def __str__(self):\n        raise ValueError\nraise E()\n", "error", "E: <"),
     ("class C:\n    def __repr__(self):\n        raise ValueError\nraise SystemExit(C())\n", "error", "SystemExit"),
+    # a huge message (a test's whole input and output) is cut, not left to block the report
+    ("assert False, 'x' * 10**6\n", "failed", "AssertionError: xxx"),
+    ("raise SystemExit('x' * 10**6)\n", "error", "xxx): the program exited before its tests finished"),
 ])
 def test_verdicts(pool: SandboxPool, program: str, status: str, reason: str) -> None:
     v = pool.run_one(program)
