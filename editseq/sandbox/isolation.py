@@ -34,7 +34,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 SYS_MOUNT_SETATTR = 442  # x86_64 and aarch64 share the new syscall numbers
 AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = -100, 0x8000, 1
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 36, 38
 SAMPLE_UID_BASE = 61000
 SCRATCH = "/tmp"
 
@@ -224,6 +224,12 @@ def become_init() -> None:
     set_parent_death_signal()
     with contextlib.suppress(OSError):  # else keep the outer /proc view (read-only)
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
+
+
+def set_child_subreaper() -> None:
+    """Adopt every orphaned descendant (one that left its process group by ``setsid`` too), so
+    that a forker outside a PID namespace can still find and end what its samples left running."""
+    _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl PR_SET_CHILD_SUBREAPER")
 
 
 def set_nondumpable() -> None:

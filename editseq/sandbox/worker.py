@@ -39,6 +39,7 @@ from editseq.sandbox.isolation import (
     drop_privileges,
     isolate_worker,
     scratch_folders,
+    set_child_subreaper,
     set_nondumpable,
     set_parent_death_signal,
 )
@@ -154,14 +155,15 @@ class _Worker:
     def _kill_rest(self, pid: int) -> None:
         """End every process the sample left behind (all of the PID namespace but us).
 
-        Orphans are reparented to PID 1, so in the namespaces "no children left" means the
-        namespace is empty: the common case costs one ``waitid``.
+        Orphans are reparented to us (PID 1, or a child subreaper outside the namespaces), so
+        "no children left" means nothing is left: the common case costs one ``waitid``. Outside
+        the namespaces the sample's process group goes at once, and what left it (``setsid``) is
+        killed as it comes back to us, level by level, until no child is left.
         """
-        if self.iso.namespaces:
-            try:
-                os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            except ChildProcessError:
-                return
+        try:
+            os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
         try:
             if self.iso.namespaces:
                 os.kill(-1, signal.SIGKILL)
@@ -170,10 +172,25 @@ class _Worker:
         except ProcessLookupError:
             pass  # nothing left to signal; zombies, if any, are reaped below
         while True:
+            if not self.iso.namespaces:
+                _kill_children()
             try:
                 os.waitpid(-1, 0)
             except ChildProcessError:
                 return
+
+
+def _kill_children() -> None:
+    """SIGKILL each child of this process (read from /proc: the orphans it adopted)."""
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = fh.read().rsplit(")", 1)[1].split()[1]
+            if ppid == me:
+                os.kill(int(entry), signal.SIGKILL)
+        except (OSError, IndexError, ValueError):
+            continue  # not a process, or one already gone
 
 
 def _fresh_folder(prefix: str) -> str:
@@ -278,6 +295,8 @@ def _confine_self(iso: Isolation) -> None:
     drop_privileges(iso)
     if iso.namespaces:  # a change of uid cleared it; PID 1 must die with the worker's outer process
         set_parent_death_signal()
+    else:  # no PID namespace to empty: what samples leave comes back here instead
+        set_child_subreaper()
     set_nondumpable()
     FULL_PATH[:] = sys.path
     sys.path[:] = [p for p in sys.path if not p.endswith(("site-packages", "dist-packages"))]

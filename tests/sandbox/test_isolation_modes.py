@@ -57,6 +57,14 @@ def test_fallback_warns_and_still_judges(monkeypatch: pytest.MonkeyPatch) -> Non
                                "    os._exit(0)\nprint(pid)\n")
         assert sleeper.passed, sleeper.reason
         assert ends(int(sleeper.output))
+        # and so is what left that group (setsid, setpgid), at any depth below the sample
+        for leave in ("os.setsid()", "os.setpgid(0, 0)"):
+            escaped = pool.run_one("import os, time\nr, w = os.pipe()\nif os.fork() == 0:\n"
+                                   f"    {leave}\n    if os.fork() == 0:\n        os.write(w, str(os.getpid()).encode())\n"
+                                   "        time.sleep(30)\n    time.sleep(30)\n    os._exit(0)\n"
+                                   "print(os.read(r, 20).decode())\n")
+            assert escaped.passed, escaped.reason
+            assert ends(int(escaped.output)), leave
 
 
 def test_bad_namespace_setting_is_named() -> None:
