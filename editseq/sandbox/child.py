@@ -23,7 +23,7 @@ from posix import write as _write
 from resource import setrlimit
 from types import CodeType
 
-from editseq.sandbox.isolation import rlimits
+from editseq.sandbox.isolation import rlimits, set_parent_death_signal
 from editseq.sandbox.verdict import Limits
 
 FULL_PATH: list[str] = []  # sys.path with site-packages, for samples allowed them (set by the worker)
@@ -55,8 +55,9 @@ def sample_main(program: CodeType | str, plan: Plan, namespaces: bool, workdir: 
     try:
         for fd in private_fds:
             os.close(fd)
-        if not namespaces:
+        if not namespaces:  # no PID namespace dies with the worker: the sample must itself
             os.setsid()
+            set_parent_death_signal()
         _set_handler(signal.SIGINT, signal.default_int_handler)
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)

@@ -67,6 +67,23 @@ def test_fallback_warns_and_still_judges(monkeypatch: pytest.MonkeyPatch) -> Non
             assert ends(int(escaped.output)), leave
 
 
+def test_fallback_samples_end_with_their_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A run left early (Ctrl-C, a break) replaces the workers that still hold its jobs; without
+    namespaces the sample running in such a worker must end with it, not sleep on unowned."""
+    monkeypatch.setenv("EDITSEQ_SANDBOX_NAMESPACES", "0")
+    started = tmp_path / "pid"
+    sleeper = f"import os, time\nopen({str(started)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+    with pytest.warns(SandboxWarning), SandboxPool(1, Limits(timeout=30)) as pool:
+        run = pool.run([("quick", "assert 1"), ("sleeper", sleeper)])
+        assert next(run)[1].passed
+        for _ in range(100):  # the worker starts the queued sleeper at once
+            if started.exists() and started.read_text():
+                break
+            time.sleep(0.05)
+        run.close()  # left early: its worker is replaced
+        assert _ends(int(started.read_text()))
+
+
 def test_bad_namespace_setting_is_named() -> None:
     env = {**os.environ, "EDITSEQ_SANDBOX_NAMESPACES": "maybe"}
     out = subprocess.run([sys.executable, "-c", "from editseq.env import sandbox_namespaces; sandbox_namespaces()"],
