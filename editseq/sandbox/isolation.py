@@ -239,11 +239,19 @@ def set_nondumpable() -> None:
 
 def rlimits(limits: Limits) -> tuple[tuple[int, tuple[int, int]], ...]:
     """The sample's rlimits as ``(resource, (soft, hard))``: soft = hard, except CPU, whose soft
-    limit sends SIGXCPU a second before the hard one kills."""
+    limit sends SIGXCPU a second before the hard one kills.
+
+    The stack may grow to the memory limit, as EvalPlus lets it (within the hard limit this
+    process has): recursion through C (an ``lru_cache``'d function) under a raised recursion
+    limit would otherwise crash at the caller's ``ulimit -s``, a verdict hanging on its shell.
+    """
     cpu = max(1, int(-(-limits.timeout // 1)))
     mb = 1024 * 1024
+    stack_hard = resource.getrlimit(resource.RLIMIT_STACK)[1]
+    stack = limits.memory_mb * mb if stack_hard == resource.RLIM_INFINITY else min(limits.memory_mb * mb, stack_hard)
     return ((resource.RLIMIT_CPU, (cpu, cpu + 1)),
             (resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2),
+            (resource.RLIMIT_STACK, (stack, stack)),
             (resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2),
             (resource.RLIMIT_NPROC, (limits.processes,) * 2),
             (resource.RLIMIT_NOFILE, (limits.open_files,) * 2),

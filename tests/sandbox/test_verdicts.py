@@ -108,6 +108,19 @@ def test_printing_any_text_does_not_fail_a_sample(monkeypatch: pytest.MonkeyPatc
     assert v.output == "\u65e5\u672c \\ud800\n"
 
 
+def test_deep_recursion_has_the_stack_evalplus_gives_it(pool: SandboxPool) -> None:
+    """Recursion through C (an lru_cache'd function) uses the C stack: under the caller's
+    ``ulimit -s`` (8 MiB by default) 100,000 levels crashed (SIGSEGV), a verdict that hung on the
+    caller's shell; EvalPlus lets the stack grow to the memory limit, where they run."""
+    deep = ("import functools, sys\nsys.setrecursionlimit(10**6)\n@functools.lru_cache(None)\n"
+            "def depth(n):\n    return 0 if n == 0 else depth(n - 1) + 1\nassert depth(100000) == 100000\n")
+    v = pool.run_one(deep)
+    assert v.passed, v.reason
+    threads = pool.run_one("from concurrent.futures import ThreadPoolExecutor\n"
+                           "with ThreadPoolExecutor(64) as ex:\n    assert sum(ex.map(abs, range(-64, 0))) == 2080\n")
+    assert threads.passed, threads.reason  # thread stacks stay their size, not the memory limit
+
+
 def test_preloaded_modules_are_warm_and_only_for_programs_allowed_site_packages() -> None:
     from dataclasses import replace
 
