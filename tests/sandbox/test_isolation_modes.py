@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def test_fallback_samples_end_with_their_worker(monkeypatch: pytest.MonkeyPatch,
                 break
             time.sleep(0.05)
         run.close()  # left early: its worker is replaced
-        assert _ends(int(started.read_text()))
+        assert ends(int(started.read_text()))
 
 
 def test_bad_namespace_setting_is_named() -> None:
