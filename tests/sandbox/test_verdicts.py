@@ -61,7 +61,8 @@ def test_verdicts(pool: SandboxPool, program: str, status: str, reason: str) -> 
     v = pool.run_one(program)
     assert v.status == status and v.status in STATUSES
     assert reason in v.reason
-    assert v.duration > 0
+    # a program that does not compile is judged by the worker without forking: its time may round to 0.0
+    assert v.duration > 0 or (v.duration == 0 and reason == "SyntaxError")
     assert "Traceback" not in v.output  # the sample never ran on into the worker's code
 
 
