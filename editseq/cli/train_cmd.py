@@ -75,7 +75,7 @@ def _run(cls: type, values: dict[str, Any], config_file: Path | None, fn: Any) -
         click.echo(f"already trained to step {record['global_step']}{resumed}; nothing left to do")
     else:
         click.echo(f"trained to step {record['global_step']}{resumed}; "
-                   f"mean loss of this run {record['run_loss']:.4f}")
+                   f"mean loss of this run {record['run_loss']:.4f}, {record['examples_per_step']} examples per step")
     click.echo(f"model: {opts.output_dir}")
     return 0
 

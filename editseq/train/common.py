@@ -249,6 +249,10 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
         "options": to_dict(opts),
         "resumed_from": resume,
         "processes": trainer.args.world_size,
+        # what one optimizer step consumes: "processes" alone misses the GPUs one process drives
+        # (DataParallel: its train_batch_size is --batch-size x the GPUs)
+        "examples_per_step": trainer.args.train_batch_size * trainer.args.gradient_accumulation_steps
+        * trainer.args.world_size,
         "global_step": state.global_step,
         "losses": [(h["step"], h["loss"]) for h in state.log_history if "loss" in h],
         "run_loss": run_loss,  # mean over this run's steps; None when nothing was left to do

@@ -77,6 +77,20 @@ def test_pretrain_command(tmp_path: Path, capsys) -> None:
     assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()
 
 
+def test_the_examples_per_step_are_recorded_and_shown(tmp_path: Path, capsys) -> None:
+    """A step's examples (--batch-size x --grad-accum x replicas) were written nowhere: the run
+    record's "processes" is 1 for one process driving several GPUs (DataParallel), whose batch
+    is as many times larger, so the batch a run trained with could not be read back."""
+    from editseq.data import EXAMPLES
+
+    out = tmp_path / "tiny"
+    assert main(["train", "pretrain", "--data", str(EXAMPLES), "--text-field", "program",
+                 "--vocab-size", "400", "--block-size", "16", "--batch-size", "3", "--grad-accum", "2",
+                 "--max-steps", "1", "--output-dir", str(out)]) == 0
+    assert ", 6 examples per step\nmodel: " in capsys.readouterr().out
+    assert json.loads((out / "editseq_train.json").read_text())["examples_per_step"] == 6
+
+
 def test_a_seed_out_of_range_exits_2(tmp_path: Path, capsys) -> None:
     """Was: a ValueError traceback from transformers' set_seed, after the tokenizer was trained."""
     from editseq.data import EXAMPLES
