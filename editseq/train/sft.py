@@ -28,7 +28,7 @@ across releases).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,6 +85,22 @@ class SFTOptions(TrainOptions):
                               "--output-dir outside --data")
 
 
+@dataclass
+class Accounting:
+    """What became of ``--data``'s records, for the run record (``editseq_train.json``'s
+    ``data``): each is trained on (``cut_at_max_length`` of them without their end, and with it
+    their end-of-sequence token) or dropped for a reason, as the warnings say, so a run's
+    examples can be told from its data afterwards, not from its stderr alone."""
+
+    records: int = 0
+    cut_at_max_length: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    def drop(self, reason: str, count: int) -> None:
+        if count:
+            self.dropped[reason] = self.dropped.get(reason, 0) + count
+
+
 def _prompt_and_text(opts: SFTOptions, field: str, where: str, record: dict[str, Any],
                      instruction: str) -> tuple[str, str] | None:
     """The prompt and whole training text of one record in ``opts.format``, or None when its
@@ -109,9 +125,11 @@ def _prompt_and_text(opts: SFTOptions, field: str, where: str, record: dict[str,
     return instruction, instruction + "\n" + body
 
 
-def training_pairs(opts: SFTOptions, loaded: Any = None) -> list[tuple[str, str]]:
+def training_pairs(opts: SFTOptions, loaded: Any = None, account: Accounting | None = None) -> list[tuple[str, str]]:
     """(prompt, response) texts of every record; a bad record raises naming where it is.
-    ``loaded``: ``--data``'s hub dataset where the run loaded it already (``hub_dataset``)."""
+    ``loaded``: ``--data``'s hub dataset where the run loaded it already (``hub_dataset``);
+    ``account``: where the records read and dropped are counted."""
+    account = account or Accounting()
     pairs, empty, unasked = [], 0, 0
     field = opts.edit_path_field if opts.format == "editseq" else opts.program_field
     for _, key, record in read_records(opts.data, opts.split, loaded):
@@ -141,6 +159,9 @@ def training_pairs(opts: SFTOptions, loaded: Any = None) -> list[tuple[str, str]
     if not pairs:
         raise InputError(f"{opts.data}: no records to train on"
                          + "".join(f" ({count} with {what})" for count, what, _ in dropped))
+    account.records += len(pairs) + empty + unasked
+    account.drop(f"empty {field}", empty)
+    account.drop(f"empty {opts.instruction_field}", unasked)
     for count, what, why in dropped:
         warnings.warn(f"{count} of {len(pairs) + empty + unasked} records dropped: {what}, {why}", stacklevel=2)
     repeats = len(pairs) - len(set(pairs))
@@ -152,13 +173,14 @@ def training_pairs(opts: SFTOptions, loaded: Any = None) -> list[tuple[str, str]
     return pairs
 
 
-def without_special_text(opts: SFTOptions, tokenizer: Any,
-                         pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def without_special_text(opts: SFTOptions, tokenizer: Any, pairs: list[tuple[str, str]],
+                         account: Accounting | None = None) -> list[tuple[str, str]]:
     """The pairs whose text holds no special token's text but the edit sequences' separators.
 
     The tokenizer reads ``"<|endoftext|>"`` in a program (code that handles tokenizers) as the
     token itself, so the model would learn to end there, and ``editseq sample`` stops at it. Such
-    examples are dropped, naming the tokens, in both formats alike (the same programs go).
+    examples are dropped, naming the tokens, in both formats alike (the same programs go), and
+    counted in ``account``.
     """
     separator = f"\n{DIFF_TOKEN}" if opts.format == "editseq" else None
     # special added tokens only: CodeGen, phi-2 and GPT-NeoX tokenizers add runs of spaces as
@@ -174,6 +196,7 @@ def without_special_text(opts: SFTOptions, tokenizer: Any,
             found[token] = found.get(token, 0) + 1
         if not hits:
             kept.append((prompt, response))
+    (account or Accounting()).drop("special token text", len(pairs) - len(kept))
     if len(kept) < len(pairs):
         named = ", ".join(f"{token} in {n}" for token, n in sorted(found.items(), key=lambda kv: -kv[1]))
         message = (f"{len(pairs) - len(kept)} of {len(pairs)} examples hold the text of special tokens "
@@ -208,10 +231,13 @@ def tokenize_pair(tokenizer: Any, prompt: str, response: str) -> dict[str, list[
     return {"input_ids": prompt_ids + response_ids, "labels": [IGNORE] * len(prompt_ids) + response_ids}
 
 
-def fit(opts: SFTOptions, examples: list[dict[str, list[int]]]) -> list[dict[str, list[int]]]:
-    """The examples cut at ``--max-length``, warning how many lost their end: a cut response loses
-    its end-of-sequence token too, and a model trained on many such never learns to stop."""
+def fit(opts: SFTOptions, examples: list[dict[str, list[int]]],
+        account: Accounting | None = None) -> list[dict[str, list[int]]]:
+    """The examples cut at ``--max-length``, warning how many lost their end (and counting them
+    in ``account``): a cut response loses its end-of-sequence token too, and a model trained on
+    many such never learns to stop."""
     long = sum(len(e["input_ids"]) > opts.max_length for e in examples)
+    (account or Accounting()).cut_at_max_length += long
     if long:
         warnings.warn(f"{long} of {len(examples)} examples are longer than --max-length {opts.max_length} "
                       "tokens and are cut at the end (their end-of-sequence token with it); raise "
@@ -231,11 +257,15 @@ def within_context(model: Any, examples: list[dict[str, list[int]]]) -> None:
                       "them there", stacklevel=2)
 
 
-def learnable(opts: SFTOptions, examples: list[dict[str, list[int]]]) -> list[dict[str, list[int]]]:
+def learnable(opts: SFTOptions, examples: list[dict[str, list[int]]],
+              account: Accounting | None = None) -> list[dict[str, list[int]]]:
     """The examples with at least one labelled token: an instruction that fills ``--max-length``
     leaves nothing to learn (a loss of 0 that would pass for training). The rest are dropped
-    with a warning; none left is an error."""
+    with a warning (and counted in ``account``); none left is an error."""
     kept = [e for e in examples if any(label != IGNORE for label in e["labels"])]
+    account = account or Accounting()
+    account.drop("instruction fills --max-length", len(examples) - len(kept))
+    account.cut_at_max_length -= len(examples) - len(kept)  # each was cut (``fit``), and is not trained on
     if not kept:
         raise InputError(f"{opts.data}: every instruction fills --max-length {opts.max_length} "
                          "tokens, leaving no response token to learn; raise --max-length")
@@ -281,18 +311,19 @@ def load_base(opts: SFTOptions) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def build_trainer(opts: SFTOptions, loaded: Any = None) -> tuple[Any, Any]:
+def build_trainer(opts: SFTOptions, loaded: Any = None, account: Accounting | None = None) -> tuple[Any, Any]:
     """(TRL ``SFTTrainer``, tokenizer) ready to train ``opts.model`` on ``opts.data`` (``loaded``:
-    its hub dataset where the run loaded it already)."""
+    its hub dataset where the run loaded it already; ``account``: where what became of its
+    records is counted)."""
     import datasets
     import transformers
     import trl
 
     transformers.set_seed(opts.seed)
-    pairs = training_pairs(opts, loaded)  # bad data fails before the model loads
+    pairs = training_pairs(opts, loaded, account)  # bad data fails before the model loads
     model, tokenizer = load_base(opts)
-    pairs = without_special_text(opts, tokenizer, pairs)
-    examples = learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r) for p, r in pairs]))
+    pairs = without_special_text(opts, tokenizer, pairs, account)
+    examples = learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r) for p, r in pairs], account), account)
     within_context(model, examples)
     dataset = datasets.Dataset.from_list(examples)
     # the examples arrive tokenized with their labels, so TRL neither re-tokenizes nor re-masks them
@@ -313,10 +344,11 @@ def _train_sft(opts: SFTOptions) -> dict[str, Any]:
     # the model has loaded; a hub dataset is loaded once, for its cache files and its records
     loaded = hub_dataset(opts.data, opts.split)
     settings = check_run(opts, dataset_files(opts.data, opts.split, loaded))
-    trainer, tokenizer = build_trainer(opts, loaded)
+    account = Accounting()
+    trainer, tokenizer = build_trainer(opts, loaded, account)
     # here, after the data and model loaded: a failed start claims nothing
     with trainer.args.main_process_first(local=False, desc="claiming --output-dir"):
         claim_run(opts, trainer.args, settings)
-    extra = {"examples": len(trainer.train_dataset), "command": "sft"}
+    extra = {"examples": len(trainer.train_dataset), "data": asdict(account), "command": "sft"}
     return run_trainer(trainer, opts, tokenizer, extra)
 

@@ -455,6 +455,30 @@ def test_examples_cut_at_max_length_are_warned_about(tiny_model_dir: Path, lints
         build_trainer(options(tiny_model_dir, lintseq_jsonl, tmp_path))  # 2048: none cut, no warning
 
 
+def test_the_run_record_accounts_for_every_record(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Records dropped (and examples cut at --max-length, which lose their end-of-sequence token)
+    were only warned about on stderr: editseq_train.json said "examples": 3 of 7 records with no
+    word of where the other 4 went or that one was trained cut short."""
+    edit = ["@@ -0,0 +1 @@\n+x = 1"]
+    records = [{"instruction": "Set x.", "edit_path": edit},
+               {"instruction": "Set y.", "edit_path": ["@@ -0,0 +1 @@\n+y = 2"]},
+               {"instruction": "Set many.", "edit_path": ["@@ -0,0 +40 @@\n" + "\n".join(f"+v{i} = {i}" for i in range(40))]},
+               {"instruction": "Set z.", "edit_path": []},
+               {"instruction": " \n", "edit_path": edit},
+               {"instruction": "Name the end.", "edit_path": ['@@ -0,0 +1 @@\n+END = "<|endoftext|>"']},
+               {"instruction": "Set x. " * 40, "edit_path": edit}]
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # each drop and the cut are warned of, as tested above
+        train_sft(options(tiny_model_dir, data, tmp_path / "run", max_length=40, max_steps=1))
+    recorded = json.loads((tmp_path / "run" / "editseq_train.json").read_text(encoding="utf-8"))
+    assert recorded["examples"] == 3
+    assert recorded["data"] == {"records": 7, "cut_at_max_length": 1,
+                                "dropped": {"empty edit_path": 1, "empty instruction": 1, "special token text": 1,
+                                            "instruction fills --max-length": 1}}
+
+
 def test_examples_past_the_models_context_are_warned_about(tiny_model_dir: Path, lintseq_jsonl: Path,
                                                            tmp_path: Path) -> None:
     """--max-length 2048 on a model of 64 positions trained past them, silently."""
