@@ -280,7 +280,8 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
     saved = opts.output_dir / "tokenizer.json"
     # a --tokenizer that does not load fails now, not once the whole corpus has been read
     reused = None if saved.is_file() else reused_tokenizer(opts)
-    texts = with_text(opts, list(_documents(opts, files, loaded)))
+    read = list(_documents(opts, files, loaded))
+    texts = with_text(opts, read)
     with args.main_process_first(local=False, desc="making the tokenizer"):  # all nodes wait
         if saved.is_file():
             tokenizer = transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))
@@ -305,7 +306,10 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
     params = sum(p.numel() for p in model.parameters())
     return run_trainer(trainer, opts, tokenizer,
                        {"command": "pretrain", "parameters": params, "blocks": len(blocks),
-                        "block_size": block, "documents": len(texts)})
+                        "block_size": block, "documents": len(texts),
+                        # every document read is trained on or dropped (as sft's data says of records)
+                        "data": {"records": len(read),
+                                 "dropped": {"empty": len(read) - len(texts)} if len(read) > len(texts) else {}}})
 
 
 def count_parameters(preset: str, vocab_size: int) -> int:

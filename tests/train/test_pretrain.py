@@ -485,6 +485,20 @@ def test_empty_documents_are_dropped(tmp_path: Path) -> None:
         with_text(opts, ["", "\n"])
 
 
+def test_the_run_record_counts_the_documents_dropped(tmp_path: Path) -> None:
+    """The empty documents dropped were only warned about: editseq_train.json said "documents":
+    12 of a corpus of 14, with no word of the other 2."""
+    src = corpus(tmp_path / "src")
+    (src / "__init__.py").write_text("", encoding="utf-8")
+    (src / "blank.py").write_text("\n\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the drop is warned of, as tested above
+        train_pretrain(PretrainOptions(data=str(src), output_dir=tmp_path / "run", vocab_size=400,
+                                       block_size=32, max_steps=1))
+    recorded = json.loads((tmp_path / "run" / "editseq_train.json").read_text(encoding="utf-8"))
+    assert recorded["documents"] == 12 and recorded["data"] == {"records": 14, "dropped": {"empty": 2}}
+
+
 def test_tokens_past_the_last_block_are_warned_about() -> None:
     """Was: left out silently, which in a small corpus is much of it."""
     import warnings
