@@ -43,6 +43,7 @@ COMMANDS = {
 
 _KEEPS_WORK = "editseq.keeps_work"  # click context meta: does this run keep its finished work?
 _RERUN = "editseq.rerun"  # click context meta: which rerun continues it
+_SAYS = "editseq.says"  # click context meta: what an interruption says instead (``abort_says``)
 SAME_COMMAND = "the same command"
 
 
@@ -50,10 +51,11 @@ class Interrupted(click.exceptions.Abort):
     """Ctrl-C (or an abort) during a ``Resumable`` command; ``resumes``: a rerun (``rerun``)
     continues its work."""
 
-    def __init__(self, resumes: bool, rerun: str = SAME_COMMAND) -> None:
+    def __init__(self, resumes: bool, rerun: str = SAME_COMMAND, says: str | None = None) -> None:
         super().__init__()
         self.resumes = resumes
         self.rerun = rerun
+        self.says = says
 
 
 class Resumable(click.Command):
@@ -66,7 +68,8 @@ class Resumable(click.Command):
         try:
             return super().invoke(ctx)
         except (click.exceptions.Abort, KeyboardInterrupt) as exc:
-            raise Interrupted(ctx.meta.get(_KEEPS_WORK, True), ctx.meta.get(_RERUN, SAME_COMMAND)) from exc
+            raise Interrupted(ctx.meta.get(_KEEPS_WORK, True), ctx.meta.get(_RERUN, SAME_COMMAND),
+                              ctx.meta.get(_SAYS)) from exc
 
 
 def keeps_work(kept: bool = True, *, overwrite: bool = False) -> None:
@@ -76,6 +79,13 @@ def keeps_work(kept: bool = True, *, overwrite: bool = False) -> None:
     interruption is reported truthfully."""
     meta = click.get_current_context().meta
     meta[_KEEPS_WORK], meta[_RERUN] = kept, ("it without --overwrite" if overwrite else SAME_COMMAND)
+
+
+def abort_says(text: str) -> None:
+    """Say, from inside a ``Resumable`` command being interrupted, what a rerun does in words of
+    its own, after "Aborted.": where work is kept only at points (training's checkpoints), "finished
+    work is kept" would claim what was done since the last one, or all of it before the first."""
+    click.get_current_context().meta[_SAYS] = text
 
 
 class LazyGroup(click.Group):
@@ -134,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def abort_message(exc: BaseException) -> str:
     """What an interruption says: that a rerun resumes only where the command keeps its work."""
+    if isinstance(exc, Interrupted) and exc.says:
+        return f"Aborted. {exc.says}"
     if isinstance(exc, Interrupted) and exc.resumes:
         return f"Aborted. Rerun {exc.rerun} to resume: finished work is kept."
     return "Aborted."

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from editseq.cli import Resumable
+from editseq.cli import Resumable, abort_says
 from editseq.config import build, click_options, config_file_option
 from editseq.train.pretrain import PretrainOptions
 from editseq.train.sft import SFTOptions
@@ -65,7 +65,11 @@ def _run(cls: type, values: dict[str, Any], config_file: Path | None, fn: Any) -
     from accelerate import PartialState
 
     opts = build(cls, values, config_file)
-    record = fn(opts)
+    try:
+        record = fn(opts)
+    except KeyboardInterrupt:
+        _say_where_a_rerun_resumes(opts.output_dir)
+        raise
     main = PartialState().is_main_process
     _leave_process_group()
     if not main:
@@ -78,6 +82,16 @@ def _run(cls: type, values: dict[str, Any], config_file: Path | None, fn: Any) -
                    f"mean loss of this run {record['run_loss']:.4f}, {record['examples_per_step']} examples per step")
     click.echo(f"model: {opts.output_dir}")
     return 0
+
+
+def _say_where_a_rerun_resumes(output_dir: Path) -> None:
+    """On Ctrl-C: a rerun continues from the newest checkpoint, training the steps after it (up
+    to --save-steps of them) again, or, with none written yet, starts over."""
+    from editseq.train.common import last_checkpoint
+
+    newest = last_checkpoint(output_dir)
+    abort_says(f"Rerun the same command to resume: it continues from {Path(newest[0]).name} (the steps "
+               "after it are trained again)." if newest else "No checkpoint was written yet: a rerun starts over.")
 
 
 def _leave_process_group() -> None:

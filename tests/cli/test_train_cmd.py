@@ -91,6 +91,31 @@ def test_the_examples_per_step_are_recorded_and_shown(tmp_path: Path, capsys) ->
     assert json.loads((out / "editseq_train.json").read_text())["examples_per_step"] == 6
 
 
+@pytest.mark.parametrize("checkpointed", [False, True])
+def test_ctrl_c_says_where_a_rerun_resumes(tmp_path: Path, checkpointed: bool) -> None:
+    """Was: "Rerun the same command to resume: finished work is kept." whatever was on disk, so
+    a run stopped before its first checkpoint (--save-steps 500 by default) read as kept, and a
+    rerun trained it from step 0 again; a rerun continues from the newest checkpoint only."""
+    import re
+
+    from editseq.data import EXAMPLES
+    from tests.cli.interrupt import interrupted
+
+    out = tmp_path / "run"
+    ready = (lambda: any(out.glob("checkpoint-*/trainer_state.json"))) if checkpointed else \
+        (lambda: (out / "editseq_train_settings.json").is_file())
+    rc, err = interrupted(["train", "pretrain", "--data", str(EXAMPLES), "--text-field", "program",
+                           "--vocab-size", "400", "--block-size", "16", "--max-steps", "1000000",
+                           "--save-steps", "1" if checkpointed else "1000000", "--output-dir", str(out)], ready)
+    assert rc == 130 and "finished work is kept" not in err, err
+    last = err.strip().splitlines()[-1]
+    if checkpointed:
+        assert re.fullmatch(r"Aborted\. Rerun the same command to resume: it continues from checkpoint-\d+ "
+                            r"\(the steps after it are trained again\)\.", last), err
+    else:
+        assert last == "Aborted. No checkpoint was written yet: a rerun starts over.", err
+
+
 def test_a_seed_out_of_range_exits_2(tmp_path: Path, capsys) -> None:
     """Was: a ValueError traceback from transformers' set_seed, after the tokenizer was trained."""
     from editseq.data import EXAMPLES
