@@ -6,6 +6,9 @@
 #   BATCH=N  sequences generated together (default 16; ~800 fills an H100 with this model)
 #   BF16=1   train in bfloat16 mixed precision
 #   DATA_ONLY=1  stop after the data (steps 1-2; device/prepare.sh makes them on the CPU this way)
+#   MODEL=M  the model fine-tuned (default smollm2-135m: the Instruct model, dequantized from Q4_1, the
+#            one SmolLM2 offline here; the paper fine-tunes pretrained base models, e.g. a local folder
+#            of HuggingFaceTB/SmolLM2-135M)
 # Every step resumes or skips when its output is complete, so a run cut off (a machine's per-command
 # limit) continues where it stopped when started again.
 set -euo pipefail
@@ -24,9 +27,9 @@ editseq lintseq "$OUT/pairs.jsonl" "$OUT/edits.jsonl" --program-field program --
 [ "${DATA_ONLY:-0}" = 1 ] && exit 0
 # 3. the same recipe for both formats (tiny-model lr 3e-4; 10 epochs on programs, 2 on edit sequences)
 BF16_FLAG=$([ "${BF16:-0}" = 1 ] && echo --bf16 || true)
-[ -f "$OUT/sft-program/editseq_train.json" ] || editseq train sft --model smollm2-135m --data "$OUT/pairs.jsonl" \
+[ -f "$OUT/sft-program/editseq_train.json" ] || editseq train sft --model "${MODEL:-smollm2-135m}" --data "$OUT/pairs.jsonl" \
   --format program --lr 3e-4 $EPOCHS_P $STEPS $BF16_FLAG --output-dir "$OUT/sft-program"
-[ -f "$OUT/sft-editseq/editseq_train.json" ] || editseq train sft --model smollm2-135m --data "$OUT/edits.jsonl" \
+[ -f "$OUT/sft-editseq/editseq_train.json" ] || editseq train sft --model "${MODEL:-smollm2-135m}" --data "$OUT/edits.jsonl" \
   --format editseq --lr 3e-4 $EPOCHS_E $STEPS $BF16_FLAG --output-dir "$OUT/sft-editseq"
 # 4. repeated sampling and evaluation on HumanEval and MBPP+
 for fmt in program editseq; do
