@@ -64,9 +64,12 @@ def _run(cls: type, values: dict[str, Any], config_file: Path | None, fn: Any) -
     """Build the options, train, report (once, by the main process of a distributed run)."""
     from accelerate import PartialState
 
+    from editseq.train.common import interrupts_land
+
     opts = build(cls, values, config_file)
     try:
-        record = fn(opts)
+        with interrupts_land():
+            record = fn(opts)
     except KeyboardInterrupt:
         _say_where_a_rerun_resumes(opts.output_dir)
         raise
