@@ -233,22 +233,20 @@ def _short(value: Any) -> str:
 
 
 def _sample_count_notes(series: list[tuple[str, str, list[Any]]], ks: tuple[int, ...]) -> list[str]:
-    """Series whose pass@k table lacks a k asked for: a curve stops at the fewest samples of any
-    problem, so one short problem (a partial file) cut every problem's pass@100 without a word,
-    and ``--k 200`` on 100 samples printed an empty table. Said in the report and as a warning."""
+    """Series cut short: a curve stops at the fewest samples of any problem, so one short problem
+    (a partial file) cut every problem's curve, and its pass@100, without a word, and ``--k 200``
+    on 100 samples printed an empty table. Said in the report and as a warning."""
     notes = []
     for label, _, attempts in series:
         counts = {unit.replace("#", " case ", 1): n for units in metrics.problem_counts(attempts).values() for unit, (n, _) in units.items()}
         n_min, n_max = min(counts.values()), max(counts.values())
         missing = [f"pass@{k}" for k in ks if k > n_min]
-        if not missing:
-            continue
         if n_min < n_max:
             short = sorted((u for u, n in counts.items() if n == n_min), key=metrics.natural)
+            cut = f" ({', '.join(missing)} not shown)" if missing else ""
             notes.append(f"{label}: {listing(short, 5)} {'has' if len(short) == 1 else 'have'} only {n_min} "
-                         f"sample{'s' if n_min > 1 else ''}, other problems up to {n_max}: its pass@k stops at k = {n_min} "
-                         f"({', '.join(missing)} not shown)")
-        elif len(missing) == len(ks):
+                         f"sample{'s' if n_min > 1 else ''}, other problems up to {n_max}: its pass@k stops at k = {n_min}{cut}")
+        elif missing and len(missing) == len(ks):
             notes.append(f"{label}: {n_min} samples per problem, too few for {', '.join(missing)}: "
                          "no pass@k of --k to show (the curve shows k up to the samples)")
     for note in notes:

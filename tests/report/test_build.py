@@ -265,6 +265,11 @@ def test_a_k_the_samples_do_not_allow_is_named(report_inputs: dict[str, Path], t
     assert list(data["passk"]["partial"]["table"]) == ["pass@1"]
     assert list(data["passk"]["mixed"]["table"]) == ["pass@1", "pass@5"]
     assert note in (tmp_path / "r" / "report.html").read_text()
+    # with no k asked for lost, the curve still stops at 3: said too (was: nothing)
+    with pytest.warns(UserWarning, match="stops at k = 3"):
+        build_report(ReportOptions(inputs=[partial], out=tmp_path / "r1", k="1"))
+    assert [n for n in json.loads((tmp_path / "r1" / "report.json").read_text())["notes"] if "stops at" in n] == \
+        [note.removesuffix(" (pass@5 not shown)")]
     with pytest.warns(UserWarning, match=re.escape("mixed: 8 samples per problem, too few for pass@50")):
         build_report(ReportOptions(inputs=[report_inputs["mixed"]], out=tmp_path / "r2", k="50"))
     # two runs and no k within their samples: no empty line of differences (was "a - b (...): ")
