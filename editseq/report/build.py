@@ -180,9 +180,7 @@ def _task_set_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
     Said in the report (and as a warning), not refused: comparing a subset run is sometimes the
     point, and the per-problem table shows the overlap.
     """
-    groups: dict[str, list[Run]] = {}
-    for r in scored:
-        groups.setdefault(benchmarks[r.label], []).append(r)
+    groups = _by_benchmark(scored, benchmarks)
     notes = []
     if len(groups) > 1:
         which = "; ".join(f"{bench}: {', '.join(r.label for r in runs)}" for bench, runs in groups.items())
@@ -210,15 +208,13 @@ def _judging_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
     """Runs of one benchmark whose samples were judged under different settings (a 3 s and a 10 s
     timeout, with and without ``--stop``, other benchmark data): their pass@k differ by that as
     well as by the models, which the pass@k table alone does not show. Said, not refused."""
-    groups: dict[str, list[Run]] = {}
-    for r in scored:
-        groups.setdefault(benchmarks[r.label], []).append(r)
     notes = []
-    for bench, runs in groups.items():
+    for bench, runs in _by_benchmark(scored, benchmarks).items():
         names = sorted({name for r in runs for name in r.judged})
         differ = [name for name in names if len({repr(r.judged.get(name)) for r in runs if name in r.judged}) > 1]
         if differ:
-            which = "; ".join(f"{name}: " + ", ".join(f"{_short(r.judged[name])} ({r.label})" for r in runs if name in r.judged)
+            which = "; ".join(f"{name}: " + ", ".join(f"{_short(name, r.judged[name])} ({r.label})" for r in runs
+                                                      if name in r.judged)
                               for name in differ)
             notes.append(f"these {bench} runs were judged under different settings ({which}): their pass@k "
                          "differ by that as well as by their samples")
@@ -227,9 +223,18 @@ def _judging_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
     return notes
 
 
-def _short(value: Any) -> str:
-    """A setting as a note shows it: a sha256 by its first 12 digits."""
-    return value[:12] if isinstance(value, str) and len(value) == 64 else str(value)
+def _short(name: str, value: Any) -> str:
+    """A judged-under setting as a note shows it: the data's sha256 by its first 12 digits, as the
+    runs table does (``html._judged``)."""
+    return value[:12] if name == "data_sha256" else str(value)
+
+
+def _by_benchmark(scored: list[Run], benchmarks: dict[str, str]) -> dict[str, list[Run]]:
+    """The runs of each benchmark they are compared within (``benchmarks``: label -> benchmark)."""
+    groups: dict[str, list[Run]] = {}
+    for r in scored:
+        groups.setdefault(benchmarks[r.label], []).append(r)
+    return groups
 
 
 def _sample_count_notes(series: list[tuple[str, str, list[Any]]], ks: tuple[int, ...]) -> list[str]:

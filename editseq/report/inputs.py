@@ -102,7 +102,7 @@ def _judged_under(summary: Path | None) -> dict[str, Any]:
     if summary is None:
         return {}
     settings = recorded(summary, "settings")
-    judged = {name: settings[name] for name in VERDICT_SETTINGS if isinstance(settings, dict) and name in settings}
+    judged = {name: settings[name] for name in VERDICT_SETTINGS if name in settings} if isinstance(settings, dict) else {}
     data = recorded(summary, "data", "sha256")
     return {**judged, "data_sha256": data} if isinstance(data, str) else judged
 
