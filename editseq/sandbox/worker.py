@@ -77,6 +77,7 @@ class _Worker:
         # that lives under /tmp (see isolation._private_readonly_root)
         self.fixed = {f"{folder}/{name}" for folder in self.scratch for name in os.listdir(folder)}
         self.plans: dict[tuple, Plan] = {}
+        self.guard = iso.samples_keep_root  # decided once: the code after a fork uses precomputed values
 
     def serve(self) -> None:
         protocol.send(self.out_fd, {"mode": self.iso.mode, "warning": self.iso.warning})
@@ -123,7 +124,7 @@ class _Worker:
             return "crashed", f"{NOT_STARTED} ({exc})", 0.0, 0.0, 0, ""
         if pid == 0:
             sample_main(code, plan, self.iso.namespaces, workdir, out_fd, wfd, nonce,
-                        (self.in_fd, self.out_fd, rfd), guard=self.iso.samples_keep_root)
+                        (self.in_fd, self.out_fd, rfd), guard=self.guard)
         os.close(wfd)
         pidfd = os.pidfd_open(pid)
         walled = not select.select((pidfd,), (), (), limits.wall)[0]
