@@ -358,10 +358,8 @@ def _results(cfg: LintseqConfig, workers: int, skip: int, loaded: Any) -> Iterat
             yield from results
         return
     batches = _batches(cfg, skip, loaded)
-    if workers == 1:  # in this process: a record that kills it (a segfault, the OOM killer) ends the run
-        for batch in batches:
-            yield from convert_batch(batch, cfg)
-        return
+    # one worker is a process too: converting in this one, a record that killed it (a segfault,
+    # the OOM killer) ended the run, and every rerun, at that record
     pool = _pool(workers)
     try:
         pending: deque[tuple[list[Item], Future]] = deque()

@@ -443,11 +443,13 @@ def test_no_progress_does_not_read_the_input_to_count_it(tmp_path):
     assert shown - quiet > size // 2, (shown, quiet, size)  # one whole read (less a few bytes of other reads)
 
 
-def test_a_record_whose_worker_always_dies_fails_alone_and_the_run_goes_on(tmp_path):
+@pytest.mark.parametrize("workers", ["2", "1"])
+def test_a_record_whose_worker_always_dies_fails_alone_and_the_run_goes_on(tmp_path, workers):
     """Was: a record that kills its worker every time (the OOM killer on a huge program, a
-    segfault) stopped the run, and every rerun, at that record, so the run could never finish. The
-    test is the OOM killer: it kills the process converting the poison record (the only one to
-    spend seconds of CPU), in the pool and again when the record is retried alone."""
+    segfault) stopped the run, and every rerun, at that record, so the run could never finish;
+    with ``--workers 1``, which converted in the main process, it still did. The test is the OOM
+    killer: it kills the process converting the poison record (the only one to spend seconds of
+    CPU), in the pool and again when the record is retried alone."""
     import signal
     import subprocess
     import sys
@@ -460,7 +462,7 @@ def test_a_record_whose_worker_always_dies_fails_alone_and_the_run_goes_on(tmp_p
     write_lines(tmp_path / "clean.jsonl", [json.dumps(r).encode() for r in records])
     records.insert(20, {"id": "poison", "program": poison})
     write_lines(tmp_path / "in.jsonl", [json.dumps(r).encode() for r in records])
-    args = ["--key-field", "id", "--samples", "400", "--timeout", "600", "--workers", "2", "--no-progress"]
+    args = ["--key-field", "id", "--samples", "400", "--timeout", "600", "--workers", workers, "--no-progress"]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.Popen([sys.executable, "-m", "editseq", "lintseq", str(tmp_path / "in.jsonl"),
                              str(tmp_path / "out.jsonl"), *args], env=env, start_new_session=True)
