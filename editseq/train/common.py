@@ -8,21 +8,22 @@ top level plus ``editseq_train.json`` (resolved options, versions, steps, losses
 from __future__ import annotations
 
 import os
+import random
 import signal
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from editseq.config import ConfigError, option, run_settings, to_dict
 from editseq.env import versions
 from editseq.io.identity import files_identity
 from editseq.io.lock import check_finished
 from editseq.io.outputs import claim_output, write_json
-from editseq.io.records import recorded
+from editseq.io.records import InputError, recorded
 
 SETTINGS_FILE = "editseq_train_settings.json"  # what a run was started with (``sample`` reads its format)
 
@@ -32,10 +33,13 @@ class TrainOptions:
     """Options both commands share (their option dataclasses extend this one)."""
 
     output_dir: Path | None = option(None, help="folder for checkpoints and the final model; a rerun resumes from its newest checkpoint", required=True)  # noqa: RUF009
-    lr: float = option(5e-5, help="peak learning rate (linear decay to 0 after warmup)")
-    epochs: float = option(1.0, help="passes over the data (ignored when --max-steps > 0)")
+    lr: float = option(5e-5, help="peak learning rate (decayed to 0 after warmup, see --lr-schedule)")
+    epochs: float | None = option(None, help="passes over the data (default 1); ignored, with a warning, when --max-steps > 0")
     max_steps: int = option(0, help="optimizer steps to run in total; 0: use --epochs")
     warmup_ratio: float = option(0.05, help="fraction of the steps spent warming the learning rate up linearly")
+    lr_schedule: Literal["linear", "cosine"] = option("linear", help="decay of the learning rate after warmup, to 0: linear (the LintSeq recipe) or cosine (nanoGPT's shape)")
+    eval_fraction: float = option(0.0, help="share of the data held out of training, whose loss is measured every --eval-steps and at the end (editseq_train.json's eval_losses); whole instructions (sft) or documents (pretrain) are held out, never part of one; 0: none")
+    eval_steps: int = option(0, help="measure the held-out loss every N steps (and at the end); 0: every --save-steps")
     weight_decay: float = option(0.01, help="AdamW weight decay (the LintSeq recipe: 0.01)")
     batch_size: int = option(8, help="sequences per device per step")
     grad_accum: int = option(1, help="gradient accumulation steps (effective batch = batch-size x this x devices)")
@@ -45,7 +49,16 @@ class TrainOptions:
     seed: int = option(0, help="seed for initialisation, shuffling and dropout")
     bf16: bool = option(False, help="train in bfloat16 mixed precision (GPUs that support it)")
 
+    def default_epochs(self) -> float:
+        """Passes over the data where ``--epochs`` is not given."""
+        return 1.0
+
     def __post_init__(self) -> None:
+        if self.epochs is not None and self.max_steps > 0:  # a run of --max-steps steps that said otherwise
+            warnings.warn(f"--epochs {self.epochs:g} is ignored: --max-steps {self.max_steps} sets the run's "
+                          "length; leave one of them out", UserWarning, stacklevel=3)
+        if self.epochs is None:
+            self.epochs = self.default_epochs()
         if not self.output_dir:
             raise ConfigError("--output-dir is required: the folder for checkpoints and the model")
         self.output_dir = Path(self.output_dir)
@@ -55,10 +68,12 @@ class TrainOptions:
             raise ConfigError("give --epochs > 0 or --max-steps > 0")
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"--warmup-ratio must be in [0, 1), got {self.warmup_ratio}")
+        if not 0 <= self.eval_fraction < 1:
+            raise ConfigError(f"--eval-fraction must be in [0, 1), got {self.eval_fraction}")
         for name in ("batch_size", "grad_accum", "save_steps", "logging_steps"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
-        for name in ("max_steps", "weight_decay", "save_total_limit"):  # 0 has a meaning; below, none
+        for name in ("max_steps", "weight_decay", "save_total_limit", "eval_steps"):  # 0 has a meaning; below, none
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.seed < 2**32:  # numpy's seed range; transformers' set_seed raised a traceback
@@ -79,7 +94,8 @@ def _bf16_usable() -> bool:
 
 def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:
     """``cls`` (default ``transformers.TrainingArguments``; TRL's ``SFTConfig`` extends it) for
-    ``opts``: linear schedule after warmup, no external loggers; ``extra`` adds ``cls``'s own."""
+    ``opts``: its schedule after warmup, held-out loss every ``--eval-steps`` where
+    ``--eval-fraction`` holds data out, no external loggers; ``extra`` adds ``cls``'s own."""
     import inspect
 
     import torch
@@ -92,12 +108,15 @@ def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:
     # and later renamed gradient_checkpointing (TRL's configs still set it, to True by default)
     if "gradient_checkpointing" in extra and "activation_checkpointing" in names:
         extra["activation_checkpointing"] = extra.pop("gradient_checkpointing")
+    if opts.eval_fraction > 0:  # transformers evaluates at the last step too
+        extra.update(eval_strategy="steps", eval_steps=opts.eval_steps or opts.save_steps,
+                     per_device_eval_batch_size=opts.batch_size)
     return cls(
         output_dir=str(opts.output_dir),
         learning_rate=opts.lr,
         num_train_epochs=opts.epochs if opts.max_steps <= 0 else 1,
         max_steps=opts.max_steps if opts.max_steps > 0 else -1,
-        lr_scheduler_type="linear",
+        lr_scheduler_type=opts.lr_schedule,
         **{warmup: opts.warmup_ratio},
         weight_decay=opts.weight_decay,
         per_device_train_batch_size=opts.batch_size,
@@ -124,7 +143,32 @@ def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:
 # (sft) trades time for memory and computes the same gradients, so a run that ran out of GPU
 # memory resumes with it
 RESUMABLE = ("output_dir", "max_steps", "epochs", "save_steps", "save_total_limit", "logging_steps",
-             "gradient_checkpointing")
+             "eval_steps", "gradient_checkpointing")
+
+
+T = TypeVar("T")
+
+
+def held_out(items: Sequence[T], groups: Sequence[Hashable], fraction: float, seed: int,
+             what: str) -> tuple[list[T], list[T]]:
+    """``items`` split into (trained on, held out): ``round(fraction x`` the distinct ``groups``)
+    groups, drawn by ``seed``, are held out whole. Grouped, a held-out loss measures text the
+    model never trained on: the LintSeq data holds each instruction once per sampled edit
+    sequence, and a corpus may hold a file twice; one of each held out would be scored on what
+    its twins taught. A ``fraction`` that holds out no group, or every one, raises (``what``
+    names the groups)."""
+    if fraction <= 0:
+        return list(items), []
+    distinct = list(dict.fromkeys(groups))  # in first-seen order: the draw depends on the seed alone
+    count = round(fraction * len(distinct))
+    if not 0 < count < len(distinct):
+        raise InputError(f"--eval-fraction {fraction:g} of {len(distinct)} {what} holds out "
+                         f"{'none' if count == 0 else 'all'} of them; pass a fraction that holds out "
+                         "at least one and leaves one to train on, or 0 for no held-out loss")
+    chosen = set(random.Random(seed).sample(range(len(distinct)), count))
+    out = {group for i, group in enumerate(distinct) if i in chosen}
+    return ([item for item, group in zip(items, groups, strict=True) if group not in out],
+            [item for item, group in zip(items, groups, strict=True) if group in out])
 
 
 def claim_run(opts: Any, args: Any, settings: dict[str, Any] | None = None) -> None:
@@ -260,6 +304,8 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
         * trainer.args.world_size,
         "global_step": state.global_step,
         "losses": [(h["step"], h["loss"]) for h in state.log_history if "loss" in h],
+        # the held-out loss (--eval-fraction), every --eval-steps and at the last step
+        "eval_losses": [(h["step"], h["eval_loss"]) for h in state.log_history if "eval_loss" in h],
         "run_loss": run_loss,  # mean over this run's steps; None when nothing was left to do
         "lr_schedule_changed": schedule,  # where a resumed run's length changed, else None
         "versions": versions("torch", "transformers", "trl", "accelerate", "peft"),
@@ -316,7 +362,7 @@ def _interrupt_callback() -> Any:
 
 
 def _intervals_callback() -> Any:
-    """A callback that sets this run's ``--save-steps`` and ``--logging-steps`` on the Trainer's
+    """A callback that sets this run's ``--save-steps``, ``--logging-steps`` and ``--eval-steps`` on the Trainer's
     state when training begins: a resumed Trainer takes its state, intervals included, from the
     checkpoint, so the new ones would go unused (transformers only logs that they differ)."""
     from transformers import TrainerCallback
@@ -324,6 +370,8 @@ def _intervals_callback() -> Any:
     class Intervals(TrainerCallback):
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             state.save_steps, state.logging_steps = args.save_steps, args.logging_steps
+            if args.eval_strategy == "steps":
+                state.eval_steps = args.eval_steps
 
     return Intervals()
 

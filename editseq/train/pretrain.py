@@ -16,6 +16,8 @@ Tokenizer: ``bpe`` trains a byte-level BPE on the corpus itself (no download; wh
 or name a model (``smollm2-135m``, a checkpoint folder) to reuse its tokenizer. Text is packed: each
 document plus end-of-sequence, concatenated and cut into ``block_size``-token blocks (the tokens
 after the last full block are left out, with a warning where they are over 5% of the corpus).
+``--eval-fraction`` holds whole documents out, packed apart, for a held-out loss (nanoGPT's
+``val`` loss; there a slice of one token stream).
 """
 
 from __future__ import annotations
@@ -40,7 +42,14 @@ from editseq.io.records import (
     record_where,
 )
 from editseq.models.loading import EOS, opening_tokens
-from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
+from editseq.train.common import (
+    TrainOptions,
+    check_run,
+    claim_run,
+    held_out,
+    run_trainer,
+    training_arguments,
+)
 
 # preset -> (layers, hidden, heads, MLP width, context)
 PRESETS: dict[str, tuple[int, int, int, int, int]] = {
@@ -234,7 +243,7 @@ def model_config(preset: str, vocab_size: int, tokenizer: Any = None) -> Any:
         max_position_embeddings=context, tie_word_embeddings=False, **ids)
 
 
-def pack(tokenizer: Any, texts: list[str], block_size: int) -> list[list[int]]:
+def pack(tokenizer: Any, texts: list[str], block_size: int, what: str = "corpus") -> list[list[int]]:
     """Documents joined by end-of-sequence tokens, cut into full ``block_size`` blocks. Each
     document opens with what the tokenizer puts before a text (a Llama-style BOS; nothing for
     the shipped tokenizers), as ``editseq sample`` puts it before a prompt. A special token's
@@ -251,8 +260,8 @@ def pack(tokenizer: Any, texts: list[str], block_size: int) -> list[list[int]]:
     left = len(stream) % block_size
     # with no full block at all, the caller's error says so
     if left > 0.05 * len(stream) and len(stream) > block_size:
-        warnings.warn(f"the corpus's last {left} of {len(stream)} tokens fill no whole --block-size "
-                      f"{block_size} block and are not trained on", stacklevel=2)
+        warnings.warn(f"the {what}'s last {left} of {len(stream)} tokens fill no whole --block-size "
+                      f"{block_size} block and are left out", stacklevel=2)
     return [stream[i:i + block_size] for i in range(0, len(stream) - block_size + 1, block_size)]
 
 
@@ -281,7 +290,10 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
     # a --tokenizer that does not load fails now, not once the whole corpus has been read
     reused = None if saved.is_file() else reused_tokenizer(opts)
     read = list(_documents(opts, files, loaded))
-    texts = with_text(opts, read)
+    kept = with_text(opts, read)
+    # whole documents, a text repeated in the corpus (a licence, a vendored file) on one side only;
+    # a trained BPE tokenizer learns from the trained ones alone
+    texts, evaluated = held_out(kept, kept, opts.eval_fraction, opts.seed, "distinct documents")
     with args.main_process_first(local=False, desc="making the tokenizer"):  # all nodes wait
         if saved.is_file():
             tokenizer = transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))
@@ -292,6 +304,11 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
         if not blocks:
             raise InputError(f"{opts.data}: the corpus has fewer than --block-size {block} tokens; "
                              "pass a smaller --block-size or more text")
+        evaluation = pack(tokenizer, evaluated, block, "held-out documents") if evaluated else []
+        if evaluated and not evaluation:
+            raise InputError(f"{opts.data}: the {len(evaluated)} documents --eval-fraction {opts.eval_fraction:g} "
+                             f"holds out have fewer than --block-size {block} tokens; pass a larger "
+                             "--eval-fraction or a smaller --block-size")
         claim_run(opts, args, settings)  # before the tokenizer lands there: a rerun reuses it only under these settings
         if args.should_save:
             tokenizer.save_pretrained(str(opts.output_dir))
@@ -301,15 +318,17 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
     # them when pad = eos)
     dataset = datasets.Dataset.from_dict({"input_ids": blocks, "labels": blocks})
     trainer = transformers.Trainer(model=model, args=args, train_dataset=dataset,
+                                   eval_dataset=datasets.Dataset.from_dict({"input_ids": evaluation, "labels": evaluation})
+                                   if evaluation else None,
                                    data_collator=transformers.default_data_collator,
                                    processing_class=tokenizer)
     params = sum(p.numel() for p in model.parameters())
     return run_trainer(trainer, opts, tokenizer,
                        {"command": "pretrain", "parameters": params, "blocks": len(blocks),
-                        "block_size": block, "documents": len(texts),
-                        # every document read is trained on or dropped (as sft's data says of records)
-                        "data": {"records": len(read),
-                                 "dropped": {"empty": len(read) - len(texts)} if len(read) > len(texts) else {}}})
+                        "block_size": block, "documents": len(texts), "eval_blocks": len(evaluation),
+                        # every document read is trained on, held out or dropped (as sft's data says of records)
+                        "data": {"records": len(read), "held_out": len(evaluated),
+                                 "dropped": {"empty": dropped} if (dropped := len(read) - len(texts) - len(evaluated)) else {}}})
 
 
 def count_parameters(preset: str, vocab_size: int) -> int:

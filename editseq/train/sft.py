@@ -44,7 +44,14 @@ from editseq.io.records import (
     record_where,
 )
 from editseq.lintseq.diffs import DIFF_TOKEN, render_training_text
-from editseq.train.common import TrainOptions, check_run, claim_run, run_trainer, training_arguments
+from editseq.train.common import (
+    TrainOptions,
+    check_run,
+    claim_run,
+    held_out,
+    run_trainer,
+    training_arguments,
+)
 
 IGNORE = -100  # label of tokens the loss skips
 EPOCHS = {"program": 10.0, "editseq": 2.0}  # the paper's passes over each format's data
@@ -64,11 +71,12 @@ class SFTOptions(TrainOptions):
     max_length: int = option(2048, help="tokens per example; longer examples are cut at the end (with a warning: they lose their end-of-sequence token)")
     lr: float = option(3e-4, help="peak learning rate; default: the paper's for tiny (150M-400M) models such as smollm2-135m; it used 5e-5 for 2-4B models, 1e-5 for >=8B")
     gradient_checkpointing: bool = option(False, help="recompute activations in the backward pass: less GPU memory (large models), ~30% slower (TRL's own default is on)")
-    epochs: float | None = option(None, help="passes over the data (ignored when --max-steps > 0); default: the paper's, 10 with --format program, 2 with --format editseq")
+    epochs: float | None = option(None, help="passes over the data (ignored, with a warning, when --max-steps > 0); default: the paper's, 10 with --format program, 2 with --format editseq")
+
+    def default_epochs(self) -> float:
+        return EPOCHS[self.format]  # LintSeq data holds ~5 edit sequences per program: ~as many steps
 
     def __post_init__(self) -> None:
-        if self.epochs is None:  # LintSeq data holds ~5 edit sequences per program: ~as many steps
-            self.epochs = EPOCHS[self.format]
         super().__post_init__()
         if not self.model:
             raise ConfigError("--model is required: a local checkpoint folder, a .gguf file or an alias")
@@ -89,11 +97,13 @@ class SFTOptions(TrainOptions):
 class Accounting:
     """What became of ``--data``'s records, for the run record (``editseq_train.json``'s
     ``data``): each is trained on (``cut_at_max_length`` of them without their end, and with it
-    their end-of-sequence token) or dropped for a reason, as the warnings say, so a run's
-    examples can be told from its data afterwards, not from its stderr alone."""
+    their end-of-sequence token), held out for the held-out loss (``--eval-fraction``) or
+    dropped for a reason, as the warnings say, so a run's examples can be told from its data
+    afterwards, not from its stderr alone."""
 
     records: int = 0
     cut_at_max_length: int = 0
+    held_out: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
 
     def drop(self, reason: str, count: int) -> None:
@@ -320,16 +330,27 @@ def build_trainer(opts: SFTOptions, loaded: Any = None, account: Accounting | No
     import trl
 
     transformers.set_seed(opts.seed)
+    account = account or Accounting()
     pairs = training_pairs(opts, loaded, account)  # bad data fails before the model loads
     model, tokenizer = load_base(opts)
     pairs = without_special_text(opts, tokenizer, pairs, account)
+    # by instruction: the loss of an edit sequence whose instruction trained with its other ones
+    # (LintSeq data holds five a program) would measure what they taught, not generalisation
+    pairs, evaluated = held_out(pairs, [prompt for prompt, _ in pairs], opts.eval_fraction, opts.seed,
+                                "instructions")
+    account.held_out = len(evaluated)
     examples = learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r) for p, r in pairs], account), account)
     within_context(model, examples)
-    dataset = datasets.Dataset.from_list(examples)
+    with warnings.catch_warnings():  # scored as trained examples are cut, which their warnings told
+        warnings.simplefilter("ignore")
+        evaluation = learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r) for p, r in evaluated])) \
+            if evaluated else []
     # the examples arrive tokenized with their labels, so TRL neither re-tokenizes nor re-masks them
     args = training_arguments(opts, trl.SFTConfig, max_length=None, packing=False,
                               gradient_checkpointing=opts.gradient_checkpointing)
-    trainer = trl.SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
+    trainer = trl.SFTTrainer(model=model, args=args, train_dataset=datasets.Dataset.from_list(examples),
+                             eval_dataset=datasets.Dataset.from_list(evaluation) if evaluation else None,
+                             processing_class=tokenizer)
     return trainer, tokenizer
 
 
@@ -349,6 +370,7 @@ def _train_sft(opts: SFTOptions) -> dict[str, Any]:
     # here, after the data and model loaded: a failed start claims nothing
     with trainer.args.main_process_first(local=False, desc="claiming --output-dir"):
         claim_run(opts, trainer.args, settings)
-    extra = {"examples": len(trainer.train_dataset), "data": asdict(account), "command": "sft"}
+    extra = {"examples": len(trainer.train_dataset), "data": asdict(account), "command": "sft",
+             "eval_examples": len(trainer.eval_dataset) if trainer.eval_dataset is not None else 0}
     return run_trainer(trainer, opts, tokenizer, extra)
 

@@ -496,7 +496,7 @@ def test_the_run_record_counts_the_documents_dropped(tmp_path: Path) -> None:
         train_pretrain(PretrainOptions(data=str(src), output_dir=tmp_path / "run", vocab_size=400,
                                        block_size=32, max_steps=1))
     recorded = json.loads((tmp_path / "run" / "editseq_train.json").read_text(encoding="utf-8"))
-    assert recorded["documents"] == 12 and recorded["data"] == {"records": 14, "dropped": {"empty": 2}}
+    assert recorded["documents"] == 12 and recorded["data"] == {"records": 14, "held_out": 0, "dropped": {"empty": 2}}
 
 
 def test_tokens_past_the_last_block_are_warned_about() -> None:
@@ -527,3 +527,45 @@ def test_an_output_dir_inside_the_corpus_folder_is_not_read_as_corpus(tmp_path: 
     assert train_pretrain(opts)["documents"] == n
     (src / "runs" / "tiny" / "README.md").write_text("# a model card\n", encoding="utf-8")
     assert train_pretrain(opts)["run_loss"] is None  # finished already: resumed, not refused
+
+
+def test_held_out_documents_give_the_models_loss_on_them(tmp_path: Path) -> None:
+    """--eval-fraction holds whole documents out; the loss recorded at the last step is the final
+    model's own loss on their blocks, computed here apart from the Trainer."""
+    import torch
+
+    from editseq.models.loading import load_model
+    from editseq.train.common import held_out
+    from editseq.train.pretrain import pack
+
+    src = corpus(tmp_path / "src")
+    opts = {"data": str(src), "output_dir": tmp_path / "run", "preset": "tiny-test", "vocab_size": 400,
+            "block_size": 32, "batch_size": 4, "lr": 3e-3, "warmup_ratio": 0.0, "max_steps": 5,
+            "logging_steps": 1, "save_steps": 10, "eval_fraction": 0.25, "eval_steps": 2}
+    record = train_pretrain(PretrainOptions(**opts))
+    assert [step for step, _ in record["eval_losses"]] == [2, 4, 5]
+    documents = [p.read_text(encoding="utf-8") for p in sorted(src.iterdir())]
+    trained, evaluated = held_out(documents, documents, 0.25, 0, "documents")
+    assert record["data"] == {"records": 12, "held_out": 3, "dropped": {}} and record["documents"] == 9
+    model, tokenizer = load_model(str(tmp_path / "run"), device="cpu")
+    blocks = torch.tensor(pack(tokenizer, evaluated, 32, "held-out documents"))
+    assert len(blocks) == record["eval_blocks"] > 0
+    with torch.no_grad():  # every block is full: the batch mean is the mean over blocks
+        loss = sum(model(input_ids=b, labels=b).loss * len(b) for b in blocks.split(4)) / len(blocks)
+    assert record["eval_losses"][-1][1] == pytest.approx(loss.item(), rel=1e-4)
+    # the held-out documents' text is nowhere in the training blocks
+    stream = tokenizer.decode([t for b in pack(tokenizer, trained, 32) for t in b])
+    assert not any(doc.strip() in stream for doc in evaluated)
+    with pytest.raises(ConfigError, match=r"was started with other settings \(eval_fraction: 0.25 then, 0.5 now"):
+        train_pretrain(PretrainOptions(**{**opts, "eval_fraction": 0.5}))
+
+
+def test_a_cosine_schedule_decays_the_rate_on_a_cosine(tmp_path: Path) -> None:
+    opts = {"data": str(corpus(tmp_path / "src")), "output_dir": tmp_path / "run", "vocab_size": 400,
+            "block_size": 32, "batch_size": 2, "lr": 1e-3, "warmup_ratio": 0.0, "max_steps": 4,
+            "logging_steps": 1, "save_steps": 4, "lr_schedule": "cosine"}
+    train_pretrain(PretrainOptions(**opts))
+    state = json.loads((tmp_path / "run" / "checkpoint-4" / "trainer_state.json").read_text(encoding="utf-8"))
+    logged = [h["learning_rate"] for h in state["log_history"] if "learning_rate" in h]
+    # each step's logged rate is the one it stepped with: the schedule at the steps before it
+    assert logged == pytest.approx([1e-3 * 0.5 * (1 + math.cos(math.pi * s / 4)) for s in range(4)])

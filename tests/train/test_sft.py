@@ -474,7 +474,7 @@ def test_the_run_record_accounts_for_every_record(tiny_model_dir: Path, tmp_path
         train_sft(options(tiny_model_dir, data, tmp_path / "run", max_length=40, max_steps=1))
     recorded = json.loads((tmp_path / "run" / "editseq_train.json").read_text(encoding="utf-8"))
     assert recorded["examples"] == 3
-    assert recorded["data"] == {"records": 7, "cut_at_max_length": 1,
+    assert recorded["data"] == {"records": 7, "cut_at_max_length": 1, "held_out": 0,
                                 "dropped": {"empty edit_path": 1, "empty instruction": 1, "special token text": 1,
                                             "instruction fills --max-length": 1}}
 
@@ -510,6 +510,8 @@ def test_bad_field_names_the_record_and_fix(tiny_model_dir: Path, lintseq_jsonl:
     ({"model": ""}, "--model is required"),
     ({"lr": 0.0}, "--lr must be positive"),
     ({"max_steps": 0, "epochs": 0.0}, "--epochs"),
+    ({"eval_fraction": 1.0}, r"--eval-fraction must be in \[0, 1\)"),
+    ({"eval_steps": -1}, "--eval-steps must be >= 0"),
 ])
 def test_bad_options_name_the_flag(over: dict, message: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -663,3 +665,28 @@ def test_repeated_programs_are_warned_about(lintseq_jsonl: Path, tmp_path: Path)
         warnings.simplefilter("error")  # edit sequences of one program differ, and the pairs are unique
         training_pairs(options(tmp_path, lintseq_jsonl, tmp_path / "run"))
         training_pairs(options(tmp_path, EXAMPLES, tmp_path / "run", format="program"))
+
+
+def test_held_out_instructions_are_scored_and_never_trained(tiny_model_dir: Path, lintseq_jsonl: Path,
+                                                          tmp_path: Path) -> None:
+    """--eval-fraction holds whole instructions out (LintSeq data holds two edit sequences of each
+    program here), scores them every --eval-steps and at the end, and accounts for them."""
+    from editseq.train.sft import IGNORE, build_trainer
+
+    opts = options(tiny_model_dir, lintseq_jsonl, tmp_path / "run", max_steps=3, eval_fraction=0.25, eval_steps=2)
+    trainer, _ = build_trainer(opts)
+
+    def prompts(dataset) -> set[tuple[int, ...]]:
+        return {tuple(i for i, label in zip(e["input_ids"], e["labels"], strict=True) if label == IGNORE)
+                for e in dataset}
+
+    trained, scored = prompts(trainer.train_dataset), prompts(trainer.eval_dataset)
+    assert len(scored) == 3 and len(trained) == 9 and not trained & scored  # 12 instructions, a quarter out
+    assert len(trainer.eval_dataset) == 6
+    record = train_sft(opts)
+    assert [step for step, _ in record["eval_losses"]] == [2, 3]
+    assert all(math.isfinite(loss) for _, loss in record["eval_losses"])
+    assert record["data"]["held_out"] == record["eval_examples"] == 6
+    assert record["data"]["records"] == 24 == record["examples"] + 6
+    with pytest.raises(InputError, match=r"--eval-fraction 0.01 of 12 instructions holds out none of them"):
+        build_trainer(options(tiny_model_dir, lintseq_jsonl, tmp_path / "other", eval_fraction=0.01))
