@@ -193,13 +193,19 @@ def check_run(opts: Any, files: list[Path] | None = None) -> dict[str, Any]:
     removed, or a newer revision of the dataset, between a run and its resume is refused, not
     trained on in silence. A file ``--data`` is known by its content already; one that a live run
     still writes (``editseq lintseq``'s output grows as it goes) is refused: its records so far are
-    no dataset. The main process alone asks, as it alone claims: processes asking at one moment
+    no dataset. A base ``--model`` folder counts by its model files' content
+    (``models.loading.model_identity``, ``model_files``): a resume after its weights were saved
+    over would continue one model's fine-tuning from another's, and ``sample`` refuses the same.
+    The main process alone asks, as it alone claims: processes asking at one moment
     would each find the lock held by another's asking."""
     if Path(opts.data).is_file() and os.environ.get("RANK", "0") == "0":
         check_finished(Path(opts.data), "--data")
-    if files is None:
-        return _claim(opts, write=False)
-    return _claim(opts, write=False, identity={"data_files": files_identity(opts.data, files)})
+    identity = {} if files is None else {"data_files": files_identity(opts.data, files)}
+    if isinstance(getattr(opts, "model", None), str):  # sft's base model, a folder by its files' content
+        from editseq.models.loading import model_identity
+
+        identity.update(model_identity(opts.model))
+    return _claim(opts, write=False, identity=identity)
 
 
 def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
@@ -220,13 +226,14 @@ def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
                               "which the model's files would replace; pass a new or empty folder")
     settings = settings or run_settings(opts, RESUMABLE, data_parallel=data_parallel(), **(identity or {}))
     # settings that manifests of older editseq versions lack: their run had one process, and a
-    # folder's (or hub dataset's) files went unrecorded, so they are taken as they are now (the
-    # manifest is then rewritten with them, and checked from this resume on)
-    # a folder --data moved elsewhere is the same data where its files are (data_files)
+    # folder's (or hub dataset's) files and a base model folder's went unrecorded, so they are
+    # taken as they are now (the manifest is then rewritten with them, and checked from this resume on)
+    # a folder --data or --model moved elsewhere is the same where its files are
     claim_output(folder, manifest, settings, overwrite=False,
                  flag="--output-dir", can_overwrite=False, options=opts, write=write,
-                 assumed={"data_parallel": 1, "data_files": settings.get("data_files")},
-                 located={"data": "data_files"})
+                 assumed={"data_parallel": 1, "data_files": settings.get("data_files"),
+                          "model_files": settings.get("model_files")},
+                 located={"data": "data_files", "model": "model_files"})
     return settings
 
 

@@ -89,10 +89,7 @@ def test_a_checkpoint_folder_trained_further_in_place_does_not_resume(tmp_path: 
     file in silence. Its model files are now what it is (model_files): moved elsewhere, it
     resumes, with a warning; with other weights it is refused."""
     pytest.importorskip("torch")
-    import torch
-    import transformers
-
-    from tests.train.tiny import tiny_model
+    from tests.train.tiny import perturb, tiny_model
 
     model = tiny_model(tmp_path)
     opts = dict(data=shared_data, temperature=0, max_new_tokens=2, out=tmp_path / "s.jsonl", progress=False)
@@ -100,11 +97,7 @@ def test_a_checkpoint_folder_trained_further_in_place_does_not_resume(tmp_path: 
     moved = model.rename(tmp_path / "moved")
     with pytest.warns(UserWarning, match="moved to"):
         sample(SampleOptions(model=str(moved), task_ids=["HumanEval/2", "HumanEval/3"], **opts))
-    weights = transformers.AutoModelForCausalLM.from_pretrained(str(moved))
-    with torch.no_grad():
-        for parameter in weights.parameters():
-            parameter.add_(0.01)
-    weights.save_pretrained(str(moved))
+    perturb(moved)
     with pytest.raises(ConfigError, match=r"other settings \(model_files: content sha256"):
         sample(SampleOptions(model=str(moved), task_ids=["HumanEval/2", "HumanEval/3", "HumanEval/4"], **opts))
     assert len(opts["out"].read_text().splitlines()) == 2

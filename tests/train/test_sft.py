@@ -690,3 +690,25 @@ def test_held_out_instructions_are_scored_and_never_trained(tiny_model_dir: Path
     assert record["data"]["records"] == 24 == record["examples"] + 6
     with pytest.raises(InputError, match=r"--eval-fraction 0.01 of 12 instructions holds out none of them"):
         build_trainer(options(tiny_model_dir, lintseq_jsonl, tmp_path / "other", eval_fraction=0.01))
+
+
+def test_a_base_model_folder_saved_over_before_a_resume_is_refused(tiny_model_dir: Path, lintseq_jsonl: Path,
+                                                                  tmp_path: Path) -> None:
+    """Was: --model counted by its folder's path alone, so a resume after the base folder's
+    weights were saved over continued one model's fine-tuning from another's checkpoints in
+    silence. Its model files now count by content (model_files): moved elsewhere, it resumes with
+    a warning; with other weights it is refused."""
+    import shutil
+
+    from tests.train.tiny import perturb
+
+    base = Path(shutil.copytree(tiny_model_dir, tmp_path / "base"))
+    out = tmp_path / "run"
+    assert train_sft(options(base, lintseq_jsonl, out, max_steps=1))["global_step"] == 1
+    moved = base.rename(tmp_path / "moved")
+    with pytest.warns(UserWarning, match="resumed checkpoint-1 of a 1-step run as a 2-step run"), \
+            pytest.warns(UserWarning, match=r"moved to .*its content the same \(model_files\)"):
+        assert train_sft(options(moved, lintseq_jsonl, out, max_steps=2))["global_step"] == 2
+    perturb(moved)
+    with pytest.raises(ConfigError, match=r"other settings \(model_files: content sha256"):
+        train_sft(options(moved, lintseq_jsonl, out, max_steps=3))

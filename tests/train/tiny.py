@@ -41,3 +41,15 @@ def tiny_model(folder: Path) -> Path:
     model.save_pretrained(str(path))
     tokenizer.save_pretrained(str(path))
     return path
+
+
+def perturb(folder: Path) -> None:
+    """Save the model in ``folder`` over with other weights, as a training resumed into it would."""
+    import torch
+    import transformers
+
+    weights = transformers.AutoModelForCausalLM.from_pretrained(str(folder))
+    with torch.no_grad():
+        for parameter in weights.parameters():
+            parameter.add_(0.01)
+    weights.save_pretrained(str(folder))
