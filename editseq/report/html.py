@@ -1,13 +1,15 @@
 """report.json's numbers -> one self-contained report.html (figures embedded, no network).
 
 Figures are embedded as PNG data URIs, so the single file can be mailed or attached to an
-issue; the CSS and the step viewer's few lines of JavaScript are inline for the same reason.
-Everything taken from the inputs is HTML-escaped (samples are untrusted model output).
+issue; the CSS and the few lines of JavaScript (the step viewer, click-to-sort on the per-problem
+table) are inline for the same reason; the page sets no Content-Security-Policy that would stop
+them. Everything taken from the inputs is HTML-escaped (samples are untrusted model output).
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -25,9 +27,12 @@ img{max-width:100%;display:block;margin:.6em 0}
 pre{background:#f8f8f8;border:1px solid #e4e4e4;padding:.5em;overflow:auto;font-size:.85em}
 .add{background:#dff5df;display:block}.note{color:#666;font-size:.9em}
 .seq{border:1px solid #ddd;padding:.6em;margin:.8em 0}.step{display:none}.step.on{display:block}
+.sortable th{cursor:pointer}th[aria-sort=ascending]::after{content:" \\25B2"}
+th[aria-sort=descending]::after{content:" \\25BC"}tr:target{background:#fff3b0}
 """
 
-VIEWER_JS = """
+# the step viewer, click-to-sort on the per-problem table, and a link to a row opening its table
+SCRIPT = """
 document.querySelectorAll('.seq').forEach(function (seq) {
   var steps = seq.querySelectorAll('.step'), label = seq.querySelector('.pos'), i = 0;
   function show(j) {
@@ -39,6 +44,31 @@ document.querySelectorAll('.seq').forEach(function (seq) {
   seq.querySelector('.next').addEventListener('click', function () { show(i + 1); });
   show(0);
 });
+document.querySelectorAll('table.sortable').forEach(function (table) {
+  var heads = table.querySelectorAll('th');
+  heads.forEach(function (th, col) {
+    th.addEventListener('click', function () {
+      var sign = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
+      heads.forEach(function (h) { h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', sign > 0 ? 'ascending' : 'descending');
+      var rows = Array.from(table.querySelectorAll('tr[id]'));
+      rows.sort(function (a, b) {
+        var x = a.cells[col].dataset.sort, y = b.cells[col].dataset.sort;
+        if (x === '' || y === '') { return (x === '') - (y === ''); }  // not attempted: last either way
+        return sign * (x === undefined ? a.cells[col].textContent.localeCompare(b.cells[col].textContent, undefined, {numeric: true})
+                                       : x - y);
+      });
+      rows.forEach(function (row) { row.parentNode.appendChild(row); });
+    });
+  });
+});
+function openTarget() {  // a link to a problem's row opens the folded table it is in
+  var row = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  var folded = row && row.closest('details');
+  if (folded && !folded.open) { folded.open = true; row.scrollIntoView(); }
+}
+window.addEventListener('hashchange', openTarget);
+openTarget();
 """
 
 
@@ -61,7 +91,7 @@ def render(data: dict[str, Any], out: Path) -> str:
                 "mtpb.csv, lintseq.csv; figures as PNG and SVG in figures/.</p>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>editseq report</title><style>{CSS}</style></head><body>\n"
-            + "\n".join(body) + f"\n<script>{VIEWER_JS}</script></body></html>\n")
+            + "\n".join(body) + f"\n<script>{SCRIPT}</script></body></html>\n")
 
 
 def _img(path: Path, name: str) -> str:
@@ -151,11 +181,42 @@ def _per_problem(data: dict[str, Any], figs: dict[str, str]) -> str:
     diffs = [[d["solved_by"], d["not_by"], len(d["problems"]),
               listing(d["problems"], 25)]
              for d in pp["differences"]]
-    rows = [[p, *(_pct(r[label]) if label in r else "-" for label in pp["labels"])] for p, r in pp["rates"].items()]
     return ("<h2>Per-problem solve rate</h2>" + figs.get("per_problem", "")
             + (_table(["solved by", "never by", "problems", "which"], diffs) if diffs else "")
-            + f"<details><summary>all {len(rows)} problems</summary>"
-            + _table(["problem", *pp["labels"]], rows) + "</details>")
+            + f"<details><summary>all {len(pp['rates'])} problems (click a column to sort; "
+              "a problem's name links to its row)</summary>" + _problem_table(pp) + "</details>")
+
+
+def _problem_table(pp: dict[str, Any]) -> str:
+    """One row per problem, its ``id`` (``row_ids``) to link to; a rate cell's ``data-sort``
+    holds the rate itself (empty where the run did not attempt the problem) for the sort script."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in ["problem", *pp["labels"]])
+    rows = []
+    for (problem, rates), row_id in zip(pp["rates"].items(), row_ids(list(pp["rates"])), strict=True):
+        cells = "".join(f'<td data-sort="{rates[label]!r}">{_pct(rates[label])}</td>' if label in rates
+                        else '<td data-sort="">-</td>' for label in pp["labels"])
+        rows.append(f'<tr id="{row_id}"><td><a href="#{row_id}">{escape(problem)}</a></td>{cells}</tr>')
+    return f'<table class="sortable"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
+def row_ids(problems: list[str]) -> list[str]:
+    """An ``id`` per problem row, for links to ``report.html#problem-HumanEval-0``: the name with
+    each run of other characters than ASCII letters and digits made one ``-`` (a task id holds
+    ``/``, spaces, quotes; these are not all valid in an id, nor all safe in a link), and ``~2``,
+    ``~3`` after one that an earlier name already gave (``HumanEval/0`` and ``HumanEval_0``), which
+    no name's own can end in. A problem is a row across runs (HumanEval and HumanEval+ runs share
+    their task ids), so its benchmark is not part of it; an MTPB row's mode is, as in its name."""
+    ids: list[str] = []
+    taken: set[str] = set()
+    for problem in problems:
+        base = "problem-" + re.sub(r"[^A-Za-z0-9]+", "-", problem).strip("-")
+        row_id, i = base, 1
+        while row_id in taken:
+            i += 1
+            row_id = f"{base}~{i}"
+        ids.append(row_id)
+        taken.add(row_id)
+    return ids
 
 
 def _mtpb(data: dict[str, Any], figs: dict[str, str]) -> str:

@@ -52,3 +52,20 @@ def test_report_renders_in_chromium(browser: Browser, built_report: Path) -> Non
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / "report_screenshot.png")
     assert browser.errors() == []
+
+
+def test_problem_table_sorts_and_a_link_opens_it_at_its_row(browser: Browser, built_report: Path) -> None:
+    """Was: the per-problem table had no row to link to and kept one order. A link to a row opens
+    the folded table; a column's header sorts by it, problems a run did not attempt last."""
+    browser.open((built_report / "report.html").as_uri() + "?linked#problem-HumanEval-2")
+    assert browser.evaluate("document.getElementById('problem-HumanEval-2').closest('details').open") is True
+    mixed = "Array.from(document.querySelectorAll('table.sortable tr[id]')).map(r => r.cells[2].dataset.sort)"
+    before = browser.evaluate(mixed)
+    rated = sorted(float(v) for v in before if v)
+    assert 0 < len(rated) < len(before)  # MTPB's problems have no rate of this run
+    for order in (rated, rated[::-1]):  # a click sorts up, the next down
+        browser.evaluate("document.querySelectorAll('table.sortable th')[2].click()")
+        after = browser.evaluate(mixed)
+        assert [float(v) for v in after[:len(rated)]] == order and set(after[len(rated):]) == {""}
+    assert browser.evaluate("document.querySelectorAll('table.sortable th')[2].getAttribute('aria-sort')") == "descending"
+    assert browser.errors() == []

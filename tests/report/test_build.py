@@ -7,6 +7,7 @@ import json
 import re
 import warnings
 from html import escape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -473,3 +474,58 @@ def test_runs_judged_under_different_settings_are_noted(report_inputs: dict[str,
     assert judged[0]["data_sha256"] == judged[1]["data_sha256"] == file_sha256(shared_data / "humaneval" / "HumanEval.jsonl.gz")
     head = (tmp_path / "r" / "report.html").read_text().split("<h2>")[0]
     assert "--stop False" in head and "--timeout 5.0" in head
+
+
+class _ProblemRows(HTMLParser):
+    """The per-problem table's rows, each {"id", "href", "problem" (as shown), "sort" (the rate cells' data-sort)}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict] = []
+        self._inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        if tag == "table":
+            self._inside = attr.get("class") == "sortable"
+        elif self._inside and tag == "tr" and "id" in attr:
+            self.rows.append({"id": attr["id"], "problem": "", "sort": []})
+        elif self._inside and self.rows and tag == "a":
+            self.rows[-1]["href"] = attr["href"]
+        elif self._inside and self.rows and tag == "td" and "data-sort" in attr:
+            self.rows[-1]["sort"].append(attr["data-sort"])
+
+    def handle_endtag(self, tag: str) -> None:
+        self._inside = self._inside and tag != "table"
+
+    def handle_data(self, data: str) -> None:
+        if self._inside and self.rows and not self.rows[-1]["sort"]:
+            self.rows[-1]["problem"] += data
+
+
+def test_problem_rows_can_be_linked_to_and_sorted(tmp_path: Path) -> None:
+    """Was: the per-problem table had no ids to link a problem to and could not be sorted; task
+    ids with a slash, spaces, quotes or markup, and two that differ only there, each get a valid id."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    tasks = ["HumanEval/0", "HumanEval_0", 'say "hi" twice', "<b>x</b>", "///"]
+    files = []
+    for name, passing in (("a", tasks[:2]), ("b", tasks[2:])):
+        files.append(tmp_path / f"{name}_results.jsonl")
+        files[-1].write_text("".join(json.dumps({"task_id": t, "completion": f"    return {s}\n", "passed": t in passing and s == 0})
+                                     + "\n" for t in tasks[: 4 if name == "b" else 5] for s in range(2)))
+    with pytest.warns(UserWarning, match="these runs answer different problems"):
+        build_report(ReportOptions(inputs=files, out=tmp_path / "r"))
+    html = (tmp_path / "r" / "report.html").read_text()
+    parser = _ProblemRows()
+    parser.feed(html)
+    assert [(row["id"], row["problem"]) for row in parser.rows] == [
+        ("problem-", "///"), ("problem-b-x-b", "<b>x</b>"), ("problem-HumanEval-0", "HumanEval/0"),
+        ("problem-HumanEval-0~2", "HumanEval_0"), ("problem-say-hi-twice", 'say "hi" twice')]
+    assert all(row["href"] == f"#{row['id']}" for row in parser.rows)
+    assert "<b>x</b>" not in html  # shown as text, not markup
+    # each rate cell carries its rate for the sort; "" where the run did not attempt the problem
+    assert [row["sort"] for row in parser.rows] == [["0.0", ""], ["0.0", "0.5"], ["0.5", "0.0"], ["0.5", "0.0"],
+                                                    ["0.0", "0.5"]]
+    assert "table.sortable" in html  # the script the table's headers sort with
