@@ -129,7 +129,7 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     rates = metrics.solve_rates(scored)
     labels = [r.label for r in scored]
     data["per_problem"] = {"labels": labels, "rates": rates,
-                           "differences": metrics.solved_differences(rates, benchmarks)}
+                           "differences": metrics.solved_differences(rates, metrics.sample_counts(scored), benchmarks)}
     data["mtpb"] = {r.label: metrics.mtpb_categories(r) for r in scored if r.kind == "mtpb"}
     data["notes"] = (_task_set_notes(scored, benchmarks) + _judging_notes(scored, benchmarks)
                      + _sample_count_notes(series, ks))

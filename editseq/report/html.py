@@ -178,13 +178,20 @@ def _points(value: float) -> str:
 
 def _per_problem(data: dict[str, Any], figs: dict[str, str]) -> str:
     pp = data["per_problem"]
-    diffs = [[d["solved_by"], d["not_by"], len(d["problems"]),
-              listing(d["problems"], 25)]
+    diffs = [[d["solved_by"], d["not_by"], len(d["problems"]), listing([_never(p, d) for p in d["problems"]], 25)]
              for d in pp["differences"]]
     return ("<h2>Per-problem solve rate</h2>" + figs.get("per_problem", "")
             + (_table(["solved by", "never by", "problems", "which"], diffs) if diffs else "")
             + f"<details><summary>all {len(pp['rates'])} problems (click a column to sort; "
               "a problem's name links to its row)</summary>" + _problem_table(pp) + "</details>")
+
+
+def _never(problem: str, difference: dict[str, Any]) -> str:
+    """A problem solved by one run and never by another, with both sample counts where the other
+    drew fewer (``fewer_samples``): never in 5 samples is weaker evidence than in 100."""
+    counts = difference["fewer_samples"].get(problem)
+    return (f"{problem} (never in {counts['not_by']} samples; {difference['solved_by']} drew {counts['solved_by']})"
+            if counts else problem)
 
 
 def _problem_table(pp: dict[str, Any]) -> str:

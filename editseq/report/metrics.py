@@ -131,11 +131,21 @@ def _shared(a: dict[str, dict[str, tuple[int, int]]],
 
 def solve_rates(runs: list[Run]) -> dict[str, dict[str, float]]:
     """problem -> run label -> fraction of its samples that pass (absent where not attempted)."""
-    table: dict[str, dict[str, float]] = defaultdict(dict)
+    return {problem: {label: c / n for label, (n, c) in counts.items()} for problem, counts in _per_problem(runs).items()}
+
+
+def sample_counts(runs: list[Run]) -> dict[str, dict[str, int]]:
+    """problem -> run label -> its samples, as ``solve_rates`` (the count each rate is over)."""
+    return {problem: {label: n for label, (n, _) in counts.items()} for problem, counts in _per_problem(runs).items()}
+
+
+def _per_problem(runs: list[Run]) -> dict[str, dict[str, tuple[int, int]]]:
+    """problem (an MTPB one by mode) -> run label -> (samples, correct), problems in natural order."""
+    table: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for run in runs:
         keyed = ((a.task if a.mode is None else f"{a.task} ({a.mode})", a.passed) for a in run.attempts)
-        for key, (n, c) in tally(keyed).items():
-            table[key][run.label] = c / n
+        for key, counts in tally(keyed).items():
+            table[key][run.label] = counts
     return dict(sorted(table.items(), key=lambda kv: natural(kv[0])))
 
 
@@ -144,18 +154,24 @@ def natural(key: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", key))
 
 
-def solved_differences(rates: dict[str, dict[str, float]], benchmarks: dict[str, str]) -> list[dict]:
+def solved_differences(rates: dict[str, dict[str, float]], samples: dict[str, dict[str, int]],
+                       benchmarks: dict[str, str]) -> list[dict]:
     """For each ordered pair of runs (``benchmarks``: label -> its benchmark, in order) of one
     benchmark that share problems, those the first solves at least once and the second never.
     Runs of different benchmarks are left out: HumanEval and HumanEval+ share their task ids, and
-    a problem "solved by the HumanEval run, never by the HumanEval+ one" was the stricter tests."""
+    a problem "solved by the HumanEval run, never by the HumanEval+ one" was the stricter tests.
+
+    ``fewer_samples`` names those of the problems the second drew fewer samples of than the first
+    (``samples``, as ``sample_counts``), with both counts: "never" in 5 samples against one pass in
+    100 is weak evidence, and read like the same "never" as in 100."""
     out = []
     for a in benchmarks:
         for b in benchmarks:
             if a == b or benchmarks[a] != benchmarks[b] or not any(a in r and b in r for r in rates.values()):
                 continue
             only = [p for p, r in rates.items() if r.get(a, 0) > 0 and b in r and r[b] == 0]
-            out.append({"solved_by": a, "not_by": b, "problems": only})
+            fewer = {p: {"solved_by": samples[p][a], "not_by": samples[p][b]} for p in only if samples[p][b] < samples[p][a]}
+            out.append({"solved_by": a, "not_by": b, "problems": only, "fewer_samples": fewer})
     return out
 
 

@@ -309,20 +309,42 @@ def test_runs_of_different_benchmarks_are_drawn_and_compared_apart(report_inputs
     assert f"<td>mixed (2)</td><td>results</td><td>humaneval+</td><td>32</td><td>{plus}</td>" in html
 
 
+def _first_samples(results: Path, n: int, out: Path) -> Path:
+    """``results`` cut to the first ``n`` samples of each task, written to ``out``."""
+    seen: dict[str, int] = {}
+    with out.open("w") as fh:
+        for r in map(json.loads, results.read_text().splitlines()):
+            seen[r["task_id"]] = seen.get(r["task_id"], 0) + 1
+            if seen[r["task_id"]] <= n:
+                fh.write(json.dumps(r) + "\n")
+    return out
+
+
+def test_never_solved_in_fewer_samples_says_so(report_inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Was: "solved by mixed, never by first4" read the same whether first4 drew as many samples of
+    those problems or half as many (4 of mixed's 8, in which mixed passes 2)."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    first = _first_samples(report_inputs["mixed"], 4, tmp_path / "first4_results.jsonl")
+    with pytest.warns(UserWarning, match="diversity is measured on different numbers of samples"):
+        build_report(ReportOptions(inputs=[report_inputs["mixed"], first], out=tmp_path / "r", k="1"))
+    differences = json.loads((tmp_path / "r" / "report.json").read_text())["per_problem"]["differences"]
+    assert differences == [
+        {"solved_by": "mixed", "not_by": "first4", "problems": ["HumanEval/1", "HumanEval/3"],
+         "fewer_samples": {"HumanEval/1": {"solved_by": 8, "not_by": 4}, "HumanEval/3": {"solved_by": 8, "not_by": 4}}},
+        {"solved_by": "first4", "not_by": "mixed", "problems": [], "fewer_samples": {}}]
+    assert ("<td>HumanEval/1 (never in 4 samples; mixed drew 8), HumanEval/3 (never in 4 samples; mixed drew 8)</td>"
+            in (tmp_path / "r" / "report.html").read_text())
+
+
 def test_diversity_over_different_sample_counts_is_noted(report_inputs: dict[str, Path], tmp_path: Path) -> None:
     """Was: the first 10 of CodeGen's 100 samples per HumanEval task showed 0.82 distinct against
     0.65 for all 100, side by side, as if the samples of one model were two models' diversity."""
     pytest.importorskip("matplotlib")
     from editseq.report.build import ReportOptions, build_report
 
-    rows = [json.loads(line) for line in report_inputs["mixed"].read_text().splitlines()]
-    first = tmp_path / "first4_results.jsonl"
-    seen: dict[str, int] = {}
-    with first.open("w") as fh:
-        for r in rows:
-            seen[r["task_id"]] = seen.get(r["task_id"], 0) + 1
-            if seen[r["task_id"]] <= 4:
-                fh.write(json.dumps(r) + "\n")
+    first = _first_samples(report_inputs["mixed"], 4, tmp_path / "first4_results.jsonl")
     note = "diversity is measured on different numbers of samples per problem (mixed: 8, first4: 4)"
     with pytest.warns(UserWarning, match=re.escape(note)):
         build_report(ReportOptions(inputs=[report_inputs["mixed"], first], out=tmp_path / "r", k="1"))

@@ -42,12 +42,14 @@ def test_solve_rates_and_differences() -> None:
     rates = metrics.solve_rates([a, b])
     assert list(rates) == ["HumanEval/2", "HumanEval/3", "HumanEval/10"]
     assert rates["HumanEval/3"] == {"b": 1.0}
-    diffs = {(d["solved_by"], d["not_by"]): d["problems"]
-             for d in metrics.solved_differences(rates, {"a": "humaneval", "b": "humaneval"})}
-    assert diffs == {("a", "b"): ["HumanEval/10"], ("b", "a"): []}
+    samples = metrics.sample_counts([a, b])
+    assert samples["HumanEval/10"] == {"a": 1, "b": 1}
+    diffs = {(d["solved_by"], d["not_by"]): (d["problems"], d["fewer_samples"])
+             for d in metrics.solved_differences(rates, samples, {"a": "humaneval", "b": "humaneval"})}
+    assert diffs == {("a", "b"): (["HumanEval/10"], {}), ("b", "a"): ([], {})}
     # HumanEval and HumanEval+ runs share task ids, not tests: "solved on one, never on the other"
     # compared the benchmarks' tests, not the runs
-    assert metrics.solved_differences(rates, {"a": "humaneval", "b": "humaneval+"}) == []
+    assert metrics.solved_differences(rates, samples, {"a": "humaneval", "b": "humaneval+"}) == []
 
 
 def test_mtpb_categories_split_modes() -> None:
