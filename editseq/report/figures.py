@@ -43,8 +43,10 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k", on: str | None
     names the benchmark in the title (where a report has several)."""
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
+    drawn: set[float] = set()
     for label, curve in curves.items():
         xs = curve["k"] if x == "k" else curve["tokens"]
+        drawn.update(xs)
         (line,) = ax.plot(xs, [100 * v for v in curve["pass@k"]], label=_text(label), **STYLE)
         if all(curve["ci95"]) and len(xs) > 1:
             ax.fill_between(xs, *([100 * ci[i] for ci in curve["ci95"]] for i in (0, 1)),
@@ -54,6 +56,11 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k", on: str | None
             ax.errorbar(xs, [y], yerr=[[y - 100 * low], [100 * high - y]], color=line.get_color(), capsize=4)
     ax.set_xscale("log")
     _plain_log_ticks(ax)
+    if all(len(curve["k"]) == 1 for curve in curves.values()):
+        # one k (one sample per problem): the log axis ticked the decades around k = 1, a stray
+        # 0.1 and 10 that are no k drawn; the one tick is that k (or its tokens)
+        ax.set_xticks(sorted(drawn))
+        ax.set_xticks([], minor=True)
     ax.set_xlabel("k (samples per problem)" if x == "k" else "total sampled tokens (FLOPs proxy)")
     ax.set_ylabel("pass@k (%)")
     # at least 0-5%: a run at 0% everywhere (the README's 135M model) got an axis of 0.00-0.05%

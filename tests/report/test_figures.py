@@ -35,3 +35,21 @@ def test_a_run_that_never_passes_is_not_drawn_at_hundredths_of_a_percent() -> No
     high = {"k": [1, 2], "pass@k": [0.5, 0.8], "ci95": [[0.4, 0.6], [0.7, 0.9]], "tokens": None}
     low, top = figures.passk_figure({"b": high}).axes[0].get_ylim()
     assert low == 0 and 90 <= top < 100  # a scored run keeps its own range
+
+
+def _shown(ticks: list[float], lim: tuple[float, float]) -> list[float]:
+    return [t for t in ticks if lim[0] <= t <= lim[1]]
+
+
+@pytest.mark.parametrize(("x", "at"), [("k", 1.0), ("tokens", 250.0)])
+def test_a_single_k_is_the_one_tick(x: str, at: float) -> None:
+    """Was: a run of one sample per problem (k = 1 alone) had the log axis's 0.1 and 10 ticked
+    beside it, as if pass@0.1 were drawn."""
+    curve = {"k": [1], "pass@k": [0.5], "ci95": [[0.25, 0.75]], "tokens": [250.0]}
+    ax = figures.passk_figure({"a": curve, "b": {**curve, "pass@k": [0.3]}}, x=x).axes[0]
+    assert _shown(ax.get_xticks(), ax.get_xlim()) == [at]
+    assert _shown(ax.get_xticks(minor=True), ax.get_xlim()) == []
+    assert ax.xaxis.get_major_formatter()(at, 0) == f"{at:g}"
+    many = {"k": [1, 2, 4, 8, 16], "pass@k": [0.5] * 5, "ci95": [[0.25, 0.75]] * 5, "tokens": None}
+    ax = figures.passk_figure({"a": many}).axes[0]
+    assert _shown(ax.get_xticks(), ax.get_xlim()) == [1.0, 10.0]  # more k: the decades, as before
