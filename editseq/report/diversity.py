@@ -4,7 +4,9 @@ Two samples count as the same program when they differ only in formatting, comme
 docstrings or the names they choose: each is parsed, docstrings dropped, the names it binds
 renamed in order of first appearance and unparsed. Names it does not bind (builtins, a HumanEval
 completion's parameters and the modules its prompt imports) and attributes are kept: they mean
-the same in every sample of a problem. Text that does not
+the same in every sample of a problem. So is a keyword argument, the name of a parameter of the
+function called (``sorted(xs, key=f)``), except where that function is one the code defines: its
+parameter was renamed, so the keyword is renamed with it (``helper(s, start=i)``). Text that does not
 parse (HumanEval completions are function bodies, so they are first wrapped in a ``def``) falls
 back to whitespace-collapsed text. Edit distance is a token-level Levenshtein distance computed
 bit-parallel (Hyyrö 2001), on at most ``max_pairs`` sampled pairs per problem, so 200 samples
@@ -43,6 +45,15 @@ def _bound_names(tree: ast.AST) -> set[str]:
     return bound - _BUILTINS
 
 
+def _keyword_params(tree: ast.AST) -> dict[str, set[str]]:
+    """Functions the code defines -> their parameters a call can name (not positional-only ones)."""
+    params: dict[str, set[str]] = defaultdict(set)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            params[node.name] |= {a.arg for a in node.args.args + node.args.kwonlyargs}
+    return params
+
+
 class _Renamer(ast.NodeTransformer):
     """Rename the names the code binds to v0, v1, ... by first appearance; drop docstrings.
 
@@ -50,8 +61,9 @@ class _Renamer(ast.NodeTransformer):
     completion's parameters) or ``math.sqrt(x)`` and ``numpy.sqrt(x)`` were one program.
     """
 
-    def __init__(self, bound: set[str]) -> None:
+    def __init__(self, bound: set[str], params: dict[str, set[str]]) -> None:
         self.bound = bound
+        self.params = params  # ``_keyword_params``
         self.names: dict[str, str] = {}
 
     def _new(self, name: str) -> str:
@@ -62,6 +74,17 @@ class _Renamer(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.Name:
         node.id = self._new(node.id)
         return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        """A keyword naming a parameter of a function the code defines is renamed as that parameter
+        is: ``helper(s, start=i)`` and ``helper(s, begin=i)`` of two samples whose helper differs in
+        that name alone were two programs. Another's keyword is its API, kept: ``sorted(xs, key=f)``."""
+        if isinstance(node.func, ast.Name):
+            named = self.params.get(node.func.id, set())
+            for keyword in node.keywords:
+                if keyword.arg in named:
+                    keyword.arg = self._new(keyword.arg)
+        return self.generic_visit(node)
 
     def visit_arg(self, node: ast.arg) -> ast.arg:
         node.arg = self._new(node.arg)
@@ -103,7 +126,7 @@ def normalize(text: str) -> str:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
             continue
-        return ast.unparse(ast.fix_missing_locations(_Renamer(_bound_names(tree)).visit(tree)))
+        return ast.unparse(ast.fix_missing_locations(_Renamer(_bound_names(tree), _keyword_params(tree)).visit(tree)))
     return "\x00unparsed " + " ".join(_COMMENT.sub("", text).split())
 
 

@@ -52,6 +52,17 @@ def test_names_the_sample_does_not_bind_are_kept() -> None:
     assert normalize("    for i in xs:\n        yield i\n") == normalize("    for j in xs:\n        yield j\n")
 
 
+def test_a_keyword_is_renamed_with_the_parameter_it_names() -> None:
+    """Was: keyword names were kept everywhere, so two samples whose recursive helper differed in
+    one parameter's name, passed by keyword, were two programs (the parameter renamed, the keyword
+    not). A keyword of a function the sample does not define is that function's API, kept."""
+    helper = "def h(s, {0}=0):\n    return s[{0}:] and h(s, {0}={0} + 1)\n"
+    assert normalize(helper.format("start")) == normalize(helper.format("begin"))
+    assert normalize("k = len\nsorted(xs, key=k)\n") == normalize("key = len\nsorted(xs, key=key)\n")
+    assert normalize("    return sorted(xs, key=len)\n") != normalize("    return sorted(xs, reverse=len)\n")
+    assert "sorted(xs, key=" in normalize("def key(x):\n    return sorted(xs, key=x)\n")  # not the sample's own
+
+
 def test_unparsable_text_falls_back_to_collapsed_whitespace() -> None:
     assert normalize("    return (a +\n") == normalize("    return   (a +  # x\n")
 
