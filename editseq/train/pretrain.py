@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,26 +244,54 @@ def model_config(preset: str, vocab_size: int, tokenizer: Any = None) -> Any:
         max_position_embeddings=context, tie_word_embeddings=False, **ids)
 
 
-def pack(tokenizer: Any, texts: list[str], block_size: int, what: str = "corpus") -> list[list[int]]:
-    """Documents joined by end-of-sequence tokens, cut into full ``block_size`` blocks. Each
-    document opens with what the tokenizer puts before a text (a Llama-style BOS; nothing for
-    the shipped tokenizers), as ``editseq sample`` puts it before a prompt. A special token's
-    text inside a document (``"<|endoftext|>"`` in code that handles tokenizers) is read as
-    text: as the special token, it would end the document mid-way for the model. The tokens
-    after the last full block are left out (up to ``block_size`` - 1), with a warning saying how
-    many where they are over 5% of the corpus (a small corpus): fewer is every packing's rounding."""
+def pack(tokenizer: Any, texts: list[str], block_size: int, what: str = "corpus") -> Any:
+    """Documents joined by end-of-sequence tokens, cut into full ``block_size`` blocks: a numpy
+    int32 array of shape (blocks, ``block_size``). Each document opens with what the tokenizer
+    puts before a text (a Llama-style BOS; nothing for the shipped tokenizers), as ``editseq
+    sample`` puts it before a prompt. A special token's text inside a document
+    (``"<|endoftext|>"`` in code that handles tokenizers) is read as text: as the special token,
+    it would end the document mid-way for the model. The tokens after the last full block are
+    left out (up to ``block_size`` - 1), with a warning saying how many where they are over 5% of
+    the corpus (a small corpus): fewer is every packing's rounding.
+
+    The stream is held as 4-byte integers, tokenized a batch of documents at a time: as Python
+    lists of ints it took some 36 bytes a token, several times the corpus's text
+    (``benchmarks/pretrain_memory.py``)."""
+    import numpy as np
+
     opening = opening_tokens(tokenizer)  # documents end with the EOS appended here
-    stream: list[int] = []
-    for text in texts:
-        stream.extend(opening)
-        stream.extend(tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
-        stream.append(tokenizer.eos_token_id)
+    stream = array("i")
+    for start in range(0, len(texts), 64):  # a batch's encodings hold ~100 bytes a token until packed
+        batch = texts[start:start + 64]
+        for ids in tokenizer(batch, add_special_tokens=False, split_special_tokens=True)["input_ids"]:
+            stream.extend(opening)
+            stream.extend(ids)
+            stream.append(tokenizer.eos_token_id)
     left = len(stream) % block_size
     # with no full block at all, the caller's error says so
     if left > 0.05 * len(stream) and len(stream) > block_size:
         warnings.warn(f"the {what}'s last {left} of {len(stream)} tokens fill no whole --block-size "
                       f"{block_size} block and are left out", stacklevel=2)
-    return [stream[i:i + block_size] for i in range(0, len(stream) - block_size + 1, block_size)]
+    tokens = np.frombuffer(stream, dtype=np.int32)
+    return tokens[:len(tokens) - left].reshape(-1, block_size)
+
+
+def as_dataset(blocks: Any) -> Any:
+    """``pack``'s blocks as what the Trainer reads: a torch map-style dataset whose items are
+    ``input_ids`` and ``labels`` (the same ids: the model shifts them), each block made a tensor
+    as it is read. A ``datasets.Dataset`` of them took some 30 to 50 bytes a token more as it
+    was made (``benchmarks/pretrain_memory.py``)."""
+    import torch
+
+    class Blocks(torch.utils.data.Dataset):
+        def __len__(self) -> int:
+            return len(blocks)
+
+        def __getitem__(self, index: int) -> dict[str, Any]:
+            ids = torch.from_numpy(blocks[index].astype("int64"))
+            return {"input_ids": ids, "labels": ids}
+
+    return Blocks()
 
 
 def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
@@ -276,7 +305,6 @@ def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
 
 
 def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
-    import datasets
     import transformers
 
     check_source(opts.data, also=TEXT_SUFFIXES)  # a mistyped text file is no hub dataset to look up
@@ -301,11 +329,11 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
             tokenizer = reused if reused is not None else train_bpe(texts, opts.vocab_size)
         block = opts.block_size or PRESETS[opts.preset][4]
         blocks = pack(tokenizer, texts, block)
-        if not blocks:
+        if not len(blocks):
             raise InputError(f"{opts.data}: the corpus has fewer than --block-size {block} tokens; "
                              "pass a smaller --block-size or more text")
-        evaluation = pack(tokenizer, evaluated, block, "held-out documents") if evaluated else []
-        if evaluated and not evaluation:
+        evaluation = pack(tokenizer, evaluated, block, "held-out documents") if evaluated else None
+        if evaluation is not None and not len(evaluation):
             raise InputError(f"{opts.data}: the {len(evaluated)} documents --eval-fraction {opts.eval_fraction:g} "
                              f"holds out have fewer than --block-size {block} tokens; pass a larger "
                              "--eval-fraction or a smaller --block-size")
@@ -316,16 +344,14 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
     # labels are the inputs (the model shifts them); blocks are full, so nothing is padded, and the
     # end-of-sequence tokens between documents stay in the loss (a pad-masking collator would drop
     # them when pad = eos)
-    dataset = datasets.Dataset.from_dict({"input_ids": blocks, "labels": blocks})
-    trainer = transformers.Trainer(model=model, args=args, train_dataset=dataset,
-                                   eval_dataset=datasets.Dataset.from_dict({"input_ids": evaluation, "labels": evaluation})
-                                   if evaluation else None,
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=as_dataset(blocks),
+                                   eval_dataset=None if evaluation is None else as_dataset(evaluation),
                                    data_collator=transformers.default_data_collator,
                                    processing_class=tokenizer)
     params = sum(p.numel() for p in model.parameters())
     return run_trainer(trainer, opts, tokenizer,
                        {"command": "pretrain", "parameters": params, "blocks": len(blocks),
-                        "block_size": block, "documents": len(texts), "eval_blocks": len(evaluation),
+                        "block_size": block, "documents": len(texts), "eval_blocks": 0 if evaluation is None else len(evaluation),
                         # every document read is trained on, held out or dropped (as sft's data says of records)
                         "data": {"records": len(read), "held_out": len(evaluated),
                                  "dropped": {"empty": dropped} if (dropped := len(read) - len(texts) - len(evaluated)) else {}}})

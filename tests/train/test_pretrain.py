@@ -168,7 +168,7 @@ def test_a_reused_tokenizer_without_an_end_of_sequence_token_gets_one(tmp_path: 
     transformers.BertTokenizer(vocab={token: i for i, token in enumerate(vocab)}).save_pretrained(str(tmp_path / "bert"))
     tokenizer = reused_tokenizer(PretrainOptions(data="c.jsonl", output_dir=tmp_path / "o", tokenizer=str(tmp_path / "bert")))
     assert tokenizer.eos_token == EOS and tokenizer.eos_token_id == len(vocab)
-    (block,) = pack(tokenizer, ["x = 1"], 5)
+    (block,) = pack(tokenizer, ["x = 1"], 5).tolist()
     assert block == [2, 5, 6, 7, len(vocab)]  # [CLS] (what BERT opens a text with), the text, EOS
 
 
@@ -182,13 +182,13 @@ def test_documents_open_as_sampled_prompts_do(tmp_path: Path) -> None:
     texts = ["def f():\n    return 1\n", "x = 2\n"]
     tok = train_bpe(texts * 20, 300)
     plain = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
-    (block,) = pack(tok, texts, sum(map(len, plain)) + 2)
+    (block,) = pack(tok, texts, sum(map(len, plain)) + 2).tolist()
     assert block == plain[0] + [tok.eos_token_id] + plain[1] + [tok.eos_token_id]
     tok.add_special_tokens({"bos_token": "<bos>"})
     tok._tokenizer.post_processor = TemplateProcessing(
         single="<bos> $A </s>", special_tokens=[("<bos>", tok.bos_token_id), ("</s>", tok.eos_token_id)])
     bos = tok.bos_token_id
-    (block,) = pack(tok, texts, sum(map(len, plain)) + 4)
+    (block,) = pack(tok, texts, sum(map(len, plain)) + 4).tolist()
     assert block == [bos, *plain[0], tok.eos_token_id, bos, *plain[1], tok.eos_token_id]  # one EOS each
 
 
@@ -236,7 +236,7 @@ def test_special_token_text_in_a_document_stays_text() -> None:
     texts = [f'SEP = "{EOS}"\n', "x = 2\n"]
     tok = train_bpe(texts * 20, 300)
     tokens = len(pack(tok, texts, 1))  # blocks of one token: one per token of the stream
-    (block,) = pack(tok, texts, tokens)
+    (block,) = pack(tok, texts, tokens).tolist()
     assert block.count(tok.eos_token_id) == 2 and block[-1] == tok.eos_token_id
     assert tok.decode(block[:block.index(tok.eos_token_id)]) == texts[0]
 
@@ -548,7 +548,7 @@ def test_held_out_documents_give_the_models_loss_on_them(tmp_path: Path) -> None
     trained, evaluated = held_out(documents, documents, 0.25, 0, "documents")
     assert record["data"] == {"records": 12, "held_out": 3, "dropped": {}} and record["documents"] == 9
     model, tokenizer = load_model(str(tmp_path / "run"), device="cpu")
-    blocks = torch.tensor(pack(tokenizer, evaluated, 32, "held-out documents"))
+    blocks = torch.tensor(pack(tokenizer, evaluated, 32, "held-out documents"), dtype=torch.long)
     assert len(blocks) == record["eval_blocks"] > 0
     with torch.no_grad():  # every block is full: the batch mean is the mean over blocks
         loss = sum(model(input_ids=b, labels=b).loss * len(b) for b in blocks.split(4)) / len(blocks)
