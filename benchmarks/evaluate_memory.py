@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
+
+from peak import editseq_peak
 
 from editseq.benchmarks import load_benchmark
 
@@ -42,18 +40,9 @@ def write_samples(path: Path, benchmark: str, data: Path | None, n: int) -> int:
 
 def measure(tree: Path, samples: Path, benchmark: str, data: Path | None) -> tuple[float, float]:
     """(peak RSS in MB, wall seconds) of one ``editseq evaluate`` run."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "editseq", "evaluate", str(samples), "--benchmark", benchmark,
-               "--no-progress", "--workers", "2", "--overwrite"] + (["--data", str(data)] if data else [])
-    start = time.perf_counter()
-    # run from the samples' folder: ``-m`` puts the working directory ahead of PYTHONPATH
-    proc = subprocess.Popen(command, env=env, cwd=samples.parent, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if status != 0:
-        sys.exit(f"{tree}: evaluate failed:\n{proc.stderr.read() if proc.stderr else ''}")
-    return usage.ru_maxrss / 1024, wall
+    args = ["evaluate", str(samples), "--benchmark", benchmark, "--no-progress", "--workers", "2",
+            "--overwrite"] + (["--data", str(data)] if data else [])
+    return editseq_peak(tree, args, samples.parent)
 
 
 def main() -> None:

@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import sysconfig
 import tempfile
-import time
 from pathlib import Path
+
+from peak import editseq_peak
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -56,19 +54,10 @@ def write_corpus(path: Path, folder: Path, limit: int, repeat: int) -> tuple[int
 
 def measure(tree: Path, corpus: Path, out: Path) -> tuple[float, float, dict]:
     """(peak RSS in MB, wall seconds, run record) of one ``editseq train pretrain`` run."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "editseq", "train", "pretrain", "--data", str(corpus), "--output-dir", str(out),
-               "--preset", "tiny-test", "--vocab-size", "8192", "--block-size", "256", "--batch-size", "1",
-               "--max-steps", "1"]
-    start = time.perf_counter()
-    # run from the corpus's folder: ``-m`` puts the working directory ahead of PYTHONPATH
-    proc = subprocess.Popen(command, env=env, cwd=corpus.parent, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if status != 0:
-        sys.exit(f"{tree}: pretrain failed:\n{proc.stderr.read() if proc.stderr else ''}")
-    return usage.ru_maxrss / 1024, wall, json.loads((out / "editseq_train.json").read_text(encoding="utf-8"))
+    args = ["train", "pretrain", "--data", str(corpus), "--output-dir", str(out), "--preset", "tiny-test",
+            "--vocab-size", "8192", "--block-size", "256", "--batch-size", "1", "--max-steps", "1"]
+    peak, wall = editseq_peak(tree, args, corpus.parent)
+    return peak, wall, json.loads((out / "editseq_train.json").read_text(encoding="utf-8"))
 
 
 def main() -> None:
