@@ -6,7 +6,12 @@ renamed in order of first appearance and unparsed. Names it does not bind (built
 completion's parameters and the modules its prompt imports) and attributes are kept: they mean
 the same in every sample of a problem. So is a keyword argument, the name of a parameter of the
 function called (``sorted(xs, key=f)``), except where that function is one the code defines: its
-parameter was renamed, so the keyword is renamed with it (``helper(s, start=i)``). Text that does not
+parameter was renamed, so the keyword is renamed with it (``helper(s, start=i)``). A method of a
+class the code defines is such a function too: its name is the sample's choice, like a function's,
+so its ``def`` and its calls on the class's own receiver (``self.step()``, ``cls.make()``) are
+renamed alike, with their keywords; keeping both would make ``_step`` and ``_advance`` two programs
+for a name alone. An attribute of anything else (``other.step()``, ``xs.copy()``) is kept, as one
+cannot tell whose it is. Text that does not
 parse (HumanEval completions are function bodies, so they are first wrapped in a ``def``) falls
 back to whitespace-collapsed text. Edit distance is a token-level Levenshtein distance computed
 bit-parallel (Hyyrö 2001), on at most ``max_pairs`` sampled pairs per problem, so 200 samples
@@ -65,6 +70,8 @@ class _Renamer(ast.NodeTransformer):
         self.bound = bound
         self.params = params  # ``_keyword_params``
         self.names: dict[str, str] = {}
+        self.methods: set[str] = set()  # of the class being visited
+        self.receivers: set[str] = set()  # its methods' first parameters (self, cls), static ones' aside
 
     def _new(self, name: str) -> str:
         if name not in self.bound:
@@ -79,12 +86,36 @@ class _Renamer(ast.NodeTransformer):
         """A keyword naming a parameter of a function the code defines is renamed as that parameter
         is: ``helper(s, start=i)`` and ``helper(s, begin=i)`` of two samples whose helper differs in
         that name alone were two programs. Another's keyword is its API, kept: ``sorted(xs, key=f)``."""
-        if isinstance(node.func, ast.Name):
-            named = self.params.get(node.func.id, set())
-            for keyword in node.keywords:
-                if keyword.arg in named:
-                    keyword.arg = self._new(keyword.arg)
+        name = node.func.id if isinstance(node.func, ast.Name) else self._own_method(node.func)
+        named = self.params.get(name, set()) if name else set()
+        for keyword in node.keywords:
+            if keyword.arg in named:
+                keyword.arg = self._new(keyword.arg)
         return self.generic_visit(node)
+
+    def _own_method(self, node: ast.AST) -> str | None:
+        """The method's name when ``node`` is ``self.method`` of the class being visited."""
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in self.receivers and node.attr in self.methods):
+            return node.attr
+        return None
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if self._own_method(node):
+            node.attr = self._new(node.attr)
+        return self.generic_visit(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        outer = self.methods, self.receivers
+        defs = [d for d in node.body if isinstance(d, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        self.methods = {d.name for d in defs}
+        self.receivers = {(d.args.posonlyargs + d.args.args)[0].arg for d in defs
+                          if d.args.posonlyargs + d.args.args
+                          and not any(isinstance(x, ast.Name) and x.id == "staticmethod" for x in d.decorator_list)}
+        try:
+            return self._body_owner(node)
+        finally:
+            self.methods, self.receivers = outer
 
     def visit_arg(self, node: ast.arg) -> ast.arg:
         node.arg = self._new(node.arg)
@@ -100,7 +131,7 @@ class _Renamer(ast.NodeTransformer):
             node.name = self._new(node.name)
         return self.generic_visit(node)
 
-    visit_Module = visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _body_owner
+    visit_Module = visit_FunctionDef = visit_AsyncFunctionDef = _body_owner
 
     def visit_Global(self, node: ast.Global) -> ast.Global:
         node.names = [self._new(n) for n in node.names]

@@ -63,6 +63,19 @@ def test_a_keyword_is_renamed_with_the_parameter_it_names() -> None:
     assert "sorted(xs, key=" in normalize("def key(x):\n    return sorted(xs, key=x)\n")  # not the sample's own
 
 
+def test_a_method_is_renamed_with_its_calls_on_the_receiver() -> None:
+    """Was: a method's ``def`` name was renamed but ``self.step(...)`` kept it (an attribute), and
+    its keywords too, so two samples whose class differed in one method's name were two programs,
+    and the form of one no longer said which method a call reached."""
+    cls = ("class S:\n    def {0}(self, {1}=0):\n        return {1}\n"
+           "    def run(self, other):\n        return self.{0}({1}=1) + other.step()\n")
+    assert normalize(cls.format("step", "start")) == normalize(cls.format("advance", "begin"))
+    form = normalize(cls.format("advance", "begin"))
+    assert form.count("advance") == 0 and ".step()" in form  # other.step(): another object's, kept
+    assert "make" not in normalize("class S:\n    @classmethod\n    def make(cls):\n        return cls.make()\n")
+    assert normalize("    return xs.copy()\n") != normalize("    return xs.clone()\n")
+
+
 def test_unparsable_text_falls_back_to_collapsed_whitespace() -> None:
     assert normalize("    return (a +\n") == normalize("    return   (a +  # x\n")
 
