@@ -15,8 +15,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from editseq.text import listing
-
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
@@ -99,9 +97,14 @@ def _img(path: Path, name: str) -> str:
     return f'<img id="fig-{escape(name)}" alt="{escape(name)}" src="data:image/png;base64,{encoded}">'
 
 
+class _Markup(str):
+    """A table cell made HTML already, the text taken from the inputs in it escaped: ``_table`` keeps it."""
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_fmt(v))}</td>" for v in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(f"<td>{v if isinstance(v, _Markup) else escape(_fmt(v))}</td>" for v in row)
+                   + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -178,20 +181,29 @@ def _points(value: float) -> str:
 
 def _per_problem(data: dict[str, Any], figs: dict[str, str]) -> str:
     pp = data["per_problem"]
-    diffs = [[d["solved_by"], d["not_by"], len(d["problems"]), listing([_never(p, d) for p in d["problems"]], 25)]
-             for d in pp["differences"]]
+    ids = dict(zip(pp["rates"], row_ids(list(pp["rates"])), strict=True))
+    diffs = [[d["solved_by"], d["not_by"], len(d["problems"]), _which(d, ids)] for d in pp["differences"]]
     return ("<h2>Per-problem solve rate</h2>" + figs.get("per_problem", "")
             + (_table(["solved by", "never by", "problems", "which"], diffs) if diffs else "")
             + f"<details><summary>all {len(pp['rates'])} problems (click a column to sort; "
               "a problem's name links to its row)</summary>" + _problem_table(pp) + "</details>")
 
 
+def _which(difference: dict[str, Any], ids: dict[str, str], inline: int = 25) -> _Markup:
+    """The problems solved by one run and never by another, each a link to its row: the first
+    ``inline`` in the cell and the rest folded below them, so a row of a hundred stays readable
+    and none is named in report.json alone."""
+    links = [f'<a href="#{ids[p]}">{escape(p)}</a>{escape(_never(p, difference))}' for p in difference["problems"]]
+    rest = links[inline:]
+    return _Markup(", ".join(links[:inline])
+                   + (f"<details><summary>{len(rest)} more</summary>{', '.join(rest)}</details>" if rest else ""))
+
+
 def _never(problem: str, difference: dict[str, Any]) -> str:
-    """A problem solved by one run and never by another, with both sample counts where the other
+    """After a problem solved by one run and never by another, both sample counts where the other
     drew fewer (``fewer_samples``): never in 5 samples is weaker evidence than in 100."""
     counts = difference["fewer_samples"].get(problem)
-    return (f"{problem} (never in {counts['not_by']} samples; {difference['solved_by']} drew {counts['solved_by']})"
-            if counts else problem)
+    return f" (never in {counts['not_by']} samples; {difference['solved_by']} drew {counts['solved_by']})" if counts else ""
 
 
 def _problem_table(pp: dict[str, Any]) -> str:

@@ -334,7 +334,8 @@ def test_never_solved_in_fewer_samples_says_so(report_inputs: dict[str, Path], t
         {"solved_by": "mixed", "not_by": "first4", "problems": ["HumanEval/1", "HumanEval/3"],
          "fewer_samples": {"HumanEval/1": {"solved_by": 8, "not_by": 4}, "HumanEval/3": {"solved_by": 8, "not_by": 4}}},
         {"solved_by": "first4", "not_by": "mixed", "problems": [], "fewer_samples": {}}]
-    assert ("<td>HumanEval/1 (never in 4 samples; mixed drew 8), HumanEval/3 (never in 4 samples; mixed drew 8)</td>"
+    assert ('<td><a href="#problem-HumanEval-1">HumanEval/1</a> (never in 4 samples; mixed drew 8), '
+            '<a href="#problem-HumanEval-3">HumanEval/3</a> (never in 4 samples; mixed drew 8)</td>'
             in (tmp_path / "r" / "report.html").read_text())
 
 
@@ -551,3 +552,29 @@ def test_problem_rows_can_be_linked_to_and_sorted(tmp_path: Path) -> None:
     assert [row["sort"] for row in parser.rows] == [["0.0", ""], ["0.0", "0.5"], ["0.5", "0.0"], ["0.5", "0.0"],
                                                     ["0.0", "0.5"]]
     assert "table.sortable" in html  # the script the table's headers sort with
+
+
+def test_every_problem_solved_by_one_run_alone_is_on_the_page(tmp_path: Path) -> None:
+    """Was: the "solved by A, never by B" table named the first 25 problems and " ...", so the
+    rest (and any "never in n samples" among them) were in report.json alone. All are now
+    links to their rows, those after the 25th folded."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    tasks = [f"T/{i}" for i in range(30)] + ["<b>x</b>"]
+    files = []
+    for name in ("a", "b"):
+        files.append(tmp_path / f"{name}_results.jsonl")
+        files[-1].write_text("".join(json.dumps({"task_id": t, "completion": f"    return {s}\n", "passed": name == "a"})
+                                     + "\n" for t in tasks for s in range(2)))
+    build_report(ReportOptions(inputs=files, out=tmp_path / "r"))
+    html = (tmp_path / "r" / "report.html").read_text()
+    which = html.split("<th>which</th>")[1].split("</table>")[0]
+    inline, folded = which.split("<details><summary>6 more</summary>")
+    link = re.compile(r'<a href="#([^"]+)">([^<]*)</a>')
+    assert len(link.findall(inline)) == 25 and len(link.findall(folded)) == 6
+    rows = _ProblemRows()
+    rows.feed(html)
+    ids = {row["problem"]: row["id"] for row in rows.rows}
+    assert sorted((name, target) for target, name in link.findall(which)) == sorted((escape(t), ids[t]) for t in tasks)
+    assert "<b>x</b>" not in html
