@@ -133,6 +133,7 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     data["mtpb"] = {r.label: metrics.mtpb_categories(r) for r in scored if r.kind == "mtpb"}
     data["notes"] = (_task_set_notes(scored, benchmarks) + _judging_notes(scored, benchmarks)
                      + _sample_count_notes(series, ks))
+    data["tokens_notes"] = _tokens_notes(series, curves)  # shown beside the inference-cost figures
     # MTPB samples of one problem answer different cases, so their spread is not diversity
     data["diversity"] = {r.label: _diversity(r, opts.max_pairs) for r in scored if r.kind == "results"}
     data["notes"] += _diversity_notes(data["diversity"])
@@ -187,11 +188,8 @@ def _task_set_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
         notes.append(f"these runs are on different benchmarks ({which}): each benchmark has its own "
                      "pass@k figure, and runs are compared only with runs of their benchmark")
     for runs in groups.values():
-        sets = [{a.task for a in r.attempts} for r in runs]
-        if len({frozenset(s) for s in sets}) > 1:
-            shared = set.intersection(*sets)
-            counts = ", ".join(f"{r.label}: {len(s)}" for r, s in zip(runs, sets, strict=True))
-            notes.append(f"these runs answer different problems ({counts}; {len(shared)} in common): "
+        if differ := _different_problems({r.label: {a.task for a in r.attempts} for r in runs}):
+            notes.append(f"these runs answer different problems ({differ}): "
                          "their pass@k average over different problem sets")
     for r in scored:
         if r.unanswered:
@@ -199,6 +197,31 @@ def _task_set_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
             notes.append(f"{r.label} answers {answered} of the {answered + len(r.unanswered)} {r.benchmark} problems "
                          f"(no samples of {listing(sorted(r.unanswered, key=metrics.natural), 5)}): its pass@k is "
                          f"the mean over those {answered}, not the benchmark's")
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=3)
+    return notes
+
+
+def _different_problems(problems: dict[str, set[str]]) -> str | None:
+    """"a: 4, b: 1; 1 in common" for runs (label -> their problems) that answer different problems."""
+    if len({frozenset(p) for p in problems.values()}) < 2:
+        return None
+    counts = ", ".join(f"{label}: {len(p)}" for label, p in problems.items())
+    return f"{counts}; {len(set.intersection(*problems.values()))} in common"
+
+
+def _tokens_notes(series: list[tuple[str, str, list[Any]]], curves: dict[str, dict]) -> list[str]:
+    """Runs of one inference-cost figure that answer different problems: a curve's tokens are
+    summed over its problems (``metrics.passk_curve``), so a run of 164 problems lay 40 times as
+    far right as one of 4 spending as much per problem, and the figure did not say why."""
+    by_benchmark: dict[str, dict[str, set[str]]] = {}
+    for label, bench, attempts in series:
+        if curves[label]["tokens"] is not None:
+            by_benchmark.setdefault(bench, {})[label] = {a.unit for a in attempts}
+    notes = [f"the {bench} runs of the inference-cost figure answer different problems ({differ}): "
+             "each run's tokens are summed over its own problems, so a run of more problems lies further right "
+             "for the same tokens per problem" for bench, problems in by_benchmark.items()
+             if (differ := _different_problems(problems))]
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=3)
     return notes

@@ -152,8 +152,9 @@ def _passk(data: dict[str, Any], figs: dict[str, str]) -> str:
     for label, v in data["passk"].items():
         cells = [_pct(c["value"]) + _interval(c["ci95"]) if (c := v["table"].get(k)) else "" for k in ks]
         rows.append([label, v["benchmark"], v["curve"]["problems"], v["curve"]["n_min"], *cells])
-    note = ("" if any(name.startswith("passk_tokens") for name in figs) else
-            '<p class="note">No token counts in the inputs (field "tokens"), so no inference-cost axis.</p>')
+    notes = (data["tokens_notes"] if any(name.startswith("passk_tokens") for name in figs) else
+             ['No token counts in the inputs (field "tokens"), so no inference-cost axis.'])
+    note = "".join(f'<p class="note">{escape(text)}</p>' for text in notes)
     return ("<h2>pass@k</h2>" + "".join(fig for name, fig in figs.items() if name.startswith("passk")) + note
             + _table(["run", "benchmark", "problems", "samples each (min)", *[f"{k} (95% CI)" for k in ks]], rows)
             + _differences(data["differences"]))

@@ -94,6 +94,36 @@ def test_runs_over_different_problems_are_noted(report_inputs: dict[str, Path], 
     assert note in (tmp_path / "r" / "report.html").read_text()
 
 
+def test_token_runs_over_different_problems_are_noted_beside_the_cost_figure(report_inputs: dict[str, Path],
+                                                                            tmp_path: Path) -> None:
+    """Was: the inference-cost figure put each run at its tokens summed over its own problems, so
+    a run of one of codegen's 4 problems lay about 4 times further left at the same tokens per
+    problem, and nothing beside the figure said so (the page's top note spoke of pass@k alone)."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    rows = [json.loads(line) for line in report_inputs["codegen"].read_text().splitlines()]
+    subset = tmp_path / "one_results.jsonl"
+    subset.write_text("".join(json.dumps(r) + "\n" for r in rows if r["task_id"] == rows[0]["task_id"]))
+    note = ("the humaneval runs of the inference-cost figure answer different problems (codegen: 4, one: 1; "
+            "1 in common): each run's tokens are summed over its own problems")
+    with (pytest.warns(UserWarning, match=re.escape(note)),
+          pytest.warns(UserWarning, match="these runs answer different problems")):  # the page's own
+        build_report(ReportOptions(inputs=[report_inputs["codegen"], subset], out=tmp_path / "r"))
+    html = (tmp_path / "r" / "report.html").read_text()
+    after_figure = html.split('id="fig-passk_tokens"')[1].split("<table")[0]
+    assert f'<p class="note">{escape(note)}' in after_figure
+    # runs of one problem set, and a run without tokens beside codegen (drawn on no cost figure): no note
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = build_report(ReportOptions(inputs=[report_inputs["codegen"], report_inputs["mixed"]], out=tmp_path / "r"))
+        assert data["tokens_notes"] == []
+        mixed = tmp_path / "mixed_one_results.jsonl"
+        mixed.write_text("".join(line + "\n" for line in report_inputs["mixed"].read_text().splitlines()
+                                 if json.loads(line)["task_id"] == rows[0]["task_id"]))
+        assert build_report(ReportOptions(inputs=[report_inputs["codegen"], mixed], out=tmp_path / "r"))["tokens_notes"] == []
+
+
 def test_mtpb_numbers_agree_with_mtpb_evaluate(shared_data: Path, tmp_path: Path) -> None:
     """A real ``mtpb evaluate`` of a partial file (problem 2 has one case of five): the report's
     pass@1 per mode was the mean over (problem, case), 72.7% and 54.5% where the summary says
