@@ -61,18 +61,20 @@ def pretrain_command(config_file: Path | None, **values: object) -> int:
 
 
 def _run(cls: type, values: dict[str, Any], config_file: Path | None, fn: Any) -> int:
-    """Build the options, train, report (once, by the main process of a distributed run)."""
+    """Build the options, train, report (once, by the main process of a distributed run, as its
+    warnings are: ``warnings_once``)."""
     from accelerate import PartialState
 
-    from editseq.train.common import interrupts_land
+    from editseq.train.common import interrupts_land, warnings_once
 
-    opts = build(cls, values, config_file)
-    try:
-        with interrupts_land():
-            record = fn(opts)
-    except KeyboardInterrupt:
-        _say_where_a_rerun_resumes(opts.output_dir)
-        raise
+    with warnings_once():
+        opts = build(cls, values, config_file)
+        try:
+            with interrupts_land():
+                record = fn(opts)
+        except KeyboardInterrupt:
+            _say_where_a_rerun_resumes(opts.output_dir)
+            raise
     main = PartialState().is_main_process
     _leave_process_group()
     if not main:

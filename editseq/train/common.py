@@ -324,6 +324,18 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
     return record
 
 
+@contextmanager
+def warnings_once() -> Iterator[None]:
+    """editseq's own warnings (records dropped, an option ignored, a resumed run's length changed)
+    from the main process alone (``RANK`` 0, as ``io.lock.main_process_writing`` decides): every
+    process of a distributed run reads the same options and data, so each printed them, once per
+    process. Libraries' warnings, which may differ by process, and errors are shown as they were."""
+    with warnings.catch_warnings():
+        if os.environ.get("RANK", "0") != "0":
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"editseq\.")
+        yield
+
+
 _INTERRUPTED = threading.Event()  # a Ctrl-C arrived during interrupts_land (see there)
 
 

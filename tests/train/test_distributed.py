@@ -2,8 +2,8 @@
 
 The same code path serves ``accelerate launch`` / ``torchrun`` on GPUs. What must hold: the
 processes split the data (each optimizer step consumes ``processes x --batch-size`` examples),
-only the main process claims the folder, writes and reports, the tokenizer of a pretraining run is
-the one the main process saved, and a refused folder ends the whole run with the reason.
+only the main process claims the folder, writes, reports and warns, the tokenizer of a pretraining
+run is the one the main process saved, and a refused folder ends the whole run with the reason.
 """
 
 from __future__ import annotations
@@ -35,13 +35,18 @@ def epoch_at(checkpoint: Path) -> float:
 
 def test_sft_on_two_processes_splits_the_data_and_resumes(tmp_path: Path, lintseq_jsonl: Path,
                                                            tiny_model_dir: Path) -> None:
-    examples = sum(1 for line in lintseq_jsonl.read_text().splitlines() if line.strip())
+    lines = [line for line in lintseq_jsonl.read_text().splitlines() if line.strip()]
+    examples = len(lines)
+    data = tmp_path / "data.jsonl"  # and one record without an instruction, dropped with a warning
+    data.write_text("".join(line + "\n" for line in lines) + json.dumps({**json.loads(lines[0]), "instruction": ""}) + "\n")
     out = tmp_path / "sft"
-    args = ["sft", "--model", str(tiny_model_dir), "--data", str(lintseq_jsonl), "--format", "editseq",
+    args = ["sft", "--model", str(tiny_model_dir), "--data", str(data), "--format", "editseq",
             "--output-dir", str(out), "--batch-size", "4", "--save-steps", "2", "--lr", "3e-3"]
     run = torchrun(*args, "--max-steps", "2")
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.count("trained to step 2;") == 1  # reported by the main process only
+    # and warned by it only: each process printed it, once per process
+    assert run.stderr.count(f"warning: 1 of {examples + 1} records dropped: an empty instruction") == 1, run.stderr
     record = json.loads((out / "editseq_train.json").read_text())
     assert record["processes"] == 2 and record["global_step"] == 2
     # two processes x 4 examples per step: 2 steps are 16 examples of the data
