@@ -44,7 +44,7 @@ DEFAULT_KS = (1, 10, 100)
 def recheck_option() -> bool:
     """The ``--recheck/--no-recheck`` option of each command that runs programs through
     ``run_and_store`` (documented once)."""
-    return option(True, help="re-run wall-clock timeouts (load-dependent) one at a time before calling them timeouts")
+    return option(True, help="re-run what the machine's load may have decided (wall-clock timeouts, deaths by SIGKILL: the OOM killer's) one at a time, after the rest, before it counts")
 
 
 def overwrite_option() -> bool:
@@ -333,20 +333,25 @@ def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: 
     return [known[k] for k in keys]
 
 
-def wall_clock_timeout(v: Verdict) -> bool:
-    """Wall-clock timeouts depend on machine load; CPU-time ones do not and are final."""
-    return v.status == "timeout" and v.reason.startswith("wall-clock")
+def machine_dependent(v: Verdict) -> bool:
+    """What the machine's load may have decided: a wall-clock timeout (a CPU-time one is the
+    program's own and final), or a death by SIGKILL, which no limit of the sandbox sends a
+    sample (its memory limit raises MemoryError, its CPU limit SIGXCPU; its wall clock is a
+    timeout) and the kernel's out-of-memory killer does, to whichever process is largest when
+    the machine runs short, the other samples' memory included."""
+    return (v.status == "timeout" and v.reason.startswith("wall-clock")) or \
+        (v.status == "crashed" and v.reason == "killed by SIGKILL")
 
 
 def run_and_store(pool: SandboxPool, store: ResultStore, bench_name: str, tasks: dict[str, str],
                   jobs: Callable[[list[str]], Iterable[tuple]], recheck: bool,
                   done: Callable[[str], None] = lambda key: None,
-                  load_dependent: Callable[[Verdict], bool] = wall_clock_timeout) -> dict[str, Verdict]:
+                  load_dependent: Callable[[Verdict], bool] = machine_dependent) -> dict[str, Verdict]:
     """Run the programs of ``tasks`` (store key -> task id; ``jobs(keys)`` yields their pool jobs)
     and store each verdict as it finishes, so an interrupted run keeps what finished.
 
     With ``recheck``, a load-dependent verdict (``load_dependent``, by default a wall-clock
-    timeout) is held back and its program runs again alone after all others (a loaded machine
+    timeout or an OOM kill: ``machine_dependent``) is held back and its program runs again alone after all others (a loaded machine
     must not turn slow-but-correct programs into failures); the second verdict is final. A
     failure of the sandbox itself (``Verdict.transient``: a lost worker, a refused fork) says
     nothing about the program, so its program runs again alone in any case; one that fails so

@@ -22,11 +22,11 @@ from editseq.env import versions
 from editseq.evaluate.passk import macro_rates
 from editseq.evaluate.run import (
     check_replacing,
+    machine_dependent,
     output_paths,
     overwrite_option,
     recheck_option,
     run_and_store,
-    wall_clock_timeout,
     warn_if_results,
 )
 from editseq.evaluate.store import ResultStore, cache_option, result_key
@@ -149,9 +149,10 @@ def execute(runs: list[Run], bench: data.Benchmark, store: ResultStore, workers:
 
 
 def load_dependent(v: Verdict) -> bool:
-    """What the machine's load may have decided: the sandbox's wall-clock backstop, or a run the
-    harness stopped after its wall-clock time that did not pass (it may not have printed yet)."""
-    return wall_clock_timeout(v) or (not v.passed and harness.WALL_STOP in v.reason)
+    """What the machine's load may have decided: the sandbox's wall-clock backstop or an OOM kill
+    (``machine_dependent``), or a run the harness stopped after its wall-clock time that did not
+    pass (it may not have printed yet)."""
+    return machine_dependent(v) or (not v.passed and harness.WALL_STOP in v.reason)
 
 
 def _outcome_of(run: Run, verdict: Verdict | None, bench: data.Benchmark) -> Outcome:

@@ -283,14 +283,18 @@ def test_a_recording_that_crashed_is_retried_and_one_that_failed_is_kept(tmp_pat
 
 
 @pytest.mark.parametrize("recheck", [True, False])
-def test_wall_clock_timeouts_run_again_alone_before_they_are_stored(tmp_path: Path, recheck: bool) -> None:
+def test_wall_clock_timeouts_and_oom_kills_run_again_alone_before_they_are_stored(tmp_path: Path, recheck: bool) -> None:
     """A wall-clock timeout may be the machine's load: it runs again alone, and only that second
-    verdict is stored; a CPU-time timeout is the program's own and is final at once."""
+    verdict is stored; a CPU-time timeout is the program's own and is final at once. So may a
+    death by SIGKILL (the kernel's OOM killer; was stored as a final "crashed" at once): played
+    here by a program that sends it to itself, and a segfault stays final."""
     from editseq.evaluate.run import run_and_store
     from editseq.evaluate.store import ResultStore
     from editseq.sandbox import Limits, SandboxPool
 
-    programs = {"sleeps": "import time\ntime.sleep(30)", "spins": "while True:\n    pass", "ok": "x = 1"}
+    programs = {"sleeps": "import time\ntime.sleep(30)", "spins": "while True:\n    pass", "ok": "x = 1",
+                "killed": "import signal\nsignal.raise_signal(signal.SIGKILL)",
+                "segfault": "import signal\nsignal.raise_signal(signal.SIGSEGV)"}
     calls, stored_at_recheck, done = [], [], []
     store = ResultStore(tmp_path / "c.sqlite")
     with SandboxPool(2, Limits(timeout=0.5)) as pool:
@@ -309,9 +313,11 @@ def test_wall_clock_timeouts_run_again_alone_before_they_are_stored(tmp_path: Pa
     assert verdicts["sleeps"].status == "timeout" and verdicts["sleeps"].reason.startswith("wall-clock")
     assert verdicts["spins"].status == "timeout" and not verdicts["spins"].reason.startswith("wall-clock")
     assert verdicts["ok"].passed and sorted(done) == sorted(programs)
+    assert (verdicts["killed"].status, verdicts["killed"].reason) == ("crashed", "killed by SIGKILL")
+    assert (verdicts["segfault"].status, verdicts["segfault"].reason) == ("crashed", "killed by SIGSEGV")
     if recheck:
-        assert calls == [(list(programs), None), (["sleeps"], 1)]
-        assert sorted(stored_at_recheck) == ["ok", "spins"], "held back until its second run"
+        assert calls == [(list(programs), None), (["sleeps", "killed"], 1)]
+        assert sorted(stored_at_recheck) == ["ok", "segfault", "spins"], "held back until their second run"
     else:
         assert calls == [(list(programs), None)]
     assert store.get(list(programs)) == verdicts
