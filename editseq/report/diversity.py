@@ -36,7 +36,10 @@ _COMMENT = re.compile(r"#[^\n]*")
 
 
 def _bound_names(tree: ast.AST) -> set[str]:
-    """Names the code binds: assigned, parameters, functions and classes it defines, ``as`` names."""
+    """Names the code binds: assigned, parameters, functions and classes it defines, ``as`` names.
+    Not a special (dunder) name: ``__lt__`` or ``__iter__`` is the language's, not the sample's
+    choice, and says what its class does (renamed, classes ordered by ``__lt__`` and by
+    ``__gt__`` were one program)."""
     bound = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
@@ -47,7 +50,7 @@ def _bound_names(tree: ast.AST) -> set[str]:
             bound.add(node.name)
         elif isinstance(node, ast.alias) and node.asname:
             bound.add(node.asname)
-    return bound - _BUILTINS
+    return {name for name in bound - _BUILTINS if not (name.startswith("__") and name.endswith("__"))}
 
 
 def _keyword_params(tree: ast.AST) -> dict[str, set[str]]:

@@ -76,6 +76,15 @@ def test_a_method_is_renamed_with_its_calls_on_the_receiver() -> None:
     assert normalize("    return xs.copy()\n") != normalize("    return xs.clone()\n")
 
 
+def test_special_methods_keep_their_names() -> None:
+    """Was: ``__lt__`` and ``__gt__`` were renamed as any method is, so two classes that differ in
+    which comparison they define (what the class does) counted as one program."""
+    cls = "class K:\n    def __init__(self, v):\n        self.v = v\n    def {0}(self, o):\n        return self.v < o.v\n"
+    assert normalize(cls.format("__lt__")) != normalize(cls.format("__gt__"))
+    assert "def __init__(v1, v2)" in normalize(cls.format("__lt__"))  # v0: the class
+    assert normalize(cls.format("smaller")) == normalize(cls.format("less"))
+
+
 def test_unparsable_text_falls_back_to_collapsed_whitespace() -> None:
     assert normalize("    return (a +\n") == normalize("    return   (a +  # x\n")
 
