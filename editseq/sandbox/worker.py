@@ -107,7 +107,7 @@ class _Worker:
         if len(program) <= COMPILE_HERE_CHARS:
             start = time.monotonic()
             try:
-                code = compile(program, SAMPLE_FILENAME, "exec", dont_inherit=True)
+                code = compile(program, SAMPLE_FILENAME, "exec", dont_inherit=True, optimize=0)  # asserts kept
             except Exception as exc:  # SyntaxError, ValueError (NUL bytes), RecursionError, MemoryError
                 return "error", describe(exc)[:500], round(time.monotonic() - start, 4), 0.0, 0, ""
         workdir = _fresh_folder(self.prefix)

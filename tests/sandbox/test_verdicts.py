@@ -414,3 +414,17 @@ def test_large_programs_and_large_outputs_pass_each_other() -> None:
         signal.signal(signal.SIGALRM, before)
     assert sorted(got) == list(range(6))
     assert all(v.passed and v.output == "y" * 1_500_000 + "\n" for v in got.values())
+
+
+def test_samples_see_none_of_the_callers_secrets_or_interpreter_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: workers took the caller's whole environment, so a sample printing os.environ put its
+    secrets (an API key) in the verdict and the results files, and under PYTHONOPTIMIZE=1 the
+    asserts of every program were compiled away: a wrong sample passed."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-for-samples")
+    monkeypatch.setenv("PYTHONOPTIMIZE", "1")
+    with SandboxPool(1, Limits(timeout=5)) as p:
+        wrong = p.run_one("assert 1 == 2, 'one is not two'")
+        shown = p.run_one("import os\nprint(sorted(os.environ))\nassert __debug__\n")
+    assert (wrong.status, wrong.reason) == ("failed", "AssertionError: one is not two")
+    assert shown.passed and "OPENAI_API_KEY" not in shown.output and "PYTHONOPTIMIZE" not in shown.output
+    assert "'PATH'" in shown.output  # what programs that run commands or read text need stays
