@@ -26,6 +26,10 @@ _SHIPPED_OFF = {"repetition_penalty": 1.0, "no_repeat_ngram_size": 0, "min_lengt
                 "begin_suppress_tokens": None, "forced_bos_token_id": None, "forced_eos_token_id": None,
                 "exponential_decay_length_penalty": None, "guidance_scale": None, "num_beams": 1,
                 "num_return_sequences": 1}
+# decoding as the model wrote it: special tokens kept (<|diff|>), and no English clean-up, which
+# tokenizers saved with clean_up_tokenization_spaces (StarCoder's, GPT-2's) apply, dropping the space
+# before quotes and punctuation (`' '.join` read as `''.join`, `from . import` as `from. import`)
+_VERBATIM = {"skip_special_tokens": False, "clean_up_tokenization_spaces": False}
 
 
 class TransformersBackend:
@@ -109,11 +113,11 @@ class TransformersBackend:
         end = next((i for i, t in enumerate(ids) if t in self._ends), None)
         text = None
         if after is not None:
-            head = self.tokenizer.decode([after], skip_special_tokens=False)
-            whole = self.tokenizer.decode([after, *ids[:end]], skip_special_tokens=False)
+            head = self.tokenizer.decode([after], **_VERBATIM)
+            whole = self.tokenizer.decode([after, *ids[:end]], **_VERBATIM)
             text = whole[len(head):] if whole.startswith(head) else None  # None: a character split there
         if text is None:
-            text = self.tokenizer.decode(ids[:end], skip_special_tokens=False)
+            text = self.tokenizer.decode(ids[:end], **_VERBATIM)
         stopped = end is not None and any(s in text for s in stop)
         tokens = len(ids) if end is None else end + (not stopped)
         return Generation(cut_at_stop(text, stop), tokens)
@@ -184,6 +188,6 @@ class _StopOnText:
         import torch
 
         new = input_ids[:, self.prompt_len:]
-        texts = self.tokenizer.batch_decode(new[:, -self.tail:], skip_special_tokens=False)
+        texts = self.tokenizer.batch_decode(new[:, -self.tail:], **_VERBATIM)
         hits = [any(s in text for s in self.stop) for text in texts]
         return torch.tensor(hits, dtype=torch.bool, device=input_ids.device)

@@ -218,16 +218,47 @@ def test_a_first_line_keeps_its_indentation_under_a_sentencepiece_tokenizer(tmp_
     follow the prompt. The model here writes four "▁" (spaces) whatever it is given."""
     import transformers
 
-    from editseq.models.loading import load_model
-
     vocab = ["▁", "<unk>", "<s>", "</s>", "x", "=", "1", "\n"]
-    transformers.LlamaTokenizer(vocab={token: i for i, token in enumerate(vocab)}, merges=[]).save_pretrained(str(tmp_path))
-    lm = transformers.LlamaForCausalLM(transformers.LlamaConfig(
-        vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-        bos_token_id=2, eos_token_id=3, pad_token_id=3))
-    lm.lm_head.weight.data.zero_()  # every logit 0: greedy takes token 0, "▁"
-    lm.save_pretrained(str(tmp_path))
-    model, tok = load_model(str(tmp_path), device="cpu")
+    tokenizer = transformers.LlamaTokenizer(vocab={token: i for i, token in enumerate(vocab)}, merges=[])
+    model, tok = _writing_token_0(tmp_path, tokenizer)
     assert tok.decode([0, 0]) == " "  # the tokenizer's own way: one of the two spaces dropped
     [[gen]] = TransformersBackend(model, tok).generate(["x = 1\n"], GenerationConfig(temperature=0, max_new_tokens=4))
     assert gen == Generation("    ", 4)
+
+
+def test_the_text_is_not_cleaned_up_as_english(tmp_path) -> None:
+    """Tokenizers saved with ``clean_up_tokenization_spaces`` (StarCoder's and GPT-2's under
+    transformers 4; any but BPE ones under 5) have ``decode`` drop spaces before quotes and
+    punctuation, as for English WordPiece text. Was: the model's ``return ' '.join(words)``
+    became ``return''.join(words)`` in the sample. The model here writes " '" whatever it is given."""
+    import transformers
+    from tokenizers import Tokenizer, decoders, models
+
+    vocab = [" '", "<unk>", "<s>", "</s>", "x", " ", "="]
+    core = Tokenizer(models.Unigram([(token, -1.0) for token in vocab], unk_id=1))
+    core.decoder = decoders.Fuse()
+    tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>", bos_token="<s>",
+                                                     eos_token="</s>", clean_up_tokenization_spaces=True)
+    model, tok = _writing_token_0(tmp_path, tokenizer)
+    assert tok.decode([0, 0]) == "''"  # the tokenizer's own way: the space between the quotes dropped
+    [[gen]] = TransformersBackend(model, tok).generate(["x ="], GenerationConfig(temperature=0, max_new_tokens=4))
+    assert gen == Generation(" ' ' ' '", 4)
+    stopped = TransformersBackend(model, tok).generate(["x ="], GenerationConfig(temperature=0, max_new_tokens=4,
+                                                                                 stop=(" ' '",)))
+    assert stopped == [[Generation("", 2)]]  # the stop is seen in the text as the model wrote it
+
+
+def _writing_token_0(folder, tokenizer) -> tuple:
+    """(model, tokenizer) loaded from ``folder`` as ``--model`` loads it: ``tokenizer`` (BOS 2, EOS 3)
+    and a random one-layer Llama whose logits are all 0, so greedy decoding writes token 0 always."""
+    import transformers
+
+    from editseq.models.loading import load_model
+
+    tokenizer.save_pretrained(str(folder))
+    lm = transformers.LlamaForCausalLM(transformers.LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+        bos_token_id=2, eos_token_id=3, pad_token_id=3))
+    lm.lm_head.weight.data.zero_()
+    lm.save_pretrained(str(folder))
+    return load_model(str(folder), device="cpu")
