@@ -77,7 +77,8 @@ class OpenAIBackend:
                 text = ""
             if not isinstance(text, str):
                 raise TypeError(f"text is {type(text).__name__}")
-            tokens = int(reply.get("usage", {}).get("completion_tokens", 0))
+            # a server that does not count sends "usage": null (or no completion_tokens)
+            tokens = int((reply.get("usage") or {}).get("completion_tokens") or 0)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise ModelError(f"{self.base}{path}: unexpected reply {str(reply)[:200]!r}") from exc
         return Generation(cut_at_stop(text, config.stop), tokens)
@@ -90,7 +91,9 @@ class OpenAIBackend:
             raise ModelError(f"{self.base}/models lists no model; pass --served-model") from exc
 
     def _request(self, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
-        """GET (``body`` None) or POST JSON; retries connection errors, never HTTP 4xx."""
+        """GET (``body`` None) or POST JSON; retries connection errors, HTTP 5xx and a rate
+        limit (429, after the server's ``Retry-After`` where it sends one, up to a minute),
+        never another 4xx (the request itself is wrong: retried, it fails the same)."""
         data = None if body is None else json.dumps(body).encode("utf-8")
         request = urllib.request.Request(self.base + path, data=data, headers=self.headers)
         attempt = 0
@@ -102,11 +105,25 @@ class OpenAIBackend:
                 detail = exc.read().decode("utf-8", "replace")[:300]
                 if exc.code == 401:
                     detail += "; set OPENAI_API_KEY to the server's key"
-                if exc.code < 500 or attempt == self.retries:
+                if (exc.code < 500 and exc.code != 429) or attempt == self.retries:
                     raise ModelError(f"{self.base}{path}: HTTP {exc.code}: {detail}") from exc
+                wait = _retry_after(exc.headers.get("Retry-After"))
+                if wait is not None:
+                    time.sleep(wait)
+                    attempt += 1
+                    continue
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 if attempt == self.retries:
                     raise ModelError(f"{self.base}{path}: cannot reach the server ({exc}); "
                                      "is it running, and is the URL right?") from exc
             time.sleep(2 ** attempt)
             attempt += 1
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (its delay form; a date or none: None), at
+    most a minute."""
+    try:
+        return min(max(float(value), 0.0), 60.0) if value else None
+    except ValueError:
+        return None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -18,9 +20,12 @@ from editseq.models.transformers_backend import TransformersBackend
 PROMPTS = ["def add(a, b):\n    return", "# print the numbers 1 to 3\nfor i in"]
 
 
-def _send_json(handler: BaseHTTPRequestHandler, code: int, payload: dict[str, Any]) -> None:
+def _send_json(handler: BaseHTTPRequestHandler, code: int, payload: dict[str, Any],
+               headers: dict[str, str] | None = None) -> None:
     data = json.dumps(payload).encode()
     handler.send_response(code)
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
     handler.send_header("Content-Type", "application/json")
     handler.send_header("Content-Length", str(len(data)))
     handler.end_headers()
@@ -165,15 +170,46 @@ def test_a_reply_without_content_is_an_empty_sample() -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), NullContent)
+    with _serving(NullContent) as url:
+        [[gen]] = OpenAIBackend(url, served_model="m").generate([[{"role": "user", "content": "hi"}]],
+                                                                GenerationConfig(max_new_tokens=4))
+    assert gen.text == "" and gen.tokens == 4
+
+
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """The URL of a loopback server answering with ``handler``, for as long as the block runs."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        remote = OpenAIBackend(f"http://127.0.0.1:{httpd.server_address[1]}", served_model="m")
-        [[gen]] = remote.generate([[{"role": "user", "content": "hi"}]], GenerationConfig(max_new_tokens=4))
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
         httpd.server_close()
-    assert gen.text == "" and gen.tokens == 4
+
+
+def test_a_rate_limited_request_waits_and_a_reply_without_usage_counts_no_tokens() -> None:
+    """Was: HTTP 429 (a hosted endpoint's rate limit) ended the run at once, as any 4xx does; it
+    is now retried after the server's Retry-After. And a reply whose ``usage`` is null (servers
+    that do not count) crashed with an AttributeError traceback; its tokens are now 0."""
+    answers: list[float] = []
+
+    class Limited(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            answers.append(time.monotonic())
+            if len(answers) == 1:
+                _send_json(self, 429, {"error": {"message": "rate limit"}}, {"Retry-After": "1"})
+            else:
+                _send_json(self, 200, {"choices": [{"index": 0, "text": " 1"}], "usage": None})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with _serving(Limited) as url:
+        [[gen]] = OpenAIBackend(url, served_model="m", retries=1).generate(["x ="], GenerationConfig(max_new_tokens=2))
+    assert (gen.text, gen.tokens) == (" 1", 0)
+    assert len(answers) == 2 and answers[1] - answers[0] >= 0.9  # it waited as the server asked
 
 
 def test_stops_past_a_servers_four_still_stop(server) -> None:
