@@ -12,6 +12,7 @@
 # Every step resumes or skips when its output is complete, so a run cut off (a machine's per-command
 # limit) continues where it stopped when started again.
 set -euo pipefail
+command -v editseq >/dev/null || { echo "editseq is not on PATH: activate the environment it is installed in (. .venv/bin/activate)" >&2; exit 1; }
 OUT=${1:-runs/lintseq_smollm2}
 mkdir -p "$OUT"
 if [ "${SMOKE:-0}" = 1 ]; then
