@@ -30,7 +30,11 @@ def continuation_nll(model: Any, tokenizer: Any, context: str, target: str) -> t
     text = context + target
     enc = tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
     ids, offsets = enc["input_ids"], enc["offset_mapping"]
-    first = next((i for i, (start, _) in enumerate(offsets) if start >= len(context)), len(ids))
+    # a token starts where the one before it ends: tokenizers that trim offsets (RoBERTa's, or a
+    # ByteLevel post-processor with trim_offsets) leave a token's leading space out of its own,
+    # so " foo" after a context ending in a space read as the target's alone
+    starts = [0, *(end for _, end in offsets[:-1])]
+    first = next((i for i, start in enumerate(starts) if start >= len(context)), len(ids))
     opening = opening_tokens(tokenizer)
     if first == 0 and not opening:  # no token to predict the first target token from: use BOS if any
         opening = [tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 from editseq.models.scoring import continuation_nll
 
@@ -48,3 +49,22 @@ def test_text_opens_with_the_bos_the_tokenizer_adds(tmp_path) -> None:
     nll, count = continuation_nll(model, tok, context, target)
     assert count == len(ids) - first
     assert math.isclose(nll, float(expected), rel_tol=1e-5)
+
+
+def test_a_token_straddling_the_boundary_is_context_whatever_its_offsets(tmp_path) -> None:
+    """Was: a tokenizer that trims offsets (a ByteLevel post-processor with trim_offsets, as
+    RoBERTa's) gives " foo" the offsets of "foo", so after a context ending in a space the token
+    that holds that space counted as the target's, and the score differed from an untrimmed
+    tokenizer's on the same tokens."""
+    from tokenizers import processors
+
+    from editseq.models.loading import load_model
+    from tests.train.tiny import tiny_model
+
+    model, tok = load_model(str(tiny_model(tmp_path)), device="cpu")
+    context, target = "def total(xs):\n    return ", "sum(xs) + total\n"
+    plain = continuation_nll(model, tok, context, target)
+    tok._tokenizer.post_processor = processors.ByteLevel(trim_offsets=True)
+    offsets = tok(context + target, return_offsets_mapping=True, add_special_tokens=False)["offset_mapping"]
+    assert any(start > end for (_, end), (start, _) in pairwise(offsets)), "offsets are trimmed"
+    assert continuation_nll(model, tok, context, target) == plain
