@@ -40,12 +40,15 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     ``located`` maps a setting that names where an input lies (a folder's path) to the setting
     that holds its content's identity (``io.identity.files_identity``): the input moved elsewhere,
     its content recorded the same, resumes, with a warning naming both places, and the manifest
-    records the new one (``write=False`` only checks: no overwrite, no manifest, no warning).
+    records the new one (``write=False`` only checks: no overwrite, no manifest, no warning). A
+    manifest that lacks such an identity (older editseq versions did not record it) takes the
+    input as it is now, as ``assumed`` would.
     """
     from editseq.config import ConfigError
     from editseq.env import versions
 
     companions, located = list(companions), located or {}
+    assumed = {**{content: settings.get(content) for content in located.values()}, **(assumed or {})}
     hint = f"use --overwrite or another {flag}" if can_overwrite else f"use another {flag}"
     if overwrite and write:
         for path in (out, manifest, *companions):
@@ -54,7 +57,7 @@ def claim_output(out: Path, manifest: Path, settings: dict[str, Any], overwrite:
     holds = bool(files) or (out.is_dir() and any(p != manifest for p in out.iterdir()))
     moved: dict[str, Any] = {}
     if manifest.exists() and holds:
-        moved = _resumable(out, manifest, settings, hint, options, assumed or {}, located)
+        moved = _resumable(out, manifest, settings, hint, options, assumed, located)
     elif files:  # no manifest; a folder (a training run's) needs none
         raise ConfigError(f"{files[0]} exists without {manifest.name}; {hint}")
     if write:

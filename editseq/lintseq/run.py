@@ -242,8 +242,7 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any], l
         # a manifest of an older editseq lacks input_files: the folder is taken as it is now
         # (and output_format: whichever output resumes, as then)
         claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions,
-                     options=cfg, assumed={"input_files": settings.get("input_files"),
-                                           "output_format": settings["output_format"]},
+                     options=cfg, assumed={"output_format": settings["output_format"]},
                      located={"input": "input_files"})
     except ConfigError as exc:
         if not shared:

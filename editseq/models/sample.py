@@ -255,8 +255,7 @@ def _prepare(opts: SampleOptions, settings: dict[str, Any], chatted: bool) -> se
     earlier_prompts = "(before editseq recorded them)" if opts.benchmark in _PROMPTS_CHANGED else settings["prompts"]
     assumed = {"completion_stops": list(CODEX_STOPS), "prompts": earlier_prompts,
                "chat_response_prefix": "" if chatted else settings.get("chat_response_prefix"),
-               "chat_instruction": "(before editseq recorded it)" if chatted else settings.get("chat_instruction"),
-               "model_files": settings.get("model_files")}  # not recorded before: the folder as it is now
+               "chat_instruction": "(before editseq recorded it)" if chatted else settings.get("chat_instruction")}
     claim_output(opts.out, opts.manifest_path(), settings, opts.overwrite, options=opts, assumed=assumed,
                  located={"model": "model_files"})
     truncate_torn_tail(opts.out)

@@ -105,8 +105,7 @@ def prepare(opts: MTPBSampleOptions) -> data.Benchmark:
     check_writable(opts.out)  # a folder there: refused before its settings file is written
     # a folder's model files, not recorded before, are taken as they are now; moved, it resumes
     claim_output(opts.out, opts.out.with_name(opts.out.name + ".settings.json"), settings, opts.overwrite,
-                 options=opts, assumed={"sampler_version": 1, "model_files": settings.get("model_files")},
-                 located={"model": "model_files"})
+                 options=opts, assumed={"sampler_version": 1}, located={"model": "model_files"})
     return bench
 
 

@@ -231,9 +231,7 @@ def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
     # a folder --data or --model moved elsewhere is the same where its files are
     claim_output(folder, manifest, settings, overwrite=False,
                  flag="--output-dir", can_overwrite=False, options=opts, write=write,
-                 assumed={"data_parallel": 1, "data_files": settings.get("data_files"),
-                          "model_files": settings.get("model_files")},
-                 located={"data": "data_files", "model": "model_files"})
+                 assumed={"data_parallel": 1}, located={"data": "data_files", "model": "model_files"})
     return settings
 
 
