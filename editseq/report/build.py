@@ -137,6 +137,8 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     # MTPB samples of one problem answer different cases, so their spread is not diversity
     data["diversity"] = {r.label: _diversity(r, opts.max_pairs) for r in scored if r.kind == "results"}
     data["notes"] += _diversity_notes(data["diversity"])
+    for note in [*data["notes"], *data["tokens_notes"]]:  # each said on the page and as a warning
+        warnings.warn(note, UserWarning, stacklevel=2)
     data["lintseq"] = {r.label: {"stats": dataset_stats(r.records),
                                  "viewer": [_viewed(rec) for rec in r.records[:opts.viewer]]}
                        for r in runs if r.kind == "lintseq"}
@@ -197,8 +199,6 @@ def _task_set_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
             notes.append(f"{r.label} answers {answered} of the {answered + len(r.unanswered)} {r.benchmark} problems "
                          f"(no samples of {listing(sorted(r.unanswered, key=metrics.natural), 5)}): its pass@k is "
                          f"the mean over those {answered}, not the benchmark's")
-    for note in notes:
-        warnings.warn(note, UserWarning, stacklevel=3)
     return notes
 
 
@@ -222,8 +222,6 @@ def _tokens_notes(series: list[tuple[str, str, list[Any]]], curves: dict[str, di
              "each run's tokens are summed over its own problems, so a run of more problems lies further right "
              "for the same tokens per problem" for bench, problems in by_benchmark.items()
              if (differ := _different_problems(problems))]
-    for note in notes:
-        warnings.warn(note, UserWarning, stacklevel=3)
     return notes
 
 
@@ -241,8 +239,6 @@ def _judging_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
                               for name in differ)
             notes.append(f"these {bench} runs were judged under different settings ({which}): their pass@k "
                          "differ by that as well as by their samples")
-    for note in notes:
-        warnings.warn(note, UserWarning, stacklevel=3)
     return notes
 
 
@@ -277,8 +273,6 @@ def _sample_count_notes(series: list[tuple[str, str, list[Any]]], ks: tuple[int,
         elif missing and len(missing) == len(ks):
             notes.append(f"{label}: {n_min} samples per problem, too few for {', '.join(missing)}: "
                          "no pass@k of --k to show (the curve shows k up to the samples)")
-    for note in notes:
-        warnings.warn(note, UserWarning, stacklevel=3)
     return notes
 
 
@@ -316,7 +310,6 @@ def _diversity_notes(runs: dict[str, dict[str, Any]]) -> list[str]:
     sizes = ", ".join(f"{label}: {n}" for label, n in counts.items())
     note = (f"diversity is measured on different numbers of samples per problem ({sizes}): the distinct "
             "fraction falls and pass@n - pass@1 grows with more samples, so these runs' diversity is not comparable")
-    warnings.warn(note, UserWarning, stacklevel=3)
     return [note]
 
 
