@@ -22,7 +22,7 @@ from editseq.io.lock import writing
 from editseq.io.outputs import check_writable, write_atomic, write_json
 from editseq.io.records import InputError
 from editseq.report import diversity, metrics
-from editseq.report.inputs import Run, load_run
+from editseq.report.inputs import Run, judged_value, load_run
 from editseq.report.lintseq_stats import dataset_stats, viewer_steps
 from editseq.text import listing
 
@@ -234,18 +234,12 @@ def _judging_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:
         names = sorted({name for r in runs for name in r.judged})
         differ = [name for name in names if len({repr(r.judged.get(name)) for r in runs if name in r.judged}) > 1]
         if differ:
-            which = "; ".join(f"{name}: " + ", ".join(f"{_short(name, r.judged[name])} ({r.label})" for r in runs
+            which = "; ".join(f"{name}: " + ", ".join(f"{judged_value(name, r.judged[name])} ({r.label})" for r in runs
                                                       if name in r.judged)
                               for name in differ)
             notes.append(f"these {bench} runs were judged under different settings ({which}): their pass@k "
                          "differ by that as well as by their samples")
     return notes
-
-
-def _short(name: str, value: Any) -> str:
-    """A judged-under setting as a note shows it: the data's sha256 by its first 12 digits, as the
-    runs table does (``html._judged``)."""
-    return value[:12] if name == "data_sha256" else str(value)
 
 
 def _by_benchmark(scored: list[Run], benchmarks: dict[str, str]) -> dict[str, list[Run]]:

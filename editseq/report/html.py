@@ -15,6 +15,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from editseq.report.inputs import judged_value
+
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
@@ -141,8 +143,8 @@ def _header(data: dict[str, Any]) -> str:
 
 def _judged(settings: dict[str, Any]) -> str:
     """A results file's verdict settings as the evaluating command took them, and its data's sha256."""
-    shown = [f"{'--' + key.replace('_', '-') if key != 'data_sha256' else 'data'} "
-             f"{value[:12] if key == 'data_sha256' else value}" for key, value in settings.items()]
+    shown = [f"{'--' + key.replace('_', '-') if key != 'data_sha256' else 'data'} {judged_value(key, value)}"
+             for key, value in settings.items()]
     return ", ".join(shown)
 
 
@@ -187,7 +189,7 @@ def _per_problem(data: dict[str, Any], figs: dict[str, str]) -> str:
     return ("<h2>Per-problem solve rate</h2>" + figs.get("per_problem", "")
             + (_table(["solved by", "never by", "problems", "which"], diffs) if diffs else "")
             + f"<details><summary>all {len(pp['rates'])} problems (click a column to sort; "
-              "a problem's name links to its row)</summary>" + _problem_table(pp) + "</details>")
+              "a problem's name links to its row)</summary>" + _problem_table(pp, ids) + "</details>")
 
 
 def _which(difference: dict[str, Any], ids: dict[str, str], inline: int = 25) -> _Markup:
@@ -207,12 +209,14 @@ def _never(problem: str, difference: dict[str, Any]) -> str:
     return f" (never in {counts['not_by']} samples; {difference['solved_by']} drew {counts['solved_by']})" if counts else ""
 
 
-def _problem_table(pp: dict[str, Any]) -> str:
-    """One row per problem, its ``id`` (``row_ids``) to link to; a rate cell's ``data-sort``
-    holds the rate itself (empty where the run did not attempt the problem) for the sort script."""
+def _problem_table(pp: dict[str, Any], ids: dict[str, str]) -> str:
+    """One row per problem, its ``id`` (``ids``, by ``row_ids``) to link to; a rate cell's
+    ``data-sort`` holds the rate itself (empty where the run did not attempt the problem) for the
+    sort script."""
     head = "".join(f"<th>{escape(h)}</th>" for h in ["problem", *pp["labels"]])
     rows = []
-    for (problem, rates), row_id in zip(pp["rates"].items(), row_ids(list(pp["rates"])), strict=True):
+    for problem, rates in pp["rates"].items():
+        row_id = ids[problem]
         cells = "".join(f'<td data-sort="{rates[label]!r}">{_pct(rates[label])}</td>' if label in rates
                         else '<td data-sort="">-</td>' for label in pp["labels"])
         rows.append(f'<tr id="{row_id}"><td><a href="#{row_id}">{escape(problem)}</a></td>{cells}</tr>')

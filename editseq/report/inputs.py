@@ -107,6 +107,12 @@ def _judged_under(summary: Path | None) -> dict[str, Any]:
     return {**judged, "data_sha256": data} if isinstance(data, str) else judged
 
 
+def judged_value(name: str, value: Any) -> str:
+    """A judged-under setting as the report shows it, in its notes and its runs table alike: the
+    data's sha256 by its first 12 digits."""
+    return value[:12] if name == "data_sha256" else str(value)
+
+
 def _mtpb_unanswered(summary: Path | None) -> list[str]:
     """The MTPB problems a run has no runs of in any mode (its summary lists each mode's)."""
     modes = recorded(summary, "modes") if summary else None
