@@ -155,6 +155,13 @@ def _text(how: Callable[[object], str], value: object) -> str:
         return f"<{how.__name__}() raised {type(exc).__name__}>"
 
 
+def compile_sample(program: str) -> CodeType:
+    """A sample's code, as the worker (short programs) and the forked child (long ones) compile
+    it: without this module's ``from __future__ import annotations`` (``dont_inherit``) and with
+    its asserts kept whatever the interpreter's ``-O`` (``optimize=0``)."""
+    return compile(program, SAMPLE_FILENAME, "exec", dont_inherit=True, optimize=0)
+
+
 def _execute(program: CodeType | str, wfd: int, nonce: bytes) -> None:
     """Run the program and report. The functions that report are bound at import (``_write``,
     ``_exit_now``), so a sample replacing ``os.write`` or ``os._exit`` changes nothing, and only
@@ -162,9 +169,7 @@ def _execute(program: CodeType | str, wfd: int, nonce: bytes) -> None:
     sample = _getpid()
     report = "E"
     try:
-        # dont_inherit: this module's ``from __future__ import annotations`` must not reach samples
-        code = program if isinstance(program, CodeType) else compile(program, SAMPLE_FILENAME, "exec",
-                                                                      dont_inherit=True, optimize=0)
+        code = program if isinstance(program, CodeType) else compile_sample(program)
         exec(code, {"__name__": SAMPLE_NAME, "__builtins__": builtins})  # output is written through: no flush
         if _getpid() == sample:
             _write(wfd, b"P" + nonce)

@@ -32,7 +32,14 @@ import warnings
 from types import CodeType
 
 from editseq.sandbox import protocol
-from editseq.sandbox.child import FULL_PATH, SAMPLE_FILENAME, Plan, describe, sample_main
+from editseq.sandbox.child import (
+    FULL_PATH,
+    SAMPLE_FILENAME,
+    Plan,
+    compile_sample,
+    describe,
+    sample_main,
+)
 from editseq.sandbox.isolation import (
     SCRATCH,
     Isolation,
@@ -107,7 +114,7 @@ class _Worker:
         if len(program) <= COMPILE_HERE_CHARS:
             start = time.monotonic()
             try:
-                code = compile(program, SAMPLE_FILENAME, "exec", dont_inherit=True, optimize=0)  # asserts kept
+                code = compile_sample(program)
             except Exception as exc:  # SyntaxError, ValueError (NUL bytes), RecursionError, MemoryError
                 return "error", describe(exc)[:500], round(time.monotonic() - start, 4), 0.0, 0, ""
         workdir = _fresh_folder(self.prefix)
