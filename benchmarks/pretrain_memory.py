@@ -13,11 +13,18 @@ each run's peak RSS (the process's own, from ``wait4``) and wall time, and the r
 
 Measured 2026-11-24, 2-core machine shared with other jobs (wall times move with them), against
 e0ee1c7 (the stream packed as Python lists of ints, blocks made a ``datasets.Dataset``):
-  --repeat 1, 8.3 M tokens: e0ee1c7 1,353 MB, 25.4 s; this change 776 MB, 40.5 s: 1.7x less memory
-  --repeat 4, 33.1 M tokens: e0ee1c7 3,664 MB, 88.7 s; this change 991 MB, 71.1 s: 3.7x less memory
+  --repeat 1, 8.3 M tokens: e0ee1c7 1,353 MB, 25.4 s; 758e5ac 776 MB, 40.5 s: 1.7x less memory
+  --repeat 4, 33.1 M tokens: e0ee1c7 3,664 MB, 88.7 s; 758e5ac 991 MB, 71.1 s: 3.7x less memory
 In process, at --repeat 4: packing added 1.2 GB (about 36 bytes a token) and the dataset 1.7 GB
-before; now packing adds 0.2 GB (a batch's encodings, freed as it is packed) and the dataset none.
+before; at 758e5ac packing added 0.2 GB (a batch's encodings, freed as it is packed) and the dataset none.
 About 325 MB of either peak is the imports (torch, transformers).
+
+Measured 2026-11-24 against 758e5ac (the corpus's text read whole, the int32 stream in memory),
+where the corpus is read in passes and the blocks are written to ``packed/`` and memory-mapped:
+  --repeat 4, 33.1 M tokens: 758e5ac 995 MB, 99.3 s; this change 723 MB, 174.1 s: 1.4x less memory
+  --repeat 8, 66.2 M tokens: 758e5ac 1,330 MB, 438.7 s; this change 731 MB, 297.6 s: 1.8x less memory
+This change's peak no longer grows with the corpus (the imports, the BPE trainer's counts, a
+batch's encodings); the extra passes read the JSONL in about 0.1 s each at --repeat 1.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from editseq.io.lock import check_finished
 from editseq.io.outputs import claim_output, write_json
 from editseq.io.records import InputError, recorded
 
+PACKED = "packed"  # the folder under --output-dir that pretrain packs its corpus into (train.packing)
 SETTINGS_FILE = "editseq_train_settings.json"  # what a run was started with (``sample`` reads its format)
 
 
@@ -219,7 +220,9 @@ def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
     if folder.is_dir() and not manifest.exists():
         # no run of ours started here: the final model's config.json, README.md (the model card)
         # and tokenizer files would replace whatever the folder holds
-        held = sorted(p.name for p in folder.iterdir())
+        # (pretrain packs its corpus there before it claims the folder: the packed blocks of a run
+        # whose packing failed or was stopped are no one else's)
+        held = sorted(p.name for p in folder.iterdir() if p.name != PACKED)
         if held:
             shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
             raise ConfigError(f"--output-dir {folder} holds files no `editseq train` run wrote ({shown}), "

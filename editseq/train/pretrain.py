@@ -15,7 +15,8 @@ LayerNorm). Parameter counts depend on the tokenizer's vocabulary; with SmolLM2'
 Tokenizer: ``bpe`` trains a byte-level BPE on the corpus itself (no download; what the tests use),
 or name a model (``smollm2-135m``, a checkpoint folder) to reuse its tokenizer. Text is packed: each
 document plus end-of-sequence, concatenated and cut into ``block_size``-token blocks (the tokens
-after the last full block are left out, with a warning where they are over 5% of the corpus).
+after the last full block are left out, with a warning where they are over 5% of the corpus),
+written to ``--output-dir``'s ``packed/`` and read memory-mapped (``train.packing``).
 ``--eval-fraction`` holds whole documents out, packed apart, for a held-out loss (nanoGPT's
 ``val`` loss; there a slice of one token stream).
 """
@@ -24,8 +25,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -42,14 +42,21 @@ from editseq.io.records import (
     read_records,
     record_where,
 )
-from editseq.models.loading import EOS, opening_tokens
+from editseq.models.loading import EOS
 from editseq.train.common import (
+    PACKED,
     TrainOptions,
     check_run,
     claim_run,
-    held_out,
     run_trainer,
     training_arguments,
+)
+from editseq.train.packing import (
+    as_dataset,
+    chosen,
+    pack_corpus,
+    packed_corpus,
+    split_documents,
 )
 
 # preset -> (layers, hidden, heads, MLP width, context)
@@ -172,19 +179,6 @@ def _unused_record_options(opts: PretrainOptions, what: str) -> None:
                       UserWarning, stacklevel=3)
 
 
-def with_text(opts: PretrainOptions, texts: list[str]) -> list[str]:
-    """The documents that hold more than whitespace; the rest are dropped with a warning. An empty
-    one (an ``__init__.py``) packs as the opening and EOS alone, teaching the model that a text
-    may end where it begins. None left is an error."""
-    kept = [text for text in texts if text.strip()]
-    if not kept:
-        raise InputError(f"{opts.data}: no documents found" + (f" ({len(texts)} empty)" if texts else ""))
-    if len(kept) < len(texts):
-        warnings.warn(f"{len(texts) - len(kept)} of {len(texts)} documents dropped: empty or "
-                      "whitespace only", stacklevel=2)
-    return kept
-
-
 def _read_text(path: Path) -> str:
     """``path``'s text. Decoding with replacement would train on U+FFFD in place of the bytes (a
     Latin-1 file, a binary one named .txt) with no word of it. A byte-order mark that some
@@ -198,7 +192,7 @@ def _read_text(path: Path) -> str:
                          "as UTF-8 or leave it out of --data") from exc
 
 
-def train_bpe(texts: list[str], vocab_size: int) -> Any:
+def train_bpe(texts: Iterable[str], vocab_size: int) -> Any:
     """A byte-level BPE tokenizer trained on ``texts`` (any text encodes; nothing downloaded)."""
     import tokenizers
     import transformers
@@ -244,56 +238,6 @@ def model_config(preset: str, vocab_size: int, tokenizer: Any = None) -> Any:
         max_position_embeddings=context, tie_word_embeddings=False, **ids)
 
 
-def pack(tokenizer: Any, texts: list[str], block_size: int, what: str = "corpus") -> Any:
-    """Documents joined by end-of-sequence tokens, cut into full ``block_size`` blocks: a numpy
-    int32 array of shape (blocks, ``block_size``). Each document opens with what the tokenizer
-    puts before a text (a Llama-style BOS; nothing for the shipped tokenizers), as ``editseq
-    sample`` puts it before a prompt. A special token's text inside a document
-    (``"<|endoftext|>"`` in code that handles tokenizers) is read as text: as the special token,
-    it would end the document mid-way for the model. The tokens after the last full block are
-    left out (up to ``block_size`` - 1), with a warning saying how many where they are over 5% of
-    the corpus (a small corpus): fewer is every packing's rounding.
-
-    The stream is held as 4-byte integers, tokenized a batch of documents at a time: as Python
-    lists of ints it took some 36 bytes a token, several times the corpus's text
-    (``benchmarks/pretrain_memory.py``)."""
-    import numpy as np
-
-    opening = opening_tokens(tokenizer)  # documents end with the EOS appended here
-    stream = array("i")
-    for start in range(0, len(texts), 64):  # a batch's encodings hold ~100 bytes a token until packed
-        batch = texts[start:start + 64]
-        for ids in tokenizer(batch, add_special_tokens=False, split_special_tokens=True)["input_ids"]:
-            stream.extend(opening)
-            stream.extend(ids)
-            stream.append(tokenizer.eos_token_id)
-    left = len(stream) % block_size
-    # with no full block at all, the caller's error says so
-    if left > 0.05 * len(stream) and len(stream) > block_size:
-        warnings.warn(f"the {what}'s last {left} of {len(stream)} tokens fill no whole --block-size "
-                      f"{block_size} block and are left out", stacklevel=2)
-    tokens = np.frombuffer(stream, dtype=np.int32)
-    return tokens[:len(tokens) - left].reshape(-1, block_size)
-
-
-def as_dataset(blocks: Any) -> Any:
-    """``pack``'s blocks as what the Trainer reads: a torch map-style dataset whose items are
-    ``input_ids`` and ``labels`` (the same ids: the model shifts them), each block made a tensor
-    as it is read. A ``datasets.Dataset`` of them took some 30 to 50 bytes a token more as it
-    was made (``benchmarks/pretrain_memory.py``)."""
-    import torch
-
-    class Blocks(torch.utils.data.Dataset):
-        def __len__(self) -> int:
-            return len(blocks)
-
-        def __getitem__(self, index: int) -> dict[str, Any]:
-            ids = torch.from_numpy(blocks[index].astype("int64"))
-            return {"input_ids": ids, "labels": ids}
-
-    return Blocks()
-
-
 def train_pretrain(opts: PretrainOptions) -> dict[str, Any]:
     """Pretrain a ``preset`` model from scratch on ``opts.data``; returns the run record.
 
@@ -317,26 +261,22 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
     saved = opts.output_dir / "tokenizer.json"
     # a --tokenizer that does not load fails now, not once the whole corpus has been read
     reused = None if saved.is_file() else reused_tokenizer(opts)
-    read = list(_documents(opts, files, loaded))
-    kept = with_text(opts, read)
-    # whole documents, a text repeated in the corpus (a licence, a vendored file) on one side only;
-    # a trained BPE tokenizer learns from the trained ones alone
-    texts, evaluated = held_out(kept, kept, opts.eval_fraction, opts.seed, "distinct documents")
-    with args.main_process_first(local=False, desc="making the tokenizer"):  # all nodes wait
-        if saved.is_file():
+    block = opts.block_size or PRESETS[opts.preset][4]
+
+    def corpus() -> Iterator[str]:
+        return _documents(opts, files, loaded)
+
+    with args.main_process_first(local=False, desc="packing the corpus"):  # all nodes wait
+        tokenizer, packed = None, None
+        if saved.is_file():  # a resume, or a process after the main one: the blocks packed with it
             tokenizer = transformers.AutoTokenizer.from_pretrained(str(opts.output_dir))
-        else:
-            tokenizer = reused if reused is not None else train_bpe(texts, opts.vocab_size)
-        block = opts.block_size or PRESETS[opts.preset][4]
-        blocks = pack(tokenizer, texts, block)
-        if not len(blocks):
-            raise InputError(f"{opts.data}: the corpus has fewer than --block-size {block} tokens; "
-                             "pass a smaller --block-size or more text")
-        evaluation = pack(tokenizer, evaluated, block, "held-out documents") if evaluated else None
-        if evaluation is not None and not len(evaluation):
-            raise InputError(f"{opts.data}: the {len(evaluated)} documents --eval-fraction {opts.eval_fraction:g} "
-                             f"holds out have fewer than --block-size {block} tokens; pass a larger "
-                             "--eval-fraction or a smaller --block-size")
+            packed = packed_corpus(opts.output_dir / PACKED)
+        if packed is None:
+            split = split_documents(corpus(), opts.eval_fraction, opts.seed, opts.data)
+            if tokenizer is None:  # a trained BPE tokenizer learns from the trained documents alone
+                tokenizer = reused if reused is not None else train_bpe(chosen(corpus(), split.trained), opts.vocab_size)
+            packed = pack_corpus(tokenizer, corpus, split, block, opts.output_dir / PACKED, opts.data,
+                                 opts.eval_fraction)
         claim_run(opts, args, settings)  # before the tokenizer lands there: a rerun reuses it only under these settings
         if args.should_save:
             tokenizer.save_pretrained(str(opts.output_dir))
@@ -344,17 +284,20 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
     # labels are the inputs (the model shifts them); blocks are full, so nothing is padded, and the
     # end-of-sequence tokens between documents stay in the loss (a pad-masking collator would drop
     # them when pad = eos)
-    trainer = transformers.Trainer(model=model, args=args, train_dataset=as_dataset(blocks),
+    evaluation = packed.held_out_blocks
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=as_dataset(packed.blocks),
                                    eval_dataset=None if evaluation is None else as_dataset(evaluation),
                                    data_collator=transformers.default_data_collator,
                                    processing_class=tokenizer)
     params = sum(p.numel() for p in model.parameters())
+    dropped = packed.records - packed.documents - packed.held_out
     return run_trainer(trainer, opts, tokenizer,
-                       {"command": "pretrain", "parameters": params, "blocks": len(blocks),
-                        "block_size": block, "documents": len(texts), "eval_blocks": 0 if evaluation is None else len(evaluation),
+                       {"command": "pretrain", "parameters": params, "blocks": len(packed.blocks),
+                        "block_size": block, "documents": packed.documents,
+                        "eval_blocks": 0 if evaluation is None else len(evaluation),
                         # every document read is trained on, held out or dropped (as sft's data says of records)
-                        "data": {"records": len(read), "held_out": len(evaluated),
-                                 "dropped": {"empty": dropped} if (dropped := len(read) - len(texts) - len(evaluated)) else {}}})
+                        "data": {"records": packed.records, "held_out": packed.held_out,
+                                 "dropped": {"empty": dropped} if dropped else {}}})
 
 
 def count_parameters(preset: str, vocab_size: int) -> int:

@@ -69,7 +69,7 @@ def test_pretrain_on_two_processes_shares_the_main_process_tokenizer(tmp_path: P
     from transformers import AutoTokenizer
 
     from editseq.data import EXAMPLES
-    from editseq.train.pretrain import pack
+    from editseq.train.packing import pack
 
     out = tmp_path / "tiny"
     run = torchrun("pretrain", "--data", str(EXAMPLES), "--text-field", "program", "--vocab-size", "400",

@@ -162,7 +162,8 @@ def test_a_reused_tokenizer_without_an_end_of_sequence_token_gets_one(tmp_path: 
     failed with a traceback ("Could not infer dtype of NoneType")."""
     import transformers
 
-    from editseq.train.pretrain import EOS, pack, reused_tokenizer
+    from editseq.train.packing import pack
+    from editseq.train.pretrain import EOS, reused_tokenizer
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "x", "=", "1"]
     transformers.BertTokenizer(vocab={token: i for i, token in enumerate(vocab)}).save_pretrained(str(tmp_path / "bert"))
@@ -177,7 +178,8 @@ def test_documents_open_as_sampled_prompts_do(tmp_path: Path) -> None:
     prompts); the shipped byte-level BPE adds none, so its documents just follow each EOS."""
     from tokenizers.processors import TemplateProcessing
 
-    from editseq.train.pretrain import pack, train_bpe
+    from editseq.train.packing import pack
+    from editseq.train.pretrain import train_bpe
 
     texts = ["def f():\n    return 1\n", "x = 2\n"]
     tok = train_bpe(texts * 20, 300)
@@ -231,7 +233,8 @@ def test_a_lone_surrogate_in_a_document_is_named(tmp_path: Path) -> None:
 def test_special_token_text_in_a_document_stays_text() -> None:
     """Was: a document holding the text ``<|endoftext|>`` (code that handles tokenizers) packed
     an end-of-sequence token in its middle, teaching the model to stop there."""
-    from editseq.train.pretrain import EOS, pack, train_bpe
+    from editseq.train.packing import pack
+    from editseq.train.pretrain import EOS, train_bpe
 
     texts = [f'SEP = "{EOS}"\n', "x = 2\n"]
     tok = train_bpe(texts * 20, 300)
@@ -469,20 +472,24 @@ def test_empty_documents_are_dropped(tmp_path: Path) -> None:
     """Was: each empty file (an ``__init__.py``) packed as a lone EOS, so the blocks taught an
     end-of-sequence right after the previous one's."""
     from editseq.io.records import InputError
-    from editseq.train.pretrain import documents, pack, train_bpe, with_text
+    from editseq.train.packing import pack, split_documents
+    from editseq.train.pretrain import documents, train_bpe
 
     src = corpus(tmp_path / "src")
     (src / "__init__.py").write_text("", encoding="utf-8")
     (src / "blank.py").write_text("\n\n", encoding="utf-8")
     opts = PretrainOptions(data=str(src), output_dir=tmp_path / "run")
+    read = list(documents(opts))
     with pytest.warns(UserWarning, match="2 of 14 documents dropped: empty or whitespace only"):
-        texts = with_text(opts, list(documents(opts)))
-    assert len(texts) == 12
+        split = split_documents(read, 0, 0, str(src))
+    assert split.read == 14 and split.held_out == []
+    texts = [read[i] for i in split.trained]
+    assert len(texts) == 12 and all(text.strip() for text in texts)
     tokenizer = train_bpe(texts, 400)
     stream = [i for block in pack(tokenizer, texts, 1) for i in block]
     assert stream.count(tokenizer.eos_token_id) == 12  # one per document: no lone EOS
     with pytest.raises(InputError, match=r"no documents found \(2 empty\)"):
-        with_text(opts, ["", "\n"])
+        split_documents(["", "\n"], 0, 0, str(src))
 
 
 def test_the_run_record_counts_the_documents_dropped(tmp_path: Path) -> None:
@@ -503,7 +510,8 @@ def test_tokens_past_the_last_block_are_warned_about() -> None:
     """Was: left out silently, which in a small corpus is much of it."""
     import warnings
 
-    from editseq.train.pretrain import pack, train_bpe
+    from editseq.train.packing import pack
+    from editseq.train.pretrain import train_bpe
 
     texts = ["def f():\n    return 1\n", "x = 2\n"]
     tokenizer = train_bpe(texts, 300)
@@ -536,7 +544,7 @@ def test_held_out_documents_give_the_models_loss_on_them(tmp_path: Path) -> None
 
     from editseq.models.loading import load_model
     from editseq.train.common import held_out
-    from editseq.train.pretrain import pack
+    from editseq.train.packing import pack
 
     src = corpus(tmp_path / "src")
     opts = {"data": str(src), "output_dir": tmp_path / "run", "preset": "tiny-test", "vocab_size": 400,
@@ -569,3 +577,65 @@ def test_a_cosine_schedule_decays_the_rate_on_a_cosine(tmp_path: Path) -> None:
     logged = [h["learning_rate"] for h in state["log_history"] if "learning_rate" in h]
     # each step's logged rate is the one it stepped with: the schedule at the steps before it
     assert logged == pytest.approx([1e-3 * 0.5 * (1 + math.cos(math.pi * s / 4)) for s in range(4)])
+
+
+def test_the_corpus_is_packed_on_disk_and_a_resume_reads_it_again(tmp_path: Path) -> None:
+    """The blocks are a file of int32 ids under --output-dir/packed, read memory-mapped (the
+    corpus's text and token stream were held in memory whole); a resume reads the same file
+    where a finished packing left its manifest, and packs again where it did not."""
+    import numpy as np
+
+    from editseq.models.loading import load_model
+    from editseq.train.common import held_out
+    from editseq.train.packing import pack, packed_corpus
+
+    src = corpus(tmp_path / "src")
+    opts = {"data": str(src), "output_dir": tmp_path / "run", "vocab_size": 400, "block_size": 32,
+            "batch_size": 2, "max_steps": 1, "save_steps": 1, "eval_fraction": 0.25}
+    record = train_pretrain(PretrainOptions(**opts))
+    folder = tmp_path / "run" / "packed"
+    packed = packed_corpus(folder)
+    assert isinstance(packed.blocks, np.memmap) and isinstance(packed.held_out_blocks, np.memmap)
+    assert (len(packed.blocks), len(packed.held_out_blocks)) == (record["blocks"], record["eval_blocks"])
+    documents = [p.read_text(encoding="utf-8") for p in sorted(src.iterdir())]
+    trained, evaluated = held_out(documents, documents, 0.25, 0, "documents")
+    _, tokenizer = load_model(str(tmp_path / "run"), device="cpu")
+    assert np.array_equal(packed.blocks, pack(tokenizer, trained, 32))
+    assert np.array_equal(packed.held_out_blocks, pack(tokenizer, evaluated, 32))
+    assert sorted(p.name for p in folder.iterdir()) == ["held_out.int32", "packed.json", "train.int32"]
+
+    train = folder / "train.int32"
+    written = (train.stat().st_ino, train.stat().st_mtime_ns, train.read_bytes())
+    with pytest.warns(UserWarning, match="resumed checkpoint-1 of a 1-step run"):
+        again = train_pretrain(PretrainOptions(**{**opts, "max_steps": 2}))
+    assert (train.stat().st_ino, train.stat().st_mtime_ns) == written[:2]  # read, not packed again
+    assert {k: again[k] for k in ("blocks", "eval_blocks", "documents", "data")} == \
+        {k: record[k] for k in ("blocks", "eval_blocks", "documents", "data")}
+
+    (folder / "packed.json").unlink()  # as a run stopped while packing leaves it
+    train.write_bytes(written[2][:100])
+    with pytest.warns(UserWarning, match="resumed checkpoint-2 of a 2-step run"):
+        third = train_pretrain(PretrainOptions(**{**opts, "max_steps": 3}))
+    assert third["global_step"] == 3 and train.read_bytes() == written[2]
+    (folder / "held_out.int32").unlink()  # deleted to save room
+    with pytest.warns(UserWarning, match="resumed checkpoint-3 of a 3-step run"):
+        train_pretrain(PretrainOptions(**{**opts, "max_steps": 4}))
+    assert np.array_equal(packed_corpus(folder).held_out_blocks, pack(tokenizer, evaluated, 32))
+
+
+def test_a_corpus_or_held_out_part_shorter_than_a_block_is_named(tmp_path: Path) -> None:
+    """Both errors come after the corpus was packed into the output folder; rerun there as the
+    first one advises, the run goes on (the packed files of the failed run are not taken for a
+    stranger's files)."""
+    from editseq.io.records import InputError
+
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps({"text": f"x{i} = {i}\n"}) + "\n" for i in range(8)),
+                                      encoding="utf-8")
+    opts = {"data": str(tmp_path / "c.jsonl"), "vocab_size": 300, "max_steps": 1}
+    with pytest.raises(InputError, match=r"c\.jsonl: the corpus has fewer than --block-size 256 tokens; "
+                                         "pass a smaller --block-size or more text"):
+        train_pretrain(PretrainOptions(**opts, output_dir=tmp_path / "a", block_size=256))
+    assert train_pretrain(PretrainOptions(**opts, output_dir=tmp_path / "a", block_size=12))["global_step"] == 1
+    with pytest.raises(InputError, match=r"c\.jsonl: the 2 documents --eval-fraction 0.25 holds out have fewer "
+                                         "than --block-size 16 tokens"), pytest.warns(UserWarning, match="left out"):
+        train_pretrain(PretrainOptions(**opts, output_dir=tmp_path / "b", block_size=16, eval_fraction=0.25))
