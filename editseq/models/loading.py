@@ -30,6 +30,25 @@ class ModelError(ValueError):
     """A model that cannot be found or loaded; the message says what to install or pass."""
 
 
+class PromptTooLong(ModelError):
+    """A prompt that fills the model's context; ``index``: its place among the prompts of one
+    ``Backend.generate`` call, so that ``editseq sample`` names its task, not every task of the batch."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+def check_context(lengths: list[int], context: int, model: str, setting: str) -> None:
+    """Refuse the first prompt (of token ``lengths``) that fills the model's ``context``
+    (named by its ``setting``), leaving no room to generate."""
+    for index, n in enumerate(lengths):
+        if n >= context:
+            raise PromptTooLong(f"--model {model}: a prompt of {n} tokens fills the model's context of "
+                                f"{context} tokens ({setting}), leaving no room to generate; sample a "
+                                "model with a longer context", index)
+
+
 @dataclass(frozen=True)
 class EmbeddedModel:
     """A model file shipped inside a Python package."""

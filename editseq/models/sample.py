@@ -37,6 +37,7 @@ from editseq.models.backend import Backend, GenerationConfig, check_sampling
 from editseq.models.loading import (
     BackendOptions,
     ModelError,
+    PromptTooLong,
     is_server_url,
     model_identity,
     open_backend,
@@ -223,7 +224,9 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, bench: Benc
             began = time.perf_counter()
             try:
                 generations = backend.generate(prompts, config)
-            except ModelError as exc:  # a prompt over the model's context, a server's refusal
+            except PromptTooLong as exc:
+                raise ModelError(f"{group[exc.index].task_id}: {exc}") from exc
+            except ModelError as exc:  # a server's refusal (of a prompt over its context, say)
                 raise ModelError(f"{', '.join(p.task_id for p in group)}: {exc}") from exc
             seconds += time.perf_counter() - began
             for problem, gens in zip(group, generations, strict=True):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from editseq.models.backend import Generation, GenerationConfig, adds_bos, sample_seed
-from editseq.models.loading import ModelError
+from editseq.models.loading import check_context
 from editseq.text import cut_at_stop
 
 # what transformers would take from a model's generation_config.json that changes the draw
@@ -51,7 +51,12 @@ class TransformersBackend:
         self._ends = {t for t in ends if t is not None}
 
     def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
-        """``config.n`` generations per prompt; greedy (temperature 0) decodes each prompt once."""
+        """``config.n`` generations per prompt; greedy (temperature 0) decodes each prompt once.
+        A prompt that fills the model's context is refused before any is generated."""
+        context = self._context()
+        if context:
+            lengths = self.tokenizer(prompts, add_special_tokens=adds_bos(self.tokenizer, prompts))["input_ids"]
+            check_context([len(ids) for ids in lengths], context, self.name, "max_position_embeddings")
         rows = [(p, k) for p in dict.fromkeys(prompts) for k in range(config.draws)]
         rows.sort(key=lambda r: -len(r[0]))
         done: dict[tuple[str, int], Generation] = {}
@@ -92,15 +97,14 @@ class TransformersBackend:
         the model's context (``max_position_embeddings``) ends, as vLLM caps them; transformers
         would generate past it, into positions the model never learned, and its tokens there
         are noise. A row is cut at its own end, after the batch, so what it draws does not
-        depend on the prompts beside it. A prompt that fills the context is refused."""
-        context = getattr(self.model.config, "max_position_embeddings", None)
+        depend on the prompts beside it."""
+        context = self._context()
         if not context:
             return [max_new_tokens] * len(lengths)
-        if max(lengths) >= context:
-            raise ModelError(f"--model {self.name}: a prompt of {max(lengths)} tokens fills the model's "
-                             f"context of {context} tokens (max_position_embeddings), leaving no room to "
-                             "generate; sample a model with a longer context")
         return [min(max_new_tokens, context - n) for n in lengths]
+
+    def _context(self) -> int | None:
+        return getattr(self.model.config, "max_position_embeddings", None)
 
     def _decode(self, ids: list[int], stop: tuple[str, ...], after: int | None = None) -> Generation:
         """Text up to the first end token (kept: ``<|diff|>`` and other added tokens), then stops.

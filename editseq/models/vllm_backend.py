@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from editseq.models.backend import Generation, GenerationConfig, adds_bos, sample_seed
-from editseq.models.loading import ModelError, resolve_model
+from editseq.models.loading import ModelError, check_context, resolve_model
 from editseq.text import cut_at_stop
 
 
@@ -40,7 +40,11 @@ class VLLMBackend:
             seed=sample_seed(config.seed, prompt, 0), skip_special_tokens=False,
             spaces_between_special_tokens=False)
             for prompt in prompts]
-        outputs = self.llm.generate(token_prompts(self.tokenizer, prompts), params, use_tqdm=False)
+        tokens = token_prompts(self.tokenizer, prompts)
+        # vLLM's own refusal (a ValueError) names no prompt
+        check_context([len(p["prompt_token_ids"]) for p in tokens], self.llm.llm_engine.model_config.max_model_len,
+                      self.name, "max_model_len")
+        outputs = self.llm.generate(tokens, params, use_tqdm=False)
         gens = [[Generation(cut_at_stop(c.text, config.stop), len(c.token_ids)) for c in out.outputs]
                 for out in outputs]
         return [g * (config.n // config.draws) for g in gens]

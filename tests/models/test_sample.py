@@ -125,3 +125,26 @@ def test_a_run_begun_under_other_prompts_does_not_resume(smollm2, tmp_path: Path
     else:
         with pytest.raises(ConfigError, match=r"prompts: \"\(before editseq recorded them\)\" then"):
             sample(opts, backend)
+
+
+def test_a_prompt_over_the_context_names_its_task_alone(tmp_path: Path, shared_data: Path) -> None:
+    """Was: the error named every task of the batch the prompt was drawn with (up to
+    --batch-size of them), which left the user to find the long one."""
+    pytest.importorskip("torch")
+    from transformers import AutoTokenizer
+
+    from editseq.models.loading import ModelError
+    from tests.train.tiny import tiny_model
+
+    model = tiny_model(tmp_path)
+    tokenizer = AutoTokenizer.from_pretrained(str(model))
+    problems = load_benchmark("humaneval", shared_data).problems
+    lengths = {t: len(tokenizer(problems[t].prompt.rstrip("\n") + "\n")["input_ids"]) for t in ("HumanEval/2", "HumanEval/3")}
+    longer = max(lengths, key=lengths.get)
+    assert lengths[longer] > min(lengths.values())
+    config = json.loads((model / "config.json").read_text(encoding="utf-8"))
+    (model / "config.json").write_text(json.dumps({**config, "max_position_embeddings": lengths[longer]}), encoding="utf-8")
+    with pytest.raises(ModelError, match=rf"^{longer}: --model .*: a prompt of {lengths[longer]} tokens fills the "
+                                         rf"model's context of {lengths[longer]} tokens \(max_position_embeddings\)"):
+        sample(SampleOptions(model=str(model), data=shared_data, task_ids=["HumanEval/2", "HumanEval/3"],
+                             temperature=0, max_new_tokens=2, out=tmp_path / "s.jsonl", progress=False))
