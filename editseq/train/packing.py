@@ -1,7 +1,7 @@
 """A pretraining corpus packed into token blocks on disk, which the Trainer reads memory-mapped.
 
-Documents are tokenized a batch at a time and written to a file of int32 token ids (nanoGPT's
-``train.bin``; 4 bytes a token), in ``--output-dir``'s ``packed/`` folder. Neither the corpus's
+Documents are tokenized a batch at a time and written to a file of token ids (nanoGPT's
+``train.bin``: 2 bytes a token where the vocabulary has at most 65,536, else 4), in ``--output-dir``'s ``packed/`` folder. Neither the corpus's
 text nor its token stream is held in memory, so a corpus larger than memory trains; the corpus
 is read in passes instead (which documents train and which are held out, the BPE tokenizer's
 training, then each side's packing). A resumed run reads the blocks it packed; the processes of
@@ -26,6 +26,7 @@ from editseq.io.records import InputError
 from editseq.models.loading import opening_tokens
 from editseq.train.common import held_out
 
+_TYPECODES = {"uint16": "H", "int32": "i"}  # array's for numpy's
 MANIFEST = "packed.json"  # written last: its presence says the blocks beside it are whole
 
 
@@ -85,8 +86,8 @@ def chosen(texts: Iterable[str], indices: list[int]) -> Iterator[str]:
 
 def pack(tokenizer: Any, texts: Iterable[str], block_size: int, what: str = "corpus",
          into: Path | None = None) -> Any:
-    """Documents joined by end-of-sequence tokens, cut into full ``block_size`` blocks: an int32
-    array of shape (blocks, ``block_size``), memory-mapped from the file ``into`` where given
+    """Documents joined by end-of-sequence tokens, cut into full ``block_size`` blocks: an array
+    (of ``token_dtype``) of shape (blocks, ``block_size``), memory-mapped from the file ``into`` where given
     (written whole, then renamed into place), else held in memory. Each document opens with
     what the tokenizer puts before a text (a Llama-style BOS; nothing for the shipped
     tokenizers), as ``editseq sample`` puts it before a prompt. A special token's text inside a
@@ -97,13 +98,14 @@ def pack(tokenizer: Any, texts: Iterable[str], block_size: int, what: str = "cor
     import numpy as np
 
     opening = opening_tokens(tokenizer)  # documents end with the EOS appended here
+    dtype = token_dtype(tokenizer)
     part = None if into is None else into.with_name(f"{into.name}.{os.getpid()}.part")  # processes may pack at once
     tokens = 0
     try:
         with io.BytesIO() if part is None else part.open("wb") as sink:
             documents = iter(texts)
             while batch := list(islice(documents, 64)):  # a batch's encodings hold ~100 bytes a token until written
-                stream = array("i")
+                stream = array(_TYPECODES[dtype])
                 for ids in tokenizer(batch, add_special_tokens=False, split_special_tokens=True)["input_ids"]:
                     stream.extend(opening)
                     stream.extend(ids)
@@ -123,38 +125,45 @@ def pack(tokenizer: Any, texts: Iterable[str], block_size: int, what: str = "cor
                       f"{block_size} block and are left out", stacklevel=2)
     shape = ((tokens - left) // block_size, block_size)
     if into is None:
-        return np.frombuffer(held, dtype=np.int32)[:tokens - left].reshape(shape)
-    return _blocks(into, shape)
+        return np.frombuffer(held, dtype=dtype)[:tokens - left].reshape(shape)
+    return _blocks(into, shape, dtype)
 
 
-def _blocks(path: Path, shape: tuple[int, int]) -> Any:
+def token_dtype(tokenizer: Any) -> str:
+    """The narrowest type that holds ``tokenizer``'s ids, as nanoGPT stores GPT-2's in uint16:
+    half the disk and page cache of int32 for the usual vocabularies (SmolLM2's 49,152; a
+    trained BPE's 8,192)."""
+    return "uint16" if len(tokenizer) <= 1 << 16 else "int32"
+
+
+def _blocks(path: Path, shape: tuple[int, int], dtype: str) -> Any:
     """The blocks of a packed file, memory-mapped (mmap takes no empty file: no blocks, an empty array)."""
     import numpy as np
 
     if not shape[0]:
-        return np.empty(shape, dtype=np.int32)
-    return np.memmap(path, dtype=np.int32, mode="r", shape=shape)
+        return np.empty(shape, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r", shape=shape)
 
 
 def pack_corpus(tokenizer: Any, documents: Callable[[], Iterable[str]], split: Split, block_size: int,
                 folder: Path, source: str, fraction: float) -> Packed:
-    """``split``'s documents packed into ``folder`` (``train.int32``, ``held_out.int32``, then the
+    """``split``'s documents packed into ``folder`` (``train.bin``, ``held_out.bin``, then the
     manifest); ``documents`` reads the corpus again from its start."""
     folder.mkdir(parents=True, exist_ok=True)
-    blocks = pack(tokenizer, chosen(documents(), split.trained), block_size, into=folder / "train.int32")
+    blocks = pack(tokenizer, chosen(documents(), split.trained), block_size, into=folder / "train.bin")
     if not len(blocks):
         raise InputError(f"{source}: the corpus has fewer than --block-size {block_size} tokens; "
                          "pass a smaller --block-size or more text")
     evaluation = None
     if split.held_out:
         evaluation = pack(tokenizer, chosen(documents(), split.held_out), block_size, "held-out documents",
-                          into=folder / "held_out.int32")
+                          into=folder / "held_out.bin")
         if not len(evaluation):
             raise InputError(f"{source}: the {len(split.held_out)} documents --eval-fraction {fraction:g} "
                              f"holds out have fewer than --block-size {block_size} tokens; pass a larger "
                              "--eval-fraction or a smaller --block-size")
     packed = Packed(blocks, evaluation, split.read, len(split.trained), len(split.held_out))
-    manifest = {"block_size": block_size, "blocks": len(blocks),
+    manifest = {"block_size": block_size, "dtype": str(blocks.dtype), "blocks": len(blocks),
                 "held_out_blocks": 0 if evaluation is None else len(evaluation),
                 "records": packed.records, "documents": packed.documents, "held_out": packed.held_out}
     part = folder / f"{MANIFEST}.{os.getpid()}.part"
@@ -168,10 +177,10 @@ def packed_corpus(folder: Path) -> Packed | None:
     or a file of it was deleted since (packed again)."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        block = manifest["block_size"]
-        evaluation = (_blocks(folder / "held_out.int32", (manifest["held_out_blocks"], block))
+        block, dtype = manifest["block_size"], manifest["dtype"]
+        evaluation = (_blocks(folder / "held_out.bin", (manifest["held_out_blocks"], block), dtype)
                       if manifest["held_out"] else None)
-        blocks = _blocks(folder / "train.int32", (manifest["blocks"], block))
+        blocks = _blocks(folder / "train.bin", (manifest["blocks"], block), dtype)
     except FileNotFoundError:
         return None
     return Packed(blocks, evaluation, manifest["records"], manifest["documents"], manifest["held_out"])

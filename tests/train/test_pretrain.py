@@ -580,7 +580,7 @@ def test_a_cosine_schedule_decays_the_rate_on_a_cosine(tmp_path: Path) -> None:
 
 
 def test_the_corpus_is_packed_on_disk_and_a_resume_reads_it_again(tmp_path: Path) -> None:
-    """The blocks are a file of int32 ids under --output-dir/packed, read memory-mapped (the
+    """The blocks are a file of token ids under --output-dir/packed, read memory-mapped (the
     corpus's text and token stream were held in memory whole); a resume reads the same file
     where a finished packing left its manifest, and packs again where it did not."""
     import numpy as np
@@ -602,9 +602,10 @@ def test_the_corpus_is_packed_on_disk_and_a_resume_reads_it_again(tmp_path: Path
     _, tokenizer = load_model(str(tmp_path / "run"), device="cpu")
     assert np.array_equal(packed.blocks, pack(tokenizer, trained, 32))
     assert np.array_equal(packed.held_out_blocks, pack(tokenizer, evaluated, 32))
-    assert sorted(p.name for p in folder.iterdir()) == ["held_out.int32", "packed.json", "train.int32"]
+    assert sorted(p.name for p in folder.iterdir()) == ["held_out.bin", "packed.json", "train.bin"]
+    assert packed.blocks.dtype == np.uint16  # a 400-token vocabulary: 2 bytes a token
 
-    train = folder / "train.int32"
+    train = folder / "train.bin"
     written = (train.stat().st_ino, train.stat().st_mtime_ns, train.read_bytes())
     with pytest.warns(UserWarning, match="resumed checkpoint-1 of a 1-step run"):
         again = train_pretrain(PretrainOptions(**{**opts, "max_steps": 2}))
@@ -617,7 +618,7 @@ def test_the_corpus_is_packed_on_disk_and_a_resume_reads_it_again(tmp_path: Path
     with pytest.warns(UserWarning, match="resumed checkpoint-2 of a 2-step run"):
         third = train_pretrain(PretrainOptions(**{**opts, "max_steps": 3}))
     assert third["global_step"] == 3 and train.read_bytes() == written[2]
-    (folder / "held_out.int32").unlink()  # deleted to save room
+    (folder / "held_out.bin").unlink()  # deleted to save room
     with pytest.warns(UserWarning, match="resumed checkpoint-3 of a 3-step run"):
         train_pretrain(PretrainOptions(**{**opts, "max_steps": 4}))
     assert np.array_equal(packed_corpus(folder).held_out_blocks, pack(tokenizer, evaluated, 32))
@@ -639,3 +640,17 @@ def test_a_corpus_or_held_out_part_shorter_than_a_block_is_named(tmp_path: Path)
     with pytest.raises(InputError, match=r"c\.jsonl: the 2 documents --eval-fraction 0.25 holds out have fewer "
                                          "than --block-size 16 tokens"), pytest.warns(UserWarning, match="left out"):
         train_pretrain(PretrainOptions(**opts, output_dir=tmp_path / "b", block_size=16, eval_fraction=0.25))
+
+
+def test_token_ids_past_two_bytes_are_packed_in_four() -> None:
+    import numpy as np
+
+    from editseq.train.packing import pack
+    from editseq.train.pretrain import train_bpe
+
+    tokenizer = train_bpe(["x = 1\n"] * 20, 300)
+    assert pack(tokenizer, ["x = 1\n"], 1).dtype == np.uint16
+    tokenizer.add_tokens([f"<t{i}>" for i in range(1 << 16)])
+    text = "x = <t65535>\n"  # the last added token's id is past 65,535
+    blocks = pack(tokenizer, [text], 1)
+    assert blocks.dtype == np.int32 and tokenizer.decode(blocks.ravel().tolist()) == text + tokenizer.eos_token
