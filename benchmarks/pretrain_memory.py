@@ -20,10 +20,11 @@ before; at 758e5ac packing added 0.2 GB (a batch's encodings, freed as it is pac
 About 325 MB of either peak is the imports (torch, transformers).
 
 Measured 2026-11-24 against 758e5ac (the corpus's text read whole, the int32 stream in memory),
-where the corpus is read in passes and the blocks are written to ``packed/`` and memory-mapped:
-  --repeat 4, 33.1 M tokens: 758e5ac 995 MB, 99.3 s; this change 723 MB, 174.1 s: 1.4x less memory
-  --repeat 8, 66.2 M tokens: 758e5ac 1,330 MB, 438.7 s; this change 731 MB, 297.6 s: 1.8x less memory
-This change's peak no longer grows with the corpus (the imports, the BPE trainer's counts, a
+at 211c3c3 (the corpus read in passes, the blocks written to ``packed/`` and memory-mapped; then
+as int32, since 2-byte ids for vocabularies of up to 65,536 tokens):
+  --repeat 4, 33.1 M tokens: 758e5ac 995 MB, 99.3 s; 211c3c3 723 MB, 174.1 s: 1.4x less memory
+  --repeat 8, 66.2 M tokens: 758e5ac 1,330 MB, 438.7 s; 211c3c3 731 MB, 297.6 s: 1.8x less memory
+The peak no longer grows with the corpus (the imports, the BPE trainer's counts, a
 batch's encodings); the extra passes read the JSONL in about 0.1 s each at --repeat 1.
 """
 
