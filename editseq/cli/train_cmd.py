@@ -49,6 +49,10 @@ def sft_command(config_file: Path | None, **values: object) -> int:
 def pretrain_command(config_file: Path | None, **values: object) -> int:
     """Pretrain a tiny causal code LM from scratch (TinyCodeLM-like 150M/400M, or tiny-test).
 
+    The corpus is packed into OUTPUT-DIR/packed/ (token ids, 2 bytes each for vocabularies of up
+    to 65,536) and read from there, so it need not fit in memory; a rerun resumes from the same
+    blocks. Delete packed/ once the run is done.
+
     \b
     Examples:
       editseq train pretrain --data src/ --preset tiny-test --max-steps 200 --output-dir runs/tiny
