@@ -173,15 +173,16 @@ def pack_corpus(tokenizer: Any, documents: Callable[[], Iterable[str]], split: S
 
 
 def packed_corpus(folder: Path) -> Packed | None:
-    """The blocks ``pack_corpus`` wrote to ``folder``, memory-mapped; None where it did not finish
-    or a file of it was deleted since (packed again)."""
+    """The blocks ``pack_corpus`` wrote to ``folder``, memory-mapped; None where it did not finish,
+    a file of it was deleted since, or its manifest lacks what this version records (211c3c3's
+    had no dtype, its files int32 ids in ``train.int32``): packed again."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         block, dtype = manifest["block_size"], manifest["dtype"]
         evaluation = (_blocks(folder / "held_out.bin", (manifest["held_out_blocks"], block), dtype)
                       if manifest["held_out"] else None)
         blocks = _blocks(folder / "train.bin", (manifest["blocks"], block), dtype)
-    except FileNotFoundError:
+    except (FileNotFoundError, KeyError):
         return None
     return Packed(blocks, evaluation, manifest["records"], manifest["documents"], manifest["held_out"])
 

@@ -624,6 +624,32 @@ def test_the_corpus_is_packed_on_disk_and_a_resume_reads_it_again(tmp_path: Path
     assert np.array_equal(packed_corpus(folder).held_out_blocks, pack(tokenizer, evaluated, 32))
 
 
+def test_a_resume_packs_again_where_an_earlier_version_packed(tmp_path: Path) -> None:
+    """Was: a run packed by 211c3c3 (int32 ids in train.int32 and held_out.int32, a packed.json
+    without their dtype) failed to resume with ``KeyError: 'dtype'``; it now packs again."""
+    import numpy as np
+
+    from editseq.train.packing import packed_corpus
+
+    opts = {"data": str(corpus(tmp_path / "src")), "output_dir": tmp_path / "run", "vocab_size": 400,
+            "block_size": 32, "batch_size": 2, "max_steps": 1, "save_steps": 1, "eval_fraction": 0.25}
+    train_pretrain(PretrainOptions(**opts))
+    folder = tmp_path / "run" / "packed"
+    packed = packed_corpus(folder)
+    written = {name: np.asarray(blocks).copy() for name, blocks in
+               (("train", packed.blocks), ("held_out", packed.held_out_blocks))}
+    for name, blocks in written.items():  # as 211c3c3 left them
+        (folder / f"{name}.bin").unlink()
+        (folder / f"{name}.int32").write_bytes(blocks.astype(np.int32).tobytes())
+    manifest = json.loads((folder / "packed.json").read_text(encoding="utf-8"))
+    del manifest["dtype"]
+    (folder / "packed.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.warns(UserWarning, match="resumed checkpoint-1 of a 1-step run"):
+        assert train_pretrain(PretrainOptions(**{**opts, "max_steps": 2}))["global_step"] == 2
+    again = packed_corpus(folder)
+    assert np.array_equal(again.blocks, written["train"]) and np.array_equal(again.held_out_blocks, written["held_out"])
+
+
 def test_a_corpus_or_held_out_part_shorter_than_a_block_is_named(tmp_path: Path) -> None:
     """Both errors come after the corpus was packed into the output folder; rerun there as the
     first one advises, the run goes on (the packed files of the failed run are not taken for a
