@@ -49,6 +49,7 @@ class TrainOptions:
     logging_steps: int = option(10, help="log the training loss every N steps")
     seed: int = option(0, help="seed for initialisation, shuffling and dropout")
     bf16: bool = option(False, help="train in bfloat16 mixed precision (GPUs that support it)")
+    ddp_timeout: int = option(1800, help="seconds a process of a distributed run waits for the others, also while the main one prepares the data alone (pretrain packs the whole corpus): raise it where that takes longer")
 
     def default_epochs(self) -> float:
         """Passes over the data where ``--epochs`` is not given."""
@@ -71,7 +72,7 @@ class TrainOptions:
             raise ConfigError(f"--warmup-ratio must be in [0, 1), got {self.warmup_ratio}")
         if not 0 <= self.eval_fraction < 1:
             raise ConfigError(f"--eval-fraction must be in [0, 1), got {self.eval_fraction}")
-        for name in ("batch_size", "grad_accum", "save_steps", "logging_steps"):
+        for name in ("batch_size", "grad_accum", "save_steps", "logging_steps", "ddp_timeout"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
         for name in ("max_steps", "weight_decay", "save_total_limit", "eval_steps"):  # 0 has a meaning; below, none
@@ -136,15 +137,17 @@ def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:
         use_cpu=int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available(),
         # every parameter takes part in each step; DDP's search for unused ones costs a pass per step
         ddp_find_unused_parameters=False,
+        # the process group's timeout: the others wait this long at main_process_first's barrier
+        ddp_timeout=opts.ddp_timeout,
         **extra,
     )
 
 
 # what a rerun may change: how long and how often, not what is trained; gradient checkpointing
 # (sft) trades time for memory and computes the same gradients, so a run that ran out of GPU
-# memory resumes with it
+# memory resumes with it; a distributed run that timed out resumes with a longer wait
 RESUMABLE = ("output_dir", "max_steps", "epochs", "save_steps", "save_total_limit", "logging_steps",
-             "eval_steps", "gradient_checkpointing")
+             "eval_steps", "gradient_checkpointing", "ddp_timeout")
 
 
 T = TypeVar("T")

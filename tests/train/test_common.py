@@ -43,3 +43,16 @@ def test_epochs_given_with_max_steps_warn_that_they_go_unused(tmp_path: Path) ->
         warnings.simplefilter("error")
         assert PretrainOptions(data="c.jsonl", output_dir=tmp_path, max_steps=2).epochs == 1.0
         assert SFTOptions(model="m", data="d.jsonl", output_dir=tmp_path, format="program", max_steps=2).epochs == 10.0
+
+
+def test_ddp_timeout_reaches_the_training_arguments_and_is_checked(tmp_path: Path) -> None:
+    """The barrier other processes wait at while the main one packs a corpus or tokenizes a
+    dataset timed out at transformers' 30 minutes, whatever the data's size."""
+    from editseq.config import ConfigError
+    from editseq.train.common import training_arguments
+
+    assert training_arguments(PretrainOptions(data="c.jsonl", output_dir=tmp_path, max_steps=1)).ddp_timeout == 1800
+    opts = PretrainOptions(data="c.jsonl", output_dir=tmp_path, max_steps=1, ddp_timeout=7200)
+    assert training_arguments(opts).ddp_timeout == 7200
+    with pytest.raises(ConfigError, match="--ddp-timeout must be at least 1"):
+        PretrainOptions(data="c.jsonl", output_dir=tmp_path, max_steps=1, ddp_timeout=0)

@@ -530,11 +530,14 @@ def test_an_output_dir_inside_the_corpus_folder_is_not_read_as_corpus(tmp_path: 
     merges.txt) were corpus files to the rerun, which then refused to resume on changed data."""
     src = corpus(tmp_path / "src")
     n = len(list(src.iterdir()))
-    opts = PretrainOptions(data=str(src), output_dir=src / "runs" / "tiny", vocab_size=400, block_size=32,
-                           batch_size=2, max_steps=1)
+    given = {"data": str(src), "output_dir": src / "runs" / "tiny", "vocab_size": 400, "block_size": 32,
+             "batch_size": 2, "max_steps": 1}
+    opts = PretrainOptions(**given)
     assert train_pretrain(opts)["documents"] == n
     (src / "runs" / "tiny" / "README.md").write_text("# a model card\n", encoding="utf-8")
     assert train_pretrain(opts)["run_loss"] is None  # finished already: resumed, not refused
+    # as is a run resumed with a longer wait for its processes (one that timed out packing)
+    assert train_pretrain(PretrainOptions(**given, ddp_timeout=7200))["run_loss"] is None
 
 
 def test_held_out_documents_give_the_models_loss_on_them(tmp_path: Path) -> None:
