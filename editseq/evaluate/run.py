@@ -47,9 +47,10 @@ def recheck_option() -> bool:
     return option(True, help="re-run what the machine's load may have decided (wall-clock timeouts, deaths by SIGKILL: the OOM killer's) one at a time, after the rest, before it counts")
 
 
-def overwrite_option() -> bool:
-    """The ``--overwrite`` option of each command that writes ``x_summary.json`` (see ``check_replacing``)."""
-    return option(False, help="replace results of another benchmark or samples file, or judged under other settings (--stop, --timeout, ...), at the same place (default: refuse; --out-dir keeps both)")
+def overwrite_option(refused: str = "another benchmark or samples file") -> bool:
+    """The ``--overwrite`` option of each command that writes ``x_summary.json`` (see ``check_replacing``);
+    ``refused``: whose results it refuses to replace, in the command's own options."""
+    return option(False, help=f"replace results of {refused} at the same place (default: refuse; --out-dir keeps both)")
 
 
 @dataclass
@@ -69,7 +70,7 @@ class EvaluateOptions(ScaleOptions):
     strip_fences: bool = option(True, help="use the first ```-fenced block of a sample when present")
     stop: bool = option(False, help="cut completions at the benchmark's stop sequences: HumanEval(+) at \\nclass, \\ndef, \\n#, \\nif, \\nprint (CodeGen/CodeT); MBPP(+), whose completions are whole programs, at \\n\"\"\", \\nassert, \\nif __name__, \\ndef main(, \\nprint( (EvalPlus); programs resolved by --resolve-edits are left whole")
     resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first (records from 'editseq sample --format editseq' are resolved already and left as they are)")
-    overwrite: bool = overwrite_option()
+    overwrite: bool = overwrite_option("another benchmark or samples file, or judged under other settings (--stop, --timeout, ...),")
     recheck: bool = recheck_option()
     progress: bool = option(True, help="show a progress bar")
 

@@ -1,4 +1,5 @@
 import importlib
+import re
 import warnings
 
 import click
@@ -28,6 +29,18 @@ def test_every_optional_value_option_says_its_default():
               if isinstance(p, click.Option) and not p.is_flag and p.name != "config_file"
               and p.default in (None, "", ()) and not any(w in (p.help or "") for w in ("default", "[required]"))]
     assert silent == []
+
+
+def test_option_help_names_only_options_of_its_command():
+    """Was: `editseq mtpb evaluate --help` said --overwrite replaced results "judged under other
+    settings (--stop, --timeout, ...)", the text of `editseq evaluate`'s option: mtpb evaluate has
+    neither option, and no settings it refuses over. Another command's flags are named with it
+    (`'editseq sample --format editseq'`)."""
+    stray = [f"{name} {p.opts[0]}: {flag}" for name, command in _leaf_commands().items() for p in command.params
+             if isinstance(p, click.Option)
+             for flag in re.findall(r"--[a-z][a-z0-9-]*", re.sub(r"'editseq [^']*'|`editseq [^`]*`", "", p.help or ""))
+             if flag not in {o for q in command.params for o in q.opts + q.secondary_opts}]
+    assert stray == []
 
 
 def test_unknown_command_is_a_usage_error():
