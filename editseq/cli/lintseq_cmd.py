@@ -43,8 +43,13 @@ def lintseq(config_file: Path | None, **values: object) -> int:
     )
     shown = [f"output: {p['output']}"] if summary.converted else []
     click.echo("\n".join(shown + ([f"errors: {p['errors']}"] if summary.failed else [])))
-    for reason, count in summary.reasons.most_common(5):
+    reasons = summary.reasons.most_common()
+    for reason, count in reasons[:5]:
         click.echo(f"  {count:6d}  {reason}")
+    if len(reasons) > 5:  # the rest on one line, so the counts add up to the failed records
+        others = len(reasons) - 5
+        click.echo(f"  {sum(count for _, count in reasons[5:]):6d}  {others} other reason{'s' * (others > 1)}: "
+                   f"see {p['errors']}")
     if cfg.show and p["jsonl"].exists():
         _show(p["jsonl"], cfg.show, cfg.instruction_field or "instruction")
     if not summary.converted:  # run_lintseq refuses an INPUT of no records
