@@ -32,13 +32,14 @@ BF16_FLAG=$([ "${BF16:-0}" = 1 ] && echo --bf16 || true)
   --format program --lr 3e-4 $EPOCHS_P $STEPS $BF16_FLAG --output-dir "$OUT/sft-program"
 [ -f "$OUT/sft-editseq/editseq_train.json" ] || editseq train sft --model "${MODEL:-smollm2-135m}" --data "$OUT/edits.jsonl" \
   --format editseq --lr 3e-4 $EPOCHS_E $STEPS $BF16_FLAG --output-dir "$OUT/sft-editseq"
-# 4. repeated sampling and evaluation on HumanEval and MBPP+
+# 4. repeated sampling and evaluation on HumanEval and MBPP+ (`sample --format editseq` writes the
+#    resolved programs, so both formats are evaluated alike, without --resolve-edits)
 for fmt in program editseq; do
   for bench in humaneval mbpp+; do
     name="$OUT/${fmt}_${bench//+/plus}"
     editseq sample --model "$OUT/sft-$fmt" --benchmark "$bench" --format "$fmt" --n $N $LIMIT \
       --temperature 1.0 --top-p 0.95 --max-new-tokens $TOKENS --batch-size "${BATCH:-16}" --out "$name.jsonl"
-    editseq evaluate "$name.jsonl" --benchmark "$bench" $([ "$fmt" = editseq ] && echo --resolve-edits) --no-progress
+    editseq evaluate "$name.jsonl" --benchmark "$bench" --no-progress
   done
 done
 # 5. pass@k against k for both formats
