@@ -132,9 +132,12 @@ def model_identity(model: str) -> dict[str, str]:
     (``io.identity.files_identity``), which ``config.run_settings`` knows by its path alone. So a
     run resumed after the folder's weights were saved over (a training resumed into it) is refused,
     and one after the folder moved elsewhere goes on. Nothing for any other model: a .gguf file
-    counts by its content already, an alias, hub name or URL by its name."""
+    counts by its content already, an alias, hub name or URL by its name. A path that holds no
+    model is refused here (``resolve_model``), before a run records its settings beside its output."""
     from editseq.io.identity import files_identity
 
+    if not is_server_url(model):
+        resolve_model(model)
     folder = Path(model).expanduser()
     if model.lower() in EMBEDDED or not folder.is_dir():
         return {}

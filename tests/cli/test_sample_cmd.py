@@ -124,6 +124,21 @@ def test_missing_model_names_the_fix(tmp_path: Path, shared_data: Path, capsys) 
     assert "cannot load it offline" in capsys.readouterr().err
 
 
+def test_a_path_that_holds_no_model_leaves_no_settings_file(tmp_path: Path, shared_data: Path, capsys) -> None:
+    """Was: `sample` and `mtpb sample` recorded a run's settings beside OUT (`s_sampling.json`,
+    `r.jsonl.settings.json`) before loading --model, so a mistyped model path left that file behind,
+    naming the model that does not exist."""
+    (tmp_path / "empty").mkdir()
+    for model, says in ((tmp_path / "no-such-model", "no such file or folder"),
+                        (tmp_path / "empty", "a folder without a model")):
+        for command in (["sample", "--data", str(shared_data), "--limit", "1", "--out", str(tmp_path / "s.jsonl")],
+                        ["mtpb", "sample", "--data", str(shared_data), "--problems", "1",
+                         "--out", str(tmp_path / "r.jsonl")]):
+            assert main([*command, "--model", str(model), "--no-progress"]) == 2
+            assert says in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+
+
 def test_sample_edit_sequences_from_an_http_server(tmp_path: Path, shared_data: Path, capsys) -> None:
     pytest.importorskip("torch")
     from http.server import ThreadingHTTPServer
