@@ -132,7 +132,7 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
                            "differences": metrics.solved_differences(rates, metrics.sample_counts(scored), benchmarks)}
     data["mtpb"] = {r.label: metrics.mtpb_categories(r) for r in scored if r.kind == "mtpb"}
     data["notes"] = (_task_set_notes(scored, benchmarks) + _judging_notes(scored, benchmarks)
-                     + _sample_count_notes(series, ks))
+                     + _sample_count_notes(series, ks, asked=bool(opts.ks)))
     data["tokens_notes"] = _tokens_notes(series, curves)  # shown beside the inference-cost figures
     # MTPB samples of one problem answer different cases, so their spread is not diversity
     data["diversity"] = {r.label: _diversity(r, opts.max_pairs) for r in scored if r.kind == "results"}
@@ -250,10 +250,12 @@ def _by_benchmark(scored: list[Run], benchmarks: dict[str, str]) -> dict[str, li
     return groups
 
 
-def _sample_count_notes(series: list[tuple[str, str, list[Any]]], ks: tuple[int, ...]) -> list[str]:
+def _sample_count_notes(series: list[tuple[str, str, list[Any]]], ks: tuple[int, ...], asked: bool) -> list[str]:
     """Series cut short: a curve stops at the fewest samples of any problem, so one short problem
     (a partial file) cut every problem's curve, and its pass@100, without a word, and ``--k 200``
-    on 100 samples printed an empty table. Said in the report and as a warning."""
+    on 100 samples printed an empty table (``--k 1,200`` a table without pass@200). Said in the
+    report and as a warning; ``asked``: ``ks`` are --k's, not the default ones a table gives where
+    the samples allow."""
     notes = []
     for label, _, attempts in series:
         counts = {unit.replace("#", " case ", 1): n for units in metrics.problem_counts(attempts).values() for unit, (n, _) in units.items()}
@@ -264,9 +266,10 @@ def _sample_count_notes(series: list[tuple[str, str, list[Any]]], ks: tuple[int,
             cut = f" ({', '.join(missing)} not shown)" if missing else ""
             notes.append(f"{label}: {listing(short, 5)} {'has' if len(short) == 1 else 'have'} only {n_min} "
                          f"sample{'s' if n_min > 1 else ''}, other problems up to {n_max}: its pass@k stops at k = {n_min}{cut}")
-        elif missing and len(missing) == len(ks):
-            notes.append(f"{label}: {n_min} samples per problem, too few for {', '.join(missing)}: "
-                         "no pass@k of --k to show (the curve shows k up to the samples)")
+        elif missing and asked:
+            shown = (": no pass@k of --k to show (the curve shows k up to the samples)" if len(missing) == len(ks)
+                     else " (not shown)")
+            notes.append(f"{label}: {n_min} samples per problem, too few for {', '.join(missing)}{shown}")
     return notes
 
 

@@ -310,6 +310,21 @@ def test_a_k_the_samples_do_not_allow_is_named(report_inputs: dict[str, Path], t
     assert data["differences"] == []
 
 
+def test_a_k_beyond_the_samples_beside_one_within_is_named(report_inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Was: --k 1,50 on 8 samples per problem gave a table of pass@1 alone, without a word about
+    pass@50 (a note came only when no k of --k was left to show)."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    note = "mixed: 8 samples per problem, too few for pass@50 (not shown)"
+    with pytest.warns(UserWarning, match=re.escape(note)):
+        data = build_report(ReportOptions(inputs=[report_inputs["mixed"]], out=tmp_path / "r", k="1,50"))
+    assert list(data["passk"]["mixed"]["table"]) == ["pass@1"] and note in data["notes"]
+    # the default k (1, 10, 100) are a wish, not a request: no note for what 8 samples cannot give
+    build_report(ReportOptions(inputs=[report_inputs["mixed"]], out=tmp_path / "r1"))
+    assert not [n for n in json.loads((tmp_path / "r1" / "report.json").read_text())["notes"] if "too few" in n]
+
+
 def test_runs_of_different_benchmarks_are_drawn_and_compared_apart(report_inputs: dict[str, Path], shared_data: Path,
                                                                   tmp_path: Path) -> None:
     """Was: HumanEval and HumanEval+ results of one samples file (one task_id set) were paired as
