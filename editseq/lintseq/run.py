@@ -24,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from editseq.config import ConfigError, option, run_settings
 from editseq.data import EXAMPLES
@@ -68,8 +68,8 @@ class LintseqConfig(ScaleOptions):
     key_field: str | None = option(None, help="field whose value keys the per-record seed (default: the record's position)")
     samples: int = option(1, help="independent edit sequences per program (the paper samples 5)")
     seed: int = option(0, help="global seed; each sequence's seed derives from (seed, record key, sample)")
-    linter: str = option("fast", help=f"linter guiding deletions: {' | '.join(LINTER_NAMES)} (none = random-deletion ablation)")
-    choice: str = option("indent", help="line choice: indent (reference: weight grows with indentation) | uniform")
+    linter: Literal["fast", "pylint", "none"] = option("fast", help=f"linter guiding deletions: {' | '.join(LINTER_NAMES)} (none = random-deletion ablation)")
+    choice: Literal["indent", "uniform"] = option("indent", help="line choice: indent (reference: weight grows with indentation) | uniform")
     strict: bool = option(False, help="let errors already in the source program cause deletions, as the reference does")
     max_lines: int = option(5000, help="programs with more lines go to the error report")
     timeout: float = option(60.0, help="seconds allowed per record before it goes to the error report")

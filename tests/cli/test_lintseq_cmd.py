@@ -24,3 +24,15 @@ def test_printed_reasons_account_for_every_failed_record(tmp_path: Path, capsys)
     counts = [int(n) for n in re.findall(r"^ +(\d+)  ", out, re.MULTILINE)]
     assert sum(counts) == 7 and len(counts) == 6  # the 5 commonest, then the rest on one line
     assert f"2 other reasons: see {tmp_path / 'out.errors.jsonl'}" in out
+
+
+def test_help_lists_the_linters_and_line_choices_and_a_wrong_one_is_refused(tmp_path: Path, capsys) -> None:
+    """Was: --linter and --choice showed as TEXT in --help (checked only once the run began)."""
+    assert main(["lintseq", "--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "--linter [fast|pylint|none]" in shown and "--choice [indent|uniform]" in shown
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"program": "x = 1\n"}) + "\n")
+    assert main(["lintseq", str(source), str(tmp_path / "out.jsonl"), "--linter", "flake8"]) == 2
+    assert "'flake8' is not one of 'fast', 'pylint', 'none'" in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()
