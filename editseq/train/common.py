@@ -202,6 +202,7 @@ def check_run(opts: Any, files: list[Path] | None = None) -> dict[str, Any]:
     over would continue one model's fine-tuning from another's, and ``sample`` refuses the same.
     The main process alone asks, as it alone claims: processes asking at one moment
     would each find the lock held by another's asking."""
+    _check_folder(opts.output_dir)  # before a mistyped --model is named, as the rerun would fail on this next
     if Path(opts.data).is_file() and os.environ.get("RANK", "0") == "0":
         check_finished(Path(opts.data), "--data")
     identity = {} if files is None else {"data_files": files_identity(opts.data, files)}
@@ -212,14 +213,19 @@ def check_run(opts: Any, files: list[Path] | None = None) -> dict[str, Any]:
     return _claim(opts, write=False, identity=identity)
 
 
-def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
-           identity: dict[str, str] | None = None) -> dict[str, Any]:
-    folder, manifest = opts.output_dir, opts.output_dir / SETTINGS_FILE
-    # found at the first write, after the model (sft) loaded or the tokenizer (pretrain) trained
+def _check_folder(folder: Path) -> None:
+    """Refuse an ``--output-dir`` that is a file or lies under one, which was found at the first
+    write, after the model (sft) loaded or the tokenizer (pretrain) trained."""
     file = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
     if file is not None:
         where = f"--output-dir {folder}" + (f": {file}" if file != folder else "")
         raise ConfigError(f"{where} is a file, not a folder; pass a folder")
+
+
+def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
+           identity: dict[str, str] | None = None) -> dict[str, Any]:
+    folder, manifest = opts.output_dir, opts.output_dir / SETTINGS_FILE
+    _check_folder(folder)
     if folder.is_dir() and not manifest.exists():
         # no run of ours started here: the final model's config.json, README.md (the model card)
         # and tokenizer files would replace whatever the folder holds
