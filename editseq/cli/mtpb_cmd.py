@@ -78,6 +78,9 @@ def sample(config_file: Path | None, **values: object) -> int:
     keeps_work(overwrite=opts.overwrite)
     with writing(opts.out):  # from the resume check on, while the model loads and samples
         bench = sample_mod.prepare(opts)  # bad ids, data or --out fail before the model loads
+        if not sample_mod.missing_runs(opts, bench):  # a finished run's rerun: no model to load
+            click.echo(f"0 runs written to {opts.out}: an earlier run wrote all of them")
+            return 0
         backend = open_backend(opts.model, opts, progress=opts.progress)
         report = (lambda msg: click.echo(msg, err=True)) if opts.progress else (lambda _: None)
         n = sample_mod.sample(opts, backend, progress=report, bench=bench)

@@ -16,7 +16,7 @@ ends its run with an ``error`` field: a counted failure, not an assert.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -117,17 +117,28 @@ def sample(opts: MTPBSampleOptions, backend: Backend,
         return _sample_missing(opts, backend, progress, bench or prepare(opts))
 
 
-def _sample_missing(opts: MTPBSampleOptions, backend: Backend, progress: Callable[[str], None],
-                    bench: data.Benchmark) -> int:
+def missing_runs(opts: MTPBSampleOptions, bench: data.Benchmark) -> int:
+    """How many runs OUT still lacks (``bench``: from ``prepare``): none, and there is no model
+    to load."""
+    return sum(len(missing) for *_, missing in _todo(opts, bench))
+
+
+def _todo(opts: MTPBSampleOptions, bench: data.Benchmark) -> Iterator[tuple[str, data.Problem, list[_Slot], list[_Slot]]]:
+    """Each problem with runs OUT lacks: (id, problem, all its slots, the missing ones)."""
     done = done_runs(opts.out)
-    written = 0
     for pid in opts.ids or list(bench.problems):
         problem = bench.problems[pid]
         slots = [_Slot(c, s, problem.turn_prompts(c), []) for c in range(len(problem.cases))
                  for s in range(opts.n)]
         missing = [s for s in slots if (opts.mode, pid, s.case, s.sample) not in done]
-        if not missing:
-            continue
+        if missing:
+            yield pid, problem, slots, missing
+
+
+def _sample_missing(opts: MTPBSampleOptions, backend: Backend, progress: Callable[[str], None],
+                    bench: data.Benchmark) -> int:
+    written = 0
+    for pid, problem, slots, missing in _todo(opts, bench):
         # sampled whole even when some of its runs are on disk (a write cut short): a run's draws
         # depend on which runs share its prompts, so only then is it the uninterrupted run's
         _sample_problem(problem, slots, backend, opts)

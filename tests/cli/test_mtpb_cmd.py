@@ -97,6 +97,10 @@ def test_mtpb_sample_evaluate_perplexity_with_the_real_model(tmp_path: Path, sha
     captured = capsys.readouterr()
     assert "5 runs written" in captured.out
     assert "problem 3" not in captured.err and "Loading weights" not in captured.err
+    # a finished run's rerun says so (it returns before the model would load)
+    assert main(["mtpb", "sample", *common, "--max-new-tokens", "16", "--out", str(runs), "--no-progress"]) == 0
+    assert "0 runs written" in (said := capsys.readouterr().out) and "an earlier run wrote all of them" in said
+    assert len(runs.read_text().splitlines()) == 5
     with pytest.warns(UserWarning, match="114 of 115"):
         assert main(["mtpb", "evaluate", str(runs), "--data", str(shared_data), "--workers", "2"]) == 0
     figures = tmp_path / "out" / "ppl.json"
