@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import warnings
 from pathlib import Path
 
@@ -276,9 +277,13 @@ def test_editseq_sft_learns_loads_samples_and_resumes(tiny_model_dir: Path, lint
     with pytest.raises(ConfigError, match=r"other settings \(lr: 0.003 then, 0.0001 now.*use another --output-dir"):
         train_sft(options(tiny_model_dir, lintseq_jsonl, out, max_steps=14, lr=1e-4))
     assert json.loads((out / "editseq_train.json").read_text())["global_step"] == 12
-    # refused before the model loads: a model that cannot load is not what the error names
+    # refused before the model loads: a model whose weights cannot load is not what the error names
+    broken = tmp_path / "broken-model"
+    shutil.copytree(tiny_model_dir, broken)
+    for weights in broken.glob("*.safetensors"):
+        weights.write_bytes(b"not weights")
     with pytest.raises(ConfigError, match=r"other settings \(lr: 0.003 then, 0.0001 now; model: "):
-        train_sft(options(tmp_path / "no-model", lintseq_jsonl, out, lr=1e-4))
+        train_sft(options(broken, lintseq_jsonl, out, lr=1e-4))
     # was resumed: another number of processes changes what a step consumes and what the epoch skips
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(ConfigError, match=r"other settings \(data_parallel: 1 then, 2 now"):
