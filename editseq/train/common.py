@@ -184,6 +184,7 @@ def claim_run(opts: Any, args: Any, settings: dict[str, Any] | None = None) -> N
     ``args.main_process_first()`` so the others wait and none trains on a refused folder.
     """
     if args.should_save:
+        _check_folder(opts.output_dir)
         _claim(opts, write=True, settings=settings)
 
 
@@ -224,8 +225,7 @@ def _check_folder(folder: Path) -> None:
 
 def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
            identity: dict[str, str] | None = None) -> dict[str, Any]:
-    folder, manifest = opts.output_dir, opts.output_dir / SETTINGS_FILE
-    _check_folder(folder)
+    folder, manifest = opts.output_dir, opts.output_dir / SETTINGS_FILE  # callers ran _check_folder
     if folder.is_dir() and not manifest.exists():
         # no run of ours started here: the final model's config.json, README.md (the model card)
         # and tokenizer files would replace whatever the folder holds
