@@ -146,10 +146,19 @@ def _blocks(path: Path, shape: tuple[int, int], dtype: str) -> Any:
 
 
 def pack_corpus(tokenizer: Any, documents: Callable[[], Iterable[str]], split: Split, block_size: int,
-                folder: Path, source: str, fraction: float) -> Packed:
+                folder: Path, source: str, fraction: float, unchanged: Callable[[], None]) -> Packed:
     """``split``'s documents packed into ``folder`` (``train.bin``, ``held_out.bin``, then the
-    manifest); ``documents`` reads the corpus again from its start."""
+    manifest); ``documents`` reads the corpus again from its start. ``unchanged`` raises where the
+    corpus changed since ``split`` read it: ``split``'s indices would then pick other documents
+    (a held-out one trained on), so no manifest says the blocks are whole.
+
+    The ``.part`` files of a packing killed mid-write (``kill -9``) are removed first, those whose
+    process is gone: the processes of a node whose disk is not shared with the main one's pack
+    beside each other."""
     folder.mkdir(parents=True, exist_ok=True)
+    for part in folder.glob("*.part"):
+        if _writer_gone(part):
+            part.unlink(missing_ok=True)
     blocks = pack(tokenizer, chosen(documents(), split.trained), block_size, into=folder / "train.bin")
     if not len(blocks):
         raise InputError(f"{source}: the corpus has fewer than --block-size {block_size} tokens; "
@@ -166,10 +175,25 @@ def pack_corpus(tokenizer: Any, documents: Callable[[], Iterable[str]], split: S
     manifest = {"block_size": block_size, "dtype": str(blocks.dtype), "blocks": len(blocks),
                 "held_out_blocks": 0 if evaluation is None else len(evaluation),
                 "records": packed.records, "documents": packed.documents, "held_out": packed.held_out}
+    unchanged()
     part = folder / f"{MANIFEST}.{os.getpid()}.part"
     part.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(part, folder / MANIFEST)
     return packed
+
+
+def _writer_gone(part: Path) -> bool:
+    """Whether the process named in ``part``'s name (``NAME.PID.part``) has ended on this machine."""
+    pid = part.name.rsplit(".", 2)[-2]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's live process
+        return False
+    return False
 
 
 def packed_corpus(folder: Path) -> Packed | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -192,6 +192,27 @@ def _read_text(path: Path) -> str:
                          "as UTF-8 or leave it out of --data") from exc
 
 
+def _unchanged(files: list[Path]) -> Callable[[], None]:
+    """A check that raises where one of ``files`` (the corpus's) was written, moved or deleted
+    since this call, by size and modification time: the corpus is read in several passes, and
+    one edited between them packs other documents than the held-out split chose."""
+    def stamp(path: Path) -> tuple[int, int] | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return stat.st_size, stat.st_mtime_ns
+
+    stamps = [stamp(path) for path in files]
+
+    def check() -> None:
+        changed = next((path for path, was in zip(files, stamps, strict=True) if stamp(path) != was), None)
+        if changed is not None:
+            raise InputError(f"{changed}: changed while the corpus was read (it is read in several passes); "
+                             "rerun once nothing writes to it")
+    return check
+
+
 def train_bpe(texts: Iterable[str], vocab_size: int) -> Any:
     """A byte-level BPE tokenizer trained on ``texts`` (any text encodes; nothing downloaded)."""
     import tokenizers
@@ -254,8 +275,10 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
     check_source(opts.data, also=TEXT_SUFFIXES)  # a mistyped text file is no hub dataset to look up
     files = corpus_files(opts)
     loaded = hub_dataset(opts.data, opts.split)  # loaded once, for its cache files and its records
+    read = dataset_files(opts.data, opts.split, loaded) if files is None else files
+    unchanged = _unchanged(read or ([Path(opts.data)] if Path(opts.data).is_file() else []))
     # a rerun under other settings (a folder's or hub dataset's files included) fails now
-    settings = check_run(opts, dataset_files(opts.data, opts.split, loaded) if files is None else files)
+    settings = check_run(opts, read)
     transformers.set_seed(opts.seed)
     args = training_arguments(opts)
     saved = opts.output_dir / "tokenizer.json"
@@ -276,7 +299,7 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
             if tokenizer is None:  # a trained BPE tokenizer learns from the trained documents alone
                 tokenizer = reused if reused is not None else train_bpe(chosen(corpus(), split.trained), opts.vocab_size)
             packed = pack_corpus(tokenizer, corpus, split, block, opts.output_dir / PACKED, opts.data,
-                                 opts.eval_fraction)
+                                 opts.eval_fraction, unchanged)
         claim_run(opts, args, settings)  # before the tokenizer lands there: a rerun reuses it only under these settings
         if args.should_save:
             tokenizer.save_pretrained(str(opts.output_dir))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -616,15 +618,47 @@ def test_the_corpus_is_packed_on_disk_and_a_resume_reads_it_again(tmp_path: Path
     assert {k: again[k] for k in ("blocks", "eval_blocks", "documents", "data")} == \
         {k: record[k] for k in ("blocks", "eval_blocks", "documents", "data")}
 
-    (folder / "packed.json").unlink()  # as a run stopped while packing leaves it
+    (folder / "packed.json").unlink()  # as a run killed while packing leaves it
     train.write_bytes(written[2][:100])
+    ended = subprocess.Popen([sys.executable, "-c", ""])
+    ended.wait()
+    (folder / f"held_out.bin.{ended.pid}.part").write_bytes(b"\0" * 100)  # its packing was killed
+    (folder / "held_out.bin.1.part").write_bytes(b"\0" * 100)  # a live process's (init's)
     with pytest.warns(UserWarning, match="resumed checkpoint-2 of a 2-step run"):
         third = train_pretrain(PretrainOptions(**{**opts, "max_steps": 3}))
     assert third["global_step"] == 3 and train.read_bytes() == written[2]
+    assert [p.name for p in folder.glob("*.part")] == ["held_out.bin.1.part"]
+    (folder / "held_out.bin.1.part").unlink()
     (folder / "held_out.bin").unlink()  # deleted to save room
     with pytest.warns(UserWarning, match="resumed checkpoint-3 of a 3-step run"):
         train_pretrain(PretrainOptions(**{**opts, "max_steps": 4}))
     assert np.array_equal(packed_corpus(folder).held_out_blocks, pack(tokenizer, evaluated, 32))
+
+
+def test_a_corpus_edited_while_it_is_packed_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: the corpus is read in passes (the held-out split, the tokenizer's training, the
+    packing), and a file edited between them packed other documents than the split chose, in
+    silence. Here a file grows while the tokenizer trains, as a corpus still being written does."""
+    from editseq.io.records import InputError
+    from editseq.train import pretrain
+
+    src = corpus(tmp_path / "src")
+    trained = pretrain.train_bpe
+
+    def train_while_written(texts: object, vocab_size: int) -> object:
+        tokenizer = trained(texts, vocab_size)
+        with (src / "p03.py").open("a", encoding="utf-8") as file:
+            file.write("print('appended')\n")
+        return tokenizer
+
+    monkeypatch.setattr(pretrain, "train_bpe", train_while_written)
+    opts = {"data": str(src), "output_dir": tmp_path / "run", "vocab_size": 400, "block_size": 32,
+            "batch_size": 2, "max_steps": 1, "eval_fraction": 0.25}
+    with pytest.raises(InputError, match=r"p03\.py: changed while the corpus was read .*rerun once nothing writes to it"):
+        train_pretrain(PretrainOptions(**opts))
+    assert not (tmp_path / "run" / "packed" / "packed.json").exists()  # no resume takes these blocks
+    monkeypatch.undo()
+    assert train_pretrain(PretrainOptions(**opts))["global_step"] == 1
 
 
 def test_a_resume_packs_again_where_an_earlier_version_packed(tmp_path: Path) -> None:
