@@ -10,8 +10,9 @@ The settings go to ``OUT.settings.json``. Resumable: runs are appended to ``OUT`
 finishes; a rerun with the same settings (``--problems`` may differ) skips the runs already there
 (by mode, problem, case, sample; a problem with some of its runs there is sampled whole again and
 only the missing runs are written, so they are the runs an uninterrupted run writes), and one with other settings is refused unless ``--overwrite``. A history whose length reaches ``max_length``
-tokens (the reference's 2048-token context, checked when the backend offers ``count_tokens``)
-ends its run with an ``error`` field: a counted failure, not an assert.
+tokens (the reference's 2048-token context, checked when the backend offers ``count_tokens``),
+or that the backend refuses as filling the model's own shorter context, ends its run with an
+``error`` field: a counted failure, not an assert.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from editseq.io.outputs import (
     read_jsonl_records,
     truncate_torn_tail,
 )
-from editseq.models.backend import Backend, GenerationConfig, check_sampling
-from editseq.models.loading import BackendOptions, model_identity
+from editseq.models.backend import Backend, Generation, GenerationConfig, check_sampling
+from editseq.models.loading import BackendOptions, PromptTooLong, model_identity
 from editseq.mtpb import data, prompts
 
 # may change between a run and its resumption (each run records its mode: one file can hold both)
@@ -199,10 +200,26 @@ def _generate_turn(live: list[_Slot], turn: int, backend: Backend, config: Gener
     for text, group in by_text.items():
         by_size.setdefault(len(group), []).append((text, group))
     for size, groups in sorted(by_size.items()):
-        outs = backend.generate([text for text, _ in groups], replace(config, n=size))
-        for (_, group), gens in zip(groups, outs, strict=True):
+        for group, gens in _generate_fitting(backend, groups, replace(config, n=size), turn):
             for s, g in zip(group, gens, strict=True):
                 s.completions.append(cut(g.text))
+
+
+def _generate_fitting(backend: Backend, groups: list[tuple[str, list[_Slot]]], config: GenerationConfig,
+                      turn: int) -> list[tuple[list[_Slot], list[Generation]]]:
+    """(runs, generations) of each history the model can continue; one that fills the model's own
+    context (shorter than ``--max-length``, which ``_too_long`` checks) ends its runs as an overflow,
+    a counted failure, where the backend's refusal would stop the whole sampling at that problem."""
+    groups = list(groups)
+    while groups:
+        try:
+            outs = backend.generate([text for text, _ in groups], config)
+        except PromptTooLong as exc:
+            for s in groups.pop(exc.index)[1]:
+                s.error = f"context overflow at turn {turn + 1}: {exc}"
+            continue
+        return [(group, gens) for (_, group), gens in zip(groups, outs, strict=True)]
+    return []
 
 
 def _too_long(backend: Backend, text: str, max_length: int) -> bool:

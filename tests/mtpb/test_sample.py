@@ -240,3 +240,26 @@ def test_real_model_end_to_end(tmp_path: Path, shared_data: Path) -> None:
     multi = summary["modes"]["multi"]
     assert multi["n_runs"] == 10 and sum(multi["statuses"].values()) == 10
     print("SmolLM2-135M on MTPB 3, 4:", multi["pass_rate"], multi["statuses"])
+
+
+def test_a_history_over_a_short_model_context_is_a_counted_overflow(tmp_path: Path, shared_data: Path) -> None:
+    """Was: a model whose context (512 positions) is shorter than --max-length (2048) refused the
+    history, and that PromptTooLong stopped the whole sampling at the problem, which a resume hit again."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from editseq.models.loading import open_backend
+    from tests.train.tiny import tiny_model
+
+    model = tiny_model(tmp_path)
+    out = tmp_path / "runs.jsonl"
+    # one thread: seconds, where torch's threads contending for a shared machine's cores take a minute
+    opts = MTPBSampleOptions(model=str(model), out=out, problems="1", data=shared_data, progress=False, threads=1)
+    threads = torch.get_num_threads()
+    try:
+        assert sample(opts, open_backend(opts.model, opts, progress=False)) == 5
+    finally:
+        torch.set_num_threads(threads)
+    runs = [json.loads(line) for line in out.read_text().splitlines()]
+    # 5 turns of up to 128 random tokens each outgrow 512 positions before the last turn
+    assert all(r["error"].startswith("context overflow at turn ") and "context of 512 tokens" in r["error"]
+               and len(r["completions"]) == int(r["error"].split()[4].rstrip(":")) - 1 for r in runs), runs
