@@ -14,6 +14,7 @@ from editseq.models.loading import BackendOptions, open_backend
 from editseq.mtpb import perplexity as ppl_mod
 from editseq.mtpb import run as run_mod
 from editseq.mtpb import sample as sample_mod
+from editseq.text import listing
 
 
 @click.group("mtpb")
@@ -55,6 +56,10 @@ def evaluate(config_file: Path | None, **values: object) -> int:
                    + ", ".join(f"{k} {v}" for k, v in sorted(block["statuses"].items())))
         if block["categories"]:
             click.echo("  " + ", ".join(f"{c} {100 * v:.2f}%" for c, v in block["categories"].items()))
+        if block["unfinished"]:
+            click.echo(f"  {sum(block['unfinished'].values())} runs unfinished when sampled (context overflow; "
+                       "counted as failures, their 'error' in the results), by problem: "
+                       + listing([f"{pid} ({n})" for pid, n in block["unfinished"].items()]))
     for pid, why in summary["excluded"].items():
         click.echo(f"excluded problem {pid}: {why}")
     click.echo(f"results: {summary['results']} ({summary['executed']} programs executed, "

@@ -190,12 +190,16 @@ def _write_results(path: Path, runs: list[Run], outcomes: list[Outcome], bench: 
 def _score(runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> dict:
     """pass rate (fractions) overall, per category and per problem for one mode; ``pass_rate`` is
     None when no run was scored. ``n_runs`` counts the scored runs, ``n_excluded`` those of problems
-    ``--fixed`` excludes (also in ``statuses``)."""
+    ``--fixed`` excludes (also in ``statuses``); ``unfinished`` names, by problem, the runs the
+    sampler could not finish (their ``error``: the history outgrew the context), counted as failures
+    among the ``error`` statuses, where a count alone would not say which problems the context cost."""
     per_problem: dict[str, dict] = defaultdict(lambda: {"runs": 0, "passed": 0})
+    unfinished: Counter[str] = Counter()
     for run, o in zip(runs, outcomes, strict=True):
         if o.status != "excluded":
             per_problem[run.problem_id]["runs"] += 1
             per_problem[run.problem_id]["passed"] += o.passed
+            unfinished[run.problem_id] += bool(run.error)
     problems = {pid: {**c, "pass_rate": c["passed"] / c["runs"]}
                 for pid, c in sorted(per_problem.items(), key=lambda kv: int(kv[0]))}
     categories = macro_rates({(bench.problems[pid].category, pid): (p["runs"], p["passed"])
@@ -212,6 +216,7 @@ def _score(runs: list[Run], outcomes: list[Outcome], bench: data.Benchmark) -> d
     return {"pass_rate": sum(rates) / len(rates) if rates else None, "n_runs": n_scored,
             "n_excluded": len(runs) - n_scored,
             "n_problems": len(problems), "problems_without_runs": missing,
+            "unfinished": {pid: n for pid, n in sorted(unfinished.items(), key=lambda kv: int(kv[0])) if n},
             "categories": {c: rate for c, (rate, _) in categories.items()},
             "statuses": dict(Counter(o.status for o in outcomes)), "problems": problems}
 

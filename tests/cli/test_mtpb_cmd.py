@@ -34,6 +34,24 @@ def test_mtpb_evaluate_command(tmp_path: Path, shared_data: Path, capsys) -> Non
     assert (tmp_path / "x_fixed_results.jsonl").is_file() and (tmp_path / "x_results.jsonl").is_file()
 
 
+def test_runs_the_context_cut_short_are_named_by_problem(tmp_path: Path, shared_data: Path, capsys) -> None:
+    """Was: runs `mtpb sample` ended at a context overflow counted as failures among the 'error'
+    statuses, with nothing in the summary or the output saying which problems they were."""
+    samples = tmp_path / "x.jsonl"
+    write_oracle(samples, shared_data, ["3", "41"])
+    runs = [json.loads(line) for line in samples.read_text().splitlines()]
+    for run in (runs[1], runs[5], runs[8]):  # problem 3 case 1, problem 41 cases 0 and 3
+        run.update(error="context overflow at turn 2: history reaches 2048 tokens", completions=["pass"])
+    samples.write_text("".join(json.dumps(r) + "\n" for r in runs))
+    with pytest.warns(UserWarning, match="have no runs"):
+        assert main(["mtpb", "evaluate", str(samples), "--data", str(shared_data), "--workers", "2"]) == 0
+    multi = json.loads((tmp_path / "x_summary.json").read_text())["modes"]["multi"]
+    assert multi["unfinished"] == {"3": 1, "41": 2}
+    assert multi["problems"]["3"] == {"runs": 5, "passed": 4, "pass_rate": 0.8}
+    assert ("3 runs unfinished when sampled (context overflow; counted as failures, their 'error' in the "
+            "results), by problem: 3 (1), 41 (2)\n") in capsys.readouterr().out
+
+
 def test_runs_all_excluded_have_no_pass_rate(tmp_path: Path, shared_data: Path, capsys) -> None:
     """Was: runs of 38 only under --fixed (excluded, nothing scored) printed 'pass rate 0.00% over
     0 problems' and an empty category line, and the summary's pass_rate was 0.0."""
