@@ -30,7 +30,7 @@ from editseq.io.outputs import (
     read_jsonl_records,
     truncate_torn_tail,
 )
-from editseq.models.backend import Backend, Generation, GenerationConfig, check_sampling
+from editseq.models.backend import Backend, Generation, GenerationConfig, adds_bos, check_sampling
 from editseq.models.loading import BackendOptions, PromptTooLong, model_identity
 from editseq.mtpb import data, prompts
 
@@ -225,12 +225,13 @@ def _generate_fitting(backend: Backend, groups: list[tuple[str, list[_Slot]]], c
 def _too_long(backend: Backend, text: str, max_length: int) -> bool:
     """The reference asserts ``prompt tokens < max_length``; here it is a counted failure.
 
-    Tokens are counted with the backend's ``count_tokens`` or its ``tokenizer`` when it has one;
+    Tokens are counted with the backend's ``count_tokens`` or its ``tokenizer`` when it has one,
+    as the backends tokenize the prompt (with the BOS the tokenizer adds: tokens the model reads);
     backends with neither (HTTP servers) are not checked here.
     """
     count = getattr(backend, "count_tokens", None)
     tokenizer = getattr(backend, "tokenizer", None)
     if count is None and tokenizer is not None:
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"]) >= max_length
+        return len(tokenizer(text, add_special_tokens=adds_bos(tokenizer, [text]))["input_ids"]) >= max_length
     return count is not None and count(text) >= max_length
 

@@ -263,3 +263,33 @@ def test_a_history_over_a_short_model_context_is_a_counted_overflow(tmp_path: Pa
     # 5 turns of up to 128 random tokens each outgrow 512 positions before the last turn
     assert all(r["error"].startswith("context overflow at turn ") and "context of 512 tokens" in r["error"]
                and len(r["completions"]) == int(r["error"].split()[4].rstrip(":")) - 1 for r in runs), runs
+
+
+class TokenizingBackend(ScriptedBackend):
+    """ScriptedBackend with a real tokenizer, which ``_too_long`` counts a history's tokens with."""
+
+    def __init__(self, tokenizer) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer
+
+
+def test_the_bos_a_tokenizer_adds_counts_toward_max_length(tmp_path: Path, shared_data: Path) -> None:
+    """Was: histories were counted without the BOS the backends put before them, so one of
+    --max-length tokens as the model reads it (BOS included) was sampled, not an overflow."""
+    pytest.importorskip("transformers")
+    from tokenizers.processors import TemplateProcessing
+    from transformers import AutoTokenizer
+
+    from tests.train.tiny import tiny_model
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_model(tmp_path)))
+    tok.add_special_tokens({"bos_token": "<bos>"})
+    tok._tokenizer.post_processor = TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", tok.bos_token_id)])
+    first = prompts.history(load(shared_data).problems["3"].turn_prompts(0)[:1], [])
+    read = len(tok(first)["input_ids"])
+    assert read == len(tok(first, add_special_tokens=False)["input_ids"]) + 1  # the BOS
+    out = tmp_path / "runs.jsonl"
+    opts = MTPBSampleOptions(model="scripted", out=out, problems="3", max_length=read, data=shared_data)
+    assert sample(opts, TokenizingBackend(tok)) == 5
+    runs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(r["error"].startswith("context overflow at turn 1") and r["completions"] == [] for r in runs)
