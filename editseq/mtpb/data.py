@@ -27,6 +27,9 @@ DEFAULT_MAX_GEN_LENGTH = 256  # the reference's default when a problem has no ma
 EXCLUDED_IN_FIXED = {"38": "reads ./datasets/mlbootcamp5_train.csv, never released",
                      "46": "reads ./datasets/melb_data.csv, never released"}
 SEEDED_IN_FIXED = ("20", "23")  # unseeded randomness: fixed mode seeds random and numpy.random
+# modules a problem's prompts ask to import beyond numpy and pandas (which the harness preloads), as
+# (import name, what pip installs): without them a problem fails whatever the model writes
+IMPORTS = {"14": ("sklearn", "scikit-learn"), "46": ("sklearn", "scikit-learn")}
 FIXES = {
     "57": "6 outputs for 5 inputs: the 6th output and the 5th input's unused key 'B' are dropped",
     "41": "expects None (the prompt says print 'None'): fixed comparison accepts None and 'None'",

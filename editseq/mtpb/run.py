@@ -11,6 +11,7 @@ multi-turn and single-turn runs found in the same file.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 import warnings
 from collections import Counter, defaultdict
@@ -92,6 +93,7 @@ def _evaluate(opts: MTPBEvaluateOptions) -> dict:
     bench = data.load(opts.data, opts.fixed)
     runs = read_runs(opts.samples, bench)
     _check_sampled_data(opts.samples, bench)
+    lacking = _check_imports(runs, bench)
     results_path, summary_path, cache_path = opts.output_paths()
     warn_if_results([r.record for r in runs], opts.samples, results_path, "mtpb evaluate", "runs", "the pass rate")
     check_replacing(summary_path, "mtpb", opts.samples, opts.overwrite)
@@ -107,7 +109,7 @@ def _evaluate(opts: MTPBEvaluateOptions) -> dict:
     runs, outcomes = [runs[i] for i in order], [outcomes[i] for i in order]
     _write_results(results_path, runs, outcomes, bench)
     summary = summarize(runs, outcomes, bench)
-    summary.update(executed=executed, settings={**to_dict(opts), "benchmark": "mtpb"}, seconds=round(seconds, 2),
+    summary.update(lacking_modules=lacking, executed=executed, settings={**to_dict(opts), "benchmark": "mtpb"}, seconds=round(seconds, 2),
                    versions=versions("numpy", "pandas"), data={"file": str(bench.source), "sha256": bench.sha256},
                    results=str(results_path), samples_file=str(opts.samples.resolve()))
     write_json(summary_path, summary)
@@ -123,6 +125,20 @@ def _check_sampled_data(samples: Path, bench: data.Benchmark) -> None:
                       f"(sha256:{bench.sha256[:12]}...): the runs answer that data's prompts, and are "
                       "checked against this one's; pass the data they were sampled from with --data",
                       stacklevel=2)
+
+
+def _check_imports(runs: list[Run], bench: data.Benchmark) -> dict[str, str]:
+    """{problem id: module} of the runs' problems whose prompts import a module this Python (whose
+    packages the sandbox runs with) lacks: they fail whatever the model wrote, so the pass rate falls
+    short of the reference's; warned, and named in the summary."""
+    ids = sorted({r.problem_id for r in runs} & set(data.IMPORTS) - set(bench.excluded), key=int)
+    lacking = {pid: data.IMPORTS[pid] for pid in ids if importlib.util.find_spec(data.IMPORTS[pid][0]) is None}
+    if lacking:
+        installs = sorted({pip for _, pip in lacking.values()})
+        warnings.warn(f"MTPB problems {listing(list(lacking))} import {', '.join(sorted({m for m, _ in lacking.values()}))}, "
+                      f"which this Python lacks: their runs fail whatever the model wrote, so the pass rate falls "
+                      f"short of the reference's; pip install {' '.join(installs)}", stacklevel=3)
+    return {pid: module for pid, (module, _) in lacking.items()}
 
 
 def execute(runs: list[Run], bench: data.Benchmark, store: ResultStore, workers: int | None = None,

@@ -253,3 +253,20 @@ def test_an_older_summary_without_its_benchmark_is_rerun_over(tmp_path: Path, sh
     del old["settings"]["benchmark"], old["samples_file"]
     summary_path.write_text(json.dumps(old))
     assert evaluate(MTPBEvaluateOptions(samples=runs, data=shared_data))["pass_rate"] == 1.0
+
+
+def test_problems_needing_a_module_this_python_lacks_are_named(tmp_path: Path, shared_data: Path, monkeypatch) -> None:
+    """Was: problem 14 asks to import sklearn, which editseq does not install: without it every run
+    of 14 failed (ModuleNotFoundError) whatever the model wrote, and the pass rate fell short of the
+    reference's without a word. (Here problem 3 is given a module no Python has, so the test does not
+    depend on whether scikit-learn is installed.)"""
+    assert data.IMPORTS["14"] == ("sklearn", "scikit-learn")
+    monkeypatch.setitem(data.IMPORTS, "3", ("editseq_absent_module", "editseq-absent"))
+    samples = tmp_path / "x.jsonl"
+    write_oracle(samples, shared_data, ["3", "4"])
+    with pytest.warns(UserWarning) as caught:
+        summary = evaluate(MTPBEvaluateOptions(samples=samples, data=shared_data, workers=2))
+    assert ("MTPB problems 3 import editseq_absent_module, which this Python lacks: their runs fail whatever the "
+            "model wrote, so the pass rate falls short of the reference's; pip install editseq-absent"
+            ) in [str(w.message) for w in caught]
+    assert summary["lacking_modules"] == {"3": "editseq_absent_module"}
