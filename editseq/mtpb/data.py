@@ -30,6 +30,7 @@ SEEDED_IN_FIXED = ("20", "23")  # unseeded randomness: fixed mode seeds random a
 # modules a problem's prompts ask to import beyond numpy and pandas (which the harness preloads), as
 # (import name, what pip installs): without them a problem fails whatever the model writes
 IMPORTS = {"14": ("sklearn", "scikit-learn"), "46": ("sklearn", "scikit-learn")}
+INSTALLS = tuple(sorted({pip for _, pip in IMPORTS.values()}))  # their distributions
 FIXES = {
     "57": "6 outputs for 5 inputs: the 6th output and the 5th input's unused key 'B' are dropped",
     "41": "expects None (the prompt says print 'None'): fixed comparison accepts None and 'None'",

@@ -61,12 +61,16 @@ def program_for(source: str, expected: Any, fixed: bool = False, seed: bool = Fa
 def version() -> str:
     """What a verdict depends on besides the program's text: this harness's code (hashed, so an
     edit cannot be forgotten) and the Python, numpy and pandas that run it (printing differs
-    between their versions). Part of the result store's key."""
+    between their versions), and whether the modules some problems import are installed (scikit-learn
+    for 14 and 46: a run that failed without it is run again once it is, as ``mtpb evaluate``'s
+    warning advises). Part of the result store's key."""
     # imported here, not at the top: the sandbox imports this module for every run
     from editseq.env import code_hash, versions
+    from editseq.mtpb.data import INSTALLS
 
-    found = versions("numpy", "pandas")
-    return f"harness {code_hash(__file__)}, python {found['python']}, numpy {found['numpy']}, pandas {found['pandas']}"
+    found = versions("numpy", "pandas", *INSTALLS)
+    return f"harness {code_hash(__file__)}, " + ", ".join(f"{name} {found[name]}" for name in found
+                                                           if name not in ("editseq", "platform"))
 
 
 def _is_print_call(node: ast.AST | None) -> bool:

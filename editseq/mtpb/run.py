@@ -110,7 +110,7 @@ def _evaluate(opts: MTPBEvaluateOptions) -> dict:
     _write_results(results_path, runs, outcomes, bench)
     summary = summarize(runs, outcomes, bench)
     summary.update(lacking_modules=lacking, executed=executed, settings={**to_dict(opts), "benchmark": "mtpb"}, seconds=round(seconds, 2),
-                   versions=versions("numpy", "pandas"), data={"file": str(bench.source), "sha256": bench.sha256},
+                   versions=versions("numpy", "pandas", *data.INSTALLS), data={"file": str(bench.source), "sha256": bench.sha256},
                    results=str(results_path), samples_file=str(opts.samples.resolve()))
     write_json(summary_path, summary)
     return summary

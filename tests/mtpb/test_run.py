@@ -33,6 +33,7 @@ def write_oracle(path: Path, shared: Path, problems: list[str] | None = None, mo
     return n
 
 
+@pytest.mark.filterwarnings("ignore:MTPB problems 14, 46 import sklearn")  # where scikit-learn is absent
 def test_full_benchmark(tmp_path: Path, shared_data: Path) -> None:
     """All 115 x 5 runs; only 41's None and 89's dicts fail, and --fixed accepts them."""
     samples = tmp_path / "oracle.jsonl"
@@ -270,3 +271,31 @@ def test_problems_needing_a_module_this_python_lacks_are_named(tmp_path: Path, s
             "model wrote, so the pass rate falls short of the reference's; pip install editseq-absent"
             ) in [str(w.message) for w in caught]
     assert summary["lacking_modules"] == {"3": "editseq_absent_module"}
+
+
+@pytest.mark.filterwarnings("ignore:.*have no runs")
+def test_a_run_is_judged_again_once_a_module_its_problem_imports_is_installed(
+        tmp_path: Path, shared_data: Path, monkeypatch) -> None:
+    """Was: the store kept the verdicts of problem 14's runs made without scikit-learn, so after the
+    warning's ``pip install scikit-learn`` a rerun reused those failures. Here a distribution that
+    no Python has is installed on the path (its metadata, as pip leaves it) between two runs."""
+    monkeypatch.setattr(data, "INSTALLS", ("editseq-probe",))
+    harness.version.cache_clear()
+    samples = tmp_path / "runs.jsonl"
+    write_oracle(samples, shared_data, ["3"])
+
+    def executed() -> int:
+        return evaluate(MTPBEvaluateOptions(samples=samples, data=shared_data, out_dir=tmp_path, workers=2))["executed"]
+
+    try:
+        assert executed() == 5 and executed() == 0
+        installed = tmp_path / "site" / "editseq_probe-1.0.dist-info"
+        installed.mkdir(parents=True)
+        (installed / "METADATA").write_text("Metadata-Version: 2.1\nName: editseq-probe\nVersion: 1.0\n")
+        monkeypatch.syspath_prepend(str(tmp_path / "site"))
+        harness.version.cache_clear()
+        assert "editseq-probe 1.0" in harness.version()
+        assert executed() == 5 and executed() == 0
+        assert json.loads((tmp_path / "runs_summary.json").read_text())["versions"]["editseq-probe"] == "1.0"
+    finally:
+        harness.version.cache_clear()
