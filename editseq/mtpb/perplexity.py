@@ -22,6 +22,7 @@ from typing import Any
 
 from editseq.config import ConfigError, option, to_dict
 from editseq.env import versions
+from editseq.io.outputs import check_writable
 from editseq.io.records import InputError
 from editseq.models.loading import is_server_url
 from editseq.models.scoring import ContextTooLong
@@ -110,10 +111,10 @@ class Inputs:
 
 
 def prepare(opts: MTPBPerplexityOptions) -> Inputs:
-    """Load the data, check ``--problems``, read ``--results`` and make ``--json-out``'s folder: all
-    that can fail before a model loads."""
+    """Load the data, check ``--problems``, read ``--results`` and check that ``--json-out`` can be
+    written (its folder made): all that can fail before a model loads and scores every problem."""
     if opts.json_out is not None:
-        opts.json_out.parent.mkdir(parents=True, exist_ok=True)
+        check_writable(opts.json_out)
     bench = data.load(opts.data)
     data.check_ids(bench, opts.ids)
     completions, solved = read_results(opts.results, bench) if opts.results else ({}, {})

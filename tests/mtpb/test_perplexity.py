@@ -118,6 +118,16 @@ def test_unknown_problem_ids_fail_before_the_model_loads(shared_data: Path) -> N
         prepare(MTPBPerplexityOptions(model="m", problems="3,999", data=shared_data))
 
 
+def test_a_json_out_that_cannot_be_written_fails_before_the_model_loads(tmp_path: Path, shared_data: Path) -> None:
+    """Was: a folder given as --json-out was found only when the figures were written, after the
+    model had scored every problem (all 115 by default: many minutes on a CPU), which were lost."""
+    (tmp_path / "figures").mkdir()
+    with pytest.raises(IsADirectoryError):
+        prepare(MTPBPerplexityOptions(model="m", problems="3", data=shared_data, json_out=tmp_path / "figures"))
+    prepare(MTPBPerplexityOptions(model="m", problems="3", data=shared_data, json_out=tmp_path / "new" / "p.json"))
+    assert (tmp_path / "new").is_dir() and not list((tmp_path / "new").iterdir())
+
+
 def test_without_results_history_is_prompts_only(shared_data: Path) -> None:
     scorer = LengthScorer()
     out = perplexity(MTPBPerplexityOptions(model="m", problems="3", data=shared_data), scorer)
