@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from editseq.io.identity import file_sha256
+from editseq.io.records import json_problem
 from editseq.text import one_line
 
 T = TypeVar("T")
@@ -319,7 +320,7 @@ def load_config_file(path: Path) -> dict[str, Any]:
         try:
             data = json.loads(text, object_pairs_hook=lambda pairs: _unique(pairs, path))
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from exc
+            raise ConfigError(f"{path}: not valid JSON ({json_problem(exc, line=True)})") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config file must hold a mapping of option names to values")
     return data

@@ -123,6 +123,8 @@ def test_a_yaml_suffix_in_capitals_is_yaml(tmp_path: Path) -> None:
 def test_bad_json_and_bytes(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"not valid JSON .* line 1, column 2"):
         from_file(tmp_path, "{samples: 2}", suffix=".json")
+    with pytest.raises(ConfigError, match=r"not valid JSON \(Unterminated string starting at line 1, column 2\)"):
+        from_file(tmp_path, '{"samples: 2}', suffix=".json")  # was "starting at at line 1"
     (tmp_path / "b.yaml").write_bytes(b"samples: \xff\n")
     with pytest.raises(ConfigError, match="not UTF-8"):
         build(Opts, {}, tmp_path / "b.yaml")

@@ -236,10 +236,10 @@ def parse_jsonl_lines(lines: Iterable[bytes], name: str) -> Iterator[tuple[int, 
             yield index, key, BadRecord(f"not UTF-8 ({exc.reason} at byte {exc.start}); re-encode the file as UTF-8")
             index += 1
             continue
-        try:
-            obj = json.loads(text)
+        try:  # without its line ending, which a line cut short reads as a control character in a string
+            obj = json.loads(text.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
-            yield index, key, BadRecord(f"not valid JSON ({exc.msg} at column {exc.colno})")
+            yield index, key, BadRecord(f"not valid JSON ({json_problem(exc)})")
             index += 1
             continue
         if not isinstance(obj, dict):
@@ -247,6 +247,14 @@ def parse_jsonl_lines(lines: Iterable[bytes], name: str) -> Iterator[tuple[int, 
         else:
             yield index, key, obj
         index += 1
+
+
+def json_problem(exc: json.JSONDecodeError, line: bool = False) -> str:
+    """What a ``JSONDecodeError`` says, and where (``line``: the line too, for a multi-line file).
+    Its messages that end in "at" ("Unterminated string starting at") read "at at column 7" with
+    the place appended as the exception's own text appends it."""
+    where = f"line {exc.lineno}, column {exc.colno}" if line else f"column {exc.colno}"
+    return f"{exc.msg.removesuffix(' at')} at {where}"
 
 
 def _parquet_file(path: Path | Any, name: str | None = None) -> Any:

@@ -113,6 +113,17 @@ def test_parquet_records_are_named_by_row(tmp_path: Path) -> None:
     assert [where for where, _ in read_valid_records(jsonl)] == [f"{jsonl} line 1", f"{jsonl} line 3"]
 
 
+def test_a_line_cut_short_is_named_so(tmp_path: Path) -> None:
+    """Was: "Invalid control character at at column 34" for a last line cut off mid-string (its own
+    newline, inside the open string, was the control character), and "at at" for a tab in a string."""
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"task_id": "a", "completion": "x"}\n{"task_id": "b", "completion": "    ret\n'
+                    '{"task_id": "c", "completion": "\treturn 1"}\n')
+    reasons = [rec.reason for _, _, rec in read_records(path) if not isinstance(rec, dict)]
+    assert reasons == ["not valid JSON (Unterminated string starting at column 32)",
+                       "not valid JSON (Invalid control character at column 33)"]
+
+
 def test_a_json_array_file_is_read_item_by_item(tmp_path: Path) -> None:
     from editseq.io.records import count_records
 
