@@ -76,9 +76,9 @@ def _refusal(record: dict[str, Any], cfg: LintseqConfig) -> str | None:
     """Why ``record``'s fields cannot be converted (not text, holding a marker, an output field
     taken, a value JSON cannot hold), or None: checked before any sampling, so a refused record costs no time."""
     if not isinstance(record.get(cfg.program_field), str):
-        return not_text(record, cfg.program_field)
+        return not_text(record, cfg.program_field, "--program-field")
     if cfg.instruction_field is not None and not isinstance(record.get(cfg.instruction_field), str):
-        return f"{not_text(record, cfg.instruction_field)} (--instruction-field)"
+        return not_text(record, cfg.instruction_field, "--instruction-field")
     for name in (cfg.program_field, cfg.instruction_field):
         marker = next((m for m in _MARKERS if m in record[name]), None) if name is not None else None
         if marker is not None:

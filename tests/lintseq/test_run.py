@@ -55,7 +55,7 @@ def test_every_record_ends_in_output_or_error_report(messy, tmp_path, capsys):
     reasons = {e["index"]: e["reason"] for e in errors}
     assert sorted(reasons) == [1, 2, 3, 4, 5, 6, 7, 9]
     assert "missing field 'program'" in reasons[1]
-    assert reasons[2] == "field 'program' must be text, got int"  # the wording of every other command
+    assert reasons[2] == "field 'program' must be text, got int; name the right one with --program-field"  # as train's
     assert "not valid JSON" in reasons[3]
     assert "not UTF-8" in reasons[4]
     assert "empty program" in reasons[5]
@@ -185,8 +185,8 @@ def test_json_array_files_bom_and_taken_fields(tmp_path, capsys):
     assert main(["lintseq", str(tmp_path / "bom.jsonl"), str(tmp_path / "n.jsonl"), "--no-progress",
                  "--program-field", "nope"]) == 1
     captured = capsys.readouterr()
-    assert "error: no record could be converted (bom.jsonl line 1: missing field 'nope' (fields: program)); " \
-           "every reason is in" in captured.err
+    assert "error: no record could be converted (bom.jsonl line 1: missing field 'nope' (fields: program); " \
+           "name the right one with --program-field); every reason is in" in captured.err
 
 
 def test_a_run_that_converts_nothing_leaves_no_output_and_does_not_block_the_fix(tmp_path, capsys):
@@ -240,12 +240,13 @@ def test_an_unreadable_input_leaves_no_files(tmp_path, capsys):
 
 
 def test_a_mistyped_instruction_field_names_the_fields_there_are(tmp_path):
-    """Was: "field 'prompt' is missing or not text", without the fields the record has."""
+    """Was: "field 'prompt' is missing or not text", without the fields the record has; then
+    without the fix a mistyped --program-field was given (train sft and pretrain named it)."""
     write_lines(tmp_path / "in.jsonl", [json.dumps({"text": "add", "program": GOOD}).encode()])
     assert main(["lintseq", str(tmp_path / "in.jsonl"), str(tmp_path / "o.jsonl"), "--instruction-field", "prompt",
                  "--no-progress", "--workers", "1"]) == 1
     assert output_records(tmp_path / "o.errors.jsonl")[0]["reason"] == \
-        "missing field 'prompt' (fields: program, text) (--instruction-field)"
+        "missing field 'prompt' (fields: program, text); name the right one with --instruction-field"
 
 
 def test_an_input_without_records_is_bad_input(tmp_path, capsys):
