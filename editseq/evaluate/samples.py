@@ -54,8 +54,10 @@ def read_samples(path: Path, bench: Benchmark) -> list[Sample]:
     def check(where: str, rec: dict[str, Any]) -> Sample:
         tid = rec.get("task_id")
         if tid is None:
+            mtpb = ("; this record has problem_id: an MTPB run, which `editseq mtpb evaluate` reads"
+                    if "problem_id" in rec else "")
             raise InputError(f"{where}: missing field 'task_id'; every sample needs the "
-                             "benchmark task it answers")
+                             f"benchmark task it answers{mtpb}")
         tid = str(tid)
         if tid not in bench.problems:
             example = next(iter(bench.problems))

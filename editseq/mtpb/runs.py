@@ -69,7 +69,9 @@ def read_runs(path: Path, bench: Benchmark) -> list[Run]:
 def _validate(rec: dict, where: str, bench: Benchmark) -> Run:
     pid = rec.get("problem_id")
     if pid is None:
-        raise InputError(f"{where}: missing field 'problem_id' (an MTPB id such as \"1\")")
+        benchmark = ("; this record has task_id: a sample (or result) of HumanEval or MBPP, which "
+                     "`editseq evaluate` reads, not an MTPB run" if "task_id" in rec else "")
+        raise InputError(f"{where}: missing field 'problem_id' (an MTPB id such as \"1\"){benchmark}")
     pid = str(pid)
     if pid not in bench.problems and pid not in bench.excluded:
         raise InputError(f"{where}: unknown problem_id {pid!r}; MTPB ids are \"1\" to \"115\"")

@@ -164,3 +164,19 @@ def test_an_interrupted_mtpb_evaluate_resumes_where_it_stopped(tmp_path: Path, s
     summary = json.loads((tmp_path / "slow_summary.json").read_text())
     assert summary["executed"] == n - kept and summary["modes"]["multi"]["statuses"] == {"passed": n}
     assert _stored(cache) == n
+
+
+def test_a_file_given_to_the_other_evaluate_names_the_command_it_is_for(tmp_path: Path, shared_data: Path,
+                                                                       capsys) -> None:
+    """Was: "missing field 'problem_id'" for HumanEval samples given to `mtpb evaluate`, and
+    "missing field 'task_id'" for MTPB runs given to `evaluate`, without naming the command each is for."""
+    benchmark, mtpb = tmp_path / "s.jsonl", tmp_path / "r.jsonl"
+    benchmark.write_text(json.dumps({"task_id": "HumanEval/0", "completion": "    return True\n"}) + "\n")
+    write_oracle(mtpb, shared_data, ["3"])
+    assert main(["mtpb", "evaluate", str(benchmark), "--data", str(shared_data)]) == 2
+    assert "s.jsonl line 1: missing field 'problem_id' (an MTPB id such as \"1\"); this record has task_id: " \
+           "a sample (or result) of HumanEval or MBPP, which `editseq evaluate` reads" in capsys.readouterr().err
+    assert main(["evaluate", str(mtpb), "--data", str(shared_data), "--no-progress"]) == 2
+    assert "r.jsonl line 1: missing field 'task_id'; every sample needs the benchmark task it answers; " \
+           "this record has problem_id: an MTPB run, which `editseq mtpb evaluate` reads" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.jsonl", "s.jsonl"]
