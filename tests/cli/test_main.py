@@ -43,8 +43,13 @@ def test_option_help_names_only_options_of_its_command():
     assert stray == []
 
 
-def test_unknown_command_is_a_usage_error():
+def test_unknown_command_is_a_usage_error(capsys):
     assert main(["no-such-command"]) == 2
+    assert "Error: No such command 'no-such-command'.\n" in capsys.readouterr().err
+    # was: no suggestion at the top level (its subcommands are imported lazily), where `editseq
+    # mtpb evalute` had click's
+    assert main(["evalute", "x.jsonl"]) == 2
+    assert "Error: No such command 'evalute'. Did you mean 'evaluate'?" in capsys.readouterr().err
 
 
 def test_notices_print_as_one_plain_line():
