@@ -44,6 +44,10 @@ class ReportOptions:
         if not self.inputs:
             raise ConfigError("give at least one INPUT: results, MTPB results or LintSeq data "
                               "(as arguments, or `inputs:` in --config)")
+        if self.out.suffix.lower() in (".html", ".htm") and not self.out.is_dir():  # not one made so before
+            raise ConfigError(f"--out {self.out}: the folder the report goes in (report.html, report.json, CSVs "
+                              f"and figures/ inside it), not the page's name; pass a folder, such as "
+                              f"{self.out.with_suffix('')}")
         if self.max_pairs < 1:
             raise ConfigError(f"--max-pairs must be at least 1, got {self.max_pairs}")
         if self.viewer < 0:

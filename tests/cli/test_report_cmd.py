@@ -88,6 +88,17 @@ def test_an_unwritable_out_is_named_before_the_inputs_are_read(tmp_path: Path,
     assert "report.html: is a directory (a folder where a file is needed)" in capsys.readouterr().err
 
 
+def test_an_out_named_like_the_page_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was: --out runs/report.html made a folder of that name, the page at runs/report.html/report.html."""
+    a = _results(tmp_path / "a_results.jsonl")
+    assert main(["report", str(a), "--out", str(tmp_path / "r.html")]) == 2
+    assert f"--out {tmp_path / 'r.html'}: the folder the report goes in" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_results.jsonl"]
+    (tmp_path / "old.html").mkdir()  # a folder so named (by an earlier version) is a folder
+    assert main(["report", str(a), "--out", str(tmp_path / "old.html")]) == 0
+    assert (tmp_path / "old.html" / "report.html").is_file()
+
+
 def test_a_config_file_can_name_the_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a, b = _results(tmp_path / "a_results.jsonl"), _results(tmp_path / "b_results.jsonl")
     config = tmp_path / "report.yaml"
