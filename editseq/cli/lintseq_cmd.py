@@ -23,6 +23,10 @@ def lintseq(config_file: Path | None, **values: object) -> int:
     insert-only diffs that write the program step by step. Output records are the input records
     plus `edit_path` (list of diffs, the reference's `@@` format, lossless) and `sample`.
 
+    INPUT is JSONL (also .jsonl.gz), a .json file holding one array of records, Parquet, or a
+    Hugging Face dataset (a save_to_disk folder, or a hub name such as org/name); OUTPUT is .jsonl
+    or .parquet, by its name. Without either: the examples editseq ships.
+
     \b
     Examples:
       editseq lintseq data.jsonl out.jsonl --program-field code --samples 5
