@@ -82,6 +82,8 @@ def check_source(source: str | Path, also: tuple[str, ...] = ()) -> None:
                          "or a Hugging Face dataset")
     if p.is_file() and _json_document_opening(p):
         next(_read_jsonl(p))  # its error
+    if p.is_file() and p.suffix in (".jsonl", ".json", ".jsonlines"):
+        _refuse_binary(p)
     if p.is_file() and p.suffix == ".parquet":
         _parquet_file(p)  # a file that is no Parquet fails here, before any output exists
     if not p.exists() and "://" in str(source):  # no hub name holds one
@@ -204,6 +206,19 @@ def _json_document_opening(path: Path) -> bytes | None:
     with path.open("rb") as fh:
         first = fh.read(4096).removeprefix(_BOM).lstrip().split(b"\n", 1)[0].strip()
     return first if first == b"{" or (first == b"[" and path.suffix == ".jsonl") else None
+
+
+def _refuse_binary(path: Path) -> None:
+    """Refuse a file named as JSON text that holds Parquet (``df.to_parquet("x.jsonl")``) or gzip
+    (a .jsonl.gz that lost its .gz), known by their first bytes: read as JSONL, every line of it
+    was a bad record ("not UTF-8", "not valid JSON"), and nothing said what the file was."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head == b"PAR1":
+        raise InputError(f"{path}: a Parquet file (it begins with Parquet's magic bytes), not JSON text; "
+                         f"name it {path.with_suffix('.parquet').name}")
+    if head[:2] == b"\x1f\x8b":
+        raise InputError(f"{path}: gzip-compressed, not JSON text; name it {path.name}.gz")
 
 
 def load_json_array(path: Path) -> list[Any]:

@@ -171,6 +171,25 @@ def test_a_file_that_is_not_what_its_name_says_is_named(tmp_path: Path) -> None:
         read_valid_records(gz)
 
 
+def test_parquet_or_gzip_named_as_jsonl_is_named(tmp_path: Path) -> None:
+    """Was: every line of such a file a bad record ("not UTF-8", "not valid JSON"), in `evaluate` ten
+    of them and a count, in `lintseq` an error report of them, and nothing said what the file was."""
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parquet, gz = tmp_path / "s.jsonl", tmp_path / "t.jsonl"
+    pq.write_table(pa.Table.from_pylist([{"task_id": "a"}]), parquet)
+    gz.write_bytes(gzip.compress(b'{"task_id": "a"}\n'))
+    with pytest.raises(InputError, match=r"s\.jsonl: a Parquet file .*, not JSON text; name it s\.parquet$"):
+        read_valid_records(parquet)
+    with pytest.raises(InputError, match=r"t\.jsonl: gzip-compressed, not JSON text; name it t\.jsonl\.gz$"):
+        read_valid_records(gz)
+    gz.rename(tmp_path / "t.jsonl.gz")
+    assert len(read_valid_records(tmp_path / "t.jsonl.gz")) == 1
+
+
 def test_a_split_given_for_a_local_file_is_warned_about(tmp_path: Path) -> None:
     (tmp_path / "a.jsonl").write_text('{"x": 1}\n')
     with pytest.warns(UserWarning, match=r"--split test is for Hugging Face datasets; .*a.jsonl is a file, read whole"):
