@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import importlib
+import signal
 import sys
 import warnings
 
@@ -179,8 +180,14 @@ def _format_warning(message: Warning | str, category: type[Warning], filename: s
 
 
 def run() -> None:
-    """Console-script entry: exit with ``main``'s code."""
-    sys.exit(main())
+    """Console-script entry: exit with ``main``'s code. An interrupted run has stopped its work and
+    said so by then; a Ctrl-C pressed again while Python shuts down (its atexit handlers join
+    threads and processes) would kill it by SIGINT, exit status -2 instead of 130, as Python
+    restores SIGINT's default action as it finalizes: the signal is ignored from there on."""
+    code = main()
+    if code == 130:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
