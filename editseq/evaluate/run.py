@@ -57,7 +57,7 @@ def overwrite_option(refused: str = "another benchmark or samples file") -> bool
 class EvaluateOptions(ScaleOptions):
     """Options of ``editseq evaluate``."""
 
-    samples: Path = option(None, help="samples JSONL: task_id + completion or solution (or EvalPlus's folder of task folders of N.py programs, or bigcode-evaluation-harness's generations .json)", argument=True)  # noqa: RUF009
+    samples: Path = option(None, help="samples JSONL (or Parquet): task_id + completion or solution (or EvalPlus's folder of task folders of N.py programs, or bigcode-evaluation-harness's generations .json)", argument=True)  # noqa: RUF009
     benchmark: Literal["humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "mbpp+"] = option(
         "humaneval", help="benchmark the samples answer")
     data: Path | None = option(None, help="benchmark data folder (default: $EDITSEQ_DATA_DIR or ../shared/data, else the canonical release, downloaded once to ~/.cache/editseq)")  # noqa: RUF009

@@ -159,9 +159,10 @@ def _warn_prompts_only(bench: data.Benchmark, ids: list[str],
     bare = [f"{pid}/{c}" for pid in ids for c in range(len(bench.problems[pid].cases))
             if (pid, c) not in completions]
     if bare:
-        warnings.warn(f"{len(bare)} cases (problem/case) have no multi-turn completions in --results and are "
-                      f"scored with prompts-only histories: {listing(bare)}; leave them out of --problems "
-                      "to compare only histories with completions", stacklevel=3)
+        some = f"{len(bare)} cases (problem/case) have" if len(bare) > 1 else "1 case (problem/case) has"
+        warnings.warn(f"{some} no multi-turn completions in --results, scored with prompts-only "
+                      f"histories: {listing(bare)}; leave those problems out of --problems to compare "
+                      "only histories with completions", stacklevel=3)
 
 
 def _warn_unjudged(pids: list[str]) -> None:

@@ -55,6 +55,7 @@ class MTPBEvaluateOptions(ScaleOptions):
     recheck: bool = recheck_option()
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
     overwrite: bool = overwrite_option()
+    progress: bool = option(True, help="show a progress bar")
 
     def __post_init__(self) -> None:
         if self.samples is None:
@@ -101,7 +102,8 @@ def _evaluate(opts: MTPBEvaluateOptions) -> dict:
     start = time.monotonic()
     store = ResultStore(cache_path if opts.cache else None)
     try:  # closing commits what finished, also when interrupted
-        outcomes, executed = execute(runs, bench, store, opts.workers, opts.backend, opts.address, opts.recheck)
+        outcomes, executed = execute(runs, bench, store, opts.workers, opts.backend, opts.address, opts.recheck,
+                                     opts.progress)
     finally:
         store.close()
     seconds = time.monotonic() - start
@@ -143,23 +145,29 @@ def _check_imports(runs: list[Run], bench: data.Benchmark) -> dict[str, str]:
 
 def execute(runs: list[Run], bench: data.Benchmark, store: ResultStore, workers: int | None = None,
             backend: str = "local", address: str | None = None,
-            recheck: bool = True) -> tuple[list[Outcome], int]:
+            recheck: bool = True, progress: bool = False) -> tuple[list[Outcome], int]:
     """(one outcome per run, same order; how many programs ran in the sandbox).
 
     A verdict already in ``store`` is reused; each missing distinct program runs once and is
     stored as it finishes (``evaluate.run.run_and_store``, which also does the ``recheck``).
+    ``progress``: a bar over the runs (those with a stored verdict count as done at the start).
     """
+    from tqdm import tqdm
+
     runnable = [i for i, run in enumerate(runs) if run.problem_id not in bench.excluded and not run.error]
     programs = {i: job_program(runs[i], bench) for i in runnable}
     task_ids = {i: f"{runs[i].problem_id}/{runs[i].case}" for i in runnable}  # the store's task: problem/case
     keys = [result_key(bench, task_ids[i], programs[i], LIMITS) for i in runnable]
     known, todo = store.lookup(keys)
     if todo:
-        with sandbox_pool(workers, LIMITS, backend, address, harness.PRELOAD) as pool:
+        weights = Counter(keys)  # runs that share a program get its one verdict
+        with sandbox_pool(workers, LIMITS, backend, address, harness.PRELOAD) as pool, \
+                tqdm(total=len(keys), initial=sum(weights[k] for k in known), disable=not progress,
+                     unit="run", desc=f"evaluate {bench.name}") as bar:
             known.update(run_and_store(
                 pool, store, bench.name, {key: task_ids[runnable[j]] for key, j in todo.items()},
                 lambda pending: ((key, programs[runnable[todo[key]]]) for key in pending), recheck,
-                load_dependent=load_dependent))
+                done=lambda key: bar.update(weights[key]), load_dependent=load_dependent))
     verdicts = dict(zip(runnable, (known[k] for k in keys), strict=True))
     return [_outcome_of(run, verdicts.get(i), bench) for i, run in enumerate(runs)], len(todo)
 

@@ -180,3 +180,18 @@ def test_a_file_given_to_the_other_evaluate_names_the_command_it_is_for(tmp_path
     assert "r.jsonl line 1: missing field 'task_id'; every sample needs the benchmark task it answers; " \
            "this record has problem_id: an MTPB run, which `editseq mtpb evaluate` reads" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.jsonl", "s.jsonl"]
+
+
+def test_mtpb_evaluate_shows_a_progress_bar_over_its_runs(tmp_path: Path, shared_data: Path, capsys) -> None:
+    """Was: no bar while the sandbox ran (minutes for a model's 115 x 5 x n runs, at up to 20 s
+    each), and --no-progress, which every other long command takes, was no option here."""
+    samples = tmp_path / "x.jsonl"
+    write_oracle(samples, shared_data, ["3"])
+    with pytest.warns(UserWarning, match="have no runs"):
+        assert main(["mtpb", "evaluate", str(samples), "--data", str(shared_data), "--workers", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "evaluate mtpb: 100%" in err and "5/5 [" in err
+    with pytest.warns(UserWarning, match="have no runs"):
+        assert main(["mtpb", "evaluate", str(samples), "--data", str(shared_data), "--no-progress",
+                     "--fixed"]) == 0
+    assert "evaluate mtpb" not in capsys.readouterr().err  # nor its fixed mode's "evaluate mtpb-fixed"

@@ -185,8 +185,12 @@ def test_cases_without_completions_are_named_when_results_are_given(tmp_path: Pa
     rows = [{"problem_id": "3", "case": c, "completions": ["a = 1", "b = 2", "print(3)"]} for c in range(4)]
     results.write_text("".join(json.dumps(r) + "\n" for r in rows))
     opts = MTPBPerplexityOptions(model="m", results=results, problems="3,4", data=shared_data)
-    with pytest.warns(UserWarning, match=r"6 cases \(problem/case\) have no multi-turn completions in --results "
-                                         r"and are scored with prompts-only histories: 3/4, 4/0, 4/1, 4/2, 4/3, 4/4;"):
+    with pytest.warns(UserWarning, match=r"6 cases \(problem/case\) have no multi-turn completions in --results, "
+                                         r"scored with prompts-only histories: 3/4, 4/0, 4/1, 4/2, 4/3, 4/4;"):
+        perplexity(opts, LengthScorer())
+    opts = MTPBPerplexityOptions(model="m", results=results, problems="3", data=shared_data)
+    with pytest.warns(UserWarning, match=r"^1 case \(problem/case\) has no multi-turn completions in --results, "
+                                         r"scored with prompts-only histories: 3/4;"):
         perplexity(opts, LengthScorer())
 
 
