@@ -123,11 +123,12 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     benchmarks = _compared_within(scored)
     series = [(label, benchmarks[r.label], attempts) for r in scored for label, attempts in _passk_series(r)]
     ks = opts.ks or metrics.TABLE_KS
-    curves = {label: metrics.passk_curve(attempts, ks) for label, _, attempts in series}
-    # by default a table also gives its run's pass@n (any of the n samples passes), which a run of
-    # n = 4 or 50 would otherwise never show
-    data["passk"] = {label: {"curve": curve, "table": metrics.passk_table(curve, opts.ks or (*ks, curve["n_min"])),
-                             "benchmark": bench}
+    # by default the table also gives each run's pass@n (any of the n samples passes), which a run of
+    # n = 4 or 50 would otherwise never show, and for every run whose samples allow it: a run of 50
+    # beside one of 5 left pass@5 blank, as if its samples were too few
+    table_ks = opts.ks or (*ks, *(metrics.fewest_samples(attempts) for _, _, attempts in series))
+    curves = {label: metrics.passk_curve(attempts, table_ks) for label, _, attempts in series}
+    data["passk"] = {label: {"curve": curve, "table": metrics.passk_table(curve, table_ks), "benchmark": bench}
                      for (label, bench, _), curve in zip(series, curves.values(), strict=True)}
     data["differences"] = metrics.paired_differences(series, ks)
     rates = metrics.solve_rates(scored)

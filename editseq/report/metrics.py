@@ -31,6 +31,11 @@ def _by_problem(attempts: list[Attempt]) -> tuple[list[list[tuple[int, int]]], i
     return problems, min(n for units in problems for n, _ in units)
 
 
+def fewest_samples(attempts: list[Attempt]) -> int:
+    """The fewest samples of any unit: the largest k of the run's pass@k (its pass@n)."""
+    return _by_problem(attempts)[1]
+
+
 def _scores(problems: list[list[tuple[int, int]]], k: int) -> tuple[float, list[float]]:
     """Mean pass@k over problems, and each problem's (``problem_pass_at_k``)."""
     values = [problem_pass_at_k(units, k) for units in problems]

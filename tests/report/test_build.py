@@ -623,3 +623,25 @@ def test_every_problem_solved_by_one_run_alone_is_on_the_page(tmp_path: Path) ->
     ids = {row["problem"]: row["id"] for row in rows.rows}
     assert sorted((name, target) for target, name in link.findall(which)) == sorted((escape(t), ids[t]) for t in tasks)
     assert "<b>x</b>" not in html
+
+
+def test_the_default_table_gives_every_run_each_others_pass_at_n(report_inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Was: beside a run of 4 samples per problem, whose pass@4 made a column, a run of 8 left that
+    column blank, as if its samples were too few (CodeGen's 50 samples per problem showed no pass@5
+    beside a run of 5)."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    first = _first_samples(report_inputs["mixed"], 4, tmp_path / "first4_results.jsonl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # diversity over different sample counts, tested on its own
+        data = build_report(ReportOptions(inputs=[report_inputs["mixed"], first], out=tmp_path / "r"))
+    mixed = data["passk"]["mixed"]
+    assert list(mixed["table"]) == ["pass@1", "pass@4", "pass@8"]
+    assert list(data["passk"]["first4"]["table"]) == ["pass@1", "pass@4"]  # no pass@8 of 4 samples
+    summary = json.loads(report_inputs["mixed"].with_name("mixed_summary.json").read_text())
+    counts = [(t["n"], t["c"]) for t in summary["tasks"].values()]
+    assert mixed["table"]["pass@4"]["value"] == pytest.approx(mean_pass_at_k(counts, 4))
+    html = (tmp_path / "r" / "report.html").read_text()
+    row = re.search(r"<tr><td>mixed</td>.*?</tr>", html).group(0)
+    assert "<td></td>" not in row
