@@ -67,8 +67,10 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k", on: str | None
     ax.set_ylim(0, max(ax.get_ylim()[1], 5))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(frameon=False)
+    # a run of one problem has no interval over problems: the title claimed one all the same
+    shaded = any(all(curve["ci95"]) for curve in curves.values())
     ax.set_title("pass@k" + (f" on {on}" if on else "") + (" vs inference cost" if x == "tokens" else "")
-                 + " (95% bootstrap CI over problems)")
+                 + (" (95% bootstrap CI over problems)" if shaded else " (one problem: no interval)"))
     return fig
 
 

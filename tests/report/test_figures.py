@@ -53,3 +53,21 @@ def test_a_single_k_is_the_one_tick(x: str, at: float) -> None:
     many = {"k": [1, 2, 4, 8, 16], "pass@k": [0.5] * 5, "ci95": [[0.25, 0.75]] * 5, "tokens": None}
     ax = figures.passk_figure({"a": many}).axes[0]
     assert _shown(ax.get_xticks(), ax.get_xlim()) == [1.0, 10.0]  # more k: the decades, as before
+
+
+def test_a_run_of_one_problem_is_not_titled_with_an_interval(report_inputs: dict, tmp_path) -> None:
+    """Was: the figure of a run of one problem, which has no interval over problems, was titled
+    "(95% bootstrap CI over problems)" all the same."""
+    import json
+
+    from editseq.report.build import ReportOptions, build_report
+
+    one = tmp_path / "one_results.jsonl"
+    rows = [r for r in map(json.loads, report_inputs["mixed"].read_text().splitlines()) if r["task_id"] == "HumanEval/0"]
+    one.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data = build_report(ReportOptions(inputs=[one], out=tmp_path / "r"))
+    curves = {label: v["curve"] for label, v in data["passk"].items()}
+    title = figures.passk_figure(curves).axes[0].get_title()
+    assert "CI" not in title and "one problem: no interval" in title
+    with_ci = figures.passk_figure({**curves, "all": {**curves["one"], "ci95": [[0.1, 0.9]] * len(curves["one"]["k"])}})
+    assert with_ci.axes[0].get_title().endswith("(95% bootstrap CI over problems)")  # where any run has one
