@@ -66,7 +66,8 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k", on: str | None
     # at least 0-5%: a run at 0% everywhere (the README's 135M model) got an axis of 0.00-0.05%
     ax.set_ylim(0, max(ax.get_ylim()[1], 5))
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(frameon=False)
+    # beside the plot: "best" inside it put the legend's handle on a curve at 100% (one easy problem)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     # a run of one problem has no interval over problems: the title claimed one all the same
     shaded = any(all(curve["ci95"]) for curve in curves.values())
     ax.set_title("pass@k" + (f" on {on}" if on else "") + (" vs inference cost" if x == "tokens" else "")

@@ -71,3 +71,19 @@ def test_a_run_of_one_problem_is_not_titled_with_an_interval(report_inputs: dict
     assert "CI" not in title and "one problem: no interval" in title
     with_ci = figures.passk_figure({**curves, "all": {**curves["one"], "ci95": [[0.1, 0.9]] * len(curves["one"]["k"])}})
     assert with_ci.axes[0].get_title().endswith("(95% bootstrap CI over problems)")  # where any run has one
+
+
+@pytest.mark.filterwarnings("ignore:.* problems \\(no samples of .*its pass@k is the mean over those")
+def test_the_legend_covers_no_curve(report_inputs: dict, tmp_path) -> None:
+    """Was: matplotlib's "best" place put the legend of a run at 100% from k = 4 on (CodeGen's 10
+    samples of HumanEval/0) over that line, its handle drawn on the curve; the legend is now beside
+    the plot, where no curve or band can be."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from editseq.report.build import ReportOptions, build_report
+
+    data = build_report(ReportOptions(inputs=[report_inputs["codegen"], report_inputs["mixed"]], out=tmp_path / "r"))
+    fig = figures.passk_figure({label: v["curve"] for label, v in data["passk"].items()})
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    assert not ax.get_legend().get_window_extent().overlaps(ax.get_window_extent())
