@@ -66,13 +66,19 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k", on: str | None
     # at least 0-5%: a run at 0% everywhere (the README's 135M model) got an axis of 0.00-0.05%
     ax.set_ylim(0, max(ax.get_ylim()[1], 5))
     ax.grid(True, which="both", alpha=0.3)
-    # beside the plot: "best" inside it put the legend's handle on a curve at 100% (one easy problem)
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    _legend_beside(ax)
     # a run of one problem has no interval over problems: the title claimed one all the same
     shaded = any(all(curve["ci95"]) for curve in curves.values())
     ax.set_title("pass@k" + (f" on {on}" if on else "") + (" vs inference cost" if x == "tokens" else "")
                  + (" (95% bootstrap CI over problems)" if shaded else " (one problem: no interval)"))
     return fig
+
+
+def _legend_beside(ax: Any) -> None:
+    """The legend to the right of the plot: matplotlib's "best" place inside it put the handle on a
+    pass@k curve at 100% (one easy problem), and on the diversity scatter, whose corners are seldom
+    empty, over its points."""
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
 
 
 def _plain_log_ticks(ax: Any) -> None:
@@ -150,7 +156,7 @@ def diversity_figure(points: dict[str, list[tuple[float, float]]]) -> Figure:
     ax.set_ylabel("pass@n - pass@1 (points)")
     ax.set_xlim(-0.02, 1.02)
     ax.grid(True, alpha=0.3)
-    ax.legend(frameon=False)
+    _legend_beside(ax)
     ax.set_title("what repeated sampling gains vs diversity")
     return fig
 

@@ -87,3 +87,20 @@ def test_the_legend_covers_no_curve(report_inputs: dict, tmp_path) -> None:
     FigureCanvasAgg(fig).draw()
     ax = fig.axes[0]
     assert not ax.get_legend().get_window_extent().overlaps(ax.get_window_extent())
+
+
+@pytest.mark.filterwarnings("ignore:.* problems \\(no samples of .*its pass@k is the mean over those")
+def test_the_diversity_legend_covers_no_point(report_inputs: dict, tmp_path) -> None:
+    """Was: matplotlib's "best" place put the legend of the diversity scatter over its points
+    (CodeGen's 164 HumanEval problems, where no corner is empty); it is now beside the plot."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from editseq.report.build import ReportOptions, build_report
+
+    data = build_report(ReportOptions(inputs=[report_inputs["codegen"], report_inputs["mixed"]], out=tmp_path / "r"))
+    points = {label: [(t["distinct_fraction"], t["gain"]) for t in d["tasks"].values()]
+              for label, d in data["diversity"].items()}
+    fig = figures.diversity_figure(points)
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    assert not ax.get_legend().get_window_extent().overlaps(ax.get_window_extent())
