@@ -9,6 +9,7 @@ import click
 
 from editseq.config import ConfigError, build, click_options, config_file_option
 from editseq.report.build import ReportOptions, build_report
+from editseq.report.html import points
 
 
 @click.command("report")
@@ -36,8 +37,8 @@ def report(config_file: Path | None, **values: object) -> int:
         table = ", ".join(f"{k} {100 * c['value']:.1f}%" for k, c in v["table"].items())
         click.echo(f"{label}: {table or 'no pass@k of --k (too few samples; see the warning)'}")
     for d in data["differences"]:
-        diffs = ", ".join(f"{k} {100 * c['difference']:+.1f}"
-                          + (f" [{100 * c['ci95'][0]:+.1f}, {100 * c['ci95'][1]:+.1f}]" if c["ci95"] else "")
+        diffs = ", ".join(f"{k} {points(c['difference'])}"
+                          + (f" [{points(c['ci95'][0])}, {points(c['ci95'][1])}]" if c["ci95"] else "")
                           for k, c in d["pass@k"].items())
         click.echo(f"{d['a']} - {d['b']} ({d['problems']} shared problems, points, paired 95% CI): {diffs}")
     click.echo(f"report: {opts.out / 'report.html'}")

@@ -168,7 +168,7 @@ def _differences(differences: list[dict[str, Any]]) -> str:
         return ""
     ks = _by_k({k for d in differences for k in d["pass@k"]})
     rows = [[f"{d['a']} - {d['b']}", d["problems"],
-             *(_points(c["difference"]) + _interval(c["ci95"], _points) if (c := d["pass@k"].get(k)) else "" for k in ks)]
+             *(points(c["difference"]) + _interval(c["ci95"], points) if (c := d["pass@k"].get(k)) else "" for k in ks)]
             for d in differences]
     return ("<h3>Differences between runs (paired)</h3>"
             + _table(["A - B", "shared problems", *[f"{k} (95% CI)" for k in ks]], rows)
@@ -178,8 +178,10 @@ def _differences(differences: list[dict[str, Any]]) -> str:
               "not cover the finite number of samples drawn per problem.</p>")
 
 
-def _points(value: float) -> str:
-    return f"{100 * value:+.1f}"
+def points(value: float) -> str:
+    """A difference in percentage points, signed; one that rounds to 0 is +0.0: pass@1 of 4 in 8
+    and of 2 in 4 differ by a float error (-1e-16), and equal runs read "-0.0" apart."""
+    return f"{round(100 * value, 1) + 0.0:+.1f}"
 
 
 def _per_problem(data: dict[str, Any], figs: dict[str, str]) -> str:

@@ -645,3 +645,24 @@ def test_the_default_table_gives_every_run_each_others_pass_at_n(report_inputs: 
     html = (tmp_path / "r" / "report.html").read_text()
     row = re.search(r"<tr><td>mixed</td>.*?</tr>", html).group(0)
     assert "<td></td>" not in row
+
+
+def test_equal_runs_differ_by_zero_not_minus_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was: CodeGen's 100 samples per problem against their first 50, of equal pass@1 on the 40
+    problems both answer, differed by "-0.0 [-1.1, +1.1]": pass@1 of 4 in 8 and 2 in 4 differ by a
+    float error (-1e-16), shown with its sign."""
+    pytest.importorskip("matplotlib")
+    from editseq.cli import main
+
+    files = []
+    for name, n in (("eight", 8), ("four", 4)):
+        files.append(tmp_path / f"{name}_results.jsonl")
+        files[-1].write_text("".join(json.dumps({"task_id": t, "completion": f"    return {s}\n", "passed": s < n // 2})
+                                     + "\n" for t in ("T/0", "T/1") for s in range(n)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # diversity over different sample counts, tested on its own
+        assert main(["report", *map(str, files), "--out", str(tmp_path / "r")]) == 0
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert data["differences"][0]["pass@k"]["pass@1"]["difference"] <= 0  # the float error the page hides
+    assert "-0.0" not in (tmp_path / "r" / "report.html").read_text()
+    assert "eight - four (2 shared problems, points, paired 95% CI): pass@1 +0.0 [+0.0, +0.0]" in capsys.readouterr().out
