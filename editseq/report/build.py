@@ -136,7 +136,7 @@ def compute(runs: list[Run], opts: ReportOptions) -> dict[str, Any]:
     data["per_problem"] = {"labels": labels, "rates": rates,
                            "differences": metrics.solved_differences(rates, metrics.sample_counts(scored), benchmarks)}
     data["mtpb"] = {r.label: metrics.mtpb_categories(r) for r in scored if r.kind == "mtpb"}
-    data["notes"] = (_task_set_notes(scored, benchmarks) + _judging_notes(scored, benchmarks)
+    data["notes"] = (_same_file_notes(data["runs"]) + _task_set_notes(scored, benchmarks) + _judging_notes(scored, benchmarks)
                      + _sample_count_notes(series, ks, asked=bool(opts.ks)))
     data["tokens_notes"] = _tokens_notes(series, curves)  # shown beside the inference-cost figures
     # MTPB samples of one problem answer different cases, so their spread is not diversity
@@ -177,6 +177,16 @@ def _series_modes(run: Run) -> list[str]:
 
 def _series_label(label: str, mode: str) -> str:
     return f"{label} ({mode}-turn)"
+
+
+def _same_file_notes(runs: list[dict[str, Any]]) -> list[str]:
+    """Inputs of one content (a file given twice, a run's results beside its summary, a copy): one
+    run's numbers shown as two runs' that agree to the last digit ("a - a (2): +0.0 [+0.0, +0.0]")."""
+    by_hash: dict[str, list[str]] = {}
+    for r in runs:
+        by_hash.setdefault(r["sha256"], []).append(r["label"])
+    return [f"{', '.join(labels)} are one file's records (sha256 {sha[:16]}): their numbers are one run's, "
+            "not several runs' that agree" for sha, labels in by_hash.items() if len(labels) > 1]
 
 
 def _task_set_notes(scored: list[Run], benchmarks: dict[str, str]) -> list[str]:

@@ -11,6 +11,9 @@ from editseq.cli import main
 
 pytest.importorskip("matplotlib", reason="editseq report needs matplotlib: pip install 'editseq[report]'")
 
+# the runs here are copies of one file (``_results``) on purpose; the note that says so is tested on its own
+pytestmark = pytest.mark.filterwarnings("ignore:.* are one file's records")
+
 
 def _results(path: Path) -> Path:
     rows = [{"task_id": "HumanEval/0", "completion": c, "passed": ok, "status": "passed" if ok else "failed"}

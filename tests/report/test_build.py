@@ -276,6 +276,7 @@ def test_a_label_never_names_two_series(tmp_path: Path, order: int) -> None:
     assert data["passk"][f"{by_path['both.jsonl']} (multi-turn)"]["table"]["pass@1"]["value"] == 0.5
 
 
+@pytest.mark.filterwarnings("ignore:a, b are one file's records")  # one run given twice, for two runs
 def test_a_k_the_samples_do_not_allow_is_named(report_inputs: dict[str, Path], tmp_path: Path) -> None:
     """Was: one problem with fewer samples (a partial results file) cut the whole run's curve and
     its pass@k table to that problem's count without a word, and a --k beyond every run's samples
@@ -666,3 +667,21 @@ def test_equal_runs_differ_by_zero_not_minus_zero(tmp_path: Path, capsys: pytest
     assert data["differences"][0]["pass@k"]["pass@1"]["difference"] <= 0  # the float error the page hides
     assert "-0.0" not in (tmp_path / "r" / "report.html").read_text()
     assert "eight - four (2 shared problems, points, paired 95% CI): pass@1 +0.0 [+0.0, +0.0]" in capsys.readouterr().out
+
+
+def test_one_file_given_as_two_runs_is_noted(report_inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Was: a run's results and its summary (or one file given twice) were shown as two runs that
+    agree to the last digit ("mixed - mixed (2): +0.0 [+0.0, +0.0]") without a word."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    summary = report_inputs["mixed"].with_name("mixed_summary.json")
+    note = f"mixed, mixed (2) are one file's records (sha256 {file_sha256(report_inputs['mixed'])[:16]})"
+    with pytest.warns(UserWarning, match=re.escape(note)):
+        data = build_report(ReportOptions(inputs=[summary, report_inputs["mixed"]], out=tmp_path / "r"))
+    assert any(n.startswith(note) for n in data["notes"])
+    assert escape(note) in (tmp_path / "r" / "report.html").read_text()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build_report(ReportOptions(inputs=[report_inputs["mixed"], report_inputs["codegen"]], out=tmp_path / "r2"))
+    assert not [w for w in caught if "one file's records" in str(w.message)]  # different records: no such note
