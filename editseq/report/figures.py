@@ -63,8 +63,10 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k", on: str | None
         ax.set_xticks([], minor=True)
     ax.set_xlabel("k (samples per problem)" if x == "k" else "total sampled tokens (FLOPs proxy)")
     ax.set_ylabel("pass@k (%)")
-    # at least 0-5%: a run at 0% everywhere (the README's 135M model) got an axis of 0.00-0.05%
-    ax.set_ylim(0, max(ax.get_ylim()[1], 5))
+    # at least 0-5%: a run at 0% everywhere (the README's 135M model) got an axis of 0.00-0.05%;
+    # 0 a little above the axis line, on which such a run lay hidden, its markers cut in half
+    top = max(ax.get_ylim()[1], 5)
+    ax.set_ylim(-0.02 * top, top)
     ax.grid(True, which="both", alpha=0.3)
     _legend_beside(ax)
     # a run of one problem has no interval over problems: the title claimed one all the same
