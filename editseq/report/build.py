@@ -284,7 +284,7 @@ def _sample_count_notes(series: list[tuple[str, str, list[Any]]], ks: tuple[int,
         elif missing and asked:
             shown = (": no pass@k of --k to show (the curve shows k up to the samples)" if len(missing) == len(ks)
                      else " (not shown)")
-            notes.append(f"{label}: {n_min} samples per problem, too few for {', '.join(missing)}{shown}")
+            notes.append(f"{label}: {n_min} sample{'s' if n_min > 1 else ''} per problem, too few for {', '.join(missing)}{shown}")
     return notes
 
 

@@ -208,7 +208,10 @@ def _never(problem: str, difference: dict[str, Any]) -> str:
     """After a problem solved by one run and never by another, both sample counts where the other
     drew fewer (``fewer_samples``): never in 5 samples is weaker evidence than in 100."""
     counts = difference["fewer_samples"].get(problem)
-    return f" (never in {counts['not_by']} samples; {difference['solved_by']} drew {counts['solved_by']})" if counts else ""
+    if not counts:
+        return ""
+    n = counts["not_by"]
+    return f" (never in {n} sample{'s' if n > 1 else ''}; {difference['solved_by']} drew {counts['solved_by']})"
 
 
 def _problem_table(pp: dict[str, Any], ids: dict[str, str]) -> str:

@@ -685,3 +685,19 @@ def test_one_file_given_as_two_runs_is_noted(report_inputs: dict[str, Path], tmp
         warnings.simplefilter("always")
         build_report(ReportOptions(inputs=[report_inputs["mixed"], report_inputs["codegen"]], out=tmp_path / "r2"))
     assert not [w for w in caught if "one file's records" in str(w.message)]  # different records: no such note
+
+
+def test_one_sample_is_not_said_in_the_plural(report_inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Was: a greedy run (CodeGen's first sample of each problem) was "1 samples per problem, too few
+    for pass@5" and its problems "never in 1 samples"."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    first = _first_samples(report_inputs["mixed"], 1, tmp_path / "first1_results.jsonl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = build_report(ReportOptions(inputs=[report_inputs["mixed"], first], out=tmp_path / "r", k="1,5"))
+    assert "first1: 1 sample per problem, too few for pass@5 (not shown)" in data["notes"]
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "(never in 1 sample; mixed drew 8)" in html
+    assert "1 samples" not in html
