@@ -110,8 +110,10 @@ def heatmap_figure(rates: dict[str, dict[str, float]], labels: list[str]) -> Fig
     for j, p in enumerate(problems):
         for i, label in enumerate(labels):
             grid[i, j] = rates[p].get(label, np.nan)
-    width = min(16.0, max(5.0, 0.12 * len(problems) + 2.5))
-    fig = Figure(figsize=(width, 1.0 + 0.45 * len(labels)))
+    # at most 9.5 inches, labels inside (1,067 px with save's margins; the page is 1,100 px wide): a
+    # wider figure (16 inches for HumanEval's 164 problems) was scaled down with its run labels
+    width = min(9.5, max(5.0, 0.12 * len(problems) + 2.5))
+    fig = Figure(figsize=(width, 1.0 + 0.45 * len(labels)), layout="constrained")
     ax = fig.add_subplot()
     ax.set_facecolor("#dddddd")
     image = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap="viridis", vmin=0, vmax=1,

@@ -701,3 +701,23 @@ def test_one_sample_is_not_said_in_the_plural(report_inputs: dict[str, Path], tm
     html = (tmp_path / "r" / "report.html").read_text()
     assert "(never in 1 sample; mixed drew 8)" in html
     assert "1 samples" not in html
+
+
+def test_the_heatmap_of_a_whole_benchmark_is_shown_at_its_size(tmp_path: Path) -> None:
+    """Was: the solve-rate figure of 164 problems was 16 inches (1,760 px) wide, so the page (1,100 px
+    wide) scaled it, and its run labels, to 62%."""
+    pytest.importorskip("matplotlib")
+    import struct
+
+    from editseq.report.build import ReportOptions, build_report
+
+    files = []
+    for name in ("base", "lintseq"):
+        files.append(tmp_path / f"{name}_results.jsonl")
+        files[-1].write_text("".join(json.dumps({"task_id": f"HumanEval/{t}", "completion": f"    return {s}\n",
+                                                 "passed": (t * len(name) + s) % 5 == 0}) + "\n" for t in range(164) for s in range(2)))
+    build_report(ReportOptions(inputs=files, out=tmp_path / "r"))
+    png = (tmp_path / "r" / "figures" / "per_problem.png").read_bytes()
+    width, _ = struct.unpack(">II", png[16:24])  # IHDR
+    page = int(re.search(r"max-width:(\d+)px", (tmp_path / "r" / "report.html").read_text()).group(1))
+    assert width <= page
