@@ -44,10 +44,11 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k", on: str | None
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
     drawn: set[float] = set()
-    for label, curve in curves.items():
+    for n, (label, curve) in enumerate(curves.items()):
         xs = curve["k"] if x == "k" else curve["tokens"]
         drawn.update(xs)
-        (line,) = ax.plot(xs, [100 * v for v in curve["pass@k"]], label=_text(label), **STYLE)
+        (line,) = ax.plot(xs, [100 * v for v in curve["pass@k"]], label=_text(label), **STYLE,
+                          linestyle=_linestyle(n))
         if all(curve["ci95"]) and len(xs) > 1:
             ax.fill_between(xs, *([100 * ci[i] for ci in curve["ci95"]] for i in (0, 1)),
                             color=line.get_color(), alpha=0.15, linewidth=0)
@@ -74,6 +75,13 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k", on: str | None
     ax.set_title("pass@k" + (f" on {on}" if on else "") + (" vs inference cost" if x == "tokens" else "")
                  + (" (95% bootstrap CI over problems)" if shaded else " (one problem: no interval)"))
     return fig
+
+
+def _linestyle(n: int) -> str:
+    """The ``n``-th line's style: solid through the colour cycle, then dashed, dotted, ...: its 10
+    colours come round again, and the 11th run's curve was the 1st's (a dozen checkpoints)."""
+    colours = len(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"])
+    return ("-", "--", ":", "-.")[n // colours % 4]
 
 
 def _legend_beside(ax: Any) -> None:

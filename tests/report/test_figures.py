@@ -123,3 +123,15 @@ def test_a_run_at_zero_is_drawn_above_the_axis(report_inputs: dict, tmp_path) ->
     for curves in ({label: v["curve"] for label, v in data["passk"].items()}, {"never": data["passk"]["never"]["curve"]}):
         low, top = figures.passk_figure(curves).axes[0].get_ylim()
         assert low < 0 and -low < 0.05 * top  # 0 a little above the axis line, not below much of the plot
+
+
+@pytest.mark.filterwarnings("ignore:.* problems \\(no samples of .*its pass@k is the mean over those")
+def test_more_runs_than_colours_are_told_apart(report_inputs: dict, tmp_path) -> None:
+    """Was: matplotlib's 10 colours came round again, so the 11th run's curve and legend entry were
+    the 1st's (a dozen checkpoints; 6 MTPB runs, two modes each)."""
+    from editseq.report.build import ReportOptions, build_report
+
+    curve = build_report(ReportOptions(inputs=[report_inputs["mixed"]], out=tmp_path / "r"))["passk"]["mixed"]["curve"]
+    ax = figures.passk_figure({f"checkpoint {i}": curve for i in range(12)}).axes[0]
+    styles = [(line.get_color(), line.get_linestyle(), line.get_marker()) for line in ax.get_legend().get_lines()]
+    assert len(set(styles)) == 12
