@@ -48,7 +48,7 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k", on: str | None
         xs = curve["k"] if x == "k" else curve["tokens"]
         drawn.update(xs)
         (line,) = ax.plot(xs, [100 * v for v in curve["pass@k"]], label=_text(label), **STYLE,
-                          linestyle=_linestyle(n))
+                          linestyle=("-", "--", ":", "-.")[_colour_round(n)])
         if all(curve["ci95"]) and len(xs) > 1:
             ax.fill_between(xs, *([100 * ci[i] for ci in curve["ci95"]] for i in (0, 1)),
                             color=line.get_color(), alpha=0.15, linewidth=0)
@@ -77,11 +77,11 @@ def passk_figure(curves: dict[str, dict[str, Any]], x: str = "k", on: str | None
     return fig
 
 
-def _linestyle(n: int) -> str:
-    """The ``n``-th line's style: solid through the colour cycle, then dashed, dotted, ...: its 10
-    colours come round again, and the 11th run's curve was the 1st's (a dozen checkpoints)."""
-    colours = len(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"])
-    return ("-", "--", ":", "-.")[n // colours % 4]
+def _colour_round(n: int) -> int:
+    """How often the colour cycle has come round by the ``n``-th run: its 10 colours come round
+    again, and the 11th run's curve or points were the 1st's (a dozen checkpoints), so each round
+    gets its own line style or marker."""
+    return n // len(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]) % 4
 
 
 def _legend_beside(ax: Any) -> None:
@@ -162,8 +162,9 @@ def diversity_figure(points: dict[str, list[tuple[float, float]]]) -> Figure:
     """Per problem: distinct-program fraction against pass@n - pass@1, one colour per run."""
     fig = Figure(figsize=(6.0, 4.2))
     ax = fig.add_subplot()
-    for label, xy in points.items():
-        ax.scatter([x for x, _ in xy], [100 * y for _, y in xy], s=14, alpha=0.7, label=_text(label))
+    for n, (label, xy) in enumerate(points.items()):
+        ax.scatter([x for x, _ in xy], [100 * y for _, y in xy], s=14, alpha=0.7, label=_text(label),
+                   marker="os^D"[_colour_round(n)])
     ax.set_xlabel("distinct programs / samples (normalized)")
     ax.set_ylabel("pass@n - pass@1 (points)")
     ax.set_xlim(-0.02, 1.02)

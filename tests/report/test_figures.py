@@ -135,3 +135,15 @@ def test_more_runs_than_colours_are_told_apart(report_inputs: dict, tmp_path) ->
     ax = figures.passk_figure({f"checkpoint {i}": curve for i in range(12)}).axes[0]
     styles = [(line.get_color(), line.get_linestyle(), line.get_marker()) for line in ax.get_legend().get_lines()]
     assert len(set(styles)) == 12
+
+
+@pytest.mark.filterwarnings("ignore:.* problems \\(no samples of .*its pass@k is the mean over those")
+def test_more_runs_than_colours_are_told_apart_in_the_diversity_scatter(report_inputs: dict, tmp_path) -> None:
+    """Was: as on the pass@k figure, the 11th run's points and legend entry were the 1st's."""
+    from editseq.report.build import ReportOptions, build_report
+
+    tasks = build_report(ReportOptions(inputs=[report_inputs["mixed"]], out=tmp_path / "r"))["diversity"]["mixed"]["tasks"]
+    points = [(t["distinct_fraction"], t["gain"]) for t in tasks.values()]
+    ax = figures.diversity_figure({f"checkpoint {i}": points for i in range(12)}).axes[0]
+    styles = {(tuple(c.get_facecolor()[0]), c.get_paths()[0].vertices.tobytes()) for c in ax.collections}
+    assert len(styles) == 12
