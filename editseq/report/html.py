@@ -159,13 +159,18 @@ def _passk(data: dict[str, Any], figs: dict[str, str]) -> str:
     note = "".join(f'<p class="note">{escape(text)}</p>' for text in notes)
     return ("<h2>pass@k</h2>" + "".join(fig for name, fig in figs.items() if name.startswith("passk")) + note
             + _table(["run", "benchmark", "problems", "samples each (min)", *[f"{k} (95% CI)" for k in ks]], rows)
-            + _differences(data["differences"]))
+            + _differences(data["differences"], [v["benchmark"] for v in data["passk"].values()]))
 
 
-def _differences(differences: list[dict[str, Any]]) -> str:
-    """Run A minus run B on the problems both answered, with paired intervals."""
+def _differences(differences: list[dict[str, Any]], benchmarks: list[str]) -> str:
+    """Run A minus run B on the problems both answered, with paired intervals. Where two runs of one
+    benchmark (``benchmarks``: each series') have none, the page says why: two runs of one problem
+    had no such section, and nothing said so."""
     if not differences:
-        return ""
+        if len(set(benchmarks)) == len(benchmarks):
+            return ""
+        return ("<h3>Differences between runs (paired)</h3><p class=\"note\">None: a paired difference needs "
+                "two runs of one benchmark that share at least two problems, at a k within both runs' samples.</p>")
     ks = _by_k({k for d in differences for k in d["pass@k"]})
     rows = [[f"{d['a']} - {d['b']}", d["problems"],
              *(points(c["difference"]) + _interval(c["ci95"], points) if (c := d["pass@k"].get(k)) else "" for k in ks)]

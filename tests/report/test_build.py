@@ -721,3 +721,23 @@ def test_the_heatmap_of_a_whole_benchmark_is_shown_at_its_size(tmp_path: Path) -
     width, _ = struct.unpack(">II", png[16:24])  # IHDR
     page = int(re.search(r"max-width:(\d+)px", (tmp_path / "r" / "report.html").read_text()).group(1))
     assert width <= page
+
+
+def test_runs_sharing_one_problem_say_why_they_have_no_difference(report_inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Was: two runs of one problem (CodeGen's samples of HumanEval/0, 8 and 4 of them) had no
+    "Differences between runs" on the page, and nothing said why."""
+    pytest.importorskip("matplotlib")
+    from editseq.report.build import ReportOptions, build_report
+
+    rows = [r for r in map(json.loads, report_inputs["codegen"].read_text().splitlines()) if r["task_id"] == "HumanEval/0"]
+    files = []
+    for name, n in (("eight", 8), ("four", 4)):
+        files.append(tmp_path / f"{name}_results.jsonl")
+        files[-1].write_text("".join(json.dumps(r) + "\n" for r in rows[:n]))
+    why = "None: a paired difference needs two runs of one benchmark that share at least two problems"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert build_report(ReportOptions(inputs=files, out=tmp_path / "r"))["differences"] == []
+        build_report(ReportOptions(inputs=files[:1], out=tmp_path / "r1"))
+    assert why in (tmp_path / "r" / "report.html").read_text()
+    assert "Differences between runs" not in (tmp_path / "r1" / "report.html").read_text()  # one run: nothing to pair
