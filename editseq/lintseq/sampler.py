@@ -3,7 +3,9 @@
 With the ``fast`` linter the breakage is computed from the program's ``Analysis`` (parsed once):
 a deletion re-examines only the uses whose bindings it removed, so a whole sequence costs about as
 much as one lint of the program. With any other ``Linter`` (``pylint``) the remainder is linted after
-each deletion and the flagged lines' units deleted, repeatedly, up to ``max_lint_rounds``. With
+each deletion and the flagged lines' units deleted, repeatedly, until it is clean: every round
+deletes at least one unit, so a step ends within the program's unit count (``max_lint_rounds``
+caps it lower, if set; a chain of statements each using the one before takes a round each). With
 ``none`` only the block structure is kept intact (the paper's random-deletion ablation).
 
 Line choice follows the reference: blank and comment lines are never picked; a unit's weight is
@@ -39,12 +41,12 @@ class SamplerConfig:
     linter: str = "fast"  # fast | pylint | none
     choice: str = "indent"  # indent | uniform
     strict: bool = False  # errors of the full program cause deletions, as in the reference
-    max_lint_rounds: int = 64  # bound on lint→delete rounds per step (linter-in-the-loop modes)
+    max_lint_rounds: int | None = None  # bound on lint→delete rounds per step (linter-in-the-loop modes)
 
     def __post_init__(self) -> None:
         if self.choice not in ("indent", "uniform"):
             raise ValueError(f"choice must be 'indent' or 'uniform', got {self.choice!r}")
-        if self.max_lint_rounds < 1:
+        if self.max_lint_rounds is not None and self.max_lint_rounds < 1:
             raise ValueError("max_lint_rounds must be at least 1")
 
 
@@ -181,7 +183,8 @@ class EditSampler:
         assert self._linter is not None
         s = self.structure
         deleted: list[int] = []
-        for _ in range(self.config.max_lint_rounds):
+        rounds = self.config.max_lint_rounds or s.n_units  # each round deletes a unit: no more are needed
+        for _ in range(rounds):
             kept = [i for i, u in enumerate(s.line_unit) if u < 0 or st.alive[u]]
             if not kept:
                 return deleted
@@ -194,7 +197,7 @@ class EditSampler:
             if not bad:
                 return deleted
             deleted += self._delete(st, sorted(bad))
-        raise SamplingError(f"linter still reports errors after {self.config.max_lint_rounds} rounds")
+        raise SamplingError(f"linter still reports errors after {rounds} rounds")
 
 
 def _unit_weights(s: Structure, choice: str) -> list[float]:

@@ -118,6 +118,17 @@ def test_lint_loop_is_bounded():
         tight.sample(random.Random(0))
 
 
+def test_a_dependency_chain_longer_than_64_statements_converts_under_pylint():
+    """Each lint round deletes only what the linter flags, so deleting the head of a chain of
+    statements, each using the one before, takes one round per statement. A cap of 64 rounds failed
+    such records ("linter still reports errors after 64 rounds"), though every round deletes a unit,
+    so the loop ends anyway. Strict: the head's error is deleted in the first step, whatever the
+    choice, and the two cascades (from the head and from the chosen line) take 70 rounds or more."""
+    program = "x0 = undefined\n" + "".join(f"x{i} = x{i - 1}\n" for i in range(1, 140))
+    sampler = EditSampler(program, SamplerConfig(linter="pylint", strict=True))
+    assert sampler.sample(random.Random(0)) == [list(range(140))]
+
+
 def test_results_do_not_depend_on_installed_packages():
     """Reference: pylint's import errors made results depend on the environment."""
     installed = "import json\nprint(json.dumps(1))\n"
