@@ -288,13 +288,19 @@ def _joined_lines(lines: list[str]) -> set[int]:
     candidates = {i for i, line in enumerate(lines) if line.endswith("\\")}
     if not candidates:
         return candidates
-    source = join_lines(lines)
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.COMMENT:
-            candidates.discard(tok.start[0] - 1)
-        else:  # a string that spans lines: its backslashes escape its own line ends
-            candidates.difference_update(range(tok.start[0] - 1, tok.end[0] - 1))
-    return candidates
+    joined = set(candidates)
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(join_lines(lines)).readline):
+            if tok.type == tokenize.COMMENT:
+                joined.discard(tok.start[0] - 1)
+            else:  # a string that spans lines: its backslashes escape its own line ends
+                joined.difference_update(range(tok.start[0] - 1, tok.end[0] - 1))
+    except (tokenize.TokenError, SyntaxError):
+        # the tokenize module is not Python's tokenizer: it refuses some programs Python runs (a
+        # lone backslash on a line indented as no block is). Every candidate then joins: at worst a
+        # statement ending in a comment that ends in a backslash shares a unit with the next line
+        return candidates
+    return joined
 
 
 def _attach_gap_lines(line_unit: list[int]) -> None:

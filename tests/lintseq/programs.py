@@ -178,7 +178,7 @@ def used_before_import(lines: list[str]) -> set[tuple[str, tuple, int, bool]]:
     only assignments); without that binding pyflakes reports it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tree = ast.parse("\n".join(lines))
+        tree = ast.parse(join_lines(lines))
     out = set()
     for _, _, func in _function_bodies(tree):
         nodes = _own_nodes(func)
@@ -203,7 +203,7 @@ def undefined_in_functions(lines: list[str]) -> set[tuple[str, tuple, int, bool]
     ``[c for a in x]``, then ``c = 0``), and reports it once that comprehension is deleted. The
     fast linter reports it in the full program: a function's undefined names it finds there are
     the full program's faults, not new ones."""
-    source = "\n".join(lines)
+    source = join_lines(lines)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bodies = _function_bodies(ast.parse(source))
@@ -225,7 +225,7 @@ def pyflakes_errors(lines: list[str], kept: list[int]) -> set[tuple[str, tuple, 
     first assignment (and nothing when an import binds the name first); deleting the local
     binding turns the same uses into ``UndefinedName`` at each. Elsewhere they are keyed by use.
     """
-    source = "\n".join(lines[i] for i in kept)
+    source = join_lines(lines[i] for i in kept)
     out = set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # invalid escape sequences in real data

@@ -245,6 +245,20 @@ def test_a_backslash_joins_lines_into_one_unit_outside_comments_and_strings():
     assert line_unit[3] == line_unit[4]  # the string's own lines
 
 
+@pytest.mark.parametrize("program", ["def f():\n    pass\n  \\\n\ndef g():\n    return f\n",
+                                     "if True:\n    x = 1 \\\n\n  \\\n\ny = 2\n"])
+def test_a_program_pythons_tokenizer_takes_and_the_tokenize_module_refuses_converts(program):
+    """The tokenize module, which finds the backslashes that join lines, is not Python's tokenizer:
+    it refuses a line of a lone backslash indented as no block is ("unindent does not match"),
+    which Python reads as a blank line. Such programs were lost, with IndentationError."""
+    compile(program, "<program>", "exec")
+    sampler = EditSampler(program)
+    for seed in range(10):
+        steps = sampler.sample(random.Random(seed))
+        assert apply_edit_path(edit_path_from_steps(sampler.lines, steps)) == split_lines(program)
+        check_sequence(sampler.lines, steps)
+
+
 @pytest.mark.parametrize(
     "use",
     [
