@@ -421,7 +421,7 @@ class ScopeAnalysis:
     _visit_ImportFrom = _visit_Import
 
     def _visit_Global(self, node: ast.Global | ast.Nonlocal) -> None:
-        if self._scope.kind != FUNCTION:
+        if self._scope.kind == MODULE:  # a class body's declarations count, as a function's do
             return
         kind = "global" if isinstance(node, ast.Global) else "nonlocal"
         for name in node.names:

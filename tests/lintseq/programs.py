@@ -105,7 +105,10 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
             out += [*deco, f"{pad}def {name}({draw(st.sampled_from(['', 'a', 'a, b=x']))}):", *body]
         elif kind == "class":
             comp = [f"{pad}{indent}{name}s = [{name} * k for k in range(3)]"] if draw(st.booleans()) else []
-            out += [f"{pad}class {name.upper()}({draw(st.sampled_from(['', 'object']))}):", *comp, *sub(False, False)]
+            decls = ["", f"global {name}"] + ([f"nonlocal {name}"] if in_func else [])  # nonlocal: an enclosing def's name
+            decl = draw(st.sampled_from(decls))
+            out += [f"{pad}class {name.upper()}({draw(st.sampled_from(['', 'object']))}):",
+                    *([f"{pad}{indent}{decl}"] if decl else []), *comp, *sub(False, False)]
         elif kind == "if":
             out += [f"{pad}if {e}:", *sub()]
             if draw(st.booleans()):

@@ -205,6 +205,25 @@ def test_nonlocal_finds_its_binding_through_a_class_body():
             compile("\n".join(sampler.lines[i] for i in kept), "<state>", "exec")
 
 
+def test_global_and_nonlocal_in_a_class_body_declare_the_name():
+    """A class body's ``global x`` and ``nonlocal x`` declare ``x`` as a function's do (Python
+    and pyflakes alike); they were skipped. So ``x = 0`` could go before ``nonlocal x``, a state
+    that does not compile, and ``print(x)`` after ``global x`` counted as an undefined name of the
+    full program, so it outlived the declaration, a state pyflakes flags."""
+    from editseq.lintseq.analysis import FastLinter
+
+    nonlocal_ = "def f():\n    x = 0\n    class C:\n        nonlocal x\n        x = 1\n    return C\n"
+    global_ = "class A:\n    global x\n    x = 1\nprint(x)\n"
+    for program, binding, use in ((nonlocal_, 1, 3), (global_, 1, 3)):
+        assert FastLinter().lint(program) == []
+        sampler = EditSampler(program)
+        for seed in range(40):
+            steps = sampler.sample(random.Random(seed))
+            for kept in states(len(sampler.lines), steps)[1:]:
+                assert binding in kept or use not in kept
+            check_sequence(sampler.lines, steps)
+
+
 @pytest.mark.parametrize(
     "program",
     [
