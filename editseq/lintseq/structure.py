@@ -198,7 +198,12 @@ def _clauses_of(s: ast.stmt, b: _Builder) -> list[tuple[int, int, int, list[ast.
             spec.append(_else_clause(b, prev, s.finalbody, "finally", FINALLY))
         return spec
     if isinstance(s, ast.Match):
-        spec = [(PRIMARY, start, _max_end(start, [s.subject]), [])]
+        # its header has no body to end it: it runs to the line before the first ``case``, whose
+        # pattern may start below the keyword (``case (``); after the subject only brackets close
+        subject_end = _max_end(start, [s.subject])
+        first = s.cases[0].pattern.lineno - 1
+        keyword = next((i for i in range(subject_end + 1, first) if b.lines[i].lstrip().startswith("case")), first)
+        spec = [(PRIMARY, start, b._header_end(start, subject_end, keyword), [])]
         for case in s.cases:
             cstart = case.pattern.lineno - 1
             spec.append((CASE, cstart, _max_end(cstart, [case.pattern, case.guard]), case.body))

@@ -264,6 +264,17 @@ def test_a_backslash_joins_lines_into_one_unit_outside_comments_and_strings():
     assert line_unit[3] == line_unit[4]  # the string's own lines
 
 
+def test_a_match_header_over_several_lines_is_one_unit():
+    """``match (`` ... ``):``: the AST ends the header at its subject, so the line closing it joined
+    the first ``case``, and deleting that case left ``match (`` unclosed (a syntax error)."""
+    program = "x = 1\nmatch (\n    x\n):\n    case 1:\n        pass\n    case _:\n        pass\n"
+    sampler = EditSampler(program)
+    line_unit = sampler.structure.line_unit
+    assert line_unit[1] == line_unit[2] == line_unit[3] != line_unit[4]
+    for seed in range(20):
+        check_sequence(sampler.lines, sampler.sample(random.Random(seed)))
+
+
 @pytest.mark.parametrize("program", ["def f():\n    pass\n  \\\n\ndef g():\n    return f\n",
                                      "if True:\n    x = 1 \\\n\n  \\\n\ny = 2\n"])
 def test_a_program_pythons_tokenizer_takes_and_the_tokenize_module_refuses_converts(program):
