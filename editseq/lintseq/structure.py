@@ -123,7 +123,12 @@ class _Builder:
         node.is_try = isinstance(s, (ast.Try, getattr(ast, "TryStar", ast.Try)))
         node.is_match = isinstance(s, ast.Match)
         for dec in getattr(s, "decorator_list", []):
-            item = self._item(dec.lineno - 1, dec.end_lineno - 1, None)  # type: ignore[operator]
+            # ``@(`` ... ``)``: the AST ends it inside its parentheses; it runs to the next ``@`` or
+            # the ``def`` line (after its expression only brackets close)
+            end = dec.end_lineno - 1  # type: ignore[operator]
+            limit = next((i for i in range(end + 1, s.lineno - 1) if self.lines[i].lstrip().startswith("@")),
+                         s.lineno - 1)
+            item = self._item(dec.lineno - 1, self._header_end(dec.lineno - 1, end, limit), None)
             self.node_items[nid].append(item)
         for role, start, hint, body in spec:
             cid = len(self.clauses)

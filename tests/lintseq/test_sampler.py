@@ -264,6 +264,17 @@ def test_a_backslash_joins_lines_into_one_unit_outside_comments_and_strings():
     assert line_unit[3] == line_unit[4]  # the string's own lines
 
 
+@pytest.mark.parametrize("program", ["def d(f):\n    return f\n@(\n    d\n)\ndef f():\n    pass\nprint(f)\n",
+                                     "def d(f):\n    return f\n@(d\n)\n@(\n  d)\nclass A:\n    pass\n"])
+def test_a_parenthesised_decorator_over_several_lines_is_one_unit(program):
+    """``@(`` ... ``)`` (any expression, since Python 3.9): the AST ends the decorator inside its
+    parentheses, so the closing line joined the next decorator or the ``def``, and deleting that
+    left the parenthesis unclosed, or deleting the decorator left it unmatched."""
+    sampler = EditSampler(program)
+    for seed in range(20):
+        check_sequence(sampler.lines, sampler.sample(random.Random(seed)))
+
+
 def test_a_match_header_over_several_lines_is_one_unit():
     """``match (`` ... ``):``: the AST ends the header at its subject, so the line closing it joined
     the first ``case``, and deleting that case left ``match (`` unclosed (a syntax error)."""
