@@ -99,10 +99,11 @@ class _Builder:
         return max(end, start)
 
     def _keyword_line(self, lo: int, hi: int, keyword: str) -> int:
-        """The line in [lo, hi] holding ``keyword:`` (``else``/``finally``), which the AST does not record."""
+        """The line in [lo, hi] holding ``keyword:`` (``else``/``finally``), which the AST does not record
+        (or ``keyword \\``: a backslash may put the colon on the next line)."""
         for i in range(lo, hi + 1):
             stripped = self.lines[i].lstrip()
-            if stripped.startswith(keyword) and stripped[len(keyword) :].lstrip().startswith(":"):
+            if stripped.startswith(keyword) and stripped[len(keyword) :].lstrip().startswith((":", "\\")):
                 return i
         raise ValueError(f"no {keyword!r} line between lines {lo + 1} and {hi + 1}")
 

@@ -275,6 +275,17 @@ def test_a_parenthesised_decorator_over_several_lines_is_one_unit(program):
         check_sequence(sampler.lines, sampler.sample(random.Random(seed)))
 
 
+@pytest.mark.parametrize("program", ["x = 1\nif x:\n    pass\nelse \\\n:\n    y = 2\n    pass\n",
+                                     "try:\n    pass\nfinally\\\n   :\n    y = 2\n    pass\n"])
+def test_else_and_finally_continued_onto_the_next_line_are_found(program):
+    """``else \\`` then ``:`` on the next line is valid Python; the clause's line was looked for as
+    ``else:`` alone, and the program was refused with "ValueError: no 'else' line"."""
+    compile(program, "<program>", "exec")
+    sampler = EditSampler(program)
+    for seed in range(20):
+        check_sequence(sampler.lines, sampler.sample(random.Random(seed)))
+
+
 def test_a_match_header_over_several_lines_is_one_unit():
     """``match (`` ... ``):``: the AST ends the header at its subject, so the line closing it joined
     the first ``case``, and deleting that case left ``match (`` unclosed (a syntax error)."""
