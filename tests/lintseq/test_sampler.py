@@ -54,6 +54,30 @@ def test_strict_mode_states_are_clean_of_all_errors(program, seed):
         assert not fast_errors(sampler.lines, kept)
 
 
+@pytest.fixture(scope="module")
+def pylint_linter():
+    from editseq.lintseq.pylint_linter import PylintLinter
+
+    return PylintLinter()
+
+
+@settings(SETTINGS, max_examples=5)  # pylint lints each state: a few programs, each a second or less
+@given(programs(), st.integers(0, 2**32), st.booleans())
+def test_pylint_in_the_loop_states_have_no_pylint_error_the_program_lacks(pylint_linter, program, seed, strict):
+    """The paper's setting on generated programs (nested blocks, backslash joins, declarations):
+    no state has a pylint error that the full program lacks (strict: none at all)."""
+    from editseq.lintseq.diffs import join_lines
+
+    sampler = EditSampler(program, SamplerConfig(linter="pylint", strict=strict), pylint_linter)
+    lines = sampler.lines
+    full = set() if strict else {(f.line - 1, f.code) for f in pylint_linter.lint(join_lines(lines))}
+    steps = sampler.sample(random.Random(seed))
+    for kept in states(len(lines), steps)[1:-1]:
+        found = {(kept[f.line - 1], f.code) for f in pylint_linter.lint(join_lines(lines[i] for i in kept))}
+        assert found <= full, join_lines(lines[i] for i in kept)
+    assert apply_edit_path(edit_path_from_steps(lines, steps)) == split_lines(program)
+
+
 def test_same_seed_same_sequence_and_seeds_differ_by_key():
     program = "import os\n\ndef f(a):\n    b = a + 1\n    if b:\n        return os.sep\n    return b\n\nprint(f(1))\n"
     sampler = EditSampler(program)
