@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from editseq.lintseq.pyflakes_rules import (
@@ -33,7 +35,7 @@ from editseq.lintseq.pyflakes_rules import (
 BUILTINS = frozenset(dir(builtins)) | {"__file__", "__builtins__", "__annotations__", "WindowsError"}
 CLASS_MAGIC = frozenset({"__module__", "__qualname__"})
 
-MODULE, CLASS, FUNCTION, COMPREHENSION = range(4)
+MODULE, CLASS, FUNCTION, COMPREHENSION, TYPE = range(5)  # TYPE: a definition's type parameters (3.12)
 
 UNDEFINED_NAME = "undefined-name"
 UNDEFINED_EXPORT = "undefined-export"
@@ -342,16 +344,17 @@ class ScopeAnalysis:
     def _visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
         for deco in getattr(node, "decorator_list", []):
             self._visit(deco)
-        args = node.args
-        if not isinstance(node, ast.Lambda):
-            for arg in (*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg):
-                if arg is not None:
-                    self._annotation(arg.annotation)
-            self._annotation(node.returns)
-        self._visit_all([*args.defaults, *args.kw_defaults])
+        with self._type_params(node):
+            args = node.args
+            if not isinstance(node, ast.Lambda):
+                for arg in (*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg):
+                    if arg is not None:
+                        self._annotation(arg.annotation)
+                self._annotation(node.returns)
+            self._visit_all([*args.defaults, *args.kw_defaults])
+            self._deferred.append((self._scope, node, self._conditional))
         if not isinstance(node, ast.Lambda):
             self._bind(node.name, node)
-        self._deferred.append((self._scope, node, self._conditional))
 
     _visit_AsyncFunctionDef = _visit_FunctionDef
     _visit_Lambda = _visit_FunctionDef
@@ -372,14 +375,53 @@ class ScopeAnalysis:
 
     def _visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._visit_all(node.decorator_list)
-        self._visit_all(node.bases)
-        self._visit_all(node.keywords)
-        saved = self._scope
-        self._scope = _Scope(CLASS, saved)
-        for stmt in node.body:
-            self._visit(stmt)
-        self._scope = saved
+        with self._type_params(node):
+            self._visit_all(node.bases)
+            self._visit_all(node.keywords)
+            saved = self._scope
+            self._scope = _Scope(CLASS, saved)
+            for stmt in node.body:
+                self._visit(stmt)
+            self._scope = saved
         self._bind(node.name, node)
+
+    # -- type parameters and aliases (Python 3.12), in pyflakes' scope of their own -----------------
+    @contextlib.contextmanager
+    def _type_params(self, node: ast.AST) -> Iterator[None]:
+        """A scope binding ``node``'s type parameters (``def f[T]``, ``class C[T]``) while its
+        annotations, bases and body are visited; they were undefined names."""
+        params = getattr(node, "type_params", None)
+        if not params:
+            yield
+            return
+        saved = self._scope
+        self._scope = _Scope(TYPE, saved)
+        try:
+            self._visit_all(params)
+            yield
+        finally:
+            self._scope = saved
+
+    def _visit_lazy(self, nodes: list) -> None:
+        """The names of what Python evaluates only when it is used (a type alias's value, a type
+        parameter's bound or default), used once the scope has run: they may be bound later."""
+        for node in nodes:
+            for sub in ast.walk(node) if node is not None else ():
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                    self._use(sub.id, sub, deferred=True)
+
+    def _visit_TypeVar(self, node: ast.AST) -> None:
+        self._bind(node.name, node)  # type: ignore[attr-defined]
+        self._visit_lazy([getattr(node, "bound", None), getattr(node, "default_value", None)])
+
+    _visit_ParamSpec = _visit_TypeVar
+    _visit_TypeVarTuple = _visit_TypeVar
+
+    def _visit_TypeAlias(self, node: ast.AST) -> None:
+        """``type X[T] = value``: its value is evaluated when used, so it may name what comes later."""
+        self._visit(node.name)  # type: ignore[attr-defined]
+        with self._type_params(node):
+            self._visit_lazy([node.value])  # type: ignore[attr-defined]
 
     def _comprehension(self, node: ast.AST, elts: list[ast.AST]) -> None:
         generators = node.generators  # type: ignore[attr-defined]
@@ -540,7 +582,7 @@ class ScopeAnalysis:
         scope was reached while still in source order."""
         if scope is self._module:
             return in_order
-        can_access_class = scope.kind == COMPREHENSION
+        can_access_class = scope.kind in (COMPREHENSION, TYPE)
         prev, target = scope, scope.parent
         while target is not None:
             if prev.kind == FUNCTION:
@@ -548,7 +590,7 @@ class ScopeAnalysis:
             if target.kind == CLASS and not can_access_class:
                 target = target.parent
                 continue
-            can_access_class = target.kind == COMPREHENSION
+            can_access_class = target.kind in (COMPREHENSION, TYPE)
             use.outer.extend(self._visible(target, name, pos if in_order else None))
             prev, target = target, target.parent
         return in_order

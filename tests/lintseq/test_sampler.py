@@ -1,4 +1,5 @@
 import random
+import sys
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -308,6 +309,25 @@ def test_else_and_finally_continued_onto_the_next_line_are_found(program):
     sampler = EditSampler(program)
     for seed in range(20):
         check_sequence(sampler.lines, sampler.sample(random.Random(seed)))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="type parameters and aliases are Python 3.12 syntax")
+def test_type_parameters_bind_and_a_type_alias_may_name_what_comes_later():
+    """``def first[T]``'s ``T`` was an undefined name (so strict mode deleted every generic
+    function and class in its first step), and ``type Later = Fwd``'s value, which Python evaluates
+    only when used, was read at once: its use of ``Fwd`` counted as an error of the full program
+    and outlived ``class Fwd``, a state pyflakes flags."""
+    from editseq.lintseq.analysis import FastLinter
+
+    program = "def first[T](xs: list[T]) -> T:\n    return xs[0]\ntype Later = Fwd\nclass Fwd:\n    pass\n"
+    assert FastLinter().lint(program) == []
+    for strict in (False, True):
+        sampler = EditSampler(program, SamplerConfig(strict=strict))
+        for seed in range(20):
+            steps = sampler.sample(random.Random(seed))
+            for kept in states(len(sampler.lines), steps)[1:]:
+                assert 3 in kept or 2 not in kept  # the alias never outlives class Fwd
+            check_sequence(sampler.lines, steps)
 
 
 def test_a_match_header_over_several_lines_is_one_unit():
