@@ -98,6 +98,14 @@ class _Builder:
                 end = i
         return max(end, start)
 
+    def _body_start(self, hint: int, first: ast.stmt) -> int:
+        """The first line of a body whose first statement is ``first``, its decorators included: the
+        AST starts a decorated ``def`` at ``def``, and ``@(`` may open a decorator above its expression."""
+        start = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", []))]) - 1
+        if start == first.lineno - 1:
+            return start
+        return next((i for i in range(hint + 1, start) if self.lines[i].lstrip().startswith("@")), start)
+
     def _keyword_line(self, lo: int, hi: int, keyword: str) -> int:
         """The line in [lo, hi] holding ``keyword:`` (``else``/``finally``), which the AST does not record
         (or ``keyword \\``: a backslash may put the colon on the next line)."""
@@ -136,7 +144,7 @@ class _Builder:
             self.clauses.append(Clause(node=nid, role=role, header=-1))
             self.clause_items.append([])
             node.clauses.append(cid)
-            body_first = body[0].lineno - 1 if body else hint + 1
+            body_first = self._body_start(hint, body[0]) if body else hint + 1
             end = self._header_end(start, hint, body_first) if body else hint
             header_item = self._item(start, end, (1, cid))
             self.clause_items[cid].append(header_item)

@@ -289,6 +289,25 @@ def test_a_backslash_joins_lines_into_one_unit_outside_comments_and_strings():
     assert line_unit[3] == line_unit[4]  # the string's own lines
 
 
+@pytest.mark.parametrize("decorator", ["@staticmethod", "@(\n        staticmethod\n    )"])
+def test_a_decorated_first_method_is_not_part_of_its_class_header(decorator):
+    """The AST starts a decorated ``def`` at ``def``, so a class whose first method is decorated
+    (``@property``, ``@staticmethod``) took the decorator into its header: deleting that method, or
+    only its decorator, deleted the whole class in one step."""
+    program = f"class A:\n    {decorator}\n    def x():\n        return 1\n    def y(self):\n        return 2\n"
+    sampler = EditSampler(program)
+    lines = sampler.lines
+    line_unit = sampler.structure.line_unit
+    assert line_unit[0] != line_unit[1]
+    method = set(range(1, lines.index("    def y(self):")))  # its decorator, header and body
+    class_kept = 0
+    for seed in range(20):
+        steps = sampler.sample(random.Random(seed))
+        class_kept += 0 not in next(step for step in steps if method & set(step))
+        check_sequence(lines, steps)
+    assert class_kept > 5  # the method (or its decorator) is deleted and the class stays
+
+
 @pytest.mark.parametrize("program", ["def d(f):\n    return f\n@(\n    d\n)\ndef f():\n    pass\nprint(f)\n",
                                      "def d(f):\n    return f\n@(d\n)\n@(\n  d)\nclass A:\n    pass\n"])
 def test_a_parenthesised_decorator_over_several_lines_is_one_unit(program):
