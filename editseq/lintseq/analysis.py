@@ -19,6 +19,7 @@ from editseq.lintseq.scopes import (
     UNDEFINED_DEL,
     UNDEFINED_EXPORT,
     ScopeAnalysis,
+    Use,
 )
 from editseq.lintseq.structure import Structure, build_structure
 
@@ -44,12 +45,13 @@ class Dependency:
     after: tuple[int, ...]
     outer: tuple[int, ...]
     builtin: bool
+    eager: Dependency | None = None  # what holds instead once ``requires`` fails (scopes' ``Use.eager``)
 
     def holds(self, alive: bytearray | list[int], relaxed: bool = False) -> bool:
         """Whether the use is defined; ``relaxed`` drops the use-before-local-binding rule."""
         for u in self.requires:
             if not alive[u]:
-                return False
+                return self.eager is not None and self.eager.holds(alive, relaxed)
         for u in self.before:
             if alive[u]:
                 return True
@@ -118,26 +120,35 @@ def analyze(lines: list[str], tree: ast.Module | None = None) -> Analysis:
     deps: list[Dependency] = []
     dependents: list[list[int]] = [[] for _ in range(structure.n_units)]
     for use in scopes.uses:
-        dep = Dependency(
-            unit=use.unit,
-            line=use.line,
-            name=use.name,
-            code=use.code,
-            requires=tuple(dict.fromkeys(use.requires)),
-            before=tuple(dict.fromkeys(unit_of[b] for b in use.local_before)),
-            after=tuple(dict.fromkeys(unit_of[b] for b in use.local_after)),
-            outer=tuple(dict.fromkeys(unit_of[b] for b in use.outer)),
-            builtin=use.builtin,
-        )
+        dep = _dependency(use, unit_of)
         did = len(deps)
         deps.append(dep)
-        for unit in {*dep.requires, *dep.before, *dep.outer}:
+        units = {*dep.requires, *dep.before, *dep.outer}
+        if dep.eager is not None:
+            units |= {*dep.eager.requires, *dep.eager.before, *dep.eager.outer}
+        for unit in units:
             if unit != dep.unit:
                 dependents[unit].append(did)
     alive = bytearray([1]) * structure.n_units
     preexisting = [i for i, d in enumerate(deps) if not d.holds(alive)]
     exempt = [i for i in preexisting if not deps[i].holds(alive, relaxed=True)]
     return Analysis(structure, deps, dependents, preexisting, exempt)
+
+
+def _dependency(use: Use, unit_of: list[int]) -> Dependency:
+    """``use`` as a predicate over units (``unit_of``: each binding's unit)."""
+    return Dependency(
+        unit=use.unit,
+        line=use.line,
+        name=use.name,
+        code=use.code,
+        requires=tuple(dict.fromkeys(use.requires)),
+        before=tuple(dict.fromkeys(unit_of[b] for b in use.local_before)),
+        after=tuple(dict.fromkeys(unit_of[b] for b in use.local_after)),
+        outer=tuple(dict.fromkeys(unit_of[b] for b in use.outer)),
+        builtin=use.builtin,
+        eager=_dependency(use.eager, unit_of) if use.eager is not None else None,
+    )
 
 
 class FastLinter:

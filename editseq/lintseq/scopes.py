@@ -12,7 +12,9 @@ after each deletion instead of re-linting the program:
 
 ``local_after`` holds the later bindings that make a name local to a function (using it before
 them is an error). Unconditional ``del`` statements are themselves uses that need a prior binding
-in their own scope, and they hide earlier bindings from later uses.
+in their own scope, and they hide earlier bindings from later uses. An annotation postponed by
+``from __future__ import annotations`` requires that import; without it, its ``eager`` predicate
+(the annotation read where it stands) decides.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import builtins
 import contextlib
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from editseq.lintseq.pyflakes_rules import (
     TYPED_ARGUMENTS,
@@ -67,6 +69,7 @@ class Use:
     local_after: list[int] = field(default_factory=list)
     outer: list[int] = field(default_factory=list)
     builtin: bool = False
+    eager: Use | None = None  # a postponed annotation once ``requires`` fails: read where it stands
 
 
 @dataclass
@@ -89,6 +92,7 @@ class _PendingUse:
     code: str
     deferred: bool
     escapes: tuple[int, ...] = ()  # bindings any one of which, alive, makes the use no use (see _typing_member)
+    postponed: bool = False  # an annotation read at the end only by ``from __future__ import annotations``
 
 
 def _ordered_fields(cls: type) -> tuple[str, ...]:
@@ -144,9 +148,10 @@ class ScopeAnalysis:
 
     def _use(self, name: str, node: ast.AST, code: str = UNDEFINED_NAME, deferred: bool = False,
              escapes: tuple[int, ...] = ()) -> None:
-        deferred = deferred or (self._in_annotation and self._future_annotations is not None)
+        postponed = not deferred and self._in_annotation and self._future_annotations is not None
         self._pending.append(
-            _PendingUse(self._scope, self._tick(), name, self._unit(node), node.lineno, code, deferred, escapes)  # type: ignore[attr-defined]
+            _PendingUse(self._scope, self._tick(), name, self._unit(node), node.lineno, code,  # type: ignore[attr-defined]
+                        deferred or postponed, escapes, postponed)
         )
 
     def _visit(self, node: ast.AST) -> None:
@@ -557,8 +562,9 @@ class ScopeAnalysis:
                 target = target.parent if decl[0] == "nonlocal" else None
             use.builtin = name in BUILTINS
             return use
-        if self._future_annotations is not None and p.deferred and p.code == UNDEFINED_NAME:
-            use.requires.append(self._future_annotations)
+        if p.postponed and p.code == UNDEFINED_NAME:  # without the import, it needs what is bound before it
+            use.requires.append(self._future_annotations)  # type: ignore[arg-type]
+            use.eager = self._resolve(replace(p, deferred=False, postponed=False))
         in_order = not p.deferred
         use.local_before = self._visible(scope, name, p.pos if in_order else None) + list(p.escapes)
         if p.code == UNDEFINED_DEL:

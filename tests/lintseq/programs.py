@@ -60,7 +60,8 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
         e = draw(expressions())
         sub = lambda f=in_func, lp=in_loop: draw(blocks(depth - 1, indent, f, lp, level + 1, dels))  # noqa: E731
         if kind == "assign":
-            out.append(f"{pad}{name} = {e}")
+            annotation = draw(st.sampled_from(["", f": {draw(st.sampled_from(NAMES)).upper()}"]))
+            out.append(f"{pad}{name}{annotation} = {e}")
         elif kind == "aug":
             out.append(f"{pad}{name} += {e}")
         elif kind == "print":
@@ -102,7 +103,10 @@ def blocks(draw, depth: int, indent: str, in_func: bool, in_loop: bool, level: i
             body = sub(True, False)
             if draw(st.booleans()):
                 body = [f"{pad}{indent}global {draw(st.sampled_from(NAMES))}", *body]
-            out += [*deco, f"{pad}def {name}({draw(st.sampled_from(['', 'a', 'a, b=x']))}):", *body]
+            other = draw(st.sampled_from(NAMES))  # annotations: read in order, or at the end under the future import
+            params = draw(st.sampled_from(['', 'a', 'a, b=x', f'a: {other}', f"a: '{other}'"]))
+            returns = draw(st.sampled_from(['', f' -> {other.upper()}', ' -> None']))
+            out += [*deco, f"{pad}def {name}({params}){returns}:", *body]
         elif kind == "class":
             comp = [f"{pad}{indent}{name}s = [{name} * k for k in range(3)]"] if draw(st.booleans()) else []
             decls = ["", f"global {name}"] + ([f"nonlocal {name}"] if in_func else [])  # nonlocal: an enclosing def's name

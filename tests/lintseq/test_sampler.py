@@ -330,6 +330,26 @@ def test_else_and_finally_continued_onto_the_next_line_are_found(program):
         check_sequence(sampler.lines, sampler.sample(random.Random(seed)))
 
 
+def test_deleting_the_future_import_takes_only_the_annotations_that_need_it():
+    """Without ``from __future__ import annotations`` an annotation is read where it stands: it
+    needs only names bound before it. Every postponed annotation required the import, so deleting
+    it deleted every annotated function, ``def f(p: os.PathLike) -> int`` too; only a forward
+    reference (``-> B`` before ``class B``) must go with it. String annotations never need it."""
+    program = ("from __future__ import annotations\nimport os\ndef f(p: os.PathLike) -> int:\n    return 1\n"
+               "def g(x: 'B') -> None:\n    pass\nclass A:\n    def m(self) -> B:\n        return B()\n"
+               "class B:\n    pass\n")
+    sampler = EditSampler(program)
+    lines = sampler.lines
+    for seed in range(30):
+        steps = sampler.sample(random.Random(seed))
+        alive = set(range(len(lines)))
+        for step in steps:
+            if 0 in step:  # the future import goes: f and g stay, m's forward reference goes
+                assert not {2, 4} & (alive & set(step))
+            alive -= set(step)
+        check_sequence(lines, steps)
+
+
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="type parameters and aliases are Python 3.12 syntax")
 def test_type_parameters_bind_and_a_type_alias_may_name_what_comes_later():
     """``def first[T]``'s ``T`` was an undefined name (so strict mode deleted every generic
