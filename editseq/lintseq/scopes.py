@@ -266,6 +266,11 @@ class ScopeAnalysis:
             return
         if isinstance(node, ast.Subscript) and is_named(node.value, "Literal"):
             self._visit(node.value)
+            saved, self._in_annotation = self._in_annotation, False  # values, read where they stand
+            try:
+                self._visit_typed(node.slice, None)
+            finally:
+                self._in_annotation = saved
             return
         if isinstance(node, ast.Name):
             self._visit(node)

@@ -330,6 +330,22 @@ def test_else_and_finally_continued_onto_the_next_line_are_found(program):
         check_sequence(sampler.lines, sampler.sample(random.Random(seed)))
 
 
+@pytest.mark.parametrize("future", ["", "from __future__ import annotations\n"])
+def test_names_inside_an_annotations_literal_are_uses(future):
+    """pyflakes reads ``Literal[E.A]``'s contents as values, not types, but reads them: the names
+    there are uses. They were skipped, so ``def f(x: Literal[E.A])`` outlived ``class E`` (found
+    on anyio's lowlevel.py)."""
+    program = future + "import enum\nfrom typing import Literal\nclass E(enum.Enum):\n    A = 1\ndef f(x: Literal[E.A]) -> None:\n    pass\n"
+    sampler = EditSampler(program)
+    lines = sampler.lines
+    cls, use = lines.index("class E(enum.Enum):"), lines.index("def f(x: Literal[E.A]) -> None:")
+    for seed in range(20):
+        steps = sampler.sample(random.Random(seed))
+        for kept in states(len(lines), steps)[1:]:
+            assert cls in kept or use not in kept
+        check_sequence(lines, steps)
+
+
 def test_deleting_the_future_import_takes_only_the_annotations_that_need_it():
     """Without ``from __future__ import annotations`` an annotation is read where it stands: it
     needs only names bound before it. Every postponed annotation required the import, so deleting
