@@ -266,17 +266,29 @@ class ScopeAnalysis:
             return
         if isinstance(node, ast.Subscript) and is_named(node.value, "Literal"):
             self._visit(node.value)
-            saved, self._in_annotation = self._in_annotation, False  # values, read where they stand
-            try:
-                self._visit_typed(node.slice, None)
-            finally:
-                self._in_annotation = saved
+            self._annotation_values([node.slice])
+            return
+        if isinstance(node, ast.Subscript) and is_named(node.value, "Annotated"):
+            self._visit(node.value)
+            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            self._annotation_expr(parts[0] if len(parts) > 1 else node.slice)  # the type; the rest is metadata
+            self._annotation_values(parts[1:])
             return
         if isinstance(node, ast.Name):
             self._visit(node)
             return
         for child in ast.iter_child_nodes(node):
             self._annotation_expr(child)
+
+    def _annotation_values(self, nodes: list[ast.expr]) -> None:
+        """Parts of an annotation that are values (``Literal``'s, ``Annotated``'s metadata), as
+        pyflakes reads them: names used where they stand, strings no forward references."""
+        saved, self._in_annotation = self._in_annotation, False
+        try:
+            for node in nodes:
+                self._visit_typed(node, None)
+        finally:
+            self._in_annotation = saved
 
     def _string_annotation(self, node: ast.Constant, escapes: tuple[int, ...] = ()) -> None:
         """The names of a string read as a type (a forward reference), used once the scope has run."""

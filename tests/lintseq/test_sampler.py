@@ -346,6 +346,16 @@ def test_names_inside_an_annotations_literal_are_uses(future):
         check_sequence(lines, steps)
 
 
+def test_an_annotateds_metadata_is_no_annotation():
+    """``Annotated[int, "meta"]``: pyflakes reads the metadata as values, so the string is no
+    forward reference; it was read as one, an undefined name ``meta`` that strict mode deleted."""
+    from editseq.lintseq.analysis import FastLinter
+
+    program = "from typing import Annotated\nclass M:\n    pass\nx: Annotated[int, 'meta', M()] = 1\n"
+    assert FastLinter().lint(program) == []
+    assert [f.message for f in FastLinter().lint(program.replace("class M:\n    pass\n", ""))] == ["undefined name 'M'"]
+
+
 def test_deleting_the_future_import_takes_only_the_annotations_that_need_it():
     """Without ``from __future__ import annotations`` an annotation is read where it stands: it
     needs only names bound before it. Every postponed annotation required the import, so deleting
