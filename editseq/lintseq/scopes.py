@@ -595,7 +595,10 @@ class ScopeAnalysis:
                 name == "__class__" and scope.kind == FUNCTION
             )
             module_in_order = self._resolve_outer(use, scope, name, p.pos, in_order)
-            use.outer.extend(self._decl_bindings.get(name, ()))
+            # a declaration withdraws the reports made before it; later uses see its binding unless an
+            # ``except ... as`` handler around it (a class body's) unbinds the name at its end
+            use.outer.extend(b for b in self._decl_bindings.get(name, ())
+                             if self.bindings[b].end_pos is None or (in_order and p.pos < self.bindings[b].pos))
         # a star import makes every otherwise undefined name a warning, not an error
         use.outer.extend(self._visible(self._module, "*", p.pos if module_in_order else None))
         return use

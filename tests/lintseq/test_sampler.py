@@ -249,6 +249,20 @@ def test_global_and_nonlocal_in_a_class_body_declare_the_name():
             check_sequence(sampler.lines, steps)
 
 
+def test_a_class_bodys_global_inside_a_handler_of_the_same_name_defines_nothing_later():
+    """pyflakes binds a ``global b`` at module level only where ``b`` is unbound there; in a class
+    body under ``except ... as b`` it is bound, and the handler's end unbinds it: a function's
+    ``b`` then needs ``b = 1``, but the declaration counted as defining it, so the function
+    outlived ``b = 1`` (found by the generated programs)."""
+    program = "try:\n    pass\nexcept Exception as b:\n    class B:\n        global b\ndef f():\n    return b\nb = 1\n"
+    sampler = EditSampler(program)
+    for seed in range(20):
+        steps = sampler.sample(random.Random(seed))
+        for kept in states(len(sampler.lines), steps)[1:]:
+            assert 7 in kept or 6 not in kept  # return b never outlives b = 1
+        check_sequence(sampler.lines, steps)
+
+
 @pytest.mark.parametrize(
     "program",
     [
