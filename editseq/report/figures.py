@@ -148,12 +148,14 @@ def mtpb_figure(tables: dict[str, dict[str, dict[str, dict[str, float]]]]) -> Fi
     for s, (label, mode) in enumerate(series):
         # no bar, rather than a 0% one, where a run has no problem of the category in this mode
         ys = [100 * tables[label].get(c, {}).get(mode, {}).get("pass_rate", math.nan) for c in categories]
+        # the hatch tells the mode apart, and past 10 series (the colours come round) the round too
+        hatch = ("", "..", "oo", "++") if mode == "multi" else ("//", "\\\\", "xx", "--")
         ax.bar([i + s * width for i in range(len(categories))], ys, width, label=_text(f"{label} ({mode})"),
-               hatch="" if mode == "multi" else "//")
+               hatch=hatch[_colour_round(s)])
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(categories))], categories, rotation=30, ha="right")
     ax.set_ylabel("pass rate (%)")
     ax.set_ylim(0, 100)
-    ax.legend(frameon=False, fontsize=8)
+    _legend_beside(ax)
     ax.set_title("MTPB pass rate by category")
     return fig
 

@@ -147,3 +147,15 @@ def test_more_runs_than_colours_are_told_apart_in_the_diversity_scatter(report_i
     ax = figures.diversity_figure({f"checkpoint {i}": points for i in range(12)}).axes[0]
     styles = {(tuple(c.get_facecolor()[0]), c.get_paths()[0].vertices.tobytes()) for c in ax.collections}
     assert len(styles) == 12
+
+
+def test_more_mtpb_series_than_colours_are_told_apart() -> None:
+    """Was: 6 runs' bars, multi- and single-turn each (12 series), came round to the 1st colours and
+    hatches, so the 11th series' bars and legend entry were the 1st's; and the legend stood inside
+    the plot, over bars reaching 100%."""
+    tables = {f"checkpoint {i}": {"math": {"multi": {"pass_rate": 1.0, "n": 1}, "single": {"pass_rate": 0.5, "n": 1}}}
+              for i in range(6)}
+    ax = figures.mtpb_figure(tables).axes[0]
+    handles = ax.get_legend().legend_handles
+    assert len({(tuple(h.get_facecolor()), h.get_hatch()) for h in handles}) == 12
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.bbox.x1 - 1  # beside the plot
