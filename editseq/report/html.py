@@ -21,8 +21,9 @@ CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
-td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f4f4f4}
+td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right;white-space:nowrap}th{background:#f4f4f4}
 td:first-child,th:first-child{text-align:left}
+""" + ",".join(f".l{j} td:nth-child({j}),.l{j} th:nth-child({j})" for j in range(2, 13)) + """{text-align:left;white-space:normal}
 img{max-width:100%;display:block;margin:.6em 0}
 pre{background:#f8f8f8;border:1px solid #e4e4e4;padding:.5em;overflow:auto;font-size:.85em}
 .add{background:#dff5df;display:block}.note{color:#666;font-size:.9em}
@@ -103,11 +104,25 @@ class _Markup(str):
     """A table cell made HTML already, the text taken from the inputs in it escaped: ``_table`` keeps it."""
 
 
+# a cell that opens with a number: a count, a rate, "22.1% [20.0%, 24.0%]" (not a hash's hex digits)
+_NUMBER = re.compile(r"[-+]?\d[\d,.]*(%|\s|$)")
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
+    """Numbers right-aligned and kept on one line (an interval wrapped mid-way); a column holding
+    text (a file, a list of problems, the settings a run was judged under) left-aligned and
+    wrapped, by its column's class ``lJ`` (``CSS``; the first column is always text)."""
     head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{v if isinstance(v, _Markup) else escape(_fmt(v))}</td>" for v in row)
-                   + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    texts = [[v if isinstance(v, _Markup) else escape(_fmt(v)) for v in row] for row in rows]
+
+    def worded(j: int) -> bool:
+        return any(isinstance(row[j], _Markup) or (text[j] and not _NUMBER.match(text[j]))
+                   for row, text in zip(rows, texts, strict=True) if j < len(row))
+
+    columns = [j + 1 for j in range(1, min(len(header), 12)) if worded(j)]  # nth-child counts from 1
+    classes = f' class="{" ".join(f"l{j}" for j in columns)}"' if columns else ""
+    body = "".join("<tr>" + "".join(f"<td>{text}</td>" for text in row) + "</tr>" for row in texts)
+    return f"<table{classes}><tr>{head}</tr>{body}</table>"
 
 
 def _fmt(value: Any) -> str:

@@ -79,6 +79,21 @@ def test_html_is_self_contained(built_report: Path) -> None:
     assert html.count('class="seq"') == 3 and "<script>" in html
 
 
+def test_text_columns_are_left_aligned_and_numbers_right(built_report: Path) -> None:
+    """Was: every cell but the first right-aligned, so a file name or the settings a run was judged
+    under wrapped against the right edge, and an interval wrapped mid-way; a column holding text is
+    now marked for the left (CSS ``.lJ``), and numbers stay on one line."""
+    from editseq.report.html import CSS
+
+    html = (built_report / "report.html").read_text()
+    # run, kind, benchmark, records, file, sha256, judged under: records alone are numbers
+    assert '<table class="l2 l3 l5 l6 l7"><tr><th>run</th><th>kind</th>' in html
+    # run, benchmark, problems, samples each (min), pass@1 (95% CI), pass@8 (95% CI)
+    assert '<table class="l2"><tr><th>run</th><th>benchmark</th><th>problems</th>' in html
+    assert "td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right;white-space:nowrap}" in CSS
+    assert ".l7 td:nth-child(7),.l7 th:nth-child(7)," in CSS and CSS.count("{text-align:left;white-space:normal}") == 1
+
+
 def test_runs_over_different_problems_are_noted(report_inputs: dict[str, Path], tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     from editseq.report.build import ReportOptions, build_report
