@@ -10,6 +10,7 @@ a loaded machine must not turn slow-but-correct programs into failures); then so
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from collections import Counter
@@ -311,8 +312,6 @@ def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: 
 
     Programs (code + test) are put together as the pool takes them, never all at once.
     """
-    from tqdm import tqdm
-
     tests = {s.task_id: "\n" + bench.problems[s.task_id].test for s in samples}
     lims = [task_limits.get(s.task_id, pool.limits) for s in samples]
     keys = [result_key(bench, s.task_id, (s.code, tests[s.task_id]), lim)
@@ -324,14 +323,24 @@ def _run_all(samples: list[Sample], bench: Benchmark, pool: SandboxPool, store: 
             s = samples[todo[key]]
             yield key, s.code + tests[s.task_id], lims[todo[key]]
 
-    bar = tqdm(total=len(samples), initial=len(samples) - _count_pending(keys, todo),
-               disable=not opts.progress, unit="sample", desc=f"evaluate {bench.name}")
-    weights = Counter(keys)
     tasks = {key: samples[i].task_id for key, i in todo.items()}
-    known.update(run_and_store(pool, store, bench.name, tasks, jobs, opts.recheck,
-                               done=lambda key: bar.update(weights[key])))
-    bar.close()
+    with verdict_bar(keys, todo, opts.progress, "sample", f"evaluate {bench.name}") as done:
+        known.update(run_and_store(pool, store, bench.name, tasks, jobs, opts.recheck, done=done))
     return [known[k] for k in keys]
+
+
+@contextlib.contextmanager
+def verdict_bar(keys: list[str], todo: dict[str, int], progress: bool, unit: str,
+                desc: str) -> Iterator[Callable[[str], None]]:
+    """A progress bar over ``keys`` (one per sample or run; those holding one program share its key
+    and its one verdict), the stored ones done from the start (``todo``: the keys still to run);
+    yields ``run_and_store``'s ``done``, which moves it by every sample or run of the key."""
+    from tqdm import tqdm
+
+    weights = Counter(keys)
+    with tqdm(total=len(keys), initial=sum(n for key, n in weights.items() if key not in todo),
+              disable=not progress, unit=unit, desc=desc) as bar:
+        yield lambda key: bar.update(weights[key])
 
 
 def machine_dependent(v: Verdict) -> bool:
@@ -378,10 +387,6 @@ def run_and_store(pool: SandboxPool, store: ResultStore, bench_name: str, tasks:
                       f"tasks {listing(sorted({tasks[k] for k in lost}))}: they count as not passed "
                       "here; rerun to retry them (such verdicts are not kept)", stacklevel=2)
     return verdicts
-
-
-def _count_pending(keys: list[str], todo: dict) -> int:
-    return sum(1 for k in keys if k in todo)
 
 
 def _write_results(path: Path, samples: list[Sample], verdicts: list[Verdict]) -> None:

@@ -28,6 +28,7 @@ from editseq.evaluate.run import (
     overwrite_option,
     recheck_option,
     run_and_store,
+    verdict_bar,
     warn_if_results,
 )
 from editseq.evaluate.store import ResultStore, cache_option, result_key
@@ -152,22 +153,18 @@ def execute(runs: list[Run], bench: data.Benchmark, store: ResultStore, workers:
     stored as it finishes (``evaluate.run.run_and_store``, which also does the ``recheck``).
     ``progress``: a bar over the runs (those with a stored verdict count as done at the start).
     """
-    from tqdm import tqdm
-
     runnable = [i for i, run in enumerate(runs) if run.problem_id not in bench.excluded and not run.error]
     programs = {i: job_program(runs[i], bench) for i in runnable}
     task_ids = {i: f"{runs[i].problem_id}/{runs[i].case}" for i in runnable}  # the store's task: problem/case
     keys = [result_key(bench, task_ids[i], programs[i], LIMITS) for i in runnable]
     known, todo = store.lookup(keys)
     if todo:
-        weights = Counter(keys)  # runs that share a program get its one verdict
         with sandbox_pool(workers, LIMITS, backend, address, harness.PRELOAD) as pool, \
-                tqdm(total=len(keys), initial=sum(weights[k] for k in known), disable=not progress,
-                     unit="run", desc=f"evaluate {bench.name}") as bar:
+                verdict_bar(keys, todo, progress, "run", f"evaluate {bench.name}") as done:
             known.update(run_and_store(
                 pool, store, bench.name, {key: task_ids[runnable[j]] for key, j in todo.items()},
                 lambda pending: ((key, programs[runnable[todo[key]]]) for key in pending), recheck,
-                done=lambda key: bar.update(weights[key]), load_dependent=load_dependent))
+                done=done, load_dependent=load_dependent))
     verdicts = dict(zip(runnable, (known[k] for k in keys), strict=True))
     return [_outcome_of(run, verdicts.get(i), bench) for i, run in enumerate(runs)], len(todo)
 
