@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from editseq.config import ConfigError, option, run_settings
 from editseq.data import EXAMPLES
-from editseq.env import versions
+from editseq.env import code_hash, versions
 from editseq.io.identity import dataset_files, files_identity, hub_dataset
 from editseq.io.lock import writing
 from editseq.io.outputs import (
@@ -163,7 +163,8 @@ def _convert(cfg: LintseqConfig, p: dict[str, Path]) -> Summary:
         check_source(cfg.input)  # a mistyped INPUT leaves no output files behind
     # a hub dataset is loaded once, for its cache files (the resume check) and its records
     loaded = None if _ray_uri(cfg) else hub_dataset(cfg.input, cfg.split)
-    settings = run_settings(cfg, _NOT_SETTINGS, output_format=_format(p["output"]), **_input_identity(cfg, loaded))
+    settings = run_settings(cfg, _NOT_SETTINGS, output_format=_format(p["output"]), sampler_version=sampler_version(cfg.linter),
+                            **_input_identity(cfg, loaded))
     done, summary = _prepare(p, cfg, settings, loaded)
     # counting a JSONL's records reads it whole: only for a bar that shows the total
     total = count_records(cfg.input) if cfg.progress and Path(cfg.input).is_file() else None
@@ -206,6 +207,28 @@ def _convert(cfg: LintseqConfig, p: dict[str, Path]) -> Summary:
     return summary
 
 
+def sampler_version(linter: str) -> str:
+    """What a record's sequences depend on besides the record, the seed and the options: the code
+    that turns a program into edit sequences (LintSeq's modules, hashed so that no edit of them can
+    be forgotten, and ``editseq.text``, which unwraps markdown), the Python whose ``ast`` and
+    ``tokenize`` read programs (by minor version), and pylint's and astroid's versions when pylint
+    guides the deletions. Part of the settings a run resumes under: a resume by other code would
+    append sequences drawn another way to the earlier ones, in silence."""
+    import sys
+
+    here = Path(__file__).parent
+    code = sorted(p for p in here.glob("*.py") if p.name not in _DRIVERS)
+    found = f"lintseq {code_hash(*code, here.parent / 'text.py')}, python {sys.version_info[0]}.{sys.version_info[1]}"
+    if linter == "pylint":
+        stack = versions("pylint", "astroid")
+        found += f", pylint {stack['pylint']}, astroid {stack['astroid']}"
+    return found
+
+
+# modules that drive a run and write its files, not what a record's sequences are
+_DRIVERS = ("run.py", "parquet_output.py")
+
+
 def _input_identity(cfg: LintseqConfig, loaded: Any) -> dict[str, str]:
     """``input_files``, the content of a folder INPUT's data files, or of the cache files of a hub
     dataset (``loaded``) (``io.identity.dataset_files``), which ``run_settings`` knows by path or
@@ -240,9 +263,10 @@ def _prepare(p: dict[str, Path], cfg: LintseqConfig, settings: dict[str, Any], l
     check_writable(p["output"], p["jsonl"])  # a folder there: refused before its manifest is written
     try:
         # a manifest of an older editseq lacks input_files: the folder is taken as it is now
-        # (and output_format: whichever output resumes, as then)
+        # (and output_format: whichever output resumes, as then; sampler_version: the code is
+        # taken to be the same, which before it was recorded could not be told)
         claim_output(p["output"], p["manifest"], settings, cfg.overwrite, flag="OUTPUT", companions=companions,
-                     options=cfg, assumed={"output_format": settings["output_format"]},
+                     options=cfg, assumed={k: settings[k] for k in ("output_format", "sampler_version")},
                      located={"input": "input_files"})
     except ConfigError as exc:
         if not shared:

@@ -519,3 +519,33 @@ def test_a_resume_whose_error_report_is_missing_or_cut_short_is_refused(tmp_path
     assert out.read_bytes() == written
     assert main([*argv, "--overwrite"]) == 0
     assert len(output_records(out)) == 24 and len(output_records(errors)) == 8
+
+
+def test_a_resume_by_other_lintseq_code_is_refused(tmp_path, capsys):
+    """Was: the manifest recorded the options, not the code that draws the sequences, so a resume
+    after an upgrade of editseq (or of pylint, with --linter pylint) appended sequences drawn
+    another way to the earlier ones, in silence. The code's hash is now a setting; a manifest from
+    before it was recorded resumes as before."""
+    from editseq.lintseq.run import sampler_version
+
+    write_lines(tmp_path / "in.jsonl", [json.dumps({"program": GOOD}).encode()] * 2)
+    out, manifest = tmp_path / "o.jsonl", tmp_path / "o.manifest.json"
+    args = ["lintseq", str(tmp_path / "in.jsonl"), str(out), "--no-progress", "--workers", "1"]
+    assert main(args) == 0
+    recorded = json.loads(manifest.read_text())
+    assert recorded["settings"]["sampler_version"] == sampler_version("fast")
+    assert sampler_version("fast").startswith("lintseq ") and "pylint" not in sampler_version("fast")
+    assert "pylint " in sampler_version("pylint") and "astroid " in sampler_version("pylint")
+
+    recorded["settings"]["sampler_version"] = "lintseq 0000000000000000, python 3.11"
+    manifest.write_text(json.dumps(recorded))
+    capsys.readouterr()
+    assert main(args) == 2
+    assert 'sampler_version: "lintseq 0000000000000000, python 3.11" then' in capsys.readouterr().err
+    assert len(output_records(out)) == 2  # refused, not overwritten
+
+    del recorded["settings"]["sampler_version"]  # an older editseq's manifest
+    manifest.write_text(json.dumps(recorded))
+    assert main(args) == 0
+    assert "2 from an earlier run" in capsys.readouterr().out
+    assert json.loads(manifest.read_text())["settings"]["sampler_version"] == sampler_version("fast")
