@@ -83,7 +83,8 @@ class _FiniteFloat(click.ParamType):
 
 def _click_type(tp: Any) -> Any:
     if typing.get_origin(tp) is typing.Literal:
-        return click.Choice([str(a) for a in typing.get_args(tp)])
+        # HumanEval, MBPP+, Pylint: names are often typed as they are written; the choice given back is the canonical one
+        return click.Choice([str(a) for a in typing.get_args(tp)], case_sensitive=False)
     return {int: int, float: _FiniteFloat(), str: str, Path: click.Path(path_type=Path), bool: bool}.get(tp, str)
 
 
@@ -246,9 +247,10 @@ def _coerce(value: Any, hint: Any, where: str, comma: bool = False) -> Any:
     wrong = ConfigError(f"{where}: expected {getattr(tp, '__name__', tp)}, got {value!r}")
     if typing.get_origin(tp) is typing.Literal:
         choices = [str(a) for a in typing.get_args(tp)]
-        if str(value) not in choices:
+        canonical = {c.lower(): c for c in choices}.get(str(value).lower())
+        if canonical is None:
             raise ConfigError(f"{where}: expected one of {choices}, got {value!r}")
-        return str(value)
+        return canonical
     if typing.get_origin(tp) in (list, tuple):
         # YAML types bare numbers: MBPP's ``task-ids: [11, 12]`` means the ids "11" and "12", ``task-ids: 11`` the id "11"
         items = [value] if isinstance(value, str) or _is_int(value) else value

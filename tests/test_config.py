@@ -245,3 +245,20 @@ def test_every_missing_required_option_is_named_at_once(tmp_path: Path) -> None:
         build(SFTOptions, {}, config)
     with pytest.raises(ConfigError, match="--data is required"):  # one: the class's own message
         build(SFTOptions, {"output_dir": tmp_path / "o"}, config)
+
+
+def test_a_choice_is_taken_in_any_case_and_recorded_canonically(tmp_path: Path, capsys) -> None:
+    """Was: ``--benchmark HumanEval`` (or ``MBPP+``, as the benchmarks are written) was refused;
+    choices are now matched in any case, flag or config file, and kept in their canonical form,
+    the form manifests and summaries record."""
+    from editseq.cli import main
+
+    assert from_file(tmp_path, "linter: Pylint\n").linter == "pylint"
+    with pytest.raises(ConfigError, match="expected one of"):
+        from_file(tmp_path, "linter: pylnt\n")
+    samples = tmp_path / "s.jsonl"
+    samples.write_text('{"task_id": "HumanEval/0", "completion": "    return False\\n"}\n')
+    with pytest.warns(UserWarning, match="have no samples"):  # 163 of 164 tasks
+        assert main(["evaluate", str(samples), "--benchmark", "HumanEval", "--workers", "1", "--no-progress"]) == 0
+    summary = (tmp_path / "s_summary.json").read_text()
+    assert '"benchmark": "humaneval"' in summary
