@@ -63,6 +63,11 @@ def cut_at_stop(text: str, stops: tuple[str, ...]) -> str:
     return text[:cut]
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1 ("1 sample", "0 samples", "3 samples")."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def listing(items: list[str], limit: int = 10) -> str:
     """The first ``limit`` items, comma-separated, with " ..." when there are more (messages)."""
     return ", ".join(items[:limit]) + (" ..." if len(items) > limit else "")

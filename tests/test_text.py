@@ -2,7 +2,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from editseq.benchmarks import CODEX_STOPS
-from editseq.text import cut_at_stop, unwrap_markdown
+from editseq.text import counted, cut_at_stop, unwrap_markdown
 
 CODE_TEXT = st.text(alphabet=st.sampled_from(list("abc def():#\n`x=1 print class if")), max_size=80)
 
@@ -66,3 +66,8 @@ def test_cut_at_stop_is_the_longest_stop_free_prefix(text: str, stops: list[str]
     assert not any(s in cut for s in stops)
     assert cut == text or any(text[len(cut):].startswith(s) for s in stops)
     assert cut_at_stop(cut, tuple(stops)) == cut
+
+
+def test_counted_is_singular_for_one_only() -> None:
+    assert [counted(n, "sample") for n in (0, 1, 2)] == ["0 samples", "1 sample", "2 samples"]
+    assert counted(1, "new sample") == "1 new sample" and counted(3, "child", "children") == "3 children"

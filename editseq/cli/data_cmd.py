@@ -8,6 +8,7 @@ import click
 
 from editseq.config import build, click_options, config_file_option
 from editseq.corpus.docstrings import DocstringsOptions, run_docstrings
+from editseq.text import counted
 
 
 @click.group("data")
@@ -32,8 +33,8 @@ def docstrings(config_file: Path | None, **values: object) -> int:
     opts = build(DocstringsOptions, values, config_file)
     counts = run_docstrings(opts)
     skipped = counts["unreadable"] + counts["unparsable"]
-    click.echo(f"{counts['files']} files ({skipped} not read: not decoded or not parsed by this Python), "
-               f"{counts['functions']} documented functions: "
+    click.echo(f"{counted(counts['files'], 'file')} ({skipped} not read: not decoded or not parsed by this Python), "
+               f"{counted(counts['functions'], 'documented function')}: "
                f"{counts['kept']} kept, {counts['duplicates']} duplicates, "
                f"{counts['contaminated']} overlapping HumanEval(+)/MBPP(+)")
     click.echo(f"output: {opts.out}")

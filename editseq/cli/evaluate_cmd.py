@@ -9,6 +9,7 @@ import click
 from editseq.cli import Resumable, keeps_work
 from editseq.config import build, click_options, config_file_option
 from editseq.evaluate import run
+from editseq.text import counted
 
 
 @click.command("evaluate", cls=Resumable)
@@ -38,7 +39,7 @@ def evaluate(config_file: Path | None, **values: object) -> int:
 
 def _print_table(summary: dict) -> None:
     rows = [(key, summary[key], summary["ci95"][key]) for key in summary if key.startswith("pass@")]
-    click.echo(f"{summary['n_samples']} samples, {summary['n_tasks']} tasks; statuses: "
+    click.echo(f"{counted(summary['n_samples'], 'sample')}, {counted(summary['n_tasks'], 'task')}; statuses: "
                + ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())))
     click.echo(f"{'metric':<10}{'value':>9}  95% CI")
     for key, value, ci in rows:

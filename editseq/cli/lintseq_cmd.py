@@ -10,6 +10,7 @@ import click
 from editseq.cli import Resumable, keeps_work
 from editseq.config import build, click_options, config_file_option
 from editseq.lintseq.run import LintseqConfig, paths, run_lintseq
+from editseq.text import counted
 
 
 @click.command(cls=Resumable, context_settings={"show_default": True})
@@ -41,8 +42,8 @@ def lintseq(config_file: Path | None, **values: object) -> int:
     summary = run_lintseq(cfg)
     p = paths(cfg.output)
     click.echo(
-        f"{summary.input} records: {summary.converted} converted, {summary.failed} failed"
-        f" ({summary.resumed} from an earlier run); {summary.sequences} sequences,"
+        f"{counted(summary.input, 'record')}: {summary.converted} converted, {summary.failed} failed"
+        f" ({summary.resumed} from an earlier run); {counted(summary.sequences, 'sequence')},"
         f" {summary.as_dict()['edits_per_sequence']} edits each on average, {summary.seconds:.1f} s"
     )
     shown = [f"output: {p['output']}"] if summary.converted else []

@@ -14,7 +14,7 @@ from editseq.models.loading import BackendOptions, open_backend
 from editseq.mtpb import perplexity as ppl_mod
 from editseq.mtpb import run as run_mod
 from editseq.mtpb import sample as sample_mod
-from editseq.text import listing
+from editseq.text import counted, listing
 
 
 @click.group("mtpb")
@@ -51,13 +51,13 @@ def evaluate(config_file: Path | None, **values: object) -> int:
     for mode, block in summary["modes"].items():
         rate = "none" if block["pass_rate"] is None else f"{100 * block['pass_rate']:.2f}%"
         click.echo(f"{mode}-turn ({label} mode): pass rate {rate} over "
-                   f"{block['n_problems']} problems, {block['n_runs']} runs"
+                   f"{counted(block['n_problems'], 'problem')}, {counted(block['n_runs'], 'run')}"
                    + (f" ({block['n_excluded']} more excluded)" if block["n_excluded"] else "") + "; statuses: "
                    + ", ".join(f"{k} {v}" for k, v in sorted(block["statuses"].items())))
         if block["categories"]:
             click.echo("  " + ", ".join(f"{c} {100 * v:.2f}%" for c, v in block["categories"].items()))
         if block["unfinished"]:
-            click.echo(f"  {sum(block['unfinished'].values())} runs unfinished when sampled (context overflow; "
+            click.echo(f"  {counted(sum(block['unfinished'].values()), 'run')} unfinished when sampled (context overflow; "
                        "counted as failures, their 'error' in the results), by problem: "
                        + listing([f"{pid} ({n})" for pid, n in block["unfinished"].items()]))
     for pid, why in summary["excluded"].items():
@@ -89,7 +89,7 @@ def sample(config_file: Path | None, **values: object) -> int:
         backend = open_backend(opts.model, opts, progress=opts.progress)
         report = (lambda msg: click.echo(msg, err=True)) if opts.progress else (lambda _: None)
         n = sample_mod.sample(opts, backend, progress=report, bench=bench)
-    click.echo(f"{n} runs written to {opts.out}")
+    click.echo(f"{counted(n, 'run')} written to {opts.out}")
     return 0
 
 
@@ -117,5 +117,5 @@ def perplexity(config_file: Path | None, **values: object) -> int:
     for label in ("solved", "unsolved"):
         if out.get(label, {}).get("problems"):
             g = out[label]
-            click.echo(f"  {label} ({g['problems']} problems): multi {g['multi']:.2f}, single {g['single']:.2f}")
+            click.echo(f"  {label} ({counted(g['problems'], 'problem')}): multi {g['multi']:.2f}, single {g['single']:.2f}")
     return 0

@@ -9,6 +9,7 @@ import click
 from editseq.cli import Resumable, keeps_work
 from editseq.config import build, click_options, config_file_option
 from editseq.models.sample import SampleOptions, sample
+from editseq.text import counted
 
 
 @click.command("sample", cls=Resumable)
@@ -28,8 +29,8 @@ def sample_command(config_file: Path | None, **values: object) -> int:
     keeps_work(overwrite=opts.overwrite)
     summary = sample(opts)
     rate = summary["tokens_per_s"]
-    click.echo(f"{summary['tasks']} tasks ({summary['resumed']} from an earlier run): "
-               f"{summary['new_samples']} new samples, {summary['tokens']} tokens in "
+    click.echo(f"{counted(summary['tasks'], 'task')} ({summary['resumed']} from an earlier run): "
+               f"{counted(summary['new_samples'], 'new sample')}, {counted(summary['tokens'], 'token')} in "
                f"{summary['seconds']:.1f} s" + (f" ({rate:.1f} tokens/s)" if rate else ""))
     click.echo(f"samples: {summary['out']}")
     return 0

@@ -24,7 +24,7 @@ from editseq.io.records import InputError
 from editseq.report import diversity, metrics
 from editseq.report.inputs import Run, judged_value, load_run
 from editseq.report.lintseq_stats import dataset_stats, viewer_steps
-from editseq.text import listing
+from editseq.text import counted, listing
 
 
 @dataclass
@@ -279,12 +279,12 @@ def _sample_count_notes(series: list[tuple[str, str, list[Any]]], ks: tuple[int,
         if n_min < n_max:
             short = sorted((u for u, n in counts.items() if n == n_min), key=metrics.natural)
             cut = f" ({', '.join(missing)} not shown)" if missing else ""
-            notes.append(f"{label}: {listing(short, 5)} {'has' if len(short) == 1 else 'have'} only {n_min} "
-                         f"sample{'s' if n_min > 1 else ''}, other problems up to {n_max}: its pass@k stops at k = {n_min}{cut}")
+            notes.append(f"{label}: {listing(short, 5)} {'has' if len(short) == 1 else 'have'} only "
+                         f"{counted(n_min, 'sample')}, other problems up to {n_max}: its pass@k stops at k = {n_min}{cut}")
         elif missing and asked:
             shown = (": no pass@k of --k to show (the curve shows k up to the samples)" if len(missing) == len(ks)
                      else " (not shown)")
-            notes.append(f"{label}: {n_min} sample{'s' if n_min > 1 else ''} per problem, too few for {', '.join(missing)}{shown}")
+            notes.append(f"{label}: {counted(n_min, 'sample')} per problem, too few for {', '.join(missing)}{shown}")
     return notes
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from editseq.report.inputs import judged_value
+from editseq.text import counted
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -231,7 +232,7 @@ def _never(problem: str, difference: dict[str, Any]) -> str:
     if not counts:
         return ""
     n = counts["not_by"]
-    return f" (never in {n} sample{'s' if n > 1 else ''}; {difference['solved_by']} drew {counts['solved_by']})"
+    return f" (never in {counted(n, 'sample')}; {difference['solved_by']} drew {counts['solved_by']})"
 
 
 def _problem_table(pp: dict[str, Any], ids: dict[str, str]) -> str:

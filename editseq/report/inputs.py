@@ -16,6 +16,7 @@ from typing import Any, Literal
 from editseq.evaluate.run import VERDICT_SETTINGS
 from editseq.io.lock import check_finished
 from editseq.io.records import InputError, read_valid_records, recorded
+from editseq.text import counted
 
 Kind = Literal["results", "mtpb", "lintseq"]
 TOKEN_FIELDS = ("tokens", "n_tokens", "num_tokens", "completion_tokens", "output_tokens")
@@ -151,7 +152,7 @@ def _check_unique(rows: list[tuple[str, dict[str, Any]]], kind: Kind) -> None:
                 again.append(f"{where}: {named} is already at {seen}")
     if again:
         more = f"\n  ... and {len(again) - 5} more" if len(again) > 5 else ""
-        raise InputError(f"{len(again)} sample{'s' if len(again) > 1 else ''} given twice (files concatenated?); each would count as "
+        raise InputError(f"{counted(len(again), 'sample')} given twice (files concatenated?); each would count as "
                          "one more sample of its task. Remove the duplicates:\n  " + "\n  ".join(again[:5]) + more)
 
 

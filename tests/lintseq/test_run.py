@@ -199,7 +199,7 @@ def test_a_run_that_converts_nothing_leaves_no_output_and_does_not_block_the_fix
         assert "every reason is in" in capsys.readouterr().err
         assert not (tmp_path / out).exists() and (tmp_path / out).with_suffix(".errors.jsonl").exists()
         assert main([*args, "--program-field", "code"]) == 0
-        assert "1 records: 1 converted, 0 failed (0 from an earlier run)" in capsys.readouterr().out
+        assert "1 record: 1 converted, 0 failed (0 from an earlier run)" in capsys.readouterr().out
         assert not (tmp_path / out).with_suffix(".errors.jsonl").exists()
     assert len(output_records(tmp_path / "o.jsonl")) == 1
 
