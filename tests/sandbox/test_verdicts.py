@@ -316,7 +316,7 @@ def test_compile_warnings_stay_off_the_callers_terminal() -> None:
     ("x = " + "-" * 150000 + "1", "MemoryError"),
     ("x = a" + ".b" * 60000, "RecursionError"),
     ("x = " + "(" * 5000 + "1" + ")" * 5000, "SyntaxError"),
-    ("x = 1\0", "SyntaxError"),
+    ("x = 1\0", "SyntaxError" if sys.version_info >= (3, 11) else "ValueError"),  # as compile() raises it
 ])
 def test_pathological_sources_are_errors_and_the_worker_survives(pool: SandboxPool, program: str,
                                                                  reason: str) -> None:
