@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from editseq.config import build, click_options, config_file_option
-from editseq.corpus.docstrings import DocstringsOptions, run_docstrings
-from editseq.text import counted
+from editseq.corpus.docstrings import DocstringsOptions, run_docstrings, summary_path
 
 
 @click.group("data")
@@ -33,8 +32,9 @@ def docstrings(config_file: Path | None, **values: object) -> int:
     opts = build(DocstringsOptions, values, config_file)
     counts = run_docstrings(opts)
     skipped = counts["unreadable"] + counts["unparsable"]
-    click.echo(f"{counted(counts['files'], 'file')} ({skipped} not read: not decoded or not parsed by this Python), "
-               f"{counted(counts['functions'], 'documented function')}: "
+    where = f"; each named in {summary_path(opts.out).name}" if skipped else ""
+    click.echo(f"{counts['files']} files ({skipped} not read: not decoded or not parsed by this Python{where}), "
+               f"{counts['functions']} documented functions: "
                f"{counts['kept']} kept, {counts['duplicates']} duplicates, "
                f"{counts['contaminated']} overlapping HumanEval(+)/MBPP(+)")
     click.echo(f"output: {opts.out}")

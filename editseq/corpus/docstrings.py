@@ -185,9 +185,11 @@ def _without_docstrings(code: str) -> str:
     return "\n".join(line for number, line in enumerate(split_lines(code), 1) if number not in dropped)
 
 
-def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], Counter]:
+def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None,
+         not_read: list[dict[str, str]] | None = None) -> tuple[list[dict[str, Any]], Counter]:
     """The deduplicated, decontaminated pairs, and counts of what was seen and dropped (``used``:
-    see ``benchmark_ngrams``)."""
+    see ``benchmark_ngrams``; ``not_read`` gets the file and the reason of each file counted
+    unreadable or unparsable, so a lost file can be found without mining again)."""
     # every count named, 0 too: a summary without "contaminated" read as if nothing was checked
     counts: Counter = Counter(dict.fromkeys(COUNTS, 0))
     banned = benchmark_ngrams(opts.data, used) if opts.decontaminate else set()
@@ -199,13 +201,15 @@ def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None) -> tuple[l
         try:
             # as Python reads it: a PEP 263 coding line (latin-1), a UTF-8 byte-order mark
             source = importlib.util.decode_source(path.read_bytes())
-        except (UnicodeDecodeError, SyntaxError, LookupError, OSError):  # SyntaxError, LookupError: a bad coding line
+        except (UnicodeDecodeError, SyntaxError, LookupError, OSError) as e:  # SyntaxError, LookupError: a bad coding line
             counts["unreadable"] += 1
+            _note(not_read, path, e)
             continue
         try:
             found = list(functions(source, opts))
-        except (SyntaxError, ValueError):  # Python 2 files, templates, newer syntax than this Python's
+        except (SyntaxError, ValueError) as e:  # Python 2 files, templates, newer syntax than this Python's
             counts["unparsable"] += 1
+            _note(not_read, path, e)
             continue
         for name, doc, program in found:
             counts["functions"] += 1
@@ -223,8 +227,15 @@ def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None) -> tuple[l
     return records, counts
 
 
+def _note(not_read: list[dict[str, str]] | None, path: Path, error: Exception) -> None:
+    """Add ``path`` and why it was not read to ``not_read`` (when given)."""
+    if not_read is not None:
+        not_read.append({"file": str(path), "reason": f"{type(error).__name__}: {error}"})
+
+
 def run_docstrings(opts: DocstringsOptions) -> Counter:
-    """Mine pairs into ``opts.out`` (JSONL) and ``OUT_summary.json`` (counts, settings, versions)."""
+    """Mine pairs into ``opts.out`` (JSONL) and ``OUT_summary.json`` (counts, the files not read,
+    settings, versions)."""
     from editseq.config import to_dict
     from editseq.io.lock import writing
     from editseq.io.outputs import check_writable, write_json, write_jsonl
@@ -235,12 +246,18 @@ def run_docstrings(opts: DocstringsOptions) -> Counter:
             raise ConfigError(f"{opts.out} exists; use --overwrite to replace it, or another --out")
         check_writable(opts.out)  # before the mining, which it would otherwise cost
         used: dict[str, Any] = {}
-        records, counts = mine(opts, used)
+        not_read: list[dict[str, str]] = []
+        records, counts = mine(opts, used, not_read)
         write_jsonl(opts.out, records)
-        summary = {"counts": dict(counts), "settings": to_dict(opts), "decontaminated_against": used,
-                   "versions": versions()}
-        write_json(opts.out.with_name(opts.out.name.removesuffix(".jsonl") + "_summary.json"), summary)
+        summary = {"counts": dict(counts), "not_read": not_read, "settings": to_dict(opts),
+                   "decontaminated_against": used, "versions": versions()}
+        write_json(summary_path(opts.out), summary)
         return counts
+
+
+def summary_path(out: Path) -> Path:
+    """Where ``run_docstrings`` writes the summary of the pairs at ``out``."""
+    return out.with_name(out.name.removesuffix(".jsonl") + "_summary.json")
 
 
 def _module_name(path: Path, roots: list[Path]) -> str:

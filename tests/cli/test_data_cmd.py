@@ -63,7 +63,24 @@ def test_files_that_could_not_be_read_are_said(tmp_path: Path, capsys, monkeypat
     monkeypatch.syspath_prepend(str(tmp_path))
     args = ["data", "docstrings", "--package", "unreadpkg", "--no-decontaminate", "--out", str(tmp_path / "d.jsonl")]
     assert main(args) == 0
-    assert "2 files (1 not read: not decoded or not parsed by this Python)" in capsys.readouterr().out
+    assert "2 files (1 not read: not decoded or not parsed by this Python" in capsys.readouterr().out
+
+
+def test_the_summary_names_each_file_not_read_and_why(tmp_path: Path, monkeypatch) -> None:
+    # only counted: on the installed packages "1 not read" left which file, and why, to be hunted down
+    pkg = tmp_path / "unreadpkg2"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "py2.py").write_text('x = 1\nprint "python 2"\n')
+    (pkg / "latin.py").write_bytes("# caf\xe9, no coding line\n".encode("latin-1"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "d.jsonl"
+    assert main(["data", "docstrings", "--package", "unreadpkg2", "--no-decontaminate", "--out", str(out)]) == 0
+    summary = json.loads((tmp_path / "d_summary.json").read_text())
+    assert (summary["counts"]["unreadable"], summary["counts"]["unparsable"]) == (1, 1)
+    [latin, py2] = summary["not_read"]
+    assert latin["file"] == str(pkg / "latin.py") and latin["reason"].startswith("SyntaxError: ")
+    assert py2["file"] == str(pkg / "py2.py") and py2["reason"].startswith("SyntaxError: ") and "line 2" in py2["reason"]
 
 
 def test_the_summary_names_the_benchmark_data_it_decontaminated_against(tmp_path: Path, shared_data: Path,
