@@ -116,13 +116,15 @@ def _named_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
             yield name, source
 
 
-def functions(source: str, opts: DocstringsOptions) -> Iterator[tuple[str, str, str]]:
-    """(name, docstring, program without the docstring) of each kept top-level function.
+def functions(source: str, opts: DocstringsOptions, package: str = "") -> Iterator[tuple[str, str, str, str]]:
+    """(name, docstring, function without the docstring, the module's imports it uses) of each
+    kept top-level function; ``package`` (the module's ``__package__``) resolves relative imports.
 
     Raises SyntaxError or ValueError for a source that does not parse (the caller counts it).
     """
     tree = ast.parse(source)
     lines = split_lines(source)  # the lines ast numbers (str.splitlines also breaks inside them)
+    imports = _module_imports(tree)
     for node in tree.body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
@@ -138,7 +140,59 @@ def functions(source: str, opts: DocstringsOptions) -> Iterator[tuple[str, str, 
         kept = lines[first - 1:doc_node.lineno - 1] + lines[doc_node.end_lineno:node.end_lineno]
         program = "\n".join(kept).rstrip()
         if opts.min_lines <= program.count("\n") + 1 <= opts.max_lines:
-            yield node.name, doc, program
+            yield node.name, doc, program, _imports_used(node, imports, package)
+
+
+def _module_imports(tree: ast.Module) -> dict[str, tuple[ast.Import | ast.ImportFrom, ast.alias]]:
+    """Each name the module's imports bind, outside functions and classes (in ``if``, ``try``
+    too), with the import and alias binding it first (``try: import a except: a = None``: ``a``)."""
+    bound: dict[str, tuple[ast.Import | ast.ImportFrom, ast.alias]] = {}
+    stack: list[ast.AST] = [tree]
+    while stack:
+        for child in reversed(list(ast.iter_child_nodes(stack.pop()))):
+            if isinstance(child, (ast.Import, ast.ImportFrom)):
+                for alias in child.names:  # import a.b binds a
+                    if alias.name != "*":
+                        bound.setdefault(alias.asname or alias.name.partition(".")[0], (child, alias))
+            elif isinstance(child, (ast.stmt, ast.excepthandler)) and not isinstance(
+                    child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                stack.append(child)
+    return bound
+
+
+def _imports_used(node: ast.AST, bound: dict[str, tuple[ast.Import | ast.ImportFrom, ast.alias]],
+                  package: str) -> str:
+    """The import lines binding the names ``node`` uses, in the module's order, relative ones made
+    absolute (the program stands alone): a mined program is trained on as a whole program, and one
+    calling ``os`` or ``np`` unimported teaches writing code that fails. A ``from __future__ import
+    annotations`` comes along where the function has annotations it would postpone."""
+    used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if any(getattr(n, "annotation", None) or getattr(n, "returns", None) for n in ast.walk(node)):
+        used.add("annotations")
+    chosen: dict[ast.Import | ast.ImportFrom, list[ast.alias]] = {}
+    for name in used & bound.keys():
+        statement, alias = bound[name]
+        chosen.setdefault(statement, []).append(alias)
+    lines = []
+    for statement, aliases in sorted(chosen.items(), key=lambda item: (item[0].lineno, item[0].col_offset)):
+        aliases.sort(key=statement.names.index)
+        if isinstance(statement, ast.Import):
+            lines += [ast.unparse(ast.Import(names=[alias])) for alias in aliases]
+        elif (module := _absolute(statement, package)) is not None:
+            lines.append(ast.unparse(ast.ImportFrom(module=module, names=aliases, level=0)))
+    return "\n".join(lines)
+
+
+def _absolute(statement: ast.ImportFrom, package: str) -> str | None:
+    """The module ``statement`` imports from, a relative one resolved against ``package`` (None
+    when it cannot be: a file outside ``sys.path``, or more dots than the package has parts)."""
+    if not statement.level:
+        return statement.module
+    parts = package.split(".") if package else []
+    if statement.level > len(parts):
+        return None
+    base = ".".join(parts[:len(parts) - statement.level + 1])
+    return f"{base}.{statement.module}" if statement.module else base
 
 
 def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
@@ -205,24 +259,29 @@ def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None,
             counts["unreadable"] += 1
             _note(not_read, path, e)
             continue
+        module = _module_name(path.resolve(), roots)
+        # a package's __init__ is its own __package__; a file outside sys.path has none
+        within = "" if module is None else module if path.name == "__init__.py" else module.rpartition(".")[0]
         try:
-            found = list(functions(source, opts))
+            found = list(functions(source, opts, within))
         except (SyntaxError, ValueError) as e:  # Python 2 files, templates, newer syntax than this Python's
             counts["unparsable"] += 1
             _note(not_read, path, e)
             continue
-        for name, doc, program in found:
+        for name, doc, function, imports in found:
             counts["functions"] += 1
-            key = hashlib.sha256(" ".join(program.split()).encode()).hexdigest()
+            # the function alone: a vendored copy imports from another place (pip._vendor.rich)
+            key = hashlib.sha256(" ".join(function.split()).encode()).hexdigest()
             if key in seen:
                 counts["duplicates"] += 1
                 continue
             seen.add(key)
+            program = f"{imports}\n\n\n{function}" if imports else function
             if banned and (ngrams(program) & banned or ngrams(doc) & banned):
                 counts["contaminated"] += 1
                 continue
             records.append({"instruction": doc, "program": program, "package": package,
-                            "source": f"{_module_name(path.resolve(), roots)}:{name}"})
+                            "source": f"{module or path}:{name}"})
     counts["kept"] = len(records)
     return records, counts
 
@@ -260,15 +319,15 @@ def summary_path(out: Path) -> Path:
     return out.with_name(out.name.removesuffix(".jsonl") + "_summary.json")
 
 
-def _module_name(path: Path, roots: list[Path]) -> str:
-    """Dotted module name of a file under a ``sys.path`` entry (the file path when none matches)."""
+def _module_name(path: Path, roots: list[Path]) -> str | None:
+    """Dotted module name of a file under a ``sys.path`` entry (None when none holds it)."""
     for root in roots:
         if path.is_relative_to(root):
             parts = list(path.relative_to(root).with_suffix("").parts)
             if parts and parts[-1] == "__init__":
                 parts.pop()
             return ".".join(parts)
-    return str(path)
+    return None
 
 
 def _roots() -> list[Path]:

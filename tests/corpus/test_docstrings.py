@@ -49,14 +49,15 @@ def same_line(): """A docstring on the same line as the def statement."""; retur
 def test_functions_drop_docstring_keep_decorator(tmp_path: Path) -> None:
     opts = DocstringsOptions(out=tmp_path / "o.jsonl")
     found = list(functions(SOURCE, opts))
-    assert [name for name, _, _ in found] == ["scaled"]
-    _, doc, program = found[0]
+    assert [name for name, *_ in found] == ["scaled"]
+    _, doc, program, imports = found[0]
+    assert imports == "import functools"
     assert doc.startswith("Multiply every value")
     assert program.startswith("@functools.cache\ndef scaled(values, factor=2):\n    out = []")
     assert '"""' not in program
     ast.parse(program)
     with_private = DocstringsOptions(out=tmp_path / "o.jsonl", private=True)
-    assert [n for n, _, _ in functions(SOURCE, with_private)] == ["scaled", "_private"]
+    assert [n for n, *_ in functions(SOURCE, with_private)] == ["scaled", "_private"]
 
 
 def test_mine_dedups_and_decontaminates(tmp_path: Path, shared_data: Path, monkeypatch) -> None:
@@ -108,8 +109,8 @@ def test_programs_keep_their_code_whatever_splitlines_breaks_at(tmp_path: Path, 
     source = (f"import os\n{outside}\nNOTE = 'a{line_break}b'  # c{line_break}d\n\n"
               'def f(x):\n    """Return the value of x plus one, which is quite useful."""\n'
               "    y = x + 1\n    return y\n")
-    [(_, _, program)] = functions(source, DocstringsOptions(out=tmp_path / "o.jsonl"))
-    assert program == "def f(x):\n    y = x + 1\n    return y"
+    [(_, _, program, imports)] = functions(source, DocstringsOptions(out=tmp_path / "o.jsonl"))
+    assert (program, imports) == ("def f(x):\n    y = x + 1\n    return y", "")
 
 
 def test_a_statement_on_the_docstrings_line_is_not_lost(tmp_path: Path) -> None:
@@ -212,3 +213,60 @@ def test_a_package_option_naming_nothing_is_refused(tmp_path: Path, given: list[
     with pytest.raises(ConfigError, match="names no package"):
         DocstringsOptions(out=tmp_path / "o.jsonl", packages=given)
     assert DocstringsOptions(out=tmp_path / "o.jsonl").packages == []
+
+
+def test_a_program_imports_what_its_function_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # programs held the function alone: 459 of the standard library's 935 used a name the module
+    # imports (os, re, np) unbound, so a model trained on them learnt to call modules it never imports
+    pkg = tmp_path / "importpkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("def helper(x):\n    return x\n")
+    (pkg / "sub" / "core.py").write_text(
+        'from __future__ import annotations\n'
+        'import os, sys\n'
+        'import json as js\n'
+        'import xml.etree.ElementTree\n'
+        'from collections import OrderedDict, defaultdict as dd, Counter\n'
+        'from . import helper\n'
+        'from ..sub import helper as again\n'
+        'try:\n'
+        '    import textwrap\n'
+        'except ImportError:\n'
+        '    textwrap = None\n'
+        '\n'
+        '\n'
+        'def load(path: os.PathLike) -> dict:\n'
+        '    """Load a JSON file at the given path into an ordered dict of its keys."""\n'
+        '    with open(os.path.join(path, "x.json")) as fh:\n'
+        '        data = js.load(fh, object_pairs_hook=OrderedDict)\n'
+        '    counts = dd(int, tree=xml.etree.ElementTree.fromstring("<a/>"))\n'
+        '    return helper(again(textwrap.dedent(data)))\n'
+        '\n'
+        '\n'
+        'def plain(x):\n'
+        '    """Add one to the given value and return the result of the addition."""\n'
+        '    y = x + 1\n'
+        '    return y\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    records, _ = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["importpkg"], decontaminate=False))
+    programs = {r["source"]: r["program"] for r in records}
+    assert programs["importpkg.sub.core:load"] == (
+        'from __future__ import annotations\n'
+        'import os\n'
+        'import json as js\n'
+        'import xml.etree.ElementTree\n'
+        'from collections import OrderedDict, defaultdict as dd\n'
+        'from importpkg.sub import helper\n'
+        'from importpkg.sub import helper as again\n'
+        'import textwrap\n'
+        '\n'
+        '\n'
+        'def load(path: os.PathLike) -> dict:\n'
+        '    with open(os.path.join(path, "x.json")) as fh:\n'
+        '        data = js.load(fh, object_pairs_hook=OrderedDict)\n'
+        '    counts = dd(int, tree=xml.etree.ElementTree.fromstring("<a/>"))\n'
+        '    return helper(again(textwrap.dedent(data)))')
+    # no annotation: the __future__ import changes nothing there
+    assert programs["importpkg.sub.core:plain"] == "def plain(x):\n    y = x + 1\n    return y"
+    exec(compile(programs["importpkg.sub.core:load"], "load", "exec"), {})  # every import resolves
