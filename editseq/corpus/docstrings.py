@@ -137,7 +137,10 @@ def functions(source: str, opts: DocstringsOptions, package: str = "") -> Iterat
         if node.body[1].lineno == doc_node.end_lineno:
             continue  # a statement follows the docstring on its line ('"""..."""; x = 1')
         first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-        kept = lines[first - 1:doc_node.lineno - 1] + lines[doc_node.end_lineno:node.end_lineno]
+        after = lines[doc_node.end_lineno:node.end_lineno]
+        while not after[0].strip():  # what set the docstring off goes with it; a statement follows
+            after.pop(0)
+        kept = lines[first - 1:doc_node.lineno - 1] + after
         program = "\n".join(kept).rstrip()
         if opts.min_lines <= program.count("\n") + 1 <= opts.max_lines:
             yield node.name, doc, program, _imports_used(node, imports, package)

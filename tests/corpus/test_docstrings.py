@@ -270,3 +270,12 @@ def test_a_program_imports_what_its_function_uses(tmp_path: Path, monkeypatch: p
     # no annotation: the __future__ import changes nothing there
     assert programs["importpkg.sub.core:plain"] == "def plain(x):\n    y = x + 1\n    return y"
     exec(compile(programs["importpkg.sub.core:load"], "load", "exec"), {})  # every import resolves
+
+
+def test_the_blank_lines_after_a_docstring_go_with_it(tmp_path: Path) -> None:
+    # they set the docstring off from the code; left behind, 138 of the standard library's 935
+    # programs opened their body with a blank line, which the model learnt to write after every def
+    source = ('def f(x):\n    """Add two to the given value and return the result of the addition."""\n'
+              "\n  \n    # the comment stays\n    y = x + 2\n\n    return y\n")
+    [(_, _, program, _)] = functions(source, DocstringsOptions(out=tmp_path / "o.jsonl"))
+    assert program == "def f(x):\n    # the comment stays\n    y = x + 2\n\n    return y"
