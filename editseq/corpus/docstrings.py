@@ -2,7 +2,7 @@
 
 The instruction is the function's docstring; the program is the function without it. This gives
 the paper's instruction-tuning experiment data that exists offline. Pairs are deduplicated by
-their whitespace-normalized program, and any pair sharing a 13-token sequence with a HumanEval or
+their whitespace-normalized function and by their instruction, and any pair sharing a 13-token sequence with a HumanEval or
 MBPP prompt or solution (and their EvalPlus and sanitized versions) is dropped (the GPT-3
 decontamination rule), so finetuning on it does not leak benchmark answers.
 """
@@ -273,12 +273,14 @@ def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None,
             continue
         for name, doc, function, imports in found:
             counts["functions"] += 1
-            # the function alone: a vendored copy imports from another place (pip._vendor.rich)
-            key = hashlib.sha256(" ".join(function.split()).encode()).hexdigest()
-            if key in seen:
+            # the function alone: a vendored copy imports from another place (pip._vendor.rich); its
+            # docstring too: a copy of another version (pip's requests, a model's copied helpers)
+            # differs a line or two, and an instruction twice with two programs is noise to train on
+            keys = {hashlib.sha256(" ".join(text.split()).encode()).hexdigest() for text in (function, doc)}
+            if keys & seen:
                 counts["duplicates"] += 1
                 continue
-            seen.add(key)
+            seen |= keys
             program = f"{imports}\n\n\n{function}" if imports else function
             if banned and (ngrams(program) & banned or ngrams(doc) & banned):
                 counts["contaminated"] += 1

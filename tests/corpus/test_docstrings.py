@@ -279,3 +279,21 @@ def test_the_blank_lines_after_a_docstring_go_with_it(tmp_path: Path) -> None:
               "\n  \n    # the comment stays\n    y = x + 2\n\n    return y\n")
     [(_, _, program, _)] = functions(source, DocstringsOptions(out=tmp_path / "o.jsonl"))
     assert program == "def f(x):\n    # the comment stays\n    y = x + 2\n\n    return y"
+
+
+def test_a_vendored_copy_of_another_version_is_a_duplicate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # only whitespace-equal programs were duplicates: pip._vendor.requests' cookiejar_from_dict and
+    # requests' (one line apart) and 400 more such copies on the installed packages were all kept
+    func = ('def merge(a, b):\n'
+            '    """Merge the settings of b into those of a, b winning where both are set."""\n'
+            '    out = dict(a)\n'
+            '    out.update(b)\n'
+            '    return out\n')
+    for name, text in (("origpkg", func), ("vendorpkg", func.replace("dict(a)", "a.copy()"))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["origpkg", "vendorpkg"], decontaminate=False)
+    records, counts = mine(opts)
+    assert [r["source"] for r in records] == ["origpkg:merge"]
+    assert (counts["functions"], counts["duplicates"], counts["kept"]) == (2, 1, 1)
