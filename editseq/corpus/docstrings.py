@@ -1,10 +1,11 @@
 """(instruction, program) pairs from documented top-level functions of installed Python sources.
 
-The instruction is the function's docstring; the program is the function without it. This gives
-the paper's instruction-tuning experiment data that exists offline. Pairs are deduplicated by
-their whitespace-normalized function and by their instruction, and any pair sharing a 13-token sequence with a HumanEval or
-MBPP prompt or solution (and their EvalPlus and sanitized versions) is dropped (the GPT-3
-decontamination rule), so finetuning on it does not leak benchmark answers.
+The instruction is the function's docstring; the program is the function without it, under the
+module's imports it uses. This gives the paper's instruction-tuning experiment data that exists
+offline. Pairs are deduplicated by their whitespace-normalized function and by their instruction,
+and any pair sharing a 13-token sequence with a HumanEval or MBPP prompt or solution (and their
+EvalPlus and sanitized versions) is dropped (the GPT-3 decontamination rule, less 13-grams of
+literals alone), so finetuning on it does not leak benchmark answers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
+import re
 import sys
 import sysconfig
 import warnings
@@ -27,6 +29,10 @@ from editseq.lintseq.diffs import split_lines
 from editseq.text import CODE_TOKEN_RE
 
 NGRAM = 13
+MIN_NAMES = 4
+"""Names (identifiers, keywords, words) a benchmark 13-gram holds to count: one of literals and
+punctuation ('[1, 2, 3, 4, 5, 6') is data any docstring example may hold, not the benchmark's code."""
+_NAME_RE = re.compile(r"[^\W\d]\w*")
 COUNTS = ("files", "unreadable", "unparsable", "functions", "duplicates", "contaminated", "kept")
 """What ``mine`` counts: files, then the documented functions of those that parse, and what became of them."""
 
@@ -207,8 +213,8 @@ def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
 
 
 def benchmark_ngrams(data: Path | None, used: dict[str, Any] | None = None) -> set[tuple[str, ...]]:
-    """13-grams of every prompt and reference solution (also without its docstrings, as mined
-    programs are) of every benchmark ``editseq sample`` takes
+    """13-grams holding ``MIN_NAMES`` names of every prompt and reference solution (also without
+    its docstrings, as mined programs are) of every benchmark ``editseq sample`` takes
     (MBPP+ holds tasks from outside MBPP's test split, and HumanEval+ has its own solutions).
     ``used`` gets each benchmark's file and sha256: without ``--data`` the folder is found, not
     given, and the pairs are clean only of the data they were checked against."""
@@ -224,7 +230,7 @@ def benchmark_ngrams(data: Path | None, used: dict[str, Any] | None = None) -> s
             # a mined program has lost its docstring, so the signature meets the body as in no
             # benchmark text: HumanEval/53 with its docstring reworded was kept
             grams |= ngrams(problem.prompt) | ngrams(solution) | ngrams(_without_docstrings(solution))
-    return grams
+    return {gram for gram in grams if sum(bool(_NAME_RE.match(token)) for token in gram) >= MIN_NAMES}
 
 
 def _without_docstrings(code: str) -> str:

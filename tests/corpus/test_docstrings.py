@@ -297,3 +297,24 @@ def test_a_vendored_copy_of_another_version_is_a_duplicate(tmp_path: Path, monke
     records, counts = mine(opts)
     assert [r["source"] for r in records] == ["origpkg:merge"]
     assert (counts["functions"], counts["duplicates"], counts["kept"]) == (2, 1, 1)
+
+
+def test_a_docstring_example_sharing_only_data_with_a_benchmark_is_kept(tmp_path: Path, shared_data: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # a 13-gram of literals and punctuation alone ('[1, 2, 3, 4, 5, 6' of HumanEval/126's prompt)
+    # made a pair contaminated: 286 of the 364 dropped from the installed packages and the standard
+    # library (numpy's roll, networkx's bfs_tree), none a benchmark's code; one now holds names too
+    pkg = tmp_path / "datapkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("""def rotate(values, k):
+    \"\"\"Rotate the values by k places to the right.
+
+    >>> rotate([1, 2, 3, 4, 5, 6, 7], 2)
+    [6, 7, 1, 2, 3, 4, 5]
+    \"\"\"
+    k %= len(values)
+    return values[-k:] + values[:-k]
+""")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    records, counts = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["datapkg"], data=shared_data))
+    assert ([r["source"] for r in records], counts["contaminated"]) == (["datapkg:rotate"], 0)
