@@ -126,7 +126,8 @@ def functions(source: str, opts: DocstringsOptions, package: str = "") -> Iterat
     """(name, docstring, function without the docstring, the module's imports it uses) of each
     kept top-level function; ``package`` (the module's ``__package__``) resolves relative imports.
 
-    Raises SyntaxError or ValueError for a source that does not parse (the caller counts it).
+    Raises SyntaxError, ValueError or RecursionError for a source that does not parse (the caller
+    counts it).
     """
     tree = ast.parse(source)
     lines = split_lines(source)  # the lines ast numbers (str.splitlines also breaks inside them)
@@ -273,7 +274,9 @@ def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None,
         within = "" if module is None else module if path.name == "__init__.py" else module.rpartition(".")[0]
         try:
             found = list(functions(source, opts, within))
-        except (SyntaxError, ValueError) as e:  # Python 2 files, templates, newer syntax than this Python's
+        # Python 2 files, templates, newer syntax than this Python's; RecursionError: a generated
+        # expression too long for the parser, which must not end the run
+        except (SyntaxError, ValueError, RecursionError) as e:
             counts["unparsable"] += 1
             _note(not_read, path, e)
             continue

@@ -318,3 +318,18 @@ def test_a_docstring_example_sharing_only_data_with_a_benchmark_is_kept(tmp_path
     monkeypatch.syspath_prepend(str(tmp_path))
     records, counts = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["datapkg"], data=shared_data))
     assert ([r["source"] for r in records], counts["contaminated"]) == (["datapkg:rotate"], 0)
+
+
+def test_a_file_too_deep_for_the_parser_is_counted_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ast.parse raises RecursionError on a long enough expression (a generated table, say): the
+    # whole run ended in a traceback, every other file's pairs lost
+    pkg = tmp_path / "deeppkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("x = 1" + " + 1" * 200_000 + "\n")
+    (pkg / "core.py").write_text(SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    not_read: list[dict[str, str]] = []
+    records, counts = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["deeppkg"], decontaminate=False),
+                           not_read=not_read)
+    assert [r["source"] for r in records] == ["deeppkg.core:scaled"]
+    assert counts["unparsable"] == 1 and not_read[0]["reason"].startswith("RecursionError: ")
