@@ -34,7 +34,8 @@ def docstrings(config_file: Path | None, **values: object) -> int:
     skipped = counts["unreadable"] + counts["unparsable"]
     where = f"; each named in {summary_path(opts.out).name}" if skipped else ""
     click.echo(f"{counts['files']} files ({skipped} not read: not decoded or not parsed by this Python{where}), "
-               f"{counts['functions']} documented functions: "
+               f"{counts['documented']} documented functions ({counts['filtered']} filtered out: private, sizes, no code but the docstring), "
+               f"of the other {counts['functions']}: "
                f"{counts['kept']} kept, {counts['duplicates']} duplicates, "
                f"{counts['contaminated']} overlapping HumanEval(+)/MBPP(+)")
     click.echo(f"output: {opts.out}")

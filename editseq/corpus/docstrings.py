@@ -33,8 +33,10 @@ MIN_NAMES = 4
 """Names (identifiers, keywords, words) a benchmark 13-gram holds to count: one of literals and
 punctuation ('[1, 2, 3, 4, 5, 6') is data any docstring example may hold, not the benchmark's code."""
 _NAME_RE = re.compile(r"[^\W\d]\w*")
-COUNTS = ("files", "unreadable", "unparsable", "functions", "duplicates", "contaminated", "kept")
-"""What ``mine`` counts: files, then the documented functions of those that parse, and what became of them."""
+COUNTS = ("files", "unreadable", "unparsable", "documented", "filtered", "functions", "duplicates",
+          "contaminated", "kept")
+"""What ``mine`` counts: files, then the documented functions of those that parse, those the
+options leave out, and what became of the rest (``functions``)."""
 
 
 @dataclass
@@ -122,9 +124,12 @@ def _named_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
             yield name, source
 
 
-def functions(source: str, opts: DocstringsOptions, package: str = "") -> Iterator[tuple[str, str, str, str]]:
+def functions(source: str, opts: DocstringsOptions, package: str = "",
+              counts: Counter | None = None) -> Iterator[tuple[str, str, str, str]]:
     """(name, docstring, function without the docstring, the module's imports it uses) of each
     kept top-level function; ``package`` (the module's ``__package__``) resolves relative imports.
+    ``counts`` gets each documented function (``documented``) and those the options or the
+    docstring's place leave out (``filtered``).
 
     Raises SyntaxError, ValueError or RecursionError for a source that does not parse (the caller
     counts it).
@@ -132,25 +137,32 @@ def functions(source: str, opts: DocstringsOptions, package: str = "") -> Iterat
     tree = ast.parse(source)
     lines = split_lines(source)  # the lines ast numbers (str.splitlines also breaks inside them)
     imports = _module_imports(tree)
+    counts = Counter() if counts is None else counts
     for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        doc = ast.get_docstring(node)
-        if not doc or len(doc) < opts.min_doc_chars or (node.name.startswith("_") and not opts.private):
-            continue
-        doc_node = node.body[0]
-        if len(node.body) == 1 or doc_node.lineno == node.lineno:
-            continue  # only a docstring, or the docstring shares the def's line
-        if node.body[1].lineno == doc_node.end_lineno:
-            continue  # a statement follows the docstring on its line ('"""..."""; x = 1')
-        first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-        after = lines[doc_node.end_lineno:node.end_lineno]
-        while not after[0].strip():  # what set the docstring off goes with it; a statement follows
-            after.pop(0)
-        kept = lines[first - 1:doc_node.lineno - 1] + after
-        program = "\n".join(kept).rstrip()
-        if opts.min_lines <= program.count("\n") + 1 <= opts.max_lines:
-            yield node.name, doc, program, _imports_used(node, imports, package)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (doc := ast.get_docstring(node)):
+            counts["documented"] += 1
+            if (function := _without_docstring(node, doc, lines, opts)) is None:
+                counts["filtered"] += 1
+            else:
+                yield node.name, doc, function, _imports_used(node, imports, package)
+
+
+def _without_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef, doc: str, lines: list[str],
+                       opts: DocstringsOptions) -> str | None:
+    """The text of ``node`` without its docstring, None where the options leave it out."""
+    if len(doc) < opts.min_doc_chars or (node.name.startswith("_") and not opts.private):
+        return None
+    doc_node = node.body[0]
+    if len(node.body) == 1 or doc_node.lineno == node.lineno:
+        return None  # only a docstring, or the docstring shares the def's line
+    if node.body[1].lineno == doc_node.end_lineno:
+        return None  # a statement follows the docstring on its line ('"""..."""; x = 1')
+    first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+    after = lines[doc_node.end_lineno:node.end_lineno]
+    while not after[0].strip():  # what set the docstring off goes with it; a statement follows
+        after.pop(0)
+    function = "\n".join(lines[first - 1:doc_node.lineno - 1] + after).rstrip()
+    return function if opts.min_lines <= function.count("\n") + 1 <= opts.max_lines else None
 
 
 def _module_imports(tree: ast.Module) -> dict[str, tuple[ast.Import | ast.ImportFrom, ast.alias]]:
@@ -273,7 +285,7 @@ def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None,
         # a package's __init__ is its own __package__; a file outside sys.path has none
         within = "" if module is None else module if path.name == "__init__.py" else module.rpartition(".")[0]
         try:
-            found = list(functions(source, opts, within))
+            found = list(functions(source, opts, within, counts))  # parsed before it counts
         # Python 2 files, templates, newer syntax than this Python's; RecursionError: a generated
         # expression too long for the parser, which must not end the run
         except (SyntaxError, ValueError, RecursionError) as e:

@@ -333,3 +333,15 @@ def test_a_file_too_deep_for_the_parser_is_counted_not_fatal(tmp_path: Path, mon
                            not_read=not_read)
     assert [r["source"] for r in records] == ["deeppkg.core:scaled"]
     assert counts["unparsable"] == 1 and not_read[0]["reason"].startswith("RecursionError: ")
+
+
+def test_documented_functions_the_options_leave_out_are_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # "943 documented functions" said the standard library, which documents 1,762 top-level ones:
+    # those the options leave out (private, short docstrings, sizes) were counted nowhere
+    pkg = tmp_path / "filterpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _, counts = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["filterpkg"], decontaminate=False))
+    # _private, short_doc, only_doc (no code) and same_line (docstring on the def's line) are out
+    assert (counts["documented"], counts["filtered"], counts["functions"], counts["kept"]) == (5, 4, 1, 1)
