@@ -37,6 +37,7 @@ def docstrings(config_file: Path | None, **values: object) -> int:
                f"{counts['documented']} documented functions ({counts['filtered']} filtered out: private, sizes, no code but the docstring), "
                f"of the other {counts['functions']}: "
                f"{counts['kept']} kept, {counts['duplicates']} duplicates, "
+               + (f"{counts['not_self_contained']} not self-contained, " if opts.self_contained else "") +
                f"{counts['contaminated']} overlapping HumanEval(+)/MBPP(+)")
     click.echo(f"output: {opts.out}")
     return 0

@@ -26,6 +26,7 @@ from typing import Any
 from editseq.config import ConfigError, jsonl_out, option
 from editseq.env import versions
 from editseq.lintseq.diffs import split_lines
+from editseq.lintseq.linters import get_linter
 from editseq.text import CODE_TOKEN_RE
 
 NGRAM = 13
@@ -34,7 +35,7 @@ MIN_NAMES = 4
 punctuation ('[1, 2, 3, 4, 5, 6') is data any docstring example may hold, not the benchmark's code."""
 _NAME_RE = re.compile(r"[^\W\d]\w*")
 COUNTS = ("files", "unreadable", "unparsable", "documented", "filtered", "functions", "duplicates",
-          "contaminated", "kept")
+          "not_self_contained", "contaminated", "kept")
 """What ``mine`` counts: files, then the documented functions of those that parse, those the
 options leave out, and what became of the rest (``functions``)."""
 
@@ -49,6 +50,7 @@ class DocstringsOptions:
     min_lines: int = option(3, help="shortest program kept (lines, docstring removed)")
     max_lines: int = option(60, help="longest program kept")
     private: bool = option(False, help="also keep functions whose names start with _")
+    self_contained: bool = option(False, help="keep only programs using no name they do not bind (the module's constants and helpers stay behind; imports come along)")
     decontaminate: bool = option(True, help="drop pairs sharing a 13-token sequence with HumanEval(+) or MBPP(+) (needs their data)")
     data: Path | None = option(None, help="benchmark data folder for decontamination (default: $EDITSEQ_DATA_DIR or ../shared/data, else the canonical release, downloaded once to ~/.cache/editseq)")  # noqa: RUF009
     overwrite: bool = option(False, help="replace an existing OUT")
@@ -272,6 +274,7 @@ def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None,
     seen: set[str] = set()
     records: list[dict[str, Any]] = []
     roots = _roots()
+    linter = get_linter("fast")  # the undefined names lintseq's linter sees in the whole program
     for package, path in package_files(opts.packages):
         counts["files"] += 1
         try:
@@ -303,6 +306,9 @@ def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None,
                 continue
             seen |= keys
             program = f"{imports}\n\n\n{function}" if imports else function
+            if opts.self_contained and linter.lint(program):
+                counts["not_self_contained"] += 1
+                continue
             if banned and (ngrams(program) & banned or ngrams(doc) & banned):
                 counts["contaminated"] += 1
                 continue

@@ -345,3 +345,23 @@ def test_documented_functions_the_options_leave_out_are_counted(tmp_path: Path, 
     _, counts = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["filterpkg"], decontaminate=False))
     # _private, short_doc, only_doc (no code) and same_line (docstring on the def's line) are out
     assert (counts["documented"], counts["filtered"], counts["functions"], counts["kept"]) == (5, 4, 1, 1)
+
+
+def test_self_contained_keeps_only_programs_binding_every_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # imports come along, but 706 of the standard library's 935 programs still use a module's own
+    # constant or helper that they do not hold: --self-contained keeps the ones that run as they are
+    pkg = tmp_path / "boundpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "import math\n\nLIMIT = 10\n\n\n"
+        'def capped(x):\n    """Cap the given value at the module limit and return the result."""\n'
+        "    y = min(x, LIMIT)\n    return y\n\n\n"
+        'def root(x):\n    """Return the square root of the given value, rounded down to an int."""\n'
+        "    y = math.sqrt(x)\n    return int(y)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for self_contained, kept in ((False, ["boundpkg:capped", "boundpkg:root"]), (True, ["boundpkg:root"])):
+        opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["boundpkg"], decontaminate=False,
+                                 self_contained=self_contained)
+        records, counts = mine(opts)
+        assert [r["source"] for r in records] == kept
+        assert counts["not_self_contained"] == 2 - len(kept) and counts["functions"] == 2
