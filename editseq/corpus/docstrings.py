@@ -34,6 +34,7 @@ MIN_NAMES = 4
 """Names (identifiers, keywords, words) a benchmark 13-gram holds to count: one of literals and
 punctuation ('[1, 2, 3, 4, 5, 6') is data any docstring example may hold, not the benchmark's code."""
 _NAME_RE = re.compile(r"[^\W\d]\w*")
+_RELATIVE_FROM_RE = re.compile(r"from\s*(?:\.\s*)+[\w.]*\s*(?=import\b)")  # 'from ..a.b ' of 'from ..a.b import c'
 COUNTS = ("files", "unreadable", "unparsable", "documented", "filtered", "functions", "duplicates",
           "not_self_contained", "contaminated", "kept")
 """What ``mine`` counts: files, then the documented functions of those that parse, those the
@@ -143,6 +144,7 @@ def functions(source: str, opts: DocstringsOptions, package: str = "",
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (doc := ast.get_docstring(node)):
             counts["documented"] += 1
+            _make_imports_absolute(node, lines, package)
             if (function := _without_docstring(node, doc, lines, opts)) is None:
                 counts["filtered"] += 1
             else:
@@ -205,6 +207,19 @@ def _imports_used(node: ast.AST, bound: dict[str, tuple[ast.Import | ast.ImportF
         elif (module := _absolute(statement, package)) is not None:
             lines.append(ast.unparse(ast.ImportFrom(module=module, names=aliases, level=0)))
     return "\n".join(lines)
+
+
+def _make_imports_absolute(node: ast.AST, lines: list[str], package: str) -> None:
+    """Rewrite the relative imports inside ``node`` in ``lines`` as absolute ones: the program
+    stands alone, where ``from . import x`` fails (no parent package)."""
+    for statement in ast.walk(node):
+        if isinstance(statement, ast.ImportFrom) and statement.level:
+            module = _absolute(statement, package)
+            line = lines[statement.lineno - 1]
+            start = len(line.encode()[:statement.col_offset].decode(errors="ignore"))  # ast counts bytes
+            head = _RELATIVE_FROM_RE.match(line, start)
+            if module is not None and head is not None:  # no head: a backslash inside 'from . x import'
+                lines[statement.lineno - 1] = f"{line[:head.start()]}from {module} {line[head.end():]}"
 
 
 def _absolute(statement: ast.ImportFrom, package: str) -> str | None:

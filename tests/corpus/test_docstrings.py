@@ -46,6 +46,14 @@ def same_line(): """A docstring on the same line as the def statement."""; retur
 '''
 
 
+def _install(root: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]) -> None:
+    """Write ``files`` (path under ``root``: text) and put ``root`` on ``sys.path``."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    monkeypatch.syspath_prepend(str(root))
+
+
 def test_functions_drop_docstring_keep_decorator(tmp_path: Path) -> None:
     opts = DocstringsOptions(out=tmp_path / "o.jsonl")
     found = list(functions(SOURCE, opts))
@@ -218,11 +226,10 @@ def test_a_package_option_naming_nothing_is_refused(tmp_path: Path, given: list[
 def test_a_program_imports_what_its_function_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # programs held the function alone: 459 of the standard library's 935 used a name the module
     # imports (os, re, np) unbound, so a model trained on them learnt to call modules it never imports
-    pkg = tmp_path / "importpkg"
-    (pkg / "sub").mkdir(parents=True)
-    (pkg / "__init__.py").write_text("")
-    (pkg / "sub" / "__init__.py").write_text("def helper(x):\n    return x\n")
-    (pkg / "sub" / "core.py").write_text(
+    _install(tmp_path, monkeypatch, {
+        "importpkg/__init__.py": "",
+        "importpkg/sub/__init__.py": "def helper(x):\n    return x\n",
+        "importpkg/sub/core.py":
         'from __future__ import annotations\n'
         'import os, sys\n'
         'import json as js\n'
@@ -247,8 +254,7 @@ def test_a_program_imports_what_its_function_uses(tmp_path: Path, monkeypatch: p
         'def plain(x):\n'
         '    """Add one to the given value and return the result of the addition."""\n'
         '    y = x + 1\n'
-        '    return y\n')
-    monkeypatch.syspath_prepend(str(tmp_path))
+        '    return y\n'})
     records, _ = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["importpkg"], decontaminate=False))
     programs = {r["source"]: r["program"] for r in records}
     assert programs["importpkg.sub.core:load"] == (
@@ -365,3 +371,19 @@ def test_self_contained_keeps_only_programs_binding_every_name(tmp_path: Path, m
         records, counts = mine(opts)
         assert [r["source"] for r in records] == kept
         assert counts["not_self_contained"] == 2 - len(kept) and counts["functions"] == 2
+
+
+def test_a_relative_import_in_the_function_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the module's relative imports were resolved, the function's own were left as they were:
+    # 188 programs of the installed packages (PIL's Image.new: from . import ImageColor) failed
+    # standing alone with "attempted relative import with no known parent package"
+    _install(tmp_path, monkeypatch, {
+        "relpkg/__init__.py": "def helper(x):\n    return x\n",
+        "relpkg/sub/__init__.py": "",
+        "relpkg/sub/core.py": 'def load(x):\n    """Load the given value through the helpers of the package above."""\n'
+                              "    from .. import helper\n    from ..sub.core import load as again\n"
+                              "    if x:  # from . import nothing\n        from .import core\n    return helper(x)\n"})
+    records, _ = mine(DocstringsOptions(out=tmp_path / "o.jsonl", packages=["relpkg"], decontaminate=False))
+    assert records[0]["program"] == (
+        "def load(x):\n    from relpkg import helper\n    from relpkg.sub.core import load as again\n"
+        "    if x:  # from . import nothing\n        from relpkg.sub import core\n    return helper(x)")
