@@ -14,6 +14,7 @@ import ast
 import hashlib
 import importlib.util
 import re
+import symtable
 import sys
 import sysconfig
 import warnings
@@ -148,7 +149,7 @@ def functions(source: str, opts: DocstringsOptions, package: str = "",
             if (function := _without_docstring(node, doc, lines, opts)) is None:
                 counts["filtered"] += 1
             else:
-                yield node.name, doc, function, _imports_used(node, imports, package)
+                yield node.name, doc, function, _imports_used(node, function, imports, package)
 
 
 def _without_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef, doc: str, lines: list[str],
@@ -186,13 +187,13 @@ def _module_imports(tree: ast.Module) -> dict[str, tuple[ast.Import | ast.Import
     return bound
 
 
-def _imports_used(node: ast.AST, bound: dict[str, tuple[ast.Import | ast.ImportFrom, ast.alias]],
+def _imports_used(node: ast.AST, function: str, bound: dict[str, tuple[ast.Import | ast.ImportFrom, ast.alias]],
                   package: str) -> str:
     """The import lines binding the names ``node`` uses, in the module's order, relative ones made
     absolute (the program stands alone): a mined program is trained on as a whole program, and one
     calling ``os`` or ``np`` unimported teaches writing code that fails. A ``from __future__ import
     annotations`` comes along where the function has annotations it would postpone."""
-    used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    used = _global_names(function)
     if any(getattr(n, "annotation", None) or getattr(n, "returns", None) for n in ast.walk(node)):
         used.add("annotations")
     chosen: dict[ast.Import | ast.ImportFrom, list[ast.alias]] = {}
@@ -220,6 +221,20 @@ def _make_imports_absolute(node: ast.AST, lines: list[str], package: str) -> Non
             head = _RELATIVE_FROM_RE.match(line, start)
             if module is not None and head is not None:  # no head: a backslash inside 'from . x import'
                 lines[statement.lineno - 1] = f"{line[:head.start()]}from {module} {line[head.end():]}"
+
+
+def _global_names(function: str) -> set[str]:
+    """The names ``function`` (a top-level def's text) reads from its module: in its decorators,
+    defaults and annotations, and those of its body and nested scopes that no enclosing function
+    binds (a local that shadows an import needs none)."""
+    table = symtable.symtable(function, "<function>", "exec")
+    names = {symbol.get_name() for symbol in table.get_symbols() if symbol.is_referenced()}
+    scopes = table.get_children()
+    while scopes:
+        scope = scopes.pop()
+        scopes += scope.get_children()
+        names |= {s.get_name() for s in scope.get_symbols() if s.is_referenced() and s.is_global()}
+    return names
 
 
 def _absolute(statement: ast.ImportFrom, package: str) -> str | None:
