@@ -34,6 +34,8 @@ NGRAM = 13
 MIN_NAMES = 4
 """Names (identifiers, keywords, words) a benchmark 13-gram holds to count: one of literals and
 punctuation ('[1, 2, 3, 4, 5, 6') is data any docstring example may hold, not the benchmark's code."""
+VENDOR_FOLDERS = {"_vendor", "vendor", "_vendored", "vendored", "thirdparty", "third_party", "thirdparty_files"}
+"""Folders holding copies of other packages inside a package."""
 _NAME_RE = re.compile(r"[^\W\d]\w*")
 _RELATIVE_FROM_RE = re.compile(r"from\s*(?:\.\s*)+[\w.]*\s*(?=import\b)")  # 'from ..a.b ' of 'from ..a.b import c'
 COUNTS = ("files", "unreadable", "unparsable", "documented", "filtered", "functions", "duplicates",
@@ -98,12 +100,19 @@ def package_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
 
     Each file once, under the first name that holds it: ``--package json --package json.decoder``
     (or a name given twice) would otherwise count its files twice and their functions as duplicates.
+    Vendored copies (``pip/_vendor/requests``) come after all other files, so that where the
+    original is mined too, its functions are the ones kept, importing from the package's own name.
     """
     seen: set[Path] = set()
+    vendored: list[tuple[str, Path]] = []
     for package, path in _named_files(names):
         if path.resolve() not in seen:
             seen.add(path.resolve())
-            yield package, path
+            if VENDOR_FOLDERS & set(path.parts):
+                vendored.append((package, path))
+            else:
+                yield package, path
+    yield from vendored
 
 
 def _named_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:

@@ -400,3 +400,18 @@ def test_a_name_the_function_binds_itself_brings_no_import(tmp_path: Path) -> No
               "    return model_info, os.sep, json.dumps(inner())\n")
     [(_, _, _, imports)] = functions(source, DocstringsOptions(out=tmp_path / "o.jsonl"))
     assert imports == "import os\nimport json"
+
+
+def test_the_original_of_a_vendored_copy_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the first copy mined was kept: with pip named before requests, pip._vendor.requests' 45
+    # functions were kept and requests' own dropped as duplicates, the programs importing from
+    # pip._vendor.urllib3; vendored files are now mined after all others
+    func = ('import os\n\n\ndef merge(a, b):\n'
+            '    """Merge the settings of b into those of a, b winning where both are set."""\n'
+            '    out = dict(a, sep=os.sep)\n    out.update(b)\n    return out\n')
+    _install(tmp_path, monkeypatch, {"apkg/__init__.py": "", "apkg/_vendor/__init__.py": "",
+                                     "apkg/_vendor/merging.py": func, "apkg/core.py": func.replace("erge", "use"),
+                                     "merging/__init__.py": func})
+    opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["apkg", "merging"], decontaminate=False)
+    records, counts = mine(opts)
+    assert [r["source"] for r in records] == ["apkg.core:muse", "merging:merge"] and counts["duplicates"] == 1
