@@ -179,25 +179,30 @@ def _without_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef, doc: str, l
     return function if opts.min_lines <= function.count("\n") + 1 <= opts.max_lines else None
 
 
-def _module_imports(tree: ast.Module) -> dict[str, tuple[ast.Import | ast.ImportFrom, ast.alias]]:
+Binding = tuple[ast.Import | ast.ImportFrom, ast.alias]
+
+
+def _module_imports(tree: ast.Module) -> dict[str, list[Binding]]:
     """Each name the module's imports bind, outside functions and classes (in ``if``, ``try``
-    too), with the import and alias binding it first (``try: import a except: a = None``: ``a``)."""
-    bound: dict[str, tuple[ast.Import | ast.ImportFrom, ast.alias]] = {}
+    too), with the imports and aliases binding it, in the file's order."""
+    found: list[ast.Import | ast.ImportFrom] = []
     stack: list[ast.AST] = [tree]
     while stack:
-        for child in reversed(list(ast.iter_child_nodes(stack.pop()))):
+        for child in ast.iter_child_nodes(stack.pop()):
             if isinstance(child, (ast.Import, ast.ImportFrom)):
-                for alias in child.names:  # import a.b binds a
-                    if alias.name != "*":
-                        bound.setdefault(alias.asname or alias.name.partition(".")[0], (child, alias))
+                found.append(child)
             elif isinstance(child, (ast.stmt, ast.excepthandler)) and not isinstance(
                     child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 stack.append(child)
+    bound: dict[str, list[Binding]] = {}
+    for statement in sorted(found, key=lambda s: (s.lineno, s.col_offset)):
+        for alias in statement.names:  # import a.b binds a
+            if alias.name != "*":
+                bound.setdefault(alias.asname or alias.name.partition(".")[0], []).append((statement, alias))
     return bound
 
 
-def _imports_used(node: ast.AST, function: str, bound: dict[str, tuple[ast.Import | ast.ImportFrom, ast.alias]],
-                  package: str) -> str:
+def _imports_used(node: ast.AST, function: str, bound: dict[str, list[Binding]], package: str) -> str:
     """The import lines binding the names ``node`` uses, in the module's order, relative ones made
     absolute (the program stands alone): a mined program is trained on as a whole program, and one
     calling ``os`` or ``np`` unimported teaches writing code that fails. A ``from __future__ import
@@ -206,9 +211,10 @@ def _imports_used(node: ast.AST, function: str, bound: dict[str, tuple[ast.Impor
     if any(getattr(n, "annotation", None) or getattr(n, "returns", None) for n in ast.walk(node)):
         used.add("annotations")
     chosen: dict[ast.Import | ast.ImportFrom, list[ast.alias]] = {}
+    dotted = {ast.unparse(n) for n in ast.walk(node) if isinstance(n, ast.Attribute)}  # a.b.c, a.b
     for name in used & bound.keys():
-        statement, alias = bound[name]
-        chosen.setdefault(statement, []).append(alias)
+        for statement, alias in _binding(bound[name], package, dotted):
+            chosen.setdefault(statement, []).append(alias)
     lines = []
     for statement, aliases in sorted(chosen.items(), key=lambda item: (item[0].lineno, item[0].col_offset)):
         aliases.sort(key=statement.names.index)
@@ -217,6 +223,29 @@ def _imports_used(node: ast.AST, function: str, bound: dict[str, tuple[ast.Impor
         elif (module := _absolute(statement, package)) is not None:
             lines.append(ast.unparse(ast.ImportFrom(module=module, names=aliases, level=0)))
     return "\n".join(lines)
+
+
+def _binding(candidates: list[Binding], package: str, attributes: set[str]) -> list[Binding]:
+    """Which of the imports binding one name the program takes: each ``import a.b`` of ``a``
+    whose submodule ``attributes`` (the function's ``a.b.f``, ``a.b``) reach (the first where none
+    does), else the first import whose module is installed (``try: import cPickle as pickle
+    except ImportError: import pickle``: ``pickle``)."""
+    dotted = [(s, a) for s, a in candidates if isinstance(s, ast.Import) and not a.asname]
+    if dotted and dotted[0] == candidates[0]:
+        return [(s, a) for s, a in dotted if a.name in attributes] or dotted[:1]
+    for statement, alias in candidates:
+        module = alias.name if isinstance(statement, ast.Import) else _absolute(statement, package)
+        if module and _installed(module.partition(".")[0]):
+            return [(statement, alias)]
+    return candidates[:1]
+
+
+def _installed(name: str) -> bool:
+    """Whether top-level module ``name`` can be imported here (found, not imported)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _make_imports_absolute(node: ast.AST, lines: list[str], package: str) -> None:

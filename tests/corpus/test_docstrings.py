@@ -415,3 +415,19 @@ def test_the_original_of_a_vendored_copy_is_kept(tmp_path: Path, monkeypatch: py
     opts = DocstringsOptions(out=tmp_path / "o.jsonl", packages=["apkg", "merging"], decontaminate=False)
     records, counts = mine(opts)
     assert [r["source"] for r in records] == ["apkg.core:muse", "merging:merge"] and counts["duplicates"] == 1
+
+
+def test_an_import_fallback_brings_the_module_that_exists(tmp_path: Path) -> None:
+    # of two imports binding a name the later in the file was taken (xml.dom.minidom alone, so
+    # xml.etree was unbound in a program using both), or of a try/except fallback the first, the
+    # Python 2 cPickle, which no Python 3 has
+    source = ("try:\n    import cPickle as pickle\nexcept ImportError:\n    import pickle\n"
+              "import xml.etree.ElementTree\nimport xml.dom.minidom\n\n\n"
+              'def f(x):\n    """Dump the value with pickle and read it back as two kinds of xml."""\n'
+              "    y = pickle.dumps(x)\n    return xml.dom.minidom.parseString(y), xml.etree.ElementTree.XML(y)\n")
+    [(_, _, _, imports)] = functions(source, DocstringsOptions(out=tmp_path / "o.jsonl"))
+    assert imports == "import pickle\nimport xml.etree.ElementTree\nimport xml.dom.minidom"
+    # but only those it uses: http.cookiejar's request_host uses urllib.parse, not urllib.request
+    [(_, _, _, imports)] = functions(source.replace(", xml.etree.ElementTree.XML(y)", ""),
+                                     DocstringsOptions(out=tmp_path / "o.jsonl"))
+    assert imports == "import pickle\nimport xml.dom.minidom"
