@@ -58,6 +58,7 @@ class DocstringsOptions:
     decontaminate: bool = option(True, help="drop pairs sharing a 13-token sequence with HumanEval(+) or MBPP(+) (needs their data)")
     data: Path | None = option(None, help="benchmark data folder for decontamination (default: $EDITSEQ_DATA_DIR or ../shared/data, else the canonical release, downloaded once to ~/.cache/editseq)")  # noqa: RUF009
     overwrite: bool = option(False, help="replace an existing OUT")
+    progress: bool = option(True, help="show a progress bar")
 
     def __post_init__(self) -> None:
         if self.out is None:
@@ -343,7 +344,10 @@ def mine(opts: DocstringsOptions, used: dict[str, Any] | None = None,
     records: list[dict[str, Any]] = []
     roots = _roots()
     linter = get_linter("fast")  # the undefined names lintseq's linter sees in the whole program
-    for package, path in package_files(opts.packages):
+    from tqdm import tqdm
+
+    files = list(package_files(opts.packages))  # counted first: all the installed packages take minutes
+    for package, path in tqdm(files, unit="file", desc="data docstrings", disable=not opts.progress, leave=False):
         counts["files"] += 1
         try:
             # as Python reads it: a PEP 263 coding line (latin-1), a UTF-8 byte-order mark

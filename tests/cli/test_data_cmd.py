@@ -101,3 +101,12 @@ def test_the_summary_names_the_benchmark_data_it_decontaminated_against(tmp_path
     for name in NAMES:
         bench = load_benchmark(name, shared_data)
         assert used[name] == {"file": str(bench.source), "sha256": bench.fingerprint}
+
+
+def test_mining_shows_its_progress(tmp_path: Path, capsys) -> None:
+    # all the installed packages take minutes, and nothing was said until the end
+    args = ["data", "docstrings", "--package", "json", "--no-decontaminate", "--out", str(tmp_path / "d.jsonl")]
+    assert main(args) == 0
+    assert "data docstrings:   0%|          | 0/5 [" in capsys.readouterr().err  # json's 5 files
+    assert main([*args, "--overwrite", "--no-progress"]) == 0
+    assert "data docstrings:" not in capsys.readouterr().err
