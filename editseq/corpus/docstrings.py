@@ -36,6 +36,7 @@ MIN_NAMES = 4
 punctuation ('[1, 2, 3, 4, 5, 6') is data any docstring example may hold, not the benchmark's code."""
 VENDOR_FOLDERS = {"_vendor", "vendor", "_vendored", "vendored", "thirdparty", "third_party", "thirdparty_files"}
 """Folders holding copies of other packages inside a package."""
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _NAME_RE = re.compile(r"[^\W\d]\w*")
 _RELATIVE_FROM_RE = re.compile(r"from\s*(?:\.\s*)+[\w.]*\s*(?=import\b)")  # 'from ..a.b ' of 'from ..a.b import c'
 COUNTS = ("files", "unreadable", "unparsable", "documented", "filtered", "functions", "duplicates",
@@ -164,8 +165,11 @@ def functions(source: str, opts: DocstringsOptions, package: str = "",
 
 def _without_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef, doc: str, lines: list[str],
                        opts: DocstringsOptions) -> str | None:
-    """The text of ``node`` without its docstring, None where the options leave it out."""
+    """The text of ``node`` without its docstring, None where the options leave it out, or where
+    the docstring decodes to a lone surrogate (an escape such as '\\udc80'), which training refuses."""
     if len(doc) < opts.min_doc_chars or (node.name.startswith("_") and not opts.private):
+        return None
+    if _SURROGATE_RE.search(doc):
         return None
     doc_node = node.body[0]
     if len(node.body) == 1 or doc_node.lineno == node.lineno:

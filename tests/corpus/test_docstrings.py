@@ -6,6 +6,7 @@ import ast
 import gzip
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -431,3 +432,13 @@ def test_an_import_fallback_brings_the_module_that_exists(tmp_path: Path) -> Non
     [(_, _, _, imports)] = functions(source.replace(", xml.etree.ElementTree.XML(y)", ""),
                                      DocstringsOptions(out=tmp_path / "o.jsonl"))
     assert imports == "import pickle\nimport xml.dom.minidom"
+
+
+def test_a_docstring_decoding_to_a_lone_surrogate_is_left_out(tmp_path: Path) -> None:
+    # its escape ('\udc80' in a docstring on surrogateescape) became the instruction's character,
+    # which editseq train sft refuses, so one such pair stopped training on the whole file
+    source = ('def f(x):\n    """Decode bytes the way surrogateescape does, b\'\\\\x80\' becoming \'\\udc80\'."""\n'
+              "    y = x.decode('utf-8', 'surrogateescape')\n    return y\n")
+    counts: Counter = Counter()
+    assert list(functions(source, DocstringsOptions(out=tmp_path / "o.jsonl"), counts=counts)) == []
+    assert (counts["documented"], counts["filtered"]) == (1, 1)
