@@ -14,7 +14,6 @@ import ast
 import hashlib
 import importlib.util
 import re
-import symtable
 import sys
 import sysconfig
 import warnings
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from editseq.config import ConfigError, jsonl_out, option
+from editseq.corpus.imports import imports_used, make_imports_absolute, module_imports
 from editseq.env import versions
 from editseq.lintseq.diffs import split_lines
 from editseq.lintseq.linters import get_linter
@@ -38,7 +38,6 @@ VENDOR_FOLDERS = {"_vendor", "vendor", "_vendored", "vendored", "thirdparty", "t
 """Folders holding copies of other packages inside a package."""
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _NAME_RE = re.compile(r"[^\W\d]\w*")
-_RELATIVE_FROM_RE = re.compile(r"from\s*(?:\.\s*)+[\w.]*\s*(?=import\b)")  # 'from ..a.b ' of 'from ..a.b import c'
 COUNTS = ("files", "unreadable", "unparsable", "documented", "filtered", "functions", "duplicates",
           "not_self_contained", "contaminated", "kept")
 """What ``mine`` counts: files, then the documented functions of those that parse, those the
@@ -151,16 +150,16 @@ def functions(source: str, opts: DocstringsOptions, package: str = "",
     """
     tree = ast.parse(source)
     lines = split_lines(source)  # the lines ast numbers (str.splitlines also breaks inside them)
-    imports = _module_imports(tree)
+    imports = module_imports(tree)
     counts = Counter() if counts is None else counts
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (doc := ast.get_docstring(node)):
             counts["documented"] += 1
-            _make_imports_absolute(node, lines, package)
+            make_imports_absolute(node, lines, package)
             if (function := _without_docstring(node, doc, lines, opts)) is None:
                 counts["filtered"] += 1
             else:
-                yield node.name, doc, function, _imports_used(node, function, imports, package)
+                yield node.name, doc, function, imports_used(node, function, imports, package)
 
 
 def _without_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef, doc: str, lines: list[str],
@@ -182,114 +181,6 @@ def _without_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef, doc: str, l
         after.pop(0)
     function = "\n".join(lines[first - 1:doc_node.lineno - 1] + after).rstrip()
     return function if opts.min_lines <= function.count("\n") + 1 <= opts.max_lines else None
-
-
-Binding = tuple[ast.Import | ast.ImportFrom, ast.alias]
-
-
-def _module_imports(tree: ast.Module) -> dict[str, list[Binding]]:
-    """Each name the module's imports bind, outside functions and classes (in ``if``, ``try``
-    too), with the imports and aliases binding it, in the file's order."""
-    found: list[ast.Import | ast.ImportFrom] = []
-    stack: list[ast.AST] = [tree]
-    while stack:
-        for child in ast.iter_child_nodes(stack.pop()):
-            if isinstance(child, (ast.Import, ast.ImportFrom)):
-                found.append(child)
-            elif isinstance(child, (ast.stmt, ast.excepthandler)) and not isinstance(
-                    child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                stack.append(child)
-    bound: dict[str, list[Binding]] = {}
-    for statement in sorted(found, key=lambda s: (s.lineno, s.col_offset)):
-        for alias in statement.names:  # import a.b binds a
-            if alias.name != "*":
-                bound.setdefault(alias.asname or alias.name.partition(".")[0], []).append((statement, alias))
-    return bound
-
-
-def _imports_used(node: ast.AST, function: str, bound: dict[str, list[Binding]], package: str) -> str:
-    """The import lines binding the names ``node`` uses, in the module's order, relative ones made
-    absolute (the program stands alone): a mined program is trained on as a whole program, and one
-    calling ``os`` or ``np`` unimported teaches writing code that fails. A ``from __future__ import
-    annotations`` comes along where the function has annotations it would postpone."""
-    used = _global_names(function)
-    if any(getattr(n, "annotation", None) or getattr(n, "returns", None) for n in ast.walk(node)):
-        used.add("annotations")
-    chosen: dict[ast.Import | ast.ImportFrom, list[ast.alias]] = {}
-    dotted = {ast.unparse(n) for n in ast.walk(node) if isinstance(n, ast.Attribute)}  # a.b.c, a.b
-    for name in used & bound.keys():
-        for statement, alias in _binding(bound[name], package, dotted):
-            chosen.setdefault(statement, []).append(alias)
-    lines = []
-    for statement, aliases in sorted(chosen.items(), key=lambda item: (item[0].lineno, item[0].col_offset)):
-        aliases.sort(key=statement.names.index)
-        if isinstance(statement, ast.Import):
-            lines += [ast.unparse(ast.Import(names=[alias])) for alias in aliases]
-        elif (module := _absolute(statement, package)) is not None:
-            lines.append(ast.unparse(ast.ImportFrom(module=module, names=aliases, level=0)))
-    return "\n".join(lines)
-
-
-def _binding(candidates: list[Binding], package: str, attributes: set[str]) -> list[Binding]:
-    """Which of the imports binding one name the program takes: each ``import a.b`` of ``a``
-    whose submodule ``attributes`` (the function's ``a.b.f``, ``a.b``) reach (the first where none
-    does), else the first import whose module is installed (``try: import cPickle as pickle
-    except ImportError: import pickle``: ``pickle``)."""
-    dotted = [(s, a) for s, a in candidates if isinstance(s, ast.Import) and not a.asname]
-    if dotted and dotted[0] == candidates[0]:
-        return [(s, a) for s, a in dotted if a.name in attributes] or dotted[:1]
-    for statement, alias in candidates:
-        module = alias.name if isinstance(statement, ast.Import) else _absolute(statement, package)
-        if module and _installed(module.partition(".")[0]):
-            return [(statement, alias)]
-    return candidates[:1]
-
-
-def _installed(name: str) -> bool:
-    """Whether top-level module ``name`` can be imported here (found, not imported)."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def _make_imports_absolute(node: ast.AST, lines: list[str], package: str) -> None:
-    """Rewrite the relative imports inside ``node`` in ``lines`` as absolute ones: the program
-    stands alone, where ``from . import x`` fails (no parent package)."""
-    for statement in ast.walk(node):
-        if isinstance(statement, ast.ImportFrom) and statement.level:
-            module = _absolute(statement, package)
-            line = lines[statement.lineno - 1]
-            start = len(line.encode()[:statement.col_offset].decode(errors="ignore"))  # ast counts bytes
-            head = _RELATIVE_FROM_RE.match(line, start)
-            if module is not None and head is not None:  # no head: a backslash inside 'from . x import'
-                lines[statement.lineno - 1] = f"{line[:head.start()]}from {module} {line[head.end():]}"
-
-
-def _global_names(function: str) -> set[str]:
-    """The names ``function`` (a top-level def's text) reads from its module: in its decorators,
-    defaults and annotations, and those of its body and nested scopes that no enclosing function
-    binds (a local that shadows an import needs none)."""
-    table = symtable.symtable(function, "<function>", "exec")
-    names = {symbol.get_name() for symbol in table.get_symbols() if symbol.is_referenced()}
-    scopes = table.get_children()
-    while scopes:
-        scope = scopes.pop()
-        scopes += scope.get_children()
-        names |= {s.get_name() for s in scope.get_symbols() if s.is_referenced() and s.is_global()}
-    return names
-
-
-def _absolute(statement: ast.ImportFrom, package: str) -> str | None:
-    """The module ``statement`` imports from, a relative one resolved against ``package`` (None
-    when it cannot be: a file outside ``sys.path``, or more dots than the package has parts)."""
-    if not statement.level:
-        return statement.module
-    parts = package.split(".") if package else []
-    if statement.level > len(parts):
-        return None
-    base = ".".join(parts[:len(parts) - statement.level + 1])
-    return f"{base}.{statement.module}" if statement.module else base
 
 
 def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
