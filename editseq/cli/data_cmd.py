@@ -8,6 +8,7 @@ import click
 
 from editseq.config import build, click_options, config_file_option
 from editseq.corpus.docstrings import DocstringsOptions, run_docstrings, summary_path
+from editseq.text import counted
 
 
 @click.group("data")
@@ -33,8 +34,8 @@ def docstrings(config_file: Path | None, **values: object) -> int:
     counts = run_docstrings(opts)
     skipped = counts["unreadable"] + counts["unparsable"]
     where = f"; each named in {summary_path(opts.out).name}" if skipped else ""
-    click.echo(f"{counts['files']} files ({skipped} not read: not decoded or not parsed by this Python{where}), "
-               f"{counts['documented']} documented functions ({counts['filtered']} filtered out: private, sizes, no code but the docstring), "
+    click.echo(f"{counted(counts['files'], 'file')} ({skipped} not read: not decoded or not parsed by this Python{where}), "
+               f"{counted(counts['documented'], 'documented function')} ({counts['filtered']} filtered out: private, sizes, no code but the docstring), "
                f"of the other {counts['functions']}: "
                f"{counts['kept']} kept, {counts['duplicates']} duplicates, "
                + (f"{counts['not_self_contained']} not self-contained, " if opts.self_contained else "") +
