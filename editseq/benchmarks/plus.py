@@ -76,8 +76,11 @@ def _editseq_plus_check(candidate):
         except TypeError:
             return out == exp
 
-    def poly(xs, x):
-        return sum(c * math.pow(x, i) for i, c in enumerate(xs))
+    def poly(xs, x):  # left to right, as sum() was: 3.12's compensated sum() leaves two HumanEval/32
+        total = 0  # inputs with no float within atol of a root, on any Python the sample runs under
+        for i, c in enumerate(xs):
+            total += c * math.pow(x, i)
+        return total
 
     def set_equal(out, exp):
         try:

@@ -104,10 +104,13 @@ def test_a_bad_namespace_setting_exits_2(tmp_path: Path, shared_data: Path, monk
 def test_evaluate_plus_benchmarks(tmp_path: Path, shared_data: Path) -> None:
     """HumanEval+ and MBPP+ end to end: whole-program solutions, limits scaled by the reference."""
     from editseq.benchmarks import load_benchmark
+    from tests.benchmarks.test_canonical import ROBUST_FIND_ZERO
 
     for name, tasks in (("humaneval+", ["HumanEval/0", "HumanEval/32"]), ("mbpp+", ["Mbpp/2", "Mbpp/737"])):
         bench = load_benchmark(name, shared_data)
         rows = [{"task_id": t, "solution": bench.problems[t].canonical_solution} for t in tasks]
+        if name == "humaneval+":  # HumanEval/32's reference fails from Python 3.12 (test_canonical)
+            rows[1]["solution"] = bench.problems["HumanEval/32"].prompt + ROBUST_FIND_ZERO
         rows.append({"task_id": tasks[0], "solution": "def nothing():\n    pass\n"})
         samples = tmp_path / f"{name.strip('+')}.jsonl"
         samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
