@@ -130,6 +130,9 @@ def training_arguments(opts: Any, cls: Any = None, **extra: Any) -> Any:
         seed=opts.seed,
         bf16=opts.bf16,
         report_to=[],
+        # the loss as it was: filtered, a nan step counted as the window's mean so far (0.0 after
+        # a log), and a diverged run logged losses of 0 (``_finite_callback`` stops it)
+        logging_nan_inf_filter=False,
         disable_tqdm=True,
         dataloader_pin_memory=torch.cuda.is_available(),
         # several processes and no GPU (``torchrun --nproc_per_node N`` on CPUs): data parallel over
@@ -305,6 +308,7 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
     else:
         trainer.add_callback(_intervals_callback())
         trainer.add_callback(_interrupt_callback())
+        trainer.add_callback(_finite_callback())
         run_loss = trainer.train(resume_from_checkpoint=resume).training_loss
         trainer.save_model(str(opts.output_dir))  # by the main process only
         schedule = _schedule_change(state, trainer.state)
@@ -388,6 +392,36 @@ def _interrupt_callback() -> Any:
         on_train_begin = on_step_end = check
 
     return Interrupts()
+
+
+def _finite_callback() -> Any:
+    """A callback that stops a run whose loss, as logged, or weights, before each save, are no
+    longer finite numbers (a learning rate too high, a bfloat16 overflow): it trained on to its
+    end and saved the nan weights as its model and checkpoints. The error comes before the save,
+    so the newest checkpoint is from before the divergence; a rerun would resume from it into
+    the same divergence, hence a new --output-dir. Every process of a distributed run sees the
+    same loss (gathered) and weights, so all stop."""
+    import math
+
+    from transformers import TrainerCallback
+
+    def diverged(what: str, step: int) -> ConfigError:
+        return ConfigError(f"training diverged: {what} at step {step}, so the run was stopped before saving its weights; "
+                           "train again in a new --output-dir with a lower --lr (or without --bf16)")
+
+    class Finite(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
+                   **kwargs: Any) -> None:
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(loss):
+                raise diverged(f"the loss is {loss}", state.global_step)
+
+        def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+            if control.should_save and model is not None and \
+                    not all(p.isfinite().all() for p in model.parameters()):
+                raise diverged("the weights are not finite", state.global_step)
+
+    return Finite()
 
 
 def _intervals_callback() -> Any:

@@ -717,3 +717,21 @@ def test_a_base_model_folder_saved_over_before_a_resume_is_refused(tiny_model_di
     perturb(moved)
     with pytest.raises(ConfigError, match=r"other settings \(model_files: content sha256"):
         train_sft(options(moved, lintseq_jsonl, out, max_steps=3))
+
+
+def test_a_diverged_run_stops_with_an_error_and_saves_no_nan_model(tiny_model_dir: Path, lintseq_jsonl: Path,
+                                                                   tmp_path: Path) -> None:
+    """Was: a run whose loss became nan logged a loss of 0.0 from then on (transformers' filter put
+    the window's mean of nothing in its place), reported a finite mean loss, and saved weights of
+    nan as its model and checkpoints, as if it had trained well."""
+    # at this rate the tiny model's weights are nan after step 3, and its loss at step 4
+    logged = tmp_path / "logged"
+    with pytest.raises(ConfigError, match=r"diverged: the loss is nan at step 4.*a new --output-dir with a lower --lr"):
+        train_sft(options(tiny_model_dir, lintseq_jsonl, logged, lr=1e6, max_steps=12, save_steps=100))
+    # logged less often than saved: the weights are checked before each save, so none is of nan
+    saved = tmp_path / "saved"
+    with pytest.raises(ConfigError, match=r"diverged: the weights are not finite at step 4"):
+        train_sft(options(tiny_model_dir, lintseq_jsonl, saved, lr=1e6, max_steps=12, logging_steps=10))
+    for out in (logged, saved):
+        assert not list(out.glob("checkpoint-*")) and not (out / "model.safetensors").exists()
+        assert not (out / "editseq_train.json").exists()
