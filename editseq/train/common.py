@@ -16,7 +16,7 @@ from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from editseq.config import ConfigError, option, run_settings, to_dict
 from editseq.env import versions
@@ -32,6 +32,8 @@ SETTINGS_FILE = "editseq_train_settings.json"  # what a run was started with (``
 @dataclass
 class TrainOptions:
     """Options both commands share (their option dataclasses extend this one)."""
+
+    command: ClassVar[str] = ""  # the `editseq train` subcommand, in a run's settings and record
 
     output_dir: Path | None = option(None, help="folder for checkpoints and the final model; a rerun resumes from its newest checkpoint", required=True)  # noqa: RUF009
     lr: float = option(5e-5, help="peak learning rate (decayed to 0 after warmup, see --lr-schedule)")
@@ -239,14 +241,20 @@ def _claim(opts: Any, write: bool, settings: dict[str, Any] | None = None,
             shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
             raise ConfigError(f"--output-dir {folder} holds files no `editseq train` run wrote ({shown}), "
                               "which the model's files would replace; pass a new or empty folder")
-    settings = settings or run_settings(opts, RESUMABLE, data_parallel=data_parallel(), **(identity or {}))
-    # settings that manifests of older editseq versions lack: their run had one process, and a
+    theirs = recorded(manifest, "settings", "command")
+    if theirs not in (None, opts.command):  # else refused as "started with other settings", the other's defaults named
+        raise ConfigError(f"--output-dir {folder} holds an `editseq train {theirs}` run; pass another --output-dir")
+    settings = settings or run_settings(opts, RESUMABLE, data_parallel=data_parallel(), command=opts.command,
+                                        **(identity or {}))
+    # settings that manifests of older editseq versions lack: their run had one process (and was
+    # of this command: only the other's defaults would tell, as they did before), and a
     # folder's (or hub dataset's) files and a base model folder's went unrecorded, so they are
     # taken as they are now (the manifest is then rewritten with them, and checked from this resume on)
     # a folder --data or --model moved elsewhere is the same where its files are
     claim_output(folder, manifest, settings, overwrite=False,
                  flag="--output-dir", can_overwrite=False, options=opts, write=write,
-                 assumed={"data_parallel": 1}, located={"data": "data_files", "model": "model_files"})
+                 assumed={"data_parallel": 1, "command": opts.command},
+                 located={"data": "data_files", "model": "model_files"})
     return settings
 
 
@@ -316,6 +324,7 @@ def run_trainer(trainer: Any, opts: Any, tokenizer: Any, extra: dict[str, Any]) 
     if schedule is None and resume:  # an earlier run on these checkpoints changed it: still so
         schedule = _recorded_change(opts.output_dir)
     record = {
+        "command": opts.command,
         "options": to_dict(opts),
         "resumed_from": resume,
         "processes": trainer.args.world_size,

@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from editseq.config import ConfigError, defaults, option
 from editseq.io.identity import dataset_files, hub_dataset, saved_dataset
@@ -71,6 +71,8 @@ TEXT_SUFFIXES = (".py", ".txt", ".md")
 @dataclass
 class PretrainOptions(TrainOptions):
     """``editseq train pretrain`` options; a YAML/JSON ``--config`` holds the same names."""
+
+    command: ClassVar[str] = "pretrain"
 
     data: str = option("", help="corpus: a JSONL/Parquet file or a Hugging Face dataset (save_to_disk folder; text in --text-field), a text file, or a folder of .py/.txt/.md files (hidden ones, such as .git and .venv, left out)", path=True, required=True)
     text_field: str = option("text", help="record field holding a document (JSONL/Parquet corpora)")
@@ -315,7 +317,7 @@ def _pretrain(opts: PretrainOptions) -> dict[str, Any]:
     params = sum(p.numel() for p in model.parameters())
     dropped = packed.records - packed.documents - packed.held_out
     return run_trainer(trainer, opts, tokenizer,
-                       {"command": "pretrain", "parameters": params, "blocks": len(packed.blocks),
+                       {"parameters": params, "blocks": len(packed.blocks),
                         "block_size": block, "documents": packed.documents,
                         "eval_blocks": 0 if evaluation is None else len(evaluation),
                         # every document read is trained on, held out or dropped (as sft's data says of records)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from editseq.config import ConfigError, option
 from editseq.io.identity import dataset_files, hub_dataset
@@ -60,6 +60,8 @@ EPOCHS = {"program": 10.0, "editseq": 2.0}  # the paper's passes over each forma
 @dataclass
 class SFTOptions(TrainOptions):
     """``editseq train sft`` options; a YAML/JSON ``--config`` holds the same names."""
+
+    command: ClassVar[str] = "sft"
 
     model: str = option("", help="base model: a local checkpoint folder, a .gguf file, an alias (smollm2-135m) or a cached hub name", path=True, required=True)
     data: str = option("", help="training data: JSONL, Parquet, or a Hugging Face dataset (save_to_disk folder or cached name)", path=True, required=True)
@@ -370,7 +372,7 @@ def _train_sft(opts: SFTOptions) -> dict[str, Any]:
     # here, after the data and model loaded: a failed start claims nothing
     with trainer.args.main_process_first(local=False, desc="claiming --output-dir"):
         claim_run(opts, trainer.args, settings)
-    extra = {"examples": len(trainer.train_dataset), "data": asdict(account), "command": "sft",
+    extra = {"examples": len(trainer.train_dataset), "data": asdict(account),
              "eval_examples": len(trainer.eval_dataset) if trainer.eval_dataset is not None else 0}
     return run_trainer(trainer, opts, tokenizer, extra)
 

@@ -717,3 +717,22 @@ def test_token_ids_past_two_bytes_are_packed_in_four() -> None:
     text = "x = <t65535>\n"  # the last added token's id is past 65,535
     blocks = pack(tokenizer, [text], 1)
     assert blocks.dtype == np.int32 and tokenizer.decode(blocks.ravel().tolist()) == text + tokenizer.eos_token
+
+
+def test_an_output_dir_of_the_other_training_command_is_named_so(tmp_path: Path, tiny_model_dir: Path,
+                                                                  lintseq_jsonl: Path) -> None:
+    """Was refused as a run "started with other settings (format: "program" then, ...)", naming
+    sft's defaults as what a pretraining run had been started with."""
+    from editseq.train.sft import SFTOptions, train_sft
+
+    common = {"max_steps": 1, "batch_size": 4, "save_steps": 1}
+    pretrain = {"data": str(corpus(tmp_path / "src")), "vocab_size": 400, "block_size": 64, **common}
+    sft = {"model": str(tiny_model_dir), "data": str(lintseq_jsonl), "format": "editseq", **common}
+    train_pretrain(PretrainOptions(output_dir=tmp_path / "pre", **pretrain))
+    train_sft(SFTOptions(output_dir=tmp_path / "sft", **sft))
+    with pytest.raises(ConfigError, match=r"--output-dir \S+pre holds an `editseq train pretrain` run; "
+                                          r"pass another --output-dir"):
+        train_sft(SFTOptions(output_dir=tmp_path / "pre", **sft))
+    with pytest.raises(ConfigError, match=r"--output-dir \S+sft holds an `editseq train sft` run"):
+        train_pretrain(PretrainOptions(output_dir=tmp_path / "sft", **pretrain))
+    assert train_sft(SFTOptions(output_dir=tmp_path / "sft", **sft))["run_loss"] is None  # its own: resumes
