@@ -200,10 +200,10 @@ def without_special_text(opts: SFTOptions, tokenizer: Any, pairs: list[tuple[str
     specials = [t.content for t in tokenizer.added_tokens_decoder.values() if t.special and t.content]
     kept, found = [], {}
     for prompt, response in pairs:
-        text = prompt + response
-        if separator:
-            text = text.replace(separator, "\n")
-        hits = [token for token in specials if token in text]
+        # the separators are the prompt's last one and those of the response: one elsewhere in
+        # the instruction is text that would train as a <|diff|> token inside the prompt
+        texts = (prompt.removesuffix(separator), response.replace(separator, "\n")) if separator else (prompt, response)
+        hits = [token for token in specials if any(token in text for text in texts)]
         for token in hits:
             found[token] = found.get(token, 0) + 1
         if not hits:

@@ -426,6 +426,22 @@ def test_examples_holding_special_token_text_are_dropped(tiny_model_dir: Path, t
         build_trainer(options(tiny_model_dir, data, tmp_path / "o", format=fmt))
 
 
+def test_an_instruction_holding_the_separators_text_is_dropped(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Was: "\n<|diff|>" was taken for a separator wherever it stood, so an instruction quoting
+    one (after a newline) trained with a <|diff|> token inside its prompt, which no sampled
+    prompt has."""
+    edits = ["@@ -0,0 +1 @@\n+x = 1", "@@ -1,0 +2 @@\n+y = 2"]
+    records = [{"instruction": "Write edits such as\n<|diff|>@@ -0,0 +1 @@", "edit_path": edits},
+               {"instruction": "Set x and y.", "edit_path": edits}]
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"1 of 2 examples hold the text of special tokens \(<\|diff\|> in 1\)"):
+        trainer, tokenizer = build_trainer(options(tiny_model_dir, data, tmp_path / "o"))
+    (kept,) = trainer.train_dataset["input_ids"]
+    assert tokenizer.decode(kept).startswith("Set x and y.\n")
+    assert kept.count(tokenizer.convert_tokens_to_ids(DIFF_TOKEN)) == 2
+
+
 @pytest.mark.parametrize(("fmt", "empty"), [("program", "  \n"), ("editseq", [])])
 def test_records_with_nothing_to_write_are_dropped(tmp_path: Path, fmt: str, empty: object) -> None:
     """Was: an empty edit_path trained the instruction straight into end-of-sequence, with no
