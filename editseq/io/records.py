@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from editseq.text import one_line
+from editseq.text import listing, one_line
 
 T = TypeVar("T")
 
@@ -351,7 +351,8 @@ def load_hf(name: str, split: str) -> Any:
         hint = ("; the Hugging Face hub cannot be reached from here, so only datasets in the local cache"
                 " load: pass a .jsonl or .parquet file or a saved dataset folder") if unreachable else ""
         what = "not a readable dataset" if Path(name).exists() else "no such file or folder here, nor a dataset on the hub"
-        raise InputError(f"{name}: {what} ({type(exc).__name__}: {one_line(exc)}){hint}") from exc
+        because, held = _one_table(name, exc)
+        raise InputError(f"{name}: {what} ({type(exc).__name__}: {one_line(exc)}{because}){held}{hint}") from exc
     if isinstance(ds, datasets.DatasetDict):
         if split not in ds:
             raise InputError(f"{name}: no split {split!r}; available: {sorted(ds)}; pass one with --split")
@@ -360,6 +361,22 @@ def load_hf(name: str, split: str) -> Any:
         warnings.warn(f"--split {split} is for datasets saved with splits; {name} has none, read whole",
                       UserWarning, stacklevel=2)
     return ds
+
+
+def _one_table(name: str, exc: Exception) -> tuple[str, str]:
+    """Why a folder of several files failed to load, and what it holds (else two empty texts):
+    ``datasets`` reads its data files as one table, and said only "An error occurred while
+    generating the dataset" of `editseq lintseq`'s output folder, whose manifest and summary
+    (JSON) joined its records."""
+    folder = Path(name)
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(folder).parts)) if folder.is_dir() else []
+    if len(files) < 2:
+        return "", ""
+    cause = exc.__cause__ or exc.__context__
+    because = f": {type(cause).__name__}: {one_line(cause, 120)}" if cause is not None else ""
+    return because, (f"; its {len(files)} files ({listing(files, 5)}) are read as one table, so each must "
+                     "hold records of the same fields: pass the data file itself")
 
 
 def recorded(path: Path, *keys: str) -> Any:

@@ -93,6 +93,19 @@ def test_a_folder_that_is_no_dataset_is_an_input_error(tmp_path: Path) -> None:
         next(read_records(tmp_path))
 
 
+def test_a_folder_whose_files_are_no_one_table_names_them_and_why(tmp_path: Path) -> None:
+    """Was: "not a readable dataset (DatasetGenerationError: An error occurred while generating
+    the dataset)" for `editseq lintseq`'s output folder, whose manifest and summary are JSON
+    files read with its records as one table."""
+    pytest.importorskip("datasets", reason="reading folders as datasets needs the 'hf' extra")
+    (tmp_path / "data.jsonl").write_text(json.dumps({"instruction": "a", "program": "x = 1\n"}) + "\n")
+    (tmp_path / "data.summary.json").write_text(json.dumps({"settings": {"samples": 5, "seed": None}}) + "\n")
+    with pytest.raises(InputError, match=r"not a readable dataset \(DatasetGenerationError: .*: \w+Error: .*\); "
+                                         r"its 2 files \(data\.jsonl, data\.summary\.json\) are read as one "
+                                         r"table.*pass the data file itself"):
+        next(read_records(tmp_path))
+
+
 def test_a_name_that_is_neither_here_nor_on_the_hub_says_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """'runs/nope' reads as a hub name ('org/name'): the error must also say no such path exists."""
     pytest.importorskip("datasets", reason="reading hub datasets needs the 'hf' extra")
