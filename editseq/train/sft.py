@@ -270,17 +270,20 @@ def within_context(model: Any, examples: list[dict[str, list[int]]]) -> None:
 
 
 def learnable(opts: SFTOptions, examples: list[dict[str, list[int]]],
-              account: Accounting | None = None) -> list[dict[str, list[int]]]:
+              account: Accounting | None = None, held_out: bool = False) -> list[dict[str, list[int]]]:
     """The examples with at least one labelled token: an instruction that fills ``--max-length``
     leaves nothing to learn (a loss of 0 that would pass for training). The rest are dropped
-    with a warning (and counted in ``account``); none left is an error."""
+    with a warning (and counted in ``account``); none left is an error, which names the
+    ``held_out`` examples (``--eval-fraction``) where those are what none is left of."""
     kept = [e for e in examples if any(label != IGNORE for label in e["labels"])]
     account = account or Accounting()
     account.drop("instruction fills --max-length", len(examples) - len(kept))
     account.cut_at_max_length -= len(examples) - len(kept)  # each was cut (``fit``), and is not trained on
     if not kept:
-        raise InputError(f"{opts.data}: every instruction fills --max-length {opts.max_length} "
-                         "tokens, leaving no response token to learn; raise --max-length")
+        which = (f"the instruction of each of the {len(examples)} held-out examples (--eval-fraction "
+                 f"{opts.eval_fraction:g})" if held_out else "every instruction")
+        raise InputError(f"{opts.data}: {which} fills --max-length {opts.max_length} tokens, leaving no "
+                         f"response token to {'score' if held_out else 'learn'}; raise --max-length")
     if len(kept) < len(examples):
         warnings.warn(f"{len(examples) - len(kept)} of {len(examples)} examples dropped: their "
                       f"instruction fills --max-length {opts.max_length} tokens", stacklevel=2)
@@ -345,8 +348,8 @@ def build_trainer(opts: SFTOptions, loaded: Any = None, account: Accounting | No
     within_context(model, examples)
     with warnings.catch_warnings():  # scored as trained examples are cut, which their warnings told
         warnings.simplefilter("ignore")
-        evaluation = learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r) for p, r in evaluated])) \
-            if evaluated else []
+        evaluation = [] if not evaluated else \
+            learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r) for p, r in evaluated]), held_out=True)
     # the examples arrive tokenized with their labels, so TRL neither re-tokenizes nor re-masks them
     args = training_arguments(opts, trl.SFTConfig, max_length=None, packing=False,
                               gradient_checkpointing=opts.gradient_checkpointing)

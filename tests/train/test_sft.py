@@ -387,6 +387,19 @@ def test_program_format_trains(tiny_model_dir: Path, tmp_path: Path) -> None:
         SampleOptions(model=str(opts.output_dir), format="editseq", out=tmp_path / "s.jsonl")
 
 
+def test_held_out_examples_with_nothing_to_score_are_named_as_such(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Was: where the held-out instructions alone filled --max-length, the run failed saying
+    "every instruction fills --max-length", with the trained ones fitting."""
+    records = [{"instruction": "word " * 80, "program": "x = 1\n"}, {"instruction": "Set y.", "program": "y = 2\n"},
+               {"instruction": "Set z.", "program": "z = 3\n"}]
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    opts = options(tiny_model_dir, data, tmp_path / "o", format="program", max_length=20, eval_fraction=0.34, seed=1)
+    with pytest.raises(InputError, match=r"the instruction of each of the 1 held-out examples \(--eval-fraction 0.34\) "
+                                         r"fills --max-length 20 tokens, leaving no response token to score"):
+        build_trainer(opts)
+
+
 def test_examples_with_nothing_to_learn_are_dropped(tiny_model_dir: Path, lintseq_jsonl: Path,
                                                     tmp_path: Path) -> None:
     """An instruction that fills --max-length leaves every label masked: a loss of 0, not training."""
