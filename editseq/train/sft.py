@@ -257,16 +257,32 @@ def fit(opts: SFTOptions, examples: list[dict[str, list[int]]],
     return [{key: ids[:opts.max_length] for key, ids in e.items()} for e in examples]
 
 
-def within_context(model: Any, examples: list[dict[str, list[int]]]) -> None:
+def within_context(opts: SFTOptions, model: Any, examples: list[dict[str, list[int]]]) -> None:
     """Warn about examples longer than the model's context (``max_position_embeddings``): they
     train positions its pretraining never reached, and the saved config, at which vLLM caps
-    sequences, still names the shorter context."""
+    sequences, still names the shorter context. A model whose positions are a learned table
+    (GPT-2's ``wpe``) has none past it: refused, where training failed at the first long batch
+    with "IndexError: index out of range in self"."""
     context = getattr(model.config, "max_position_embeddings", None)
     long = sum(len(e["input_ids"]) > context for e in examples) if context else 0
+    if long and _learned_positions(model, context):
+        raise InputError(f"{long} of {len(examples)} examples are longer than the {context} positions --model "
+                         f"{opts.model} has learned (max_position_embeddings), and it has none past them; "
+                         f"pass --max-length {context} to cut them there")
     if long:
         warnings.warn(f"{long} of {len(examples)} examples are longer than the model's context of "
                       f"{context} tokens (max_position_embeddings); pass --max-length {context} to cut "
                       "them there", stacklevel=2)
+
+
+def _learned_positions(model: Any, context: int) -> bool:
+    """Whether ``model`` holds a table of ``context`` position embeddings (GPT-2, GPT-Neo,
+    StarCoder's GPTBigCode; OPT's has 2 rows more), not rotary or ALiBi positions, which extend."""
+    import torch
+
+    tokens = model.get_input_embeddings()
+    return any(isinstance(m, torch.nn.Embedding) and m is not tokens and context <= m.num_embeddings <= context + 2
+               for m in model.modules())
 
 
 def learnable(opts: SFTOptions, examples: list[dict[str, list[int]]],
@@ -345,11 +361,11 @@ def build_trainer(opts: SFTOptions, loaded: Any = None, account: Accounting | No
                                 "instructions")
     account.held_out = len(evaluated)
     examples = learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r) for p, r in pairs], account), account)
-    within_context(model, examples)
     with warnings.catch_warnings():  # scored as trained examples are cut, which their warnings told
         warnings.simplefilter("ignore")
         evaluation = [] if not evaluated else \
             learnable(opts, fit(opts, [tokenize_pair(tokenizer, p, r) for p, r in evaluated]), held_out=True)
+    within_context(opts, model, examples + evaluation)  # the held-out ones are run through the model too
     # the examples arrive tokenized with their labels, so TRL neither re-tokenizes nor re-masks them
     args = training_arguments(opts, trl.SFTConfig, max_length=None, packing=False,
                               gradient_checkpointing=opts.gradient_checkpointing)

@@ -530,6 +530,27 @@ def test_examples_past_the_models_context_are_warned_about(tiny_model_dir: Path,
         build_trainer(options(short, lintseq_jsonl, tmp_path / "run"))
 
 
+def test_examples_past_a_models_learned_positions_are_refused(tiny_model_dir: Path, lintseq_jsonl: Path,
+                                                              tmp_path: Path) -> None:
+    """Was a warning, then "IndexError: index out of range in self" at the first long batch: a
+    model with a table of positions (GPT-2's) has none past its context, as rotary ones do."""
+    import shutil
+
+    import transformers
+
+    gpt2 = tmp_path / "gpt2"
+    config = transformers.GPT2Config(vocab_size=400, n_positions=64, n_embd=32, n_layer=1, n_head=2)
+    transformers.GPT2LMHeadModel(config).save_pretrained(str(gpt2))
+    for file in tiny_model_dir.glob("tokenizer*"):
+        shutil.copy(file, gpt2)
+    with pytest.raises(InputError, match=r"24 of 24 examples are longer than the 64 positions --model \S+gpt2 "
+                                         r"has learned \(max_position_embeddings\).*pass --max-length 64"):
+        build_trainer(options(gpt2, lintseq_jsonl, tmp_path / "run"))
+    with pytest.warns(UserWarning, match="longer than --max-length 64 tokens and are cut"):
+        trainer, _ = build_trainer(options(gpt2, lintseq_jsonl, tmp_path / "run", max_length=64))
+    assert max(len(ids) for ids in trainer.train_dataset["input_ids"]) == 64
+
+
 def test_bad_field_names_the_record_and_fix(tiny_model_dir: Path, lintseq_jsonl: Path, tmp_path: Path) -> None:
     """Was: "field 'code' must be text" for a field the records lack, without naming those they have."""
     with pytest.raises(InputError, match=r"lintseq.jsonl line 1: missing field 'code' \(fields: .*instruction"
