@@ -100,7 +100,12 @@ class OpenAIBackend:
         while True:
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return json.loads(response.read().decode("utf-8"))
+                    text = response.read().decode("utf-8", "replace")
+                try:
+                    return json.loads(text)
+                except ValueError:  # a web page (a UI, a proxy's login) or a stream, not the API
+                    raise ModelError(f"{self.base}{path}: the reply is not JSON ({text[:200]!r}); is the URL an "
+                                     "OpenAI-compatible server's (http://host:port)?") from None
             except urllib.error.HTTPError as exc:
                 detail = exc.read().decode("utf-8", "replace")[:300]
                 if exc.code == 401:

@@ -262,3 +262,25 @@ def test_a_server_is_named_by_its_address_or_an_endpoints(url: str) -> None:
     """An endpoint's whole address, as servers' docs print it, was taken for the server's:
     requests went to .../v1/completions/v1/models and failed with HTTP 404."""
     assert OpenAIBackend(url, served_model="m").base == "http://h:1/v1"
+
+
+def test_a_reply_that_is_not_json_names_the_url() -> None:
+    """A URL that reaches a web page, not an API (a server's web UI, a proxy's login page,
+    answered 200), or a streamed reply, ended the run with a JSONDecodeError traceback."""
+
+    class WebPage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            data = b"<!doctype html><title>llama.cpp</title>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with _serving(WebPage) as url, pytest.raises(ModelError, match=(
+            r"/v1/models: the reply is not JSON \('<!doctype html><title>llama.cpp</title>'\); "
+            r"is the URL an OpenAI-compatible server's")):
+        OpenAIBackend(url, retries=0)
