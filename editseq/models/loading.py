@@ -30,13 +30,17 @@ class ModelError(ValueError):
     """A model that cannot be found or loaded; the message says what to install or pass."""
 
 
-class PromptTooLong(ModelError):
-    """A prompt that fills the model's context; ``index``: its place among the prompts of one
+class PromptRefused(ModelError):
+    """A prompt the model will not take; ``index``: its place among the prompts of one
     ``Backend.generate`` call, so that ``editseq sample`` names its task, not every task of the batch."""
 
     def __init__(self, message: str, index: int) -> None:
         super().__init__(message)
         self.index = index
+
+
+class PromptTooLong(PromptRefused):
+    """A prompt that fills the model's context (counted here; a server's refusal says why in its own words)."""
 
 
 def check_context(lengths: list[int], context: int, model: str, setting: str) -> None:

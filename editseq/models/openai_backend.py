@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from editseq.models.backend import Generation, GenerationConfig, Prompt, sample_seed
-from editseq.models.loading import ModelError
+from editseq.models.loading import ModelError, PromptRefused
 from editseq.text import cut_at_stop
 
 MAX_SERVER_STOPS = 4
@@ -52,10 +52,11 @@ class OpenAIBackend:
         draws = config.draws
         jobs = [(p, k) for p in prompts for k in range(draws)]
         with ThreadPoolExecutor(self.concurrency) as pool:
-            flat = list(pool.map(lambda job: self._one(job[0], job[1], config), jobs))
+            flat = list(pool.map(lambda i: self._one(*jobs[i], config, i // draws), range(len(jobs))))
         return [flat[i * draws:(i + 1) * draws] * (config.n // draws) for i in range(len(prompts))]
 
-    def _one(self, prompt: Prompt, index: int, config: GenerationConfig) -> Generation:
+    def _one(self, prompt: Prompt, index: int, config: GenerationConfig, place: int) -> Generation:
+        """Sample ``index`` of ``prompt``, the ``place``-th prompt of the call (named in a refusal)."""
         chat = not isinstance(prompt, str)
         body: dict[str, Any] = {"model": self.served_model, "n": 1,
                                 "max_tokens": config.max_new_tokens,
@@ -69,7 +70,7 @@ class OpenAIBackend:
         if config.special_tokens:  # vLLM extensions: keep <|diff|>, and no space after it
             body.update(skip_special_tokens=False, spaces_between_special_tokens=False)
         path = "/chat/completions" if chat else "/completions"
-        reply = self._request(path, body)
+        reply = self._request(path, body, place)
         try:
             choice = reply["choices"][0]
             text = choice["message"]["content"] if chat else choice["text"]
@@ -90,10 +91,12 @@ class OpenAIBackend:
         except (KeyError, IndexError, TypeError) as exc:
             raise ModelError(f"{self.base}/models lists no model; pass --served-model") from exc
 
-    def _request(self, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    def _request(self, path: str, body: dict[str, Any] | None, place: int | None = None) -> dict[str, Any]:
         """GET (``body`` None) or POST JSON; retries connection errors, HTTP 5xx and a rate
         limit (429, after the server's ``Retry-After`` where it sends one, up to a minute),
-        never another 4xx (the request itself is wrong: retried, it fails the same)."""
+        never another 4xx (the request itself is wrong: retried, it fails the same). A request
+        for the ``place``-th prompt of a call that the server refuses as invalid (HTTP 400, 413 or
+        422: vLLM, llama.cpp and TGI refuse a prompt over the context so) is ``PromptRefused``."""
         data = None if body is None else json.dumps(body).encode("utf-8")
         request = urllib.request.Request(self.base + path, data=data, headers=self.headers)
         attempt = 0
@@ -110,6 +113,8 @@ class OpenAIBackend:
                 detail = exc.read().decode("utf-8", "replace")[:300]
                 if exc.code == 401:
                     detail += "; set OPENAI_API_KEY to the server's key"
+                if place is not None and exc.code in (400, 413, 422):
+                    raise PromptRefused(f"{self.base}{path}: HTTP {exc.code}: {detail}", place) from exc
                 if (exc.code < 500 and exc.code != 429) or attempt == self.retries:
                     raise ModelError(f"{self.base}{path}: HTTP {exc.code}: {detail}") from exc
                 wait = _retry_after(exc.headers.get("Retry-After"))

@@ -37,7 +37,7 @@ from editseq.models.backend import Backend, GenerationConfig, check_sampling
 from editseq.models.loading import (
     BackendOptions,
     ModelError,
-    PromptTooLong,
+    PromptRefused,
     is_server_url,
     model_identity,
     open_backend,
@@ -224,9 +224,9 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, bench: Benc
             began = time.perf_counter()
             try:
                 generations = backend.generate(prompts, config)
-            except PromptTooLong as exc:
+            except PromptRefused as exc:
                 raise ModelError(f"{group[exc.index].task_id}: {exc}") from exc
-            except ModelError as exc:  # a server's refusal (of a prompt over its context, say)
+            except ModelError as exc:  # not one prompt's fault (a server gone down mid-run)
                 raise ModelError(f"{', '.join(p.task_id for p in group)}: {exc}") from exc
             seconds += time.perf_counter() - began
             for problem, gens in zip(group, generations, strict=True):

@@ -233,3 +233,34 @@ def test_a_prompt_over_the_models_context_names_its_task(tmp_path: Path, shared_
             "--prompt", "completion", "--max-new-tokens", "4", "--out", str(tmp_path / "s.jsonl"), "--no-progress"]
     assert main(args) == 2
     assert "HumanEval/3: --model" in capsys.readouterr().err
+
+
+def test_a_prompt_a_server_refuses_names_its_task(tmp_path: Path, shared_data: Path, capsys) -> None:
+    """A server refusing one prompt (vLLM's HTTP 400 for a prompt over its context) was reported
+    against every task of the batch, so a user could not tell which one to leave out."""
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.models.test_openai_backend import _send_json, _serving
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            _send_json(self, 200, {"data": [{"id": "m"}]})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if "def below_zero" in body["prompt"]:
+                _send_json(self, 400, {"object": "error", "type": "BadRequestError", "message":
+                                       "This model's maximum context length is 64 tokens."})
+            else:
+                _send_json(self, 200, {"choices": [{"index": 0, "text": "    return 1\n"}]})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with _serving(Refusing) as url:
+        code = main(["sample", "--model", url, "--data", str(shared_data), "--n", "2", "--task-ids",
+                     "HumanEval/2,HumanEval/3,HumanEval/4", "--out", str(tmp_path / "s.jsonl"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "error: HumanEval/3: http://" in err and "HTTP 400: " in err and "maximum context length" in err
+    assert "HumanEval/2" not in err and "HumanEval/4" not in err
