@@ -42,6 +42,7 @@ CHAT_INSTRUCTION = ("Please provide a self-contained Python script that solves t
                     "in a markdown code block:\n```\n{prompt}\n```\n")
 CHAT_RESPONSE_PREFIX = ("Below is a Python script with a self-contained function that solves the problem "
                         "and passes corresponding tests:\n```python\n")
+CUT_OFF = "output cut off at --max-new-tokens: its last edit may be incomplete"
 _SPLIT = "<editseq: the reply goes on here>"  # where the templated reply is cut, as EvalPlus cuts it
 
 
@@ -94,9 +95,10 @@ def stop_sequences(style: PromptStyle, completion_stops: tuple[str, ...], tokeni
     return (FENCE_STOP,) if response_prefix(style, tokenizer) else ()
 
 
-def to_sample(problem: Problem, style: PromptStyle, raw: str, prefix: str = "") -> dict[str, Any]:
+def to_sample(problem: Problem, style: PromptStyle, raw: str, prefix: str = "", cut_off: bool = False) -> dict[str, Any]:
     """Evaluation fields for one output (``prefix``: the reply's start the prompt wrote,
-    ``response_prefix``): ``completion``, or ``solution`` (+ resolution details)."""
+    ``response_prefix``; ``cut_off``: it ran out of ``--max-new-tokens``): ``completion``, or
+    ``solution`` (+ resolution details)."""
     raw = prefix + raw
     if style == "completion":
         return {"completion": raw}
@@ -104,6 +106,8 @@ def to_sample(problem: Problem, style: PromptStyle, raw: str, prefix: str = "") 
         closed = raw + "\n```" if raw.count("```") % 2 else raw  # cut off inside its code block
         return {"solution": _after_prompt(problem, unwrap_markdown(closed, first_only=True))}
     resolved = resolve(DIFF_TOKEN + raw)  # the prompt ends with the first <|diff|>
+    if cut_off:  # its hunks' counts may all hold while its last line was cut mid-way
+        resolved.problems.append(CUT_OFF)
     return {"solution": _after_prompt(problem, resolved.program), "program": resolved.program,
             "resolve_problems": resolved.problems, "edits": resolved.edits}
 

@@ -2,7 +2,9 @@
 
 Each record is ``task_id``, ``sample`` and ``completion`` or ``solution`` (see
 ``editseq.models.prompts``), plus the model's ``raw`` output and its ``tokens``; edit-sequence
-records also keep the resolved ``program`` and ``resolve_problems``. ``raw`` is what the model
+records also keep the resolved ``program`` and ``resolve_problems`` (among them ``prompts.CUT_OFF``
+where the output used all of ``--max-new-tokens``, as ``tokens`` counts them: a server that does not
+count them is never judged cut off). ``raw`` is what the model
 generated: a chat reply's start that the prompt wrote (``prompts.CHAT_RESPONSE_PREFIX``) is not in it. A task's samples are
 appended together once generated, so a rerun after an interruption skips finished tasks (a task
 cut off mid-write is drawn again). ``OUT_sampling.json`` holds the settings, versions, the prompt
@@ -231,8 +233,8 @@ def _run(todo: list[Problem], opts: SampleOptions, backend: Backend, bench: Benc
             seconds += time.perf_counter() - began
             for problem, gens in zip(group, generations, strict=True):
                 out.write_many([{"task_id": problem.task_id, "sample": k,
-                                 **to_sample(problem, style, g.text, prefix), "raw": g.text,
-                                 "tokens": g.tokens} for k, g in enumerate(gens)])
+                                 **to_sample(problem, style, g.text, prefix, g.tokens >= config.max_new_tokens),
+                                 "raw": g.text, "tokens": g.tokens} for k, g in enumerate(gens)])
                 # greedy: one decode, copied
                 stats.update(tasks=1, samples=len(gens), tokens=sum(g.tokens for g in gens[:config.draws]))
             bar.update(len(group))

@@ -264,3 +264,32 @@ def test_a_prompt_a_server_refuses_names_its_task(tmp_path: Path, shared_data: P
     assert code == 2
     assert "error: HumanEval/3: http://" in err and "HTTP 400: " in err and "maximum context length" in err
     assert "HumanEval/2" not in err and "HumanEval/4" not in err
+
+
+def test_an_edit_sequence_cut_off_by_the_token_budget_says_so(tmp_path: Path, shared_data: Path) -> None:
+    """An edit sequence cut mid-line by --max-new-tokens, its hunk counts whole, resolved with no
+    problem named, so a record's broken program looked like the model's own mistake."""
+    from http.server import BaseHTTPRequestHandler
+
+    from editseq.models.prompts import CUT_OFF
+    from tests.models.test_openai_backend import _send_json, _serving
+
+    class Cut(BaseHTTPRequestHandler):  # the same text, cut at 12 tokens where fewer are allowed
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            _send_json(self, 200, {"choices": [{"index": 0, "text": "@@ -0,0 +1 @@\n+    return number % "}],
+                                   "usage": {"completion_tokens": min(body["max_tokens"], 12)}})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    problems = {}
+    with _serving(Cut) as url:
+        for budget in (12, 40):
+            out = tmp_path / f"{budget}.jsonl"
+            assert main(["sample", "--model", url, "--served-model", "m", "--format", "editseq", "--data",
+                         str(shared_data), "--task-ids", "HumanEval/2", "--max-new-tokens", str(budget),
+                         "--out", str(out), "--no-progress"]) == 0
+            [record] = [json.loads(line) for line in out.read_text().splitlines()]
+            problems[budget] = record["resolve_problems"]
+    assert problems == {12: [CUT_OFF], 40: []}
