@@ -7,7 +7,8 @@ on which other prompts shared the call or the batch, so a resumed or sharded run
 run draws (up to the last-bit differences padding can make in the logits). Prompts are tokenized
 as ``editseq train sft`` tokenizes them (with BOS where the tokenizer adds one). Stop sequences end
 a row early and the text is cut before the first one; the token count is what the model generated
-up to its end-of-sequence or stop. A row ends where the model's context does, as in vLLM.
+up to its end-of-sequence or stop. A row ends where the model's context does, as in vLLM (a
+prompt near it is batched with prompts as near, whose rows end there too).
 """
 
 from __future__ import annotations
@@ -53,28 +54,42 @@ class TransformersBackend:
     def generate(self, prompts: list[str], config: GenerationConfig) -> list[list[Generation]]:
         """``config.n`` generations per prompt; greedy (temperature 0) decodes each prompt once.
         A prompt that fills the model's context is refused before any is generated."""
-        context = self._context()
-        if context:
-            lengths = self.tokenizer(prompts, add_special_tokens=adds_bos(self.tokenizer, prompts))["input_ids"]
-            check_context([len(ids) for ids in lengths], context, self.name, "max_position_embeddings")
+        rooms = self._rooms(prompts, config.max_new_tokens)
         rows = [(p, k) for p in dict.fromkeys(prompts) for k in range(config.draws)]
         rows.sort(key=lambda r: -len(r[0]))
+        by_room: dict[int, list[tuple[str, int]]] = {}
+        for row in rows:
+            by_room.setdefault(rooms[row[0]], []).append(row)
         done: dict[tuple[str, int], Generation] = {}
-        for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start:start + self.batch_size]
-            for row, gen in zip(chunk, self._generate_batch(chunk, config), strict=True):
-                done[row] = gen
+        for room, group in by_room.items():
+            for start in range(0, len(group), self.batch_size):
+                chunk = group[start:start + self.batch_size]
+                for row, gen in zip(chunk, self._generate_batch(chunk, config, room), strict=True):
+                    done[row] = gen
         return [[done[(p, k % config.draws)] for k in range(config.n)] for p in prompts]
 
-    def _generate_batch(self, rows: list[tuple[str, int]], config: GenerationConfig) -> list[Generation]:
+    def _rooms(self, prompts: list[str], max_new_tokens: int) -> dict[str, int]:
+        """Tokens each prompt may be followed by: ``max_new_tokens``, up to where the model's
+        context (``max_position_embeddings``) ends, as vLLM caps them; transformers would
+        generate past it, into positions the model never learned (noise, or for a learned
+        table of positions, GPT-2's, an IndexError). Rows are batched with rows of the same room,
+        so no row of a batch runs on past its own (what a row draws does not depend on the
+        prompts beside it)."""
+        context = getattr(self.model.config, "max_position_embeddings", None)
+        if not context:
+            return dict.fromkeys(prompts, max_new_tokens)
+        lengths = [len(ids) for ids in self.tokenizer(prompts, add_special_tokens=adds_bos(self.tokenizer, prompts))["input_ids"]]
+        check_context(lengths, context, self.name, "max_position_embeddings")
+        return {p: min(max_new_tokens, context - n) for p, n in zip(prompts, lengths, strict=True)}
+
+    def _generate_batch(self, rows: list[tuple[str, int]], config: GenerationConfig, room: int) -> list[Generation]:
         import torch
 
         texts = [p for p, _ in rows]
         # no token_type_ids (BERT-style tokenizers give them), which a causal LM's generate refuses
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=adds_bos(self.tokenizer, texts),
                              return_token_type_ids=False).to(self.model.device)
-        rooms = self._rooms(enc["attention_mask"].sum(dim=1).tolist(), config.max_new_tokens)
-        kwargs: dict[str, Any] = {"max_new_tokens": max(rooms),
+        kwargs: dict[str, Any] = {"max_new_tokens": room,
                                   "pad_token_id": self.tokenizer.pad_token_id, **_SHIPPED_OFF}
         if config.temperature > 0:
             # transformers' own warpers would run after any processor of ours and sample with the
@@ -90,21 +105,7 @@ class TransformersBackend:
             out = self.model.generate(**enc, **kwargs)
         new = out[:, enc["input_ids"].shape[1]:].tolist()
         lasts = enc["input_ids"][:, -1].tolist()  # each prompt's last token (padding is on the left)
-        return [self._decode(ids[:room], config.stop, last) for ids, room, last in zip(new, rooms, lasts, strict=True)]
-
-    def _rooms(self, lengths: list[int], max_new_tokens: int) -> list[int]:
-        """Tokens each row (of prompt ``lengths``) may generate: ``max_new_tokens``, up to where
-        the model's context (``max_position_embeddings``) ends, as vLLM caps them; transformers
-        would generate past it, into positions the model never learned, and its tokens there
-        are noise. A row is cut at its own end, after the batch, so what it draws does not
-        depend on the prompts beside it."""
-        context = self._context()
-        if not context:
-            return [max_new_tokens] * len(lengths)
-        return [min(max_new_tokens, context - n) for n in lengths]
-
-    def _context(self) -> int | None:
-        return getattr(self.model.config, "max_position_embeddings", None)
+        return [self._decode(ids, config.stop, last) for ids, last in zip(new, lasts, strict=True)]
 
     def _decode(self, ids: list[int], stop: tuple[str, ...], after: int | None = None) -> Generation:
         """Text up to the first end token (kept: ``<|diff|>`` and other added tokens), then stops.

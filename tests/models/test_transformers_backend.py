@@ -168,6 +168,33 @@ def test_rows_stop_where_the_models_context_ends(tmp_path) -> None:
         backend.generate(["x = 1\n" * 130], GenerationConfig(max_new_tokens=4))
 
 
+
+def test_a_model_with_learned_positions_samples_a_prompt_near_its_context(tmp_path) -> None:
+    """A batch ran as long as its roomiest row, so a prompt near the context went on past it
+    (its tokens cut afterwards): a model whose positions are a learned table (GPT-2, StarCoder's
+    gpt_bigcode, OPT) failed with IndexError, on a GPU a device-side assert. Rows now go in
+    batches of the same room."""
+    import transformers
+
+    from editseq.models.loading import load_model
+    from tests.train.tiny import tiny_model
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(tiny_model(tmp_path)))
+    config = transformers.GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=1, n_head=2, n_positions=64,
+                                     bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                                     pad_token_id=tokenizer.pad_token_id)
+    transformers.set_seed(0)
+    transformers.AutoModelForCausalLM.from_config(config).save_pretrained(str(tmp_path / "gpt2"))
+    tokenizer.save_pretrained(str(tmp_path / "gpt2"))
+    backend = TransformersBackend(*load_model(str(tmp_path / "gpt2"), device="cpu"))
+    long, short = "x = 1\n" * 15, "x = 1\n" * 2  # 60 and 8 of 64 positions
+    for temperature in (0, 1.0):
+        config = GenerationConfig(n=2, temperature=temperature, max_new_tokens=12)
+        both = backend.generate([long, short], config)
+        assert max(g.tokens for g in both[0]) == 4 and max(g.tokens for g in both[1]) == 12  # 4: the room left
+        assert backend.generate([short], config) == both[1:] and backend.generate([long], config) == both[:1]
+
+
 def test_a_models_shipped_sampling_defaults_do_not_apply(tmp_path) -> None:
     """Samples follow --temperature, --top-p and --min-p alone, as vLLM's and the settings
     recorded say. Was: the penalties of a model's generation_config.json (Qwen2.5-Coder-Instruct
