@@ -116,6 +116,25 @@ def resolve_model(model: str, flag: str = "--model", hint: str | None = None) ->
 _MODEL_FILES = ("config.json", "tokenizer_config.json")  # a checkpoint folder; a tokenizer's (pretrain --tokenizer)
 
 
+def check_cached(model: str) -> None:
+    """Refuse a ``--model`` hub name that the Hugging Face cache lacks (models load offline),
+    before a run records its settings; ``resolve_model`` passes any name that is no path."""
+    source = resolve_model(model)
+    if source.gguf_file or Path(source.path).exists():
+        return
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # loading says what to install
+        return
+    try:
+        cached = any(isinstance(try_to_load_from_cache(model, f), str) for f in _MODEL_FILES)
+    except ValueError:  # not a repository id (HFValidationError)
+        cached = False
+    if not cached:
+        raise ModelError(f"--model {model}: no such folder, nor a model of that name in the Hugging Face cache "
+                         f"(models load offline); download it first (hf download {model}), or {MODEL_HINT}")
+
+
 def trained_format(model: str) -> str | None:
     """``program`` or ``editseq`` for a checkpoint of ``editseq train sft`` (its output folder or
     a ``checkpoint-N`` inside it), from the settings it recorded; None for any other model."""

@@ -40,6 +40,7 @@ from editseq.models.loading import (
     BackendOptions,
     ModelError,
     PromptRefused,
+    check_cached,
     is_server_url,
     model_identity,
     open_backend,
@@ -171,6 +172,8 @@ def _sample(opts: SampleOptions, backend: Backend | None) -> dict[str, Any]:
     # recorded, so that a rerun does not append another model's samples
     if backend is None and is_server_url(opts.model):
         backend = open_backend(opts.model, opts, progress=opts.progress)
+    elif backend is None:  # loaded only if a task is left: a name it cannot load leaves no settings file
+        check_cached(opts.model)
     served = getattr(backend, "served_model", None)
     settings = run_settings(opts, _RESUMABLE, data=f"sha256:{bench.fingerprint}",
                             prompts=f"sha256:{bench.prompts_fingerprint}",

@@ -121,13 +121,13 @@ def test_missing_model_names_the_fix(tmp_path: Path, shared_data: Path, capsys) 
     code = main(["sample", "--model", "org/no-such-model", "--data", str(shared_data),  # a hub name
                  "--limit", "1", "--out", str(tmp_path / "s.jsonl"), "--no-progress"])
     assert code == 2
-    assert "cannot load it offline" in capsys.readouterr().err
+    assert "org/no-such-model: no such folder, nor a model of that name in the Hugging Face cache" in capsys.readouterr().err
 
 
 def test_a_path_that_holds_no_model_leaves_no_settings_file(tmp_path: Path, shared_data: Path, capsys) -> None:
     """Was: `sample` and `mtpb sample` recorded a run's settings beside OUT (`s_sampling.json`,
     `r.jsonl.settings.json`) before loading --model, so a mistyped model path left that file behind,
-    naming the model that does not exist."""
+    naming the model that does not exist; so did `sample` for a hub name the cache lacks."""
     (tmp_path / "empty").mkdir()
     for model, says in ((tmp_path / "no-such-model", "no such file or folder"),
                         (tmp_path / "empty", "a folder without a model")):
@@ -136,6 +136,9 @@ def test_a_path_that_holds_no_model_leaves_no_settings_file(tmp_path: Path, shar
                          "--out", str(tmp_path / "r.jsonl")]):
             assert main([*command, "--model", str(model), "--no-progress"]) == 2
             assert says in capsys.readouterr().err
+    assert main(["sample", "--data", str(shared_data), "--limit", "1", "--out", str(tmp_path / "s.jsonl"),
+                 "--model", "org/no-such-model", "--no-progress"]) == 2
+    assert "nor a model of that name in the Hugging Face cache" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
 
 

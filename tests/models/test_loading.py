@@ -125,3 +125,25 @@ def test_an_unfinished_training_run_names_its_newest_checkpoint(tmp_path: Path) 
     with pytest.raises(ModelError, match=r"run: a training run that has not finished .*sample its newest "
                                          r"checkpoint, --model .*checkpoint-12, or rerun the training command"):
         resolve_model(str(run))
+
+
+def test_a_hub_name_is_checked_for_in_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name the cache lacks failed only at loading, after `sample` had recorded its settings
+    beside OUT; a cached model (or tokenizer) passes."""
+    constants = pytest.importorskip("huggingface_hub.constants")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    for repo, file in (("org--model", "config.json"), ("org--tok", "tokenizer_config.json")):
+        snapshot = tmp_path / f"models--{repo}" / "snapshots" / "abc123"
+        snapshot.mkdir(parents=True)
+        (snapshot / file).write_text("{}")
+        (tmp_path / f"models--{repo}" / "refs").mkdir()
+        (tmp_path / f"models--{repo}" / "refs" / "main").write_text("abc123")
+    loading.check_cached("org/model")
+    loading.check_cached("org/tok")
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt" / "config.json").write_text("{}")
+    loading.check_cached(str(tmp_path / "ckpt"))  # a folder is no hub name
+    for name in ("org/other", "ckpt", "a b"):  # not cached; a folder name mistyped; no repository id
+        with pytest.raises(ModelError, match=rf"^--model {name}: no such folder, nor a model of that name in "
+                                             r"the Hugging Face cache .*hf download"):
+            loading.check_cached(name)
