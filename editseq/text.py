@@ -7,8 +7,9 @@ import re
 # words and single punctuation marks: the token unit of near-duplicate and diversity measures
 CODE_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 
-# a fenced block; the closing fence may be missing when model output was cut off
-_FENCE_RE = re.compile(r"^```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^```[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
+# a fenced block, its fences up to 3 spaces in (markdown's rule: a list item's); the closing fence
+# may be missing when model output was cut off
+_FENCE_RE = re.compile(r"^( {0,3})```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^ {0,3}```[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
 _PYTHON_TAGS = ("", "python", "py", "python3", "py3")  # a fence's language tags that mean python (or none)
 
 
@@ -21,12 +22,15 @@ def unwrap_markdown(text: str, first_only: bool = False) -> str:
     block (evaluation: a usage example in a second block must not become part of the program);
     otherwise they are concatenated, each ending in a newline (the LintSeq reference's rule for
     datasets). Block bodies are kept verbatim, final newline included, so a fenced program and
-    the same program unfenced are identical. A final fence left open by truncated output still
+    the same program unfenced are identical; a fence may stand up to 3 spaces in (a list item's),
+    and its block's lines then lose up to as many, as markdown reads them. A final fence left open by truncated output still
     counts.
     """
     if "```" not in text:
         return text
-    blocks = [(tag.lower(), body) for tag, body in _FENCE_RE.findall(text)]
+    # as markdown reads an indented fence's block: its lines lose up to the fence's indentation
+    blocks = [(tag.lower(), re.sub(f"(?m)^ {{1,{len(indent)}}}", "", body) if indent else body)
+              for indent, tag, body in _FENCE_RE.findall(text)]
     if not blocks:
         return text
     wanted = [body for tag, body in blocks if tag in _PYTHON_TAGS]

@@ -71,3 +71,12 @@ def test_cut_at_stop_is_the_longest_stop_free_prefix(text: str, stops: list[str]
 def test_counted_is_singular_for_one_only() -> None:
     assert [counted(n, "sample") for n in (0, 1, 2)] == ["0 samples", "1 sample", "2 samples"]
     assert counted(1, "new sample") == "1 new sample" and counted(3, "child", "children") == "3 children"
+
+
+def test_a_block_indented_in_a_list_item_is_unwrapped_and_dedented():
+    """Markdown lets a fence stand 1 to 3 spaces in (a chat reply's numbered steps put it so);
+    such a reply was left whole, prose and fences, and its program failed as a syntax error."""
+    reply = "1. Define it:\n   ```python\n   def f():\n       return 1\n   ```\n2. Call it: `f()`."
+    assert unwrap_markdown(reply, first_only=True) == "def f():\n    return 1\n"
+    # a line indented less than the fence loses what it has
+    assert unwrap_markdown("  ```\n  x = [\n 1]\n  ```") == "x = [\n1]\n"
