@@ -9,7 +9,7 @@ CODE_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 
 # a fenced block, its fences up to 3 spaces in (markdown's rule: a list item's); the closing fence
 # may be missing when model output was cut off
-_FENCE_RE = re.compile(r"^( {0,3})```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^ {0,3}```[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
+_FENCE_RE = re.compile(r"^( {0,3})```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^ {0,3}```[ \t]*\r?$|\Z)", re.MULTILINE | re.DOTALL)
 _PYTHON_TAGS = ("", "python", "py", "python3", "py3")  # a fence's language tags that mean python (or none)
 
 

@@ -80,3 +80,9 @@ def test_a_block_indented_in_a_list_item_is_unwrapped_and_dedented():
     assert unwrap_markdown(reply, first_only=True) == "def f():\n    return 1\n"
     # a line indented less than the fence loses what it has
     assert unwrap_markdown("  ```\n  x = [\n 1]\n  ```") == "x = [\n1]\n"
+
+
+def test_a_block_closed_with_a_windows_line_end_ends_there():
+    """A reply with \\r\\n line ends: its closing fence (```\\r) was not seen, so the block ran on
+    to the end, fence and prose included."""
+    assert unwrap_markdown("```python\r\nx = 1\r\n```\r\nDone.\r\n") == "x = 1\r\n"
