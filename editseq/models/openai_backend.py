@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from editseq.models.backend import Generation, GenerationConfig, Prompt, sample_seed
-from editseq.models.loading import ModelError, PromptRefused
+from editseq.models.loading import ModelError, PromptRefused, PromptTooLong
 from editseq.text import cut_at_stop
 
 MAX_SERVER_STOPS = 4
@@ -114,7 +115,8 @@ class OpenAIBackend:
                 if exc.code == 401:
                     detail += "; set OPENAI_API_KEY to the server's key"
                 if place is not None and exc.code in (400, 413, 422):
-                    raise PromptRefused(f"{self.base}{path}: HTTP {exc.code}: {detail}", place) from exc
+                    refusal = PromptTooLong if _CONTEXT_REFUSAL.search(detail) else PromptRefused
+                    raise refusal(f"{self.base}{path}: HTTP {exc.code}: {detail}", place) from exc
                 if (exc.code < 500 and exc.code != 429) or attempt == self.retries:
                     raise ModelError(f"{self.base}{path}: HTTP {exc.code}: {detail}") from exc
                 wait = _retry_after(exc.headers.get("Retry-After"))
@@ -128,6 +130,15 @@ class OpenAIBackend:
                                      "is it running, and is the URL right?") from exc
             time.sleep(2 ** attempt)
             attempt += 1
+
+
+# How servers refuse a prompt over the model's context (OpenAI and vLLM: "maximum context length",
+# "longer than the maximum model length"; llama.cpp: "exceeds the available context size"; TGI:
+# "`inputs` tokens + `max_new_tokens` must be <= N", "must have less than N tokens"): such a
+# refusal is a ``PromptTooLong``, which ``mtpb sample`` counts as a context overflow, as for a
+# local model, where another refusal (an option the server lacks) stops the run
+_CONTEXT_REFUSAL = re.compile(r"context.length|context size|maximum model length|exceed_context|"
+                              r"prompt is too long|must be <= ?\d+|must have less than \d+ tokens", re.IGNORECASE)
 
 
 def _retry_after(value: str | None) -> float | None:
