@@ -307,36 +307,29 @@ def test_a_servers_refusal_of_a_long_history_is_a_counted_overflow(tmp_path: Pat
     words) stopped the whole sampling at that problem, on every resume too: there is no tokenizer
     to count with. A refusal that says the context is full now ends the run as an overflow, as
     for a local model; any other refusal (an option the server lacks) still stops the run."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     from editseq.models.loading import ModelError
     from editseq.models.openai_backend import OpenAIBackend
+    from tests.models.test_openai_backend import _send_json, _serving
 
     first = prompts.history(load(shared_data).problems["3"].turn_prompts(0)[:1], [])
 
     class Server(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            long = len(body["prompt"]) > len(first)  # turn 1's prompt is taken, turn 2's history refused
-            code, reply = (400, {"error": {"message": refusal}}) if long else (
-                200, {"choices": [{"index": 0, "text": "x = 1\n"}], "usage": {"completion_tokens": 3}})
-            data = json.dumps(reply).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            if len(body["prompt"]) > len(first):  # turn 1's prompt is taken, turn 2's history refused
+                _send_json(self, 400, {"error": {"message": refusal}})
+            else:
+                _send_json(self, 200, {"choices": [{"index": 0, "text": "x = 1\n"}], "usage": {"completion_tokens": 3}})
 
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Server)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     out = tmp_path / "runs.jsonl"
     opts = MTPBSampleOptions(model="served", out=out, problems="3", data=shared_data, progress=False)
-    try:
-        backend = OpenAIBackend(f"http://127.0.0.1:{httpd.server_address[1]}", served_model="m")
+    with _serving(Server) as url:
+        backend = OpenAIBackend(url, served_model="m")
         if overflow:
             assert sample(opts, backend) == 5
             runs = [json.loads(line) for line in out.read_text().splitlines()]
@@ -345,6 +338,3 @@ def test_a_servers_refusal_of_a_long_history_is_a_counted_overflow(tmp_path: Pat
         else:
             with pytest.raises(ModelError, match="min_p"):
                 sample(opts, backend)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
