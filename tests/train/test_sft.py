@@ -546,7 +546,8 @@ def test_examples_past_a_models_learned_positions_are_refused(tiny_model_dir: Pa
     with pytest.raises(InputError, match=r"24 of 24 examples are longer than the 64 positions --model \S+gpt2 "
                                          r"has learned \(max_position_embeddings\).*pass --max-length 64"):
         build_trainer(options(gpt2, lintseq_jsonl, tmp_path / "run"))
-    with pytest.warns(UserWarning, match="longer than --max-length 64 tokens and are cut"):
+    with pytest.warns(UserWarning, match="longer than --max-length 64 tokens and are cut"), \
+            pytest.warns(UserWarning, match="2 of 24 examples dropped: their instruction fills --max-length 64"):
         trainer, _ = build_trainer(options(gpt2, lintseq_jsonl, tmp_path / "run", max_length=64))
     assert max(len(ids) for ids in trainer.train_dataset["input_ids"]) == 64
 
