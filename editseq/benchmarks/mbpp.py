@@ -9,8 +9,10 @@ thus a whole program (imports, comments, helpers): it ends at ``MBPP_STOPS``, no
 
 from __future__ import annotations
 
+import ast
 import gzip
 import json
+import warnings
 from pathlib import Path
 
 from editseq.benchmarks import MBPP_STOPS, Benchmark, Problem, locate
@@ -65,6 +67,17 @@ _RESTORE_GROUPS = {
 RESTORE = {task: rule for rule, tasks in _RESTORE_GROUPS.items() for task in tasks}
 
 
+def _entry_point(code: str, tests: list[str]) -> str:
+    """The function (or class) the tests call that the reference solution defines: MBPP names
+    none, and ``editseq evaluate --sanitize`` keeps what it needs."""
+    with warnings.catch_warnings():  # the solutions' regexes in plain strings ("\d"): not ours to warn about
+        warnings.simplefilter("ignore")
+        defined = {n.name for n in ast.parse(code).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        called = [n.func.id for test in tests for n in ast.walk(ast.parse(test))
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    return next((name for name in called if name in defined), "")
+
+
 def _docstring_prompt(text: str, first_test: str) -> str:
     """bigcode-evaluation-harness's MBPP prompt, byte for byte (its text and test unstripped: 15
     first tests of the test split end in a space), so its saved generations, which start with
@@ -87,8 +100,8 @@ def load_mbpp(data: Path | None = None, split: range | None = TEST_SPLIT) -> Ben
                 continue
             test = r["test_setup_code"] + "\n" + "\n".join(r["test_list"]) + "\n"
             bench.problems[str(r["task_id"])] = Problem(
-                str(r["task_id"]), _docstring_prompt(r["text"], r["test_list"][0]), "",
-                r["code"], test)
+                str(r["task_id"]), _docstring_prompt(r["text"], r["test_list"][0]),
+                _entry_point(r["code"], r["test_list"]), r["code"], test)
     return bench
 
 
@@ -102,7 +115,8 @@ def load_mbpp_sanitized(data: Path | None = None, split: range | None = TEST_SPL
             continue
         test = "\n".join(r["test_imports"]) + "\n" + "\n".join(r["test_list"]) + "\n"
         bench.problems[str(r["task_id"])] = Problem(
-            str(r["task_id"]), _docstring_prompt(r["prompt"], r["test_list"][0]), "", r["code"], test)
+            str(r["task_id"]), _docstring_prompt(r["prompt"], r["test_list"][0]),
+            _entry_point(r["code"], r["test_list"]), r["code"], test)
     return bench
 
 

@@ -51,3 +51,14 @@ def test_mbpp_keeps_its_test_split_unless_asked_for_all(shared_data: Path) -> No
     assert len(load_mbpp(shared_data, split=None).problems) == 974  # the whole release (prompt, train, validation)
     sanitized = load_mbpp_sanitized(shared_data, split=None)
     assert len(sanitized.problems) == 427 and set(load_mbpp_sanitized(shared_data).problems) < set(sanitized.problems)
+
+
+def test_mbpp_tasks_name_the_function_their_tests_call(shared_data: Path) -> None:
+    # MBPP ships no entry point; --sanitize keeps what it needs, so every task must have one
+    from editseq.benchmarks.mbpp import load_mbpp, load_mbpp_sanitized
+
+    for bench in (load_mbpp(shared_data, split=None), load_mbpp_sanitized(shared_data, split=None)):
+        for tid, p in bench.problems.items():
+            assert re.search(rf"^def {p.entry_point} *\(|^class {p.entry_point}\b", p.canonical_solution, re.M), tid
+            assert re.search(rf"\b{p.entry_point} *\(", p.test) and re.search(rf"\b{p.entry_point} *\(", p.prompt), tid
+    assert load_mbpp(shared_data).problems["11"].entry_point == "remove_Occ"
