@@ -70,6 +70,7 @@ class EvaluateOptions(ScaleOptions):
     out_dir: Path | None = option(None, help="where results go (default: beside SAMPLES)")  # noqa: RUF009
     strip_fences: bool = option(True, help="use the first ```-fenced block of a sample when present")
     stop: bool = option(False, help="cut completions at the benchmark's stop sequences: HumanEval(+) at \\nclass, \\ndef, \\n#, \\nif, \\nprint (CodeGen/CodeT); MBPP(+), whose completions are whole programs, at \\n\"\"\", \\nassert, \\nif __name__, \\ndef main(, \\nprint( (EvalPlus); programs resolved by --resolve-edits are left whole")
+    sanitize: bool = option(False, help="keep of each program only its imports and what the task's entry point and test need (functions, classes, constants), as EvalPlus's sanitizer does: a whole program's example asserts, prints, input() reads and `if __name__ == \"__main__\":` block then cannot fail a right function; a program that does not compile, or defines no entry point, runs as written")
     resolve_edits: bool = option(False, help="samples are LintSeq edit sequences: resolve them to programs first (records from 'editseq sample --format editseq' are resolved already and left as they are)")
     overwrite: bool = overwrite_option("another benchmark or samples file, or judged under other settings (--stop, --timeout, ...),")
     recheck: bool = recheck_option()
@@ -124,7 +125,7 @@ def _evaluate(opts: EvaluateOptions) -> dict:
     try:
         with sandbox_pool(opts.workers, limits, opts.backend, opts.address) as pool:
             unrecorded = record_references(bench, pool, store, limits, tasks, opts.progress)
-            build_programs(samples, bench, opts.strip_fences, opts.stop, opts.resolve_edits)
+            build_programs(samples, bench, opts.strip_fences, opts.stop, opts.resolve_edits, opts.sanitize)
             task_limits = _task_limits(bench, pool, store, limits, tasks, opts.progress)
             verdicts = _run_all(samples, bench, pool, store, task_limits, opts)
             isolation = pool.isolation
@@ -161,7 +162,7 @@ def warn_if_results(records: list[dict], source: Path, results: Path, command: s
 
 
 # the options that change what a sample is judged as: results under others are other results
-VERDICT_SETTINGS = ("stop", "strip_fences", "resolve_edits", "timeout", "memory_mb", "site_packages")
+VERDICT_SETTINGS = ("stop", "strip_fences", "resolve_edits", "sanitize", "timeout", "memory_mb", "site_packages")
 
 
 def check_replacing(summary_path: Path, benchmark: str, samples: Path, overwrite: bool,
@@ -391,8 +392,8 @@ def run_and_store(pool: SandboxPool, store: ResultStore, bench_name: str, tasks:
 
 def _write_results(path: Path, samples: list[Sample], verdicts: list[Verdict]) -> None:
     """Each sample's record with its verdict, and ``executed_program``: the code that ran before
-    the task's test (the prompt + the completion, or the solution, after --strip-fences, --stop
-    and --resolve-edits), so that what is read later (a report's diversity) is what was judged."""
+    the task's test (the prompt + the completion, or the solution, after --strip-fences, --stop,
+    --resolve-edits and --sanitize), so that what is read later (a report's diversity) is what was judged."""
     write_jsonl(path, ({**s.record, "executed_program": s.code, "passed": v.passed, "status": v.status,
                         "reason": v.reason, "duration": v.duration}
                        for s, v in zip(samples, verdicts, strict=True)))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from editseq.benchmarks import Benchmark, candidate_code
+from editseq.evaluate import sanitize as sanitizer
 from editseq.io.records import (
     BadRecord,
     InputError,
@@ -157,8 +158,9 @@ def _closed_continuation(prompt: str, completion: str) -> str | None:
 
 
 def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: bool,
-                   resolve_edits: bool) -> None:
-    """Fill each sample's code: post-process its text, then add the prompt to a completion.
+                   resolve_edits: bool, sanitize: bool = False) -> None:
+    """Fill each sample's code: post-process its text, then add the prompt to a completion;
+    ``sanitize`` then cuts the program to what the task's entry point and test need.
 
     ``resolve_edits`` resolves edit sequences and adds ``program``, ``resolve_problems`` and
     ``edits`` to the record, except in records that ``editseq sample --format editseq`` wrote:
@@ -168,6 +170,7 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
     if resolve_edits:
         from editseq.lintseq.diffs import resolve  # lazy: LintSeq is optional for evaluation
     no_hunks = unresolved = 0
+    test_names: dict[str, frozenset[str]] = {}  # task_id -> the names its test reads
     for s in samples:
         is_completion = "completion" in s.record
         text = s.record["completion" if is_completion else "solution"]
@@ -192,6 +195,10 @@ def build_programs(samples: list[Sample], bench: Benchmark, fences: bool, stop: 
         if stop and is_completion and not resolving:  # a resolved sequence is a whole program
             text = cut_at_stop(text, bench.completion_stops)
         s.code = candidate_code(problem, completion=text) if is_completion else candidate_code(problem, solution=text)
+        if sanitize:
+            if s.task_id not in test_names:
+                test_names[s.task_id] = sanitizer.names_read(problem.test)
+            s.code = sanitizer.sanitize(s.code, problem.entry_point, test_names[s.task_id])
     if unresolved:
         warnings.warn(f"{unresolved} of {len(samples)} samples are LintSeq edit sequences (<|diff|>, @@ hunks) "
                       "run as code, so they fail; pass --resolve-edits to turn them into programs",

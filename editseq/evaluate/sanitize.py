@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import symtable
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -38,8 +39,10 @@ def sanitize(program: str, entry_point: str, also_needed: Iterable[str] = ()) ->
     their order, one per line; comments between them go.
     """
     try:
-        compile(program, "<sample>", "exec", dont_inherit=True)  # errors ast.parse lets by (`return` at the top)
-        statements = [_read(program, node) for node in ast.parse(program).body if not _is_main_guard(node)]
+        with warnings.catch_warnings():  # a sample's "\d" in a plain string is the sandbox's to report
+            warnings.simplefilter("ignore")
+            compile(program, "<sample>", "exec", dont_inherit=True)  # errors ast.parse lets by (`return` at the top)
+            statements = [_read(program, node) for node in ast.parse(program).body if not _is_main_guard(node)]
     except (SyntaxError, ValueError):  # not Python, or a compile-time error: judged as written
         return program
     needed = {entry_point, *also_needed}
@@ -112,6 +115,8 @@ def names_read(code: str) -> frozenset[str]:
     """Every name ``code`` mentions (a task's test: the functions it calls besides the entry
     point); none when it is not Python."""
     try:
-        return frozenset(n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return frozenset(n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name))
     except (SyntaxError, ValueError):
         return frozenset()

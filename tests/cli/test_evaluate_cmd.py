@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from editseq.benchmarks import load_benchmark
 from editseq.cli import main
 from tests.evaluate.test_run import write_samples
 
@@ -259,3 +260,43 @@ def test_evalplus_sample_folders_are_evaluated(tmp_path: Path, shared_data: Path
     results = [json.loads(line) for line in (tmp_path / "model_temp_0.8_results.jsonl").read_text().splitlines()]
     assert {(r["task_id"], r["sample"], r["passed"]) for r in results} == {
         (p.task_id, k, k == 0) for p in problems for k in (0, 10)}
+
+
+def test_sanitize_drops_the_script_that_failed_a_right_function(tmp_path: Path, shared_data: Path) -> None:
+    """A chat model's whole program: a right function, then a wrong example assert, a print of
+    stdin and a main block. They failed it; --sanitize keeps what the task needs (HumanEval/38's
+    test encodes with the prompt's encode_cyclic, which decode_cyclic never calls) and, the
+    program being another, judges it anew instead of taking the stored verdict."""
+    bench = load_benchmark("humaneval", shared_data)
+    script = "\nassert {f}('abc') == 'wrong'\nprint({f}(input()))\nif __name__ == '__main__':\n    {f}('x')\n"
+    rows = [{"task_id": tid, "sample": 0, "solution": bench.problems[tid].canonical_solution
+             + script.format(f=bench.problems[tid].entry_point)} for tid in ("HumanEval/38", "HumanEval/0")]
+    samples = tmp_path / "chat.jsonl"
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ["evaluate", str(samples), "--data", str(shared_data), "--k", "1", "--workers", "1", "--no-progress"]
+
+    def statuses() -> list[str]:
+        return [json.loads(line)["status"] for line in (tmp_path / "chat_results.jsonl").read_text().splitlines()]
+
+    with pytest.warns(UserWarning, match="have no samples"):
+        assert main(args) == 0
+    assert "passed" not in statuses()  # the wrong assert fails one, a wrong argument errs in the other
+    with pytest.warns(UserWarning, match="have no samples"):
+        assert main([*args, "--sanitize", "--overwrite"]) == 0
+    assert statuses() == ["passed", "passed"]
+    executed = [json.loads(line)["executed_program"] for line in (tmp_path / "chat_results.jsonl").read_text().splitlines()]
+    assert all("assert" not in p and "input()" not in p for p in executed)
+    assert "def encode_cyclic" in executed[1]
+
+
+def test_sanitize_keeps_the_function_mbpp_tests_call(tmp_path: Path, shared_data: Path) -> None:
+    """MBPP names no entry point in its data: the one its tests call is kept, the example dropped."""
+    program = "def sort_matrix(M):\n    return sorted(M, key=sum)\n\nassert sort_matrix([[2], [1]]) == [[2]]\n"
+    samples = tmp_path / "mbpp.jsonl"
+    samples.write_text(json.dumps({"task_id": "12", "sample": 0, "solution": program}) + "\n")
+    with pytest.warns(UserWarning, match="have no samples"):
+        assert main(["evaluate", str(samples), "--benchmark", "mbpp", "--data", str(shared_data), "--sanitize",
+                     "--k", "1", "--workers", "1", "--no-cache", "--no-progress"]) == 0
+    [result] = [json.loads(line) for line in (tmp_path / "mbpp_results.jsonl").read_text().splitlines()]
+    assert result["status"] == "passed", result["reason"]
+    assert result["executed_program"] == "def sort_matrix(M):\n    return sorted(M, key=sum)\n"
