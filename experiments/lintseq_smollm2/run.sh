@@ -22,7 +22,7 @@ else
   N=50; LIMIT=""; STEPS=""; EPOCHS_P="--epochs 10"; EPOCHS_E="--epochs 2"; TOKENS=512; PKG=""
 fi
 # 1. (instruction, program) pairs from documented functions of installed packages (offline)
-[ -f "$OUT/pairs.jsonl" ] || editseq data docstrings --out "$OUT/pairs.jsonl" $PKG
+[ -f "$OUT/pairs.jsonl" ] || editseq data docstrings --out "$OUT/pairs.jsonl" $PKG --no-progress
 # 2. five LintSeq edit sequences per program (the paper's 5x larger edit-sequence data)
 editseq lintseq "$OUT/pairs.jsonl" "$OUT/edits.jsonl" --program-field program --instruction-field instruction --samples 5 --no-progress
 [ "${DATA_ONLY:-0}" = 1 ] && exit 0
