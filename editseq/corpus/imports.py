@@ -12,6 +12,8 @@ import importlib.util
 import re
 import symtable
 
+from editseq.evaluate.sanitize import module_reads
+
 _RELATIVE_FROM_RE = re.compile(r"from\s*(?:\.\s*)+[\w.]*\s*(?=import\b)")  # 'from ..a.b ' of 'from ..a.b import c'
 
 Binding = tuple[ast.Import | ast.ImportFrom, ast.alias]
@@ -43,7 +45,8 @@ def imports_used(node: ast.AST, function: str, bound: dict[str, list[Binding]], 
     reads from its module, in the module's order, relative ones resolved against ``package`` (the
     module's ``__package__``). A ``from __future__ import annotations`` comes along where the
     function has annotations it would postpone."""
-    used = _global_names(function)
+    # the names of its decorators, defaults and annotations too; a local that shadows an import needs none
+    used = module_reads(symtable.symtable(function, "<function>", "exec"))
     if any(getattr(n, "annotation", None) or getattr(n, "returns", None) for n in ast.walk(node)):
         used.add("annotations")
     chosen: dict[ast.Import | ast.ImportFrom, list[ast.alias]] = {}
@@ -95,20 +98,6 @@ def make_imports_absolute(node: ast.AST, lines: list[str], package: str) -> None
             head = _RELATIVE_FROM_RE.match(line, start)
             if module is not None and head is not None:  # no head: a backslash inside 'from . x import'
                 lines[statement.lineno - 1] = f"{line[:head.start()]}from {module} {line[head.end():]}"
-
-
-def _global_names(function: str) -> set[str]:
-    """The names ``function`` (a top-level def's text) reads from its module: in its decorators,
-    defaults and annotations, and those of its body and nested scopes that no enclosing function
-    binds (a local that shadows an import needs none)."""
-    table = symtable.symtable(function, "<function>", "exec")
-    names = {symbol.get_name() for symbol in table.get_symbols() if symbol.is_referenced()}
-    scopes = table.get_children()
-    while scopes:
-        scope = scopes.pop()
-        scopes += scope.get_children()
-        names |= {s.get_name() for s in scope.get_symbols() if s.is_referenced() and s.is_global()}
-    return names
 
 
 def _absolute(statement: ast.ImportFrom, package: str) -> str | None:

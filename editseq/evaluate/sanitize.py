@@ -78,19 +78,24 @@ def _read(program: str, node: ast.stmt) -> _Statement:
     source += ast.get_source_segment(program, node) or ""
     table = symtable.symtable(source, "<sample>", "exec")
     binds = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
-    uses = {s.get_name() for s in table.get_symbols() if s.is_referenced()} | _globals_within(table)
+    uses = module_reads(table, assigned=True)  # assigned too: a kept function's global stays bound
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         binds |= _mutated(node)
     return _Statement(source, frozenset(binds), frozenset(uses), isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
-def _globals_within(table: symtable.SymbolTable) -> set[str]:
-    """Module names that the scopes nested in ``table`` (function bodies, class bodies,
-    comprehensions) read or declare ``global``."""
-    names: set[str] = set()
-    for child in table.get_children():
-        names |= {s.get_name() for s in child.get_symbols() if s.is_global() or s.is_declared_global()}
-        names |= _globals_within(child)
+def module_reads(table: symtable.SymbolTable, assigned: bool = False) -> set[str]:
+    """The module-level names code reads (``table``: its symbol table, read as a module): those
+    its top level reads, and the globals its nested scopes (function and class bodies,
+    comprehensions) read, or with ``assigned`` also those they only assign or declare
+    (``global x; x = 1``). A name a nested scope binds itself is no module name, however it is
+    spelt. ``corpus.imports`` takes the imports of what a mined function reads with it."""
+    names = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
+    scopes = table.get_children()
+    while scopes:
+        scope = scopes.pop()
+        scopes += scope.get_children()
+        names |= {s.get_name() for s in scope.get_symbols() if s.is_global() and (assigned or s.is_referenced())}
     return names
 
 
